@@ -1,0 +1,173 @@
+//! Broadcasting: the trait the service publishes through, and an in-process hub.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+use crate::channel::Channel;
+use crate::error::Result;
+use crate::event::Broadcast;
+use crate::id::SocketId;
+
+/// Delivers events to whoever listens on a channel.
+///
+/// # Contract
+///
+/// - The service calls `publish` only after the change the event describes is committed, and
+///   calls it in commit order for the events of one operation. Every id in the event is a
+///   stored id, so a client can merge broadcasts with pages it fetched.
+/// - `publish` must not wait on slow subscribers: queue or drop per subscriber, never block the
+///   caller for long.
+/// - A subscriber whose connection is `broadcast.except` must not receive it.
+/// - An error is logged by the service and the operation still succeeds: the data is stored,
+///   and clients recover what they missed with `messages?after=`.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use async_trait::async_trait;
+/// use support_core::{Broadcast, Broadcaster};
+///
+/// /// Records event names, for a test.
+/// #[derive(Default)]
+/// struct Recorder(Mutex<Vec<String>>);
+///
+/// #[async_trait]
+/// impl Broadcaster for Recorder {
+///     async fn publish(&self, b: Arc<Broadcast>) -> support_core::Result<()> {
+///         self.0.lock().unwrap().push(format!("{} {}", b.channel(), b.name()));
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait Broadcaster: Send + Sync + 'static {
+    /// Delivers one event to its channel's subscribers.
+    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()>;
+}
+
+#[async_trait]
+impl<B: Broadcaster + ?Sized> Broadcaster for Arc<B> {
+    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
+        (**self).publish(broadcast).await
+    }
+}
+
+/// A broadcaster that drops everything: for embedders without realtime clients.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBroadcast;
+
+#[async_trait]
+impl Broadcaster for NoBroadcast {
+    async fn publish(&self, _: Arc<Broadcast>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An in-process fan-out: each channel is a bounded queue per subscriber. Cloning shares the hub.
+///
+/// A subscriber that falls more than `capacity` events behind loses the oldest and is told so
+/// ([`Missed::Lagged`]), so it can catch up from the store instead of silently missing events.
+#[derive(Debug, Clone)]
+pub struct LocalHub {
+    inner: Arc<HubInner>,
+}
+
+#[derive(Debug)]
+struct HubInner {
+    channels: Mutex<HashMap<Channel, broadcast::Sender<Arc<Broadcast>>>>,
+    capacity: usize,
+}
+
+/// Why [`Subscription::recv`] returned no event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Missed {
+    /// This many events were dropped because the subscriber fell behind: catch up from the
+    /// store, then keep receiving.
+    #[error("fell behind and missed {0} events")]
+    Lagged(u64),
+    /// The hub is gone.
+    #[error("the hub is closed")]
+    Closed,
+}
+
+/// One listener on one channel.
+#[derive(Debug)]
+pub struct Subscription {
+    rx: broadcast::Receiver<Arc<Broadcast>>,
+    socket: Option<SocketId>,
+}
+
+impl Subscription {
+    /// The next event for this subscriber, skipping those its own socket caused.
+    pub async fn recv(&mut self) -> Result<Arc<Broadcast>, Missed> {
+        loop {
+            match self.rx.recv().await {
+                Ok(b) if b.except.is_some() && b.except == self.socket => continue,
+                Ok(b) => return Ok(b),
+                Err(broadcast::error::RecvError::Lagged(n)) => return Err(Missed::Lagged(n)),
+                Err(broadcast::error::RecvError::Closed) => return Err(Missed::Closed),
+            }
+        }
+    }
+
+    /// The next event if one is already waiting.
+    pub fn try_recv(&mut self) -> Option<Result<Arc<Broadcast>, Missed>> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(b) if b.except.is_some() && b.except == self.socket => continue,
+                Ok(b) => return Some(Ok(b)),
+                Err(broadcast::error::TryRecvError::Empty) => return None,
+                Err(broadcast::error::TryRecvError::Lagged(n)) => return Some(Err(Missed::Lagged(n))),
+                Err(broadcast::error::TryRecvError::Closed) => return Some(Err(Missed::Closed)),
+            }
+        }
+    }
+}
+
+impl Default for LocalHub {
+    fn default() -> Self {
+        Self::new(1024)
+    }
+}
+
+impl LocalHub {
+    /// A hub that keeps at most `capacity` undelivered events per subscriber.
+    pub fn new(capacity: usize) -> Self {
+        LocalHub {
+            inner: Arc::new(HubInner { channels: Mutex::new(HashMap::new()), capacity: capacity.max(1) }),
+        }
+    }
+
+    /// Starts listening on `channel`. Events caused by `socket` are skipped.
+    pub fn subscribe(&self, channel: Channel, socket: Option<SocketId>) -> Subscription {
+        let mut channels = self.inner.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let rx = channels
+            .entry(channel)
+            .or_insert_with(|| broadcast::channel(self.inner.capacity).0)
+            .subscribe();
+        Subscription { rx, socket }
+    }
+
+    /// How many subscribers `channel` has now.
+    pub fn subscriber_count(&self, channel: &Channel) -> usize {
+        let channels = self.inner.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels.get(channel).map_or(0, broadcast::Sender::receiver_count)
+    }
+}
+
+#[async_trait]
+impl Broadcaster for LocalHub {
+    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
+        let channel = broadcast.channel();
+        let mut channels = self.inner.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(tx) = channels.get(&channel) {
+            if tx.send(broadcast).is_err() {
+                // Nobody listens any more: forget the channel so the map does not grow forever.
+                channels.remove(&channel);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! Events the service broadcasts after each commit, and their wire payloads.
+//!
+//! The types make the confidentiality rule structural: [`TicketEvent`], the only thing that goes
+//! to a ticket's channel, carries a [`PublicMessage`], which cannot be built from an internal
+//! note. Notes travel only as [`StaffEvent::MessageCreated`] on the staff channel.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::audit::Change;
+use crate::channel::Channel;
+use crate::id::{SocketId, TicketId};
+use crate::message::{Message, PublicMessage};
+use crate::stats::Stats;
+use crate::ticket::Ticket;
+
+/// An event on one ticket's channel, which the ticket's employee may hear.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum TicketEvent {
+    /// `chat.message`: a new public message.
+    ChatMessage(PublicMessage),
+    /// `ticket.updated`: status, priority or assignment changed.
+    TicketUpdated {
+        /// The ticket after the change.
+        ticket: Ticket,
+        /// What changed.
+        changes: Vec<Change>,
+    },
+}
+
+/// An event on the staff channel.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StaffEvent {
+    /// `ticket.created`.
+    TicketCreated(Ticket),
+    /// `ticket.updated`.
+    TicketUpdated {
+        /// The ticket after the change.
+        ticket: Ticket,
+        /// What changed.
+        changes: Vec<Change>,
+    },
+    /// `stats.updated`: the badge counts after a change that moved them.
+    StatsUpdated(Stats),
+    /// `message.created`: any new message, internal notes included.
+    MessageCreated(Message),
+}
+
+/// Where an event goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// To `private-support.ticket.{id}`.
+    Ticket(TicketId, TicketEvent),
+    /// To `private-support.admin`.
+    Staff(StaffEvent),
+}
+
+/// An event on its way out, with the socket to leave out (Laravel's `toOthers()`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broadcast {
+    /// What happened, and where it goes.
+    pub event: Event,
+    /// The connection that caused it, which does not get it back.
+    pub except: Option<SocketId>,
+}
+
+/// The `chat.message` payload: the fields the seed's listener reads, plus ids.
+#[derive(Debug, Clone, Serialize)]
+struct ChatPayload<'a> {
+    id: crate::MessageId,
+    ticket_id: TicketId,
+    sender_id: crate::UserId,
+    sender_name: &'a str,
+    sender_type: crate::AuthorType,
+    message: &'a str,
+    sent_at: crate::Timestamp,
+    is_internal: bool,
+    attachments: &'a [crate::Attachment],
+}
+
+impl<'a> From<&'a Message> for ChatPayload<'a> {
+    fn from(m: &'a Message) -> Self {
+        ChatPayload {
+            id: m.id,
+            ticket_id: m.ticket_id,
+            sender_id: m.author_id,
+            sender_name: &m.author_name,
+            sender_type: m.author_type,
+            message: &m.content,
+            sent_at: m.created_at,
+            is_internal: m.is_internal,
+            attachments: &m.attachments,
+        }
+    }
+}
+
+impl Broadcast {
+    /// The channel it goes to.
+    pub fn channel(&self) -> Channel {
+        match &self.event {
+            Event::Ticket(id, _) => Channel::Ticket(*id),
+            Event::Staff(_) => Channel::Admin,
+        }
+    }
+
+    /// The event name clients bind (`chat.message`; Echo listens with a leading dot).
+    pub fn name(&self) -> &'static str {
+        match &self.event {
+            Event::Ticket(_, TicketEvent::ChatMessage(_)) => "chat.message",
+            Event::Ticket(_, TicketEvent::TicketUpdated { .. }) => "ticket.updated",
+            Event::Staff(StaffEvent::TicketCreated(_)) => "ticket.created",
+            Event::Staff(StaffEvent::TicketUpdated { .. }) => "ticket.updated",
+            Event::Staff(StaffEvent::StatsUpdated(_)) => "stats.updated",
+            Event::Staff(StaffEvent::MessageCreated(_)) => "message.created",
+        }
+    }
+
+    /// The event's data as JSON. Pusher sends it as a string: `payload().to_string()`.
+    pub fn payload(&self) -> Value {
+        let value = match &self.event {
+            Event::Ticket(_, TicketEvent::ChatMessage(m)) => serde_json::to_value(ChatPayload::from(m.get())),
+            Event::Staff(StaffEvent::MessageCreated(m)) => serde_json::to_value(ChatPayload::from(m)),
+            Event::Ticket(_, TicketEvent::TicketUpdated { ticket, changes })
+            | Event::Staff(StaffEvent::TicketUpdated { ticket, changes }) => {
+                Ok(json!({ "ticket": ticket, "changes": changes }))
+            }
+            Event::Staff(StaffEvent::TicketCreated(ticket)) => Ok(json!({ "ticket": ticket })),
+            Event::Staff(StaffEvent::StatsUpdated(stats)) => Ok(json!({ "stats": stats })),
+        };
+        // Every payload is built from plain structs with string keys: serializing cannot fail.
+        value.unwrap_or(Value::Null)
+    }
+
+    /// The message this event carries, if any.
+    pub fn message(&self) -> Option<&Message> {
+        match &self.event {
+            Event::Ticket(_, TicketEvent::ChatMessage(m)) => Some(m.get()),
+            Event::Staff(StaffEvent::MessageCreated(m)) => Some(m),
+            _ => None,
+        }
+    }
+}

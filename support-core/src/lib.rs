@@ -1,0 +1,72 @@
+//! # support-core
+//!
+//! The domain of an embeddable live-support chat: employees open tickets and chat with support
+//! staff, who work from a live dashboard. This crate holds the rules and no I/O of its own:
+//!
+//! - the types ([`Ticket`], [`Message`], [`Priority`], [`Status`], [`Category`], [`Actor`]),
+//! - [`validate`]: input in, typed values or Laravel-shaped field errors out,
+//! - [`Policy`]: the one authorization policy, for requests and channel joins alike,
+//! - [`SupportService`]: every operation, broadcasting [`Broadcast`]s after each commit,
+//! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`],
+//! - [`MemoryStore`] and [`LocalHub`] for tests and single-process use, and, behind the
+//!   `testing` feature, [`conformance_suite!`] which every store must pass.
+//!
+//! ```
+//! use support_core::*;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let alice = Actor::new(101, "Alice Employee", Role::Employee);
+//! let sam = Actor::new(201, "Sam Support", Role::Support);
+//! let hub = LocalHub::default();
+//! let service =
+//!     SupportService::new(MemoryStore::new(), hub.clone(), StaticDirectory::new([alice.clone(), sam.clone()]));
+//!
+//! let mut staff = hub.subscribe(Channel::Admin, None);
+//! let ticket = service
+//!     .create_ticket(&alice, NewTicket::parse("Login issue", "Cannot log in", "it", "high")?, &WriteContext::default())
+//!     .await?;
+//! assert_eq!(staff.recv().await.unwrap().name(), "ticket.created");
+//!
+//! let note = NewMessage::internal(MessageBody::parse("Checking AD account")?);
+//! service.post_message(&sam, ticket.id, note, &WriteContext::default()).await?;
+//! // Alice never sees the note.
+//! assert!(service.show_ticket(&alice, ticket.id).await?.messages.is_empty());
+//! # Ok::<(), Error>(()) }).unwrap();
+//! ```
+
+pub mod actor;
+pub mod audit;
+pub mod broadcast;
+pub mod channel;
+pub mod error;
+pub mod event;
+pub mod id;
+pub mod memory;
+pub mod message;
+pub mod policy;
+pub mod service;
+pub mod stats;
+pub mod store;
+pub mod ticket;
+pub mod time;
+pub mod validate;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use actor::{Actor, Directory, Role, StaticDirectory};
+pub use audit::{AuditEntry, Change};
+pub use broadcast::{Broadcaster, LocalHub, Missed, NoBroadcast, Subscription};
+pub use channel::Channel;
+pub use error::{Error, FieldErrors, Result};
+pub use event::{Broadcast, Event, StaffEvent, TicketEvent};
+pub use id::{IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
+pub use memory::MemoryStore;
+pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
+pub use policy::Policy;
+pub use service::{Dashboard, Page, PageRequest, SupportService, TicketView, WriteContext};
+pub use stats::Stats;
+pub use store::{MessagePosition, SupportStore, TicketFilter};
+pub use ticket::{Category, Choice, Priority, Status, Ticket, TicketPatch};
+pub use time::Timestamp;
+pub use validate::{Description, MessageBody, NewMessage, NewTicket, QuickChat, Subject};

@@ -1,0 +1,239 @@
+//! A store in memory: for embedders' own tests and for demos. Nothing survives the process.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+
+use crate::audit::{AuditEntry, NewAuditEntry};
+use crate::error::{Error, Result};
+use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
+use crate::message::{AuthorType, Message, Visibility};
+use crate::stats::Stats;
+use crate::store::*;
+use crate::ticket::{Status, Ticket};
+
+/// A [`SupportStore`] over plain collections behind one mutex. It passes the conformance suite,
+/// so tests written against it hold for the real stores.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Remembered {
+    Ticket(TicketId, Option<MessageId>),
+    Message(TicketId, MessageId),
+}
+
+#[derive(Debug, Default)]
+struct State {
+    tickets: BTreeMap<TicketId, Ticket>,
+    messages: BTreeMap<TicketId, Vec<Message>>,
+    audit: Vec<AuditEntry>,
+    keys: HashMap<(UserId, IdempotencyKey), Remembered>,
+    next_ticket: i64,
+    next_message: i64,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere while holding the lock cannot leave a half-written operation: every
+        // method checks before it mutates. So a poisoned lock is safe to keep using.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl State {
+    fn message(&self, ticket: TicketId, id: MessageId) -> Option<&Message> {
+        let list = self.messages.get(&ticket)?;
+        list.binary_search_by_key(&id, |m| m.id).ok().map(|i| &list[i])
+    }
+
+    fn audit(&mut self, ticket_id: TicketId, e: NewAuditEntry) {
+        let id = self.audit.len() as i64 + 1;
+        self.audit.push(AuditEntry {
+            id,
+            ticket_id,
+            actor_id: e.actor_id,
+            actor_name: e.actor_name,
+            change: e.change,
+            at: e.at,
+        });
+    }
+
+    fn push_message(&mut self, ticket_id: TicketId, m: MessageFields) -> Message {
+        self.next_message += 1;
+        let message = Message {
+            id: MessageId(self.next_message),
+            ticket_id,
+            author_id: m.author.id,
+            author_name: m.author.name,
+            author_type: m.author_type,
+            content: m.content,
+            is_internal: m.internal,
+            attachments: m.attachments,
+            created_at: m.at,
+        };
+        self.messages.entry(ticket_id).or_default().push(message.clone());
+        if let Some(t) = self.tickets.get_mut(&ticket_id) {
+            t.updated_at = m.at;
+        }
+        message
+    }
+}
+
+struct MessageFields {
+    author: Author,
+    author_type: AuthorType,
+    content: String,
+    internal: bool,
+    attachments: Vec<crate::Attachment>,
+    at: crate::Timestamp,
+}
+
+#[async_trait]
+impl SupportStore for MemoryStore {
+    async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
+        let mut s = self.lock();
+        if let Some(key) = &d.idempotency_key {
+            if let Some(Remembered::Ticket(t, m)) = s.keys.get(&(d.employee.id, key.clone())).copied() {
+                let ticket = s.tickets.get(&t).cloned().ok_or(Error::NotFound)?;
+                let message = m.and_then(|m| s.message(t, m).cloned());
+                return Ok(Created::Existing((ticket, message)));
+            }
+            if s.keys.contains_key(&(d.employee.id, key.clone())) {
+                return Err(Error::Conflict("idempotency key already used for a message".into()));
+            }
+        }
+        s.next_ticket += 1;
+        let id = TicketId(s.next_ticket);
+        let ticket = Ticket {
+            id,
+            ticket_number: TicketNumber::for_id(id),
+            employee_id: d.employee.id,
+            subject: d.ticket.subject.as_str().to_owned(),
+            description: d.ticket.description.as_str().to_owned(),
+            category: d.ticket.category,
+            priority: d.ticket.priority,
+            status: Status::Open,
+            assigned_to: None,
+            resolved_at: None,
+            created_at: d.at,
+            updated_at: d.at,
+        };
+        s.tickets.insert(id, ticket.clone());
+        s.audit(id, d.audit_entry());
+        let message = d.first_message.as_ref().map(|body| {
+            s.push_message(
+                id,
+                MessageFields {
+                    author: d.employee.clone(),
+                    author_type: AuthorType::Employee,
+                    content: body.as_str().to_owned(),
+                    internal: false,
+                    attachments: Vec::new(),
+                    at: d.at,
+                },
+            )
+        });
+        if let Some(key) = &d.idempotency_key {
+            s.keys.insert((d.employee.id, key.clone()), Remembered::Ticket(id, message.as_ref().map(|m| m.id)));
+        }
+        Ok(Created::New((ticket, message)))
+    }
+
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+        Ok(self.lock().tickets.get(&id).cloned())
+    }
+
+    async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> {
+        let s = self.lock();
+        let mut rows: Vec<&Ticket> = s
+            .tickets
+            .values()
+            .filter(|t| q.filter.matches(t) && q.after.is_none_or(|k| k.precedes(q.order, t)))
+            .collect();
+        rows.sort_by(|a, b| q.order.compare(a, b));
+        Ok(rows.into_iter().take(q.limit as usize).cloned().collect())
+    }
+
+    async fn update_ticket(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>> {
+        let mut s = self.lock();
+        let Some(before) = s.tickets.get(&id).cloned() else { return Ok(None) };
+        let (after, changes) = change.patch.apply(&before, change.at);
+        if !changes.is_empty() {
+            s.tickets.insert(id, after.clone());
+            for e in change.audit_entries(&changes) {
+                s.audit(id, e);
+            }
+        }
+        Ok(Some(TicketUpdate { before, after, changes }))
+    }
+
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+        let mut s = self.lock();
+        if let Some(key) = &d.idempotency_key {
+            match s.keys.get(&(d.author.id, key.clone())).copied() {
+                Some(Remembered::Message(t, m)) => {
+                    let message = s.message(t, m).cloned().ok_or(Error::NotFound)?;
+                    return Ok(Created::Existing(message));
+                }
+                Some(Remembered::Ticket(..)) => {
+                    return Err(Error::Conflict("idempotency key already used for a ticket".into()));
+                }
+                None => {}
+            }
+        }
+        if !s.tickets.contains_key(&d.ticket_id) {
+            return Err(Error::NotFound);
+        }
+        let message = s.push_message(
+            d.ticket_id,
+            MessageFields {
+                author: d.author.clone(),
+                author_type: d.author_type,
+                content: d.message.body.as_str().to_owned(),
+                internal: d.message.visibility == Visibility::Internal,
+                attachments: d.message.attachments.clone(),
+                at: d.at,
+            },
+        );
+        if let Some(key) = &d.idempotency_key {
+            s.keys.insert((d.author.id, key.clone()), Remembered::Message(d.ticket_id, message.id));
+        }
+        Ok(Created::New(message))
+    }
+
+    async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {
+        let s = self.lock();
+        let all = s.messages.get(&q.ticket_id).map(Vec::as_slice).unwrap_or_default();
+        let visible = all.iter().filter(|m| q.include_internal || !m.is_internal);
+        let limit = q.limit as usize;
+        let page: Vec<Message> = match q.position {
+            MessagePosition::After(after) => visible.filter(|m| m.id > after).take(limit).cloned().collect(),
+            MessagePosition::Before(before) => {
+                let older: Vec<&Message> = visible.filter(|m| m.id < before).collect();
+                older[older.len().saturating_sub(limit)..].iter().map(|m| (*m).clone()).collect()
+            }
+            MessagePosition::Latest => {
+                let all: Vec<&Message> = visible.collect();
+                all[all.len().saturating_sub(limit)..].iter().map(|m| (*m).clone()).collect()
+            }
+        };
+        Ok(page)
+    }
+
+    async fn stats(&self) -> Result<Stats> {
+        Ok(Stats::count(self.lock().tickets.values()))
+    }
+
+    async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
+        Ok(self.lock().audit.iter().filter(|e| e.ticket_id == ticket_id).cloned().collect())
+    }
+}

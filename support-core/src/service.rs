@@ -1,0 +1,434 @@
+//! The service: every operation of the helpdesk, each checked by the policy, validated, stored
+//! in one transaction, and broadcast after the commit.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::actor::{Actor, Directory};
+use crate::audit::AuditEntry;
+use crate::broadcast::Broadcaster;
+use crate::channel::Channel;
+use crate::error::{Error, Result};
+use crate::event::{Broadcast, Event, StaffEvent, TicketEvent};
+use crate::id::{IdempotencyKey, SocketId, TicketId};
+use crate::message::Message;
+use crate::policy::Policy;
+use crate::stats::Stats;
+use crate::store::*;
+use crate::ticket::{Status, Ticket, TicketPatch};
+use crate::time;
+use crate::validate::{NewMessage, NewTicket, QuickChat};
+
+/// Where a write came from: what makes it safe to retry and whom not to echo it to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteContext {
+    /// The client's `Idempotency-Key`.
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// The client's `X-Socket-ID`: that connection does not receive the broadcast.
+    pub socket_id: Option<SocketId>,
+}
+
+/// Which page of a list to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// The `next_cursor` of the previous page; `None` for the first page.
+    pub cursor: Option<String>,
+    /// Page size; defaults per list, larger values are clamped to the list's maximum.
+    pub limit: Option<u32>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page<T> {
+    /// The items.
+    pub data: Vec<T>,
+    /// Pass this as `cursor` for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A ticket with the newest of the messages the caller may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TicketView {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// Up to [`SupportService::MESSAGE_PAGE`] newest messages, oldest first.
+    pub messages: Vec<Message>,
+    /// True if older messages exist: page back with `Before(first id)`.
+    pub has_older: bool,
+}
+
+/// The live dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dashboard {
+    /// Active tickets, urgent first, longest waiting first within a priority.
+    pub tickets: Page<Ticket>,
+    /// The badge counts.
+    pub stats: Stats,
+}
+
+/// The helpdesk. Cheap to clone; clones share everything.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use support_core::*;
+///
+/// let hub = LocalHub::default();
+/// let alice = Actor::new(1, "Alice", Role::Employee);
+/// let sam = Actor::new(2, "Sam", Role::Support);
+/// let service = SupportService::new(
+///     MemoryStore::new(),
+///     hub.clone(),
+///     StaticDirectory::new([alice.clone(), sam.clone()]),
+/// );
+///
+/// let ticket = service
+///     .create_ticket(&alice, NewTicket::parse("VPN down", "Since 9am", "it", "high")?, &WriteContext::default())
+///     .await?;
+/// let mut staff_side = hub.subscribe(Channel::Ticket(ticket.id), None);
+/// service
+///     .post_message(&alice, ticket.id, NewMessage::public(MessageBody::parse("Any news?")?), &WriteContext::default())
+///     .await?;
+/// let event = staff_side.recv().await.unwrap();
+/// assert_eq!(event.name(), "chat.message");
+/// assert_eq!(event.payload()["message"], "Any news?");
+/// # Ok::<(), Error>(()) }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct SupportService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn SupportStore>,
+    broadcaster: Arc<dyn Broadcaster>,
+    directory: Arc<dyn Directory>,
+    /// Serializes "read stats, publish stats" so the last `stats.updated` sent is never older
+    /// than the last commit that changed the counts.
+    stats_gate: Mutex<()>,
+}
+
+impl std::fmt::Debug for SupportService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupportService").finish_non_exhaustive()
+    }
+}
+
+impl SupportService {
+    /// Default and maximum page sizes of ticket lists.
+    pub const TICKET_PAGE: (u32, u32) = (25, 100);
+    /// Default and maximum page sizes of message pages.
+    pub const MESSAGE_PAGE: (u32, u32) = (50, 200);
+
+    /// A service over a store, a broadcaster and a directory.
+    pub fn new(store: impl SupportStore, broadcaster: impl Broadcaster, directory: impl Directory) -> Self {
+        Self::from_parts(Arc::new(store), Arc::new(broadcaster), Arc::new(directory))
+    }
+
+    /// A service over shared parts.
+    pub fn from_parts(
+        store: Arc<dyn SupportStore>,
+        broadcaster: Arc<dyn Broadcaster>,
+        directory: Arc<dyn Directory>,
+    ) -> Self {
+        SupportService { inner: Arc::new(Inner { store, broadcaster, directory, stats_gate: Mutex::new(()) }) }
+    }
+
+    /// The store, for health checks and tools.
+    pub fn store(&self) -> &Arc<dyn SupportStore> {
+        &self.inner.store
+    }
+
+    /// The directory.
+    pub fn directory(&self) -> &Arc<dyn Directory> {
+        &self.inner.directory
+    }
+
+    // ----- employee side -------------------------------------------------------------------
+
+    /// Opens a ticket for the caller. Broadcasts `ticket.created` and `stats.updated` to staff.
+    pub async fn create_ticket(&self, actor: &Actor, new: NewTicket, ctx: &WriteContext) -> Result<Ticket> {
+        let (ticket, _) = self.open_ticket(actor, new, None, ctx).await?;
+        Ok(ticket)
+    }
+
+    /// Opens a ticket with its first message in one step (the floating widget's quick chat).
+    pub async fn quick_chat(&self, actor: &Actor, chat: QuickChat, ctx: &WriteContext) -> Result<(Ticket, Message)> {
+        let new = chat.ticket();
+        let (ticket, message) = self.open_ticket(actor, new, Some(chat.message), ctx).await?;
+        let message = message.ok_or_else(|| {
+            Error::Conflict("idempotency key was used for a ticket without a first message".into())
+        })?;
+        Ok((ticket, message))
+    }
+
+    async fn open_ticket(
+        &self,
+        actor: &Actor,
+        new: NewTicket,
+        first_message: Option<crate::MessageBody>,
+        ctx: &WriteContext,
+    ) -> Result<(Ticket, Option<Message>)> {
+        let draft = TicketDraft {
+            employee: author(actor),
+            ticket: new,
+            first_message,
+            idempotency_key: ctx.idempotency_key.clone(),
+            at: time::now(),
+        };
+        match self.inner.store.create_ticket(&draft).await? {
+            Created::Existing((ticket, message)) => {
+                // Priority and status may have been changed by staff since; the rest is fixed.
+                let same = ticket.employee_id == actor.id
+                    && ticket.subject == draft.ticket.subject.as_str()
+                    && ticket.description == draft.ticket.description.as_str()
+                    && ticket.category == draft.ticket.category
+                    && message.as_ref().map(|m| m.content.as_str())
+                        == draft.first_message.as_ref().map(|b| b.as_str());
+                if !same {
+                    return Err(reused_key());
+                }
+                Ok((ticket, message))
+            }
+            Created::New((ticket, message)) => {
+                let except = ctx.socket_id.clone();
+                self.publish(Event::Staff(StaffEvent::TicketCreated(ticket.clone())), except.clone()).await;
+                if let Some(m) = &message {
+                    self.publish(Event::Staff(StaffEvent::MessageCreated(m.clone())), except).await;
+                }
+                self.publish_stats().await;
+                Ok((ticket, message))
+            }
+        }
+    }
+
+    /// The caller's own tickets, latest activity first.
+    pub async fn my_tickets(&self, actor: &Actor, page: &PageRequest) -> Result<Page<Ticket>> {
+        let filter = TicketFilter { employee_id: Some(actor.id), ..TicketFilter::default() };
+        self.ticket_page(filter, TicketOrder::Activity, page).await
+    }
+
+    /// A ticket the caller may see, with the newest messages they may see.
+    pub async fn show_ticket(&self, actor: &Actor, id: TicketId) -> Result<TicketView> {
+        let ticket = self.visible_ticket(actor, id).await?;
+        let mut messages = self
+            .inner
+            .store
+            .messages(&MessageQuery {
+                ticket_id: id,
+                position: MessagePosition::Latest,
+                limit: Self::MESSAGE_PAGE.0 + 1,
+                include_internal: Policy::can_see_internal(actor),
+            })
+            .await?;
+        let has_older = messages.len() > Self::MESSAGE_PAGE.0 as usize;
+        if has_older {
+            messages.remove(0);
+        }
+        Ok(TicketView { ticket, messages, has_older })
+    }
+
+    /// Posts a chat message, comment or (staff only) internal note. Public messages are
+    /// broadcast as `chat.message` on the ticket's channel; every message as `message.created`
+    /// to staff. The sender's socket is left out of both.
+    pub async fn post_message(
+        &self,
+        actor: &Actor,
+        ticket_id: TicketId,
+        message: NewMessage,
+        ctx: &WriteContext,
+    ) -> Result<Message> {
+        let ticket = self.visible_ticket(actor, ticket_id).await?;
+        Policy::check_post(actor, &ticket, message.visibility)?;
+        let draft = MessageDraft {
+            ticket_id,
+            author: author(actor),
+            author_type: Policy::author_type(actor, &ticket),
+            message,
+            idempotency_key: ctx.idempotency_key.clone(),
+            at: time::now(),
+        };
+        match self.inner.store.append_message(&draft).await? {
+            Created::Existing(m) => {
+                let same = m.ticket_id == ticket_id
+                    && m.content == draft.message.body.as_str()
+                    && m.is_internal == (draft.message.visibility == crate::Visibility::Internal);
+                if same { Ok(m) } else { Err(reused_key()) }
+            }
+            Created::New(m) => {
+                let except = ctx.socket_id.clone();
+                if let Some(public) = m.clone().public() {
+                    self.publish(Event::Ticket(ticket_id, TicketEvent::ChatMessage(public)), except.clone()).await;
+                }
+                self.publish(Event::Staff(StaffEvent::MessageCreated(m.clone())), except).await;
+                Ok(m)
+            }
+        }
+    }
+
+    /// A page of a ticket's messages the caller may see, oldest first: `After(id)` to catch
+    /// up, `Before(id)` for older history, `Latest` for the newest.
+    pub async fn messages(
+        &self,
+        actor: &Actor,
+        ticket_id: TicketId,
+        position: MessagePosition,
+        limit: Option<u32>,
+    ) -> Result<Vec<Message>> {
+        self.visible_ticket(actor, ticket_id).await?;
+        let limit = page_limit(limit, Self::MESSAGE_PAGE)?;
+        self.inner
+            .store
+            .messages(&MessageQuery {
+                ticket_id,
+                position,
+                limit,
+                include_internal: Policy::can_see_internal(actor),
+            })
+            .await
+    }
+
+    // ----- staff side ----------------------------------------------------------------------
+
+    /// Active tickets (open, in progress, pending), urgent first and longest waiting first
+    /// within a priority, with the stats. Staff only.
+    pub async fn dashboard(&self, actor: &Actor, page: &PageRequest) -> Result<Dashboard> {
+        Policy::check_staff(actor)?;
+        let filter = TicketFilter { statuses: Status::ACTIVE.to_vec(), ..TicketFilter::default() };
+        let tickets = self.ticket_page(filter, TicketOrder::Queue, page).await?;
+        let stats = self.inner.store.stats().await?;
+        Ok(Dashboard { tickets, stats })
+    }
+
+    /// All tickets matching the filter, newest first. Staff only.
+    pub async fn list_tickets(&self, actor: &Actor, filter: TicketFilter, page: &PageRequest) -> Result<Page<Ticket>> {
+        Policy::check_staff(actor)?;
+        self.ticket_page(filter, TicketOrder::Newest, page).await
+    }
+
+    /// Changes status, priority or assignment. Staff only; the assignee must be staff.
+    /// Broadcasts `ticket.updated` to the ticket's channel and to staff, and `stats.updated`
+    /// when the counts moved. A patch that changes nothing writes and sends nothing.
+    pub async fn update_ticket(
+        &self,
+        actor: &Actor,
+        ticket_id: TicketId,
+        patch: TicketPatch,
+        ctx: &WriteContext,
+    ) -> Result<Ticket> {
+        Policy::check_staff(actor)?;
+        if let Some(Some(assignee)) = patch.assigned_to {
+            let user = self.inner.directory.actor(assignee).await?;
+            if !user.as_ref().is_some_and(Policy::can_be_assigned) {
+                return Err(Error::invalid("assigned_to", "The selected assigned to is invalid."));
+            }
+        }
+        let change = TicketChange { patch, author: author(actor), at: time::now() };
+        let update = self.inner.store.update_ticket(ticket_id, &change).await?.ok_or(Error::NotFound)?;
+        if update.changes.is_empty() {
+            return Ok(update.after);
+        }
+        let except = ctx.socket_id.clone();
+        let (ticket, changes) = (update.after.clone(), update.changes.clone());
+        self.publish(
+            Event::Ticket(ticket_id, TicketEvent::TicketUpdated { ticket: ticket.clone(), changes: changes.clone() }),
+            except.clone(),
+        )
+        .await;
+        self.publish(Event::Staff(StaffEvent::TicketUpdated { ticket, changes }), except).await;
+        let counts = |t: &Ticket| Stats::of(t.status, t.priority);
+        if counts(&update.before) != counts(&update.after) {
+            self.publish_stats().await;
+        }
+        Ok(update.after)
+    }
+
+    /// The badge counts, exact now. Staff only.
+    pub async fn stats(&self, actor: &Actor) -> Result<Stats> {
+        Policy::check_staff(actor)?;
+        self.inner.store.stats().await
+    }
+
+    /// Every recorded change of a ticket, oldest first. Staff only.
+    pub async fn audit_trail(&self, actor: &Actor, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
+        Policy::check_staff(actor)?;
+        self.visible_ticket(actor, ticket_id).await?;
+        self.inner.store.audit_trail(ticket_id).await
+    }
+
+    // ----- realtime ------------------------------------------------------------------------
+
+    /// `Ok` if `actor` may join `channel` (the Pusher channel authorization).
+    /// Refusals are [`Error::Forbidden`], whether or not the ticket exists.
+    pub async fn authorize_channel(&self, actor: &Actor, channel: &Channel) -> Result<()> {
+        let owner = match channel {
+            Channel::Ticket(id) => self.inner.store.ticket(*id).await?.map(|t| t.employee_id),
+            _ => None,
+        };
+        if Policy::can_join(actor, channel, owner) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("may not join this channel"))
+        }
+    }
+
+    // ----- internals -----------------------------------------------------------------------
+
+    async fn visible_ticket(&self, actor: &Actor, id: TicketId) -> Result<Ticket> {
+        let ticket = self.inner.store.ticket(id).await?.ok_or(Error::NotFound)?;
+        Policy::check_view(actor, &ticket)?;
+        Ok(ticket)
+    }
+
+    async fn ticket_page(&self, filter: TicketFilter, order: TicketOrder, page: &PageRequest) -> Result<Page<Ticket>> {
+        let limit = page_limit(page.limit, Self::TICKET_PAGE)?;
+        let after = page.cursor.as_deref().map(TicketKey::decode).transpose()?;
+        let mut data =
+            self.inner.store.tickets(&TicketQuery { filter, order, after, limit: limit + 1 }).await?;
+        let next_cursor = if data.len() > limit as usize {
+            data.truncate(limit as usize);
+            data.last().map(|t| TicketKey::of(t).encode())
+        } else {
+            None
+        };
+        Ok(Page { data, next_cursor })
+    }
+
+    async fn publish(&self, event: Event, except: Option<SocketId>) {
+        let broadcast = Arc::new(Broadcast { event, except });
+        if let Err(e) = self.inner.broadcaster.publish(broadcast.clone()).await {
+            tracing::warn!(
+                channel = %broadcast.channel(),
+                event = broadcast.name(),
+                error = %e,
+                "broadcast failed; clients will catch up from the store"
+            );
+        }
+    }
+
+    async fn publish_stats(&self) {
+        let _gate = self.inner.stats_gate.lock().await;
+        match self.inner.store.stats().await {
+            Ok(stats) => self.publish(Event::Staff(StaffEvent::StatsUpdated(stats)), None).await,
+            Err(e) => tracing::warn!(error = %e, "could not read stats to broadcast them"),
+        }
+    }
+}
+
+fn author(actor: &Actor) -> Author {
+    Author { id: actor.id, name: actor.name.clone() }
+}
+
+fn reused_key() -> Error {
+    Error::Conflict("the Idempotency-Key was already used for a different request".into())
+}
+
+/// The requested page size: the default when absent, at most the maximum, at least 1.
+fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32> {
+    match requested {
+        None => Ok(default),
+        Some(0) => Err(Error::invalid("limit", "The limit field must be at least 1.")),
+        Some(n) => Ok(n.min(max)),
+    }
+}

@@ -1,0 +1,385 @@
+//! The storage trait, and the queries and drafts that cross it.
+
+use std::cmp::Ordering;
+
+use async_trait::async_trait;
+
+use crate::audit::{AuditEntry, Change, NewAuditEntry};
+use crate::error::{Error, Result};
+use crate::id::{IdempotencyKey, MessageId, TicketId, UserId};
+use crate::message::{AuthorType, Message};
+use crate::stats::Stats;
+use crate::ticket::{Category, Priority, Status, Ticket, TicketPatch};
+use crate::time::{self, Timestamp};
+use crate::validate::{MessageBody, NewMessage, NewTicket};
+
+/// Who wrote something, as recorded with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// The user's id.
+    pub id: UserId,
+    /// Their name at the time.
+    pub name: String,
+}
+
+/// The outcome of a create that may be a retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created<T> {
+    /// Stored now.
+    New(T),
+    /// The idempotency key was used before: this is what the first request stored, and nothing
+    /// was written now.
+    Existing(T),
+}
+
+impl<T> Created<T> {
+    /// The value, new or not.
+    pub fn into_inner(self) -> T {
+        match self {
+            Created::New(v) | Created::Existing(v) => v,
+        }
+    }
+
+    /// True if it was stored by this call.
+    pub fn is_new(&self) -> bool {
+        matches!(self, Created::New(_))
+    }
+
+    /// Maps the value, keeping whether it is new.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Created<U> {
+        match self {
+            Created::New(v) => Created::New(f(v)),
+            Created::Existing(v) => Created::Existing(f(v)),
+        }
+    }
+}
+
+/// A ticket to create, optionally with its first message (a quick chat).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketDraft {
+    /// The employee opening it; also the author of the first message and of the audit entry.
+    pub employee: Author,
+    /// Its validated fields.
+    pub ticket: NewTicket,
+    /// A first public message from the employee.
+    pub first_message: Option<MessageBody>,
+    /// Makes the create safe to retry; scoped to `employee.id`.
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// The creation time, used for `created_at`, `updated_at`, the message and the audit entry.
+    pub at: Timestamp,
+}
+
+impl TicketDraft {
+    /// The audit entry every store records with the new ticket.
+    pub fn audit_entry(&self) -> NewAuditEntry {
+        NewAuditEntry {
+            actor_id: self.employee.id,
+            actor_name: self.employee.name.clone(),
+            change: Change::Created {
+                status: Status::Open,
+                priority: self.ticket.priority,
+                category: self.ticket.category,
+            },
+            at: self.at,
+        }
+    }
+}
+
+/// A message to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageDraft {
+    /// The ticket it goes on.
+    pub ticket_id: TicketId,
+    /// Who writes it.
+    pub author: Author,
+    /// Which side they write for.
+    pub author_type: AuthorType,
+    /// The validated message.
+    pub message: NewMessage,
+    /// Makes the append safe to retry; scoped to `author.id`.
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// Its `created_at`; also the ticket's new `updated_at`.
+    pub at: Timestamp,
+}
+
+/// A staff change to apply with [`TicketPatch::apply`] inside the store's transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketChange {
+    /// What to change.
+    pub patch: TicketPatch,
+    /// Who changes it.
+    pub author: Author,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl TicketChange {
+    /// The audit entries for a list of changes.
+    pub fn audit_entries(&self, changes: &[Change]) -> Vec<NewAuditEntry> {
+        changes
+            .iter()
+            .map(|c| NewAuditEntry {
+                actor_id: self.author.id,
+                actor_name: self.author.name.clone(),
+                change: c.clone(),
+                at: self.at,
+            })
+            .collect()
+    }
+}
+
+/// The result of a change that found its ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketUpdate {
+    /// The row as it was.
+    pub before: Ticket,
+    /// The row as it is now (equal to `before` when nothing changed).
+    pub after: Ticket,
+    /// What changed; empty means nothing was written.
+    pub changes: Vec<Change>,
+}
+
+/// Whose tickets match: everything optional, all conditions must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketFilter {
+    /// Only this employee's tickets.
+    pub employee_id: Option<UserId>,
+    /// Only these statuses; empty means any.
+    pub statuses: Vec<Status>,
+    /// Only this priority.
+    pub priority: Option<Priority>,
+    /// Only this category.
+    pub category: Option<Category>,
+    /// Only tickets assigned to this user (`Some(None)`: only unassigned ones).
+    pub assigned_to: Option<Option<UserId>>,
+    /// Text that must occur in the subject, the description or the ticket number. Matching
+    /// ignores ASCII case; other characters match exactly.
+    pub text: Option<String>,
+}
+
+impl TicketFilter {
+    /// The reference semantics every store must reproduce.
+    pub fn matches(&self, t: &Ticket) -> bool {
+        self.employee_id.is_none_or(|e| e == t.employee_id)
+            && (self.statuses.is_empty() || self.statuses.contains(&t.status))
+            && self.priority.is_none_or(|p| p == t.priority)
+            && self.category.is_none_or(|c| c == t.category)
+            && self.assigned_to.is_none_or(|a| a == t.assigned_to)
+            && self.text.as_deref().is_none_or(|q| {
+                let q = q.to_ascii_lowercase();
+                [t.subject.as_str(), t.description.as_str(), t.ticket_number.as_str()]
+                    .iter()
+                    .any(|field| field.to_ascii_lowercase().contains(&q))
+            })
+    }
+}
+
+/// The order of a ticket list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TicketOrder {
+    /// Newest first: `id` descending.
+    #[default]
+    Newest,
+    /// Latest activity first: `updated_at` descending, then `id` descending.
+    Activity,
+    /// The support queue: priority descending (urgent first), then longest waiting first
+    /// (`created_at` ascending), then `id` ascending.
+    Queue,
+}
+
+impl TicketOrder {
+    /// The reference ordering every store must reproduce.
+    pub fn compare(self, a: &Ticket, b: &Ticket) -> Ordering {
+        self.compare_keys(&TicketKey::of(a), &TicketKey::of(b))
+    }
+
+    /// [`TicketOrder::compare`] on sort keys.
+    pub fn compare_keys(self, a: &TicketKey, b: &TicketKey) -> Ordering {
+        match self {
+            TicketOrder::Newest => b.id.cmp(&a.id),
+            TicketOrder::Activity => b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)),
+            TicketOrder::Queue => b
+                .priority
+                .cmp(&a.priority)
+                .then(a.created_at.cmp(&b.created_at))
+                .then(a.id.cmp(&b.id)),
+        }
+    }
+}
+
+/// A position in a ticket list: the sort fields of the last ticket of the previous page.
+/// Keyset pagination: rows inserted or changed elsewhere never shift the pages that follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketKey {
+    /// The ticket's id.
+    pub id: TicketId,
+    /// Its priority.
+    pub priority: Priority,
+    /// Its creation time.
+    pub created_at: Timestamp,
+    /// Its latest activity.
+    pub updated_at: Timestamp,
+}
+
+impl TicketKey {
+    /// The key of a ticket.
+    pub fn of(t: &Ticket) -> Self {
+        TicketKey { id: t.id, priority: t.priority, created_at: t.created_at, updated_at: t.updated_at }
+    }
+
+    /// True if `t` comes strictly after this key in `order`.
+    pub fn precedes(&self, order: TicketOrder, t: &Ticket) -> bool {
+        order.compare_keys(self, &TicketKey::of(t)) == Ordering::Less
+    }
+
+    /// The opaque text form used as a page cursor.
+    pub fn encode(&self) -> String {
+        format!(
+            "{}.{}.{}.{}",
+            self.id,
+            self.priority.rank(),
+            time::to_micros(self.created_at),
+            time::to_micros(self.updated_at)
+        )
+    }
+
+    /// Parses [`TicketKey::encode`]'s output; anything else is a validation error on `cursor`.
+    pub fn decode(s: &str) -> Result<Self> {
+        let bad = || Error::invalid("cursor", "The cursor is invalid.");
+        let mut parts = s.split('.');
+        let mut next = || parts.next().and_then(|p| p.parse::<i64>().ok()).ok_or_else(bad);
+        let id = TicketId(next()?);
+        let priority = Priority::from_rank(next()?).ok_or_else(bad)?;
+        let created_at = time::from_micros(next()?).ok_or_else(bad)?;
+        let updated_at = time::from_micros(next()?).ok_or_else(bad)?;
+        if parts.next().is_some() {
+            return Err(bad());
+        }
+        Ok(TicketKey { id, priority, created_at, updated_at })
+    }
+}
+
+/// A page of tickets to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketQuery {
+    /// Which tickets.
+    pub filter: TicketFilter,
+    /// In what order.
+    pub order: TicketOrder,
+    /// Start strictly after this ticket.
+    pub after: Option<TicketKey>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Where a page of messages starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MessagePosition {
+    /// The newest messages.
+    #[default]
+    Latest,
+    /// Messages with ids strictly greater than this one: catching up.
+    After(MessageId),
+    /// Messages with ids strictly smaller than this one: loading older history.
+    Before(MessageId),
+}
+
+/// A page of one ticket's messages to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageQuery {
+    /// Whose messages.
+    pub ticket_id: TicketId,
+    /// From where.
+    pub position: MessagePosition,
+    /// At most this many.
+    pub limit: u32,
+    /// Whether internal notes are included.
+    pub include_internal: bool,
+}
+
+/// Where tickets, messages and the audit trail are kept.
+///
+/// # Contract
+///
+/// - **Atomic, durable writes.** Each write method commits everything it writes (rows,
+///   audit entries, idempotency record) in one transaction, and returns only after the commit.
+///   On error nothing of it is visible.
+/// - **Ids.** The store assigns ids. A ticket's number is [`crate::TicketNumber::for_id`].
+///   Within one ticket, message ids grow in commit order: once a reader has seen message N,
+///   no message with a smaller id can appear later. (A global sequence alone does not give
+///   this when transactions commit out of order; lock the ticket row while appending.)
+/// - **Idempotency.** A create carrying an idempotency key that the same user already used
+///   returns [`Created::Existing`] with what the first call stored, and writes nothing. Keys
+///   of different users never collide.
+/// - **Reads** reproduce the reference semantics of [`TicketFilter::matches`],
+///   [`TicketOrder::compare`] and [`TicketKey::precedes`]; message pages are in id order,
+///   oldest first, and leave out internal notes unless asked. [`SupportStore::stats`] is
+///   exact at the moment of the read: [`Stats::count`] over all tickets.
+/// - **Errors** are [`Error`] kinds: a missing ticket on a write is `NotFound`; a unique
+///   violation `Conflict`; a busy, locked or unreachable backend `Unavailable`; anything
+///   permanent `Backend`. No method panics on any input.
+///
+/// `support_core::conformance_suite!` (feature `testing`) checks all of this against a store.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use support_core::store::*;
+/// use support_core::{AuditEntry, Message, Result, Stats, Ticket, TicketId};
+///
+/// /// A store that delegates to the in-memory one, e.g. to count calls.
+/// struct Counting(support_core::MemoryStore);
+///
+/// #[async_trait]
+/// impl SupportStore for Counting {
+///     async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
+///         self.0.create_ticket(d).await
+///     }
+///     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> { self.0.ticket(id).await }
+///     async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> { self.0.tickets(q).await }
+///     async fn update_ticket(&self, id: TicketId, c: &TicketChange) -> Result<Option<TicketUpdate>> {
+///         self.0.update_ticket(id, c).await
+///     }
+///     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+///         self.0.append_message(d).await
+///     }
+///     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> { self.0.messages(q).await }
+///     async fn stats(&self) -> Result<Stats> { self.0.stats().await }
+///     async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> { self.0.audit_trail(id).await }
+/// }
+/// ```
+#[async_trait]
+pub trait SupportStore: Send + Sync + 'static {
+    /// Creates a ticket (status open, unassigned) with its `Created` audit entry and, for a quick
+    /// chat, its first message, all in one transaction.
+    async fn create_ticket(&self, draft: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>>;
+
+    /// One ticket, if it exists.
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>>;
+
+    /// Up to `query.limit` tickets matching the filter, in order, strictly after `query.after`.
+    async fn tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>>;
+
+    /// Applies a change with [`TicketPatch::apply`] to the row as it is inside the transaction,
+    /// writes the new row and one audit entry per change (nothing when there is no change), and
+    /// returns before and after. `Ok(None)` if the ticket does not exist.
+    async fn update_ticket(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>>;
+
+    /// Appends a message and sets the ticket's `updated_at` to its time. `NotFound` if the
+    /// ticket does not exist.
+    async fn append_message(&self, draft: &MessageDraft) -> Result<Created<Message>>;
+
+    /// A page of one ticket's messages, oldest first. For `Latest` and `Before`, the page is
+    /// the newest `limit` messages of the range, still returned oldest first.
+    async fn messages(&self, query: &MessageQuery) -> Result<Vec<Message>>;
+
+    /// The badge counts, exact now.
+    async fn stats(&self) -> Result<Stats>;
+
+    /// Every audit entry of a ticket, oldest first.
+    async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>>;
+
+    /// `Ok` when the backend answers: for health checks.
+    async fn ping(&self) -> Result<()> {
+        self.stats().await.map(|_| ())
+    }
+}
