@@ -45,7 +45,11 @@ pub struct Actor {
 impl Actor {
     /// Builds an actor.
     pub fn new(id: impl Into<UserId>, name: impl Into<String>, role: Role) -> Self {
-        Actor { id: id.into(), name: name.into(), role }
+        Actor {
+            id: id.into(),
+            name: name.into(),
+            role,
+        }
     }
 
     /// True for support, admin and hr.
@@ -92,7 +96,9 @@ pub struct StaticDirectory {
 impl StaticDirectory {
     /// A directory of exactly these users.
     pub fn new(users: impl IntoIterator<Item = Actor>) -> Self {
-        StaticDirectory { users: users.into_iter().map(|a| (a.id, a)).collect() }
+        StaticDirectory {
+            users: users.into_iter().map(|a| (a.id, a)).collect(),
+        }
     }
 
     /// Looks a user up without awaiting.

@@ -119,7 +119,9 @@ impl Subscription {
                 Ok(b) if b.except.is_some() && b.except == self.socket => continue,
                 Ok(b) => return Some(Ok(b)),
                 Err(broadcast::error::TryRecvError::Empty) => return None,
-                Err(broadcast::error::TryRecvError::Lagged(n)) => return Some(Err(Missed::Lagged(n))),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    return Some(Err(Missed::Lagged(n)));
+                }
                 Err(broadcast::error::TryRecvError::Closed) => return Some(Err(Missed::Closed)),
             }
         }
@@ -136,13 +138,20 @@ impl LocalHub {
     /// A hub that keeps at most `capacity` undelivered events per subscriber.
     pub fn new(capacity: usize) -> Self {
         LocalHub {
-            inner: Arc::new(HubInner { channels: Mutex::new(HashMap::new()), capacity: capacity.max(1) }),
+            inner: Arc::new(HubInner {
+                channels: Mutex::new(HashMap::new()),
+                capacity: capacity.max(1),
+            }),
         }
     }
 
     /// Starts listening on `channel`. Events caused by `socket` are skipped.
     pub fn subscribe(&self, channel: Channel, socket: Option<SocketId>) -> Subscription {
-        let mut channels = self.inner.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut channels = self
+            .inner
+            .channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let rx = channels
             .entry(channel)
             .or_insert_with(|| broadcast::channel(self.inner.capacity).0)
@@ -152,8 +161,14 @@ impl LocalHub {
 
     /// How many subscribers `channel` has now.
     pub fn subscriber_count(&self, channel: &Channel) -> usize {
-        let channels = self.inner.channels.lock().unwrap_or_else(PoisonError::into_inner);
-        channels.get(channel).map_or(0, broadcast::Sender::receiver_count)
+        let channels = self
+            .inner
+            .channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        channels
+            .get(channel)
+            .map_or(0, broadcast::Sender::receiver_count)
     }
 }
 
@@ -161,7 +176,11 @@ impl LocalHub {
 impl Broadcaster for LocalHub {
     async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
         let channel = broadcast.channel();
-        let mut channels = self.inner.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut channels = self
+            .inner
+            .channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(tx) = channels.get(&channel) {
             if tx.send(broadcast).is_err() {
                 // Nobody listens any more: forget the channel so the map does not grow forever.

@@ -53,7 +53,10 @@ impl FromStr for Channel {
         if !canonical {
             return Err(unknown());
         }
-        digits.parse().map(|id| Channel::Ticket(TicketId(id))).map_err(|_| unknown())
+        digits
+            .parse()
+            .map(|id| Channel::Ticket(TicketId(id)))
+            .map_err(|_| unknown())
     }
 }
 
@@ -66,7 +69,10 @@ mod tests {
         for c in [Channel::Admin, Channel::Ticket(TicketId(7))] {
             assert_eq!(c.to_string().parse::<Channel>().unwrap(), c);
         }
-        assert_eq!(Channel::Ticket(TicketId(7)).to_string(), "private-support.ticket.7");
+        assert_eq!(
+            Channel::Ticket(TicketId(7)).to_string(),
+            "private-support.ticket.7"
+        );
     }
 
     #[test]

@@ -56,7 +56,10 @@ pub struct FieldErrors(BTreeMap<String, Vec<String>>);
 impl FieldErrors {
     /// Records one message for a field.
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_default().push(message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
     }
 
     /// True when no field failed.
@@ -76,7 +79,11 @@ impl FieldErrors {
 
     /// `Ok(value)` when nothing failed, otherwise [`Error::Invalid`].
     pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T> {
-        if self.is_empty() { Ok(value()) } else { Err(Error::Invalid(self)) }
+        if self.is_empty() {
+            Ok(value())
+        } else {
+            Err(Error::Invalid(self))
+        }
     }
 }
 

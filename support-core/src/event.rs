@@ -120,8 +120,12 @@ impl Broadcast {
     /// The event's data as JSON. Pusher sends it as a string: `payload().to_string()`.
     pub fn payload(&self) -> Value {
         let value = match &self.event {
-            Event::Ticket(_, TicketEvent::ChatMessage(m)) => serde_json::to_value(ChatPayload::from(m.get())),
-            Event::Staff(StaffEvent::MessageCreated(m)) => serde_json::to_value(ChatPayload::from(m)),
+            Event::Ticket(_, TicketEvent::ChatMessage(m)) => {
+                serde_json::to_value(ChatPayload::from(m.get()))
+            }
+            Event::Staff(StaffEvent::MessageCreated(m)) => {
+                serde_json::to_value(ChatPayload::from(m))
+            }
             Event::Ticket(_, TicketEvent::TicketUpdated { ticket, changes })
             | Event::Staff(StaffEvent::TicketUpdated { ticket, changes }) => {
                 Ok(json!({ "ticket": ticket, "changes": changes }))

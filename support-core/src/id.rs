@@ -103,7 +103,8 @@ impl SocketId {
 impl FromStr for SocketId {
     type Err = InvalidSocketId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let digits = |p: &str| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit());
+        let digits =
+            |p: &str| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit());
         match s.split_once('.') {
             Some((a, b)) if digits(a) && digits(b) => Ok(SocketId(s.to_owned())),
             _ => Err(InvalidSocketId),
@@ -181,7 +182,10 @@ mod tests {
     #[test]
     fn ticket_numbers_are_padded_and_readable() {
         assert_eq!(TicketNumber::for_id(TicketId(42)).as_str(), "TKT-000042");
-        assert_eq!(TicketNumber::for_id(TicketId(1_234_567)).as_str(), "TKT-1234567");
+        assert_eq!(
+            TicketNumber::for_id(TicketId(1_234_567)).as_str(),
+            "TKT-1234567"
+        );
     }
 
     #[test]

@@ -52,7 +52,9 @@ impl MemoryStore {
 impl State {
     fn message(&self, ticket: TicketId, id: MessageId) -> Option<&Message> {
         let list = self.messages.get(&ticket)?;
-        list.binary_search_by_key(&id, |m| m.id).ok().map(|i| &list[i])
+        list.binary_search_by_key(&id, |m| m.id)
+            .ok()
+            .map(|i| &list[i])
     }
 
     fn audit(&mut self, ticket_id: TicketId, e: NewAuditEntry) {
@@ -80,7 +82,10 @@ impl State {
             attachments: m.attachments,
             created_at: m.at,
         };
-        self.messages.entry(ticket_id).or_default().push(message.clone());
+        self.messages
+            .entry(ticket_id)
+            .or_default()
+            .push(message.clone());
         if let Some(t) = self.tickets.get_mut(&ticket_id) {
             t.updated_at = m.at;
         }
@@ -102,13 +107,17 @@ impl SupportStore for MemoryStore {
     async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
         let mut s = self.lock();
         if let Some(key) = &d.idempotency_key {
-            if let Some(Remembered::Ticket(t, m)) = s.keys.get(&(d.employee.id, key.clone())).copied() {
+            if let Some(Remembered::Ticket(t, m)) =
+                s.keys.get(&(d.employee.id, key.clone())).copied()
+            {
                 let ticket = s.tickets.get(&t).cloned().ok_or(Error::NotFound)?;
                 let message = m.and_then(|m| s.message(t, m).cloned());
                 return Ok(Created::Existing((ticket, message)));
             }
             if s.keys.contains_key(&(d.employee.id, key.clone())) {
-                return Err(Error::Conflict("idempotency key already used for a message".into()));
+                return Err(Error::Conflict(
+                    "idempotency key already used for a message".into(),
+                ));
             }
         }
         s.next_ticket += 1;
@@ -143,7 +152,10 @@ impl SupportStore for MemoryStore {
             )
         });
         if let Some(key) = &d.idempotency_key {
-            s.keys.insert((d.employee.id, key.clone()), Remembered::Ticket(id, message.as_ref().map(|m| m.id)));
+            s.keys.insert(
+                (d.employee.id, key.clone()),
+                Remembered::Ticket(id, message.as_ref().map(|m| m.id)),
+            );
         }
         Ok(Created::New((ticket, message)))
     }
@@ -163,9 +175,15 @@ impl SupportStore for MemoryStore {
         Ok(rows.into_iter().take(q.limit as usize).cloned().collect())
     }
 
-    async fn update_ticket(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>> {
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: &TicketChange,
+    ) -> Result<Option<TicketUpdate>> {
         let mut s = self.lock();
-        let Some(before) = s.tickets.get(&id).cloned() else { return Ok(None) };
+        let Some(before) = s.tickets.get(&id).cloned() else {
+            return Ok(None);
+        };
         let (after, changes) = change.patch.apply(&before, change.at);
         if !changes.is_empty() {
             s.tickets.insert(id, after.clone());
@@ -173,7 +191,11 @@ impl SupportStore for MemoryStore {
                 s.audit(id, e);
             }
         }
-        Ok(Some(TicketUpdate { before, after, changes }))
+        Ok(Some(TicketUpdate {
+            before,
+            after,
+            changes,
+        }))
     }
 
     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
@@ -185,7 +207,9 @@ impl SupportStore for MemoryStore {
                     return Ok(Created::Existing(message));
                 }
                 Some(Remembered::Ticket(..)) => {
-                    return Err(Error::Conflict("idempotency key already used for a ticket".into()));
+                    return Err(Error::Conflict(
+                        "idempotency key already used for a ticket".into(),
+                    ));
                 }
                 None => {}
             }
@@ -205,25 +229,42 @@ impl SupportStore for MemoryStore {
             },
         );
         if let Some(key) = &d.idempotency_key {
-            s.keys.insert((d.author.id, key.clone()), Remembered::Message(d.ticket_id, message.id));
+            s.keys.insert(
+                (d.author.id, key.clone()),
+                Remembered::Message(d.ticket_id, message.id),
+            );
         }
         Ok(Created::New(message))
     }
 
     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {
         let s = self.lock();
-        let all = s.messages.get(&q.ticket_id).map(Vec::as_slice).unwrap_or_default();
+        let all = s
+            .messages
+            .get(&q.ticket_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let visible = all.iter().filter(|m| q.include_internal || !m.is_internal);
         let limit = q.limit as usize;
         let page: Vec<Message> = match q.position {
-            MessagePosition::After(after) => visible.filter(|m| m.id > after).take(limit).cloned().collect(),
+            MessagePosition::After(after) => visible
+                .filter(|m| m.id > after)
+                .take(limit)
+                .cloned()
+                .collect(),
             MessagePosition::Before(before) => {
                 let older: Vec<&Message> = visible.filter(|m| m.id < before).collect();
-                older[older.len().saturating_sub(limit)..].iter().map(|m| (*m).clone()).collect()
+                older[older.len().saturating_sub(limit)..]
+                    .iter()
+                    .map(|m| (*m).clone())
+                    .collect()
             }
             MessagePosition::Latest => {
                 let all: Vec<&Message> = visible.collect();
-                all[all.len().saturating_sub(limit)..].iter().map(|m| (*m).clone()).collect()
+                all[all.len().saturating_sub(limit)..]
+                    .iter()
+                    .map(|m| (*m).clone())
+                    .collect()
             }
         };
         Ok(page)
@@ -234,6 +275,12 @@ impl SupportStore for MemoryStore {
     }
 
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
-        Ok(self.lock().audit.iter().filter(|e| e.ticket_id == ticket_id).cloned().collect())
+        Ok(self
+            .lock()
+            .audit
+            .iter()
+            .filter(|e| e.ticket_id == ticket_id)
+            .cloned()
+            .collect())
     }
 }

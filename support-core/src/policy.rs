@@ -34,7 +34,11 @@ impl Policy {
 
     /// `Ok` if `actor` may see the ticket, else `NotFound`.
     pub fn check_view(actor: &Actor, ticket: &Ticket) -> Result<()> {
-        if Self::can_view(actor, ticket) { Ok(()) } else { Err(Error::NotFound) }
+        if Self::can_view(actor, ticket) {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
     }
 
     /// `Ok` if `actor` may post a message of this visibility on the ticket.
@@ -49,7 +53,11 @@ impl Policy {
     /// `Ok` if `actor` is staff: the dashboard, the full list, stats, the audit trail, and
     /// changes of status, priority and assignment.
     pub fn check_staff(actor: &Actor) -> Result<()> {
-        if actor.is_staff() { Ok(()) } else { Err(Error::Forbidden("staff only")) }
+        if actor.is_staff() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("staff only"))
+        }
     }
 
     /// May this user be assigned a ticket?
@@ -60,7 +68,11 @@ impl Policy {
     /// Which side a message by `actor` on `ticket` is from: the ticket's owner writes as the
     /// employee, anyone else as support.
     pub fn author_type(actor: &Actor, ticket: &Ticket) -> AuthorType {
-        if ticket.employee_id == actor.id { AuthorType::Employee } else { AuthorType::Support }
+        if ticket.employee_id == actor.id {
+            AuthorType::Employee
+        } else {
+            AuthorType::Support
+        }
     }
 
     /// May `actor` join `channel`? `ticket_owner` is the employee of the channel's ticket, or

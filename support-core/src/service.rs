@@ -122,7 +122,11 @@ impl SupportService {
     pub const MESSAGE_PAGE: (u32, u32) = (50, 200);
 
     /// A service over a store, a broadcaster and a directory.
-    pub fn new(store: impl SupportStore, broadcaster: impl Broadcaster, directory: impl Directory) -> Self {
+    pub fn new(
+        store: impl SupportStore,
+        broadcaster: impl Broadcaster,
+        directory: impl Directory,
+    ) -> Self {
         Self::from_parts(Arc::new(store), Arc::new(broadcaster), Arc::new(directory))
     }
 
@@ -132,7 +136,14 @@ impl SupportService {
         broadcaster: Arc<dyn Broadcaster>,
         directory: Arc<dyn Directory>,
     ) -> Self {
-        SupportService { inner: Arc::new(Inner { store, broadcaster, directory, stats_gate: Mutex::new(()) }) }
+        SupportService {
+            inner: Arc::new(Inner {
+                store,
+                broadcaster,
+                directory,
+                stats_gate: Mutex::new(()),
+            }),
+        }
     }
 
     /// The store, for health checks and tools.
@@ -148,15 +159,27 @@ impl SupportService {
     // ----- employee side -------------------------------------------------------------------
 
     /// Opens a ticket for the caller. Broadcasts `ticket.created` and `stats.updated` to staff.
-    pub async fn create_ticket(&self, actor: &Actor, new: NewTicket, ctx: &WriteContext) -> Result<Ticket> {
+    pub async fn create_ticket(
+        &self,
+        actor: &Actor,
+        new: NewTicket,
+        ctx: &WriteContext,
+    ) -> Result<Ticket> {
         let (ticket, _) = self.open_ticket(actor, new, None, ctx).await?;
         Ok(ticket)
     }
 
     /// Opens a ticket with its first message in one step (the floating widget's quick chat).
-    pub async fn quick_chat(&self, actor: &Actor, chat: QuickChat, ctx: &WriteContext) -> Result<(Ticket, Message)> {
+    pub async fn quick_chat(
+        &self,
+        actor: &Actor,
+        chat: QuickChat,
+        ctx: &WriteContext,
+    ) -> Result<(Ticket, Message)> {
         let new = chat.ticket();
-        let (ticket, message) = self.open_ticket(actor, new, Some(chat.message), ctx).await?;
+        let (ticket, message) = self
+            .open_ticket(actor, new, Some(chat.message), ctx)
+            .await?;
         let message = message.ok_or_else(|| {
             Error::Conflict("idempotency key was used for a ticket without a first message".into())
         })?;
@@ -193,9 +216,14 @@ impl SupportService {
             }
             Created::New((ticket, message)) => {
                 let except = ctx.socket_id.clone();
-                self.publish(Event::Staff(StaffEvent::TicketCreated(ticket.clone())), except.clone()).await;
+                self.publish(
+                    Event::Staff(StaffEvent::TicketCreated(ticket.clone())),
+                    except.clone(),
+                )
+                .await;
                 if let Some(m) = &message {
-                    self.publish(Event::Staff(StaffEvent::MessageCreated(m.clone())), except).await;
+                    self.publish(Event::Staff(StaffEvent::MessageCreated(m.clone())), except)
+                        .await;
                 }
                 self.publish_stats().await;
                 Ok((ticket, message))
@@ -205,7 +233,10 @@ impl SupportService {
 
     /// The caller's own tickets, latest activity first.
     pub async fn my_tickets(&self, actor: &Actor, page: &PageRequest) -> Result<Page<Ticket>> {
-        let filter = TicketFilter { employee_id: Some(actor.id), ..TicketFilter::default() };
+        let filter = TicketFilter {
+            employee_id: Some(actor.id),
+            ..TicketFilter::default()
+        };
         self.ticket_page(filter, TicketOrder::Activity, page).await
     }
 
@@ -226,7 +257,11 @@ impl SupportService {
         if has_older {
             messages.remove(0);
         }
-        Ok(TicketView { ticket, messages, has_older })
+        Ok(TicketView {
+            ticket,
+            messages,
+            has_older,
+        })
     }
 
     /// Posts a chat message, comment or (staff only) internal note. Public messages are
@@ -259,9 +294,14 @@ impl SupportService {
             Created::New(m) => {
                 let except = ctx.socket_id.clone();
                 if let Some(public) = m.clone().public() {
-                    self.publish(Event::Ticket(ticket_id, TicketEvent::ChatMessage(public)), except.clone()).await;
+                    self.publish(
+                        Event::Ticket(ticket_id, TicketEvent::ChatMessage(public)),
+                        except.clone(),
+                    )
+                    .await;
                 }
-                self.publish(Event::Staff(StaffEvent::MessageCreated(m.clone())), except).await;
+                self.publish(Event::Staff(StaffEvent::MessageCreated(m.clone())), except)
+                    .await;
                 Ok(m)
             }
         }
@@ -295,14 +335,22 @@ impl SupportService {
     /// within a priority, with the stats. Staff only.
     pub async fn dashboard(&self, actor: &Actor, page: &PageRequest) -> Result<Dashboard> {
         Policy::check_staff(actor)?;
-        let filter = TicketFilter { statuses: Status::ACTIVE.to_vec(), ..TicketFilter::default() };
+        let filter = TicketFilter {
+            statuses: Status::ACTIVE.to_vec(),
+            ..TicketFilter::default()
+        };
         let tickets = self.ticket_page(filter, TicketOrder::Queue, page).await?;
         let stats = self.inner.store.stats().await?;
         Ok(Dashboard { tickets, stats })
     }
 
     /// All tickets matching the filter, newest first. Staff only.
-    pub async fn list_tickets(&self, actor: &Actor, filter: TicketFilter, page: &PageRequest) -> Result<Page<Ticket>> {
+    pub async fn list_tickets(
+        &self,
+        actor: &Actor,
+        filter: TicketFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Ticket>> {
         Policy::check_staff(actor)?;
         self.ticket_page(filter, TicketOrder::Newest, page).await
     }
@@ -321,22 +369,44 @@ impl SupportService {
         if let Some(Some(assignee)) = patch.assigned_to {
             let user = self.inner.directory.actor(assignee).await?;
             if !user.as_ref().is_some_and(Policy::can_be_assigned) {
-                return Err(Error::invalid("assigned_to", "The selected assigned to is invalid."));
+                return Err(Error::invalid(
+                    "assigned_to",
+                    "The selected assigned to is invalid.",
+                ));
             }
         }
-        let change = TicketChange { patch, author: author(actor), at: time::now() };
-        let update = self.inner.store.update_ticket(ticket_id, &change).await?.ok_or(Error::NotFound)?;
+        let change = TicketChange {
+            patch,
+            author: author(actor),
+            at: time::now(),
+        };
+        let update = self
+            .inner
+            .store
+            .update_ticket(ticket_id, &change)
+            .await?
+            .ok_or(Error::NotFound)?;
         if update.changes.is_empty() {
             return Ok(update.after);
         }
         let except = ctx.socket_id.clone();
         let (ticket, changes) = (update.after.clone(), update.changes.clone());
         self.publish(
-            Event::Ticket(ticket_id, TicketEvent::TicketUpdated { ticket: ticket.clone(), changes: changes.clone() }),
+            Event::Ticket(
+                ticket_id,
+                TicketEvent::TicketUpdated {
+                    ticket: ticket.clone(),
+                    changes: changes.clone(),
+                },
+            ),
             except.clone(),
         )
         .await;
-        self.publish(Event::Staff(StaffEvent::TicketUpdated { ticket, changes }), except).await;
+        self.publish(
+            Event::Staff(StaffEvent::TicketUpdated { ticket, changes }),
+            except,
+        )
+        .await;
         let counts = |t: &Ticket| Stats::of(t.status, t.priority);
         if counts(&update.before) != counts(&update.after) {
             self.publish_stats().await;
@@ -381,11 +451,24 @@ impl SupportService {
         Ok(ticket)
     }
 
-    async fn ticket_page(&self, filter: TicketFilter, order: TicketOrder, page: &PageRequest) -> Result<Page<Ticket>> {
+    async fn ticket_page(
+        &self,
+        filter: TicketFilter,
+        order: TicketOrder,
+        page: &PageRequest,
+    ) -> Result<Page<Ticket>> {
         let limit = page_limit(page.limit, Self::TICKET_PAGE)?;
         let after = page.cursor.as_deref().map(TicketKey::decode).transpose()?;
-        let mut data =
-            self.inner.store.tickets(&TicketQuery { filter, order, after, limit: limit + 1 }).await?;
+        let mut data = self
+            .inner
+            .store
+            .tickets(&TicketQuery {
+                filter,
+                order,
+                after,
+                limit: limit + 1,
+            })
+            .await?;
         let next_cursor = if data.len() > limit as usize {
             data.truncate(limit as usize);
             data.last().map(|t| TicketKey::of(t).encode())
@@ -410,14 +493,20 @@ impl SupportService {
     async fn publish_stats(&self) {
         let _gate = self.inner.stats_gate.lock().await;
         match self.inner.store.stats().await {
-            Ok(stats) => self.publish(Event::Staff(StaffEvent::StatsUpdated(stats)), None).await,
+            Ok(stats) => {
+                self.publish(Event::Staff(StaffEvent::StatsUpdated(stats)), None)
+                    .await
+            }
             Err(e) => tracing::warn!(error = %e, "could not read stats to broadcast them"),
         }
     }
 }
 
 fn author(actor: &Actor) -> Author {
-    Author { id: actor.id, name: actor.name.clone() }
+    Author {
+        id: actor.id,
+        name: actor.name.clone(),
+    }
 }
 
 fn reused_key() -> Error {
@@ -428,7 +517,10 @@ fn reused_key() -> Error {
 fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32> {
     match requested {
         None => Ok(default),
-        Some(0) => Err(Error::invalid("limit", "The limit field must be at least 1.")),
+        Some(0) => Err(Error::invalid(
+            "limit",
+            "The limit field must be at least 1.",
+        )),
         Some(n) => Ok(n.min(max)),
     }
 }

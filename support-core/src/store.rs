@@ -167,9 +167,13 @@ impl TicketFilter {
             && self.assigned_to.is_none_or(|a| a == t.assigned_to)
             && self.text.as_deref().is_none_or(|q| {
                 let q = q.to_ascii_lowercase();
-                [t.subject.as_str(), t.description.as_str(), t.ticket_number.as_str()]
-                    .iter()
-                    .any(|field| field.to_ascii_lowercase().contains(&q))
+                [
+                    t.subject.as_str(),
+                    t.description.as_str(),
+                    t.ticket_number.as_str(),
+                ]
+                .iter()
+                .any(|field| field.to_ascii_lowercase().contains(&q))
             })
     }
 }
@@ -224,7 +228,12 @@ pub struct TicketKey {
 impl TicketKey {
     /// The key of a ticket.
     pub fn of(t: &Ticket) -> Self {
-        TicketKey { id: t.id, priority: t.priority, created_at: t.created_at, updated_at: t.updated_at }
+        TicketKey {
+            id: t.id,
+            priority: t.priority,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
     }
 
     /// True if `t` comes strictly after this key in `order`.
@@ -247,7 +256,12 @@ impl TicketKey {
     pub fn decode(s: &str) -> Result<Self> {
         let bad = || Error::invalid("cursor", "The cursor is invalid.");
         let mut parts = s.split('.');
-        let mut next = || parts.next().and_then(|p| p.parse::<i64>().ok()).ok_or_else(bad);
+        let mut next = || {
+            parts
+                .next()
+                .and_then(|p| p.parse::<i64>().ok())
+                .ok_or_else(bad)
+        };
         let id = TicketId(next()?);
         let priority = Priority::from_rank(next()?).ok_or_else(bad)?;
         let created_at = time::from_micros(next()?).ok_or_else(bad)?;
@@ -255,7 +269,12 @@ impl TicketKey {
         if parts.next().is_some() {
             return Err(bad());
         }
-        Ok(TicketKey { id, priority, created_at, updated_at })
+        Ok(TicketKey {
+            id,
+            priority,
+            created_at,
+            updated_at,
+        })
     }
 }
 
@@ -351,7 +370,10 @@ pub struct MessageQuery {
 pub trait SupportStore: Send + Sync + 'static {
     /// Creates a ticket (status open, unassigned) with its `Created` audit entry and, for a quick
     /// chat, its first message, all in one transaction.
-    async fn create_ticket(&self, draft: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>>;
+    async fn create_ticket(
+        &self,
+        draft: &TicketDraft,
+    ) -> Result<Created<(Ticket, Option<Message>)>>;
 
     /// One ticket, if it exists.
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>>;
@@ -362,7 +384,11 @@ pub trait SupportStore: Send + Sync + 'static {
     /// Applies a change with [`TicketPatch::apply`] to the row as it is inside the transaction,
     /// writes the new row and one audit entry per change (nothing when there is no change), and
     /// returns before and after. `Ok(None)` if the ticket does not exist.
-    async fn update_ticket(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>>;
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: &TicketChange,
+    ) -> Result<Option<TicketUpdate>>;
 
     /// Appends a message and sets the ticket's `updated_at` to its time. `NotFound` if the
     /// ticket does not exist.

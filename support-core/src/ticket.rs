@@ -19,7 +19,11 @@ pub trait Choice: Sized + Copy + 'static {
     }
     /// The accepted names joined for an error message.
     fn expected() -> String {
-        Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+        Self::ALL
+            .iter()
+            .map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -207,7 +211,10 @@ impl TicketPatch {
         let mut changes = Vec::new();
         if let Some(status) = self.status.filter(|s| *s != before.status) {
             after.status = status;
-            changes.push(Change::Status { before: before.status, after: status });
+            changes.push(Change::Status {
+                before: before.status,
+                after: status,
+            });
             match status {
                 Status::Resolved => after.resolved_at = Some(at),
                 Status::Closed => after.resolved_at = before.resolved_at.or(Some(at)),
@@ -216,11 +223,17 @@ impl TicketPatch {
         }
         if let Some(priority) = self.priority.filter(|p| *p != before.priority) {
             after.priority = priority;
-            changes.push(Change::Priority { before: before.priority, after: priority });
+            changes.push(Change::Priority {
+                before: before.priority,
+                after: priority,
+            });
         }
         if let Some(assignee) = self.assigned_to.filter(|a| *a != before.assigned_to) {
             after.assigned_to = assignee;
-            changes.push(Change::AssignedTo { before: before.assigned_to, after: assignee });
+            changes.push(Change::AssignedTo {
+                before: before.assigned_to,
+                after: assignee,
+            });
         }
         if !changes.is_empty() {
             after.updated_at = at;
@@ -255,12 +268,24 @@ mod tests {
     #[test]
     fn resolving_sets_resolved_at_and_reopening_clears_it() {
         let at = now();
-        let patch = TicketPatch { status: Some(Status::Resolved), ..Default::default() };
+        let patch = TicketPatch {
+            status: Some(Status::Resolved),
+            ..Default::default()
+        };
         let (resolved, changes) = patch.apply(&ticket(Status::Open), at);
         assert_eq!(resolved.resolved_at, Some(at));
-        assert_eq!(changes, vec![Change::Status { before: Status::Open, after: Status::Resolved }]);
+        assert_eq!(
+            changes,
+            vec![Change::Status {
+                before: Status::Open,
+                after: Status::Resolved
+            }]
+        );
 
-        let reopen = TicketPatch { status: Some(Status::InProgress), ..Default::default() };
+        let reopen = TicketPatch {
+            status: Some(Status::InProgress),
+            ..Default::default()
+        };
         let (reopened, _) = reopen.apply(&resolved, now());
         assert_eq!(reopened.resolved_at, None);
     }
@@ -270,7 +295,10 @@ mod tests {
         let first = now();
         let mut t = ticket(Status::Resolved);
         t.resolved_at = Some(first);
-        let close = TicketPatch { status: Some(Status::Closed), ..Default::default() };
+        let close = TicketPatch {
+            status: Some(Status::Closed),
+            ..Default::default()
+        };
         let (closed, _) = close.apply(&t, now());
         assert_eq!(closed.resolved_at, Some(first));
     }
@@ -301,7 +329,13 @@ mod tests {
     #[test]
     fn wire_names_are_snake_case() {
         assert_eq!(Status::InProgress.as_str(), "in_progress");
-        assert_eq!(serde_json::to_string(&Status::InProgress).unwrap(), "\"in_progress\"");
-        assert_eq!("facilities".parse::<Category>().unwrap(), Category::Facilities);
+        assert_eq!(
+            serde_json::to_string(&Status::InProgress).unwrap(),
+            "\"in_progress\""
+        );
+        assert_eq!(
+            "facilities".parse::<Category>().unwrap(),
+            Category::Facilities
+        );
     }
 }

@@ -90,16 +90,21 @@ fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) -> S
     if trimmed.is_empty() {
         errors.add(field, format!("The {} field is required.", label(field)));
     } else if trimmed.chars().count() > max {
-        errors.add(field, format!("The {} field must not be greater than {max} characters.", label(field)));
+        errors.add(
+            field,
+            format!(
+                "The {} field must not be greater than {max} characters.",
+                label(field)
+            ),
+        );
     }
     trimmed.to_owned()
 }
 
 /// Parses an enumeration value; an unknown value names the field.
 pub fn parse_choice<T: Choice>(field: &str, raw: &str) -> Result<T> {
-    T::from_name(raw).ok_or_else(|| {
-        Error::invalid(field, format!("The selected {} is invalid.", label(field)))
-    })
+    T::from_name(raw)
+        .ok_or_else(|| Error::invalid(field, format!("The selected {} is invalid.", label(field))))
 }
 
 /// A validated new ticket.
@@ -136,7 +141,12 @@ impl NewTicket {
         f.finish(|| Self::assemble(subject, description, category, priority))
     }
 
-    fn assemble(s: Option<String>, d: Option<String>, c: Option<Category>, p: Option<Priority>) -> Self {
+    fn assemble(
+        s: Option<String>,
+        d: Option<String>,
+        c: Option<Category>,
+        p: Option<Priority>,
+    ) -> Self {
         // `Form::finish` only calls this when every field parsed.
         NewTicket {
             subject: Subject(s.unwrap_or_default()),
@@ -168,13 +178,23 @@ impl QuickChat {
         let message = f.required_text("message", MessageBody::MAX_CHARS);
         let category = f.optional_choice("category").unwrap_or(Category::Other);
         let priority = f.optional_choice("priority").unwrap_or(Priority::Medium);
-        f.finish(|| QuickChat { message: MessageBody(message.unwrap_or_default()), category, priority })
+        f.finish(|| QuickChat {
+            message: MessageBody(message.unwrap_or_default()),
+            category,
+            priority,
+        })
     }
 
     /// The ticket this chat opens: subject from the message's first line, shortened with an
     /// ellipsis; the whole message as description.
     pub fn ticket(&self) -> NewTicket {
-        let first_line = self.message.as_str().lines().next().unwrap_or_default().trim();
+        let first_line = self
+            .message
+            .as_str()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim();
         let mut subject: String = first_line.chars().take(Self::SUBJECT_CHARS).collect();
         if first_line.chars().count() > Self::SUBJECT_CHARS {
             subject.pop();
@@ -206,12 +226,20 @@ impl NewMessage {
 
     /// A public message with no attachments.
     pub fn public(body: MessageBody) -> Self {
-        NewMessage { body, visibility: Visibility::Public, attachments: Vec::new() }
+        NewMessage {
+            body,
+            visibility: Visibility::Public,
+            attachments: Vec::new(),
+        }
     }
 
     /// An internal note.
     pub fn internal(body: MessageBody) -> Self {
-        NewMessage { body, visibility: Visibility::Internal, attachments: Vec::new() }
+        NewMessage {
+            body,
+            visibility: Visibility::Internal,
+            attachments: Vec::new(),
+        }
     }
 
     /// From a JSON body whose text is in `text_field` (`content` for comments, `message` for
@@ -223,7 +251,11 @@ impl NewMessage {
         let attachments = f.attachments("attachments");
         f.finish(|| NewMessage {
             body: MessageBody(text.unwrap_or_default()),
-            visibility: if internal { Visibility::Internal } else { Visibility::Public },
+            visibility: if internal {
+                Visibility::Internal
+            } else {
+                Visibility::Public
+            },
             attachments,
         })
     }
@@ -237,7 +269,11 @@ impl TicketPatch {
         let status: Option<Status> = f.optional_choice("status");
         let priority: Option<Priority> = f.optional_choice("priority");
         let assigned_to = f.optional_nullable_id("assigned_to");
-        f.finish(|| TicketPatch { status, priority, assigned_to })
+        f.finish(|| TicketPatch {
+            status,
+            priority,
+            assigned_to,
+        })
     }
 }
 
@@ -250,7 +286,10 @@ struct Form<'a> {
 
 impl<'a> Form<'a> {
     fn new(body: &'a Value) -> Self {
-        Form { fields: body.as_object(), errors: FieldErrors::default() }
+        Form {
+            fields: body.as_object(),
+            errors: FieldErrors::default(),
+        }
     }
 
     fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T> {
@@ -260,14 +299,19 @@ impl<'a> Form<'a> {
     /// A field that is absent or null reads as missing, as Laravel's `ConvertEmptyStringsToNull`
     /// makes it.
     fn get(&self, field: &str) -> Option<&'a Value> {
-        self.fields.and_then(|m| m.get(field)).filter(|v| !v.is_null())
+        self.fields
+            .and_then(|m| m.get(field))
+            .filter(|v| !v.is_null())
     }
 
     fn string(&mut self, field: &str) -> Option<&'a str> {
         match self.get(field)? {
             Value::String(s) => Some(s),
             _ => {
-                self.errors.add(field, format!("The {} field must be a string.", label(field)));
+                self.errors.add(
+                    field,
+                    format!("The {} field must be a string.", label(field)),
+                );
                 None
             }
         }
@@ -276,7 +320,8 @@ impl<'a> Form<'a> {
     fn text(&mut self, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
         match raw {
             None => {
-                self.errors.add(field, format!("The {} field is required.", label(field)));
+                self.errors
+                    .add(field, format!("The {} field is required.", label(field)));
                 None
             }
             Some(raw) => Some(check_text(&mut self.errors, field, raw, max)),
@@ -293,13 +338,15 @@ impl<'a> Form<'a> {
 
     fn choice<T: Choice>(&mut self, field: &str, raw: Option<&str>) -> Option<T> {
         let Some(raw) = raw else {
-            self.errors.add(field, format!("The {} field is required.", label(field)));
+            self.errors
+                .add(field, format!("The {} field is required.", label(field)));
             return None;
         };
         match parse_choice(field, raw) {
             Ok(v) => Some(v),
             Err(_) => {
-                self.errors.add(field, format!("The selected {} is invalid.", label(field)));
+                self.errors
+                    .add(field, format!("The selected {} is invalid.", label(field)));
                 None
             }
         }
@@ -327,7 +374,10 @@ impl<'a> Form<'a> {
             Value::String(s) if s == "1" || s == "true" => Some(true),
             Value::String(s) if s == "0" || s == "false" => Some(false),
             _ => {
-                self.errors.add(field, format!("The {} field must be true or false.", label(field)));
+                self.errors.add(
+                    field,
+                    format!("The {} field must be true or false.", label(field)),
+                );
                 None
             }
         }
@@ -345,22 +395,34 @@ impl<'a> Form<'a> {
         match id {
             Some(id) if id > 0 => Some(Some(UserId(id))),
             _ => {
-                self.errors.add(field, format!("The {} field must be an integer.", label(field)));
+                self.errors.add(
+                    field,
+                    format!("The {} field must be an integer.", label(field)),
+                );
                 None
             }
         }
     }
 
     fn attachments(&mut self, field: &str) -> Vec<Attachment> {
-        let Some(value) = self.get(field) else { return Vec::new() };
+        let Some(value) = self.get(field) else {
+            return Vec::new();
+        };
         let Some(items) = value.as_array() else {
-            self.errors.add(field, format!("The {} field must be an array.", label(field)));
+            self.errors.add(
+                field,
+                format!("The {} field must be an array.", label(field)),
+            );
             return Vec::new();
         };
         if items.len() > NewMessage::MAX_ATTACHMENTS {
             self.errors.add(
                 field,
-                format!("The {} field must not have more than {} items.", label(field), NewMessage::MAX_ATTACHMENTS),
+                format!(
+                    "The {} field must not have more than {} items.",
+                    label(field),
+                    NewMessage::MAX_ATTACHMENTS
+                ),
             );
             return Vec::new();
         }
@@ -383,7 +445,12 @@ impl<'a> Form<'a> {
                 }
             }
             if let (Some(name), Some(url), Some(content_type)) = (name, url, content_type) {
-                out.push(Attachment { name, url, content_type, size });
+                out.push(Attachment {
+                    name,
+                    url,
+                    content_type,
+                    size,
+                });
             }
         }
         out
@@ -407,8 +474,13 @@ mod tests {
     #[test]
     fn message_bodies_are_trimmed_and_blank_is_missing() {
         assert_eq!(MessageBody::parse("  hi \n").unwrap().as_str(), "hi");
-        let Error::Invalid(e) = MessageBody::parse(" \t\n ").unwrap_err() else { panic!() };
-        assert_eq!(e.get("content").unwrap(), ["The content field is required."]);
+        let Error::Invalid(e) = MessageBody::parse(" \t\n ").unwrap_err() else {
+            panic!()
+        };
+        assert_eq!(
+            e.get("content").unwrap(),
+            ["The content field is required."]
+        );
         // 2000 characters plus surrounding spaces is still 2000 characters.
         let padded = format!("  {}  ", "a".repeat(2000));
         assert!(MessageBody::parse(&padded).is_ok());
@@ -417,19 +489,31 @@ mod tests {
     #[test]
     fn ticket_forms_name_every_failing_field() {
         let Error::Invalid(e) =
-            NewTicket::from_json(&json!({"subject": 5, "category": "cars", "priority": "high"})).unwrap_err()
+            NewTicket::from_json(&json!({"subject": 5, "category": "cars", "priority": "high"}))
+                .unwrap_err()
         else {
             panic!()
         };
-        assert_eq!(e.get("subject").unwrap(), ["The subject field must be a string."]);
-        assert_eq!(e.get("description").unwrap(), ["The description field is required."]);
-        assert_eq!(e.get("category").unwrap(), ["The selected category is invalid."]);
+        assert_eq!(
+            e.get("subject").unwrap(),
+            ["The subject field must be a string."]
+        );
+        assert_eq!(
+            e.get("description").unwrap(),
+            ["The description field is required."]
+        );
+        assert_eq!(
+            e.get("category").unwrap(),
+            ["The selected category is invalid."]
+        );
         assert!(e.get("priority").is_none());
     }
 
     #[test]
     fn a_body_that_is_not_an_object_misses_every_field() {
-        let Error::Invalid(e) = NewTicket::from_json(&json!([1, 2])).unwrap_err() else { panic!() };
+        let Error::Invalid(e) = NewTicket::from_json(&json!([1, 2])).unwrap_err() else {
+            panic!()
+        };
         assert_eq!(e.fields().len(), 4);
     }
 
@@ -464,7 +548,9 @@ mod tests {
             {"name": "a.png", "url": "https://f/a.png", "content_type": "image/png", "size": 10},
             {"name": "", "url": "u", "content_type": "t", "size": -1}
         ]});
-        let Error::Invalid(e) = NewMessage::from_json(&body, "content").unwrap_err() else { panic!() };
+        let Error::Invalid(e) = NewMessage::from_json(&body, "content").unwrap_err() else {
+            panic!()
+        };
         assert!(e.get("attachments.1.name").is_some());
         assert!(e.get("attachments.1.size").is_some());
         assert!(e.get("attachments.0.name").is_none());

@@ -1,1 +1,123 @@
-//! placeholder
+//! The conformance suite for [`SupportStore`] adapters, and the fixtures it uses.
+//!
+//! An adapter crate adds `support-core = { version = "…", features = ["testing"] }` to its
+//! dev-dependencies and, in a test file:
+//!
+//! ```ignore
+//! support_core::conformance_suite!(async { my_store::MyStore::connect_fresh().await.unwrap() });
+//! ```
+//!
+//! The macro expands into a module `conformance` with one `#[test]` per case in [`cases`],
+//! each building a fresh store from the expression (it is evaluated once per case, so give
+//! every case its own database), so `cargo test conformance` runs exactly the suite and a
+//! failure names the case. Several suites in one file take a name each:
+//! `conformance_suite!(in_memory: async { … })` expands into `in_memory::conformance`.
+//!
+//! The cases drive the store through [`crate::SupportService`], so they check what users rely
+//! on (ordering, idempotency, confidentiality, exact stats) rather than one call at a time.
+//! [`model`] adds a property test that runs random operation sequences against a store and a
+//! plain model and compares what each role sees.
+//!
+//! The suite needs no async runtime from the caller: each case runs on a fresh multi-threaded
+//! tokio runtime (four workers, so concurrency cases really interleave).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+pub mod cases;
+mod fixture;
+pub mod model;
+
+pub use fixture::Fixture;
+
+use std::future::Future;
+
+/// Runs a future to completion on a fresh multi-threaded runtime.
+pub fn run<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(f)
+}
+
+/// Expands into the conformance suite for a store: see the [module docs](crate::testing).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($name:ident : $make:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::conformance_suite!($make);
+        }
+    };
+    ($make:expr) => {
+        $crate::__conformance_cases!($make;
+            create_ticket_stores_fields_opens_and_numbers_it,
+            ticket_numbers_are_unique_under_concurrent_creation,
+            create_ticket_is_idempotent_by_key,
+            idempotency_key_reused_for_a_different_request_conflicts,
+            idempotency_keys_are_scoped_per_user,
+            concurrent_retries_with_one_key_store_once,
+            quick_chat_creates_ticket_with_its_first_message,
+            quick_chat_is_idempotent_by_key,
+            append_is_idempotent_by_key,
+            message_ids_grow_in_posting_order,
+            messages_after_returns_strictly_newer_in_order,
+            messages_before_returns_older_history_in_order,
+            ticket_view_holds_the_newest_page_and_says_if_older_exist,
+            poller_sees_every_message_exactly_once_while_8_writers_append,
+            multibyte_content_of_2000_characters_round_trips_unchanged,
+            attachments_round_trip,
+            internal_notes_are_absent_from_every_employee_read,
+            staff_see_internal_notes_marked_internal,
+            employee_cannot_write_internal_notes,
+            employee_lists_only_own_tickets,
+            another_employees_ticket_is_not_found_by_any_route,
+            staff_operations_are_forbidden_to_employees,
+            dashboard_puts_urgent_first_then_longest_waiting,
+            dashboard_leaves_out_resolved_and_closed,
+            list_filters_by_status_priority_and_category,
+            list_filters_by_assignee_and_unassigned,
+            list_text_query_matches_subject_description_and_number,
+            pagination_is_stable_while_tickets_are_inserted,
+            queue_pagination_visits_every_active_ticket_once,
+            own_list_orders_by_latest_activity,
+            resolving_sets_resolved_at_and_reopening_clears_it,
+            assignment_only_to_existing_staff,
+            updates_record_audit_entries_with_before_and_after,
+            an_update_that_changes_nothing_records_and_sends_nothing,
+            concurrent_updates_lose_no_change,
+            writes_to_a_missing_ticket_are_not_found,
+            reads_of_unknown_ids_are_empty,
+            stats_equal_a_recount_after_mixed_operations,
+            stats_count_urgent_only_while_open_or_in_progress,
+            events_follow_the_commit_and_carry_stored_ids,
+            chat_events_leave_out_the_sender_socket,
+            internal_notes_are_broadcast_only_to_staff,
+            creation_and_status_changes_broadcast_stats,
+            channel_joins_follow_the_policy,
+            bad_cursors_and_limits_are_rejected,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    ($make:expr; $($case:ident),+ $(,)?) => {
+        mod conformance {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $case() {
+                    $crate::testing::run(async {
+                        let store = $make.await;
+                        $crate::testing::cases::$case(::std::sync::Arc::new(store)).await;
+                    });
+                }
+            )+
+        }
+    };
+}
