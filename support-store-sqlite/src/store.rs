@@ -1,0 +1,518 @@
+//! [`SqliteStore`] and its [`SupportStore`] implementation.
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use support_core::audit::NewAuditEntry;
+use support_core::store::*;
+use support_core::time::to_micros;
+use support_core::{
+    Attachment, AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Result,
+    Stats, Status, Ticket, TicketId, TicketNumber, Timestamp, UserId, Visibility,
+};
+
+use crate::connect;
+use crate::error::{bad_data, from_sqlx};
+use crate::options::SqliteOptions;
+use crate::query;
+use crate::row::{self, AUDIT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS};
+
+/// A [`SupportStore`] in one SQLite file (or in memory).
+///
+/// A file database runs in WAL mode with `foreign_keys = ON`. All writes go through a single
+/// connection, one transaction per call, so they never contend with each other for SQLite's
+/// lock; reads use a small pool of read-only connections that see every committed write at
+/// once and are not blocked by a write in progress. How durable a commit is depends on
+/// [`SqliteOptions::synchronous`].
+///
+/// Several processes may open the same file: each write transaction starts with
+/// `BEGIN IMMEDIATE`, so a write waits up to [`SqliteOptions::busy_timeout`] for another
+/// process's lock and then fails with [`Error::Unavailable`] rather than failing midway.
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    /// Held, never used, to keep an in-memory database alive (see `connect::Pools::keeper`).
+    keeper: Option<SqliteConnection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("in_memory", &self.keeper.is_some())
+            .field("writer", &self.writer)
+            .field("reader", &self.reader)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating the file if it is missing) and migrates a database with default
+    /// [`SqliteOptions`].
+    ///
+    /// `url` is `sqlite://path`, `sqlite:path` or a plain path, optionally with `?mode=ro` to
+    /// open an existing, migrated file read-only; or `sqlite::memory:` for a private database
+    /// in memory that lives as long as the store (one connection serves its reads and writes,
+    /// since connections to one memory database would block each other anyway).
+    ///
+    /// A file that is not a SQLite database, or a schema from a different build, is
+    /// [`Error::Backend`]; a file locked by another process past the busy timeout is
+    /// [`Error::Unavailable`].
+    pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, SqliteOptions::default()).await
+    }
+
+    /// [`SqliteStore::open`] with explicit options.
+    pub async fn open_with(url: &str, options: SqliteOptions) -> Result<Self> {
+        let pools = connect::open(url, &options).await?;
+        Ok(SqliteStore {
+            writer: pools.writer,
+            reader: pools.reader,
+            keeper: pools.keeper,
+        })
+    }
+
+    /// Closes every connection, waiting for calls in flight. A file database is checkpointed
+    /// and its `-wal` and `-shm` files removed by the last connection to close. Dropping the
+    /// store without calling this loses nothing that was committed.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    /// Starts a write transaction. `IMMEDIATE` takes SQLite's write lock up front: with a
+    /// deferred `BEGIN`, a transaction that reads and then writes could find that another
+    /// process wrote in between and fail at once with `SQLITE_BUSY`, without waiting.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(from_sqlx)
+    }
+
+    /// The plan SQLite picks for a ticket list, one line per step of `EXPLAIN QUERY PLAN`
+    /// (`SEARCH tickets USING INDEX tickets_queue (priority<?)`, `USE TEMP B-TREE FOR ORDER BY`,
+    /// …): for checking that a list is read from an index rather than sorted.
+    pub async fn explain_tickets(&self, q: &TicketQuery) -> Result<Vec<String>> {
+        let (sql, values) = query::tickets(q);
+        let plan = sqlx::query_with(&format!("EXPLAIN QUERY PLAN {sql}"), values)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(from_sqlx)?;
+        plan.iter()
+            .map(|row| row.try_get::<String, _>("detail").map_err(from_sqlx))
+            .collect()
+    }
+}
+
+/// What an idempotency key was first used for.
+enum Remembered {
+    Ticket(TicketId, Option<MessageId>),
+    Message(MessageId),
+}
+
+async fn remembered(
+    conn: &mut SqliteConnection,
+    user: UserId,
+    key: &IdempotencyKey,
+) -> Result<Option<Remembered>> {
+    let row = sqlx::query(r#"SELECT kind, ticket_id, message_id FROM idempotency_keys WHERE user_id = ? AND "key" = ?"#)
+        .bind(user.get())
+        .bind(key.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    let Some(row) = row else { return Ok(None) };
+    let kind: String = row.try_get("kind").map_err(from_sqlx)?;
+    let ticket: i64 = row.try_get("ticket_id").map_err(from_sqlx)?;
+    let message: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
+    match (kind.as_str(), message) {
+        ("ticket", m) => Ok(Some(Remembered::Ticket(TicketId(ticket), m.map(MessageId)))),
+        ("message", Some(m)) => Ok(Some(Remembered::Message(MessageId(m)))),
+        _ => Err(bad_data("idempotency key", format!("kind {kind:?}"))),
+    }
+}
+
+async fn remember(
+    conn: &mut SqliteConnection,
+    user: UserId,
+    key: &IdempotencyKey,
+    what: Remembered,
+    ticket: TicketId,
+) -> Result<()> {
+    let (kind, message) = match what {
+        Remembered::Ticket(_, m) => ("ticket", m),
+        Remembered::Message(m) => ("message", Some(m)),
+    };
+    // The writer is single and the key was checked in this transaction, so a clash means
+    // another process used the same key concurrently: the primary key turns it into a
+    // `Conflict` and the transaction rolls back with nothing written.
+    sqlx::query(r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id) VALUES (?, ?, ?, ?, ?)"#)
+        .bind(user.get())
+        .bind(key.as_str())
+        .bind(kind)
+        .bind(ticket.get())
+        .bind(message.map(MessageId::get))
+        .execute(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(())
+}
+
+async fn select_ticket(conn: &mut SqliteConnection, id: TicketId) -> Result<Option<Ticket>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?"
+    ))
+    .bind(id.get())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(from_sqlx)?;
+    row.as_ref().map(row::ticket).transpose()
+}
+
+async fn select_message(conn: &mut SqliteConnection, id: MessageId) -> Result<Option<Message>> {
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"
+    ))
+    .bind(id.get())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(from_sqlx)?;
+    row.as_ref().map(row::message).transpose()
+}
+
+async fn insert_audit(
+    conn: &mut SqliteConnection,
+    ticket: TicketId,
+    e: &NewAuditEntry,
+) -> Result<()> {
+    let change = serde_json::to_string(&e.change).map_err(Error::backend)?;
+    sqlx::query("INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) VALUES (?, ?, ?, ?, ?)")
+        .bind(ticket.get())
+        .bind(e.actor_id.get())
+        .bind(&e.actor_name)
+        .bind(change)
+        .bind(to_micros(e.at))
+        .execute(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(())
+}
+
+/// A message about to be inserted.
+struct NewRow<'a> {
+    ticket_id: TicketId,
+    author: &'a Author,
+    author_type: AuthorType,
+    content: &'a str,
+    internal: bool,
+    attachments: &'a [Attachment],
+    at: Timestamp,
+}
+
+async fn insert_message(conn: &mut SqliteConnection, m: NewRow<'_>) -> Result<Message> {
+    let attachments = serde_json::to_string(m.attachments).map_err(Error::backend)?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, attachments, \
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.ticket_id.get())
+    .bind(m.author.id.get())
+    .bind(&m.author.name)
+    .bind(m.author_type.as_str())
+    .bind(m.content)
+    .bind(m.internal)
+    .bind(attachments)
+    .bind(to_micros(m.at))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(from_sqlx)?;
+    Ok(Message {
+        id: MessageId(id),
+        ticket_id: m.ticket_id,
+        author_id: m.author.id,
+        author_name: m.author.name.clone(),
+        author_type: m.author_type,
+        content: m.content.to_owned(),
+        is_internal: m.internal,
+        attachments: m.attachments.to_vec(),
+        created_at: m.at,
+    })
+}
+
+fn rows<T>(rows: Vec<SqliteRow>, decode: fn(&SqliteRow) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(decode).collect()
+}
+
+#[async_trait]
+impl SupportStore for SqliteStore {
+    async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
+        let mut tx = self.begin_write().await?;
+        if let Some(key) = &d.idempotency_key {
+            match remembered(&mut tx, d.employee.id, key).await? {
+                Some(Remembered::Ticket(t, m)) => {
+                    let ticket = select_ticket(&mut tx, t).await?.ok_or(Error::NotFound)?;
+                    let message = match m {
+                        Some(m) => select_message(&mut tx, m).await?,
+                        None => None,
+                    };
+                    return Ok(Created::Existing((ticket, message)));
+                }
+                Some(Remembered::Message(_)) => {
+                    return Err(Error::Conflict(
+                        "idempotency key already used for a message".into(),
+                    ));
+                }
+                None => {}
+            }
+        }
+
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tickets (employee_id, subject, description, category, priority, status, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(d.employee.id.get())
+        .bind(d.ticket.subject.as_str())
+        .bind(d.ticket.description.as_str())
+        .bind(d.ticket.category.as_str())
+        .bind(i64::from(d.ticket.priority.rank()))
+        .bind(Status::Open.as_str())
+        .bind(to_micros(d.at))
+        .bind(to_micros(d.at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        let id = TicketId(id);
+        let number = TicketNumber::for_id(id);
+        sqlx::query("UPDATE tickets SET ticket_number = ? WHERE id = ?")
+            .bind(number.as_str())
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        insert_audit(&mut tx, id, &d.audit_entry()).await?;
+        let message = match &d.first_message {
+            Some(body) => Some(
+                insert_message(
+                    &mut tx,
+                    NewRow {
+                        ticket_id: id,
+                        author: &d.employee,
+                        author_type: AuthorType::Employee,
+                        content: body.as_str(),
+                        internal: false,
+                        attachments: &[],
+                        at: d.at,
+                    },
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        if let Some(key) = &d.idempotency_key {
+            let what = Remembered::Ticket(id, message.as_ref().map(|m| m.id));
+            remember(&mut tx, d.employee.id, key, what, id).await?;
+        }
+        tx.commit().await.map_err(from_sqlx)?;
+
+        let ticket = Ticket {
+            id,
+            ticket_number: number,
+            employee_id: d.employee.id,
+            subject: d.ticket.subject.as_str().to_owned(),
+            description: d.ticket.description.as_str().to_owned(),
+            category: d.ticket.category,
+            priority: d.ticket.priority,
+            status: Status::Open,
+            assigned_to: None,
+            resolved_at: None,
+            created_at: d.at,
+            updated_at: d.at,
+        };
+        Ok(Created::New((ticket, message)))
+    }
+
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+        let mut conn = self.reader.acquire().await.map_err(from_sqlx)?;
+        select_ticket(&mut conn, id).await
+    }
+
+    async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> {
+        let (sql, values) = query::tickets(q);
+        let found = sqlx::query_with(&sql, values)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(from_sqlx)?;
+        rows(found, row::ticket)
+    }
+
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: &TicketChange,
+    ) -> Result<Option<TicketUpdate>> {
+        let mut tx = self.begin_write().await?;
+        let Some(before) = select_ticket(&mut tx, id).await? else {
+            return Ok(None);
+        };
+        let (after, changes) = change.patch.apply(&before, change.at);
+        if !changes.is_empty() {
+            sqlx::query(
+                "UPDATE tickets SET status = ?, priority = ?, assigned_to = ?, resolved_at = ?, updated_at = ? \
+                 WHERE id = ?",
+            )
+            .bind(after.status.as_str())
+            .bind(i64::from(after.priority.rank()))
+            .bind(after.assigned_to.map(UserId::get))
+            .bind(after.resolved_at.map(to_micros))
+            .bind(to_micros(after.updated_at))
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+            for e in change.audit_entries(&changes) {
+                insert_audit(&mut tx, id, &e).await?;
+            }
+            tx.commit().await.map_err(from_sqlx)?;
+        }
+        Ok(Some(TicketUpdate {
+            before,
+            after,
+            changes,
+        }))
+    }
+
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+        let mut tx = self.begin_write().await?;
+        if let Some(key) = &d.idempotency_key {
+            match remembered(&mut tx, d.author.id, key).await? {
+                Some(Remembered::Message(m)) => {
+                    let message = select_message(&mut tx, m).await?.ok_or(Error::NotFound)?;
+                    return Ok(Created::Existing(message));
+                }
+                Some(Remembered::Ticket(..)) => {
+                    return Err(Error::Conflict(
+                        "idempotency key already used for a ticket".into(),
+                    ));
+                }
+                None => {}
+            }
+        }
+        // Checks that the ticket exists and records the activity in one statement. The
+        // transaction holds SQLite's write lock from here to the commit, so message ids grow
+        // in commit order, as the contract requires.
+        let touched = sqlx::query("UPDATE tickets SET updated_at = ? WHERE id = ?")
+            .bind(to_micros(d.at))
+            .bind(d.ticket_id.get())
+            .execute(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        if touched.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        let message = insert_message(
+            &mut tx,
+            NewRow {
+                ticket_id: d.ticket_id,
+                author: &d.author,
+                author_type: d.author_type,
+                content: d.message.body.as_str(),
+                internal: d.message.visibility == Visibility::Internal,
+                attachments: &d.message.attachments,
+                at: d.at,
+            },
+        )
+        .await?;
+        if let Some(key) = &d.idempotency_key {
+            remember(
+                &mut tx,
+                d.author.id,
+                key,
+                Remembered::Message(message.id),
+                d.ticket_id,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(Created::New(message))
+    }
+
+    async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {
+        let visible = if q.include_internal {
+            ""
+        } else {
+            " AND is_internal = 0"
+        };
+        let base = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE ticket_id = ?{visible}");
+        let limit = i64::from(q.limit);
+        let ticket = q.ticket_id.get();
+        let (found, newest_first) = match q.position {
+            MessagePosition::After(after) => (
+                sqlx::query(&format!("{base} AND id > ? ORDER BY id ASC LIMIT ?"))
+                    .bind(ticket)
+                    .bind(after.get())
+                    .bind(limit)
+                    .fetch_all(&self.reader)
+                    .await,
+                false,
+            ),
+            MessagePosition::Before(before) => (
+                sqlx::query(&format!("{base} AND id < ? ORDER BY id DESC LIMIT ?"))
+                    .bind(ticket)
+                    .bind(before.get())
+                    .bind(limit)
+                    .fetch_all(&self.reader)
+                    .await,
+                true,
+            ),
+            MessagePosition::Latest => (
+                sqlx::query(&format!("{base} ORDER BY id DESC LIMIT ?"))
+                    .bind(ticket)
+                    .bind(limit)
+                    .fetch_all(&self.reader)
+                    .await,
+                true,
+            ),
+        };
+        let mut page = rows(found.map_err(from_sqlx)?, row::message)?;
+        if newest_first {
+            page.reverse();
+        }
+        Ok(page)
+    }
+
+    async fn stats(&self) -> Result<Stats> {
+        // Only open and in-progress tickets count; the (status, priority) index answers the
+        // grouping without touching the table.
+        let groups = sqlx::query(
+            "SELECT status, priority, count(*) AS n FROM tickets WHERE status IN ('open', 'in_progress') \
+             GROUP BY status, priority",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(from_sqlx)?;
+        let mut stats = Stats::default();
+        for g in &groups {
+            let status: String = g.try_get("status").map_err(from_sqlx)?;
+            let rank: i64 = g.try_get("priority").map_err(from_sqlx)?;
+            let n: i64 = g.try_get("n").map_err(from_sqlx)?;
+            let status = Status::from_name(&status).ok_or_else(|| bad_data("status", &status))?;
+            let priority = support_core::Priority::from_rank(rank)
+                .ok_or_else(|| bad_data("priority", rank))?;
+            for _ in 0..n {
+                stats.add(status, priority);
+            }
+        }
+        Ok(stats)
+    }
+
+    async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
+        let found = sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE ticket_id = ? ORDER BY id"
+        ))
+        .bind(ticket_id.get())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(from_sqlx)?;
+        rows(found, row::audit_entry)
+    }
+}
