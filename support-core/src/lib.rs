@@ -55,7 +55,7 @@ pub mod validate;
 pub mod testing;
 
 pub use actor::{Actor, Directory, Role, StaticDirectory};
-pub use audit::{AuditEntry, Change};
+pub use audit::{AuditEntry, Change, NewAuditEntry};
 pub use broadcast::{Broadcaster, LocalHub, Missed, NoBroadcast, Subscription};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};

@@ -28,13 +28,18 @@ impl Stats {
 
     /// Adds one ticket with this status and priority.
     pub fn add(&mut self, status: Status, priority: Priority) {
+        self.add_count(status, priority, 1);
+    }
+
+    /// Adds `n` tickets with this status and priority (a `GROUP BY` row of a store's count).
+    pub fn add_count(&mut self, status: Status, priority: Priority, n: u64) {
         match status {
-            Status::Open => self.open += 1,
-            Status::InProgress => self.in_progress += 1,
+            Status::Open => self.open += n,
+            Status::InProgress => self.in_progress += n,
             _ => return,
         }
         if priority == Priority::Urgent {
-            self.urgent += 1;
+            self.urgent += n;
         }
     }
 

@@ -41,3 +41,8 @@ mod store;
 
 pub use options::{SqliteOptions, Synchronous};
 pub use store::SqliteStore;
+
+/// The README's embedding example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

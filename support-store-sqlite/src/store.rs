@@ -3,12 +3,12 @@
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
-use support_core::audit::NewAuditEntry;
 use support_core::store::*;
 use support_core::time::to_micros;
 use support_core::{
-    Attachment, AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Result,
-    Stats, Status, Ticket, TicketId, TicketNumber, Timestamp, UserId, Visibility,
+    Attachment, AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId,
+    NewAuditEntry, Result, Stats, Status, Ticket, TicketId, TicketNumber, Timestamp, UserId,
+    Visibility,
 };
 
 use crate::connect;
@@ -498,9 +498,7 @@ impl SupportStore for SqliteStore {
             let status = Status::from_name(&status).ok_or_else(|| bad_data("status", &status))?;
             let priority = support_core::Priority::from_rank(rank)
                 .ok_or_else(|| bad_data("priority", rank))?;
-            for _ in 0..n {
-                stats.add(status, priority);
-            }
+            stats.add_count(status, priority, u64::try_from(n).unwrap_or(0));
         }
         Ok(stats)
     }

@@ -121,3 +121,69 @@ macro_rules! __conformance_cases {
         }
     };
 }
+
+/// A store kept together with something that must outlive it, such as the temporary directory
+/// holding its database file. It delegates every method to the store.
+///
+/// ```ignore
+/// support_core::conformance_suite!(async {
+///     let dir = tempfile::tempdir().unwrap();
+///     let store = MyStore::open(dir.path().join("db")).await.unwrap();
+///     support_core::testing::Guarded::new(store, dir)
+/// });
+/// ```
+pub struct Guarded<S, G> {
+    store: S,
+    _guard: G,
+}
+
+impl<S, G> Guarded<S, G> {
+    /// Keeps `guard` alive as long as `store`.
+    pub fn new(store: S, guard: G) -> Self {
+        Guarded {
+            store,
+            _guard: guard,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for Guarded<S, G> {
+    async fn create_ticket(
+        &self,
+        d: &crate::store::TicketDraft,
+    ) -> crate::Result<crate::store::Created<(crate::Ticket, Option<crate::Message>)>> {
+        self.store.create_ticket(d).await
+    }
+    async fn ticket(&self, id: crate::TicketId) -> crate::Result<Option<crate::Ticket>> {
+        self.store.ticket(id).await
+    }
+    async fn tickets(&self, q: &crate::store::TicketQuery) -> crate::Result<Vec<crate::Ticket>> {
+        self.store.tickets(q).await
+    }
+    async fn update_ticket(
+        &self,
+        id: crate::TicketId,
+        c: &crate::store::TicketChange,
+    ) -> crate::Result<Option<crate::store::TicketUpdate>> {
+        self.store.update_ticket(id, c).await
+    }
+    async fn append_message(
+        &self,
+        d: &crate::store::MessageDraft,
+    ) -> crate::Result<crate::store::Created<crate::Message>> {
+        self.store.append_message(d).await
+    }
+    async fn messages(&self, q: &crate::store::MessageQuery) -> crate::Result<Vec<crate::Message>> {
+        self.store.messages(q).await
+    }
+    async fn stats(&self) -> crate::Result<crate::Stats> {
+        self.store.stats().await
+    }
+    async fn audit_trail(&self, id: crate::TicketId) -> crate::Result<Vec<crate::AuditEntry>> {
+        self.store.audit_trail(id).await
+    }
+    async fn ping(&self) -> crate::Result<()> {
+        self.store.ping().await
+    }
+}

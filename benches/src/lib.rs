@@ -1,0 +1,112 @@
+//! # support-benches
+//!
+//! Shared set-up for the criterion benches in `benches/` (run them with
+//! `cargo bench -p support-benches`):
+//!
+//! - `append`: chat messages appended through [`SupportService`] to a SQLite file, by 1 and by
+//!   8 concurrent writers, each acknowledged after its commit;
+//! - `queries`: the staff dashboard and a filtered ticket list over 100,000 tickets, with the
+//!   latency distribution (p50/p99) printed beside criterion's estimates.
+//!
+//! ```no_run
+//! # async fn demo() -> support_core::Result<()> {
+//! let bench = support_benches::Bench::sqlite_file().await?;
+//! let ticket = bench.ticket().await?;
+//! bench.say(ticket, "hello").await?;
+//! # Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use support_core::*;
+use support_store_sqlite::SqliteStore;
+
+/// A service over a fresh SQLite file in a temporary directory, with the cast the benches use.
+pub struct Bench {
+    /// The service under test.
+    pub service: SupportService,
+    /// An employee.
+    pub employee: Actor,
+    /// A support agent.
+    pub staff: Actor,
+    _dir: tempfile::TempDir,
+}
+
+impl Bench {
+    /// A service on a new SQLite file (WAL, synchronous=NORMAL: the store's defaults).
+    pub async fn sqlite_file() -> Result<Self> {
+        let dir = tempfile::tempdir().map_err(Error::backend)?;
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let store = SqliteStore::open(&url).await?;
+        let employee = Actor::new(1, "Bench Employee", Role::Employee);
+        let staff = Actor::new(2, "Bench Support", Role::Support);
+        let directory = StaticDirectory::new([employee.clone(), staff.clone()]);
+        let service = SupportService::new(store, NoBroadcast, directory);
+        Ok(Bench {
+            service,
+            employee,
+            staff,
+            _dir: dir,
+        })
+    }
+
+    /// Opens a ticket for the employee.
+    pub async fn ticket(&self) -> Result<TicketId> {
+        let input = NewTicket::parse("Bench ticket", "created by the benchmark", "it", "medium")?;
+        Ok(self
+            .service
+            .create_ticket(&self.employee, input, &WriteContext::default())
+            .await?
+            .id)
+    }
+
+    /// Posts one public message as the employee.
+    pub async fn say(&self, ticket: TicketId, text: &str) -> Result<Message> {
+        let body = NewMessage::public(MessageBody::parse(text)?);
+        self.service
+            .post_message(&self.employee, ticket, body, &WriteContext::default())
+            .await
+    }
+}
+
+/// Latency figures of a run, in microseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Latency {
+    /// Median.
+    pub p50: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Worst.
+    pub max: u64,
+    /// How many samples.
+    pub count: u64,
+}
+
+/// Collects durations and reports percentiles.
+pub struct Recorder(Histogram<u64>);
+
+impl Default for Recorder {
+    fn default() -> Self {
+        // 1 µs to 60 s at 3 significant digits.
+        Recorder(Histogram::new_with_bounds(1, 60_000_000, 3).expect("constant bounds are valid"))
+    }
+}
+
+impl Recorder {
+    /// Records one sample (clamped to the histogram's range).
+    pub fn record(&mut self, d: Duration) {
+        self.0
+            .saturating_record(d.as_micros().clamp(1, 60_000_000) as u64);
+    }
+
+    /// The figures so far.
+    pub fn latency(&self) -> Latency {
+        Latency {
+            p50: self.0.value_at_quantile(0.50),
+            p99: self.0.value_at_quantile(0.99),
+            max: self.0.max(),
+            count: self.0.len(),
+        }
+    }
+}
