@@ -30,8 +30,37 @@ CREATE INDEX tickets_queue ON tickets (priority DESC, created_at, id)
 -- An employee's own tickets, latest activity first (TicketOrder::Activity).
 CREATE INDEX tickets_by_employee_activity ON tickets (employee_id, updated_at, id);
 
--- Status lookups and the exact stats counts (a covering index for the GROUP BY).
+-- Status lookups.
 CREATE INDEX tickets_by_status_priority ON tickets (status, priority);
+
+-- How many tickets have each (status, priority), kept exact by the triggers below in the same
+-- transaction as every change. Stats read at most 8 rows of it instead of counting tickets,
+-- which takes milliseconds once there are tens of thousands of active ones.
+CREATE TABLE ticket_counts (
+    status   TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (status, priority)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER tickets_count_insert AFTER INSERT ON tickets
+BEGIN
+    INSERT INTO ticket_counts (status, priority, n) VALUES (NEW.status, NEW.priority, 1)
+        ON CONFLICT (status, priority) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER tickets_count_update AFTER UPDATE OF status, priority ON tickets
+    WHEN OLD.status IS NOT NEW.status OR OLD.priority IS NOT NEW.priority
+BEGIN
+    UPDATE ticket_counts SET n = n - 1 WHERE status = OLD.status AND priority = OLD.priority;
+    INSERT INTO ticket_counts (status, priority, n) VALUES (NEW.status, NEW.priority, 1)
+        ON CONFLICT (status, priority) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER tickets_count_delete AFTER DELETE ON tickets
+BEGIN
+    UPDATE ticket_counts SET n = n - 1 WHERE status = OLD.status AND priority = OLD.priority;
+END;
 
 -- Priority lookups; newest first comes for free since the rowid ends every index entry.
 CREATE INDEX tickets_by_priority ON tickets (priority);
@@ -50,6 +79,14 @@ CREATE TABLE messages (
 ) STRICT;
 
 CREATE INDEX messages_by_ticket ON messages (ticket_id, id);
+
+-- A message is activity on its ticket. Kept in a trigger so that appending a message is a
+-- single INSERT: one statement, one implicit transaction, one round trip to the connection's
+-- thread. The foreign key refuses a message for a missing ticket in the same statement.
+CREATE TRIGGER messages_touch_ticket AFTER INSERT ON messages
+BEGIN
+    UPDATE tickets SET updated_at = NEW.created_at WHERE id = NEW.ticket_id;
+END;
 
 CREATE TABLE audit_entries (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,

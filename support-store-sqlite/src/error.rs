@@ -17,6 +17,8 @@ mod code {
     /// Extended codes: `SQLITE_CONSTRAINT_PRIMARYKEY` and `SQLITE_CONSTRAINT_UNIQUE`.
     pub(super) const CONSTRAINT_PRIMARYKEY: i32 = 1555;
     pub(super) const CONSTRAINT_UNIQUE: i32 = 2067;
+    /// `SQLITE_CONSTRAINT_FOREIGNKEY`.
+    pub(super) const CONSTRAINT_FOREIGNKEY: i32 = 787;
 }
 
 /// Maps a sqlx error to the error kind the store contract promises.
@@ -32,6 +34,8 @@ pub(crate) fn from_sqlx(e: sqlx::Error) -> Error {
                 (code::CONSTRAINT_UNIQUE | code::CONSTRAINT_PRIMARYKEY, _) => {
                     Error::Conflict(db.message().to_owned())
                 }
+                // Every foreign key of the schema points at a ticket: the ticket is missing.
+                (code::CONSTRAINT_FOREIGNKEY, _) => Error::NotFound,
                 (_, code::BUSY | code::LOCKED | code::IOERR | code::FULL) => {
                     Error::Unavailable(format!("sqlite: {}", db.message()))
                 }
