@@ -30,8 +30,13 @@ CREATE INDEX tickets_queue ON tickets (priority DESC, created_at, id)
 -- An employee's own tickets, latest activity first (TicketOrder::Activity).
 CREATE INDEX tickets_by_employee_activity ON tickets (employee_id, updated_at, id);
 
--- Status lookups.
-CREATE INDEX tickets_by_status_priority ON tickets (status, priority);
+-- One index per filter of the staff list. Each entry ends with the rowid, so a list filtered
+-- on one of these columns and ordered newest first reads the index backwards and stops at the
+-- page size: no sort, whatever the other filters are.
+CREATE INDEX tickets_by_status ON tickets (status);
+CREATE INDEX tickets_by_category ON tickets (category);
+CREATE INDEX tickets_by_assignee ON tickets (assigned_to);
+CREATE INDEX tickets_by_priority ON tickets (priority);
 
 -- How many tickets have each (status, priority), kept exact by the triggers below in the same
 -- transaction as every change. Stats read at most 8 rows of it instead of counting tickets,
@@ -62,8 +67,6 @@ BEGIN
     UPDATE ticket_counts SET n = n - 1 WHERE status = OLD.status AND priority = OLD.priority;
 END;
 
--- Priority lookups; newest first comes for free since the rowid ends every index entry.
-CREATE INDEX tickets_by_priority ON tickets (priority);
 
 CREATE TABLE messages (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -405,12 +405,21 @@ impl SupportStore for SqliteStore {
                 return Ok(Created::Existing(message));
             }
             Some(Remembered::Ticket(..)) => {
-                return Err(Error::Conflict("idempotency key already used for a ticket".into()));
+                return Err(Error::Conflict(
+                    "idempotency key already used for a ticket".into(),
+                ));
             }
             None => {}
         }
         let message = insert_message(&mut tx, row).await?;
-        remember(&mut tx, d.author.id, key, Remembered::Message(message.id), d.ticket_id).await?;
+        remember(
+            &mut tx,
+            d.author.id,
+            key,
+            Remembered::Message(message.id),
+            d.ticket_id,
+        )
+        .await?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(Created::New(message))
     }

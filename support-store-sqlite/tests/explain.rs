@@ -116,3 +116,48 @@ async fn the_newest_list_needs_no_sort() {
     println!("newest: {plan:?}");
     assert!(!plan.join("\n").contains("TEMP B-TREE"), "{plan:?}");
 }
+
+#[tokio::test]
+async fn filtered_staff_lists_need_no_sort() {
+    let (_dir, store) = populated().await;
+    let filters = [
+        TicketFilter {
+            statuses: vec![Status::Pending],
+            ..TicketFilter::default()
+        },
+        TicketFilter {
+            category: Some(support_core::Category::It),
+            ..TicketFilter::default()
+        },
+        TicketFilter {
+            assigned_to: Some(None),
+            ..TicketFilter::default()
+        },
+        TicketFilter {
+            priority: Some(support_core::Priority::High),
+            ..TicketFilter::default()
+        },
+        TicketFilter {
+            statuses: vec![Status::Pending],
+            category: Some(support_core::Category::It),
+            assigned_to: Some(Some(UserId(2))),
+            ..TicketFilter::default()
+        },
+    ];
+    for filter in filters {
+        let q = TicketQuery {
+            filter: filter.clone(),
+            order: TicketOrder::Newest,
+            after: None,
+            limit: 26,
+        };
+        let plan = store.explain_tickets(&q).await.unwrap();
+        println!("{filter:?}: {plan:?}");
+        let text = plan.join("\n");
+        assert!(!text.contains("TEMP B-TREE"), "{filter:?} sorts:\n{text}");
+        assert!(
+            text.contains("USING") && text.contains("INDEX"),
+            "{filter:?} scans the table:\n{text}"
+        );
+    }
+}
