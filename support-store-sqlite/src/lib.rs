@@ -31,6 +31,7 @@
 //!
 //! `sqlite::memory:` opens a private database in memory for tests and demos.
 
+mod append;
 mod connect;
 mod error;
 mod migrate;

@@ -6,11 +6,11 @@ use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use support_core::store::*;
 use support_core::time::to_micros;
 use support_core::{
-    Attachment, AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId,
-    NewAuditEntry, Result, Stats, Status, Ticket, TicketId, TicketNumber, Timestamp, UserId,
-    Visibility,
+    AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, NewAuditEntry,
+    Result, Stats, Status, Ticket, TicketId, TicketNumber, UserId, Visibility,
 };
 
+use crate::append::{Appender, PendingMessage, insert_message};
 use crate::connect;
 use crate::error::{bad_data, from_sqlx};
 use crate::options::SqliteOptions;
@@ -31,6 +31,7 @@ use crate::row::{self, AUDIT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS};
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    appender: Appender,
     /// Held, never used, to keep an in-memory database alive (see `connect::Pools::keeper`).
     keeper: Option<SqliteConnection>,
 }
@@ -65,6 +66,7 @@ impl SqliteStore {
     pub async fn open_with(url: &str, options: SqliteOptions) -> Result<Self> {
         let pools = connect::open(url, &options).await?;
         Ok(SqliteStore {
+            appender: Appender::spawn(pools.writer.clone()),
             writer: pools.writer,
             reader: pools.reader,
             keeper: pools.keeper,
@@ -198,47 +200,6 @@ async fn insert_audit(
     Ok(())
 }
 
-/// A message about to be inserted.
-struct NewRow<'a> {
-    ticket_id: TicketId,
-    author: &'a Author,
-    author_type: AuthorType,
-    content: &'a str,
-    internal: bool,
-    attachments: &'a [Attachment],
-    at: Timestamp,
-}
-
-async fn insert_message(conn: &mut SqliteConnection, m: NewRow<'_>) -> Result<Message> {
-    let attachments = serde_json::to_string(m.attachments).map_err(Error::backend)?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, attachments, \
-         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(m.ticket_id.get())
-    .bind(m.author.id.get())
-    .bind(&m.author.name)
-    .bind(m.author_type.as_str())
-    .bind(m.content)
-    .bind(m.internal)
-    .bind(attachments)
-    .bind(to_micros(m.at))
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(from_sqlx)?;
-    Ok(Message {
-        id: MessageId(id),
-        ticket_id: m.ticket_id,
-        author_id: m.author.id,
-        author_name: m.author.name.clone(),
-        author_type: m.author_type,
-        content: m.content.to_owned(),
-        is_internal: m.internal,
-        attachments: m.attachments.to_vec(),
-        created_at: m.at,
-    })
-}
-
 fn rows<T>(rows: Vec<SqliteRow>, decode: fn(&SqliteRow) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(decode).collect()
 }
@@ -294,13 +255,13 @@ impl SupportStore for SqliteStore {
             Some(body) => Some(
                 insert_message(
                     &mut tx,
-                    NewRow {
+                    PendingMessage {
                         ticket_id: id,
-                        author: &d.employee,
+                        author: d.employee.clone(),
                         author_type: AuthorType::Employee,
-                        content: body.as_str(),
+                        content: body.as_str().to_owned(),
                         internal: false,
-                        attachments: &[],
+                        attachments: Vec::new(),
                         at: d.at,
                     },
                 )
@@ -382,21 +343,21 @@ impl SupportStore for SqliteStore {
     }
 
     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
-        let row = NewRow {
+        let row = PendingMessage {
             ticket_id: d.ticket_id,
-            author: &d.author,
+            author: d.author.clone(),
             author_type: d.author_type,
-            content: d.message.body.as_str(),
+            content: d.message.body.as_str().to_owned(),
             internal: d.message.visibility == Visibility::Internal,
-            attachments: &d.message.attachments,
+            attachments: d.message.attachments.clone(),
             at: d.at,
         };
         let Some(key) = &d.idempotency_key else {
-            // The common case is one INSERT in its own implicit transaction, committed before it
-            // returns: the trigger records the activity and the foreign key refuses a missing
-            // ticket (`NotFound`). The single writer connection makes ids grow in commit order.
-            let mut conn = self.writer.acquire().await.map_err(from_sqlx)?;
-            return insert_message(&mut conn, row).await.map(Created::New);
+            // The common case: an INSERT in its own implicit transaction (shared with whatever
+            // other plain appends are queued: see `append`), committed before it returns. The
+            // trigger records the activity and the foreign key refuses a missing ticket
+            // (`NotFound`). The single writer connection makes ids grow in commit order.
+            return self.appender.append(row).await.map(Created::New);
         };
         let mut tx = self.begin_write().await?;
         match remembered(&mut tx, d.author.id, key).await? {

@@ -1,0 +1,180 @@
+//! Writing messages, and group commit for the hot path.
+//!
+//! A plain append (no idempotency key) is a single INSERT. When several arrive while one is
+//! being written, the next write takes all of them into one multi-row INSERT: one statement,
+//! one commit, the WAL pages of the messages table and its index written once for the batch
+//! instead of once per message. Every caller still gets its answer only after the commit that
+//! holds its message.
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use support_core::store::Author;
+use support_core::time::to_micros;
+use support_core::{
+    Attachment, AuthorType, Choice, Error, Message, MessageId, Result, TicketId, Timestamp,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::from_sqlx;
+
+/// The most messages written by one statement. 64 rows × 8 columns stays far below SQLite's
+/// limit on bound parameters, and a batch never waits to fill up: it takes what is queued.
+const MAX_BATCH: usize = 64;
+
+/// A message about to be inserted: everything but the id.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingMessage {
+    pub(crate) ticket_id: TicketId,
+    pub(crate) author: Author,
+    pub(crate) author_type: AuthorType,
+    pub(crate) content: String,
+    pub(crate) internal: bool,
+    pub(crate) attachments: Vec<Attachment>,
+    pub(crate) at: Timestamp,
+}
+
+impl PendingMessage {
+    fn stored(self, id: i64) -> Message {
+        Message {
+            id: MessageId(id),
+            ticket_id: self.ticket_id,
+            author_id: self.author.id,
+            author_name: self.author.name,
+            author_type: self.author_type,
+            content: self.content,
+            is_internal: self.internal,
+            attachments: self.attachments,
+            created_at: self.at,
+        }
+    }
+}
+
+const INSERT: &str = "INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, attachments, created_at) ";
+
+/// Inserts messages with one statement and returns their ids, in the given order. A message for
+/// a missing ticket fails the whole statement with `NotFound` and inserts nothing.
+async fn insert_rows(conn: &mut SqliteConnection, batch: &[PendingMessage]) -> Result<Vec<i64>> {
+    let mut attachments = Vec::with_capacity(batch.len());
+    for m in batch {
+        attachments.push(serde_json::to_string(&m.attachments).map_err(Error::backend)?);
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(INSERT);
+    query.push_values(batch.iter().zip(&attachments), |mut row, (m, json)| {
+        row.push_bind(m.ticket_id.get())
+            .push_bind(m.author.id.get())
+            .push_bind(&m.author.name)
+            .push_bind(m.author_type.as_str())
+            .push_bind(&m.content)
+            .push_bind(m.internal)
+            .push_bind(json)
+            .push_bind(to_micros(m.at));
+    });
+    query.push(" RETURNING id");
+    let mut ids: Vec<i64> = query
+        .build_query_scalar()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    if ids.len() != batch.len() {
+        return Err(Error::backend(format!(
+            "inserted {} messages, got {} ids",
+            batch.len(),
+            ids.len()
+        )));
+    }
+    // SQLite does not promise an order for RETURNING rows, but one statement on the single
+    // writer inserts its VALUES rows in order with growing ids.
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Inserts one message.
+pub(crate) async fn insert_message(
+    conn: &mut SqliteConnection,
+    message: PendingMessage,
+) -> Result<Message> {
+    let ids = insert_rows(conn, std::slice::from_ref(&message)).await?;
+    Ok(message.stored(ids[0]))
+}
+
+struct Job {
+    message: PendingMessage,
+    reply: oneshot::Sender<Result<Message>>,
+}
+
+/// The queue of plain appends, written in batches by one task that shares the store's single
+/// writer connection with its other writes.
+#[derive(Debug, Clone)]
+pub(crate) struct Appender {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Appender {
+    /// Starts the writing task. It ends when the last `Appender` is dropped.
+    pub(crate) fn spawn(writer: SqlitePool) -> Self {
+        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(writer, queue));
+        Appender { jobs }
+    }
+
+    /// Appends a message; answers after the commit that stores it.
+    pub(crate) async fn append(&self, message: PendingMessage) -> Result<Message> {
+        let (reply, answer) = oneshot::channel();
+        let closed = || Error::Unavailable("the store is closed".into());
+        self.jobs
+            .send(Job { message, reply })
+            .await
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+}
+
+async fn write_batches(writer: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (messages, replies): (Vec<_>, Vec<_>) =
+            batch.drain(..).map(|j| (j.message, j.reply)).unzip();
+        for (reply, result) in replies.into_iter().zip(write(&writer, messages).await) {
+            // The caller may have given up (its request was cancelled): nothing to tell then.
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Writes a batch and answers each message: all in one statement when possible; when one
+/// message fails the statement (a missing ticket), each is written alone, so only it fails.
+async fn write(writer: &SqlitePool, messages: Vec<PendingMessage>) -> Vec<Result<Message>> {
+    let count = messages.len();
+    let mut conn = match writer.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => {
+            let e = from_sqlx(e).to_string();
+            return (0..count)
+                .map(|_| Err(Error::Unavailable(e.clone())))
+                .collect();
+        }
+    };
+    if count > 1 {
+        match insert_rows(&mut conn, &messages).await {
+            Ok(ids) => {
+                return messages
+                    .into_iter()
+                    .zip(ids)
+                    .map(|(m, id)| Ok(m.stored(id)))
+                    .collect();
+            }
+            // Busy or gone: it would be the same for each message alone.
+            Err(Error::Unavailable(e)) => {
+                return (0..count)
+                    .map(|_| Err(Error::Unavailable(e.clone())))
+                    .collect();
+            }
+            // Anything else may be one message's fault: each gets its own answer below.
+            Err(_) => {}
+        }
+    }
+    let mut results = Vec::with_capacity(count);
+    for m in messages {
+        results.push(insert_message(&mut conn, m).await);
+    }
+    results
+}
