@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::channel::Channel;
 use crate::error::Result;
@@ -69,6 +69,8 @@ impl Broadcaster for NoBroadcast {
 ///
 /// A subscriber that falls more than `capacity` events behind loses the oldest and is told so
 /// ([`Missed::Lagged`]), so it can catch up from the store instead of silently missing events.
+/// The same happens to every subscriber when whatever feeds the hub reports a gap of its own
+/// ([`LocalHub::resync`]).
 #[derive(Debug, Clone)]
 pub struct LocalHub {
     inner: Arc<HubInner>,
@@ -78,13 +80,16 @@ pub struct LocalHub {
 struct HubInner {
     channels: Mutex<HashMap<Channel, broadcast::Sender<Arc<Broadcast>>>>,
     capacity: usize,
+    /// Bumped by [`LocalHub::resync`]; each subscription remembers the value it has reported.
+    resyncs: watch::Sender<u64>,
 }
 
 /// Why [`Subscription::recv`] returned no event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Missed {
     /// This many events were dropped because the subscriber fell behind: catch up from the
-    /// store, then keep receiving.
+    /// store, then keep receiving. `0` when the hub cannot tell how many: its own feed had a
+    /// gap (see [`LocalHub::resync`]).
     #[error("fell behind and missed {0} events")]
     Lagged(u64),
     /// The hub is gone.
@@ -97,13 +102,26 @@ pub enum Missed {
 pub struct Subscription {
     rx: broadcast::Receiver<Arc<Broadcast>>,
     socket: Option<SocketId>,
+    resyncs: watch::Receiver<u64>,
 }
 
 impl Subscription {
     /// The next event for this subscriber, skipping those its own socket caused.
     pub async fn recv(&mut self) -> Result<Arc<Broadcast>, Missed> {
         loop {
-            match self.rx.recv().await {
+            if self.take_resync() {
+                return Err(Missed::Lagged(0));
+            }
+            let next = tokio::select! {
+                // A gap reported while waiting ends the wait (`changed` marks it seen).
+                changed = self.resyncs.changed() => match changed {
+                    Ok(()) => return Err(Missed::Lagged(0)),
+                    // The hub is gone; its channels are closed too, which `rx` reports.
+                    Err(_) => self.rx.recv().await,
+                },
+                next = self.rx.recv() => next,
+            };
+            match next {
                 Ok(b) if b.except.is_some() && b.except == self.socket => continue,
                 Ok(b) => return Ok(b),
                 Err(broadcast::error::RecvError::Lagged(n)) => return Err(Missed::Lagged(n)),
@@ -114,6 +132,9 @@ impl Subscription {
 
     /// The next event if one is already waiting.
     pub fn try_recv(&mut self) -> Option<Result<Arc<Broadcast>, Missed>> {
+        if self.take_resync() {
+            return Some(Err(Missed::Lagged(0)));
+        }
         loop {
             match self.rx.try_recv() {
                 Ok(b) if b.except.is_some() && b.except == self.socket => continue,
@@ -124,6 +145,16 @@ impl Subscription {
                 }
                 Err(broadcast::error::TryRecvError::Closed) => return Some(Err(Missed::Closed)),
             }
+        }
+    }
+
+    /// True once per [`LocalHub::resync`] since this subscription last looked.
+    fn take_resync(&mut self) -> bool {
+        if self.resyncs.has_changed().unwrap_or(false) {
+            self.resyncs.borrow_and_update();
+            true
+        } else {
+            false
         }
     }
 }
@@ -141,6 +172,7 @@ impl LocalHub {
             inner: Arc::new(HubInner {
                 channels: Mutex::new(HashMap::new()),
                 capacity: capacity.max(1),
+                resyncs: watch::Sender::new(0),
             }),
         }
     }
@@ -156,7 +188,20 @@ impl LocalHub {
             .entry(channel)
             .or_insert_with(|| broadcast::channel(self.inner.capacity).0)
             .subscribe();
-        Subscription { rx, socket }
+        Subscription {
+            rx,
+            socket,
+            resyncs: self.inner.resyncs.subscribe(),
+        }
+    }
+
+    /// Tells every current subscriber that events may have been lost before this point: the
+    /// next [`Subscription::recv`] of each returns [`Missed::Lagged`]`(0)` (once), and then the
+    /// events published after it. For whoever feeds the hub from elsewhere, such as a bus
+    /// listener that lost its connection and has just reconnected. Subscriptions made later
+    /// are not affected.
+    pub fn resync(&self) {
+        self.inner.resyncs.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// How many subscribers `channel` has now.
@@ -188,5 +233,58 @@ impl Broadcaster for LocalHub {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Event, StaffEvent};
+    use crate::stats::Stats;
+
+    fn stats_event(open: u64) -> Arc<Broadcast> {
+        Arc::new(Broadcast {
+            event: Event::Staff(StaffEvent::StatsUpdated(Stats {
+                open,
+                ..Stats::default()
+            })),
+            except: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn resync_is_reported_once_then_events_flow_again() {
+        let hub = LocalHub::new(16);
+        let mut sub = hub.subscribe(Channel::Admin, None);
+        hub.publish(stats_event(1)).await.unwrap();
+        hub.resync();
+        hub.resync();
+        assert_eq!(sub.recv().await.unwrap_err(), Missed::Lagged(0));
+        // The event queued before the gap is still delivered: catching up merges by id.
+        assert_eq!(sub.recv().await.unwrap(), stats_event(1));
+        hub.publish(stats_event(2)).await.unwrap();
+        assert_eq!(sub.try_recv().unwrap().unwrap(), stats_event(2));
+        assert!(sub.try_recv().is_none());
+
+        // A subscription made after the resync has nothing to catch up on.
+        let mut late = hub.subscribe(Channel::Admin, None);
+        assert!(late.try_recv().is_none());
+        hub.resync();
+        assert_eq!(late.try_recv().unwrap().unwrap_err(), Missed::Lagged(0));
+        assert!(late.try_recv().is_none());
+    }
+
+    #[tokio::test]
+    async fn resync_wakes_a_waiting_subscriber() {
+        let hub = LocalHub::new(16);
+        let mut sub = hub.subscribe(Channel::Admin, None);
+        let waiting = tokio::spawn(async move { sub.recv().await });
+        tokio::task::yield_now().await;
+        hub.resync();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("recv did not wake")
+            .unwrap();
+        assert_eq!(got.unwrap_err(), Missed::Lagged(0));
     }
 }
