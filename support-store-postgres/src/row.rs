@@ -1,0 +1,149 @@
+//! Rows back into domain values. Everything read is checked: a value the domain types cannot
+//! hold becomes [`Error::Backend`](support_core::Error::Backend), never a panic.
+
+use sqlx::Row;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgRow, PgTypeInfo, PgValueRef, Postgres};
+use support_core::time::{self, Timestamp};
+use support_core::{
+    Attachment, AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority,
+    Result, Status, Ticket, TicketId, TicketNumber, UserId,
+};
+
+use crate::error::{bad_data, from_sqlx};
+
+/// The ticket columns [`ticket`] reads, for hand-written queries.
+pub(crate) const TICKET_COLUMNS: &str = "id, ticket_number, employee_id, subject, description, \
+     category, priority, status, assigned_to, resolved_at, created_at, updated_at";
+
+/// The message columns [`message`] reads.
+pub(crate) const MESSAGE_COLUMNS: &str = "id, ticket_id, author_id, author_name, author_type, \
+     content, is_internal, attachments, created_at";
+
+/// The audit columns [`audit_entry`] reads.
+pub(crate) const AUDIT_COLUMNS: &str = "id, ticket_id, actor_id, actor_name, change, at";
+
+/// Microseconds from the Unix epoch to Postgres' (2000-01-01 UTC).
+const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// A `timestamptz` as the server sends it: microseconds since 2000-01-01.
+///
+/// sqlx's own `DateTime` decoding adds that to a date with unchecked arithmetic and panics on
+/// values chrono cannot hold, such as `'infinity'`, which Postgres accepts. Reading the raw
+/// number lets [`timestamp`] turn those into an error instead.
+struct RawTimestamp(i64);
+
+impl sqlx::Type<Postgres> for RawTimestamp {
+    fn type_info() -> PgTypeInfo {
+        <Timestamp as sqlx::Type<Postgres>>::type_info()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Postgres> for RawTimestamp {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        // Prepared statements, the only kind this crate runs, return binary values, where a
+        // timestamptz is the same eight bytes as a bigint.
+        <i64 as sqlx::Decode<'r, Postgres>>::decode(value).map(RawTimestamp)
+    }
+}
+
+fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    row.try_get(column).map_err(from_sqlx)
+}
+
+fn to_timestamp(column: &str, raw: i64) -> Result<Timestamp> {
+    raw.checked_add(POSTGRES_EPOCH_MICROS)
+        .and_then(time::from_micros)
+        .ok_or_else(|| bad_data(column, format!("{raw} µs after 2000-01-01")))
+}
+
+fn timestamp(row: &PgRow, column: &str) -> Result<Timestamp> {
+    let RawTimestamp(raw) = get(row, column)?;
+    to_timestamp(column, raw)
+}
+
+fn optional_timestamp(row: &PgRow, column: &str) -> Result<Option<Timestamp>> {
+    get::<Option<RawTimestamp>>(row, column)?
+        .map(|RawTimestamp(raw)| to_timestamp(column, raw))
+        .transpose()
+}
+
+fn choice<T: Choice>(row: &PgRow, column: &str) -> Result<T> {
+    let name: String = get(row, column)?;
+    T::from_name(&name).ok_or_else(|| bad_data(column, format!("{name:?}")))
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &PgRow, column: &str) -> Result<T> {
+    let value: serde_json::Value = get(row, column)?;
+    serde_json::from_value(value).map_err(|e| bad_data(column, e))
+}
+
+/// A `tickets` row.
+pub(crate) fn ticket(row: &PgRow) -> Result<Ticket> {
+    let rank: i16 = get(row, "priority")?;
+    Ok(Ticket {
+        id: TicketId(get(row, "id")?),
+        ticket_number: TicketNumber::from_stored(get(row, "ticket_number")?),
+        employee_id: UserId(get(row, "employee_id")?),
+        subject: get(row, "subject")?,
+        description: get(row, "description")?,
+        category: choice::<Category>(row, "category")?,
+        priority: Priority::from_rank(rank.into()).ok_or_else(|| bad_data("priority", rank))?,
+        status: choice::<Status>(row, "status")?,
+        assigned_to: get::<Option<i64>>(row, "assigned_to")?.map(UserId),
+        resolved_at: optional_timestamp(row, "resolved_at")?,
+        created_at: timestamp(row, "created_at")?,
+        updated_at: timestamp(row, "updated_at")?,
+    })
+}
+
+/// A `messages` row.
+pub(crate) fn message(row: &PgRow) -> Result<Message> {
+    Ok(Message {
+        id: MessageId(get(row, "id")?),
+        ticket_id: TicketId(get(row, "ticket_id")?),
+        author_id: UserId(get(row, "author_id")?),
+        author_name: get(row, "author_name")?,
+        author_type: choice::<AuthorType>(row, "author_type")?,
+        content: get(row, "content")?,
+        is_internal: get(row, "is_internal")?,
+        attachments: json::<Vec<Attachment>>(row, "attachments")?,
+        created_at: timestamp(row, "created_at")?,
+    })
+}
+
+/// An `audit_entries` row.
+pub(crate) fn audit_entry(row: &PgRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: get(row, "id")?,
+        ticket_id: TicketId(get(row, "ticket_id")?),
+        actor_id: UserId(get(row, "actor_id")?),
+        actor_name: get(row, "actor_name")?,
+        change: json::<Change>(row, "change")?,
+        at: timestamp(row, "at")?,
+    })
+}
+
+/// Decodes every row with `decode`, stopping at the first that does not fit.
+pub(crate) fn all<T>(rows: &[PgRow], decode: fn(&PgRow) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(decode).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_timestamps_convert_with_checks() {
+        assert_eq!(
+            to_timestamp("t", 0).unwrap(),
+            time::from_micros(POSTGRES_EPOCH_MICROS).unwrap()
+        );
+        // 'infinity' and '-infinity' are i64::MAX and i64::MIN on the wire.
+        assert!(to_timestamp("t", i64::MAX).is_err());
+        assert!(to_timestamp("t", i64::MIN).is_err());
+    }
+}

@@ -1,0 +1,587 @@
+//! [`PgStore`] and its [`SupportStore`] implementation.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::types::Json;
+use sqlx::{PgExecutor, PgPool, Row};
+use support_core::store::*;
+use support_core::{
+    AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Priority,
+    Result, Stats, Status, Ticket, TicketId, TicketNumber, UserId, Visibility,
+};
+
+use crate::connect;
+use crate::error::{bad_data, from_sqlx, timed_out};
+use crate::options::PgOptions;
+use crate::query;
+use crate::row::{self, AUDIT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS};
+use crate::storable;
+
+/// A [`SupportStore`] in a PostgreSQL database, for deployments that outgrow one SQLite file
+/// or run several server processes against one database.
+///
+/// Cloning is cheap and shares the connection pool. Every call takes a connection from the
+/// pool for as long as it runs; plain appends and creates are one statement, one round trip,
+/// committed when it returns. Calls fail with [`Error::Unavailable`] within the bounds of
+/// [`PgOptions`] while the database cannot be reached, and work again as soon as it can: the
+/// pool replaces broken connections by itself.
+///
+/// Per-ticket order: an append first locks its ticket's row, then takes its id from the
+/// sequence and holds the lock until it commits, so within one ticket ids are handed out in
+/// commit order and a reader that has seen message N never later finds a smaller id.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    shared: Arc<Shared>,
+}
+
+/// What the store keeps besides the pool.
+pub(crate) struct Shared {
+    /// How every connection of this store connects.
+    #[allow(dead_code)] // read by the NOTIFY listener, which comes next
+    pub(crate) connect: PgConnectOptions,
+    pub(crate) options: PgOptions,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("pool", &self.pool)
+            .field("options", &self.shared.options)
+            .finish()
+    }
+}
+
+impl PgStore {
+    /// Connects with default [`PgOptions`] and applies the embedded migrations.
+    ///
+    /// `url` is a libpq-style URL, `postgres://user:password@host:port/database?…`. A wrong
+    /// address, password or database name fails here: unreachable is
+    /// [`Error::Unavailable`], refused credentials or a missing database [`Error::Backend`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, PgOptions::default()).await
+    }
+
+    /// [`PgStore::connect`] with explicit options.
+    pub async fn connect_with(url: &str, options: PgOptions) -> Result<Self> {
+        let bound = options.call_timeout;
+        let (pool, connect) = tokio::time::timeout(bound, connect::open(url, &options))
+            .await
+            .unwrap_or_else(|_| Err(timed_out("connecting")))?;
+        Ok(PgStore {
+            pool,
+            shared: Arc::new(Shared { connect, options }),
+        })
+    }
+
+    /// Closes every connection, waiting for calls in flight. Dropping the store without
+    /// calling this loses nothing that was committed.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The plan Postgres chooses for a ticket list, one line per `EXPLAIN` output row: for
+    /// checking that a list is read from an index in order rather than sorted.
+    pub async fn explain_tickets(&self, q: &TicketQuery) -> Result<Vec<String>> {
+        let (sql, values) = query::tickets(q);
+        let plan = sqlx::query_with(&format!("EXPLAIN {sql}"), values)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        plan.iter()
+            .map(|row| row.try_get::<String, _>(0).map_err(from_sqlx))
+            .collect()
+    }
+
+    /// Runs one call under [`PgOptions::call_timeout`].
+    async fn bounded<T>(&self, what: &str, call: impl Future<Output = Result<T>>) -> Result<T> {
+        tokio::time::timeout(self.shared.options.call_timeout, call)
+            .await
+            .unwrap_or_else(|_| Err(timed_out(what)))
+    }
+
+    async fn create(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
+        let Some(key) = &d.idempotency_key else {
+            return insert_ticket(&self.pool, d).await.map(Created::New);
+        };
+        if let Some(done) = self.ticket_for_key(d.employee.id, key).await? {
+            return Ok(done);
+        }
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let (ticket, message) = insert_ticket(&mut *tx, d).await?;
+        let what = Remembered::Ticket(ticket.id, message.as_ref().map(|m| m.id));
+        if remember(&mut *tx, d.employee.id, key, what, ticket.id).await? {
+            tx.commit().await.map_err(from_sqlx)?;
+            return Ok(Created::New((ticket, message)));
+        }
+        // A concurrent request with the same key committed first: undo this one and answer
+        // what that one stored.
+        tx.rollback().await.map_err(from_sqlx)?;
+        self.ticket_for_key(d.employee.id, key)
+            .await?
+            .ok_or_else(|| Error::Conflict("idempotency key is in use".into()))
+    }
+
+    /// What an earlier create with this key stored, if there was one.
+    async fn ticket_for_key(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Created<(Ticket, Option<Message>)>>> {
+        match remembered(&self.pool, user, key).await? {
+            None => Ok(None),
+            Some(Remembered::Ticket(t, m)) => {
+                let ticket = select_ticket(&self.pool, t)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                let message = match m {
+                    Some(m) => select_message(&self.pool, m).await?,
+                    None => None,
+                };
+                Ok(Some(Created::Existing((ticket, message))))
+            }
+            Some(Remembered::Message(_)) => Err(Error::Conflict(
+                "idempotency key already used for a message".into(),
+            )),
+        }
+    }
+
+    async fn append(&self, d: &MessageDraft) -> Result<Created<Message>> {
+        let Some(key) = &d.idempotency_key else {
+            return insert_message(&self.pool, d).await.map(Created::New);
+        };
+        if let Some(done) = self.message_for_key(d.author.id, key).await? {
+            return Ok(done);
+        }
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        let message = insert_message(&mut *tx, d).await?;
+        let what = Remembered::Message(message.id);
+        if remember(&mut *tx, d.author.id, key, what, d.ticket_id).await? {
+            tx.commit().await.map_err(from_sqlx)?;
+            return Ok(Created::New(message));
+        }
+        tx.rollback().await.map_err(from_sqlx)?;
+        self.message_for_key(d.author.id, key)
+            .await?
+            .ok_or_else(|| Error::Conflict("idempotency key is in use".into()))
+    }
+
+    /// What an earlier append with this key stored, if there was one.
+    async fn message_for_key(
+        &self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Created<Message>>> {
+        match remembered(&self.pool, user, key).await? {
+            None => Ok(None),
+            Some(Remembered::Message(m)) => {
+                let message = select_message(&self.pool, m)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                Ok(Some(Created::Existing(message)))
+            }
+            Some(Remembered::Ticket(..)) => Err(Error::Conflict(
+                "idempotency key already used for a ticket".into(),
+            )),
+        }
+    }
+
+    async fn update(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>> {
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+        // FOR NO KEY UPDATE, not FOR UPDATE: it still queues concurrent changes of this ticket
+        // (and appends, which take the same lock), but lets other transactions insert rows
+        // that merely reference the ticket, which only need a key-share lock.
+        let row = sqlx::query(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1 FOR NO KEY UPDATE"
+        ))
+        .bind(id.get())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        let Some(before) = row.as_ref().map(row::ticket).transpose()? else {
+            return Ok(None);
+        };
+        let (after, changes) = change.patch.apply(&before, change.at);
+        if changes.is_empty() {
+            // Nothing to write; dropping the transaction rolls it back and frees the lock.
+            return Ok(Some(TicketUpdate {
+                before,
+                after,
+                changes,
+            }));
+        }
+        let entries: Vec<serde_json::Value> = changes
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()
+            .map_err(Error::backend)?;
+        // The new row and its audit entries in one statement; WITH ORDINALITY keeps the
+        // entries' ids in the order of `changes`.
+        sqlx::query(
+            "WITH u AS ( \
+                 UPDATE tickets SET status = $2, priority = $3, assigned_to = $4, \
+                     resolved_at = $5, updated_at = $6 \
+                 WHERE id = $1 RETURNING id \
+             ) \
+             INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) \
+             SELECT u.id, $7, $8, c.change, $6 \
+             FROM u, unnest($9::jsonb[]) WITH ORDINALITY AS c (change, n) \
+             ORDER BY c.n",
+        )
+        .bind(id.get())
+        .bind(after.status.as_str())
+        .bind(after.priority.rank())
+        .bind(after.assigned_to.map(UserId::get))
+        .bind(after.resolved_at)
+        .bind(after.updated_at)
+        .bind(change.author.id.get())
+        .bind(&change.author.name)
+        .bind(entries)
+        .execute(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(Some(TicketUpdate {
+            before,
+            after,
+            changes,
+        }))
+    }
+
+    async fn message_page(&self, q: &MessageQuery) -> Result<Vec<Message>> {
+        let visible = if q.include_internal {
+            ""
+        } else {
+            " AND NOT is_internal"
+        };
+        let base = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE ticket_id = $1{visible}");
+        let limit = i64::from(q.limit);
+        let ticket = q.ticket_id.get();
+        let (sql, bound, newest_first) = match q.position {
+            MessagePosition::After(after) => (
+                format!("{base} AND id > $2 ORDER BY id ASC LIMIT $3"),
+                Some(after.get()),
+                false,
+            ),
+            MessagePosition::Before(before) => (
+                format!("{base} AND id < $2 ORDER BY id DESC LIMIT $3"),
+                Some(before.get()),
+                true,
+            ),
+            MessagePosition::Latest => (format!("{base} ORDER BY id DESC LIMIT $2"), None, true),
+        };
+        let mut query = sqlx::query(&sql).bind(ticket);
+        if let Some(id) = bound {
+            query = query.bind(id);
+        }
+        let found = query
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        let mut page = row::all(&found, row::message)?;
+        if newest_first {
+            page.reverse();
+        }
+        Ok(page)
+    }
+
+    async fn counts(&self) -> Result<Stats> {
+        // The trigger keeps `ticket_counts` exact in every write transaction, so this reads a
+        // handful of rows however many tickets there are.
+        let groups = sqlx::query(
+            "SELECT status, priority, n FROM ticket_counts WHERE status IN ('open', 'in_progress')",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        let mut stats = Stats::default();
+        for g in &groups {
+            let status: String = g.try_get("status").map_err(from_sqlx)?;
+            let rank: i16 = g.try_get("priority").map_err(from_sqlx)?;
+            let n: i64 = g.try_get("n").map_err(from_sqlx)?;
+            let status = Status::from_name(&status).ok_or_else(|| bad_data("status", &status))?;
+            let priority =
+                Priority::from_rank(rank.into()).ok_or_else(|| bad_data("priority", rank))?;
+            let n = u64::try_from(n).map_err(|_| bad_data("ticket count", n))?;
+            stats.add_count(status, priority, n);
+        }
+        Ok(stats)
+    }
+}
+
+/// What an idempotency key was first used for.
+enum Remembered {
+    Ticket(TicketId, Option<MessageId>),
+    Message(MessageId),
+}
+
+async fn remembered(
+    ex: impl PgExecutor<'_>,
+    user: UserId,
+    key: &IdempotencyKey,
+) -> Result<Option<Remembered>> {
+    let row = sqlx::query(
+        r#"SELECT kind, ticket_id, message_id FROM idempotency_keys WHERE user_id = $1 AND "key" = $2"#,
+    )
+    .bind(user.get())
+    .bind(key.as_str())
+    .fetch_optional(ex)
+    .await
+    .map_err(from_sqlx)?;
+    let Some(row) = row else { return Ok(None) };
+    let kind: String = row.try_get("kind").map_err(from_sqlx)?;
+    let ticket: i64 = row.try_get("ticket_id").map_err(from_sqlx)?;
+    let message: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
+    match (kind.as_str(), message) {
+        ("ticket", m) => Ok(Some(Remembered::Ticket(TicketId(ticket), m.map(MessageId)))),
+        ("message", Some(m)) => Ok(Some(Remembered::Message(MessageId(m)))),
+        _ => Err(bad_data("idempotency key", format!("kind {kind:?}"))),
+    }
+}
+
+/// Records what `key` stored, as the last statement of the transaction that stored it.
+/// `false` when another transaction holding the same key committed first: Postgres makes this
+/// insert wait for that transaction and then skips it, so the caller rolls back and answers
+/// the first result. Two requests with one key therefore never both commit.
+async fn remember(
+    ex: impl PgExecutor<'_>,
+    user: UserId,
+    key: &IdempotencyKey,
+    what: Remembered,
+    ticket: TicketId,
+) -> Result<bool> {
+    let (kind, message) = match what {
+        Remembered::Ticket(_, m) => ("ticket", m),
+        Remembered::Message(m) => ("message", Some(m)),
+    };
+    let inserted = sqlx::query(
+        r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (user_id, "key") DO NOTHING"#,
+    )
+    .bind(user.get())
+    .bind(key.as_str())
+    .bind(kind)
+    .bind(ticket.get())
+    .bind(message.map(MessageId::get))
+    .execute(ex)
+    .await
+    .map_err(from_sqlx)?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+async fn select_ticket(ex: impl PgExecutor<'_>, id: TicketId) -> Result<Option<Ticket>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"
+    ))
+    .bind(id.get())
+    .fetch_optional(ex)
+    .await
+    .map_err(from_sqlx)?;
+    row.as_ref().map(row::ticket).transpose()
+}
+
+async fn select_message(ex: impl PgExecutor<'_>, id: MessageId) -> Result<Option<Message>> {
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
+    ))
+    .bind(id.get())
+    .fetch_optional(ex)
+    .await
+    .map_err(from_sqlx)?;
+    row.as_ref().map(row::message).transpose()
+}
+
+/// The ticket, its `Created` audit entry and the optional first message in one statement.
+/// Without an idempotency key that is the whole create: one round trip, committed on return.
+async fn insert_ticket(
+    ex: impl PgExecutor<'_>,
+    d: &TicketDraft,
+) -> Result<(Ticket, Option<Message>)> {
+    let audit = d.audit_entry();
+    let first = d.first_message.as_ref().map(|b| b.as_str());
+    let row = sqlx::query(
+        "WITH t AS ( \
+             INSERT INTO tickets (employee_id, subject, description, category, priority, status, \
+                 created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, $6) \
+             RETURNING id, ticket_number \
+         ), a AS ( \
+             INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) \
+             SELECT id, $1, $7, $8, $6 FROM t \
+         ), m AS ( \
+             INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, \
+                 is_internal, created_at) \
+             SELECT id, $1, $7, 'employee', $9, FALSE, $6 FROM t WHERE $9::text IS NOT NULL \
+             RETURNING id \
+         ) \
+         SELECT t.id, t.ticket_number, m.id AS message_id FROM t LEFT JOIN m ON TRUE",
+    )
+    .bind(d.employee.id.get())
+    .bind(d.ticket.subject.as_str())
+    .bind(d.ticket.description.as_str())
+    .bind(d.ticket.category.as_str())
+    .bind(d.ticket.priority.rank())
+    .bind(d.at)
+    .bind(&d.employee.name)
+    .bind(Json(&audit.change))
+    .bind(first)
+    .fetch_one(ex)
+    .await
+    .map_err(from_sqlx)?;
+    let id = TicketId(row.try_get("id").map_err(from_sqlx)?);
+    let number: String = row.try_get("ticket_number").map_err(from_sqlx)?;
+    let message_id: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
+    let ticket = Ticket {
+        id,
+        ticket_number: TicketNumber::from_stored(number),
+        employee_id: d.employee.id,
+        subject: d.ticket.subject.as_str().to_owned(),
+        description: d.ticket.description.as_str().to_owned(),
+        category: d.ticket.category,
+        priority: d.ticket.priority,
+        status: Status::Open,
+        assigned_to: None,
+        resolved_at: None,
+        created_at: d.at,
+        updated_at: d.at,
+    };
+    let message = match (first, message_id) {
+        (Some(content), Some(m)) => Some(Message {
+            id: MessageId(m),
+            ticket_id: id,
+            author_id: d.employee.id,
+            author_name: d.employee.name.clone(),
+            author_type: AuthorType::Employee,
+            content: content.to_owned(),
+            is_internal: false,
+            attachments: Vec::new(),
+            created_at: d.at,
+        }),
+        (None, None) => None,
+        _ => return Err(bad_data("first message", "insert and draft disagree")),
+    };
+    Ok((ticket, message))
+}
+
+/// One statement: lock the ticket's row by recording the activity, then insert the message
+/// with the next id. `NotFound` when there is no such ticket (the update finds no row, so
+/// nothing is inserted).
+///
+/// The order inside the statement is what makes per-ticket ids follow commit order: the
+/// insert draws its id only for the row the update returned, that is after the row lock is
+/// held, and the lock is kept until commit. A concurrent append to the same ticket waits at
+/// the update and draws a larger id after this one has committed.
+async fn insert_message(ex: impl PgExecutor<'_>, d: &MessageDraft) -> Result<Message> {
+    let internal = d.message.visibility == Visibility::Internal;
+    let id: Option<i64> = sqlx::query_scalar(
+        "WITH t AS (UPDATE tickets SET updated_at = $8 WHERE id = $1 RETURNING id) \
+         INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, \
+             is_internal, attachments, created_at) \
+         SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM t \
+         RETURNING id",
+    )
+    .bind(d.ticket_id.get())
+    .bind(d.author.id.get())
+    .bind(&d.author.name)
+    .bind(d.author_type.as_str())
+    .bind(d.message.body.as_str())
+    .bind(internal)
+    .bind(Json(&d.message.attachments))
+    .bind(d.at)
+    .fetch_optional(ex)
+    .await
+    .map_err(from_sqlx)?;
+    let id = id.ok_or(Error::NotFound)?;
+    Ok(Message {
+        id: MessageId(id),
+        ticket_id: d.ticket_id,
+        author_id: d.author.id,
+        author_name: d.author.name.clone(),
+        author_type: d.author_type,
+        content: d.message.body.as_str().to_owned(),
+        is_internal: internal,
+        attachments: d.message.attachments.clone(),
+        created_at: d.at,
+    })
+}
+
+#[async_trait]
+impl SupportStore for PgStore {
+    async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
+        storable::ticket(d)?;
+        self.bounded("create_ticket", self.create(d)).await
+    }
+
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+        self.bounded("ticket", select_ticket(&self.pool, id)).await
+    }
+
+    async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> {
+        self.bounded("tickets", async {
+            let (sql, values) = query::tickets(q);
+            let found = sqlx::query_with(&sql, values)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
+            row::all(&found, row::ticket)
+        })
+        .await
+    }
+
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: &TicketChange,
+    ) -> Result<Option<TicketUpdate>> {
+        if change.author.name.contains('\0') {
+            return Err(Error::invalid(
+                "author_name",
+                "The author_name field must not contain NUL characters.",
+            ));
+        }
+        self.bounded("update_ticket", self.update(id, change)).await
+    }
+
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+        storable::message(d)?;
+        self.bounded("append_message", self.append(d)).await
+    }
+
+    async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {
+        self.bounded("messages", self.message_page(q)).await
+    }
+
+    async fn stats(&self) -> Result<Stats> {
+        self.bounded("stats", self.counts()).await
+    }
+
+    async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
+        self.bounded("audit_trail", async {
+            let found = sqlx::query(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE ticket_id = $1 ORDER BY id"
+            ))
+            .bind(ticket_id.get())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+            row::all(&found, row::audit_entry)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.bounded("ping", async {
+            sqlx::query("SELECT 1")
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err(from_sqlx)
+        })
+        .await
+    }
+}
