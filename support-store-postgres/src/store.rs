@@ -9,8 +9,8 @@ use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool, Row};
 use support_core::store::*;
 use support_core::{
-    AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Priority,
-    Result, Stats, Status, Ticket, TicketId, TicketNumber, UserId, Visibility,
+    AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Priority, Result,
+    Stats, Status, Ticket, TicketId, TicketNumber, UserId, Visibility,
 };
 
 use crate::connect;
@@ -38,10 +38,9 @@ pub struct PgStore {
     shared: Arc<Shared>,
 }
 
-/// What the store keeps besides the pool.
+/// What the listener and the broadcaster need besides the pool.
 pub(crate) struct Shared {
-    /// How every connection of this store connects.
-    #[allow(dead_code)] // read by the NOTIFY listener, which comes next
+    /// How every connection of this store connects, so a listener opens its own the same way.
     pub(crate) connect: PgConnectOptions,
     pub(crate) options: PgOptions,
 }
@@ -96,6 +95,14 @@ impl PgStore {
             .collect()
     }
 
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// Runs one call under [`PgOptions::call_timeout`].
     async fn bounded<T>(&self, what: &str, call: impl Future<Output = Result<T>>) -> Result<T> {
         tokio::time::timeout(self.shared.options.call_timeout, call)
@@ -134,9 +141,7 @@ impl PgStore {
         match remembered(&self.pool, user, key).await? {
             None => Ok(None),
             Some(Remembered::Ticket(t, m)) => {
-                let ticket = select_ticket(&self.pool, t)
-                    .await?
-                    .ok_or(Error::NotFound)?;
+                let ticket = select_ticket(&self.pool, t).await?.ok_or(Error::NotFound)?;
                 let message = match m {
                     Some(m) => select_message(&self.pool, m).await?,
                     None => None,

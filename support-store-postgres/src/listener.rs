@@ -1,0 +1,354 @@
+//! [`PgListener`]: each node's end of the NOTIFY bus, feeding its local hub.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener as SqlxListener;
+use support_core::{Broadcast, Broadcaster, LocalHub, Result};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::broadcaster::{DEFAULT_CHANNEL, check_channel};
+use crate::connect;
+use crate::error::{from_sqlx, timed_out};
+use crate::store::PgStore;
+use crate::wire::{Envelope, Notice};
+
+/// What a [`PgListener`] feeds: a broadcaster for this node's subscribers that can also be
+/// told that events may have been lost.
+pub trait NodeHub: Broadcaster {
+    /// Events may have been lost before this point (the listener's connection dropped and
+    /// has just been re-established, or a notification could not be read): every subscriber
+    /// must catch up from the store, as after `subscription_succeeded`.
+    fn resync(&self);
+}
+
+impl NodeHub for LocalHub {
+    /// Every current subscription's next `recv` returns `Missed::Lagged(0)`.
+    fn resync(&self) {
+        LocalHub::resync(self);
+    }
+}
+
+impl<H: NodeHub + ?Sized> NodeHub for Arc<H> {
+    fn resync(&self) {
+        (**self).resync();
+    }
+}
+
+/// Any [`Broadcaster`] as a [`NodeHub`], with a function to call on a resync.
+///
+/// ```
+/// use support_core::NoBroadcast;
+/// use support_store_postgres::{NodeHub, OnResync};
+///
+/// let hub = OnResync::new(NoBroadcast, || eprintln!("tell the clients to reconnect"));
+/// hub.resync();
+/// ```
+pub struct OnResync<B, F> {
+    inner: B,
+    hook: F,
+}
+
+impl<B, F> OnResync<B, F> {
+    /// Delivers through `inner` and calls `hook` on every resync.
+    pub fn new(inner: B, hook: F) -> Self {
+        OnResync { inner, hook }
+    }
+}
+
+#[async_trait]
+impl<B: Broadcaster, F: Fn() + Send + Sync + 'static> Broadcaster for OnResync<B, F> {
+    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
+        self.inner.publish(broadcast).await
+    }
+}
+
+impl<B: Broadcaster, F: Fn() + Send + Sync + 'static> NodeHub for OnResync<B, F> {
+    fn resync(&self) {
+        (self.hook)();
+    }
+}
+
+/// Options for [`PgListener::start_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerOptions {
+    /// The NOTIFY channel; the same as the nodes' [`PgBroadcaster`](crate::PgBroadcaster)s
+    /// publish on. Default `support_events`.
+    pub channel: String,
+    /// After this long without a notification the listener checks that its connection is
+    /// still alive with a round trip, so a connection that died silently is noticed within
+    /// about this time. Default 10 s.
+    pub idle_check: Duration,
+    /// The longest pause between reconnection attempts; they start at 50 ms and double.
+    /// Default 2 s.
+    pub max_retry_delay: Duration,
+}
+
+impl Default for ListenerOptions {
+    fn default() -> Self {
+        ListenerOptions {
+            channel: DEFAULT_CHANNEL.to_owned(),
+            idle_check: Duration::from_secs(10),
+            max_retry_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What a listener is doing, for health checks and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListenerStatus {
+    /// True while its connection is up and listening.
+    pub listening: bool,
+    /// How many times it has lost its connection and listened again.
+    pub reconnects: u64,
+    /// How many times it has told the hub to resync (after each reconnection, and for each
+    /// notification it could not read).
+    pub resyncs: u64,
+}
+
+/// Listens on the NOTIFY channel on its own connection and delivers every event to this
+/// node's hub. Run exactly one per hub, on every node, the one that publishes included.
+///
+/// # Reconnection and resync
+///
+/// Notifications sent while a listener is disconnected are lost to it: Postgres queues them
+/// only for sessions that are listening. So when its connection drops (or silently stops
+/// answering, which [`ListenerOptions::idle_check`] detects), the listener reconnects with
+/// backoff and, as soon as it is listening again, calls [`NodeHub::resync`]: with a
+/// [`LocalHub`] every subscriber's next `recv` returns `Missed::Lagged(0)` and it catches up
+/// from the store with `messages?after=`, exactly as a subscriber that fell behind does.
+/// Nothing is missed silently. The same happens when a notification cannot be read, or the
+/// outbox row of a large event is gone.
+///
+/// The task stops when the `PgListener` is dropped or [`stop`](PgListener::stop)ped.
+pub struct PgListener {
+    status: watch::Receiver<ListenerStatus>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for PgListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgListener")
+            .field("status", &*self.status.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PgListener {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// What the background task works with.
+struct Context {
+    /// Only the listener's connection: its lifetime is the listening session's, independent
+    /// of the store's pool and its idle and lifetime limits.
+    listen_pool: PgPool,
+    /// The store's pool, for reading outbox rows.
+    store_pool: PgPool,
+    call_timeout: Duration,
+    options: ListenerOptions,
+    hub: Arc<dyn NodeHub>,
+    status: watch::Sender<ListenerStatus>,
+    stop: watch::Receiver<bool>,
+}
+
+/// Why a listening session ended.
+enum Ended {
+    Stopped,
+    Lost,
+}
+
+impl PgListener {
+    /// Starts listening on the default channel with the database of `store`, delivering to
+    /// `hub`. Returns once the listener is listening, so nothing published after this returns
+    /// is missed; fails with `Unavailable` if the database cannot be reached.
+    pub async fn start(store: &PgStore, hub: impl NodeHub) -> Result<Self> {
+        Self::start_with(store, hub, ListenerOptions::default()).await
+    }
+
+    /// [`PgListener::start`] with explicit options.
+    pub async fn start_with(
+        store: &PgStore,
+        hub: impl NodeHub,
+        options: ListenerOptions,
+    ) -> Result<Self> {
+        check_channel(&options.channel)?;
+        let shared = store.shared();
+        let listen_pool = connect::pool_options(&shared.options, 1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_lazy_with(shared.connect.clone());
+        let (status_tx, status) = watch::channel(ListenerStatus::default());
+        let (stop, stop_rx) = watch::channel(false);
+        let ctx = Context {
+            listen_pool,
+            store_pool: store.pool().clone(),
+            call_timeout: shared.options.call_timeout,
+            options,
+            hub: Arc::new(hub),
+            status: status_tx,
+            stop: stop_rx,
+        };
+        let first = ctx.listen().await?;
+        ctx.status.send_modify(|s| s.listening = true);
+        let task = tokio::spawn(ctx.run(first));
+        Ok(PgListener {
+            status,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// What the listener is doing now.
+    pub fn status(&self) -> ListenerStatus {
+        *self.status.borrow()
+    }
+
+    /// Stops listening and waits for the task to finish.
+    pub async fn stop(mut self) {
+        self.stop.send_replace(true);
+        if let Some(task) = self.task.take() {
+            // The task only ends by returning; a panic in it has been logged by tokio.
+            let _ = task.await;
+        }
+    }
+}
+
+impl Context {
+    /// A new session, listening.
+    async fn listen(&self) -> Result<SqlxListener> {
+        let connect = async {
+            let mut listener = SqlxListener::connect_with(&self.listen_pool)
+                .await
+                .map_err(from_sqlx)?;
+            // A dropped connection is reported to `run`, which decides when to reconnect.
+            listener.eager_reconnect(false);
+            listener
+                .listen(&self.options.channel)
+                .await
+                .map_err(from_sqlx)?;
+            Ok(listener)
+        };
+        tokio::time::timeout(self.call_timeout, connect)
+            .await
+            .unwrap_or_else(|_| Err(timed_out("LISTEN")))
+    }
+
+    async fn run(mut self, first: SqlxListener) {
+        let mut session = first;
+        loop {
+            if let Ended::Stopped = self.pump(&mut session).await {
+                return;
+            }
+            drop(session);
+            self.status.send_modify(|s| s.listening = false);
+            session = match self.reconnect().await {
+                Some(s) => s,
+                None => return,
+            };
+            self.status.send_modify(|s| {
+                s.listening = true;
+                s.reconnects += 1;
+            });
+            // Listening again: whatever was published while this node was away is lost to it.
+            self.resync("reconnected");
+        }
+    }
+
+    /// Reconnects with backoff; `None` if told to stop meanwhile.
+    async fn reconnect(&mut self) -> Option<SqlxListener> {
+        let mut delay = Duration::from_millis(50);
+        loop {
+            tokio::select! {
+                _ = self.stop.wait_for(|stop| *stop) => return None,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            match self.listen().await {
+                Ok(session) => return Some(session),
+                Err(e) => tracing::warn!(error = %e, "NOTIFY listener could not reconnect yet"),
+            }
+            delay = (delay * 2).min(self.options.max_retry_delay);
+        }
+    }
+
+    /// Delivers notifications until the session ends.
+    async fn pump(&mut self, session: &mut SqlxListener) -> Ended {
+        loop {
+            let next = tokio::select! {
+                _ = self.stop.wait_for(|stop| *stop) => return Ended::Stopped,
+                next = tokio::time::timeout(self.options.idle_check, session.try_recv()) => next,
+            };
+            match next {
+                Ok(Ok(Some(notification))) => self.deliver(notification.payload()).await,
+                Ok(Ok(None)) => {
+                    tracing::warn!("NOTIFY listener lost its connection");
+                    return Ended::Lost;
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "NOTIFY listener failed");
+                    return Ended::Lost;
+                }
+                // Quiet for a while: make sure the session is still there. Dropping
+                // `try_recv` is safe, it only ever consumes whole messages, and a
+                // notification arriving during the check is buffered for the next one.
+                Err(_) => {
+                    let check = sqlx::query("SELECT 1").execute(&mut *session);
+                    match tokio::time::timeout(self.call_timeout, check).await {
+                        Ok(Ok(_)) => {}
+                        _ => {
+                            tracing::warn!("NOTIFY listener's connection stopped answering");
+                            return Ended::Lost;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn deliver(&self, payload: &str) {
+        let envelope = match Notice::parse(payload) {
+            Ok(Notice::Event(envelope)) => Ok(envelope),
+            Ok(Notice::Outbox(id)) => self.outbox(id).await,
+            Err(e) => Err(e),
+        };
+        match envelope.and_then(Envelope::into_broadcast) {
+            Ok(broadcast) => {
+                if let Err(e) = self.hub.publish(Arc::new(broadcast)).await {
+                    tracing::warn!(error = %e, "the hub refused an event from the NOTIFY bus");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, payload, "unreadable NOTIFY event");
+                self.resync("unreadable event");
+            }
+        }
+    }
+
+    /// Reads a large event from the outbox. Holding up the notifications behind it keeps the
+    /// channel's order.
+    async fn outbox(&self, id: i64) -> Result<Envelope> {
+        let read =
+            sqlx::query_scalar::<_, String>("SELECT payload FROM broadcast_outbox WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.store_pool);
+        let row = tokio::time::timeout(self.call_timeout, read)
+            .await
+            .unwrap_or_else(|_| Err(sqlx::Error::PoolTimedOut))
+            .map_err(from_sqlx)?;
+        let payload =
+            row.ok_or_else(|| support_core::Error::backend(format!("outbox row {id} is gone")))?;
+        Envelope::from_json(&payload)
+    }
+
+    fn resync(&self, why: &str) {
+        tracing::info!(why, "telling this node's subscribers to catch up");
+        self.status.send_modify(|s| s.resyncs += 1);
+        self.hub.resync();
+    }
+}
