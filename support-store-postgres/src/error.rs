@@ -83,7 +83,66 @@ pub(crate) fn bad_data(what: &str, detail: impl std::fmt::Display) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
+
+    /// A server error with just a SQLSTATE, as the mapping sees it.
+    #[derive(Debug)]
+    struct Sqlstate(&'static str);
+
+    impl std::fmt::Display for Sqlstate {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Sqlstate {}
+
+    impl sqlx::error::DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            "from the test"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn map(code: &'static str) -> Error {
+        from_sqlx(sqlx::Error::Database(Box::new(Sqlstate(code))))
+    }
+
+    #[test]
+    fn sqlstates_map_to_the_contracts_kinds() {
+        assert!(matches!(map("23505"), Error::Conflict(_)));
+        assert!(matches!(map("23503"), Error::NotFound));
+        for transient in [
+            "40001", "40P01", "57014", "55P03", "25006", "08006", "08001", "53300", "53100",
+            "57P01", "57P02", "57P03",
+        ] {
+            assert!(
+                matches!(map(transient), Error::Unavailable(_)),
+                "{transient}"
+            );
+        }
+        // Permanent: a missing table or column, a check violation, a missing database, a
+        // role that may not log in.
+        for permanent in ["42P01", "42703", "23514", "3D000", "28000", "28P01"] {
+            assert!(matches!(map(permanent), Error::Backend(_)), "{permanent}");
+        }
+    }
 
     #[test]
     fn pool_and_io_failures_are_unavailable() {

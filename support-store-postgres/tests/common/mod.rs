@@ -38,9 +38,7 @@ fn admin_url() -> String {
 /// from plain `#[test]`s and from inside a runtime (a `Drop` at the end of an async test),
 /// where blocking on another runtime is not allowed.
 fn on_own_runtime<T: Send + 'static>(
-    f: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>
-    + Send
-    + 'static,
+    f: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>> + Send + 'static,
 ) -> T {
     std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
@@ -66,7 +64,11 @@ pub(crate) fn require_postgres() -> Option<String> {
             Box::pin(async move {
                 let connect = PgConnection::connect(&probe_url);
                 match tokio::time::timeout(Duration::from_secs(5), connect).await {
-                    Ok(Ok(mut c)) => c.execute("SELECT 1").await.map(|_| ()).map_err(|e| e.to_string()),
+                    Ok(Ok(mut c)) => c
+                        .execute("SELECT 1")
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
                     Ok(Err(e)) => Err(e.to_string()),
                     Err(_) => Err("no answer within 5 s".to_owned()),
                 }
@@ -114,7 +116,9 @@ fn sweep_leftovers(url: &str) {
                 let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
                 if !alive && std::path::Path::new("/proc/self").exists() {
                     let _ = admin
-                        .execute(&*format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                        .execute(&*format!(
+                            r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                        ))
                         .await;
                 }
             }
@@ -150,17 +154,40 @@ impl TestDb {
         Some(TestDb { admin, name, url })
     }
 
+    /// The server's address, for a proxy to forward to.
+    pub(crate) fn server(&self) -> std::net::SocketAddr {
+        use std::net::ToSocketAddrs;
+        let (host, port) = self.host_port();
+        (host.as_str(), port)
+            .to_socket_addrs()
+            .unwrap()
+            .next()
+            .unwrap()
+    }
+
+    fn host_port(&self) -> (String, u16) {
+        let options: sqlx::postgres::PgConnectOptions = self.admin.parse().unwrap();
+        (options.get_host().to_owned(), options.get_port())
+    }
+
     /// A URL of this database that goes through `port` on localhost instead (a proxy).
     pub(crate) fn url_via(&self, port: u16) -> String {
-        let admin = self.admin.replace("127.0.0.1:5432", &format!("127.0.0.1:{port}"));
-        assert_ne!(admin, self.admin, "the admin URL is not 127.0.0.1:5432");
+        let (host, server_port) = self.host_port();
+        let authority = format!("{host}:{server_port}");
+        assert!(
+            self.admin.contains(&authority),
+            "SUPPORT_TEST_PG_URL must spell out host:port for the proxy tests"
+        );
+        let admin = self.admin.replace(&authority, &format!("127.0.0.1:{port}"));
         with_database(&admin, &self.name)
     }
 
     /// A store on this database with the tests' pool size: enough for 8 writers and a poller
     /// on separate connections.
     pub(crate) async fn store(&self) -> PgStore {
-        PgStore::connect_with(&self.url, test_options()).await.unwrap()
+        PgStore::connect_with(&self.url, test_options())
+            .await
+            .unwrap()
     }
 
     /// A raw connection, for writing behind the store's back.
@@ -176,9 +203,11 @@ impl Drop for TestDb {
             Box::pin(async move {
                 let mut conn = PgConnection::connect(&admin).await.unwrap();
                 // FORCE ends the sessions the test's pools still hold.
-                conn.execute(&*format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                    .await
-                    .unwrap();
+                conn.execute(&*format!(
+                    r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                ))
+                .await
+                .unwrap();
             })
         });
     }

@@ -14,9 +14,13 @@ pub(crate) enum Mode {
     Open,
     /// Closes every connection and closes new ones at once: a server that went away.
     Cut,
-    /// Closes every connection, then accepts new ones but never answers: a network that
-    /// swallows packets, where only the client's own timeouts help.
+    /// Closes every connection, then accepts new ones but never answers: a server that
+    /// accepts connections and then hangs, where only the client's own timeouts help.
     Hang,
+    /// Keeps every connection open but stops forwarding, and answers nothing on new ones: a
+    /// network that swallows packets. Connections stalled this way are closed when the switch
+    /// moves again.
+    Stall,
 }
 
 pub(crate) struct Proxy {
@@ -61,7 +65,7 @@ async fn serve(mut client: TcpStream, target: SocketAddr, mut mode: watch::Recei
     let now = *mode.borrow_and_update();
     match now {
         Mode::Cut => {}
-        Mode::Hang => {
+        Mode::Hang | Mode::Stall => {
             // Hold the socket, silent, until the switch moves.
             let _ = mode.changed().await;
         }
@@ -70,9 +74,14 @@ async fn serve(mut client: TcpStream, target: SocketAddr, mut mode: watch::Recei
                 return;
             };
             tokio::select! {
-                _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                _ = tokio::io::copy_bidirectional(&mut client, &mut server) => return,
                 _ = mode.wait_for(|m| *m != Mode::Open) => {}
             }
+            if *mode.borrow() == Mode::Stall {
+                // Forwarding stopped; the sockets stay open until the switch moves again.
+                let _ = mode.changed().await;
+            }
+            drop(server);
         }
     }
     // Dropping the sockets closes the connection for both ends.
