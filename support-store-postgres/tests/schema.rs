@@ -1,0 +1,331 @@
+//! What is particular to Postgres: the ticket number computed in SQL, timestamp precision,
+//! text Postgres cannot hold, migrations from several nodes at once, and the per-ticket order,
+//! ticket numbers and counts under concurrency from several pools.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::*;
+use sqlx::Row;
+use support_core::store::*;
+use support_core::time::{self, Timestamp};
+use support_core::{
+    Attachment, Error, MessageId, Priority, Stats, Status, TicketFilter, TicketId, TicketNumber,
+    TicketPatch,
+};
+use support_store_postgres::{PgOptions, PgStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticket_numbers_computed_in_sql_equal_ticket_number_for_id() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let _store = db.store().await;
+    let mut raw = db.raw().await;
+    let ids = [0i64, 1, 42, 99_999, 999_999, 1_000_000, 1_234_567, i64::MAX];
+    for id in ids {
+        let number: String = sqlx::query_scalar("SELECT support_ticket_number($1)")
+            .bind(id)
+            .fetch_one(&mut raw)
+            .await
+            .unwrap();
+        assert_eq!(
+            number,
+            TicketNumber::for_id(TicketId(id)).as_str(),
+            "id {id}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamps_round_trip_at_microsecond_precision() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = db.store().await;
+    let instants: Vec<Timestamp> = vec![
+        time::now(),
+        time::from_micros(1).unwrap(),
+        time::from_micros(-1).unwrap(),
+        time::from_micros(-2_208_988_800_000_001).unwrap(), // 1899-12-31T23:59:59.999999Z
+        time::from_micros(253_402_300_799_999_999).unwrap(), // 9999-12-31T23:59:59.999999Z
+        time::from_micros(946_684_800_000_000).unwrap(),    // Postgres' own epoch
+    ];
+    for at in instants {
+        let (t, _) = store
+            .create_ticket(&ticket(1, "when", "it", "low", at))
+            .await
+            .unwrap()
+            .into_inner();
+        let m = store
+            .append_message(&message(t.id, 1, "then", at))
+            .await
+            .unwrap()
+            .into_inner();
+        let read = store.ticket(t.id).await.unwrap().unwrap();
+        assert_eq!((read.created_at, read.updated_at), (at, at), "{at:?}");
+        let page = MessageQuery {
+            ticket_id: t.id,
+            position: MessagePosition::Latest,
+            limit: 1,
+            include_internal: true,
+        };
+        assert_eq!(store.messages(&page).await.unwrap(), vec![m], "{at:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_postgres_cannot_hold_is_refused_as_invalid() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = db.store().await;
+    fn field<T: std::fmt::Debug>(r: Result<T, Error>) -> Vec<String> {
+        match r {
+            Err(Error::Invalid(fields)) => fields.fields().keys().cloned().collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+    let nul = ticket(1, "a\0b", "it", "low", at(0));
+    assert_eq!(field(store.create_ticket(&nul).await), ["subject"]);
+
+    let (t, _) = store
+        .create_ticket(&simple_ticket(1, "fine"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        field(store.append_message(&message(t.id, 1, "x\0y", at(1))).await),
+        ["message"]
+    );
+    let mut with_file = message(t.id, 1, "see file", at(2));
+    with_file.message.attachments.push(Attachment {
+        name: "a\0.png".into(),
+        url: "https://files/a.png".into(),
+        content_type: "image/png".into(),
+        size: 1,
+    });
+    assert_eq!(
+        field(store.append_message(&with_file).await),
+        ["attachments"]
+    );
+
+    // Searching for it is simply no match.
+    let q = TicketQuery {
+        filter: TicketFilter {
+            text: Some("a\0b".into()),
+            ..TicketFilter::default()
+        },
+        order: TicketOrder::Newest,
+        after: None,
+        limit: 10,
+    };
+    assert!(store.tickets(&q).await.unwrap().is_empty());
+    assert_eq!(
+        store.stats().await.unwrap().open,
+        1,
+        "nothing refused was stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_nodes_starting_at_once_migrate_the_schema_once() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url.clone();
+            tokio::spawn(async move { PgStore::connect_with(&url, test_options()).await })
+        })
+        .collect();
+    for s in starts {
+        s.await.unwrap().unwrap().ping().await.unwrap();
+    }
+    let mut raw = db.raw().await;
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(applied, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_told_not_to_migrate_needs_a_migrated_database() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let no_migrate = PgOptions {
+        migrate: false,
+        ..test_options()
+    };
+    let refused = PgStore::connect_with(&db.url, no_migrate.clone()).await;
+    assert!(matches!(refused, Err(Error::Backend(_))), "{refused:?}");
+    db.store().await;
+    PgStore::connect_with(&db.url, no_migrate)
+        .await
+        .unwrap()
+        .stats()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ticket_numbers_stay_unique_under_concurrent_creation_from_several_pools() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let stores = [db.store().await, db.store().await, db.store().await];
+    let mut tasks = Vec::new();
+    for (n, store) in stores.iter().enumerate() {
+        for i in 0..40 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .create_ticket(&simple_ticket(1, &format!("pool {n} ticket {i}")))
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .0
+            }));
+        }
+    }
+    let mut numbers = HashSet::new();
+    for t in tasks {
+        let t = t.await.unwrap();
+        assert_eq!(t.ticket_number, TicketNumber::for_id(t.id));
+        assert!(numbers.insert(t.ticket_number), "duplicate number");
+    }
+    assert_eq!(stores[0].stats().await.unwrap().open, 120);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_poller_sees_every_message_once_while_writers_on_several_pools_append() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let writers = [db.store().await, db.store().await];
+    let reader = db.store().await;
+    let (t, _) = reader
+        .create_ticket(&simple_ticket(1, "busy"))
+        .await
+        .unwrap()
+        .into_inner();
+    let done = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let (reader, done) = (reader.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut seen: Vec<MessageId> = Vec::new();
+            loop {
+                let finished = done.load(Ordering::SeqCst);
+                let page = MessageQuery {
+                    ticket_id: t.id,
+                    position: MessagePosition::After(seen.last().copied().unwrap_or(MessageId(0))),
+                    limit: 7,
+                    include_internal: true,
+                };
+                let got = reader.messages(&page).await.unwrap();
+                if got.is_empty() && finished {
+                    return seen;
+                }
+                seen.extend(got.iter().map(|m| m.id));
+            }
+        })
+    };
+    let mut tasks = Vec::new();
+    for (p, store) in writers.iter().enumerate() {
+        for w in 0..4 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..40 {
+                    store
+                        .append_message(&message(t.id, 1, &format!("p{p} w{w} {i}"), time::now()))
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    let seen = poller.await.unwrap();
+    assert_eq!(seen.len(), 8 * 40, "the poller missed messages");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "ids went backwards or repeated"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counts_stay_exact_under_opposite_concurrent_changes_from_several_pools() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let stores = [db.store().await, db.store().await];
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let priority = ["low", "urgent"][i % 2];
+        let (t, _) = stores[0]
+            .create_ticket(&ticket(1, &format!("t{i}"), "it", priority, at(i as i64)))
+            .await
+            .unwrap()
+            .into_inner();
+        ids.push(t.id);
+    }
+    // Tasks move tickets through the statuses and priorities in opposite directions, so two
+    // transactions often need the same two count rows in opposite roles: the trigger must
+    // lock them in one order, or Postgres would abort one as a deadlock.
+    let statuses = [
+        Status::Open,
+        Status::InProgress,
+        Status::Pending,
+        Status::Resolved,
+    ];
+    let priorities = [Priority::Low, Priority::Urgent];
+    let mut tasks = Vec::new();
+    for k in 0..8usize {
+        let store = stores[k % 2].clone();
+        let ids = ids.clone();
+        tasks.push(tokio::spawn(async move {
+            for step in 0..60usize {
+                let n = if k % 2 == 0 { step } else { 60 - step };
+                let change = TicketChange {
+                    patch: TicketPatch {
+                        status: Some(statuses[(n + k) % statuses.len()]),
+                        priority: Some(priorities[(n / 2 + k) % 2]),
+                        ..TicketPatch::default()
+                    },
+                    author: author(9),
+                    at: time::now(),
+                };
+                store
+                    .update_ticket(ids[(step * 7 + k) % ids.len()], &change)
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let mut raw = db.raw().await;
+    let rows = sqlx::query("SELECT status, priority FROM tickets")
+        .fetch_all(&mut raw)
+        .await
+        .unwrap();
+    let mut recount = Stats::default();
+    for r in rows {
+        let status: String = r.get("status");
+        let rank: i16 = r.get("priority");
+        recount.add(
+            status.parse().unwrap(),
+            Priority::from_rank(rank.into()).unwrap(),
+        );
+    }
+    assert_eq!(stores[1].stats().await.unwrap(), recount);
+}
