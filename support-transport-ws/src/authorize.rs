@@ -1,0 +1,195 @@
+//! `POST /broadcasting/auth`: Laravel's channel authorization endpoint, answered by asking the
+//! embedder (and through it the core's `Policy`) whether the caller may join.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use support_core::{Actor, Channel, SupportService};
+
+use crate::hub::Hub;
+use crate::names::{ChannelKind, channel_kind};
+use crate::signature;
+
+/// A request to join a channel, as the auth endpoint received it.
+#[derive(Debug, Clone)]
+pub struct JoinRequest<'a> {
+    /// The request's headers, to identify the caller (bearer token, session cookie).
+    pub headers: &'a HeaderMap,
+    /// The connection that wants to join.
+    pub socket_id: &'a str,
+    /// The full channel name (`private-support.ticket.5`).
+    pub channel: &'a str,
+}
+
+/// The answer to a [`JoinRequest`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// May join. For a presence channel, `member` is what others see of the caller.
+    Allow {
+        /// Presence channels: `(user_id, user_info)`.
+        member: Option<(String, Value)>,
+    },
+    /// The caller is not identified: 401 (Laravel answers 403 too; pusher-js treats both as a
+    /// refusal).
+    Unauthenticated,
+    /// The caller may not join: 403.
+    Forbidden,
+}
+
+/// Decides who may join which channel. The embedder implements it over its own sessions;
+/// [`ServiceAuthorizer`] implements it over a `SupportService` and a way to identify callers.
+///
+/// # Contract
+///
+/// - `decide` is called once per private or presence subscription, with the headers of the
+///   auth request. It must identify the caller from them and answer from the same policy that
+///   guards the HTTP routes, never a second copy of the rules.
+/// - It must not trust the socket id or channel name beyond parsing them.
+#[async_trait]
+pub trait ChannelAuthorizer: Send + Sync + 'static {
+    /// May the caller join?
+    async fn decide(&self, request: JoinRequest<'_>) -> Decision;
+}
+
+/// Identifies the caller of an HTTP request: the embedder's half of [`ServiceAuthorizer`].
+#[async_trait]
+pub trait Identify: Send + Sync + 'static {
+    /// The actor the headers prove, or `None`.
+    async fn identify(&self, headers: &HeaderMap) -> Option<Actor>;
+}
+
+/// A [`ChannelAuthorizer`] that identifies the caller with `I` and asks
+/// [`SupportService::authorize_channel`], i.e. the core's one `Policy`. Presence channels are
+/// not part of the support channels, so they are refused.
+pub struct ServiceAuthorizer<I> {
+    service: SupportService,
+    identify: I,
+}
+
+impl<I: Identify> ServiceAuthorizer<I> {
+    /// Authorizes joins for `service`'s channels.
+    pub fn new(service: SupportService, identify: I) -> Self {
+        ServiceAuthorizer { service, identify }
+    }
+}
+
+#[async_trait]
+impl<I: Identify> ChannelAuthorizer for ServiceAuthorizer<I> {
+    async fn decide(&self, request: JoinRequest<'_>) -> Decision {
+        let Some(actor) = self.identify.identify(request.headers).await else {
+            return Decision::Unauthenticated;
+        };
+        let Ok(channel) = request.channel.parse::<Channel>() else {
+            return Decision::Forbidden;
+        };
+        match self.service.authorize_channel(&actor, &channel).await {
+            Ok(()) => Decision::Allow { member: None },
+            Err(_) => Decision::Forbidden,
+        }
+    }
+}
+
+/// The state the auth route needs.
+#[derive(Clone)]
+pub(crate) struct AuthState {
+    pub(crate) hub: Hub,
+    pub(crate) authorizer: Arc<dyn ChannelAuthorizer>,
+}
+
+/// Reads `socket_id` and `channel_name` from a form (pusher-js) or JSON body.
+fn fields(headers: &HeaderMap, body: &[u8]) -> Option<(String, String)> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let map: HashMap<String, String> = if json {
+        let v: HashMap<String, Value> = serde_json::from_slice(body).ok()?;
+        v.into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+            .collect()
+    } else {
+        serde_urlencoded::from_bytes(body).ok()?
+    };
+    Some((
+        map.get("socket_id")?.clone(),
+        map.get("channel_name")?.clone(),
+    ))
+}
+
+fn valid_socket_id(s: &str) -> bool {
+    s.parse::<support_core::SocketId>().is_ok()
+}
+
+pub(crate) async fn handle(
+    State(state): State<AuthState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((socket_id, channel)) = fields(&headers, &body) else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": "socket_id and channel_name are required"})),
+        )
+            .into_response();
+    };
+    let kind = channel_kind(&channel);
+    if !valid_socket_id(&socket_id) || !kind.is_some_and(ChannelKind::is_authenticated) {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": "invalid socket_id or channel_name"})),
+        )
+            .into_response();
+    }
+    let decision = state
+        .authorizer
+        .decide(JoinRequest {
+            headers: &headers,
+            socket_id: &socket_id,
+            channel: &channel,
+        })
+        .await;
+    let app = state.hub.app();
+    match decision {
+        Decision::Unauthenticated => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Unauthenticated."})),
+        )
+            .into_response(),
+        Decision::Forbidden => (
+            StatusCode::FORBIDDEN,
+            Json(json!({"message": "This action is unauthorized."})),
+        )
+            .into_response(),
+        Decision::Allow { member } => match (kind, member) {
+            (Some(ChannelKind::Presence), Some((user_id, user_info))) => {
+                let channel_data =
+                    json!({ "user_id": user_id, "user_info": user_info }).to_string();
+                let auth = signature::channel_auth(
+                    &app.key,
+                    &app.secret,
+                    &socket_id,
+                    &channel,
+                    Some(&channel_data),
+                );
+                Json(json!({ "auth": auth, "channel_data": channel_data })).into_response()
+            }
+            (Some(ChannelKind::Presence), None) => (
+                StatusCode::FORBIDDEN,
+                Json(json!({"message": "No presence data for this user."})),
+            )
+                .into_response(),
+            _ => {
+                let auth =
+                    signature::channel_auth(&app.key, &app.secret, &socket_id, &channel, None);
+                Json(json!({ "auth": auth })).into_response()
+            }
+        },
+    }
+}

@@ -1,0 +1,299 @@
+//! One websocket connection: the handshake, the read loop, the bounded write queue, keep-alive
+//! and the per-connection limits.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::{Hub, Outbox, PresenceMember};
+use crate::names::{ChannelKind, channel_kind};
+use crate::protocol::{self, Incoming, code};
+use crate::signature;
+
+/// The query string of `/app/{key}`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ConnectQuery {
+    pub(crate) protocol: Option<String>,
+}
+
+/// Why the connection ends, and the close frame it gets.
+struct Close(u16, &'static str);
+
+/// A fresh socket id: two random numbers, the shape server SDKs accept (`^\d+\.\d+$`).
+fn socket_id() -> Arc<str> {
+    Arc::from(format!("{}.{}", fastrand::u32(..), fastrand::u32(..)))
+}
+
+/// Checks the app key and protocol version before the connection counts.
+fn refusal(hub: &Hub, key: &str, query: &ConnectQuery) -> Option<(u16, &'static str)> {
+    if key != hub.app().key {
+        return Some((code::APP_NOT_FOUND, "Application does not exist"));
+    }
+    match query.protocol.as_deref().map(str::parse::<u32>) {
+        None => Some((code::NO_PROTOCOL, "No protocol version supplied")),
+        Some(Err(_)) => Some((code::INVALID_VERSION, "Invalid version string format")),
+        Some(Ok(7)) => None,
+        Some(Ok(_)) => Some((code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version")),
+    }
+}
+
+async fn refuse(mut socket: WebSocket, code: u16, message: &'static str) {
+    let _ = socket
+        .send(Message::Text(protocol::error(Some(code), message).into()))
+        .await;
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(message),
+        })))
+        .await;
+}
+
+/// Serves one upgraded websocket until it closes.
+pub(crate) async fn serve(hub: Hub, socket: WebSocket, key: String, query: ConnectQuery) {
+    if let Some((code, message)) = refusal(&hub, &key, &query) {
+        return refuse(socket, code, message).await;
+    }
+    if !hub.admit() {
+        return refuse(socket, code::OVER_CAPACITY, "Over capacity").await;
+    }
+    let (outbox, queue, overflow) = Outbox::new(hub.app().limits.outbound_queue);
+    let mut conn = Connection {
+        hub: hub.clone(),
+        socket_id: socket_id(),
+        outbox,
+        channels: HashMap::new(),
+        window: (Instant::now(), 0),
+    };
+    conn.run(socket, queue, overflow).await;
+    conn.leave_all();
+    hub.release();
+}
+
+struct Connection {
+    hub: Hub,
+    socket_id: Arc<str>,
+    outbox: Outbox,
+    /// Channel → the presence user id it joined as.
+    channels: HashMap<String, Option<String>>,
+    /// Client events in the current one-second window.
+    window: (Instant, u32),
+}
+
+impl Connection {
+    fn send(&self, frame: impl Into<Utf8Bytes>) {
+        self.outbox.push(frame.into());
+    }
+
+    async fn run(
+        &mut self,
+        mut socket: WebSocket,
+        mut queue: mpsc::Receiver<Utf8Bytes>,
+        overflow: CancellationToken,
+    ) {
+        let limits = self.hub.app().limits.clone();
+        let shutdown = self.hub.shutdown_token().clone();
+        let hello =
+            protocol::connection_established(&self.socket_id, limits.activity_timeout.as_secs());
+        if socket.send(Message::Text(hello.into())).await.is_err() {
+            return;
+        }
+        let mut deadline = Instant::now() + limits.activity_timeout;
+        let mut pinged = false;
+        let close = loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break Some(Close(code::GOING_AWAY, "Server shutting down")),
+                () = overflow.cancelled() => break Some(Close(code::OVER_CAPACITY, "Too slow to read")),
+                frame = queue.recv() => {
+                    let Some(frame) = frame else { break None };
+                    if socket.send(Message::Text(frame)).await.is_err() {
+                        break None;
+                    }
+                }
+                incoming = socket.recv() => {
+                    let Some(Ok(message)) = incoming else { break None };
+                    deadline = Instant::now() + limits.activity_timeout;
+                    pinged = false;
+                    match message {
+                        Message::Text(text) => self.handle(text.as_str()),
+                        Message::Binary(_) => break Some(Close(1003, "Binary frames are not supported")),
+                        Message::Close(_) => break None,
+                        // tungstenite answers pings itself; pongs only prove liveness.
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+                () = sleep_until(deadline) => {
+                    if pinged {
+                        break Some(Close(code::PONG_TIMEOUT, "Pong reply not received"));
+                    }
+                    pinged = true;
+                    deadline = Instant::now() + limits.pong_timeout;
+                    if socket.send(Message::Text(Utf8Bytes::from_static(protocol::ping()))).await.is_err() {
+                        break None;
+                    }
+                }
+            }
+        };
+        if let Some(Close(code, reason)) = close {
+            let frame = CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(reason),
+            };
+            // Bounded: a peer that does not read must not keep the task alive.
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                socket.send(Message::Close(Some(frame))),
+            )
+            .await;
+        }
+    }
+
+    fn handle(&mut self, text: &str) {
+        match protocol::parse(text) {
+            Ok(Incoming::Ping) => self.send(Utf8Bytes::from_static(protocol::pong())),
+            Ok(Incoming::Pong) => {}
+            Ok(Incoming::Subscribe {
+                channel,
+                auth,
+                channel_data,
+            }) => self.subscribe(channel, auth, channel_data),
+            Ok(Incoming::Unsubscribe { channel }) => {
+                if self.channels.remove(&channel).is_some() {
+                    self.hub.unsubscribe(&channel, &self.socket_id);
+                }
+            }
+            Ok(Incoming::ClientEvent {
+                event,
+                channel,
+                data,
+            }) => self.client_event(&event, &channel, &data),
+            Err(e) => self.send(protocol::error(None, &e.to_string())),
+        }
+    }
+
+    fn subscribe(&mut self, channel: String, auth: Option<String>, channel_data: Option<String>) {
+        let refuse = |this: &Self, status: u16, message: &str| {
+            this.send(protocol::subscription_error(&channel, status, message))
+        };
+        let Some(kind) = channel_kind(&channel) else {
+            return refuse(self, 400, "Invalid channel name");
+        };
+        if kind == ChannelKind::Encrypted {
+            return refuse(self, 400, "Encrypted channels are not supported");
+        }
+        let limits = &self.hub.app().limits;
+        if !self.channels.contains_key(&channel)
+            && self.channels.len() >= limits.max_channels_per_connection
+        {
+            return refuse(self, 400, "Too many channels on one connection");
+        }
+        let member = match kind {
+            ChannelKind::Public => None,
+            _ => {
+                let app = self.hub.app();
+                let data = if kind == ChannelKind::Presence {
+                    channel_data.as_deref()
+                } else {
+                    None
+                };
+                let signed = auth.as_deref().is_some_and(|auth| {
+                    signature::verify_channel_auth(
+                        &app.key,
+                        &app.secret,
+                        auth,
+                        &self.socket_id,
+                        &channel,
+                        data,
+                    )
+                });
+                if !signed {
+                    return refuse(self, 401, "Invalid signature");
+                }
+                match (kind, data) {
+                    (ChannelKind::Presence, Some(data)) => {
+                        match presence_member(data, limits.max_presence_user_info_bytes) {
+                            Some(m) => Some(m),
+                            None => return refuse(self, 400, "Invalid presence channel_data"),
+                        }
+                    }
+                    (ChannelKind::Presence, None) => {
+                        return refuse(self, 400, "Presence channels need channel_data");
+                    }
+                    _ => None,
+                }
+            }
+        };
+        let user_id = member.as_ref().map(|m| m.user_id.clone());
+        match self
+            .hub
+            .subscribe(&channel, &self.socket_id, &self.outbox, member)
+        {
+            Ok(data) => {
+                self.send(protocol::subscription_succeeded(&channel, &data));
+                self.channels.insert(channel, user_id);
+            }
+            Err(e) => refuse(self, 403, &e.to_string()),
+        }
+    }
+
+    fn client_event(&mut self, event: &str, channel: &str, data: &str) {
+        let limits = self.hub.app().limits.clone();
+        let Some(joined_as) = self.channels.get(channel) else {
+            return self.send(protocol::error(
+                None,
+                "Client events need a subscription to the channel",
+            ));
+        };
+        if !channel_kind(channel).is_some_and(ChannelKind::is_authenticated) {
+            return self.send(protocol::error(
+                None,
+                "Client events are only for private and presence channels",
+            ));
+        }
+        if event.chars().count() > crate::names::MAX_EVENT_NAME
+            || data.len() > limits.max_event_bytes
+        {
+            return self.send(protocol::error(None, "Client event too large"));
+        }
+        let now = Instant::now();
+        if now.duration_since(self.window.0) >= Duration::from_secs(1) {
+            self.window = (now, 0);
+        }
+        if self.window.1 >= limits.client_events_per_second {
+            return self.send(protocol::error(
+                Some(code::CLIENT_EVENT_RATE),
+                "Client event rate limit exceeded",
+            ));
+        }
+        self.window.1 += 1;
+        let user_id = joined_as.clone();
+        self.hub
+            .client_event(channel, event, data, &self.socket_id, user_id.as_deref());
+    }
+
+    fn leave_all(&mut self) {
+        for channel in std::mem::take(&mut self.channels).into_keys() {
+            self.hub.unsubscribe(&channel, &self.socket_id);
+        }
+    }
+}
+
+/// Reads `{"user_id": "…" or number, "user_info": {…}}`; `None` if malformed or too large.
+fn presence_member(channel_data: &str, max_info_bytes: usize) -> Option<PresenceMember> {
+    let v: Value = serde_json::from_str(channel_data).ok()?;
+    let user_id = match v.get("user_id")? {
+        Value::String(s) if !s.is_empty() => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let user_info = v.get("user_info").cloned().unwrap_or(Value::Null);
+    (user_info.to_string().len() <= max_info_bytes).then_some(PresenceMember { user_id, user_info })
+}

@@ -1,0 +1,358 @@
+//! The fan-out: which connection listens on which channel, presence members, and delivery.
+//!
+//! An event is serialized once; every subscriber's queue gets a cheap clone of the same bytes.
+//! Queues are bounded: a subscriber that stops reading is cut off (its connection closes with
+//! 4100) instead of making the server hold an ever-growing backlog for it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use axum::extract::ws::Utf8Bytes;
+use dashmap::DashMap;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::AppConfig;
+use crate::protocol;
+
+/// Where a connection's outgoing frames go.
+#[derive(Debug, Clone)]
+pub(crate) struct Outbox {
+    tx: mpsc::Sender<Utf8Bytes>,
+    /// Cancelled when the queue overflows: the connection closes itself.
+    overflow: CancellationToken,
+}
+
+impl Outbox {
+    pub(crate) fn new(capacity: usize) -> (Self, mpsc::Receiver<Utf8Bytes>, CancellationToken) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let overflow = CancellationToken::new();
+        (
+            Outbox {
+                tx,
+                overflow: overflow.clone(),
+            },
+            rx,
+            overflow,
+        )
+    }
+
+    /// Queues a frame; a full queue marks the connection for closing.
+    pub(crate) fn push(&self, frame: Utf8Bytes) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(frame) {
+            self.overflow.cancel();
+        }
+    }
+}
+
+/// One presence member: their info, and how many of their connections are in the channel.
+#[derive(Debug, Clone)]
+struct Member {
+    info: Value,
+    connections: usize,
+}
+
+#[derive(Debug)]
+struct Subscriber {
+    socket_id: Arc<str>,
+    outbox: Outbox,
+    user_id: Option<Arc<str>>,
+}
+
+#[derive(Debug, Default)]
+struct ChannelState {
+    subscribers: Vec<Subscriber>,
+    members: HashMap<Arc<str>, Member>,
+}
+
+/// A presence member joining: who, and what others see of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PresenceMember {
+    /// The user's id, as a string (Pusher's wire form).
+    pub user_id: String,
+    /// What other members are shown.
+    pub user_info: Value,
+}
+
+/// Why a subscription was refused by the hub itself (the signature was already checked).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    /// The presence channel is full.
+    #[error("presence channel is full ({0} members)")]
+    PresenceFull(usize),
+}
+
+/// How many listen on a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChannelInfo {
+    /// Connections subscribed.
+    pub subscription_count: usize,
+    /// Distinct presence users (0 for other channels).
+    pub user_count: usize,
+}
+
+/// The realtime hub of one app. Cloning shares it. It implements
+/// [`support_core::Broadcaster`], so a `SupportService` publishes straight into it.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    app: AppConfig,
+    channels: DashMap<Arc<str>, ChannelState>,
+    connections: AtomicUsize,
+    shutdown: CancellationToken,
+}
+
+impl Hub {
+    /// A hub for one app.
+    pub fn new(app: AppConfig) -> Self {
+        Hub {
+            inner: Arc::new(Inner {
+                app,
+                channels: DashMap::new(),
+                connections: AtomicUsize::new(0),
+                shutdown: CancellationToken::new(),
+            }),
+        }
+    }
+
+    /// The app it serves.
+    pub fn app(&self) -> &AppConfig {
+        &self.inner.app
+    }
+
+    /// Asks every connection to close with 4200, so clients reconnect at once (to this server
+    /// after a restart, or to another node). Call it when shutting down.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    pub(crate) fn shutdown_token(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+
+    /// Open connections now.
+    pub fn connection_count(&self) -> usize {
+        self.inner.connections.load(Ordering::Relaxed)
+    }
+
+    /// Counts a new connection; `false` (and nothing counted) if the server is full.
+    pub(crate) fn admit(&self) -> bool {
+        let max = self.inner.app.limits.max_connections;
+        self.inner
+            .connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    pub(crate) fn release(&self) {
+        self.inner.connections.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Adds a connection to a channel and returns the `subscription_succeeded` data. Presence
+    /// members are announced to the others once per user, on their first connection.
+    pub(crate) fn subscribe(
+        &self,
+        channel: &str,
+        socket_id: &Arc<str>,
+        outbox: &Outbox,
+        member: Option<PresenceMember>,
+    ) -> Result<String, JoinError> {
+        let mut state = self.inner.channels.entry(Arc::from(channel)).or_default();
+        if state.subscribers.iter().any(|s| &s.socket_id == socket_id) {
+            // A repeated subscribe on the same connection: answer again, change nothing.
+            return Ok(presence_data(&state, member.is_some()));
+        }
+        let user_id = member
+            .as_ref()
+            .map(|m| Arc::<str>::from(m.user_id.as_str()));
+        if let (Some(m), Some(uid)) = (&member, &user_id) {
+            match state.members.get_mut(uid) {
+                Some(existing) => {
+                    existing.connections += 1;
+                    existing.info = m.user_info.clone();
+                }
+                None => {
+                    let max = self.inner.app.limits.max_presence_members;
+                    if state.members.len() >= max {
+                        return Err(JoinError::PresenceFull(max));
+                    }
+                    let frame = Utf8Bytes::from(protocol::member_added(channel, uid, &m.user_info));
+                    for s in &state.subscribers {
+                        s.outbox.push(frame.clone());
+                    }
+                    state.members.insert(
+                        uid.clone(),
+                        Member {
+                            info: m.user_info.clone(),
+                            connections: 1,
+                        },
+                    );
+                }
+            }
+        }
+        state.subscribers.push(Subscriber {
+            socket_id: socket_id.clone(),
+            outbox: outbox.clone(),
+            user_id,
+        });
+        Ok(presence_data(&state, member.is_some()))
+    }
+
+    /// Removes a connection from a channel; the last connection of a presence user announces
+    /// their leaving. An empty channel is forgotten.
+    pub(crate) fn unsubscribe(&self, channel: &str, socket_id: &str) {
+        let empty = {
+            let Some(mut state) = self.inner.channels.get_mut(channel) else {
+                return;
+            };
+            let Some(i) = state
+                .subscribers
+                .iter()
+                .position(|s| &*s.socket_id == socket_id)
+            else {
+                return;
+            };
+            let gone = state.subscribers.swap_remove(i);
+            if let Some(uid) = gone.user_id {
+                let last = match state.members.get_mut(&uid) {
+                    Some(m) => {
+                        m.connections -= 1;
+                        m.connections == 0
+                    }
+                    None => false,
+                };
+                if last {
+                    state.members.remove(&uid);
+                    let frame = Utf8Bytes::from(protocol::member_removed(channel, &uid));
+                    for s in &state.subscribers {
+                        s.outbox.push(frame.clone());
+                    }
+                }
+            }
+            state.subscribers.is_empty()
+        };
+        if empty {
+            self.inner
+                .channels
+                .remove_if(channel, |_, s| s.subscribers.is_empty());
+        }
+    }
+
+    /// Delivers an event to a channel's subscribers but `except`; `data` is JSON text. Returns
+    /// how many connections it was queued for.
+    pub fn publish(&self, channel: &str, event: &str, data: &str, except: Option<&str>) -> usize {
+        let Some(state) = self.inner.channels.get(channel) else {
+            return 0;
+        };
+        let frame = Utf8Bytes::from(protocol::event(channel, event, data, None));
+        deliver(&state, &frame, except)
+    }
+
+    /// Delivers a client event from `sender` to the channel's other subscribers.
+    pub(crate) fn client_event(
+        &self,
+        channel: &str,
+        event: &str,
+        data: &str,
+        sender: &str,
+        user_id: Option<&str>,
+    ) {
+        let Some(state) = self.inner.channels.get(channel) else {
+            return;
+        };
+        let frame = Utf8Bytes::from(protocol::event(channel, event, data, user_id));
+        deliver(&state, &frame, Some(sender));
+    }
+
+    /// Subscription and user counts of a channel; zero if nobody listens.
+    pub fn channel_info(&self, channel: &str) -> ChannelInfo {
+        self.inner
+            .channels
+            .get(channel)
+            .map_or_else(ChannelInfo::default, |s| ChannelInfo {
+                subscription_count: s.subscribers.len(),
+                user_count: s.members.len(),
+            })
+    }
+
+    /// Every occupied channel whose name starts with `prefix`, with its counts.
+    pub fn channels(&self, prefix: &str) -> Vec<(String, ChannelInfo)> {
+        let mut out: Vec<(String, ChannelInfo)> = self
+            .inner
+            .channels
+            .iter()
+            .filter(|e| e.key().starts_with(prefix) && !e.value().subscribers.is_empty())
+            .map(|e| {
+                let info = ChannelInfo {
+                    subscription_count: e.subscribers.len(),
+                    user_count: e.members.len(),
+                };
+                (e.key().to_string(), info)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// The user ids present in a presence channel.
+    pub fn presence_users(&self, channel: &str) -> Vec<String> {
+        let mut users: Vec<String> = self
+            .inner
+            .channels
+            .get(channel)
+            .map(|s| s.members.keys().map(|k| k.to_string()).collect())
+            .unwrap_or_default();
+        users.sort();
+        users
+    }
+}
+
+fn deliver(state: &ChannelState, frame: &Utf8Bytes, except: Option<&str>) -> usize {
+    let mut n = 0;
+    for s in &state.subscribers {
+        if except != Some(&*s.socket_id) {
+            s.outbox.push(frame.clone());
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The `subscription_succeeded` data: `{}` or the presence member list.
+fn presence_data(state: &ChannelState, presence: bool) -> String {
+    if !presence {
+        return "{}".to_owned();
+    }
+    let ids: Vec<&str> = state.members.keys().map(|k| &**k).collect();
+    let hash: serde_json::Map<String, Value> = state
+        .members
+        .iter()
+        .map(|(k, m)| (k.to_string(), m.info.clone()))
+        .collect();
+    serde_json::json!({ "presence": { "ids": ids, "hash": hash, "count": ids.len() } }).to_string()
+}
+
+#[async_trait]
+impl support_core::Broadcaster for Hub {
+    async fn publish(&self, b: Arc<support_core::Broadcast>) -> support_core::Result<()> {
+        let channel = b.channel().to_string();
+        let data = b.payload().to_string();
+        Hub::publish(
+            self,
+            &channel,
+            b.name(),
+            &data,
+            b.except.as_ref().map(|s| s.as_str()),
+        );
+        Ok(())
+    }
+}

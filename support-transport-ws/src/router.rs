@@ -1,0 +1,57 @@
+//! The axum router: websocket, auth endpoint and HTTP API on one `Router`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::authorize::{self, AuthState, ChannelAuthorizer};
+use crate::connection::{self, ConnectQuery};
+use crate::http_api;
+use crate::hub::Hub;
+
+/// Everything a Pusher-protocol client and server SDK talk to:
+///
+/// - `GET /app/{key}`: the websocket,
+/// - `POST /broadcasting/auth`: channel authorization, decided by `authorizer`,
+/// - `POST /apps/{app_id}/events`, `POST /apps/{app_id}/batch_events`,
+///   `GET /apps/{app_id}/channels`, `GET /apps/{app_id}/channels/{channel}`,
+///   `GET /apps/{app_id}/channels/{channel}/users`: the signed HTTP API.
+///
+/// Merge it into your own router; it carries its own state.
+pub fn router(hub: Hub, authorizer: Arc<dyn ChannelAuthorizer>) -> Router {
+    let api = Router::new()
+        .route("/apps/{app_id}/events", post(http_api::events))
+        .route("/apps/{app_id}/batch_events", post(http_api::batch_events))
+        .route("/apps/{app_id}/channels", get(http_api::channels))
+        .route("/apps/{app_id}/channels/{channel}", get(http_api::channel))
+        .route(
+            "/apps/{app_id}/channels/{channel}/users",
+            get(http_api::users),
+        )
+        .route("/app/{key}", get(websocket))
+        .with_state(hub.clone());
+    let auth = Router::new()
+        .route("/broadcasting/auth", post(authorize::handle))
+        .with_state(AuthState { hub, authorizer });
+    api.merge(auth)
+}
+
+async fn websocket(
+    State(hub): State<Hub>,
+    Path(key): Path<String>,
+    Query(query): Query<ConnectQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let max_frame = hub.app().limits.max_frame_bytes;
+    upgrade
+        // Small buffers: most of a connection's life is idle, and memory per connection is
+        // what limits how many one server holds.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(max_frame)
+        .max_frame_size(max_frame)
+        .on_upgrade(move |socket| connection::serve(hub, socket, key, query))
+}
