@@ -14,12 +14,12 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
-pub const KEY: &str = "test-key";
-pub const SECRET: &str = "test-secret";
-pub const APP_ID: &str = "test-app";
+pub(crate) const KEY: &str = "test-key";
+pub(crate) const SECRET: &str = "test-secret";
+pub(crate) const APP_ID: &str = "test-app";
 
 /// Allows every private channel, and presence channels as the user named by the bearer token.
-pub struct AllowAll;
+pub(crate) struct AllowAll;
 
 #[async_trait]
 impl ChannelAuthorizer for AllowAll {
@@ -40,12 +40,12 @@ impl ChannelAuthorizer for AllowAll {
     }
 }
 
-pub struct Server {
-    pub addr: SocketAddr,
-    pub hub: Hub,
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
+    pub(crate) hub: Hub,
 }
 
-pub async fn start(limits: Limits) -> Server {
+pub(crate) async fn start(limits: Limits) -> Server {
     start_app(AppConfig {
         limits,
         ..AppConfig::new(APP_ID, KEY, SECRET)
@@ -53,7 +53,7 @@ pub async fn start(limits: Limits) -> Server {
     .await
 }
 
-pub async fn start_app(app: AppConfig) -> Server {
+pub(crate) async fn start_app(app: AppConfig) -> Server {
     let hub = Hub::new(app);
     let app = router(hub.clone(), Arc::new(AllowAll));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -62,21 +62,21 @@ pub async fn start_app(app: AppConfig) -> Server {
     Server { addr, hub }
 }
 
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 impl Server {
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// A raw websocket to `/app/{key}?{query}`, handshake not yet read.
-    pub async fn raw(&self, key: &str, query: &str) -> Ws {
+    pub(crate) async fn raw(&self, key: &str, query: &str) -> Ws {
         let url = format!("ws://{}/app/{key}?{query}", self.addr);
         connect_async(url).await.expect("websocket").0
     }
 
     /// A connected client and its socket id.
-    pub async fn client(&self) -> (Ws, String) {
+    pub(crate) async fn client(&self) -> (Ws, String) {
         let mut ws = self.raw(KEY, "protocol=7&client=test&version=1").await;
         let hello = next(&mut ws).await;
         assert_eq!(hello["event"], "pusher:connection_established");
@@ -85,7 +85,7 @@ impl Server {
     }
 
     /// A client subscribed to a private channel.
-    pub async fn subscribed(&self, channel: &str) -> (Ws, String) {
+    pub(crate) async fn subscribed(&self, channel: &str) -> (Ws, String) {
         let (mut ws, socket) = self.client().await;
         subscribe(&mut ws, &socket, channel).await;
         let ok = next(&mut ws).await;
@@ -97,25 +97,25 @@ impl Server {
     }
 }
 
-pub async fn send(ws: &mut Ws, frame: Value) {
+pub(crate) async fn send(ws: &mut Ws, frame: Value) {
     ws.send(Message::Text(frame.to_string().into()))
         .await
         .unwrap();
 }
 
-pub async fn subscribe(ws: &mut Ws, socket: &str, channel: &str) {
+pub(crate) async fn subscribe(ws: &mut Ws, socket: &str, channel: &str) {
     let auth = signature::channel_auth(KEY, SECRET, socket, channel, None);
     send(ws, serde_json::json!({"event": "pusher:subscribe", "data": {"channel": channel, "auth": auth}})).await;
 }
 
 /// What the next frame says: a JSON text frame, or `{"close": code}` for a close frame.
-pub async fn next(ws: &mut Ws) -> Value {
+pub(crate) async fn next(ws: &mut Ws) -> Value {
     next_within(ws, Duration::from_secs(5))
         .await
         .expect("a frame within 5 s")
 }
 
-pub async fn next_within(ws: &mut Ws, limit: Duration) -> Option<Value> {
+pub(crate) async fn next_within(ws: &mut Ws, limit: Duration) -> Option<Value> {
     loop {
         let frame = tokio::time::timeout(limit, ws.next()).await.ok()?;
         match frame {
@@ -130,7 +130,7 @@ pub async fn next_within(ws: &mut Ws, limit: Duration) -> Option<Value> {
 }
 
 /// Signs and sends an HTTP API request with Pusher's scheme; returns status and body.
-pub async fn api(
+pub(crate) async fn api(
     server: &Server,
     method: &str,
     path: &str,
@@ -140,7 +140,7 @@ pub async fn api(
     api_signed_with(server, method, path, extra, body, SECRET, None).await
 }
 
-pub async fn api_signed_with(
+pub(crate) async fn api_signed_with(
     server: &Server,
     method: &str,
     path: &str,
@@ -179,7 +179,7 @@ pub async fn api_signed_with(
 }
 
 /// A bare HTTP/1.1 request over TCP: enough for tests, no client crate needed.
-pub async fn http(
+pub(crate) async fn http(
     server: &Server,
     method: &str,
     path_and_query: &str,
