@@ -15,6 +15,8 @@ pub struct AppConfig {
     pub secret: String,
     /// The limits.
     pub limits: Limits,
+    /// Where to send webhooks; `None` (the default) sends none.
+    pub webhooks: Option<crate::WebhookConfig>,
 }
 
 impl fmt::Debug for AppConfig {
@@ -24,6 +26,7 @@ impl fmt::Debug for AppConfig {
             .field("key", &self.key)
             .field("secret", &"<redacted>")
             .field("limits", &self.limits)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -36,6 +39,7 @@ impl AppConfig {
             key: key.into(),
             secret: secret.into(),
             limits: Limits::default(),
+            webhooks: None,
         }
     }
 }

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::AppConfig;
 use crate::protocol;
+use crate::webhooks::Webhooks;
 
 /// Where a connection's outgoing frames go.
 #[derive(Debug, Clone)]
@@ -104,16 +105,23 @@ pub struct Hub {
 #[derive(Debug)]
 struct Inner {
     app: AppConfig,
+    webhooks: Option<Webhooks>,
     channels: DashMap<Arc<str>, ChannelState>,
     connections: AtomicUsize,
     shutdown: CancellationToken,
 }
 
 impl Hub {
-    /// A hub for one app.
+    /// A hub for one app. With webhooks configured, call it inside a tokio runtime: it starts
+    /// the task that sends them.
     pub fn new(app: AppConfig) -> Self {
+        let webhooks = app
+            .webhooks
+            .clone()
+            .and_then(|w| Webhooks::start(w, app.key.clone(), app.secret.clone()));
         Hub {
             inner: Arc::new(Inner {
+                webhooks,
                 app,
                 channels: DashMap::new(),
                 connections: AtomicUsize::new(0),
@@ -167,6 +175,7 @@ impl Hub {
         member: Option<PresenceMember>,
     ) -> Result<String, JoinError> {
         let mut state = self.inner.channels.entry(Arc::from(channel)).or_default();
+        let was_empty = state.subscribers.is_empty();
         if state.subscribers.iter().any(|s| &s.socket_id == socket_id) {
             // A repeated subscribe on the same connection: answer again, change nothing.
             return Ok(presence_data(&state, member.is_some()));
@@ -196,6 +205,9 @@ impl Hub {
                             connections: 1,
                         },
                     );
+                    if let Some(w) = &self.inner.webhooks {
+                        w.member_added(channel, uid);
+                    }
                 }
             }
         }
@@ -204,6 +216,11 @@ impl Hub {
             outbox: outbox.clone(),
             user_id,
         });
+        if was_empty {
+            if let Some(w) = &self.inner.webhooks {
+                w.channel_occupied(channel);
+            }
+        }
         Ok(presence_data(&state, member.is_some()))
     }
 
@@ -232,6 +249,9 @@ impl Hub {
                 };
                 if last {
                     state.members.remove(&uid);
+                    if let Some(w) = &self.inner.webhooks {
+                        w.member_removed(channel, &uid);
+                    }
                     let frame = Utf8Bytes::from(protocol::member_removed(channel, &uid));
                     for s in &state.subscribers {
                         s.outbox.push(frame.clone());
@@ -240,10 +260,14 @@ impl Hub {
             }
             state.subscribers.is_empty()
         };
-        if empty {
-            self.inner
+        let removed = empty
+            && self
+                .inner
                 .channels
-                .remove_if(channel, |_, s| s.subscribers.is_empty());
+                .remove_if(channel, |_, s| s.subscribers.is_empty())
+                .is_some();
+        if let (true, Some(w)) = (removed, &self.inner.webhooks) {
+            w.channel_vacated(channel);
         }
     }
 
@@ -271,6 +295,9 @@ impl Hub {
         };
         let frame = Utf8Bytes::from(protocol::event(channel, event, data, user_id));
         deliver(&state, &frame, Some(sender));
+        if let Some(w) = &self.inner.webhooks {
+            w.client_event(channel, event, data, sender, user_id);
+        }
     }
 
     /// Subscription and user counts of a channel; zero if nobody listens.

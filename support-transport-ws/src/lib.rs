@@ -8,7 +8,8 @@
 //!   (Echo's whispers) and keep-alive;
 //! - `POST /broadcasting/auth`, answered by a [`ChannelAuthorizer`] — [`ServiceAuthorizer`]
 //!   asks `support_core`'s one policy;
-//! - Pusher's signed HTTP API for triggering events and querying channels.
+//! - Pusher's signed HTTP API for triggering events and querying channels;
+//! - webhooks (channel occupied/vacated, members, client events), signed, batched, retried.
 //!
 //! The [`Hub`] implements [`support_core::Broadcaster`]: a `SupportService` built with it
 //! publishes straight to the connected clients, after each commit, with no HTTP hop.
@@ -50,8 +51,10 @@ pub mod names;
 pub mod protocol;
 mod router;
 pub mod signature;
+mod webhooks;
 
 pub use authorize::{ChannelAuthorizer, Decision, Identify, JoinRequest, ServiceAuthorizer};
 pub use config::{AppConfig, Limits};
 pub use hub::{ChannelInfo, Hub, JoinError, PresenceMember};
 pub use router::router;
+pub use webhooks::WebhookConfig;
