@@ -297,3 +297,25 @@ fn presence_member(channel_data: &str, max_info_bytes: usize) -> Option<Presence
     let user_info = v.get("user_info").cloned().unwrap_or(Value::Null);
     (user_info.to_string().len() <= max_info_bytes).then_some(PresenceMember { user_id, user_info })
 }
+
+/// Runs frames through a connection's dispatch without a socket, for fuzzing and property
+/// tests: what the connection would send back, in order, including what the hub queued for it.
+pub(crate) fn dispatch_frames(hub: &Hub, socket_id: &str, frames: &[&str]) -> Vec<String> {
+    let (outbox, mut queue, _overflow) = Outbox::new(frames.len() * 4 + 16);
+    let mut conn = Connection {
+        hub: hub.clone(),
+        socket_id: Arc::from(socket_id),
+        outbox,
+        channels: HashMap::new(),
+        window: (Instant::now(), 0),
+    };
+    for frame in frames {
+        conn.handle(frame);
+    }
+    conn.leave_all();
+    let mut sent = Vec::new();
+    while let Ok(frame) = queue.try_recv() {
+        sent.push(frame.as_str().to_owned());
+    }
+    sent
+}

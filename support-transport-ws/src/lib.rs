@@ -58,3 +58,13 @@ pub use config::{AppConfig, Limits};
 pub use hub::{ChannelInfo, Hub, JoinError, PresenceMember};
 pub use router::router;
 pub use webhooks::WebhookConfig;
+
+/// Entry points for fuzzers and property tests; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Feeds text frames to a connection with this socket id on `hub`, then disconnects it;
+    /// returns what it would have been sent.
+    pub fn dispatch(hub: &crate::Hub, socket_id: &str, frames: &[&str]) -> Vec<String> {
+        crate::connection::dispatch_frames(hub, socket_id, frames)
+    }
+}
