@@ -88,10 +88,10 @@ CREATE TRIGGER tickets_count_update AFTER UPDATE OF status, priority ON tickets
 
 -- Ids come from one sequence, and sequences hand out values in call order, not commit order.
 -- Within a ticket they still grow in commit order because every append first locks the
--- ticket's row (the UPDATE that records the activity) and only then takes its id, holding the
--- lock until it commits: see append in src/store.rs. That is also why there is no trigger
--- touching the ticket after the insert, as in the SQLite store: a trigger runs after the id is
--- taken, too late to order anything.
+-- ticket's row and only then takes its id, holding the lock until it commits: see
+-- support_append_messages in the next migration. That is also why there is no trigger touching
+-- the ticket after the insert, as in the SQLite store: a trigger runs after the id is taken,
+-- too late to order anything.
 CREATE TABLE messages (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     ticket_id   bigint NOT NULL REFERENCES tickets (id),

@@ -40,6 +40,7 @@
 //! # Ok(()) }
 //! ```
 
+mod append;
 mod broadcaster;
 mod connect;
 mod error;
@@ -53,6 +54,6 @@ mod store;
 mod wire;
 
 pub use broadcaster::PgBroadcaster;
-pub use listener::{ListenerOptions, NodeHub, OnResync, PgListener};
+pub use listener::{ListenerOptions, ListenerStatus, NodeHub, OnResync, PgListener};
 pub use options::PgOptions;
 pub use store::PgStore;

@@ -18,17 +18,16 @@ pub(crate) async fn run(pool: &PgPool) -> Result<()> {
 /// For a store that must not migrate: checks that every migration of this build has been
 /// applied already, so queries do not fail later on a missing table or column.
 pub(crate) async fn check_current(pool: &PgPool) -> Result<()> {
-    let applied: Vec<i64> = match sqlx::query_scalar(
-        "SELECT version FROM _sqlx_migrations WHERE success",
-    )
-    .fetch_all(pool)
-    .await
-    {
-        Ok(v) => v,
-        // 42P01: no migration table at all.
-        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => Vec::new(),
-        Err(e) => return Err(from_sqlx(e)),
-    };
+    let applied: Vec<i64> =
+        match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await
+        {
+            Ok(v) => v,
+            // 42P01: no migration table at all.
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => Vec::new(),
+            Err(e) => return Err(from_sqlx(e)),
+        };
     match MIGRATOR.iter().find(|m| !applied.contains(&m.version)) {
         None => Ok(()),
         Some(missing) => Err(Error::backend(format!(

@@ -30,6 +30,11 @@ pub struct PgOptions {
     /// The longest any one call may take, measured by the client: the bound that holds even
     /// when the server stops answering without closing the connection. Default 20 s.
     pub call_timeout: Duration,
+    /// How many batches of appends may be written at once, each on its own connection.
+    /// Appends (without an idempotency key) that arrive while every lane is busy are written
+    /// together by the next free lane: one statement and one commit for all of them, which is
+    /// what lets many concurrent writers go faster than one commit each. Default 2.
+    pub append_lanes: usize,
     /// Applies the embedded migrations on connect (default). When false, connecting only
     /// checks that every migration of this build has been applied already, for deployments
     /// that migrate in a separate step with a more privileged role.
@@ -43,6 +48,7 @@ impl Default for PgOptions {
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
             call_timeout: Duration::from_secs(20),
+            append_lanes: 2,
             migrate: true,
         }
     }

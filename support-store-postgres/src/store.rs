@@ -10,9 +10,10 @@ use sqlx::{PgExecutor, PgPool, Row};
 use support_core::store::*;
 use support_core::{
     AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Priority, Result,
-    Stats, Status, Ticket, TicketId, TicketNumber, UserId, Visibility,
+    Stats, Status, Ticket, TicketId, TicketNumber, UserId,
 };
 
+use crate::append::{self, Appender, PendingMessage};
 use crate::connect;
 use crate::error::{bad_data, from_sqlx, timed_out};
 use crate::options::PgOptions;
@@ -32,9 +33,15 @@ use crate::storable;
 /// Per-ticket order: an append first locks its ticket's row, then takes its id from the
 /// sequence and holds the lock until it commits, so within one ticket ids are handed out in
 /// commit order and a reader that has seen message N never later finds a smaller id.
+///
+/// Group commit: appends without an idempotency key that arrive while others are being
+/// written go to the database together, one statement and one commit for the batch
+/// ([`PgOptions::append_lanes`]); each caller is answered after the commit holding its
+/// message. The background tasks doing this run on the runtime the store was connected on.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    appender: Appender,
     shared: Arc<Shared>,
 }
 
@@ -71,6 +78,7 @@ impl PgStore {
             .await
             .unwrap_or_else(|_| Err(timed_out("connecting")))?;
         Ok(PgStore {
+            appender: Appender::spawn(pool.clone(), options.append_lanes),
             pool,
             shared: Arc::new(Shared { connect, options }),
         })
@@ -156,13 +164,17 @@ impl PgStore {
 
     async fn append(&self, d: &MessageDraft) -> Result<Created<Message>> {
         let Some(key) = &d.idempotency_key else {
-            return insert_message(&self.pool, d).await.map(Created::New);
+            return self
+                .appender
+                .append(PendingMessage::of(d))
+                .await
+                .map(Created::New);
         };
         if let Some(done) = self.message_for_key(d.author.id, key).await? {
             return Ok(done);
         }
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        let message = insert_message(&mut *tx, d).await?;
+        let message = append::insert_one(&mut *tx, PendingMessage::of(d)).await?;
         let what = Remembered::Message(message.id);
         if remember(&mut *tx, d.author.id, key, what, d.ticket_id).await? {
             tx.commit().await.map_err(from_sqlx)?;
@@ -471,48 +483,6 @@ async fn insert_ticket(
         _ => return Err(bad_data("first message", "insert and draft disagree")),
     };
     Ok((ticket, message))
-}
-
-/// One statement: lock the ticket's row by recording the activity, then insert the message
-/// with the next id. `NotFound` when there is no such ticket (the update finds no row, so
-/// nothing is inserted).
-///
-/// The order inside the statement is what makes per-ticket ids follow commit order: the
-/// insert draws its id only for the row the update returned, that is after the row lock is
-/// held, and the lock is kept until commit. A concurrent append to the same ticket waits at
-/// the update and draws a larger id after this one has committed.
-async fn insert_message(ex: impl PgExecutor<'_>, d: &MessageDraft) -> Result<Message> {
-    let internal = d.message.visibility == Visibility::Internal;
-    let id: Option<i64> = sqlx::query_scalar(
-        "WITH t AS (UPDATE tickets SET updated_at = $8 WHERE id = $1 RETURNING id) \
-         INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, \
-             is_internal, attachments, created_at) \
-         SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM t \
-         RETURNING id",
-    )
-    .bind(d.ticket_id.get())
-    .bind(d.author.id.get())
-    .bind(&d.author.name)
-    .bind(d.author_type.as_str())
-    .bind(d.message.body.as_str())
-    .bind(internal)
-    .bind(Json(&d.message.attachments))
-    .bind(d.at)
-    .fetch_optional(ex)
-    .await
-    .map_err(from_sqlx)?;
-    let id = id.ok_or(Error::NotFound)?;
-    Ok(Message {
-        id: MessageId(id),
-        ticket_id: d.ticket_id,
-        author_id: d.author.id,
-        author_name: d.author.name.clone(),
-        author_type: d.author_type,
-        content: d.message.body.as_str().to_owned(),
-        is_internal: internal,
-        attachments: d.message.attachments.clone(),
-        created_at: d.at,
-    })
 }
 
 #[async_trait]

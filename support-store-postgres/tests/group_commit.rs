@@ -1,0 +1,137 @@
+//! Plain appends that arrive together are written by one call and committed together: each
+//! caller still gets its own message back, as stored, a message for a missing ticket fails
+//! alone, and every ticket records the time of its latest message.
+
+mod common;
+
+use common::*;
+use sqlx::Row;
+use support_core::store::{MessagePosition, MessageQuery, SupportStore};
+use support_core::{Error, MessageId, TicketId, time};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_are_committed_together_and_a_bad_one_fails_alone() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = db.store().await;
+    let mut tickets = Vec::new();
+    for i in 0..4 {
+        let (t, _) = store
+            .create_ticket(&simple_ticket(i, "batch"))
+            .await
+            .unwrap()
+            .into_inner();
+        tickets.push(t.id);
+    }
+    let missing = TicketId(999);
+    for round in 0..20 {
+        let mut tasks = Vec::new();
+        for i in 0..48usize {
+            let store = store.clone();
+            let ticket = if i == 17 {
+                missing
+            } else {
+                tickets[i % tickets.len()]
+            };
+            let text = format!("round {round} {}message {i}", "é".repeat(i));
+            tasks.push(tokio::spawn(async move {
+                let r = store
+                    .append_message(&message(ticket, 1, &text, time::now()))
+                    .await;
+                (ticket, text, r)
+            }));
+        }
+        for task in tasks {
+            let (ticket, text, result) = task.await.unwrap();
+            match result {
+                Ok(created) => {
+                    let m = created.into_inner();
+                    assert_eq!((m.ticket_id, m.content.as_str()), (ticket, text.as_str()));
+                    let q = MessageQuery {
+                        ticket_id: ticket,
+                        position: MessagePosition::After(MessageId(m.id.get() - 1)),
+                        limit: 1,
+                        include_internal: true,
+                    };
+                    assert_eq!(store.messages(&q).await.unwrap(), vec![m], "as answered");
+                }
+                Err(Error::NotFound) => assert_eq!(ticket, missing),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    }
+
+    for (k, t) in tickets.iter().enumerate() {
+        let q = MessageQuery {
+            ticket_id: *t,
+            position: MessagePosition::Latest,
+            limit: 1000,
+            include_internal: true,
+        };
+        let all = store.messages(&q).await.unwrap();
+        // 12 a round for each ticket, less the one sent to the missing ticket instead.
+        assert_eq!(
+            all.len(),
+            20 * if k == 17 % 4 { 11 } else { 12 },
+            "ticket {k}"
+        );
+        let latest = all.last().unwrap();
+        let ticket = store.ticket(*t).await.unwrap().unwrap();
+        assert_eq!(
+            ticket.updated_at, latest.created_at,
+            "ticket {k}'s activity"
+        );
+    }
+
+    // Messages committed together share their transaction id: batches did form.
+    let mut raw = db.raw().await;
+    let row =
+        sqlx::query("SELECT count(*) AS n, count(DISTINCT xmin::text) AS commits FROM messages")
+            .fetch_one(&mut raw)
+            .await
+            .unwrap();
+    let (n, commits): (i64, i64) = (row.get("n"), row.get("commits"));
+    println!("{n} messages in {commits} commits");
+    assert_eq!(n, 20 * 47);
+    assert!(commits < n, "no two appends were committed together");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_message_the_database_refuses_fails_alone_in_its_batch() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = db.store().await;
+    let (t, _) = store
+        .create_ticket(&simple_ticket(1, "batch"))
+        .await
+        .unwrap()
+        .into_inner();
+    // 6000 BC: chrono holds it, Postgres' timestamps start at 4713 BC.
+    let too_early = time::from_micros(-250_000_000_000_000_000).unwrap();
+    for round in 0..5 {
+        let mut tasks = Vec::new();
+        for i in 0..32 {
+            let store = store.clone();
+            let at = if i == 7 { too_early } else { time::now() };
+            tasks.push(tokio::spawn(async move {
+                let text = format!("round {round} message {i}");
+                (i, store.append_message(&message(t.id, 1, &text, at)).await)
+            }));
+        }
+        for task in tasks {
+            match task.await.unwrap() {
+                (7, result) => assert!(matches!(result, Err(Error::Backend(_))), "{result:?}"),
+                (i, result) => assert!(result.is_ok(), "message {i}: {result:?}"),
+            }
+        }
+    }
+    let q = MessageQuery {
+        ticket_id: t.id,
+        position: MessagePosition::Latest,
+        limit: 1000,
+        include_internal: true,
+    };
+    assert_eq!(store.messages(&q).await.unwrap().len(), 5 * 31);
+}
