@@ -155,7 +155,6 @@ struct Context {
     options: ListenerOptions,
     hub: Arc<dyn NodeHub>,
     status: watch::Sender<ListenerStatus>,
-    stop: watch::Receiver<bool>,
 }
 
 /// Why a listening session ended.
@@ -180,9 +179,12 @@ impl PgListener {
     ) -> Result<Self> {
         check_channel(&options.channel)?;
         let shared = store.shared();
-        let listen_pool = connect::pool_options(&shared.options, 1)
+        // Room for a second connection: a session that went silent may take a while to give
+        // its connection back, and the new session must not wait for it. The spare one, if
+        // any, is closed when it has been idle for a while.
+        let listen_pool = connect::pool_options(&shared.options, 2)
             .max_lifetime(None)
-            .idle_timeout(None)
+            .idle_timeout(Duration::from_secs(30))
             .connect_lazy_with(shared.connect.clone());
         let (status_tx, status) = watch::channel(ListenerStatus::default());
         let (stop, stop_rx) = watch::channel(false);
@@ -193,11 +195,10 @@ impl PgListener {
             options,
             hub: Arc::new(hub),
             status: status_tx,
-            stop: stop_rx,
         };
         let first = ctx.listen().await?;
         ctx.status.send_modify(|s| s.listening = true);
-        let task = tokio::spawn(ctx.run(first));
+        let task = tokio::spawn(ctx.run(first, stop_rx));
         Ok(PgListener {
             status,
             stop,
@@ -240,15 +241,17 @@ impl Context {
             .unwrap_or_else(|_| Err(timed_out("LISTEN")))
     }
 
-    async fn run(mut self, first: SqlxListener) {
+    /// Delivers until told to stop, reconnecting whenever the session is lost. `stop` is
+    /// separate from `self` so waiting for it can race against calls that borrow `self`.
+    async fn run(self, first: SqlxListener, mut stop: watch::Receiver<bool>) {
         let mut session = first;
         loop {
-            if let Ended::Stopped = self.pump(&mut session).await {
+            if let Ended::Stopped = self.pump(&mut session, &mut stop).await {
                 return;
             }
             drop(session);
             self.status.send_modify(|s| s.listening = false);
-            session = match self.reconnect().await {
+            session = match self.reconnect(&mut stop).await {
                 Some(s) => s,
                 None => return,
             };
@@ -262,14 +265,17 @@ impl Context {
     }
 
     /// Reconnects with backoff; `None` if told to stop meanwhile.
-    async fn reconnect(&mut self) -> Option<SqlxListener> {
+    async fn reconnect(&self, stop: &mut watch::Receiver<bool>) -> Option<SqlxListener> {
         let mut delay = Duration::from_millis(50);
         loop {
-            tokio::select! {
-                _ = self.stop.wait_for(|stop| *stop) => return None,
-                _ = tokio::time::sleep(delay) => {}
-            }
-            match self.listen().await {
+            let attempt = tokio::select! {
+                _ = stop.wait_for(|stop| *stop) => return None,
+                attempt = async {
+                    tokio::time::sleep(delay).await;
+                    self.listen().await
+                } => attempt,
+            };
+            match attempt {
                 Ok(session) => return Some(session),
                 Err(e) => tracing::warn!(error = %e, "NOTIFY listener could not reconnect yet"),
             }
@@ -278,10 +284,10 @@ impl Context {
     }
 
     /// Delivers notifications until the session ends.
-    async fn pump(&mut self, session: &mut SqlxListener) -> Ended {
+    async fn pump(&self, session: &mut SqlxListener, stop: &mut watch::Receiver<bool>) -> Ended {
         loop {
             let next = tokio::select! {
-                _ = self.stop.wait_for(|stop| *stop) => return Ended::Stopped,
+                _ = stop.wait_for(|stop| *stop) => return Ended::Stopped,
                 next = tokio::time::timeout(self.options.idle_check, session.try_recv()) => next,
             };
             match next {
