@@ -27,8 +27,12 @@ mod code {
     pub(super) const TRANSIENT_CLASSES: [&str; 3] = ["08", "53", "57P"];
 }
 
-/// Maps a sqlx error to the error kind the store contract promises.
+/// Maps a sqlx error to the error kind the store contract promises. A failed connection is
+/// also noted, so the pools check their idle connections before reusing them.
 pub(crate) fn from_sqlx(e: sqlx::Error) -> Error {
+    if lost_connection(&e) {
+        crate::connect::note_connection_failure();
+    }
     match e {
         sqlx::Error::Database(db) => {
             let sqlstate = db.code().map(|c| c.into_owned()).unwrap_or_default();
@@ -57,6 +61,21 @@ pub(crate) fn from_sqlx(e: sqlx::Error) -> Error {
         | sqlx::Error::Tls(_) => Error::Unavailable(format!("postgres: {e}")),
         sqlx::Error::Migrate(m) => from_migrate(*m),
         other => Error::backend(other),
+    }
+}
+
+/// True for failures that say the connection (or the server behind it) is gone.
+fn lost_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
 

@@ -294,10 +294,12 @@ impl Context {
                 Ok(Ok(Some(notification))) => self.deliver(notification.payload()).await,
                 Ok(Ok(None)) => {
                     tracing::warn!("NOTIFY listener lost its connection");
+                    connect::note_connection_failure();
                     return Ended::Lost;
                 }
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "NOTIFY listener failed");
+                    connect::note_connection_failure();
                     return Ended::Lost;
                 }
                 // Quiet for a while: make sure the session is still there. Dropping
@@ -309,6 +311,7 @@ impl Context {
                         Ok(Ok(_)) => {}
                         _ => {
                             tracing::warn!("NOTIFY listener's connection stopped answering");
+                            connect::note_connection_failure();
                             return Ended::Lost;
                         }
                     }
