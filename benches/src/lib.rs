@@ -6,7 +6,10 @@
 //! - `append`: chat messages appended through [`SupportService`] to a SQLite file, by 1 and by
 //!   8 concurrent writers, each acknowledged after its commit;
 //! - `queries`: the staff dashboard and a filtered ticket list over 100,000 tickets, with the
-//!   latency distribution (p50/p99) printed beside criterion's estimates.
+//!   latency distribution (p50/p99) printed beside criterion's estimates;
+//! - `append_postgres`: the append bench on PostgreSQL, by 8 and by 32 concurrent writers.
+//!   `benches/pg-vs-pgbench.sh` runs it beside `pgbench` doing single-row inserts with the same
+//!   client counts on the same database, and prints both figures.
 //!
 //! ```no_run
 //! # async fn demo() -> support_core::Result<()> {
@@ -20,9 +23,10 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use support_core::*;
+use support_store_postgres::{PgOptions, PgStore};
 use support_store_sqlite::SqliteStore;
 
-/// A service over a fresh SQLite file in a temporary directory, with the cast the benches use.
+/// A service over a store the benches measure, with the cast they use.
 pub struct Bench {
     /// The service under test.
     pub service: SupportService,
@@ -30,7 +34,8 @@ pub struct Bench {
     pub employee: Actor,
     /// A support agent.
     pub staff: Actor,
-    _dir: tempfile::TempDir,
+    /// The SQLite file's directory, removed with the bench.
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Bench {
@@ -39,16 +44,31 @@ impl Bench {
         let dir = tempfile::tempdir().map_err(Error::backend)?;
         let url = format!("sqlite://{}", dir.path().join("bench.db").display());
         let store = SqliteStore::open(&url).await?;
+        Ok(Self::over(store, Some(dir)))
+    }
+
+    /// A service on the PostgreSQL database at `url` (migrated on connect), with a pool of
+    /// `connections`: one per concurrent writer, as many as `pgbench -c` opens.
+    pub async fn postgres(url: &str, connections: u32) -> Result<Self> {
+        let options = PgOptions {
+            max_connections: connections,
+            ..PgOptions::default()
+        };
+        let store = PgStore::connect_with(url, options).await?;
+        Ok(Self::over(store, None))
+    }
+
+    fn over(store: impl SupportStore, dir: Option<tempfile::TempDir>) -> Self {
         let employee = Actor::new(1, "Bench Employee", Role::Employee);
         let staff = Actor::new(2, "Bench Support", Role::Support);
         let directory = StaticDirectory::new([employee.clone(), staff.clone()]);
         let service = SupportService::new(store, NoBroadcast, directory);
-        Ok(Bench {
+        Bench {
             service,
             employee,
             staff,
             _dir: dir,
-        })
+        }
     }
 
     /// Opens a ticket for the employee.
