@@ -100,6 +100,7 @@ impl Connection {
     ) {
         let limits = self.hub.app().limits.clone();
         let shutdown = self.hub.shutdown_token().clone();
+        let reconnect = self.hub.reconnect_token();
         let hello =
             protocol::connection_established(&self.socket_id, limits.activity_timeout.as_secs());
         if socket.send(Message::Text(hello.into())).await.is_err() {
@@ -111,6 +112,7 @@ impl Connection {
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break Some(Close(code::GOING_AWAY, "Server shutting down")),
+                () = reconnect.cancelled() => break Some(Close(code::GOING_AWAY, "Reconnect to catch up")),
                 () = overflow.cancelled() => break Some(Close(code::OVER_CAPACITY, "Too slow to read")),
                 frame = queue.recv() => {
                     let Some(frame) = frame else { break None };

@@ -109,6 +109,9 @@ struct Inner {
     channels: DashMap<Arc<str>, ChannelState>,
     connections: AtomicUsize,
     shutdown: CancellationToken,
+    /// Cancelled (and replaced) by `reconnect_all`: connections open at that moment close with
+    /// 4200, later ones hold the new token.
+    reconnect: std::sync::Mutex<CancellationToken>,
 }
 
 impl Hub {
@@ -126,6 +129,7 @@ impl Hub {
                 channels: DashMap::new(),
                 connections: AtomicUsize::new(0),
                 shutdown: CancellationToken::new(),
+                reconnect: std::sync::Mutex::new(CancellationToken::new()),
             }),
         }
     }
@@ -141,8 +145,30 @@ impl Hub {
         self.inner.shutdown.cancel();
     }
 
+    /// Asks every open connection to reconnect at once (4200), without stopping the server.
+    /// Clients resubscribe and, on `subscription_succeeded`, catch up from the store: the way
+    /// to recover after events may have been lost (e.g. a multi-node bus reconnected).
+    pub fn reconnect_all(&self) {
+        let mut token = self
+            .inner
+            .reconnect
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        token.cancel();
+        *token = CancellationToken::new();
+    }
+
     pub(crate) fn shutdown_token(&self) -> &CancellationToken {
         &self.inner.shutdown
+    }
+
+    /// The token that [`Hub::reconnect_all`] cancels next.
+    pub(crate) fn reconnect_token(&self) -> CancellationToken {
+        self.inner
+            .reconnect
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Open connections now.

@@ -42,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod api;
 mod authorize;
 mod config;
 mod connection;

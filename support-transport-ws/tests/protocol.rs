@@ -406,3 +406,18 @@ async fn presence_members_are_announced_once_per_user_and_capped() {
     assert_eq!(removed["event"], "pusher_internal:member_removed");
     assert_eq!(data(&removed)["user_id"], "ben");
 }
+
+#[tokio::test]
+async fn reconnect_all_closes_open_connections_with_4200_and_keeps_serving() {
+    let s = start(Limits::default()).await;
+    let (mut before, _) = s.subscribed("private-r").await;
+    s.hub.reconnect_all();
+    assert_eq!(next(&mut before).await["close"], 4200);
+    let (mut after, _) = s.client().await;
+    send(&mut after, json!({"event": "pusher:ping"})).await;
+    assert_eq!(
+        next(&mut after).await["event"],
+        "pusher:pong",
+        "new connections stay open"
+    );
+}

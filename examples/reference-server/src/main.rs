@@ -1,0 +1,189 @@
+//! Run with: `cargo run --release --bin reference-server -- [--bind 127.0.0.1:8080] [--database-url sqlite://support.db]`
+//!
+//! The whole helpdesk in one process: the JSON API under `/api`, the Pusher-compatible
+//! websocket server (`/app/{key}`, `/broadcasting/auth`, the signed HTTP API), and `/health`,
+//! all on one port. SQLite by default; `--database-url postgres://…` uses PostgreSQL, and
+//! several processes on one database then deliver every event to every client.
+
+mod identity;
+mod users;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use clap::Parser;
+use support_core::{Broadcaster, SupportService, SupportStore};
+use support_store_postgres::{OnResync, PgBroadcaster, PgListener, PgStore};
+use support_store_sqlite::SqliteStore;
+use support_transport_ws::{AppConfig, Hub, ServiceAuthorizer, api};
+
+use crate::identity::BearerTokens;
+use crate::users::Users;
+
+/// The helpdesk server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "SUPPORT_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// `sqlite://path` (created if missing), `sqlite::memory:`, or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://support.db")]
+    database_url: String,
+    /// A TOML users file (`[[user]] id, name, role, token`); without it demo users are created
+    /// and their tokens printed.
+    #[arg(long, env = "SUPPORT_USERS")]
+    users: Option<PathBuf>,
+    /// Pusher app id.
+    #[arg(long, env = "PUSHER_APP_ID", default_value = "support")]
+    app_id: String,
+    /// Pusher app key (public: clients connect to `/app/{key}`).
+    #[arg(long, env = "PUSHER_APP_KEY", default_value = "support-key")]
+    app_key: String,
+    /// Pusher app secret (signs channel auth and HTTP API requests).
+    #[arg(
+        long,
+        env = "PUSHER_APP_SECRET",
+        default_value = "support-secret",
+        hide_env_values = true
+    )]
+    app_secret: String,
+}
+
+/// Keeps the multi-node listener alive as long as the server runs.
+enum Node {
+    Single,
+    Postgres(#[allow(dead_code)] PgListener),
+}
+
+async fn health(State(service): State<SupportService>) -> (StatusCode, &'static str) {
+    match service.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable"),
+    }
+}
+
+async fn build(args: &Args, hub: &Hub, users: &Users) -> Result<(SupportService, Node), String> {
+    let directory = Arc::new(users.directory());
+    if args.database_url.starts_with("postgres://")
+        || args.database_url.starts_with("postgresql://")
+    {
+        let store = PgStore::connect(&args.database_url)
+            .await
+            .map_err(|e| format!("PostgreSQL: {e}"))?;
+        // Events go out through NOTIFY; every node's listener, this one's included, feeds its hub.
+        let reconnect = hub.clone();
+        let node_hub = OnResync::new(hub.clone(), move || reconnect.reconnect_all());
+        let listener = PgListener::start(&store, node_hub)
+            .await
+            .map_err(|e| format!("PostgreSQL listener: {e}"))?;
+        let broadcaster: Arc<dyn Broadcaster> = Arc::new(PgBroadcaster::new(&store));
+        let store: Arc<dyn SupportStore> = Arc::new(store);
+        Ok((
+            SupportService::from_parts(store, broadcaster, directory),
+            Node::Postgres(listener),
+        ))
+    } else {
+        let store = SqliteStore::open(&args.database_url)
+            .await
+            .map_err(|e| format!("SQLite: {e}"))?;
+        let store: Arc<dyn SupportStore> = Arc::new(store);
+        Ok((
+            SupportService::from_parts(store, Arc::new(hub.clone()), directory),
+            Node::Single,
+        ))
+    }
+}
+
+async fn shutdown_signal(hub: Hub) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: closing websockets with 4200, finishing requests");
+    hub.shutdown();
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("reference-server: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let (users, demo) = match &args.users {
+        Some(path) => (Users::load(path)?, None),
+        None => {
+            let (users, entries) = Users::demo();
+            (users, Some(entries))
+        }
+    };
+    let hub = Hub::new(AppConfig::new(
+        &args.app_id,
+        &args.app_key,
+        &args.app_secret,
+    ));
+    let (service, _node) = build(&args, &hub, &users).await?;
+    let identify = Arc::new(BearerTokens(users));
+    let authorizer = Arc::new(ServiceAuthorizer::new(
+        service.clone(),
+        identify.as_ref().clone(),
+    ));
+
+    let app = Router::new()
+        .route("/health", get(health))
+        .with_state(service.clone())
+        .merge(api::router(service, identify))
+        .merge(support_transport_ws::router(hub.clone(), authorizer));
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    println!("reference-server listening on http://{addr}");
+    println!("  database: {}", args.database_url);
+    println!(
+        "  pusher app: id={} key={} secret={}",
+        args.app_id, args.app_key, args.app_secret
+    );
+    if let Some(entries) = demo {
+        println!("  demo users (Authorization: Bearer <token>):");
+        for u in entries {
+            println!("    {:>3} {:<15} {:<9} {}", u.id, u.name, u.role, u.token);
+        }
+    }
+
+    let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal(hub));
+    serve.await.map_err(|e| e.to_string())?;
+    // Requests in flight have finished; give websocket close frames a moment to flush.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(())
+}
