@@ -1,0 +1,395 @@
+//! The real binary over HTTP: who may do what on every route, internal notes never reaching an
+//! employee, bad input answered 4xx (never 5xx), idempotent retries.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const EMP: &str = "/api/employee/portal/support";
+const ADM: &str = "/api/admin/support";
+
+fn start() -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_on(dir.path(), 0);
+    (dir, server)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
+    let (_dir, s) = start();
+    let t = s.ticket(ALICE, "Alice's ticket").await;
+    let (st, _) = s
+        .call(
+            "POST",
+            &format!("{ADM}/{t}/comment"),
+            Some(SAM),
+            Some(json!({"content": "SECRET-NOTE", "is_internal": true})),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let chat = json!({"message": "hi"});
+    let comment = json!({"content": "hi"});
+    let patch = json!({"status": "in_progress"});
+    // (method, path, body, [anonymous, owner, other employee, support, admin, hr])
+    let routes: Vec<(&str, String, Option<Value>, [u16; 6])> = vec![
+        ("GET", EMP.into(), None, [401, 200, 200, 200, 200, 200]),
+        (
+            "GET",
+            format!("{EMP}/{t}"),
+            None,
+            [401, 200, 404, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("{EMP}/{t}/comment"),
+            Some(comment.clone()),
+            [401, 201, 404, 201, 201, 201],
+        ),
+        (
+            "POST",
+            format!("{EMP}/{t}/chat"),
+            Some(chat.clone()),
+            [401, 201, 404, 201, 201, 201],
+        ),
+        (
+            "GET",
+            format!("{EMP}/{t}/messages?after=0"),
+            None,
+            [401, 200, 404, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("{ADM}/dashboard"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        ("GET", ADM.into(), None, [401, 403, 403, 200, 200, 200]),
+        (
+            "GET",
+            format!("{ADM}/stats"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("{ADM}/{t}"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("{ADM}/{t}/live-chat"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("{ADM}/{t}/chat"),
+            Some(chat.clone()),
+            [401, 403, 403, 201, 201, 201],
+        ),
+        (
+            "POST",
+            format!("{ADM}/{t}/comment"),
+            Some(comment.clone()),
+            [401, 403, 403, 201, 201, 201],
+        ),
+        (
+            "PATCH",
+            format!("{ADM}/{t}"),
+            Some(patch.clone()),
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("{ADM}/{t}/messages?after=0"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("{ADM}/{t}/audit"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        // A ticket that does not exist looks the same as one the caller may not see.
+        (
+            "GET",
+            format!("{EMP}/99999"),
+            None,
+            [401, 404, 404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            format!("{EMP}/not-a-number"),
+            None,
+            [401, 404, 404, 404, 404, 404],
+        ),
+    ];
+    let callers = [
+        None,
+        Some(ALICE),
+        Some(BOB),
+        Some(SAM),
+        Some(ADA),
+        Some(HANA),
+    ];
+    for (method, path, body, expected) in &routes {
+        for (caller, want) in callers.iter().zip(expected) {
+            let (got, v) = s.call(method, path, *caller, body.clone()).await;
+            assert_eq!(got, *want, "{method} {path} as {caller:?}: {v}");
+            if matches!(caller, Some(ALICE) | Some(BOB)) {
+                assert!(
+                    !v.to_string().contains("SECRET-NOTE"),
+                    "{method} {path} showed a note to an employee"
+                );
+            }
+        }
+    }
+    // Staff see the note, marked internal.
+    let (_, v) = s.call("GET", &format!("{ADM}/{t}"), Some(SAM), None).await;
+    let notes: Vec<&Value> = v["data"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["is_internal"] == true)
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["content"], "SECRET-NOTE");
+    // An employee cannot write one.
+    let (st, _) = s
+        .call(
+            "POST",
+            &format!("{EMP}/{t}/comment"),
+            Some(ALICE),
+            Some(json!({"content": "x", "is_internal": true})),
+        )
+        .await;
+    assert_eq!(st, 403);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_4xx_with_the_field_named_never_5xx() {
+    let (_dir, s) = start();
+    let t = s.ticket(ALICE, "bad input").await;
+    let long = "a".repeat(2001);
+    let cases: Vec<(&str, String, &str, Value, &str)> = vec![
+        ("POST", EMP.into(), ALICE, json!({}), "subject"),
+        (
+            "POST",
+            EMP.into(),
+            ALICE,
+            json!({"subject": 1, "description": [], "category": "it", "priority": "high"}),
+            "subject",
+        ),
+        (
+            "POST",
+            EMP.into(),
+            ALICE,
+            json!({"subject": "s", "description": "d", "category": "cars", "priority": "high"}),
+            "category",
+        ),
+        (
+            "POST",
+            EMP.into(),
+            ALICE,
+            json!({"subject": "s", "description": "d", "category": "it", "priority": "asap"}),
+            "priority",
+        ),
+        (
+            "POST",
+            format!("{EMP}/quick-chat"),
+            ALICE,
+            json!({"message": "   "}),
+            "message",
+        ),
+        (
+            "POST",
+            format!("{EMP}/{t}/chat"),
+            ALICE,
+            json!({"message": long}),
+            "message",
+        ),
+        (
+            "POST",
+            format!("{EMP}/{t}/comment"),
+            ALICE,
+            json!({"content": null}),
+            "content",
+        ),
+        (
+            "POST",
+            format!("{EMP}/{t}/comment"),
+            ALICE,
+            json!({"content": "x", "attachments": "nope"}),
+            "attachments",
+        ),
+        (
+            "PATCH",
+            format!("{ADM}/{t}"),
+            SAM,
+            json!({"status": "done"}),
+            "status",
+        ),
+        (
+            "PATCH",
+            format!("{ADM}/{t}"),
+            SAM,
+            json!({"assigned_to": 101}),
+            "assigned_to",
+        ),
+        (
+            "PATCH",
+            format!("{ADM}/{t}"),
+            SAM,
+            json!({"assigned_to": "x"}),
+            "assigned_to",
+        ),
+    ];
+    for (method, path, token, body, field) in cases {
+        let (st, v) = s.call(method, &path, Some(token), Some(body.clone())).await;
+        assert_eq!(st, 422, "{method} {path} {body}: {v}");
+        assert!(v["errors"][field].is_array(), "{field} not named: {v}");
+        assert!(v["message"].is_string());
+    }
+    // 2000 emoji are 2000 characters: accepted.
+    let (st, v) = s
+        .call(
+            "POST",
+            &format!("{EMP}/{t}/chat"),
+            Some(ALICE),
+            Some(json!({"message": "😀".repeat(2000)})),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    for (what, body, ctype) in [
+        (
+            "malformed JSON",
+            b"{\"message\": ".to_vec(),
+            "application/json",
+        ),
+        (
+            "invalid UTF-8",
+            vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}'],
+            "application/json",
+        ),
+        ("a JSON string", b"\"hello\"".to_vec(), "application/json"),
+        ("huge body", vec![b' '; 200_000], "application/json"),
+    ] {
+        let (st, text) = s
+            .raw(
+                "POST",
+                &format!("{EMP}/{t}/chat"),
+                ALICE,
+                &[("content-type", ctype)],
+                body,
+            )
+            .await;
+        assert!((400..500).contains(&st), "{what}: {st} {text}");
+    }
+    let (st, _) = s
+        .raw(
+            "POST",
+            &format!("{EMP}/{t}/chat"),
+            ALICE,
+            &[("content-type", "application/json")],
+            vec![b' '; 200_000],
+        )
+        .await;
+    assert_eq!(st, 413);
+    for q in [
+        "after=abc",
+        "before=x",
+        "limit=-1",
+        "limit=0",
+        "after=1&before=2",
+    ] {
+        let (st, v) = s
+            .call("GET", &format!("{EMP}/{t}/messages?{q}"), Some(ALICE), None)
+            .await;
+        assert_eq!(st, 422, "{q}: {v}");
+    }
+    for q in [
+        "status=nope",
+        "priority=x",
+        "category=y",
+        "assigned_to=z",
+        "cursor=bogus",
+    ] {
+        let (st, v) = s.call("GET", &format!("{ADM}?{q}"), Some(SAM), None).await;
+        assert_eq!(st, 422, "{q}: {v}");
+    }
+    let (st, _) = s
+        .raw(
+            "POST",
+            &format!("{EMP}/{t}/chat"),
+            ALICE,
+            &[
+                ("content-type", "application/json"),
+                ("x-socket-id", "evil"),
+            ],
+            b"{\"message\":\"x\"}".to_vec(),
+        )
+        .await;
+    assert_eq!(st, 422, "a malformed X-Socket-ID is refused, not ignored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_post_with_the_same_idempotency_key_creates_one_message() {
+    let (_dir, s) = start();
+    let t = s.ticket(ALICE, "retry").await;
+    let path = format!("{EMP}/{t}/chat");
+    let send = || {
+        s.raw(
+            "POST",
+            &path,
+            ALICE,
+            &[
+                ("content-type", "application/json"),
+                ("idempotency-key", "retry-1"),
+            ],
+            b"{\"message\":\"once\"}".to_vec(),
+        )
+    };
+    let (a, first) = send().await;
+    let (b, second) = send().await;
+    assert_eq!((a, b), (201, 201));
+    assert_eq!(first, second, "the retry answers the first result");
+    let (_, v) = s
+        .call(
+            "GET",
+            &format!("{EMP}/{t}/messages?after=0"),
+            Some(ALICE),
+            None,
+        )
+        .await;
+    assert_eq!(v["data"].as_array().unwrap().len(), 1);
+    let (st, _) = s
+        .raw(
+            "POST",
+            &format!("{EMP}/{t}/chat"),
+            ALICE,
+            &[
+                ("content-type", "application/json"),
+                ("idempotency-key", "retry-1"),
+            ],
+            b"{\"message\":\"different\"}".to_vec(),
+        )
+        .await;
+    assert_eq!(st, 409, "the same key on a different request is a conflict");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_reports_the_store() {
+    let (_dir, s) = start();
+    let res = s
+        .http
+        .get(format!("{}/health", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}
