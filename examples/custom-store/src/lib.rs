@@ -1,0 +1,459 @@
+//! Run with: `cargo test -p custom-store` (the conformance suite against this store).
+//!
+//! A [`SupportStore`] written from scratch over [redb](https://docs.rs/redb), an embedded
+//! key-value store: what an integrator writes to put the helpdesk on their own storage. Its
+//! tests are one line, `support_core::conformance_suite!`, and when they pass the service
+//! behaves on it as on the shipped stores.
+//!
+//! Reads of ticket lists scan every ticket and apply the core's reference semantics
+//! ([`TicketFilter::matches`], [`TicketOrder::compare`](support_core::store::TicketOrder::compare)):
+//! right for any size, fast only for small ones. A production adapter would keep indexes.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use support_core::*;
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = custom_store::KvStore::open(dir.path().join("support.redb")).unwrap();
+//! let alice = Actor::new(1, "Alice", Role::Employee);
+//! let service = SupportService::new(store, NoBroadcast, StaticDirectory::new([alice.clone()]));
+//! let t = service.create_ticket(&alice, NewTicket::parse("Hi", "There", "it", "low")?, &WriteContext::default()).await?;
+//! assert_eq!(t.ticket_number.as_str(), "TKT-000001");
+//! # Ok::<(), Error>(()) }).unwrap();
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::{Database, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use support_core::store::*;
+use support_core::{
+    AuditEntry, AuthorType, Error, Message, MessageId, Result, Stats, Status, Ticket, TicketFilter,
+    TicketId, TicketNumber, Visibility,
+};
+
+/// Next ids: "ticket", "message", "audit".
+const COUNTERS: TableDefinition<'static, &'static str, i64> = TableDefinition::new("counters");
+/// Ticket id → ticket JSON.
+const TICKETS: TableDefinition<'static, i64, &'static str> = TableDefinition::new("tickets");
+/// (ticket id, message id) → message JSON: one ticket's messages are a contiguous, ordered range.
+const MESSAGES: TableDefinition<'static, (i64, i64), &'static str> =
+    TableDefinition::new("messages");
+/// (ticket id, entry id) → audit entry JSON.
+const AUDIT: TableDefinition<'static, (i64, i64), &'static str> = TableDefinition::new("audit");
+/// (user id, idempotency key) → what it created.
+const KEYS: TableDefinition<'static, (i64, &'static str), &'static str> =
+    TableDefinition::new("idempotency_keys");
+
+#[derive(Serialize, Deserialize)]
+enum Remembered {
+    Ticket { ticket: i64, message: Option<i64> },
+    Message { ticket: i64, message: i64 },
+}
+
+/// A store in one redb file.
+#[derive(Clone)]
+pub struct KvStore {
+    db: Arc<Database>,
+}
+
+fn backend(e: impl std::fmt::Display) -> Error {
+    Error::backend(e.to_string())
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(backend)
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(backend)
+}
+
+impl KvStore {
+    /// Opens (or creates) the file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let db = Database::create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => Error::Unavailable(e.to_string()),
+            other => backend(other),
+        })?;
+        let tx = db.begin_write().map_err(backend)?;
+        // Create every table up front, so that readers never meet a missing one.
+        tx.open_table(TICKETS).map_err(backend)?;
+        tx.open_table(COUNTERS).map_err(backend)?;
+        tx.open_table(MESSAGES).map_err(backend)?;
+        tx.open_table(AUDIT).map_err(backend)?;
+        tx.open_table(KEYS).map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(KvStore { db: Arc::new(db) })
+    }
+
+    /// Runs blocking redb work off the async executor.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db))
+            .await
+            .map_err(backend)?
+    }
+}
+
+fn next_id(tx: &redb::WriteTransaction, name: &str) -> Result<i64> {
+    let mut counters = tx.open_table(COUNTERS).map_err(backend)?;
+    let next = counters
+        .get(name)
+        .map_err(backend)?
+        .map_or(1, |v| v.value() + 1);
+    counters.insert(name, next).map_err(backend)?;
+    Ok(next)
+}
+
+fn audit(
+    tx: &redb::WriteTransaction,
+    ticket: TicketId,
+    e: support_core::NewAuditEntry,
+) -> Result<()> {
+    let id = next_id(tx, "audit")?;
+    let entry = AuditEntry {
+        id,
+        ticket_id: ticket,
+        actor_id: e.actor_id,
+        actor_name: e.actor_name,
+        change: e.change,
+        at: e.at,
+    };
+    tx.open_table(AUDIT)
+        .map_err(backend)?
+        .insert((ticket.0, id), to_json(&entry)?.as_str())
+        .map_err(backend)?;
+    Ok(())
+}
+
+fn put_ticket(tx: &redb::WriteTransaction, t: &Ticket) -> Result<()> {
+    tx.open_table(TICKETS)
+        .map_err(backend)?
+        .insert(t.id.0, to_json(t)?.as_str())
+        .map_err(backend)?;
+    Ok(())
+}
+
+fn get_ticket(
+    table: &impl ReadableTable<i64, &'static str>,
+    id: TicketId,
+) -> Result<Option<Ticket>> {
+    table
+        .get(id.0)
+        .map_err(backend)?
+        .map(|v| from_json(v.value()))
+        .transpose()
+}
+
+fn get_message(
+    table: &impl ReadableTable<(i64, i64), &'static str>,
+    ticket: i64,
+    id: i64,
+) -> Result<Option<Message>> {
+    table
+        .get((ticket, id))
+        .map_err(backend)?
+        .map(|v| from_json(v.value()))
+        .transpose()
+}
+
+/// Stores a new message and touches its ticket; the ticket must exist.
+fn put_message(tx: &redb::WriteTransaction, mut m: Message) -> Result<Message> {
+    let mut ticket = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, m.ticket_id)?
+        .ok_or(Error::NotFound)?;
+    m.id = MessageId(next_id(tx, "message")?);
+    tx.open_table(MESSAGES)
+        .map_err(backend)?
+        .insert((m.ticket_id.0, m.id.0), to_json(&m)?.as_str())
+        .map_err(backend)?;
+    ticket.updated_at = m.created_at;
+    put_ticket(tx, &ticket)?;
+    Ok(m)
+}
+
+fn remembered(tx: &redb::WriteTransaction, user: i64, key: &str) -> Result<Option<Remembered>> {
+    let keys = tx.open_table(KEYS).map_err(backend)?;
+    keys.get((user, key))
+        .map_err(backend)?
+        .map(|v| from_json(v.value()))
+        .transpose()
+}
+
+fn remember(tx: &redb::WriteTransaction, user: i64, key: &str, what: &Remembered) -> Result<()> {
+    tx.open_table(KEYS)
+        .map_err(backend)?
+        .insert((user, key), to_json(what)?.as_str())
+        .map_err(backend)?;
+    Ok(())
+}
+
+#[async_trait]
+impl SupportStore for KvStore {
+    async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
+        let d = d.clone();
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(backend)?;
+            let user = d.employee.id.0;
+            if let Some(key) = &d.idempotency_key {
+                match remembered(&tx, user, key.as_str())? {
+                    Some(Remembered::Ticket { ticket, message }) => {
+                        let t = get_ticket(
+                            &tx.open_table(TICKETS).map_err(backend)?,
+                            TicketId(ticket),
+                        )?
+                        .ok_or(Error::NotFound)?;
+                        let m = match message {
+                            Some(m) => {
+                                get_message(&tx.open_table(MESSAGES).map_err(backend)?, ticket, m)?
+                            }
+                            None => None,
+                        };
+                        return Ok(Created::Existing((t, m)));
+                    }
+                    Some(Remembered::Message { .. }) => {
+                        return Err(Error::Conflict("key used for a message".into()));
+                    }
+                    None => {}
+                }
+            }
+            let id = TicketId(next_id(&tx, "ticket")?);
+            let ticket = Ticket {
+                id,
+                ticket_number: TicketNumber::for_id(id),
+                employee_id: d.employee.id,
+                subject: d.ticket.subject.as_str().to_owned(),
+                description: d.ticket.description.as_str().to_owned(),
+                category: d.ticket.category,
+                priority: d.ticket.priority,
+                status: Status::Open,
+                assigned_to: None,
+                resolved_at: None,
+                created_at: d.at,
+                updated_at: d.at,
+            };
+            put_ticket(&tx, &ticket)?;
+            audit(&tx, id, d.audit_entry())?;
+            let message = d
+                .first_message
+                .as_ref()
+                .map(|body| {
+                    put_message(
+                        &tx,
+                        Message {
+                            id: MessageId(0),
+                            ticket_id: id,
+                            author_id: d.employee.id,
+                            author_name: d.employee.name.clone(),
+                            author_type: AuthorType::Employee,
+                            content: body.as_str().to_owned(),
+                            is_internal: false,
+                            attachments: Vec::new(),
+                            created_at: d.at,
+                        },
+                    )
+                })
+                .transpose()?;
+            if let Some(key) = &d.idempotency_key {
+                let what = Remembered::Ticket {
+                    ticket: id.0,
+                    message: message.as_ref().map(|m| m.id.0),
+                };
+                remember(&tx, user, key.as_str(), &what)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(Created::New((ticket, message)))
+        })
+        .await
+    }
+
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(backend)?;
+            get_ticket(&tx.open_table(TICKETS).map_err(backend)?, id)
+        })
+        .await
+    }
+
+    async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> {
+        let q = q.clone();
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(backend)?;
+            let table = tx.open_table(TICKETS).map_err(backend)?;
+            let mut rows = Vec::new();
+            for row in table.iter().map_err(backend)? {
+                let (_, v) = row.map_err(backend)?;
+                let t: Ticket = from_json(v.value())?;
+                if q.filter.matches(&t) && q.after.is_none_or(|k| k.precedes(q.order, &t)) {
+                    rows.push(t);
+                }
+            }
+            rows.sort_by(|a, b| q.order.compare(a, b));
+            rows.truncate(q.limit as usize);
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: &TicketChange,
+    ) -> Result<Option<TicketUpdate>> {
+        let change = change.clone();
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(backend)?;
+            let Some(before) = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, id)? else {
+                return Ok(None);
+            };
+            let (after, changes) = change.patch.apply(&before, change.at);
+            if !changes.is_empty() {
+                put_ticket(&tx, &after)?;
+                for e in change.audit_entries(&changes) {
+                    audit(&tx, id, e)?;
+                }
+                tx.commit().map_err(backend)?;
+            }
+            Ok(Some(TicketUpdate {
+                before,
+                after,
+                changes,
+            }))
+        })
+        .await
+    }
+
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+        let d = d.clone();
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(backend)?;
+            if let Some(key) = &d.idempotency_key {
+                match remembered(&tx, d.author.id.0, key.as_str())? {
+                    Some(Remembered::Message { ticket, message }) => {
+                        let m = get_message(
+                            &tx.open_table(MESSAGES).map_err(backend)?,
+                            ticket,
+                            message,
+                        )?;
+                        return m.map(Created::Existing).ok_or(Error::NotFound);
+                    }
+                    Some(Remembered::Ticket { .. }) => {
+                        return Err(Error::Conflict("key used for a ticket".into()));
+                    }
+                    None => {}
+                }
+            }
+            let m = put_message(
+                &tx,
+                Message {
+                    id: MessageId(0),
+                    ticket_id: d.ticket_id,
+                    author_id: d.author.id,
+                    author_name: d.author.name.clone(),
+                    author_type: d.author_type,
+                    content: d.message.body.as_str().to_owned(),
+                    is_internal: d.message.visibility == Visibility::Internal,
+                    attachments: d.message.attachments.clone(),
+                    created_at: d.at,
+                },
+            )?;
+            if let Some(key) = &d.idempotency_key {
+                remember(
+                    &tx,
+                    d.author.id.0,
+                    key.as_str(),
+                    &Remembered::Message {
+                        ticket: d.ticket_id.0,
+                        message: m.id.0,
+                    },
+                )?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(Created::New(m))
+        })
+        .await
+    }
+
+    async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {
+        let q = *q;
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(backend)?;
+            let table = tx.open_table(MESSAGES).map_err(backend)?;
+            let t = q.ticket_id.0;
+            let (range, newest_first) = match q.position {
+                MessagePosition::After(a) => (
+                    table.range((t, a.0.saturating_add(1))..=(t, i64::MAX)),
+                    false,
+                ),
+                MessagePosition::Before(b) => (table.range((t, i64::MIN)..(t, b.0)), true),
+                MessagePosition::Latest => (table.range((t, i64::MIN)..=(t, i64::MAX)), true),
+            };
+            let range = range.map_err(backend)?;
+            let visible = |row: std::result::Result<
+                (
+                    redb::AccessGuard<'_, (i64, i64)>,
+                    redb::AccessGuard<'_, &str>,
+                ),
+                redb::StorageError,
+            >|
+             -> Option<Result<Message>> {
+                match row {
+                    Err(e) => Some(Err(backend(e))),
+                    Ok((_, v)) => match from_json::<Message>(v.value()) {
+                        Ok(m) if q.include_internal || !m.is_internal => Some(Ok(m)),
+                        Ok(_) => None,
+                        Err(e) => Some(Err(e)),
+                    },
+                }
+            };
+            let limit = q.limit as usize;
+            let mut page: Vec<Message> = if newest_first {
+                range
+                    .rev()
+                    .filter_map(visible)
+                    .take(limit)
+                    .collect::<Result<_>>()?
+            } else {
+                range
+                    .filter_map(visible)
+                    .take(limit)
+                    .collect::<Result<_>>()?
+            };
+            if newest_first {
+                page.reverse();
+            }
+            Ok(page)
+        })
+        .await
+    }
+
+    async fn stats(&self) -> Result<Stats> {
+        let all = self
+            .tickets(&TicketQuery {
+                filter: TicketFilter::default(),
+                order: TicketOrder::Newest,
+                after: None,
+                limit: u32::MAX,
+            })
+            .await?;
+        Ok(Stats::count(&all))
+    }
+
+    async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(backend)?;
+            let table = tx.open_table(AUDIT).map_err(backend)?;
+            let range = table
+                .range((ticket_id.0, i64::MIN)..=(ticket_id.0, i64::MAX))
+                .map_err(backend)?;
+            range
+                .map(|row| row.map_err(backend).and_then(|(_, v)| from_json(v.value())))
+                .collect()
+        })
+        .await
+    }
+}
