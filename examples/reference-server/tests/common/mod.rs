@@ -61,11 +61,16 @@ impl Drop for Server {
     }
 }
 
-/// Starts the binary on `db` (a path in `dir`) and waits for it to listen.
+/// Starts the binary on a SQLite file in `dir` and waits for it to listen.
 pub(crate) fn start_on(dir: &std::path::Path, port: u16) -> Server {
+    let db = format!("sqlite://{}", dir.join("support.db").display());
+    start_with_db(dir, port, &db)
+}
+
+/// Starts the binary on the database `db` and waits for it to listen.
+pub(crate) fn start_with_db(dir: &std::path::Path, port: u16, db: &str) -> Server {
     let users = dir.join("users.toml");
     std::fs::write(&users, USERS).unwrap();
-    let db = format!("sqlite://{}", dir.join("support.db").display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_reference-server"))
         .args([
             "--bind",
