@@ -76,7 +76,7 @@ pub(crate) fn start_with_db(dir: &std::path::Path, port: u16, db: &str) -> Serve
             "--bind",
             &format!("127.0.0.1:{port}"),
             "--database-url",
-            &db,
+            db,
             "--users",
         ])
         .arg(&users)
