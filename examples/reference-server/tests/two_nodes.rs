@@ -5,58 +5,12 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-
-/// A fresh database, dropped afterwards; `None` (with a loud notice) when PostgreSQL is not
-/// reachable outside CI. Under `CI` its absence fails the test.
-struct Database(String);
-
-impl Database {
-    fn create() -> Option<Self> {
-        let name = format!("refsrv_{}_{}", std::process::id(), fastrand_suffix());
-        let created = Command::new("createdb")
-            .args(["-h", "127.0.0.1", "-U", "postgres", &name])
-            .status();
-        match created {
-            Ok(s) if s.success() => Some(Database(name)),
-            other => {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "PostgreSQL is required under CI: createdb gave {other:?}"
-                );
-                eprintln!(
-                    "\n*** SKIPPED: PostgreSQL at 127.0.0.1:5432 is not reachable (createdb: {other:?}) ***\n"
-                );
-                None
-            }
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.0)
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let _ = Command::new("dropdb")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "--force", &self.0])
-            .status();
-    }
-}
-
-fn fastrand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64
-}
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
