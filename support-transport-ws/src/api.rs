@@ -23,6 +23,10 @@ use support_core::*;
 
 use crate::authorize::Identify;
 
+/// Which side a route is on: staff routes answer 403 to employees before anything else.
+const EMPLOYEE_ROUTE: bool = false;
+const STAFF_ROUTE: bool = true;
+
 /// The largest request body accepted; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -110,21 +114,42 @@ pub fn router(service: SupportService, identify: Arc<dyn Identify>) -> Router {
     Router::new()
         .route(employee, get(my_tickets).post(create_ticket))
         .route(&format!("{employee}/quick-chat"), post(quick_chat))
-        .route(&format!("{employee}/{{ticket}}"), get(show_ticket))
-        .route(&format!("{employee}/{{ticket}}/comment"), post(comment))
-        .route(&format!("{employee}/{{ticket}}/chat"), post(chat))
-        .route(&format!("{employee}/{{ticket}}/messages"), get(messages))
+        .route(
+            &format!("{employee}/{{ticket}}"),
+            get(show_ticket::<EMPLOYEE_ROUTE>),
+        )
+        .route(
+            &format!("{employee}/{{ticket}}/comment"),
+            post(comment::<EMPLOYEE_ROUTE>),
+        )
+        .route(
+            &format!("{employee}/{{ticket}}/chat"),
+            post(chat::<EMPLOYEE_ROUTE>),
+        )
+        .route(
+            &format!("{employee}/{{ticket}}/messages"),
+            get(messages::<EMPLOYEE_ROUTE>),
+        )
         .route(&format!("{admin}/dashboard"), get(dashboard))
         .route(&format!("{admin}/stats"), get(stats))
         .route(admin, get(list_tickets))
         .route(
             &format!("{admin}/{{ticket}}"),
-            get(staff_show).patch(update_ticket),
+            get(show_ticket::<STAFF_ROUTE>).patch(update_ticket),
         )
         .route(&format!("{admin}/{{ticket}}/live-chat"), get(live_chat))
-        .route(&format!("{admin}/{{ticket}}/chat"), post(staff_chat))
-        .route(&format!("{admin}/{{ticket}}/comment"), post(staff_comment))
-        .route(&format!("{admin}/{{ticket}}/messages"), get(staff_messages))
+        .route(
+            &format!("{admin}/{{ticket}}/chat"),
+            post(chat::<STAFF_ROUTE>),
+        )
+        .route(
+            &format!("{admin}/{{ticket}}/comment"),
+            post(comment::<STAFF_ROUTE>),
+        )
+        .route(
+            &format!("{admin}/{{ticket}}/messages"),
+            get(messages::<STAFF_ROUTE>),
+        )
         .route(&format!("{admin}/{{ticket}}/audit"), get(audit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(ApiState { service, identify })
@@ -416,17 +441,22 @@ async fn quick_chat(
     ))
 }
 
-async fn show_ticket(
+async fn show_ticket<const STAFF: bool>(
     State(s): State<ApiState>,
     headers: HeaderMap,
     Path(t): Path<String>,
 ) -> ApiResult<Response> {
     let actor = caller(&s, &headers).await?;
+    if STAFF {
+        staff(&actor)?;
+    }
     Ok(ok(ticket_view(
         s.service.show_ticket(&actor, ticket_id(&t)?).await?,
     )))
 }
 
+/// Posts a message from a `comment` (`content`) or `chat` (`message`) body. On a staff route
+/// an employee gets 403 before anything else is looked at.
 async fn post_message(
     s: &ApiState,
     headers: &HeaderMap,
@@ -447,31 +477,34 @@ async fn post_message(
     )))
 }
 
-async fn comment(
+async fn comment<const STAFF: bool>(
     State(s): State<ApiState>,
     headers: HeaderMap,
     Path(t): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    post_message(&s, &headers, &t, &body, "content", false).await
+    post_message(&s, &headers, &t, &body, "content", STAFF).await
 }
 
-async fn chat(
+async fn chat<const STAFF: bool>(
     State(s): State<ApiState>,
     headers: HeaderMap,
     Path(t): Path<String>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    post_message(&s, &headers, &t, &body, "message", false).await
+    post_message(&s, &headers, &t, &body, "message", STAFF).await
 }
 
-async fn messages(
+async fn messages<const STAFF: bool>(
     State(s): State<ApiState>,
     headers: HeaderMap,
     Path(t): Path<String>,
     Query(q): Query<MessagesQuery>,
 ) -> ApiResult<Response> {
     let actor = caller(&s, &headers).await?;
+    if STAFF {
+        staff(&actor)?;
+    }
     let id = ticket_id(&t)?;
     let found = s
         .service
@@ -518,18 +551,6 @@ async fn list_tickets(
     ))
 }
 
-async fn staff_show(
-    State(s): State<ApiState>,
-    headers: HeaderMap,
-    Path(t): Path<String>,
-) -> ApiResult<Response> {
-    let actor = caller(&s, &headers).await?;
-    staff(&actor)?;
-    Ok(ok(ticket_view(
-        s.service.show_ticket(&actor, ticket_id(&t)?).await?,
-    )))
-}
-
 async fn live_chat(
     State(s): State<ApiState>,
     headers: HeaderMap,
@@ -546,24 +567,6 @@ async fn live_chat(
     Ok(ok(data))
 }
 
-async fn staff_chat(
-    State(s): State<ApiState>,
-    headers: HeaderMap,
-    Path(t): Path<String>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    post_message(&s, &headers, &t, &body, "message", true).await
-}
-
-async fn staff_comment(
-    State(s): State<ApiState>,
-    headers: HeaderMap,
-    Path(t): Path<String>,
-    body: Bytes,
-) -> ApiResult<Response> {
-    post_message(&s, &headers, &t, &body, "content", true).await
-}
-
 async fn update_ticket(
     State(s): State<ApiState>,
     headers: HeaderMap,
@@ -576,22 +579,6 @@ async fn update_ticket(
     let ctx = write_context(&headers)?;
     let patch = TicketPatch::from_json(&json_body(&body)?)?;
     Ok(ok(s.service.update_ticket(&actor, id, patch, &ctx).await?))
-}
-
-async fn staff_messages(
-    State(s): State<ApiState>,
-    headers: HeaderMap,
-    Path(t): Path<String>,
-    Query(q): Query<MessagesQuery>,
-) -> ApiResult<Response> {
-    let actor = caller(&s, &headers).await?;
-    staff(&actor)?;
-    let id = ticket_id(&t)?;
-    let found = s
-        .service
-        .messages(&actor, id, q.position()?, limit(q.limit.as_deref())?)
-        .await?;
-    Ok(Json(json!({ "data": views(found) })).into_response())
 }
 
 async fn audit(
