@@ -9,7 +9,7 @@
 //! - [`SupportService`]: every operation, broadcasting [`Broadcast`]s after each commit,
 //! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`],
 //! - [`MemoryStore`] and [`LocalHub`] for tests and single-process use, and, behind the
-//!   `testing` feature, [`conformance_suite!`] which every store must pass.
+//!   `testing` feature, the `testing` module and `conformance_suite!`, which every store must pass.
 //!
 //! ```
 //! use support_core::*;
