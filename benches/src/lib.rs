@@ -11,6 +11,20 @@
 //!   `benches/pg-vs-pgbench.sh` runs it beside `pgbench` doing single-row inserts with the same
 //!   client counts on the same database, and prints both figures.
 //!
+//! The websocket load generator is this crate's binary `loadgen` (`src/bin/loadgen.rs`): it
+//! drives any Pusher-protocol server with subscribed connections and HTTP API publishes and
+//! reports deliveries, losses, latency percentiles and the server's memory and CPU.
+//! `benches/ws-vs-sockudo.sh` runs `support-transport-ws` (its `bench_server` example) and
+//! sockudo one after the other under the same load and prints the figures side by side. Neither
+//! is part of `cargo test` or CI: the script takes about 15 minutes and wants the machine to
+//! itself.
+//!
+//! ```text
+//! apt-get install -y protobuf-compiler && cargo install sockudo   # once
+//! benches/ws-vs-sockudo.sh
+//! cargo run --release -p support-benches --bin loadgen -- --help
+//! ```
+//!
 //! ```no_run
 //! # async fn demo() -> support_core::Result<()> {
 //! let bench = support_benches::Bench::sqlite_file().await?;

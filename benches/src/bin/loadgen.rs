@@ -1,0 +1,1081 @@
+//! Run with: `cargo run --release -p support-benches --bin loadgen -- --port 6001 --server-pid PID`
+//!
+//! A load generator for any Pusher Channels protocol 7 server (this workspace's
+//! `support-transport-ws`, sockudo, soketi, Reverb…). It needs nothing from the server but the
+//! app's id, key and secret:
+//!
+//! - it opens `channels × subscribers` websocket connections itself and subscribes each to its
+//!   channel, signing private subscriptions with the secret (`key:hex(hmac(secret,
+//!   "socket_id:channel"))`), so no auth endpoint is involved;
+//! - it publishes through the signed HTTP API (`POST /apps/{id}/events`, one event a request,
+//!   signed as Pusher's server SDKs sign it) on an open-loop schedule: event `n` is due at
+//!   `n / rate` seconds whatever happened to the others, taken by the next free one of
+//!   `--publishers` keep-alive HTTP/1.1 connections. Each event's data carries its run,
+//!   sequence number and send time. A connection waits for each answer, so a server whose
+//!   answers take longer than `publishers / rate` falls behind: the rate achieved says so;
+//! - every subscriber checks what it receives against what was published: delivered, lost
+//!   (published, answered 200, and not received by the end of the drain period), duplicated,
+//!   or on the wrong channel; delivery latency (publish start → receipt) goes into an HDR
+//!   histogram.
+//!
+//! Modes:
+//!
+//! - `latency` (default): one run at `--rate` for `--warmup` + `--duration` seconds; latency
+//!   is recorded after the warmup, losses are counted over the whole run.
+//! - `ceiling`: runs of `--duration` seconds at rising rates (`--start-rate`, times `--growth`
+//!   until one fails, then bisection to `--precision`), over the same connections. A run passes
+//!   when nothing was lost, duplicated, misrouted or refused, no subscriber was disconnected,
+//!   and the rate achieved is at least `--min-achieved` of the rate asked for; the ceiling is
+//!   the highest passing rate.
+//! - `idle`: opens and subscribes the connections, waits `--settle` seconds, and reports the
+//!   server's resident memory per connection (needs `--server-pid`).
+//!
+//! With `--server-pid`, the server's RSS (`VmRSS` of `/proc/PID/status`) is read before
+//! connecting, after connecting and after the runs, and its CPU time (`/proc/PID/stat`) around
+//! each run gives the server's CPU per publish, a figure that other work on the machine
+//! disturbs far less than latency. Each run also reports the HTTP API's answer times. Runs end
+//! with a `RESULT key=value…` line for scripts (see `benches/ws-vs-sockudo.sh`).
+//!
+//! The load generator shares the machine with the server it measures; both servers of a
+//! comparison get the same load from the same generator, so the comparison is fair even when
+//! the absolute figures include the generator's own scheduling delays.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use clap::{Parser, ValueEnum};
+use futures::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use support_transport_ws::signature;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+type Ws = WebSocketStream<TcpStream>;
+
+/// The event name the load generator publishes.
+const EVENT: &str = "loadgen";
+/// Latency histogram shards: subscribers record into `index % SHARDS`, so 2 cores rarely wait
+/// on one another's lock.
+const SHARDS: usize = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// One run at `--rate`.
+    Latency,
+    /// The highest rate that passes: nothing lost, duplicated, misrouted or refused, no
+    /// subscriber disconnected, and at least `--min-achieved` of the rate achieved.
+    Ceiling,
+    /// Server memory per idle subscribed connection.
+    Idle,
+}
+
+/// Command-line flags.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    about = "Load generator for Pusher-protocol servers (websocket fan-out, HTTP API publishing)"
+)]
+struct Args {
+    /// What to measure.
+    #[arg(long, value_enum, default_value = "latency")]
+    mode: Mode,
+    /// Server host.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Server port (websocket and HTTP API).
+    #[arg(long, default_value_t = 6001)]
+    port: u16,
+    /// Pusher app id.
+    #[arg(long, env = "SOCKUDO_DEFAULT_APP_ID", default_value = "app-id")]
+    app_id: String,
+    /// Pusher app key.
+    #[arg(long, env = "SOCKUDO_DEFAULT_APP_KEY", default_value = "app-key")]
+    app_key: String,
+    /// Pusher app secret.
+    #[arg(
+        long,
+        env = "SOCKUDO_DEFAULT_APP_SECRET",
+        default_value = "app-secret",
+        hide_env_values = true
+    )]
+    app_secret: String,
+    /// Channels.
+    #[arg(long, default_value_t = 1000)]
+    channels: usize,
+    /// Subscribed connections per channel.
+    #[arg(long, default_value_t = 2)]
+    subscribers: usize,
+    /// Public channels instead of private ones.
+    #[arg(long)]
+    public: bool,
+    /// Publishes per second (latency mode).
+    #[arg(long, default_value_t = 5000.0)]
+    rate: f64,
+    /// Seconds measured per run.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds published at the run's rate before measuring latency.
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Seconds to wait after the last publish for deliveries still on their way.
+    #[arg(long, default_value_t = 2.0)]
+    drain: f64,
+    /// Bytes of each event's `data`.
+    #[arg(long, default_value_t = 100)]
+    payload: usize,
+    /// Concurrent HTTP connections publishing (each one request at a time, keep-alive).
+    #[arg(long, default_value_t = 64)]
+    publishers: usize,
+    /// Seconds before an HTTP API request counts as failed.
+    #[arg(long, default_value_t = 5.0)]
+    request_timeout: f64,
+    /// The server's pid, to read its resident memory and CPU time.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Spread client connections over this many source addresses 127.0.0.1, .2, … (when the
+    /// server is on loopback and ephemeral ports run short).
+    #[arg(long, default_value_t = 1)]
+    source_ips: u8,
+    /// Connections opened at once while connecting.
+    #[arg(long, default_value_t = 64)]
+    connect_concurrency: usize,
+    /// Ceiling mode: the first rate tried.
+    #[arg(long, default_value_t = 4000.0)]
+    start_rate: f64,
+    /// Ceiling mode: factor between rates until a run fails.
+    #[arg(long, default_value_t = 1.5)]
+    growth: f64,
+    /// Ceiling mode: stop bisecting when the failing rate is within this fraction of the
+    /// passing one.
+    #[arg(long, default_value_t = 0.05)]
+    precision: f64,
+    /// Ceiling mode: a run must achieve this fraction of the rate asked for to pass.
+    #[arg(long, default_value_t = 0.97)]
+    min_achieved: f64,
+    /// Ceiling mode: seconds of rest between runs.
+    #[arg(long, default_value_t = 2.0)]
+    rest: f64,
+    /// Idle mode: seconds to wait after subscribing before reading the server's memory.
+    #[arg(long, default_value_t = 3.0)]
+    settle: f64,
+    /// Runtime worker threads of the load generator (default: one per CPU).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+impl Args {
+    fn connections(&self) -> usize {
+        self.channels * self.subscribers
+    }
+
+    fn channel_name(&self, c: usize) -> String {
+        let prefix = if self.public { "" } else { "private-" };
+        format!("{prefix}loadgen-{c}")
+    }
+
+    fn secs(s: f64) -> Duration {
+        Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
+    }
+}
+
+fn main() -> Result<(), Error> {
+    let args = Args::parse();
+    if args.channels == 0 || args.subscribers == 0 {
+        return Err("--channels and --subscribers must be at least 1".into());
+    }
+    let finite = |x: f64| x.is_finite() && x > 0.0;
+    if !(finite(args.rate) && finite(args.start_rate) && finite(args.duration)) {
+        return Err("--rate, --start-rate and --duration must be positive".into());
+    }
+    if !(args.growth.is_finite() && args.growth > 1.0) {
+        return Err("--growth must be above 1".into());
+    }
+    raise_fd_limit(args.connections() + args.publishers + 64);
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(n) = args.workers {
+        runtime.worker_threads(n);
+    }
+    runtime.build()?.block_on(run(args))
+}
+
+/// Each connection is a file descriptor: raise the soft limit towards the hard one.
+fn raise_fd_limit(needed: usize) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if (limit as usize) < needed => eprintln!(
+            "loadgen: warning: {limit} file descriptors allowed, {needed} needed (raise `ulimit -n`)"
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("loadgen: warning: could not raise the file descriptor limit: {e}"),
+    }
+}
+
+async fn run(args: Args) -> Result<(), Error> {
+    let args = Arc::new(args);
+    let shared = Arc::new(Shared::new(&args)?);
+    let rss_before = rss(args.server_pid);
+    let started = Instant::now();
+    connect_all(&args, &shared, (0..args.connections()).collect()).await?;
+    let rss_connected = rss(args.server_pid);
+    let n = args.connections();
+    println!(
+        "connected {n} subscribers ({} {} channels x {}) to {}:{} in {:.1} s; server RSS {} -> {}",
+        args.channels,
+        if args.public { "public" } else { "private" },
+        args.subscribers,
+        args.host,
+        args.port,
+        started.elapsed().as_secs_f64(),
+        show_kb(rss_before),
+        show_kb(rss_connected),
+    );
+    match args.mode {
+        Mode::Idle => {
+            tokio::time::sleep(Args::secs(args.settle)).await;
+            let rss_idle = rss(args.server_pid);
+            let alive = n - shared.dead.lock().map_or(0, |d| d.len());
+            let per = match (rss_before, rss_idle) {
+                (Some(b), Some(a)) => Some((a.saturating_sub(b)) as f64 * 1024.0 / n as f64),
+                _ => None,
+            };
+            println!(
+                "idle: {alive}/{n} connections alive after {:.0} s; server RSS {} -> {}; {} per connection",
+                args.settle,
+                show_kb(rss_before),
+                show_kb(rss_idle),
+                per.map_or("n/a".to_owned(), |b| format!("{:.1} KB", b / 1024.0)),
+            );
+            println!(
+                "RESULT mode=idle connections={n} alive={alive} rss_before_kb={} rss_after_kb={} bytes_per_connection={}",
+                rss_before.unwrap_or(0),
+                rss_idle.unwrap_or(0),
+                per.map_or(0, |b| b.round() as u64),
+            );
+        }
+        Mode::Latency => {
+            let mut publishers = Publishers::open(&args).await?;
+            let r = run_step(&args, &shared, &mut publishers, 1, args.rate).await?;
+            r.print(&args, "latency", rss(args.server_pid));
+        }
+        Mode::Ceiling => ceiling(&args, &shared).await?,
+    }
+    Ok(())
+}
+
+/// Rising rates until a run fails, then bisection.
+async fn ceiling(args: &Arc<Args>, shared: &Arc<Shared>) -> Result<(), Error> {
+    let mut publishers = Publishers::open(args).await?;
+    let mut pass: Option<(f64, StepResult)> = None;
+    let mut fail: Option<f64> = None;
+    let mut rate = args.start_rate;
+    for step in 1..=24u32 {
+        reconnect_dead(args, shared).await?;
+        let r = run_step(args, shared, &mut publishers, step, rate).await?;
+        let ok = r.passed(args.min_achieved);
+        r.print(args, if ok { "pass" } else { "fail" }, rss(args.server_pid));
+        if ok {
+            pass = Some((rate, r));
+        } else {
+            fail = Some(rate);
+        }
+        rate = match (&pass, fail) {
+            (Some((p, _)), None) => p * args.growth,
+            (None, Some(f)) if f / args.growth >= 100.0 => f / args.growth,
+            (None, Some(_)) => break,
+            (Some((p, _)), Some(f)) if (f - p) / p <= args.precision => break,
+            (Some((p, _)), Some(f)) => ((p + f) / 2.0).round(),
+            (None, None) => break,
+        };
+        tokio::time::sleep(Args::secs(args.rest)).await;
+    }
+    match pass {
+        Some((rate, r)) => {
+            println!(
+                "ceiling: {rate:.0} publishes/s with nothing lost (achieved {:.0}/s, p99 {} us); first failing rate {}",
+                r.achieved,
+                r.p99,
+                fail.map_or("none found".to_owned(), |f| format!("{f:.0}/s")),
+            );
+            println!(
+                "RESULT mode=ceiling ceiling={rate:.0} achieved={:.0} p50_us={} p99_us={} first_fail={:.0}",
+                r.achieved,
+                r.p50,
+                r.p99,
+                fail.unwrap_or(0.0)
+            );
+        }
+        None => {
+            println!("ceiling: no rate passed");
+            println!(
+                "RESULT mode=ceiling ceiling=0 achieved=0 p50_us=0 p99_us=0 first_fail={:.0}",
+                fail.unwrap_or(0.0)
+            );
+        }
+    }
+    Ok(())
+}
+
+// ----- what subscribers check ------------------------------------------------------------------
+
+/// State shared by every subscriber.
+struct Shared {
+    /// Send and receipt times are microseconds since this instant.
+    epoch: Instant,
+    /// The run in progress; subscribers look it up when the run id changes.
+    step: RwLock<Option<Arc<Step>>>,
+    step_id: AtomicU32,
+    /// Connection indexes whose connection ended.
+    dead: Mutex<Vec<usize>>,
+    /// Frames received for another run than the current one (late deliveries).
+    stale: AtomicU64,
+    /// `pusher:error` frames and unparseable frames.
+    errors: AtomicU64,
+    channel_names: Vec<Arc<str>>,
+    ws_url: String,
+    addr: SocketAddr,
+}
+
+impl Shared {
+    fn new(args: &Args) -> Result<Self, Error> {
+        let addr = (args.host.as_str(), args.port)
+            .to_socket_addrs()?
+            .find(SocketAddr::is_ipv4)
+            .ok_or("the host has no IPv4 address")?;
+        Ok(Shared {
+            epoch: Instant::now(),
+            step: RwLock::new(None),
+            step_id: AtomicU32::new(0),
+            dead: Mutex::new(Vec::new()),
+            stale: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            channel_names: (0..args.channels)
+                .map(|c| Arc::from(args.channel_name(c)))
+                .collect(),
+            ws_url: format!(
+                "ws://{}:{}/app/{}?protocol=7&client=loadgen&version=0.1.0&flash=false",
+                args.host, args.port, args.app_key
+            ),
+            addr,
+        })
+    }
+
+    fn now_us(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+}
+
+/// One run: what was published and what each subscriber received.
+struct Step {
+    id: u32,
+    events: u64,
+    /// Latency is recorded from this sequence number on (the warmup is before).
+    measure_from: u64,
+    subscribers: usize,
+    channels: usize,
+    /// Bit per event: the HTTP API answered 200.
+    published: Vec<AtomicU64>,
+    /// Bit per (event, subscriber slot).
+    delivered: Vec<AtomicU64>,
+    delivered_count: AtomicU64,
+    published_count: AtomicU64,
+    duplicates: AtomicU64,
+    misrouted: AtomicU64,
+    publish_errors: AtomicU64,
+    latency: Vec<Mutex<Histogram<u64>>>,
+    /// HTTP API response times: a publisher waits for each answer before its next request, so
+    /// `publishers / response time` caps the rate a run can achieve.
+    response: Mutex<Histogram<u64>>,
+}
+
+fn bitmap(bits: u64) -> Vec<AtomicU64> {
+    (0..bits.div_ceil(64)).map(|_| AtomicU64::new(0)).collect()
+}
+
+/// Sets a bit; `true` if it was clear.
+fn set_bit(map: &[AtomicU64], bit: u64) -> bool {
+    let mask = 1u64 << (bit % 64);
+    map.get((bit / 64) as usize)
+        .is_some_and(|w| w.fetch_or(mask, Ordering::Relaxed) & mask == 0)
+}
+
+fn get_bit(map: &[AtomicU64], bit: u64) -> bool {
+    map.get((bit / 64) as usize)
+        .is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (bit % 64)) != 0)
+}
+
+fn histogram() -> Histogram<u64> {
+    // 1 µs to 60 s at 3 significant digits.
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("constant histogram bounds are valid")
+}
+
+impl Step {
+    fn new(id: u32, events: u64, measure_from: u64, args: &Args) -> Self {
+        let subs = args.subscribers as u64;
+        Step {
+            id,
+            events,
+            measure_from,
+            subscribers: args.subscribers,
+            channels: args.channels,
+            published: bitmap(events),
+            delivered: bitmap(events * subs),
+            delivered_count: AtomicU64::new(0),
+            published_count: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+            misrouted: AtomicU64::new(0),
+            publish_errors: AtomicU64::new(0),
+            latency: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
+            response: Mutex::new(histogram()),
+        }
+    }
+
+    /// Records one received event for the subscriber in `slot` of channel `channel`.
+    fn receive(
+        &self,
+        channel: usize,
+        slot: usize,
+        seq: u64,
+        sent_us: u64,
+        now_us: u64,
+        shard: usize,
+    ) {
+        if seq >= self.events || seq as usize % self.channels != channel {
+            self.misrouted.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if !set_bit(&self.delivered, seq * self.subscribers as u64 + slot as u64) {
+            self.duplicates.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.delivered_count.fetch_add(1, Ordering::Relaxed);
+        if seq >= self.measure_from {
+            if let Ok(mut h) = self.latency[shard % SHARDS].lock() {
+                h.saturating_record(now_us.saturating_sub(sent_us).max(1));
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Frame<'a> {
+    #[serde(borrow)]
+    event: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    channel: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// What the load generator puts in each event's data.
+#[derive(Deserialize)]
+struct Stamp {
+    r: u32,
+    s: u64,
+    t: u64,
+}
+
+/// `data` as the string servers send it in, or the raw JSON if it is not a string.
+fn data_text(raw: Option<&RawValue>) -> String {
+    raw.map(|r| serde_json::from_str::<String>(r.get()).unwrap_or_else(|_| r.get().to_owned()))
+        .unwrap_or_default()
+}
+
+// ----- connections -------------------------------------------------------------------------------
+
+async fn connect_all(
+    args: &Arc<Args>,
+    shared: &Arc<Shared>,
+    indexes: Vec<usize>,
+) -> Result<(), Error> {
+    let results: Vec<Result<(), Error>> = futures::stream::iter(indexes)
+        .map(|i| {
+            let (args, shared) = (args.clone(), shared.clone());
+            async move {
+                let channel = i % args.channels;
+                let ws = tokio::time::timeout(
+                    Duration::from_secs(20),
+                    subscribe(&args, &shared, i, channel),
+                )
+                .await
+                .map_err(|_| format!("connection {i}: no subscription within 20 s"))??;
+                tokio::spawn(listen(ws, shared, i, channel, i / args.channels));
+                Ok(())
+            }
+        })
+        .buffer_unordered(args.connect_concurrency.max(1))
+        .collect()
+        .await;
+    let failed: Vec<String> = results
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|e| e.to_string())
+        .collect();
+    match failed.first() {
+        None => Ok(()),
+        Some(first) => {
+            Err(format!("{} connections failed; the first: {first}", failed.len()).into())
+        }
+    }
+}
+
+async fn reconnect_dead(args: &Arc<Args>, shared: &Arc<Shared>) -> Result<(), Error> {
+    let dead = shared
+        .dead
+        .lock()
+        .map(|mut d| std::mem::take(&mut *d))
+        .unwrap_or_default();
+    if !dead.is_empty() {
+        println!(
+            "reconnecting {} subscribers the server disconnected",
+            dead.len()
+        );
+        connect_all(args, shared, dead).await?;
+    }
+    Ok(())
+}
+
+/// Opens connection `i`, waits for the handshake, subscribes and waits for the answer.
+async fn subscribe(args: &Args, shared: &Shared, i: usize, channel: usize) -> Result<Ws, Error> {
+    let socket = TcpSocket::new_v4()?;
+    if args.source_ips > 1 && shared.addr.ip().is_loopback() {
+        let last = 1 + (i % args.source_ips as usize) as u8;
+        socket.bind(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)),
+            0,
+        ))?;
+    }
+    let stream = socket.connect(shared.addr).await?;
+    stream.set_nodelay(true)?;
+    // Small buffers: 10,000 connections in one process.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0);
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(shared.ws_url.as_str(), stream, Some(config))
+            .await?;
+    let socket_id = loop {
+        let text = next_text(&mut ws).await?;
+        let frame: Frame<'_> = serde_json::from_str(&text)?;
+        match frame.event.as_ref() {
+            "pusher:connection_established" => {
+                #[derive(Deserialize)]
+                struct Established {
+                    socket_id: String,
+                }
+                let e: Established = serde_json::from_str(&data_text(frame.data))?;
+                break e.socket_id;
+            }
+            "pusher:error" => return Err(format!("refused: {text}").into()),
+            _ => {}
+        }
+    };
+    let name = &shared.channel_names[channel];
+    let data = if args.public {
+        serde_json::json!({ "channel": &**name })
+    } else {
+        let auth = signature::channel_auth(&args.app_key, &args.app_secret, &socket_id, name, None);
+        serde_json::json!({ "channel": &**name, "auth": auth })
+    };
+    let subscribe = serde_json::json!({ "event": "pusher:subscribe", "data": data });
+    ws.send(Message::text(subscribe.to_string())).await?;
+    loop {
+        let text = next_text(&mut ws).await?;
+        let frame: Frame<'_> = serde_json::from_str(&text)?;
+        match frame.event.as_ref() {
+            "pusher_internal:subscription_succeeded" => return Ok(ws),
+            "pusher:subscription_error" | "pusher:error" => {
+                return Err(format!("subscription refused: {text}").into());
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn next_text(ws: &mut Ws) -> Result<String, Error> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => return Ok(t.as_str().to_owned()),
+            Some(Ok(Message::Close(c))) => return Err(format!("closed: {c:?}").into()),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err("connection ended".into()),
+        }
+    }
+}
+
+/// Reads one subscriber's frames until the connection ends.
+async fn listen(mut ws: Ws, shared: Arc<Shared>, index: usize, channel: usize, slot: usize) {
+    let mut step: Option<Arc<Step>> = None;
+    while let Some(message) = ws.next().await {
+        let text = match message {
+            Ok(Message::Text(t)) => t,
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => continue,
+        };
+        let now = shared.now_us();
+        let Ok(frame) = serde_json::from_str::<Frame<'_>>(text.as_str()) else {
+            shared.errors.fetch_add(1, Ordering::Relaxed);
+            continue;
+        };
+        match frame.event.as_ref() {
+            EVENT => {
+                let Ok(stamp) = serde_json::from_str::<Stamp>(&data_text(frame.data)) else {
+                    shared.errors.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
+                let current = shared.step_id.load(Ordering::Acquire);
+                if stamp.r != current {
+                    shared.stale.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                if step.as_ref().is_none_or(|s| s.id != current) {
+                    step = shared.step.read().ok().and_then(|s| s.clone());
+                }
+                let Some(s) = step.as_ref().filter(|s| s.id == current) else {
+                    continue;
+                };
+                if frame.channel.as_deref() != Some(&*shared.channel_names[channel]) {
+                    s.misrouted.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                s.receive(channel, slot, stamp.s, stamp.t, now, index);
+            }
+            "pusher:ping" => {
+                let pong = r#"{"event":"pusher:pong","data":{}}"#;
+                if ws.send(Message::text(pong)).await.is_err() {
+                    break;
+                }
+            }
+            "pusher:error" => {
+                shared.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+    if let Ok(mut dead) = shared.dead.lock() {
+        dead.push(index);
+    }
+}
+
+// ----- publishing ------------------------------------------------------------------------------
+
+/// Keep-alive HTTP/1.1 connections to the API, one request at a time each.
+struct Publishers {
+    conns: Vec<Publisher>,
+}
+
+struct Publisher {
+    addr: SocketAddr,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Publishers {
+    async fn open(args: &Args) -> Result<Self, Error> {
+        let addr = (args.host.as_str(), args.port)
+            .to_socket_addrs()?
+            .find(SocketAddr::is_ipv4)
+            .ok_or("the host has no IPv4 address")?;
+        let mut conns = Vec::new();
+        for _ in 0..args.publishers.max(1) {
+            let mut p = Publisher { addr, sender: None };
+            p.ready().await?;
+            conns.push(p);
+        }
+        Ok(Publishers { conns })
+    }
+}
+
+impl Publisher {
+    /// The connection, reopened if the server closed it.
+    async fn ready(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, Error> {
+        if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
+            let stream = TcpStream::connect(self.addr).await?;
+            stream.set_nodelay(true)?;
+            let (sender, conn) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(async move {
+                // The connection ends when the sender is dropped or the server closes it.
+                let _ = conn.await;
+            });
+            self.sender = Some(sender);
+        }
+        let sender = self.sender.as_mut().ok_or("no connection")?;
+        sender.ready().await?;
+        Ok(sender)
+    }
+
+    /// Publishes one event; an error if the server refused it or did not answer in time.
+    async fn publish(
+        &mut self,
+        request: hyper::Request<Full<Bytes>>,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        let send = async {
+            let sender = self.ready().await?;
+            let response = sender.send_request(request).await?;
+            let status = response.status();
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, Error>((status, body))
+        };
+        match tokio::time::timeout(timeout, send).await {
+            Ok(Ok((status, _))) if status.is_success() => Ok(()),
+            Ok(Ok((status, body))) => Err(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            )
+            .into()),
+            Ok(Err(e)) => {
+                self.sender = None;
+                Err(e)
+            }
+            Err(_) => {
+                self.sender = None;
+                Err("request timed out".into())
+            }
+        }
+    }
+}
+
+/// Builds the signed `POST /apps/{id}/events` request for one event.
+fn signed_request(
+    args: &Args,
+    host: &str,
+    channel: &str,
+    data: &str,
+) -> Result<hyper::Request<Full<Bytes>>, Error> {
+    let body =
+        serde_json::json!({ "name": EVENT, "channels": [channel], "data": data }).to_string();
+    let path = format!("/apps/{}/events", args.app_id);
+    let timestamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    // Parameters sorted by name, as the signature requires.
+    let query = format!(
+        "auth_key={}&auth_timestamp={timestamp}&auth_version=1.0&body_md5={}",
+        args.app_key,
+        signature::body_md5(body.as_bytes())
+    );
+    let sig = signature::sign(&args.app_secret, &format!("POST\n{path}\n{query}"));
+    Ok(
+        hyper::Request::post(format!("{path}?{query}&auth_signature={sig}"))
+            .header(hyper::header::HOST, host)
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))?,
+    )
+}
+
+/// One run at `rate`: warmup plus measured duration, then the drain.
+async fn run_step(
+    args: &Arc<Args>,
+    shared: &Arc<Shared>,
+    publishers: &mut Publishers,
+    id: u32,
+    rate: f64,
+) -> Result<StepResult, Error> {
+    let measure_from = (rate * args.warmup).round() as u64;
+    let events = measure_from + (rate * args.duration).round() as u64;
+    let step = Arc::new(Step::new(id, events, measure_from, args));
+    if let Ok(mut s) = shared.step.write() {
+        *s = Some(step.clone());
+    }
+    shared.step_id.store(id, Ordering::Release);
+    let stale_before = shared.stale.load(Ordering::Relaxed);
+    let cpu_before = (cpu_ms(args.server_pid), cpu_ms(Some(std::process::id())));
+    let errors_before = shared.errors.load(Ordering::Relaxed);
+
+    let host = format!("{}:{}", args.host, args.port);
+    let pad: Arc<str> = Arc::from("x".repeat(args.payload.saturating_sub(48)));
+    let next = Arc::new(AtomicU64::new(0));
+    let first_error = Arc::new(Mutex::new(None::<String>));
+    let interval = 1.0 / rate;
+    let start = tokio::time::Instant::now() + Duration::from_millis(20);
+    let timeout = Args::secs(args.request_timeout);
+    let mut tasks = Vec::new();
+    for mut p in std::mem::take(&mut publishers.conns) {
+        let (args, shared, step, next, host, pad, first_error) = (
+            args.clone(),
+            shared.clone(),
+            step.clone(),
+            next.clone(),
+            host.clone(),
+            pad.clone(),
+            first_error.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut data = String::with_capacity(pad.len() + 64);
+            loop {
+                let seq = next.fetch_add(1, Ordering::Relaxed);
+                if seq >= step.events {
+                    break;
+                }
+                // Open loop: each event has its due time whatever happened to the others.
+                tokio::time::sleep_until(start + Duration::from_secs_f64(seq as f64 * interval))
+                    .await;
+                let channel = &shared.channel_names[seq as usize % args.channels];
+                data.clear();
+                let sent = shared.now_us();
+                let _ = write!(
+                    data,
+                    r#"{{"r":{},"s":{seq},"t":{},"p":"{pad}"}}"#,
+                    step.id, sent
+                );
+                let outcome = match signed_request(&args, &host, channel, &data) {
+                    Ok(request) => p.publish(request, timeout).await,
+                    Err(e) => Err(e),
+                };
+                if let Ok(mut h) = step.response.lock() {
+                    h.saturating_record(shared.now_us().saturating_sub(sent).max(1));
+                }
+                match outcome {
+                    Ok(()) => {
+                        set_bit(&step.published, seq);
+                        step.published_count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        step.publish_errors.fetch_add(1, Ordering::Relaxed);
+                        if let Ok(mut first) = first_error.lock() {
+                            first.get_or_insert_with(|| e.to_string());
+                        }
+                    }
+                }
+            }
+            p
+        }));
+    }
+    for t in tasks {
+        publishers.conns.push(t.await?);
+    }
+    let published_at = start.elapsed().as_secs_f64();
+    let cpu_after = (cpu_ms(args.server_pid), cpu_ms(Some(std::process::id())));
+    // Deliveries still on their way; stop early once everything published has arrived.
+    let drain_until = tokio::time::Instant::now() + Args::secs(args.drain);
+    let subs = args.subscribers as u64;
+    while tokio::time::Instant::now() < drain_until
+        && step.delivered_count.load(Ordering::Relaxed)
+            < step.published_count.load(Ordering::Relaxed) * subs
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Later arrivals count as stale: they are late, and lost for this run.
+    shared.step_id.store(0, Ordering::Release);
+
+    let published = step.published_count.load(Ordering::Relaxed);
+    let mut lost = 0;
+    let mut unconfirmed = 0;
+    for seq in 0..events {
+        let ok = get_bit(&step.published, seq);
+        for slot in 0..subs {
+            let got = get_bit(&step.delivered, seq * subs + slot);
+            match (ok, got) {
+                (true, false) => lost += 1,
+                (false, true) => unconfirmed += 1,
+                _ => {}
+            }
+        }
+    }
+    let mut latency = histogram();
+    for shard in &step.latency {
+        if let Ok(h) = shard.lock() {
+            latency.add(&*h).map_err(|e| format!("histogram: {e}"))?;
+        }
+    }
+    let first_error = first_error.lock().ok().and_then(|mut e| e.take());
+    let (response_p50, response_p99) = step.response.lock().map_or((0, 0), |h| {
+        (h.value_at_quantile(0.5), h.value_at_quantile(0.99))
+    });
+    let disconnected = shared.dead.lock().map_or(0, |d| d.len());
+    Ok(StepResult {
+        rate,
+        events,
+        published,
+        publish_errors: step.publish_errors.load(Ordering::Relaxed),
+        first_error,
+        expected: published * subs,
+        delivered: step.delivered_count.load(Ordering::Relaxed),
+        lost,
+        unconfirmed,
+        duplicates: step.duplicates.load(Ordering::Relaxed),
+        misrouted: step.misrouted.load(Ordering::Relaxed),
+        stale: shared.stale.load(Ordering::Relaxed) - stale_before,
+        server_errors: shared.errors.load(Ordering::Relaxed) - errors_before,
+        disconnected,
+        achieved: published as f64 / published_at.max(1e-9),
+        p50: latency.value_at_quantile(0.50),
+        p99: latency.value_at_quantile(0.99),
+        p999: latency.value_at_quantile(0.999),
+        max: latency.max(),
+        samples: latency.len(),
+        response_p50,
+        response_p99,
+        server_cpu_ms: cpu_before
+            .0
+            .zip(cpu_after.0)
+            .map(|(b, a)| a.saturating_sub(b)),
+        loadgen_cpu_ms: cpu_before
+            .1
+            .zip(cpu_after.1)
+            .map(|(b, a)| a.saturating_sub(b)),
+    })
+}
+
+/// The figures of one run.
+struct StepResult {
+    rate: f64,
+    events: u64,
+    published: u64,
+    publish_errors: u64,
+    first_error: Option<String>,
+    expected: u64,
+    delivered: u64,
+    lost: u64,
+    unconfirmed: u64,
+    duplicates: u64,
+    misrouted: u64,
+    stale: u64,
+    server_errors: u64,
+    disconnected: usize,
+    achieved: f64,
+    p50: u64,
+    p99: u64,
+    p999: u64,
+    max: u64,
+    samples: u64,
+    response_p50: u64,
+    response_p99: u64,
+    /// CPU time the server and the load generator used while publishing.
+    server_cpu_ms: Option<u64>,
+    loadgen_cpu_ms: Option<u64>,
+}
+
+impl StepResult {
+    fn passed(&self, min_achieved: f64) -> bool {
+        self.lost == 0
+            && self.duplicates == 0
+            && self.misrouted == 0
+            && self.publish_errors == 0
+            && self.disconnected == 0
+            && self.achieved >= min_achieved * self.rate
+    }
+
+    fn ns_per_publish(&self, cpu_ms: Option<u64>) -> u64 {
+        cpu_ms.map_or(0, |ms| ms * 1_000_000 / self.published.max(1))
+    }
+
+    fn print(&self, args: &Args, label: &str, rss_kb: Option<u64>) {
+        println!(
+            "[{label}] rate {:.0}/s: published {}/{} (errors {}) at {:.0}/s; expected {} delivered {} lost {} duplicates {} misrouted {}; \
+             latency p50 {} us p99 {} us p99.9 {} us max {} us ({} samples); HTTP API answer p50 {} us p99 {} us; stale {} pusher:error {} disconnected {}; server RSS {}",
+            self.rate,
+            self.published,
+            self.events,
+            self.publish_errors,
+            self.achieved,
+            self.expected,
+            self.delivered,
+            self.lost,
+            self.duplicates,
+            self.misrouted,
+            self.p50,
+            self.p99,
+            self.p999,
+            self.max,
+            self.samples,
+            self.response_p50,
+            self.response_p99,
+            self.stale,
+            self.server_errors,
+            self.disconnected,
+            show_kb(rss_kb),
+        );
+        let per_event = |ms: Option<u64>| {
+            ms.filter(|_| self.published > 0)
+                .map_or("n/a".to_owned(), |ms| {
+                    format!("{:.1} us", ms as f64 * 1000.0 / self.published as f64)
+                })
+        };
+        println!(
+            "  CPU per publish: server {}, loadgen {}; machine load average {}",
+            per_event(self.server_cpu_ms),
+            per_event(self.loadgen_cpu_ms),
+            load_average(),
+        );
+        if let Some(e) = &self.first_error {
+            println!("  first publish error: {e}");
+        }
+        if self.unconfirmed > 0 {
+            println!(
+                "  {} deliveries of events whose publish request failed",
+                self.unconfirmed
+            );
+        }
+        if args.mode == Mode::Latency {
+            println!(
+                "RESULT mode=latency rate={:.0} achieved={:.0} published={} publish_errors={} expected={} delivered={} lost={} duplicates={} misrouted={} p50_us={} p99_us={} p999_us={} max_us={} rss_kb={} server_cpu_ns_per_publish={} loadgen_cpu_ns_per_publish={}",
+                self.rate,
+                self.achieved,
+                self.published,
+                self.publish_errors,
+                self.expected,
+                self.delivered,
+                self.lost,
+                self.duplicates,
+                self.misrouted,
+                self.p50,
+                self.p99,
+                self.p999,
+                self.max,
+                rss_kb.unwrap_or(0),
+                self.ns_per_publish(self.server_cpu_ms),
+                self.ns_per_publish(self.loadgen_cpu_ms),
+            );
+        }
+    }
+}
+
+// ----- server memory -----------------------------------------------------------------------------
+
+/// `VmRSS` of a process, in kB.
+fn rss(pid: Option<u32>) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// User plus system CPU time of a process, in milliseconds (fields 14 and 15 of
+/// `/proc/PID/stat`, in clock ticks of 10 ms: `CLK_TCK` is 100 on Linux).
+fn cpu_ms(pid: Option<u32>) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    // The command name (field 2) may hold spaces; the fields after it are plain.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10)
+}
+
+/// The first three fields of `/proc/loadavg`: how busy the shared machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".to_owned())
+}
+
+fn show_kb(kb: Option<u64>) -> String {
+    kb.map_or("n/a".to_owned(), |kb| {
+        format!("{:.1} MB", kb as f64 / 1024.0)
+    })
+}
