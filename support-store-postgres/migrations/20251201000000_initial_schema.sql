@@ -1,5 +1,5 @@
 -- The whole schema of the PostgreSQL store: the SQLite store's tables and indexes in Postgres
--- types. Timestamps are timestamptz, which keeps microseconds, exactly the precision of
+-- types, except that a ticket's latest activity has a table of its own (see ticket_activity). Timestamps are timestamptz, which keeps microseconds, exactly the precision of
 -- support_core::time::now(), so values round-trip unchanged. Priorities are Priority::rank()
 -- (0 low .. 3 urgent), so the support queue can be read in index order. Enumerations are
 -- checked text, the same wire names the domain types use.
@@ -24,8 +24,7 @@ CREATE TABLE tickets (
                   CHECK (status IN ('open', 'in_progress', 'pending', 'resolved', 'closed')),
     assigned_to   bigint,
     resolved_at   timestamptz,
-    created_at    timestamptz NOT NULL,
-    updated_at    timestamptz NOT NULL
+    created_at    timestamptz NOT NULL
 );
 
 -- The support queue (TicketOrder::Queue over the active statuses): read in index order, no
@@ -33,9 +32,6 @@ CREATE TABLE tickets (
 -- these constants, so src/query.rs writes the statuses into the SQL instead of binding them.
 CREATE INDEX tickets_queue ON tickets (priority DESC, created_at, id)
     WHERE status IN ('open', 'in_progress', 'pending');
-
--- An employee's own tickets, latest activity first (TicketOrder::Activity).
-CREATE INDEX tickets_by_employee_activity ON tickets (employee_id, updated_at, id);
 
 -- One index per filter of the staff list. SQLite ends every index entry with the rowid, so a
 -- one-column index there is already ordered by id within a value; Postgres orders equal keys
@@ -46,6 +42,30 @@ CREATE INDEX tickets_by_status ON tickets (status, id);
 CREATE INDEX tickets_by_category ON tickets (category, id);
 CREATE INDEX tickets_by_assignee ON tickets (assigned_to, id);
 CREATE INDEX tickets_by_priority ON tickets (priority, id);
+
+-- A ticket's latest activity (Ticket::updated_at), in a table of its own. Every message
+-- changes it, and Postgres writes a changed row as a new version with a new entry in every
+-- index of its table, unless no indexed column changed. updated_at must be indexed for the
+-- employee's list, so kept in `tickets` each message would add eight index entries there;
+-- here it adds two. This row is also what an append locks to keep a ticket's message ids in
+-- commit order (see `messages`).
+CREATE TABLE ticket_activity (
+    ticket_id   bigint PRIMARY KEY REFERENCES tickets (id),
+    -- The ticket's employee, never changed: an employee's list is one range of the index below.
+    employee_id bigint NOT NULL,
+    updated_at  timestamptz NOT NULL
+);
+
+-- An employee's own tickets, latest activity first (TicketOrder::Activity).
+CREATE INDEX ticket_activity_by_employee ON ticket_activity (employee_id, updated_at, ticket_id);
+
+-- Tickets as the domain sees them: every read goes through this view. The employee's id is
+-- taken from ticket_activity so that a filter on it can use the index above; the planner knows
+-- the two ids are equal, so ordering by either is ordering by both.
+CREATE VIEW ticket_rows AS
+    SELECT t.id, t.ticket_number, a.employee_id, t.subject, t.description, t.category,
+           t.priority, t.status, t.assigned_to, t.resolved_at, t.created_at, a.updated_at
+    FROM tickets t JOIN ticket_activity a ON a.ticket_id = t.id;
 
 -- How many tickets have each (status, priority), kept exact by the trigger below in the same
 -- transaction as every change. Stats read at most 8 rows of it instead of counting tickets,
@@ -88,10 +108,10 @@ CREATE TRIGGER tickets_count_update AFTER UPDATE OF status, priority ON tickets
 
 -- Ids come from one sequence, and sequences hand out values in call order, not commit order.
 -- Within a ticket they still grow in commit order because every append first locks the
--- ticket's row and only then takes its id, holding the lock until it commits: see
--- support_append_messages in the next migration. That is also why there is no trigger touching
--- the ticket after the insert, as in the SQLite store: a trigger runs after the id is taken,
--- too late to order anything.
+-- ticket's ticket_activity row (the update that records the activity) and only then takes its
+-- id, holding the lock until it commits: see src/append.rs. That is also why there is no
+-- trigger touching the ticket after the insert, as in the SQLite store: a trigger runs after
+-- the id is taken, too late to order anything.
 CREATE TABLE messages (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     ticket_id   bigint NOT NULL REFERENCES tickets (id),

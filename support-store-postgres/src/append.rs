@@ -1,27 +1,26 @@
 //! Plain appends, and group commit for them.
 //!
-//! An append without an idempotency key is one call of `support_append_messages` (second
-//! migration): lock the ticket, record the activity, insert the message, commit. When several
-//! arrive while the lanes are busy writing, the next free lane takes all of them into one call:
-//! one round trip, one statement, one commit for the batch instead of one per message. Each
-//! caller still gets its answer only after the commit that holds its message, and a message
-//! for a missing ticket fails alone.
+//! An append without an idempotency key is one statement: lock the ticket's activity row by
+//! recording the activity, insert the message, commit. While many are in flight, those beyond
+//! the first few are queued and written together ([`Lanes`]): one round trip, one commit for
+//! the batch instead of one per message. Each caller still gets its answer only after the
+//! commit that holds its message, and a message for a missing ticket fails alone.
+//!
+//! Both statements keep a ticket's ids in commit order the same way: a message's id is drawn
+//! only after its ticket's `ticket_activity` row is locked, and the lock is held to the commit,
+//! so a concurrent append to the same ticket waits and then draws a larger id.
 
-use std::sync::Arc;
-
+use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
 use support_core::store::{Author, MessageDraft};
 use support_core::{
     Attachment, AuthorType, Choice, Error, Message, MessageId, Result, TicketId, Timestamp,
     Visibility,
 };
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::error::{bad_data, from_sqlx};
-
-/// The most messages one call writes. A batch never waits to fill up: it takes what is
-/// queued, so under light load every batch holds one message and nothing is delayed.
-const MAX_BATCH: usize = 64;
+use crate::lanes::Lanes;
 
 /// A message about to be inserted: everything but the id.
 #[derive(Debug, Clone)]
@@ -63,40 +62,97 @@ impl PendingMessage {
     }
 }
 
-/// Writes a batch with one call. Each message gets its id, or `None` if its ticket does not
-/// exist (nothing was written for it then).
+/// One message: the activity update locks the ticket's row and returns it only if the ticket
+/// exists, and the insert draws the id for the row it returned, so after the lock.
+const APPEND_ONE: &str = "\
+    WITH a AS (UPDATE ticket_activity SET updated_at = $8 WHERE ticket_id = $1 RETURNING ticket_id) \
+    INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, \
+        attachments, created_at) \
+    SELECT ticket_id, $2, $3, $4, $5, $6, $7, $8 FROM a \
+    RETURNING id, ticket_id";
+
+/// A batch, as arrays of its columns. What orders the steps is data, not the order of the
+/// `WITH` parts (which Postgres does not promise):
+/// - `locked` locks the batch's tickets in id order, so two batches sharing tickets queue
+///   instead of deadlocking;
+/// - `touched` updates only rows that came out of `locked`, so only rows already locked, each
+///   ticket once, to the time of its last message in the batch;
+/// - the insert takes only messages whose ticket came out of `touched`, sorted by batch
+///   position: the sort needs every row first, so every lock is held before the first id is
+///   drawn, and ids are drawn in batch order. Messages for missing tickets are left out.
+const APPEND_BATCH: &str = "\
+    WITH b AS ( \
+        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], \
+            $6::boolean[], $7::jsonb[], $8::timestamptz[]) \
+        WITH ORDINALITY AS b (ticket_id, author_id, author_name, author_type, content, \
+            is_internal, attachments, created_at, n) \
+    ), locked AS ( \
+        SELECT a.ticket_id FROM ticket_activity a WHERE a.ticket_id = ANY ($1) \
+        ORDER BY a.ticket_id FOR NO KEY UPDATE \
+    ), touched AS ( \
+        UPDATE ticket_activity a SET updated_at = last.created_at \
+        FROM ( \
+            SELECT DISTINCT ON (b.ticket_id) b.ticket_id, b.created_at FROM b \
+            ORDER BY b.ticket_id, b.n DESC \
+        ) AS last JOIN locked ON locked.ticket_id = last.ticket_id \
+        WHERE a.ticket_id = last.ticket_id \
+        RETURNING a.ticket_id \
+    ) \
+    INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, \
+        attachments, created_at) \
+    SELECT b.ticket_id, b.author_id, b.author_name, b.author_type, b.content, b.is_internal, \
+        b.attachments, b.created_at \
+    FROM b JOIN touched ON touched.ticket_id = b.ticket_id \
+    ORDER BY b.n \
+    RETURNING id, ticket_id";
+
+/// Writes a batch with one statement. Each message gets its id, or `None` if its ticket does
+/// not exist (nothing was written for it then).
 async fn insert_batch(
     ex: impl PgExecutor<'_>,
     batch: &[PendingMessage],
 ) -> Result<Vec<Option<i64>>> {
-    let mut attachments = Vec::with_capacity(batch.len());
-    for m in batch {
-        attachments.push(serde_json::to_value(&m.attachments).map_err(Error::backend)?);
-    }
-    let mut rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT id, ticket_id FROM support_append_messages($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(batch.iter().map(|m| m.ticket_id.get()).collect::<Vec<_>>())
-    .bind(batch.iter().map(|m| m.author.id.get()).collect::<Vec<_>>())
-    .bind(
-        batch
-            .iter()
-            .map(|m| m.author.name.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        batch
-            .iter()
-            .map(|m| m.author_type.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(batch.iter().map(|m| m.content.as_str()).collect::<Vec<_>>())
-    .bind(batch.iter().map(|m| m.internal).collect::<Vec<_>>())
-    .bind(attachments)
-    .bind(batch.iter().map(|m| m.at).collect::<Vec<_>>())
-    .fetch_all(ex)
-    .await
-    .map_err(from_sqlx)?;
+    let mut rows: Vec<(i64, i64)> = if let [m] = batch {
+        sqlx::query_as(APPEND_ONE)
+            .bind(m.ticket_id.get())
+            .bind(m.author.id.get())
+            .bind(&m.author.name)
+            .bind(m.author_type.as_str())
+            .bind(&m.content)
+            .bind(m.internal)
+            .bind(Json(&m.attachments))
+            .bind(m.at)
+            .fetch_all(ex)
+            .await
+            .map_err(from_sqlx)?
+    } else {
+        let mut attachments = Vec::with_capacity(batch.len());
+        for m in batch {
+            attachments.push(serde_json::to_value(&m.attachments).map_err(Error::backend)?);
+        }
+        sqlx::query_as(APPEND_BATCH)
+            .bind(batch.iter().map(|m| m.ticket_id.get()).collect::<Vec<_>>())
+            .bind(batch.iter().map(|m| m.author.id.get()).collect::<Vec<_>>())
+            .bind(
+                batch
+                    .iter()
+                    .map(|m| m.author.name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                batch
+                    .iter()
+                    .map(|m| m.author_type.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(batch.iter().map(|m| m.content.as_str()).collect::<Vec<_>>())
+            .bind(batch.iter().map(|m| m.internal).collect::<Vec<_>>())
+            .bind(attachments)
+            .bind(batch.iter().map(|m| m.at).collect::<Vec<_>>())
+            .fetch_all(ex)
+            .await
+            .map_err(from_sqlx)?
+    };
     // One INSERT draws its ids in the order it inserts, which is batch order; the rows it
     // returns need not come back in that order.
     rows.sort_unstable();
@@ -163,50 +219,42 @@ struct Job {
     reply: oneshot::Sender<Result<Message>>,
 }
 
-/// The queue of plain appends and the lanes that write it.
+/// Plain appends: written directly while few are in flight, in batches beyond that.
 #[derive(Debug, Clone)]
 pub(crate) struct Appender {
-    jobs: mpsc::Sender<Job>,
+    pool: PgPool,
+    lanes: Lanes<Job>,
 }
 
 impl Appender {
-    /// Starts `lanes` writing tasks on the current runtime. They end when the last `Appender`
-    /// is dropped.
+    /// Starts the lanes on the current runtime. They end when the last `Appender` is dropped.
     pub(crate) fn spawn(pool: PgPool, lanes: usize) -> Self {
-        let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
-        let queue = Arc::new(Mutex::new(queue));
-        for _ in 0..lanes.max(1) {
-            tokio::spawn(lane(pool.clone(), queue.clone()));
-        }
-        Appender { jobs }
+        let writer = pool.clone();
+        let lanes = Lanes::spawn(lanes, move |jobs: Vec<Job>| {
+            let pool = writer.clone();
+            async move {
+                let (batch, replies): (Vec<_>, Vec<_>) =
+                    jobs.into_iter().map(|j| (j.message, j.reply)).unzip();
+                for (reply, result) in replies.into_iter().zip(write(&pool, batch).await) {
+                    // The caller may have given up (its request was cancelled): nothing to
+                    // tell then.
+                    let _ = reply.send(result);
+                }
+            }
+        });
+        Appender { pool, lanes }
     }
 
     /// Appends a message; answers after the commit that stores it.
     pub(crate) async fn append(&self, message: PendingMessage) -> Result<Message> {
+        if let Some(_running) = self.lanes.direct() {
+            return insert_one(&self.pool, message).await;
+        }
         let (reply, answer) = oneshot::channel();
         let stopped = || Error::Unavailable("the store's append lanes have stopped".into());
-        self.jobs
-            .send(Job { message, reply })
-            .await
-            .map_err(|_| stopped())?;
+        if !self.lanes.queue(Job { message, reply }).await {
+            return Err(stopped());
+        }
         answer.await.map_err(|_| stopped())?
-    }
-}
-
-/// One lane: takes everything queued (up to a batch) while no other lane is taking, writes
-/// it, answers, and goes back for more. While it writes, the next lane collects.
-async fn lane(pool: PgPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    loop {
-        let taken = queue.lock().await.recv_many(&mut jobs, MAX_BATCH).await;
-        if taken == 0 {
-            return;
-        }
-        let (batch, replies): (Vec<_>, Vec<_>) =
-            jobs.drain(..).map(|j| (j.message, j.reply)).unzip();
-        for (reply, result) in replies.into_iter().zip(write(&pool, batch).await) {
-            // The caller may have given up (its request was cancelled): nothing to tell then.
-            let _ = reply.send(result);
-        }
     }
 }

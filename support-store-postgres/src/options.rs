@@ -30,11 +30,13 @@ pub struct PgOptions {
     /// The longest any one call may take, measured by the client: the bound that holds even
     /// when the server stops answering without closing the connection. Default 20 s.
     pub call_timeout: Duration,
-    /// How many batches of appends may be written at once, each on its own connection.
-    /// Appends (without an idempotency key) that arrive while every lane is busy are written
-    /// together by the next free lane: one statement and one commit for all of them, which is
-    /// what lets many concurrent writers go faster than one commit each. Default 2.
-    pub append_lanes: usize,
+    /// How many appends (without an idempotency key), and separately how many ticket lookups,
+    /// run as statements of their own at once. Beyond that they are queued, and each of this
+    /// many background lanes takes everything queued as one statement: one round trip, and for
+    /// appends one commit, for the whole batch. Few lanes make batches large, which is what
+    /// lets many concurrent writers share the database's work; more lanes keep each request
+    /// on its own statement longer, for lower latency when writers are few. Default 2.
+    pub lanes: usize,
     /// Applies the embedded migrations on connect (default). When false, connecting only
     /// checks that every migration of this build has been applied already, for deployments
     /// that migrate in a separate step with a more privileged role.
@@ -48,7 +50,7 @@ impl Default for PgOptions {
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
             call_timeout: Duration::from_secs(20),
-            append_lanes: 2,
+            lanes: 2,
             migrate: true,
         }
     }

@@ -12,9 +12,9 @@ use sea_query_binder::{SqlxBinder, SqlxValues};
 use support_core::store::{TicketKey, TicketOrder, TicketQuery};
 use support_core::{Choice, Status};
 
-/// The `tickets` table and its columns.
+/// The `ticket_rows` view (tickets with their latest activity) and its columns.
 #[derive(Iden, Clone, Copy)]
-pub(crate) enum Tickets {
+pub(crate) enum TicketRows {
     Table,
     Id,
     TicketNumber,
@@ -30,19 +30,19 @@ pub(crate) enum Tickets {
     UpdatedAt,
 }
 
-const ALL_COLUMNS: [Tickets; 12] = [
-    Tickets::Id,
-    Tickets::TicketNumber,
-    Tickets::EmployeeId,
-    Tickets::Subject,
-    Tickets::Description,
-    Tickets::Category,
-    Tickets::Priority,
-    Tickets::Status,
-    Tickets::AssignedTo,
-    Tickets::ResolvedAt,
-    Tickets::CreatedAt,
-    Tickets::UpdatedAt,
+const ALL_COLUMNS: [TicketRows; 12] = [
+    TicketRows::Id,
+    TicketRows::TicketNumber,
+    TicketRows::EmployeeId,
+    TicketRows::Subject,
+    TicketRows::Description,
+    TicketRows::Category,
+    TicketRows::Priority,
+    TicketRows::Status,
+    TicketRows::AssignedTo,
+    TicketRows::ResolvedAt,
+    TicketRows::CreatedAt,
+    TicketRows::UpdatedAt,
 ];
 
 /// `status IN (…)` with the names written into the SQL rather than bound, in declaration order.
@@ -87,14 +87,15 @@ fn contains_text(text: &str) -> SimpleExpr {
 fn after(order: TicketOrder, k: &TicketKey) -> Cond {
     let id = k.id.get();
     match order {
-        TicketOrder::Newest => Cond::all().add(Expr::col(Tickets::Id).lt(id)),
+        TicketOrder::Newest => Cond::all().add(Expr::col(TicketRows::Id).lt(id)),
         TicketOrder::Activity => {
             // A row comparison orders lexicographically, like (updated_at, id) in the order,
-            // and the planner turns it into a range on the (employee_id, updated_at, id) index.
+            // and the planner turns it into a range on ticket_activity's (employee_id,
+            // updated_at, ticket_id) index.
             Cond::all().add(
                 Expr::tuple([
-                    Expr::col(Tickets::UpdatedAt).into(),
-                    Expr::col(Tickets::Id).into(),
+                    Expr::col(TicketRows::UpdatedAt).into(),
+                    Expr::col(TicketRows::Id).into(),
                 ])
                 .lt(Expr::tuple([
                     Expr::val(k.updated_at).into(),
@@ -107,19 +108,28 @@ fn after(order: TicketOrder, k: &TicketKey) -> Cond {
             // implied by the disjunction; it is there so the index scan starts at the key's
             // priority.
             let rank = k.priority.rank();
-            Cond::all().add(Expr::col(Tickets::Priority).lte(rank)).add(
-                Cond::any().add(Expr::col(Tickets::Priority).lt(rank)).add(
-                    Cond::all().add(Expr::col(Tickets::Priority).eq(rank)).add(
-                        Cond::any()
-                            .add(Expr::col(Tickets::CreatedAt).gt(k.created_at))
-                            .add(
-                                Cond::all()
-                                    .add(Expr::col(Tickets::CreatedAt).eq(k.created_at))
-                                    .add(Expr::col(Tickets::Id).gt(id)),
-                            ),
-                    ),
-                ),
-            )
+            Cond::all()
+                .add(Expr::col(TicketRows::Priority).lte(rank))
+                .add(
+                    Cond::any()
+                        .add(Expr::col(TicketRows::Priority).lt(rank))
+                        .add(
+                            Cond::all()
+                                .add(Expr::col(TicketRows::Priority).eq(rank))
+                                .add(
+                                    Cond::any()
+                                        .add(Expr::col(TicketRows::CreatedAt).gt(k.created_at))
+                                        .add(
+                                            Cond::all()
+                                                .add(
+                                                    Expr::col(TicketRows::CreatedAt)
+                                                        .eq(k.created_at),
+                                                )
+                                                .add(Expr::col(TicketRows::Id).gt(id)),
+                                        ),
+                                ),
+                        ),
+                )
         }
     }
 }
@@ -128,27 +138,27 @@ fn after(order: TicketOrder, k: &TicketKey) -> Cond {
 pub(crate) fn tickets(q: &TicketQuery) -> (String, SqlxValues) {
     let f = &q.filter;
     let mut select = Query::select();
-    select.columns(ALL_COLUMNS).from(Tickets::Table);
+    select.columns(ALL_COLUMNS).from(TicketRows::Table);
 
     if let Some(e) = f.employee_id {
-        select.and_where(Expr::col(Tickets::EmployeeId).eq(e.get()));
+        select.and_where(Expr::col(TicketRows::EmployeeId).eq(e.get()));
     }
     if !f.statuses.is_empty() {
         select.and_where(status_in(f.statuses.iter().copied()));
     }
     if let Some(p) = f.priority {
-        select.and_where(Expr::col(Tickets::Priority).eq(p.rank()));
+        select.and_where(Expr::col(TicketRows::Priority).eq(p.rank()));
     }
     if let Some(c) = f.category {
-        select.and_where(Expr::col(Tickets::Category).eq(c.as_str()));
+        select.and_where(Expr::col(TicketRows::Category).eq(c.as_str()));
     }
     match f.assigned_to {
         None => {}
         Some(None) => {
-            select.and_where(Expr::col(Tickets::AssignedTo).is_null());
+            select.and_where(Expr::col(TicketRows::AssignedTo).is_null());
         }
         Some(Some(user)) => {
-            select.and_where(Expr::col(Tickets::AssignedTo).eq(user.get()));
+            select.and_where(Expr::col(TicketRows::AssignedTo).eq(user.get()));
         }
     }
     if let Some(text) = &f.text {
@@ -160,18 +170,18 @@ pub(crate) fn tickets(q: &TicketQuery) -> (String, SqlxValues) {
 
     match q.order {
         TicketOrder::Newest => {
-            select.order_by(Tickets::Id, Order::Desc);
+            select.order_by(TicketRows::Id, Order::Desc);
         }
         TicketOrder::Activity => {
             select
-                .order_by(Tickets::UpdatedAt, Order::Desc)
-                .order_by(Tickets::Id, Order::Desc);
+                .order_by(TicketRows::UpdatedAt, Order::Desc)
+                .order_by(TicketRows::Id, Order::Desc);
         }
         TicketOrder::Queue => {
             select
-                .order_by(Tickets::Priority, Order::Desc)
-                .order_by(Tickets::CreatedAt, Order::Asc)
-                .order_by(Tickets::Id, Order::Asc);
+                .order_by(TicketRows::Priority, Order::Desc)
+                .order_by(TicketRows::CreatedAt, Order::Asc)
+                .order_by(TicketRows::Id, Order::Asc);
         }
     }
     select.limit(u64::from(q.limit));

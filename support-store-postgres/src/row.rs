@@ -12,7 +12,7 @@ use support_core::{
 
 use crate::error::{bad_data, from_sqlx};
 
-/// The ticket columns [`ticket`] reads, for hand-written queries.
+/// The ticket columns [`ticket`] reads, for hand-written queries of the `ticket_rows` view.
 pub(crate) const TICKET_COLUMNS: &str = "id, ticket_number, employee_id, subject, description, \
      category, priority, status, assigned_to, resolved_at, created_at, updated_at";
 

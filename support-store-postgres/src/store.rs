@@ -16,6 +16,7 @@ use support_core::{
 use crate::append::{self, Appender, PendingMessage};
 use crate::connect;
 use crate::error::{bad_data, from_sqlx, timed_out};
+use crate::lookup::{TicketLookup, select_ticket};
 use crate::options::PgOptions;
 use crate::query;
 use crate::row::{self, AUDIT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS};
@@ -34,14 +35,16 @@ use crate::storable;
 /// sequence and holds the lock until it commits, so within one ticket ids are handed out in
 /// commit order and a reader that has seen message N never later finds a smaller id.
 ///
-/// Group commit: appends without an idempotency key that arrive while others are being
-/// written go to the database together, one statement and one commit for the batch
-/// ([`PgOptions::append_lanes`]); each caller is answered after the commit holding its
-/// message. The background tasks doing this run on the runtime the store was connected on.
+/// Under load, small requests are coalesced ([`PgOptions::lanes`]): appends without an
+/// idempotency key beyond the first few in flight are written together, one statement and one
+/// commit for the batch, each caller answered after the commit holding its message; ticket
+/// lookups beyond the first few are answered by one query. The background tasks doing this
+/// run on the runtime the store was connected on.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
     appender: Appender,
+    lookup: TicketLookup,
     shared: Arc<Shared>,
 }
 
@@ -78,7 +81,8 @@ impl PgStore {
             .await
             .unwrap_or_else(|_| Err(timed_out("connecting")))?;
         Ok(PgStore {
-            appender: Appender::spawn(pool.clone(), options.append_lanes),
+            appender: Appender::spawn(pool.clone(), options.lanes),
+            lookup: TicketLookup::spawn(pool.clone(), options.lanes),
             pool,
             shared: Arc::new(Shared { connect, options }),
         })
@@ -208,11 +212,12 @@ impl PgStore {
 
     async fn update(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>> {
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        // FOR NO KEY UPDATE, not FOR UPDATE: it still queues concurrent changes of this ticket
-        // (and appends, which take the same lock), but lets other transactions insert rows
-        // that merely reference the ticket, which only need a key-share lock.
+        // Locks the ticket's rows in `tickets` and `ticket_activity`. FOR NO KEY UPDATE, not
+        // FOR UPDATE: it still queues concurrent changes of this ticket (and appends, which
+        // lock its activity row), but lets other transactions insert rows that merely
+        // reference the ticket, which only need a key-share lock.
         let row = sqlx::query(&format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1 FOR NO KEY UPDATE"
+            "SELECT {TICKET_COLUMNS} FROM ticket_rows WHERE id = $1 FOR NO KEY UPDATE"
         ))
         .bind(id.get())
         .fetch_optional(&mut *tx)
@@ -240,8 +245,10 @@ impl PgStore {
         sqlx::query(
             "WITH u AS ( \
                  UPDATE tickets SET status = $2, priority = $3, assigned_to = $4, \
-                     resolved_at = $5, updated_at = $6 \
+                     resolved_at = $5 \
                  WHERE id = $1 RETURNING id \
+             ), activity AS ( \
+                 UPDATE ticket_activity SET updated_at = $6 WHERE ticket_id = $1 \
              ) \
              INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) \
              SELECT u.id, $7, $8, c.change, $6 \
@@ -391,17 +398,6 @@ async fn remember(
     Ok(inserted.rows_affected() == 1)
 }
 
-async fn select_ticket(ex: impl PgExecutor<'_>, id: TicketId) -> Result<Option<Ticket>> {
-    let row = sqlx::query(&format!(
-        "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1"
-    ))
-    .bind(id.get())
-    .fetch_optional(ex)
-    .await
-    .map_err(from_sqlx)?;
-    row.as_ref().map(row::ticket).transpose()
-}
-
 async fn select_message(ex: impl PgExecutor<'_>, id: MessageId) -> Result<Option<Message>> {
     let row = sqlx::query(&format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
@@ -424,9 +420,12 @@ async fn insert_ticket(
     let row = sqlx::query(
         "WITH t AS ( \
              INSERT INTO tickets (employee_id, subject, description, category, priority, status, \
-                 created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'open', $6, $6) \
+                 created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6) \
              RETURNING id, ticket_number \
+         ), activity AS ( \
+             INSERT INTO ticket_activity (ticket_id, employee_id, updated_at) \
+             SELECT id, $1, $6 FROM t \
          ), a AS ( \
              INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) \
              SELECT id, $1, $7, $8, $6 FROM t \
@@ -493,7 +492,7 @@ impl SupportStore for PgStore {
     }
 
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
-        self.bounded("ticket", select_ticket(&self.pool, id)).await
+        self.bounded("ticket", self.lookup.get(id)).await
     }
 
     async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> {

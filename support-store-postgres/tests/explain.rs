@@ -20,15 +20,21 @@ async fn populated(db: &TestDb) -> PgStore {
     let mut raw = db.raw().await;
     raw.execute(
         "INSERT INTO tickets (employee_id, subject, description, category, priority, status, \
-             assigned_to, created_at, updated_at) \
+             assigned_to, created_at) \
          SELECT CASE WHEN i % 10 = 0 THEN 3 ELSE i % 1000 END, 'ticket ' || i, 'described', \
              (ARRAY['it','hr','payroll','benefits','facilities','other'])[i % 6 + 1], \
              i % 4, \
              CASE WHEN i % 10 < 3 THEN (ARRAY['open','in_progress','pending'])[i % 3 + 1] \
                   ELSE (ARRAY['resolved','closed'])[i % 2 + 1] END, \
              CASE WHEN i % 5 = 0 THEN 200 + i % 5 END, \
-             now() - make_interval(mins => 20000 - i), now() - make_interval(mins => 20000 - i) \
+             now() - make_interval(mins => 20000 - i) \
          FROM generate_series(1, 20000) AS i",
+    )
+    .await
+    .unwrap();
+    raw.execute(
+        "INSERT INTO ticket_activity (ticket_id, employee_id, updated_at) \
+         SELECT id, employee_id, created_at + make_interval(secs => id % 600) FROM tickets",
     )
     .await
     .unwrap();
@@ -47,7 +53,7 @@ fn assert_reads_in_order(plan: &[String], index: Option<&str>) {
     );
     if let Some(index) = index {
         assert!(
-            text.contains(&format!("using {index} on tickets")),
+            text.contains(&format!("using {index} on ")),
             "not through {index}:\n{text}"
         );
     }
@@ -111,14 +117,14 @@ async fn an_employees_list_reads_the_activity_index_in_order() {
     );
     let first = store.explain_tickets(&q).await.unwrap();
     println!("employee list:\n{}", first.join("\n"));
-    assert_reads_in_order(&first, Some("tickets_by_employee_activity"));
+    assert_reads_in_order(&first, Some("ticket_activity_by_employee"));
 
     let page = store.tickets(&q).await.unwrap();
     assert_eq!(page.len(), 26);
     q.after = page.get(page.len() / 2).map(TicketKey::of);
     let next = store.explain_tickets(&q).await.unwrap();
     println!("employee list, next page:\n{}", next.join("\n"));
-    assert_reads_in_order(&next, Some("tickets_by_employee_activity"));
+    assert_reads_in_order(&next, Some("ticket_activity_by_employee"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
