@@ -7,7 +7,9 @@
 //!
 //! - [`PgStore`]: the store. The schema is embedded and migrated on connect; a build needs no
 //!   database. Every wait is bounded ([`PgOptions`]): while the database is down calls fail
-//!   with `Unavailable` within seconds, and the same store recovers once it is back.
+//!   with `Unavailable` within seconds, and the same store recovers once it is back. Under
+//!   load, appends and ticket lookups are coalesced into few statements
+//!   ([`PgOptions::lanes`]).
 //! - [`PgBroadcaster`]: the [`Broadcaster`](support_core::Broadcaster) to give the service. It
 //!   publishes each event with `pg_notify` and delivers nothing itself.
 //! - [`PgListener`]: runs on every node, the publishing one included, and feeds what arrives

@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use sqlx::Row;
-use support_core::store::{MessagePosition, MessageQuery, SupportStore};
-use support_core::{Error, MessageId, TicketId, time};
+use support_core::store::{MessagePosition, MessageQuery, SupportStore, TicketChange};
+use support_core::{Error, MessageId, Status, TicketId, TicketPatch, time};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_appends_are_committed_together_and_a_bad_one_fails_alone() {
@@ -134,4 +134,58 @@ async fn a_message_the_database_refuses_fails_alone_in_its_batch() {
         include_internal: true,
     };
     assert_eq!(store.messages(&q).await.unwrap().len(), 5 * 31);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn coalesced_lookups_each_get_their_ticket_and_see_earlier_writes() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let store = db.store().await;
+    let mut tickets = Vec::new();
+    for i in 0..10 {
+        let (t, _) = store
+            .create_ticket(&simple_ticket(i, &format!("ticket {i}")))
+            .await
+            .unwrap()
+            .into_inner();
+        tickets.push(t);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..300usize {
+        let (store, tickets) = (store.clone(), tickets.clone());
+        tasks.push(tokio::spawn(async move {
+            if i % 7 == 0 {
+                assert_eq!(store.ticket(TicketId(999_999)).await.unwrap(), None);
+                return;
+            }
+            let t = &tickets[i % tickets.len()];
+            let read = store.ticket(t.id).await.unwrap().unwrap();
+            assert_eq!(read.subject, t.subject);
+            if i % 5 == 0 {
+                // A write, then a read by the same caller: the read is answered by a query
+                // that started after the write committed, whatever batch it joined.
+                let (mine, _) = store
+                    .create_ticket(&simple_ticket(7, &format!("mine {i}")))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                assert_eq!(store.ticket(mine.id).await.unwrap(), Some(mine.clone()));
+                let change = TicketChange {
+                    patch: TicketPatch {
+                        status: Some(Status::Pending),
+                        ..TicketPatch::default()
+                    },
+                    author: author(9),
+                    at: time::now(),
+                };
+                store.update_ticket(mine.id, &change).await.unwrap();
+                let after = store.ticket(mine.id).await.unwrap().unwrap();
+                assert_eq!(after.status, Status::Pending, "a stale read");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
 }
