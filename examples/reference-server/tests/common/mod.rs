@@ -100,8 +100,11 @@ pub(crate) fn start_with_db(dir: &std::path::Path, port: u16, db: &str) -> Serve
         base: format!("http://{addr}"),
         port,
         dir: dir.to_owned(),
+        // A fresh connection per request: after refusing a body (413) the server closes its
+        // side, and a pooled connection could be reused in the instant before that is seen.
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(0)
             .build()
             .unwrap(),
     }
