@@ -5,7 +5,7 @@
 # Run with: benches/pg-vs-pgbench.sh
 # Environment: PGHOST (127.0.0.1), PGPORT (5432), PGUSER (postgres), BENCH_DB (support_bench),
 # DURATION (10, seconds per pgbench run; the criterion bench measures 10 s per case too).
-# The database BENCH_DB is dropped and created afresh.
+# The database BENCH_DB is created afresh, and dropped at the end unless KEEP_DB=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +32,13 @@ echo "== building the bench"
 cargo bench -p support-benches --bench append_postgres --no-run 2>&1 | tail -1
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+cleanup() {
+    rm -f "$log"
+    if [ "${KEEP_DB:-0}" != 1 ]; then
+        "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" || true
+    fi
+}
+trap cleanup EXIT
 echo "== support-chat: messages appended through SupportService (criterion, $duration s per case)"
 SUPPORT_BENCH_PG_URL=$url cargo bench -p support-benches --bench append_postgres 2>&1 | tee "$log" \
     | grep -E "^append_postgres|thrpt|OVERALL" || true
