@@ -39,12 +39,13 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
-echo "== support-chat: messages appended through SupportService (criterion, $duration s per case)"
-SUPPORT_BENCH_PG_URL=$url cargo bench -p support-benches --bench append_postgres 2>&1 | tee "$log" \
-    | grep -E "^append_postgres|thrpt|OVERALL" || true
-
+# Each client count runs ours and then pgbench back to back, so that whatever else the
+# machine is doing affects both figures of a row alike.
 declare -A ours theirs
 for clients in 8 32; do
+    echo "== support-chat: messages appended through SupportService, $clients writers (criterion)"
+    SUPPORT_BENCH_PG_URL=$url cargo bench -p support-benches --bench append_postgres -- \
+        "/${clients}_writers\$" 2>&1 | tee -a "$log" | grep -E "thrpt|OVERALL" || true
     ours[$clients]=$(sed -n "s|^OVERALL append_postgres/${clients}_writers: \([0-9]*\) messages/s.*|\1|p" "$log")
     echo "== pgbench: single-row inserts, $clients clients, $duration s"
     out=$(pgbench -h "$host" -p "$port" -U "$user" -n -M prepared -c "$clients" -j 2 \
@@ -52,6 +53,9 @@ for clients in 8 32; do
     echo "$out" | grep -E "^(latency average|tps)"
     theirs[$clients]=$(echo "$out" | sed -n 's/^tps = \([0-9]*\)\..*/\1/p')
 done
+echo "== support-chat: 8 writers on one ticket (criterion)"
+SUPPORT_BENCH_PG_URL=$url cargo bench -p support-benches --bench append_postgres -- \
+    "/8_writers_one_ticket\$" 2>&1 | tee -a "$log" | grep -E "thrpt|OVERALL" || true
 shared=$(sed -n "s|^OVERALL append_postgres/8_writers_one_ticket: \([0-9]*\) messages/s.*|\1|p" "$log")
 
 echo
@@ -62,4 +66,5 @@ for clients in 8 32; do
     ratio=$(awk -v o="$o" -v t="$t" 'BEGIN { if (t > 0) printf "%.2f", o / t; else print "n/a" }')
     printf '%-8s %22s %22s %8s\n' "$clients" "$o" "$t" "$ratio"
 done
-echo "(8 writers on one ticket, queued on its row lock: ${shared:-n/a} msg/s)"
+echo "(8 writers on one ticket, queued on its lock: ${shared:-n/a} msg/s)"
+echo "load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
