@@ -16,7 +16,7 @@
 //! reports deliveries, losses, latency percentiles and the server's memory and CPU.
 //! `benches/ws-vs-sockudo.sh` runs `support-transport-ws` (its `bench_server` example) and
 //! sockudo one after the other under the same load and prints the figures side by side. Neither
-//! is part of `cargo test` or CI: the script takes about 15 minutes and wants the machine to
+//! is part of `cargo test` or CI: the script takes about 20 minutes and wants the machine to
 //! itself.
 //!
 //! ```text
