@@ -396,7 +396,16 @@ struct Step {
     /// HTTP API response times: a publisher waits for each answer before its next request, so
     /// `publishers / response time` caps the rate a run can achieve.
     response: Mutex<Histogram<u64>>,
+    /// When the run started, in the shared epoch's microseconds.
+    start_us: u64,
+    /// Worst delivery latency and worst HTTP answer time of the events sent in each 100 ms
+    /// window: a stall that hits both is the server's or the machine's, not the subscribers'.
+    worst_delivery: Vec<AtomicU64>,
+    worst_answer: Vec<AtomicU64>,
 }
+
+/// Width of the windows of [`Step::worst_delivery`].
+const WINDOW_US: u64 = 100_000;
 
 fn bitmap(bits: u64) -> Vec<AtomicU64> {
     (0..bits.div_ceil(64)).map(|_| AtomicU64::new(0)).collect()
@@ -420,8 +429,10 @@ fn histogram() -> Histogram<u64> {
 }
 
 impl Step {
-    fn new(id: u32, events: u64, measure_from: u64, args: &Args) -> Self {
+    fn new(id: u32, events: u64, measure_from: u64, args: &Args, start_us: u64) -> Self {
         let subs = args.subscribers as u64;
+        let run_secs = args.warmup + args.duration + args.drain + args.request_timeout + 2.0;
+        let windows = (run_secs * 1e6 / WINDOW_US as f64).ceil() as usize;
         Step {
             id,
             events,
@@ -437,7 +448,39 @@ impl Step {
             publish_errors: AtomicU64::new(0),
             latency: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
             response: Mutex::new(histogram()),
+            start_us,
+            worst_delivery: (0..windows).map(|_| AtomicU64::new(0)).collect(),
+            worst_answer: (0..windows).map(|_| AtomicU64::new(0)).collect(),
         }
+    }
+
+    fn window(&self, sent_us: u64) -> Option<usize> {
+        usize::try_from(sent_us.saturating_sub(self.start_us) / WINDOW_US).ok()
+    }
+
+    fn note_worst(map: &[AtomicU64], window: Option<usize>, us: u64) {
+        if let Some(w) = window.and_then(|w| map.get(w)) {
+            w.fetch_max(us, Ordering::Relaxed);
+        }
+    }
+
+    /// The `n` windows with the worst delivery latency: (seconds into the run, worst
+    /// delivery, worst HTTP answer), in microseconds.
+    fn worst_windows(&self, n: usize) -> Vec<(f64, u64, u64)> {
+        let mut all: Vec<(f64, u64, u64)> = self
+            .worst_delivery
+            .iter()
+            .zip(&self.worst_answer)
+            .enumerate()
+            .map(|(i, (d, a))| {
+                let at = (i as u64 * WINDOW_US) as f64 / 1e6;
+                (at, d.load(Ordering::Relaxed), a.load(Ordering::Relaxed))
+            })
+            .filter(|w| w.1 > 0)
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1));
+        all.truncate(n);
+        all
     }
 
     /// Records one received event for the subscriber in `slot` of channel `channel`.
@@ -460,9 +503,11 @@ impl Step {
         }
         self.delivered_count.fetch_add(1, Ordering::Relaxed);
         if seq >= self.measure_from {
+            let latency = now_us.saturating_sub(sent_us).max(1);
             if let Ok(mut h) = self.latency[shard % SHARDS].lock() {
-                h.saturating_record(now_us.saturating_sub(sent_us).max(1));
+                h.saturating_record(latency);
             }
+            Self::note_worst(&self.worst_delivery, self.window(sent_us), latency);
         }
     }
 }
@@ -786,7 +831,14 @@ async fn run_step(
 ) -> Result<StepResult, Error> {
     let measure_from = (rate * args.warmup).round() as u64;
     let events = measure_from + (rate * args.duration).round() as u64;
-    let step = Arc::new(Step::new(id, events, measure_from, args));
+    // Publishing starts 20 ms after the step is set up (below).
+    let step = Arc::new(Step::new(
+        id,
+        events,
+        measure_from,
+        args,
+        shared.now_us() + 20_000,
+    ));
     if let Ok(mut s) = shared.step.write() {
         *s = Some(step.clone());
     }
@@ -835,8 +887,12 @@ async fn run_step(
                     Ok(request) => p.publish(request, timeout).await,
                     Err(e) => Err(e),
                 };
+                let answer = shared.now_us().saturating_sub(sent).max(1);
                 if let Ok(mut h) = step.response.lock() {
-                    h.saturating_record(shared.now_us().saturating_sub(sent).max(1));
+                    h.saturating_record(answer);
+                }
+                if seq >= step.measure_from {
+                    Step::note_worst(&step.worst_answer, step.window(sent), answer);
                 }
                 match outcome {
                     Ok(()) => {
@@ -919,6 +975,7 @@ async fn run_step(
         samples: latency.len(),
         response_p50,
         response_p99,
+        worst: step.worst_windows(3),
         server_cpu_ms: cpu_before
             .0
             .zip(cpu_after.0)
@@ -954,6 +1011,8 @@ struct StepResult {
     samples: u64,
     response_p50: u64,
     response_p99: u64,
+    /// The worst 100 ms windows: (seconds into the run, worst delivery, worst HTTP answer).
+    worst: Vec<(f64, u64, u64)>,
     /// CPU time the server and the load generator used while publishing.
     server_cpu_ms: Option<u64>,
     loadgen_cpu_ms: Option<u64>,
@@ -1011,6 +1070,23 @@ impl StepResult {
             per_event(self.loadgen_cpu_ms),
             load_average(),
         );
+        if !self.worst.is_empty() {
+            let windows: Vec<String> = self
+                .worst
+                .iter()
+                .map(|(at, d, a)| {
+                    format!(
+                        "{at:.1} s: {:.1} / {:.1} ms",
+                        *d as f64 / 1e3,
+                        *a as f64 / 1e3
+                    )
+                })
+                .collect();
+            println!(
+                "  worst 100 ms windows (seconds into the run: delivery / HTTP answer): {}",
+                windows.join(", ")
+            );
+        }
         if let Some(e) = &self.first_error {
             println!("  first publish error: {e}");
         }
