@@ -478,7 +478,7 @@ impl Step {
             })
             .filter(|w| w.1 > 0)
             .collect();
-        all.sort_by(|a, b| b.1.cmp(&a.1));
+        all.sort_by_key(|w| std::cmp::Reverse(w.1));
         all.truncate(n);
         all
     }
