@@ -1,27 +1,54 @@
-//! Bearer tokens to actors, for the API and the channel auth endpoint alike.
+//! Who is calling: a bearer token (API clients, load generators) or a session cookie (the
+//! browser UI), for the API and the channel auth endpoint alike.
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
 use support_core::Actor;
 use support_transport_ws::Identify;
 
+use crate::session::{Session, Sessions};
 use crate::users::Users;
 
-/// `Authorization: Bearer <token>` → the user with that token.
+/// `Authorization: Bearer <token>` → the user with that token; without that header, the
+/// user the session cookie names. A request that carries a bearer token is never judged by
+/// its cookie, so a wrong token cannot fall back to a browser session.
 #[derive(Debug, Clone)]
-pub(crate) struct BearerTokens(pub(crate) Users);
+pub(crate) struct Identity {
+    pub(crate) users: Users,
+    pub(crate) sessions: Sessions,
+}
+
+/// The token of an `Authorization: Bearer …` header; `Some("")` for any other scheme, so
+/// that such a request is refused rather than read by its cookie.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?;
+    let value = value.to_str().unwrap_or_default();
+    Some(
+        value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map_or("", str::trim),
+    )
+}
+
+impl Identity {
+    /// The session a request proves by cookie, when it carries no `Authorization` header.
+    pub(crate) fn session(&self, headers: &HeaderMap) -> Option<Session> {
+        match bearer(headers) {
+            Some(_) => None,
+            None => self.sessions.of_request(headers),
+        }
+    }
+}
 
 #[async_trait]
-impl Identify for BearerTokens {
+impl Identify for Identity {
     async fn identify(&self, headers: &HeaderMap) -> Option<Actor> {
-        let value = headers
-            .get(axum::http::header::AUTHORIZATION)?
-            .to_str()
-            .ok()?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))?
-            .trim();
-        self.0.by_token(token)
+        match bearer(headers) {
+            Some(token) if !token.is_empty() => self.users.by_token(token),
+            Some(_) => None,
+            None => self.users.by_id(self.sessions.of_request(headers)?.user),
+        }
     }
 }

@@ -2,11 +2,13 @@
 //!
 //! The whole helpdesk in one process: the JSON API under `/api`, the Pusher-compatible
 //! websocket server (`/app/{key}`, `/broadcasting/auth`, the signed HTTP API), and `/health`,
-//! all on one port. SQLite by default; `--database-url postgres://…` uses PostgreSQL, and
+//! the browser UI (sign-in, the employee portal and the staff dashboard), all on one port. SQLite by default; `--database-url postgres://…` uses PostgreSQL, and
 //! several processes on one database then deliver every event to every client.
 
 mod identity;
+mod session;
 mod users;
+mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,7 +25,8 @@ use support_store_postgres::{OnResync, PgBroadcaster, PgListener, PgStore};
 use support_store_sqlite::SqliteStore;
 use support_transport_ws::{AppConfig, Hub, ServiceAuthorizer, api};
 
-use crate::identity::BearerTokens;
+use crate::identity::Identity;
+use crate::session::Sessions;
 use crate::users::Users;
 
 /// The helpdesk server.
@@ -54,6 +57,9 @@ struct Args {
         hide_env_values = true
     )]
     app_secret: String,
+    /// Mark the browser session cookie `Secure` (set this when serving behind HTTPS).
+    #[arg(long, env = "SUPPORT_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 /// Keeps the multi-node listener alive as long as the server runs.
@@ -152,17 +158,33 @@ async fn run(args: Args) -> Result<(), String> {
         &args.app_secret,
     ));
     let (service, _node) = build(&args, &hub, &users).await?;
-    let identify = Arc::new(BearerTokens(users));
+    let identity = Arc::new(Identity {
+        users,
+        sessions: Sessions::new(&args.app_secret, args.secure_cookies),
+    });
     let authorizer = Arc::new(ServiceAuthorizer::new(
         service.clone(),
-        identify.as_ref().clone(),
+        identity.as_ref().clone(),
     ));
+    let web = web::Web::new(
+        identity.clone(),
+        demo.clone().unwrap_or_default(),
+        &args.app_key,
+    );
 
+    // The browser authenticates by cookie: every state change it asks of the API or the
+    // channel auth endpoint must carry the session's CSRF token.
+    let guarded = api::router(service.clone(), identity.clone())
+        .merge(support_transport_ws::router(hub.clone(), authorizer))
+        .layer(axum::middleware::from_fn_with_state(
+            identity,
+            web::csrf_guard,
+        ));
     let app = Router::new()
         .route("/health", get(health))
-        .with_state(service.clone())
-        .merge(api::router(service, identify))
-        .merge(support_transport_ws::router(hub.clone(), authorizer));
+        .with_state(service)
+        .merge(guarded)
+        .merge(web::router(web));
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
@@ -174,8 +196,15 @@ async fn run(args: Args) -> Result<(), String> {
         "  pusher app: id={} key={} secret={}",
         args.app_id, args.app_key, args.app_secret
     );
+    println!("  web UI: http://{addr}/login");
     if let Some(entries) = demo {
-        println!("  demo users (Authorization: Bearer <token>):");
+        if !args.bind.ip().is_loopback() {
+            tracing::warn!(
+                "demo users can sign in from the login page by anyone who reaches {addr}; \
+                 use --users FILE on a shared network"
+            );
+        }
+        println!("  demo users (Authorization: Bearer <token>, or sign in on the web UI):");
         for u in entries {
             println!("    {:>3} {:<15} {:<9} {}", u.id, u.name, u.role, u.token);
         }

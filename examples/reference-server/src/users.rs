@@ -81,11 +81,7 @@ impl Users {
 
     /// Demo users, each with a new random token.
     pub(crate) fn demo() -> (Self, Vec<UserEntry>) {
-        let token = || {
-            (0..32)
-                .map(|_| fastrand::alphanumeric())
-                .collect::<String>()
-        };
+        let token = || random_token(24);
         let entries: Vec<UserEntry> = [
             (101, "Alice Employee", "employee"),
             (102, "Bob Employee", "employee"),
@@ -110,7 +106,28 @@ impl Users {
         self.by_token.get(&digest(token)).cloned()
     }
 
+    /// The user with this id, if any.
+    pub(crate) fn by_id(&self, id: UserId) -> Option<Actor> {
+        self.directory.get(id).cloned()
+    }
+
+    /// Every user, in id order.
+    pub(crate) fn all(&self) -> Vec<Actor> {
+        let mut all: Vec<Actor> = self.directory.users().cloned().collect();
+        all.sort_by_key(|a| a.id);
+        all
+    }
+
     pub(crate) fn directory(&self) -> StaticDirectory {
         self.directory.clone()
     }
+}
+
+/// `bytes` bytes from the operating system's CSPRNG, hex-encoded: demo tokens and session
+/// nonces must not be predictable.
+pub(crate) fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // The OS generator failing means the machine cannot run anything securely.
+    getrandom::fill(&mut buf).expect("the operating system's random generator works");
+    hex::encode(buf)
 }

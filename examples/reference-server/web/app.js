@@ -1,0 +1,86 @@
+// The entry point: reads who is signed in, draws the frame (header, connection indicator,
+// staff sidebar with its live badge, the employee chat widget) and the page the server
+// named in <body data-page>.
+
+import { api } from './js/api.js';
+import { h, replace } from './js/dom.js';
+import { echo, onState } from './js/realtime.js';
+import * as employee from './js/employee.js';
+import * as admin from './js/admin.js';
+import { mountWidget } from './js/widget.js';
+
+const me = JSON.parse(document.querySelector('meta[name="support-user"]').content);
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const page = document.body.dataset.page;
+const ticketId = Number(document.body.dataset.ticket) || null;
+
+const pages = {
+  'employee.index': employee.index,
+  'employee.create': employee.create,
+  'employee.show': employee.show,
+  'admin.dashboard': admin.dashboard,
+  'admin.index': admin.index,
+  'admin.show': admin.show,
+  'admin.live-chat': admin.liveChat,
+};
+
+function connectionIndicator() {
+  const el = h('span', { class: 'connection', role: 'status', 'aria-live': 'polite' });
+  const text = {
+    connected: 'Live',
+    connecting: 'Connecting…',
+    offline: 'Offline: messages you send are kept and sent when the connection returns',
+  };
+  onState((state) => {
+    el.dataset.state = state;
+    el.textContent = text[state];
+  });
+  return el;
+}
+
+function header() {
+  const links = me.staff
+    ? [['/admin/support/dashboard', 'Dashboard'], ['/admin/support', 'All tickets'], ['/employee/portal/support', 'My tickets']]
+    : [['/employee/portal/support', 'My tickets'], ['/employee/portal/support/create', 'New ticket']];
+  return h('header', { class: 'topbar' },
+    h('a', { class: 'brand', href: me.staff ? '/admin/support/dashboard' : '/employee/portal/support' }, 'Support'),
+    h('nav', { 'aria-label': 'Main' },
+      links.map(([href, label]) => h('a', { href, 'aria-current': location.pathname === href ? 'page' : null }, label))),
+    connectionIndicator(),
+    h('span', { class: 'who' }, me.name, ' ', h('span', { class: 'role' }, me.role)),
+    h('form', { method: 'post', action: '/logout', class: 'logout' },
+      h('input', { type: 'hidden', name: '_token', value: csrf }),
+      h('button', { type: 'submit', class: 'link' }, 'Sign out')));
+}
+
+/** The staff sidebar: "Live Support" with the open-ticket badge, updated live. */
+function sidebar() {
+  const count = h('span', { class: 'count', id: 'badge-open', 'aria-label': 'open tickets', hidden: true });
+  const show = (stats) => {
+    count.textContent = String(stats.open);
+    count.hidden = !(stats.open > 0);
+  };
+  api('GET', '/admin/support/stats').then(show).catch(() => {});
+  echo.private('support.admin').listen('.stats.updated', (d) => show(d.stats));
+  const link = (href, ...label) => h('a', { href, 'aria-current': location.pathname === href ? 'page' : null }, ...label);
+  return h('aside', { class: 'sidebar' },
+    h('h2', {}, 'Communication'),
+    h('nav', { 'aria-label': 'Support' },
+      link('/admin/support/dashboard', 'Live Support ', count),
+      link('/admin/support', 'All tickets')));
+}
+
+const main = h('main', { id: 'main', tabindex: '-1' });
+const frame = h('div', { class: me.staff && page.startsWith('admin.') ? 'layout with-sidebar' : 'layout' },
+  me.staff && page.startsWith('admin.') ? sidebar() : null, main);
+replace(document.body, h('a', { class: 'skip', href: '#main' }, 'Skip to content'), header(), frame);
+if (page === 'admin.live-chat') document.body.classList.add('full-screen');
+
+const draw = pages[page];
+if (draw) {
+  draw({ main, me, ticketId }).catch((e) => {
+    replace(main, h('h1', {}, e.status === 404 ? 'Not found' : 'Something went wrong'),
+      h('p', {}, e.status === 404 ? 'There is no such ticket, or it is not yours.' : e.message));
+  });
+}
+if (!me.staff && page.startsWith('employee.')) mountWidget({ me });

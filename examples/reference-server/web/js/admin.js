@@ -1,0 +1,317 @@
+// The staff side: Admin/Support/Dashboard, Index, Show and LiveChat.
+
+import { api, newKey, showErrors } from './api.js';
+import { badge, h, LABELS, replace, select, time, toast } from './dom.js';
+import { echo } from './realtime.js';
+import { ChatThread } from './chat.js';
+import { ticketHead } from './employee.js';
+
+const BASE = '/admin/support';
+
+let usersPromise = null;
+/** Every user by id (names on lists, the assignment menu). */
+function users() {
+  usersPromise ||= api('GET', `${BASE}/users`).then(({ data }) => new Map(data.map((u) => [u.id, u])));
+  return usersPromise;
+}
+
+function nameOf(people, id) {
+  return id == null ? '—' : people.get(id)?.full_name || `#${id}`;
+}
+
+/** Runs `fn` once after a burst of calls: events often come in threes (ticket, stats, message). */
+function debounce(fn, ms = 150) {
+  let timer = null;
+  return () => { clearTimeout(timer); timer = setTimeout(fn, ms); };
+}
+
+function adminChannel() {
+  return echo.private('support.admin');
+}
+
+/** A live notification for a new ticket; urgent ones are alerts. */
+function announce(ticket, people) {
+  const urgent = ticket.priority === 'urgent';
+  toast(`${urgent ? 'Urgent ticket' : 'New ticket'} ${ticket.ticket_number} from ${nameOf(people, ticket.employee_id)}: ${ticket.subject}`,
+    { urgent, href: `${BASE}/${ticket.id}/live-chat` });
+}
+
+function ticketRow(t, people, { liveChat = true } = {}) {
+  return h('tr', { class: t.priority === 'urgent' ? 'urgent' : '', dataset: { ticket: t.id } },
+    h('td', {}, h('a', { href: `${BASE}/${t.id}` }, t.ticket_number)),
+    h('td', { class: 'subject' }, h('a', { href: `${BASE}/${t.id}` }, t.subject)),
+    h('td', {}, nameOf(people, t.employee_id)),
+    h('td', {}, LABELS.category[t.category] || t.category),
+    h('td', { class: 'priority' }, badge('priority', t.priority)),
+    h('td', { class: 'status' }, badge('status', t.status)),
+    h('td', {}, nameOf(people, t.assigned_to)),
+    h('td', {}, time(t.created_at)),
+    liveChat ? h('td', {}, h('a', { class: 'button small', href: `${BASE}/${t.id}/live-chat` }, 'Live chat')) : null);
+}
+
+const COLUMNS = ['Ticket', 'Subject', 'Employee', 'Category', 'Priority', 'Status', 'Assigned', 'Opened'];
+
+function ticketTable(caption, body, extra = ['']) {
+  return h('table', { class: 'tickets' },
+    h('caption', { class: 'visually-hidden' }, caption),
+    h('thead', {}, h('tr', {}, [...COLUMNS, ...extra].map((c) => h('th', { scope: 'col' }, c)))),
+    body);
+}
+
+function statCards(stats) {
+  const card = (key, label) => h('div', { class: `stat stat-${key}`, dataset: { stat: key } },
+    h('span', { class: 'value' }, String(stats[key])), h('span', { class: 'label' }, label));
+  return [card('open', 'Open'), card('in_progress', 'In progress'), card('urgent', 'Urgent')];
+}
+
+/** Admin/Support/Dashboard: active tickets urgent first, stats, live notifications. */
+export async function dashboard({ main }) {
+  const people = await users();
+  const stats = h('div', { class: 'stats', 'aria-live': 'polite' });
+  const alert = h('p', { class: 'urgent-alert', role: 'alert', hidden: true });
+  const body = h('tbody');
+  const empty = h('p', { class: 'empty', hidden: true }, 'No active tickets. All caught up.');
+  replace(main, h('h1', {}, 'Live support'), alert, stats,
+    h('h2', {}, 'Active tickets'), empty, ticketTable('Active tickets, urgent first', body));
+  const showStats = (s) => {
+    replace(stats, statCards(s));
+    alert.hidden = !(s.urgent > 0);
+    alert.textContent = s.urgent === 1 ? '1 urgent ticket needs attention.' : `${s.urgent} urgent tickets need attention.`;
+  };
+  const load = async () => {
+    const d = await api('GET', `${BASE}/dashboard?limit=100`);
+    replace(body, d.data.map((t) => ticketRow(t, people)));
+    empty.hidden = d.data.length > 0;
+    showStats(d.stats);
+  };
+  const reload = debounce(() => load().catch(() => {}));
+  adminChannel()
+    .listen('.ticket.created', (d) => { announce(d.ticket, people); reload(); })
+    .listen('.ticket.updated', reload)
+    .listen('.stats.updated', (d) => showStats(d.stats));
+  await load();
+}
+
+/** Admin/Support/Index: every ticket, with filters (kept in the address) and paging. */
+export async function index({ main }) {
+  const people = await users();
+  const params = new URLSearchParams(location.search);
+  const staff = [...people.values()].filter((u) => u.staff);
+  const assigned = h('select', { id: 'f-assigned_to', name: 'assigned_to' },
+    h('option', { value: '' }, 'Anyone'), h('option', { value: 'none' }, 'Unassigned'),
+    staff.map((u) => h('option', { value: String(u.id) }, u.full_name)));
+  const form = h('form', { class: 'filters', role: 'search' },
+    h('div', { class: 'field' }, h('label', { for: 'f-q' }, 'Search'), h('input', { id: 'f-q', name: 'q', type: 'search' })),
+    h('div', { class: 'field' }, h('label', { for: 'f-status' }, 'Status'), select('status', { id: 'f-status', empty: 'Any' })),
+    h('div', { class: 'field' }, h('label', { for: 'f-priority' }, 'Priority'), select('priority', { id: 'f-priority', empty: 'Any' })),
+    h('div', { class: 'field' }, h('label', { for: 'f-category' }, 'Category'), select('category', { id: 'f-category', empty: 'Any' })),
+    h('div', { class: 'field' }, h('label', { for: 'f-assigned_to' }, 'Assigned to'), assigned),
+    h('button', { type: 'submit' }, 'Filter'),
+    h('p', { class: 'form-error', role: 'alert' }));
+  for (const [k, v] of params) if (form.elements[k]) form.elements[k].value = v;
+  const body = h('tbody');
+  const empty = h('p', { class: 'empty', hidden: true }, 'No tickets match.');
+  const prev = h('button', { type: 'button' }, 'Previous page');
+  const next = h('button', { type: 'button' }, 'Next page');
+  const where = h('span', { class: 'page-number', 'aria-live': 'polite' });
+  replace(main, h('h1', {}, 'All tickets'), form, empty, ticketTable('All tickets', body),
+    h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, where, next));
+
+  const cursors = [null];
+  let at = 0;
+  let nextCursor = null;
+  const load = async () => {
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
+    if (cursors[at]) q.set('cursor', cursors[at]);
+    try {
+      const page = await api('GET', `${BASE}?${q}`);
+      replace(body, page.data.map((t) => ticketRow(t, people)));
+      empty.hidden = page.data.length > 0;
+      nextCursor = page.next_cursor;
+      showErrors(form, null);
+    } catch (e) {
+      showErrors(form, e);
+    }
+    prev.disabled = at === 0;
+    next.disabled = !nextCursor;
+    where.textContent = `Page ${at + 1}`;
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
+    history.replaceState(null, '', `${location.pathname}${q.size ? `?${q}` : ''}`);
+    cursors.length = 1;
+    at = 0;
+    load();
+  });
+  prev.addEventListener('click', () => { if (at > 0) { at -= 1; load(); } });
+  next.addEventListener('click', () => { if (nextCursor) { cursors[at + 1] = nextCursor; at += 1; load(); } });
+  const reload = debounce(() => load());
+  adminChannel()
+    .listen('.ticket.created', (d) => { announce(d.ticket, people); reload(); })
+    .listen('.ticket.updated', reload);
+  await load();
+}
+
+/** The status, priority and assignment form of a ticket. */
+function updateForm(ticket, people, onSaved) {
+  const staff = [...people.values()].filter((u) => u.staff);
+  const assign = h('select', { id: `assign-${ticket.id}`, name: 'assigned_to' },
+    h('option', { value: '' }, 'Unassigned'),
+    staff.map((u) => h('option', { value: String(u.id), selected: u.id === ticket.assigned_to }, u.full_name)));
+  const saved = h('span', { class: 'saved', role: 'status' });
+  const form = h('form', { class: 'ticket-update' },
+    h('div', { class: 'field' }, h('label', { for: `status-${ticket.id}` }, 'Status'),
+      select('status', { id: `status-${ticket.id}`, value: ticket.status }), h('p', { class: 'field-error', 'data-error-for': 'status' })),
+    h('div', { class: 'field' }, h('label', { for: `priority-${ticket.id}` }, 'Priority'),
+      select('priority', { id: `priority-${ticket.id}`, value: ticket.priority }), h('p', { class: 'field-error', 'data-error-for': 'priority' })),
+    h('div', { class: 'field' }, h('label', { for: `assign-${ticket.id}` }, 'Assigned to'), assign,
+      h('p', { class: 'field-error', 'data-error-for': 'assigned_to' })),
+    h('button', { type: 'submit' }, 'Update ticket'), saved,
+    h('p', { class: 'form-error', role: 'alert' }));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    saved.textContent = '';
+    const f = new FormData(form);
+    const body = {
+      status: f.get('status'),
+      priority: f.get('priority'),
+      assigned_to: f.get('assigned_to') ? Number(f.get('assigned_to')) : null,
+    };
+    try {
+      const { data } = await api('PATCH', `${BASE}/${ticket.id}`, body, { idempotencyKey: newKey() });
+      showErrors(form, null);
+      saved.textContent = 'Saved.';
+      onSaved(data);
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+  return form;
+}
+
+function details(t, people) {
+  const row = (label, ...value) => [h('dt', {}, label), h('dd', {}, ...value)];
+  return h('dl', { class: 'details' },
+    row('Employee', nameOf(people, t.employee_id)),
+    row('Category', LABELS.category[t.category] || t.category),
+    row('Assigned to', nameOf(people, t.assigned_to)),
+    row('Opened', time(t.created_at)),
+    row('Updated', time(t.updated_at)),
+    t.resolved_at ? row('Resolved', time(t.resolved_at)) : null);
+}
+
+/** Admin/Support/Show: details, status/priority/assignment, the thread with internal notes. */
+export async function show({ main, me, ticketId }) {
+  const people = await users();
+  const { data } = await api('GET', `${BASE}/${ticketId}`);
+  const head = h('div', {});
+  const info = h('div', {});
+  const draw = (t) => {
+    replace(head, ticketHead(t));
+    replace(info, details(t, people));
+  };
+  draw(data.ticket);
+  const thread = new ChatThread({
+    ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
+    onTicket: draw,
+  });
+  document.title = `${data.ticket.ticket_number} · Support`;
+  replace(main,
+    h('p', {}, h('a', { href: BASE }, '← All tickets'), ' · ', h('a', { href: `${BASE}/${ticketId}/live-chat` }, 'Open in live chat')),
+    head,
+    h('div', { class: 'columns' },
+      h('div', { class: 'column-main' },
+        h('section', { class: 'description', 'aria-labelledby': 'd-h' }, h('h2', { id: 'd-h' }, 'Description'), h('p', {}, data.ticket.description)),
+        h('h2', {}, 'Conversation'),
+        thread.el),
+      h('div', { class: 'column-side' },
+        info,
+        h('h2', {}, 'Manage'),
+        updateForm(data.ticket, people, draw))));
+}
+
+/** Admin/Support/LiveChat: the active tickets beside one chat; switching keeps each chat's
+ * state (draft, scroll, history loaded) and counts unread messages of the others. */
+export async function liveChat({ main, me, ticketId }) {
+  const people = await users();
+  const list = h('ul', { class: 'chat-list' });
+  const pane = h('div', { class: 'chat-pane' });
+  replace(main, h('h1', { class: 'visually-hidden' }, 'Live chat'),
+    h('div', { class: 'live-chat' }, h('nav', { class: 'chat-list-wrap', 'aria-label': 'Active tickets' }, h('h2', {}, 'Active tickets'), list), pane));
+  const chats = new Map();
+  const unread = new Map();
+  let current = null;
+
+  const entry = (t) => {
+    const count = unread.get(t.id) || 0;
+    return h('li', { dataset: { ticket: t.id }, class: t.id === current ? 'current' : '' },
+      h('a', { href: `${BASE}/${t.id}/live-chat`, 'aria-current': t.id === current ? 'true' : null,
+        onclick: (e) => { e.preventDefault(); open(t.id); } },
+      h('span', { class: 'subject' }, t.subject),
+      h('span', { class: 'line' }, badge('priority', t.priority), ' ', nameOf(people, t.employee_id)),
+      count ? h('span', { class: 'unread', 'aria-label': `${count} unread` }, String(count)) : null));
+  };
+  let active = [];
+  const drawList = () => {
+    const shown = [...active];
+    if (current && !shown.some((t) => t.id === current) && chats.get(current)) shown.unshift(chats.get(current).thread.ticket);
+    replace(list, shown.map(entry));
+  };
+  const loadList = async () => {
+    active = (await api('GET', `${BASE}/dashboard?limit=100`)).data;
+    drawList();
+  };
+
+  async function open(id) {
+    current = id;
+    unread.delete(id);
+    history.replaceState(null, '', `${BASE}/${id}/live-chat`);
+    if (!chats.has(id)) {
+      const { data } = await api('GET', `${BASE}/${id}/live-chat`);
+      const header = h('div', {});
+      const drawHeader = (t) => replace(header,
+        h('div', { class: 'chat-title' },
+          h('h2', {}, `${t.ticket_number}: ${t.subject}`),
+          h('p', {}, data.employee?.full_name || nameOf(people, t.employee_id), ' · ', badge('status', t.status), ' ', badge('priority', t.priority),
+            ' · ', h('a', { href: `${BASE}/${t.id}` }, 'Details'))),
+        quickActions(t));
+      const quickActions = (t) => h('div', { class: 'quick-actions' },
+        t.status !== 'in_progress' ? h('button', { type: 'button', onclick: () => patch(t.id, { status: 'in_progress', assigned_to: me.id }) }, 'Take it') : null,
+        t.status !== 'resolved' ? h('button', { type: 'button', onclick: () => patch(t.id, { status: 'resolved' }) }, 'Resolve') : null);
+      const patch = async (tid, body) => {
+        const { data: t } = await api('PATCH', `${BASE}/${tid}`, body, { idempotencyKey: newKey() });
+        drawHeader(t);
+      };
+      drawHeader(data.ticket);
+      const thread = new ChatThread({
+        ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
+        onTicket: drawHeader,
+      });
+      const el = h('div', { class: 'chat-view', dataset: { ticket: id } }, header, thread.el);
+      chats.set(id, { thread, el });
+      pane.append(el);
+    }
+    for (const [cid, c] of chats) c.el.hidden = cid !== id;
+    chats.get(id).thread.scrollToEnd();
+    drawList();
+    document.title = `${chats.get(id).thread.ticket.ticket_number} · Live chat`;
+  }
+
+  const reload = debounce(() => loadList().catch(() => {}));
+  adminChannel()
+    .listen('.ticket.created', (d) => { announce(d.ticket, people); reload(); })
+    .listen('.ticket.updated', reload)
+    .listen('.message.created', (d) => {
+      if (d.ticket_id !== current && d.sender_type === 'employee') {
+        unread.set(d.ticket_id, (unread.get(d.ticket_id) || 0) + 1);
+        drawList();
+      }
+    });
+  await loadList();
+  if (ticketId) await open(ticketId);
+  else if (active.length) await open(active[0].id);
+  else replace(pane, h('p', { class: 'empty' }, 'No active tickets.'));
+}

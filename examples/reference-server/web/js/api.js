@@ -1,0 +1,76 @@
+// The JSON API, called with the session cookie, the CSRF token and (for toOthers) the
+// socket id, as Laravel's own frontend sends them.
+
+import { socketId } from './realtime.js';
+
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
+
+/** The server refused the request: `status`, Laravel's `message` and field `errors`. */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `The server answered ${status}.`);
+    this.status = status;
+    this.errors = body?.errors || {};
+  }
+}
+
+/** The request never got an answer (offline, server down). Safe to retry with the same
+ * idempotency key. */
+export class NetworkError extends Error {}
+
+/** A fresh idempotency key for a request that may be retried. */
+export function newKey() {
+  return crypto.randomUUID();
+}
+
+/** Calls `/api{path}`. Resolves to the parsed body; rejects with ApiError or NetworkError. */
+export async function api(method, path, body, { idempotencyKey } = {}) {
+  const headers = { Accept: 'application/json', 'X-CSRF-TOKEN': csrf };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const sid = socketId();
+  if (sid) headers['X-Socket-ID'] = sid;
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+  let response;
+  try {
+    response = await fetch(`/api${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new NetworkError(e.message);
+  }
+  const parsed = await response.json().catch(() => null);
+  if (response.status === 401 || response.status === 419) {
+    // The session ended: sign in again and come back here.
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
+  if (!response.ok) {
+    // 502-504 come from proxies while the server is away: as good as no answer.
+    if ([502, 503, 504].includes(response.status)) throw new NetworkError(`status ${response.status}`);
+    throw new ApiError(response.status, parsed);
+  }
+  return parsed;
+}
+
+/** Shows Laravel field errors beside a form's fields (elements with `data-error-for`). */
+export function showErrors(form, error) {
+  for (const el of form.querySelectorAll('[data-error-for]')) el.textContent = '';
+  const summary = form.querySelector('.form-error');
+  if (summary) summary.textContent = '';
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  if (!error) return;
+  if (!(error instanceof ApiError) || !Object.keys(error.errors).length) {
+    if (summary) summary.textContent = error instanceof NetworkError
+      ? 'No connection to the server. Try again in a moment.'
+      : error.message;
+    return;
+  }
+  for (const [field, messages] of Object.entries(error.errors)) {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+    if (slot) slot.textContent = messages.join(' ');
+    else if (summary) summary.textContent += `${messages.join(' ')} `;
+    form.querySelector(`[name="${CSS.escape(field)}"]`)?.setAttribute('aria-invalid', 'true');
+  }
+}

@@ -1,0 +1,328 @@
+// One ticket's conversation: the messages (older ones load on scrolling up), live arrivals,
+// the typing indicator, and a composer whose messages are never lost: each is kept in
+// localStorage with its idempotency key until the server has stored it, so a message typed
+// offline goes out once when the connection returns, even after a reload.
+
+import { api, ApiError, NetworkError, newKey } from './api.js';
+import { h, replace, time } from './dom.js';
+import { echo, onBack, onState } from './realtime.js';
+
+const PAGE = 100;
+const OLDER_PAGE = 50;
+const TYPING_SHOWN_MS = 4000;
+const TYPING_SENT_EVERY_MS = 1500;
+
+/** A message as the chat.message and message.created events carry it, in the API's shape. */
+export function fromEvent(d) {
+  return {
+    id: d.id,
+    ticket_id: d.ticket_id,
+    author_id: d.sender_id,
+    author_type: d.sender_type,
+    author: { id: d.sender_id, full_name: d.sender_name },
+    content: d.message,
+    is_internal: !!d.is_internal,
+    created_at: d.sent_at,
+  };
+}
+
+export class ChatThread {
+  /**
+   * @param {object} o
+   * @param {object} o.ticket the ticket
+   * @param {object} o.me the signed-in user ({id, name, staff})
+   * @param {Array} o.messages the latest messages, oldest first
+   * @param {boolean} o.hasOlder whether older messages exist
+   * @param {boolean} o.staff staff view: staff routes, internal notes shown and writable
+   * @param {Function} [o.onTicket] called with the ticket when it changes
+   */
+  constructor({ ticket, me, messages, hasOlder, staff = false, onTicket }) {
+    this.ticket = ticket;
+    this.me = me;
+    this.staff = staff;
+    this.onTicket = onTicket || (() => {});
+    this.base = staff ? `/admin/support/${ticket.id}` : `/employee/portal/support/${ticket.id}`;
+    this.items = new Map();
+    this.hasOlder = hasOlder;
+    this.loadingOlder = false;
+    this.outboxKey = `support.outbox.${me.id}.${ticket.id}`;
+    this.flushing = false;
+    this.retryTimer = null;
+    this.typingTimer = null;
+    this.lastTypingSent = 0;
+
+    this.list = h('ol', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', tabindex: '0' });
+    this.olderButton = h('button', { type: 'button', class: 'link older', onclick: () => this.loadOlder() }, 'Load older messages');
+    this.scroller = h('div', { class: 'scroller', onscroll: () => { if (this.scroller.scrollTop < 40) this.loadOlder(); } },
+      this.olderButton, this.list);
+    this.typing = h('p', { class: 'typing', 'aria-live': 'polite' });
+    this.input = h('textarea', {
+      id: `message-${ticket.id}`, name: 'message', rows: 2, maxlength: 2000, required: true,
+      placeholder: 'Type a message…',
+      onkeydown: (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); this.form.requestSubmit(); } },
+      oninput: () => this.sendTyping(),
+    });
+    this.internal = staff ? h('input', { type: 'checkbox', id: `internal-${ticket.id}`, name: 'is_internal' }) : null;
+    this.error = h('p', { class: 'form-error', role: 'alert' });
+    this.form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } },
+      h('label', { for: `message-${ticket.id}`, class: 'visually-hidden' }, 'Message'),
+      this.input,
+      h('div', { class: 'composer-actions' },
+        staff ? h('label', { class: 'internal-toggle' }, this.internal, ' Internal note') : null,
+        h('button', { type: 'submit' }, 'Send')),
+      this.error);
+    this.el = h('section', { class: 'chat', dataset: { ticket: ticket.id } }, this.scroller, this.typing, this.form);
+
+    for (const m of messages) this.add(m);
+    for (const item of this.outbox()) this.showPending(item);
+    this.updateOlder();
+    this.listen();
+    onBack(() => { this.catchUp(); this.flush(); });
+    onState((s) => { if (s === 'connected') this.flush(); });
+    window.addEventListener('storage', (e) => { if (e.key === this.outboxKey) this.syncPendingFromStorage(); });
+    this.flush();
+    requestAnimationFrame(() => this.scrollToEnd());
+  }
+
+  listen() {
+    const channel = echo.private(`support.ticket.${this.ticket.id}`);
+    this.channel = channel;
+    channel.listen('.chat.message', (d) => this.receive(fromEvent(d)));
+    channel.listen('.ticket.updated', (d) => { this.ticket = d.ticket; this.onTicket(d.ticket, d.changes); });
+    channel.listenForWhisper('typing', (d) => this.showTyping(d));
+    if (this.staff) {
+      // Internal notes never travel on the ticket's channel; staff get them on the admin one.
+      echo.private('support.admin').listen('.message.created', (d) => {
+        if (d.ticket_id === this.ticket.id) this.receive(fromEvent(d));
+      });
+    }
+  }
+
+  // ----- showing messages -----------------------------------------------------------------
+
+  nearEnd() {
+    return this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 80;
+  }
+
+  scrollToEnd() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  render(m) {
+    const mine = m.author_id === this.me.id;
+    return h('li', {
+      class: ['message', mine ? 'mine' : 'theirs', m.is_internal ? 'internal' : '', m.author_type].join(' '),
+      dataset: { id: m.id, author: m.author_type },
+    },
+    h('div', { class: 'meta' },
+      h('span', { class: 'author' }, m.author?.full_name || (m.author_type === 'support' ? 'Support' : 'Employee')),
+      m.is_internal ? h('span', { class: 'internal-label' }, 'Internal note') : null,
+      time(m.created_at)),
+    h('p', { class: 'content' }, m.content));
+  }
+
+  /** Adds a message in id order; a message already shown is ignored. */
+  add(m) {
+    if (this.items.has(m.id)) return false;
+    const li = this.render(m);
+    this.items.set(m.id, { m, li });
+    let next = null;
+    for (const node of this.list.querySelectorAll('li.message:not(.pending)')) {
+      if (Number(node.dataset.id) > m.id) { next = node; break; }
+    }
+    if (next) this.list.insertBefore(li, next);
+    else {
+      const firstPending = this.list.querySelector('li.pending');
+      this.list.insertBefore(li, firstPending);
+    }
+    return true;
+  }
+
+  /** A message that arrived live or by catching up. */
+  receive(m) {
+    if (m.ticket_id !== undefined && m.ticket_id !== this.ticket.id) return;
+    const atEnd = this.nearEnd();
+    if (this.add(m) && atEnd) this.scrollToEnd();
+    if (m.author_id !== this.me.id) this.hideTyping();
+  }
+
+  lastId() {
+    let last = 0;
+    for (const id of this.items.keys()) last = Math.max(last, id);
+    return last;
+  }
+
+  /** Loads every message newer than the newest shown: after a reconnect, nothing missed. */
+  async catchUp() {
+    if (this.catching) return this.catching;
+    this.catching = (async () => {
+      try {
+        for (;;) {
+          const { data } = await api('GET', `${this.base}/messages?after=${this.lastId()}&limit=${PAGE}`);
+          for (const m of data) this.receive(m);
+          if (data.length < PAGE) break;
+        }
+      } catch (e) {
+        if (!(e instanceof NetworkError)) throw e;
+      } finally {
+        this.catching = null;
+      }
+    })();
+    return this.catching;
+  }
+
+  updateOlder() {
+    this.olderButton.hidden = !this.hasOlder;
+  }
+
+  /** Loads the page of messages before the oldest shown, keeping the view where it was. */
+  async loadOlder() {
+    if (!this.hasOlder || this.loadingOlder) return;
+    this.loadingOlder = true;
+    this.olderButton.textContent = 'Loading…';
+    try {
+      let first = Infinity;
+      for (const id of this.items.keys()) first = Math.min(first, id);
+      const { data } = await api('GET', `${this.base}/messages?before=${first}&limit=${OLDER_PAGE}`);
+      const from = this.scroller.scrollHeight - this.scroller.scrollTop;
+      for (const m of data) this.add(m);
+      this.scroller.scrollTop = this.scroller.scrollHeight - from;
+      this.hasOlder = data.length === OLDER_PAGE;
+    } catch (e) {
+      if (!(e instanceof NetworkError)) throw e;
+    } finally {
+      this.loadingOlder = false;
+      this.olderButton.textContent = 'Load older messages';
+      this.updateOlder();
+    }
+  }
+
+  // ----- typing ---------------------------------------------------------------------------
+
+  sendTyping() {
+    const now = Date.now();
+    if (now - this.lastTypingSent < TYPING_SENT_EVERY_MS || !this.input.value.trim()) return;
+    this.lastTypingSent = now;
+    try {
+      this.channel.whisper('typing', { id: this.me.id, name: this.me.name, typing: true });
+    } catch {
+      // Not subscribed yet or offline: the indicator is a courtesy, the message is what counts.
+    }
+  }
+
+  showTyping(d) {
+    if (!d || d.id === this.me.id) return;
+    if (d.typing === false) { this.hideTyping(); return; }
+    this.typing.textContent = `${d.name || 'Someone'} is typing…`;
+    this.typing.classList.add('shown');
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.hideTyping(), TYPING_SHOWN_MS);
+  }
+
+  hideTyping() {
+    clearTimeout(this.typingTimer);
+    this.typing.textContent = '';
+    this.typing.classList.remove('shown');
+  }
+
+  // ----- sending: the outbox --------------------------------------------------------------
+
+  outbox() {
+    try {
+      return JSON.parse(localStorage.getItem(this.outboxKey) || '[]');
+    } catch {
+      return [];
+    }
+  }
+
+  saveOutbox(items) {
+    if (items.length) localStorage.setItem(this.outboxKey, JSON.stringify(items));
+    else localStorage.removeItem(this.outboxKey);
+  }
+
+  send() {
+    const text = this.input.value;
+    this.error.textContent = '';
+    if (!text.trim()) {
+      this.error.textContent = 'Type a message first.';
+      return;
+    }
+    const item = { key: newKey(), text, internal: !!this.internal?.checked, at: new Date().toISOString() };
+    this.saveOutbox([...this.outbox(), item]);
+    this.input.value = '';
+    if (this.internal) this.internal.checked = false;
+    this.lastTypingSent = 0;
+    try {
+      this.channel.whisper('typing', { id: this.me.id, name: this.me.name, typing: false });
+    } catch { /* see sendTyping */ }
+    this.showPending(item);
+    this.scrollToEnd();
+    this.flush();
+  }
+
+  showPending(item) {
+    if (this.list.querySelector(`li.pending[data-key="${CSS.escape(item.key)}"]`)) return;
+    const li = this.render({
+      id: 0, author_id: this.me.id, author_type: this.staff ? 'support' : 'employee',
+      author: { full_name: this.me.name }, content: item.text, is_internal: item.internal, created_at: item.at,
+    });
+    li.classList.add('pending');
+    li.dataset.key = item.key;
+    delete li.dataset.id;
+    li.append(h('p', { class: 'state' }, 'Sending…'));
+    this.list.append(li);
+  }
+
+  /** Another tab of this user sent (or queued) messages of this ticket. */
+  syncPendingFromStorage() {
+    const keys = new Set(this.outbox().map((i) => i.key));
+    for (const li of this.list.querySelectorAll('li.pending')) {
+      if (!keys.has(li.dataset.key) && !li.classList.contains('failed')) li.remove();
+    }
+    for (const item of this.outbox()) this.showPending(item);
+  }
+
+  setPendingState(text, waiting) {
+    for (const li of this.list.querySelectorAll('li.pending:not(.failed) .state')) {
+      li.textContent = text;
+      li.parentElement.classList.toggle('waiting', waiting);
+    }
+  }
+
+  /** Sends queued messages in order, each once (the idempotency key makes a retry safe). */
+  async flush() {
+    if (this.flushing) return;
+    this.flushing = true;
+    clearTimeout(this.retryTimer);
+    try {
+      for (;;) {
+        const [item] = this.outbox();
+        if (!item) break;
+        const li = this.list.querySelector(`li.pending[data-key="${CSS.escape(item.key)}"]`);
+        try {
+          const body = item.internal ? { content: item.text, is_internal: true } : { message: item.text };
+          const path = item.internal ? `${this.base}/comment` : `${this.base}/chat`;
+          const { data } = await api('POST', path, body, { idempotencyKey: item.key });
+          this.saveOutbox(this.outbox().filter((i) => i.key !== item.key));
+          li?.remove();
+          this.receive(data);
+        } catch (e) {
+          if (e instanceof NetworkError) {
+            this.setPendingState('Not sent yet: it will be sent when the connection returns.', true);
+            this.retryTimer = setTimeout(() => this.flush(), 3000);
+            break;
+          }
+          // Refused (e.g. 422): keep the text on screen with the reason; it is not retried.
+          this.saveOutbox(this.outbox().filter((i) => i.key !== item.key));
+          if (li) {
+            li.classList.add('failed');
+            replace(li.querySelector('.state'), `Not sent: ${e instanceof ApiError ? e.message : String(e)} `,
+              h('button', { type: 'button', class: 'link', onclick: () => li.remove() }, 'Dismiss'));
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}

@@ -1,0 +1,115 @@
+// The employee portal: Employee/Portal/Support/Index, Create and Show.
+
+import { api, newKey, showErrors } from './api.js';
+import { badge, h, LABELS, replace, select, time } from './dom.js';
+import { echo } from './realtime.js';
+import { ChatThread } from './chat.js';
+
+const BASE = '/employee/portal/support';
+
+function ticketRow(t) {
+  const row = h('tr', { dataset: { ticket: t.id } },
+    h('td', {}, h('a', { href: `${BASE}/${t.id}` }, t.ticket_number)),
+    h('td', { class: 'subject' }, h('a', { href: `${BASE}/${t.id}` }, t.subject)),
+    h('td', {}, LABELS.category[t.category] || t.category),
+    h('td', { class: 'priority' }, badge('priority', t.priority)),
+    h('td', { class: 'status' }, badge('status', t.status)),
+    h('td', {}, time(t.updated_at)));
+  return row;
+}
+
+/** Employee/Portal/Support/Index: own tickets, latest activity first, status kept live. */
+export async function index({ main }) {
+  const body = h('tbody');
+  const more = h('button', { type: 'button', hidden: true }, 'Show more');
+  const empty = h('p', { class: 'empty', hidden: true }, 'You have no support tickets yet.');
+  replace(main,
+    h('div', { class: 'page-head' },
+      h('h1', {}, 'My support tickets'),
+      h('a', { class: 'button', href: `${BASE}/create` }, 'New ticket')),
+    empty,
+    h('table', { class: 'tickets' },
+      h('caption', { class: 'visually-hidden' }, 'Your tickets'),
+      h('thead', {}, h('tr', {}, ['Ticket', 'Subject', 'Category', 'Priority', 'Status', 'Updated'].map((c) => h('th', { scope: 'col' }, c)))),
+      body),
+    more);
+  let cursor = null;
+  const load = async () => {
+    const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+    const page = await api('GET', `${BASE}${q}`);
+    for (const t of page.data) {
+      body.append(ticketRow(t));
+      echo.private(`support.ticket.${t.id}`).listen('.ticket.updated', (d) => {
+        body.querySelector(`tr[data-ticket="${d.ticket.id}"]`)?.replaceWith(ticketRow(d.ticket));
+      });
+    }
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    empty.hidden = body.children.length > 0;
+  };
+  more.addEventListener('click', load);
+  await load();
+}
+
+function field(label, control, name) {
+  control.id = control.id || `f-${name}`;
+  control.name = name;
+  return h('div', { class: 'field' },
+    h('label', { for: control.id }, label),
+    control,
+    h('p', { class: 'field-error', 'data-error-for': name, 'aria-live': 'polite' }));
+}
+
+/** Employee/Portal/Support/Create: subject, description, category and priority. */
+export async function create({ main }) {
+  let key = newKey();
+  const form = h('form', { class: 'stack', novalidate: true },
+    field('Subject', h('input', { type: 'text', maxlength: 255, required: true, autocomplete: 'off' }), 'subject'),
+    field('Description', h('textarea', { rows: 6, maxlength: 10000, required: true }), 'description'),
+    h('div', { class: 'row' },
+      field('Category', select('category', { value: 'it' }), 'category'),
+      field('Priority', select('priority', { value: 'medium' }), 'priority')),
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('button', { type: 'submit' }, 'Create ticket'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    const data = Object.fromEntries(new FormData(form));
+    try {
+      const { data: ticket } = await api('POST', BASE, data, { idempotencyKey: key });
+      key = newKey();
+      location.assign(`${BASE}/${ticket.id}`);
+    } catch (err) {
+      showErrors(form, err);
+      button.disabled = false;
+    }
+  });
+  replace(main, h('h1', {}, 'New support ticket'), form);
+  form.querySelector('input').focus();
+}
+
+/** The ticket's heading: number, subject, status, priority, category. */
+export function ticketHead(t) {
+  return h('div', { class: 'ticket-head' },
+    h('p', { class: 'number' }, t.ticket_number),
+    h('h1', {}, t.subject),
+    h('p', { class: 'badges' }, badge('status', t.status), ' ', badge('priority', t.priority), ' ',
+      h('span', { class: 'category' }, LABELS.category[t.category] || t.category)));
+}
+
+/** Employee/Portal/Support/Show: the ticket and its live chat. */
+export async function show({ main, me, ticketId }) {
+  const { data } = await api('GET', `${BASE}/${ticketId}`);
+  const head = h('div', {}, ticketHead(data.ticket));
+  const thread = new ChatThread({
+    ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older,
+    onTicket: (t) => replace(head, ticketHead(t)),
+  });
+  document.title = `${data.ticket.subject} · Support`;
+  replace(main,
+    h('p', {}, h('a', { href: BASE }, '← My tickets')),
+    head,
+    h('details', { class: 'description' }, h('summary', {}, 'Description'), h('p', {}, data.ticket.description)),
+    thread.el);
+}

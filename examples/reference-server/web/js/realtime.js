@@ -1,0 +1,77 @@
+// The realtime connection: laravel-echo over pusher-js, configured as the seed's frontend
+// configures it, to this same server. Also the connection state the page shows, and the
+// "we are back" signal on which threads catch up and queued messages go out.
+
+const key = document.querySelector('meta[name="pusher-key"]')?.content || '';
+const secure = location.protocol === 'https:';
+const port = Number(location.port || (secure ? 443 : 80));
+
+/** The Echo instance (`echo.private('support.ticket.1').listen('.chat.message', …)`). */
+export const echo = new window.Echo.default({
+  broadcaster: 'reverb',
+  key,
+  wsHost: location.hostname,
+  wsPort: port,
+  wssPort: port,
+  forceTLS: secure,
+  enabledTransports: ['ws', 'wss'],
+  authEndpoint: '/broadcasting/auth',
+});
+
+const pusher = echo.connector.pusher;
+const stateListeners = new Set();
+const backListeners = new Set();
+let everConnected = false;
+let state = 'connecting';
+
+/** The socket id to send as X-Socket-ID, once connected. */
+export function socketId() {
+  return echo.socketId() || null;
+}
+
+/** `connected`, `connecting` or `offline`. */
+export function connectionState() {
+  return state;
+}
+
+/** Calls `fn(state)` now and on every change. */
+export function onState(fn) {
+  stateListeners.add(fn);
+  fn(state);
+  return () => stateListeners.delete(fn);
+}
+
+/** Calls `fn()` each time the connection comes back after being lost: time to catch up. */
+export function onBack(fn) {
+  backListeners.add(fn);
+  return () => backListeners.delete(fn);
+}
+
+function setState(next) {
+  if (next === state) return;
+  state = next;
+  for (const fn of stateListeners) fn(state);
+}
+
+pusher.connection.bind('state_change', ({ current }) => {
+  if (current === 'connected') {
+    setState('connected');
+    if (everConnected) for (const fn of backListeners) fn();
+    everConnected = true;
+  } else if (current === 'connecting' || current === 'initialized') {
+    setState(navigator.onLine ? 'connecting' : 'offline');
+  } else {
+    setState('offline');
+  }
+});
+
+// The browser knows first when the network goes: drop the socket at once rather than
+// waiting for a ping to time out, and reconnect as soon as the network is back.
+window.addEventListener('offline', () => {
+  setState('offline');
+  pusher.disconnect();
+});
+window.addEventListener('online', () => {
+  pusher.connect();
+  for (const fn of backListeners) fn();
+});
