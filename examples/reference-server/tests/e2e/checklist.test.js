@@ -1,0 +1,142 @@
+// Scenario 1 (new ticket flow) and every item of the seed's manual testing checklist, with an
+// employee and a staff member each in their own browser context.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { live, launch, screenshot, signIn, startServer, USERS } from './harness.js';
+
+let server;
+let browser;
+before(async () => { server = await startServer(); browser = await launch(); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+const composer = (page) => page.getByRole('textbox', { name: 'Message', exact: true });
+const message = (page, text) => page.locator('li.message', { hasText: text });
+
+test('new ticket flow: the checklist of both sides, live', async () => {
+  // Admin side: the live dashboard, empty, with no badge.
+  const staff = await signIn(browser, server, USERS.sam);
+  assert.equal(new URL(staff.page.url()).pathname, '/admin/support/dashboard');
+  await live(staff.page);
+  await staff.page.getByRole('heading', { name: 'Live support' }).waitFor();
+  assert.equal(await staff.page.locator('#badge-open').isHidden(), true, 'no badge while nothing is open');
+
+  // Employee side: the ticket list, then the create form.
+  const emp = await signIn(browser, server, USERS.alice);
+  assert.equal(new URL(emp.page.url()).pathname, '/employee/portal/support');
+  await emp.page.getByText('You have no support tickets yet.').waitFor();
+  await emp.page.getByRole('link', { name: 'New ticket' }).first().click();
+  await emp.page.getByRole('button', { name: 'Create ticket' }).click();
+  await emp.page.getByText('The subject field is required.').waitFor();
+  await emp.page.getByLabel('Subject').fill('Login Issue');
+  await emp.page.getByLabel('Description').fill('Cannot access my account');
+  await emp.page.getByLabel('Category').selectOption('it');
+  await emp.page.getByLabel('Priority').selectOption('high');
+  await emp.page.getByRole('button', { name: 'Create ticket' }).click();
+  await emp.page.waitForURL(/\/employee\/portal\/support\/\d+$/);
+  const ticketId = Number(emp.page.url().split('/').pop());
+  await emp.page.getByRole('heading', { name: 'Login Issue' }).waitFor();
+  await live(emp.page);
+
+  // The admin is told at once: a notification, the dashboard row, the badge.
+  await staff.page.locator('.toast', { hasText: 'New ticket TKT-' }).waitFor();
+  await staff.page.locator('tr[data-ticket]', { hasText: 'Login Issue' }).waitFor();
+  await staff.page.locator('#badge-open', { hasText: '1' }).waitFor();
+  assert.equal(await staff.page.locator('.stat-open .value').textContent(), '1');
+  await screenshot(staff.page, 'staff-dashboard');
+
+  // The employee's list shows it with status and priority.
+  const list = await emp.context.newPage();
+  await list.goto('/employee/portal/support');
+  const row = list.locator('tr', { hasText: 'Login Issue' });
+  await row.locator('.badge', { hasText: 'Open' }).waitFor();
+  await row.locator('.badge', { hasText: 'High' }).waitFor();
+  await screenshot(list, 'employee-tickets');
+  await list.close();
+
+  // The admin opens the ticket in live chat from the dashboard.
+  await staff.page.locator('tr[data-ticket]', { hasText: 'Login Issue' }).getByRole('link', { name: 'Live chat' }).click();
+  await staff.page.waitForURL(`**/admin/support/${ticketId}/live-chat`);
+  await live(staff.page);
+
+  // Typing indicator: admin types, the employee sees it, and it goes when the message lands.
+  await composer(staff.page).pressSequentially('Let me check', { delay: 20 });
+  await emp.page.getByText('Sam Support is typing…').waitFor();
+  await composer(staff.page).pressSequentially(' your account status...');
+  await staff.page.keyboard.press('Enter');
+  const reply = message(emp.page, 'Let me check your account status...');
+  await reply.waitFor();
+  await emp.page.getByText('Sam Support is typing…').waitFor({ state: 'hidden' });
+  // Timestamps on messages.
+  assert.match(await reply.locator('time').getAttribute('datetime'), /^\d{4}-\d\d-\d\dT/);
+  assert.ok((await reply.locator('time').textContent()).trim().length > 0);
+
+  // The employee answers; the admin sees the typing and then the message, live.
+  await composer(emp.page).pressSequentially('I tried resetting my password', { delay: 20 });
+  await staff.page.getByText('Alice Employee is typing…').waitFor();
+  await emp.page.getByRole('button', { name: 'Send' }).click();
+  await message(staff.page, 'I tried resetting my password').waitFor();
+  await staff.page.getByText('Alice Employee is typing…').waitFor({ state: 'hidden', timeout: 6000 });
+  await screenshot(emp.page, 'employee-ticket-chat');
+  await screenshot(staff.page, 'staff-live-chat');
+
+  // Ticket details: status, assignment, internal note.
+  await staff.page.goto(`/admin/support/${ticketId}`);
+  await live(staff.page);
+  await staff.page.getByLabel('Status').selectOption('in_progress');
+  await staff.page.getByLabel('Assigned to').selectOption(String(USERS.sam.id));
+  await staff.page.getByRole('button', { name: 'Update ticket' }).click();
+  await staff.page.getByText('Saved.').waitFor();
+  await emp.page.locator('.ticket-head .badge', { hasText: 'In progress' }).waitFor();
+  // Nothing is open any more: the badge goes without a reload of any page.
+  await staff.page.locator('#badge-open').waitFor({ state: 'hidden' });
+
+  await composer(staff.page).fill('Password reset looks blocked by the SSO policy');
+  await staff.page.getByLabel('Internal note').check();
+  await staff.page.getByRole('button', { name: 'Send' }).click();
+  const note = staff.page.locator('li.message.internal', { hasText: 'SSO policy' });
+  await note.waitFor();
+  await note.getByText('Internal note').waitFor();
+  await screenshot(staff.page, 'staff-ticket-details');
+
+  // A public message after the note: once the employee has it, the note would have come too.
+  await composer(staff.page).fill('We are on it.');
+  await staff.page.getByRole('button', { name: 'Send' }).click();
+  await message(emp.page, 'We are on it.').waitFor();
+  assert.equal(await emp.page.getByText('SSO policy').count(), 0, 'the internal note reached the employee live');
+  await emp.page.reload();
+  await message(emp.page, 'We are on it.').waitFor();
+  assert.equal(await emp.page.getByText('SSO policy').count(), 0, 'the internal note is on the employee page');
+  assert.equal(await emp.page.locator('.internal-label').count(), 0);
+
+  // The admin resolves; the employee sees it live.
+  await live(emp.page);
+  await staff.page.getByLabel('Status').selectOption('resolved');
+  await staff.page.getByRole('button', { name: 'Update ticket' }).click();
+  await emp.page.locator('.ticket-head .badge', { hasText: 'Resolved' }).waitFor();
+  const { data } = await server.api(USERS.sam, 'GET', `/admin/support/${ticketId}`);
+  assert.equal(data.ticket.status, 'resolved');
+  assert.equal(data.ticket.assigned_to, USERS.sam.id);
+  assert.ok(data.ticket.resolved_at);
+  // Every message once: 3 public and 1 note.
+  assert.deepEqual(data.messages.map((m) => m.is_internal), [false, false, true, false]);
+  assert.deepEqual(emp.page.errors || [], []);
+  assert.deepEqual(staff.page.errors || [], []);
+  await emp.context.close();
+  await staff.context.close();
+});
+
+test('the badge counts open tickets live while staff work elsewhere', async () => {
+  const staff = await signIn(browser, server, USERS.ada);
+  await staff.page.goto('/admin/support');
+  await live(staff.page);
+  const badge = staff.page.locator('#badge-open');
+  const before = (await badge.isHidden()) ? 0 : Number(await badge.textContent());
+  const { data: t } = await server.api(USERS.alice, 'POST', '/employee/portal/support',
+    { subject: 'Printer', description: 'Jammed', category: 'facilities', priority: 'low' });
+  await staff.page.locator('#badge-open', { hasText: String(before + 1) }).waitFor();
+  await server.api(USERS.sam, 'PATCH', `/admin/support/${t.id}`, { status: 'closed' });
+  if (before === 0) await badge.waitFor({ state: 'hidden' });
+  else await staff.page.locator('#badge-open', { hasText: String(before) }).waitFor();
+  await staff.context.close();
+});
