@@ -29,7 +29,9 @@ export function mountWidget({ me }) {
     if (open && !thread) await start();
     if (open) panel.querySelector('textarea')?.focus();
   }
-  panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') { toggle(false); button.focus(); } });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !panel.hidden) { toggle(false); button.focus(); }
+  });
 
   function showThread(ticket, messages, hasOlder) {
     thread = new ChatThread({ ticket, me, messages, hasOlder });
@@ -37,6 +39,7 @@ export function mountWidget({ me }) {
       h('p', { class: 'widget-ticket' }, h('a', { href: `/employee/portal/support/${ticket.id}` }, `${ticket.ticket_number}: ${ticket.subject}`)),
       thread.el);
     thread.scrollToEnd();
+    thread.input.focus();
   }
 
   async function start() {

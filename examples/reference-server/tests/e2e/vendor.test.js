@@ -1,0 +1,20 @@
+// The UI ships pusher-js and laravel-echo as published: the embedded files must be byte for
+// byte the builds of the versions pinned in package-lock.json.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+const vendor = (f) => readFileSync(new URL(`../../web/vendor/${f}`, import.meta.url));
+const pkg = (f) => readFileSync(new URL(`./node_modules/${f}`, import.meta.url));
+
+test('web/vendor holds the pinned pusher-js and laravel-echo builds, with their licences', () => {
+  const lock = JSON.parse(readFileSync(new URL('./package-lock.json', import.meta.url)));
+  assert.equal(lock.packages['node_modules/pusher-js'].version, '8.6.0');
+  assert.equal(lock.packages['node_modules/laravel-echo'].version, '2.5.0');
+  assert.ok(vendor('pusher.min.js').equals(pkg('pusher-js/dist/web/pusher.min.js')));
+  assert.ok(vendor('pusher.min.js.LICENSE.txt').equals(pkg('pusher-js/dist/web/pusher.min.js.LICENSE.txt')));
+  assert.ok(vendor('pusher-js.LICENCE').equals(pkg('pusher-js/LICENCE')));
+  assert.ok(vendor('echo.iife.js').equals(pkg('laravel-echo/dist/echo.iife.js')));
+  assert.ok(vendor('laravel-echo.LICENSE.md').equals(pkg('laravel-echo/LICENSE.md')));
+});
