@@ -27,6 +27,8 @@ test('the floating widget starts a quick chat that support answers live', async 
   await dialog.getByLabel('Topic').selectOption('facilities');
   await dialog.getByRole('button', { name: 'Start chat' }).click();
   await dialog.locator('li.message', { hasText: 'My badge does not open the door' }).waitFor();
+  // The ticket list behind the widget shows the new ticket at once.
+  await emp.page.locator('main tr[data-ticket]', { hasText: 'My badge does not open the door' }).waitFor();
   await screenshot(emp.page, 'employee-widget');
 
   const staff = await signIn(browser, server, USERS.sam);

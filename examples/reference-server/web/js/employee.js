@@ -33,19 +33,28 @@ export async function index({ main }) {
       h('thead', {}, h('tr', {}, ['Ticket', 'Subject', 'Category', 'Priority', 'Status', 'Updated'].map((c) => h('th', { scope: 'col' }, c)))),
       body),
     more);
+  const table = main.querySelector('table');
+  const show = (t, { first = false } = {}) => {
+    if (body.querySelector(`tr[data-ticket="${t.id}"]`)) return;
+    const row = ticketRow(t);
+    if (first) body.prepend(row); else body.append(row);
+    echo.private(`support.ticket.${t.id}`).listen('.ticket.updated', (d) => {
+      body.querySelector(`tr[data-ticket="${d.ticket.id}"]`)?.replaceWith(ticketRow(d.ticket));
+    });
+    empty.hidden = true;
+    table.hidden = false;
+  };
+  // A ticket started from the chat widget on this page.
+  window.addEventListener('support:ticket-created', (e) => show(e.detail, { first: true }));
   let cursor = null;
   const load = async () => {
     const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
     const page = await api('GET', `${BASE}${q}`);
-    for (const t of page.data) {
-      body.append(ticketRow(t));
-      echo.private(`support.ticket.${t.id}`).listen('.ticket.updated', (d) => {
-        body.querySelector(`tr[data-ticket="${d.ticket.id}"]`)?.replaceWith(ticketRow(d.ticket));
-      });
-    }
+    for (const t of page.data) show(t);
     cursor = page.next_cursor;
     more.hidden = !cursor;
     empty.hidden = body.children.length > 0;
+    table.hidden = body.children.length === 0;
   };
   more.addEventListener('click', load);
   await load();

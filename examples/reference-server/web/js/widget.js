@@ -78,6 +78,7 @@ export function mountWidget({ me }) {
           Object.fromEntries(new FormData(form)), { idempotencyKey: key });
         key = newKey();
         localStorage.setItem(storeKey, String(data.ticket.id));
+        window.dispatchEvent(new CustomEvent('support:ticket-created', { detail: data.ticket }));
         showThread(data.ticket, [data.message], false);
       } catch (err) {
         showErrors(form, err);
