@@ -91,5 +91,5 @@ fn web_ui_in_headless_chromium() {
     };
     assert_eq!(count("fail"), 0);
     assert_eq!(count("skipped"), 0);
-    assert!(count("pass") >= 17, "fewer browser tests ran than exist");
+    assert!(count("pass") >= 18, "fewer browser tests ran than exist");
 }
