@@ -1,13 +1,10 @@
 // Admin/Support/Index: every ticket, filters that combine and stay in the address, and paging.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, screenshot, signIn, startServer, USERS } from './harness.js';
+import { USERS, fresh, screenshot, signIn } from './harness.js';
 
-let server;
-let browser;
-before(async () => { server = await startServer(); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.stop(); });
+const env = fresh();
 
 const subjects = (page) => page.locator('tbody tr[data-ticket] td.subject').allTextContents();
 
@@ -15,14 +12,14 @@ test('the ticket list filters, searches and pages', async () => {
   const priorities = ['low', 'medium', 'high', 'urgent'];
   for (let i = 1; i <= 30; i += 1) {
     const who = i % 3 ? USERS.alice : USERS.bob;
-    await server.api(who, 'POST', '/employee/portal/support', {
+    await env.server.api(who, 'POST', '/employee/portal/support', {
       subject: `Case ${String(i).padStart(2, '0')}${i === 17 ? ' projector' : ''}`,
       description: 'd', category: i % 2 ? 'it' : 'hr', priority: priorities[i % 4],
     });
   }
-  await server.api(USERS.sam, 'PATCH', '/admin/support/5', { status: 'resolved', assigned_to: USERS.sam.id });
+  await env.server.api(USERS.sam, 'PATCH', '/admin/support/5', { status: 'resolved', assigned_to: USERS.sam.id });
 
-  const staff = await signIn(browser, server, USERS.sam);
+  const staff = await signIn(env.browser, env.server, USERS.sam);
   await staff.page.goto('/admin/support');
   await staff.page.locator('tbody tr[data-ticket]').first().waitFor();
   const first = await subjects(staff.page);

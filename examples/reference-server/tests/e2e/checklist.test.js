@@ -1,28 +1,25 @@
 // Scenario 1 (new ticket flow) and every item of the seed's manual testing checklist, with an
 // employee and a staff member each in their own browser context.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { live, launch, screenshot, signIn, startServer, USERS } from './harness.js';
+import { USERS, fresh, live, screenshot, signIn } from './harness.js';
 
-let server;
-let browser;
-before(async () => { server = await startServer(); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.stop(); });
+const env = fresh();
 
 const composer = (page) => page.getByRole('textbox', { name: 'Message', exact: true });
 const message = (page, text) => page.locator('li.message', { hasText: text });
 
 test('new ticket flow: the checklist of both sides, live', async () => {
   // Admin side: the live dashboard, empty, with no badge.
-  const staff = await signIn(browser, server, USERS.sam);
+  const staff = await signIn(env.browser, env.server, USERS.sam);
   assert.equal(new URL(staff.page.url()).pathname, '/admin/support/dashboard');
   await live(staff.page);
   await staff.page.getByRole('heading', { name: 'Live support' }).waitFor();
   assert.equal(await staff.page.locator('#badge-open').isHidden(), true, 'no badge while nothing is open');
 
   // Employee side: the ticket list, then the create form.
-  const emp = await signIn(browser, server, USERS.alice);
+  const emp = await signIn(env.browser, env.server, USERS.alice);
   assert.equal(new URL(emp.page.url()).pathname, '/employee/portal/support');
   await emp.page.getByText('You have no support tickets yet.').waitFor();
   await emp.page.getByRole('link', { name: 'New ticket' }).first().click();
@@ -114,7 +111,7 @@ test('new ticket flow: the checklist of both sides, live', async () => {
   await staff.page.getByLabel('Status').selectOption('resolved');
   await staff.page.getByRole('button', { name: 'Update ticket' }).click();
   await emp.page.locator('.ticket-head .badge', { hasText: 'Resolved' }).waitFor();
-  const { data } = await server.api(USERS.sam, 'GET', `/admin/support/${ticketId}`);
+  const { data } = await env.server.api(USERS.sam, 'GET', `/admin/support/${ticketId}`);
   assert.equal(data.ticket.status, 'resolved');
   assert.equal(data.ticket.assigned_to, USERS.sam.id);
   assert.ok(data.ticket.resolved_at);
@@ -127,15 +124,15 @@ test('new ticket flow: the checklist of both sides, live', async () => {
 });
 
 test('the badge counts open tickets live while staff work elsewhere', async () => {
-  const staff = await signIn(browser, server, USERS.ada);
+  const staff = await signIn(env.browser, env.server, USERS.ada);
   await staff.page.goto('/admin/support');
   await live(staff.page);
   const badge = staff.page.locator('#badge-open');
   const before = (await badge.isHidden()) ? 0 : Number(await badge.textContent());
-  const { data: t } = await server.api(USERS.alice, 'POST', '/employee/portal/support',
+  const { data: t } = await env.server.api(USERS.alice, 'POST', '/employee/portal/support',
     { subject: 'Printer', description: 'Jammed', category: 'facilities', priority: 'low' });
   await staff.page.locator('#badge-open', { hasText: String(before + 1) }).waitFor();
-  await server.api(USERS.sam, 'PATCH', `/admin/support/${t.id}`, { status: 'closed' });
+  await env.server.api(USERS.sam, 'PATCH', `/admin/support/${t.id}`, { status: 'closed' });
   if (before === 0) await badge.waitFor({ state: 'hidden' });
   else await staff.page.locator('#badge-open', { hasText: String(before) }).waitFor();
   await staff.context.close();

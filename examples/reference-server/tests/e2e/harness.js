@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const USERS = {
@@ -95,4 +96,13 @@ export async function live(page) {
 export async function screenshot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+/** A server and a browser for one test file, started before its tests and stopped after:
+ * `const env = fresh();` then `env.server`, `env.browser`. */
+export function fresh() {
+  const env = { server: null, browser: null };
+  before(async () => { env.server = await startServer(); env.browser = await launch(); });
+  after(async () => { await env.browser?.close(); await env.server?.stop(); });
+  return env;
 }

@@ -1,25 +1,22 @@
 // The seed's planned message pagination: a long thread opens at its newest messages and
 // older ones load when scrolling up, each exactly once.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, signIn, startServer, USERS } from './harness.js';
+import { USERS, fresh, signIn } from './harness.js';
 
-let server;
-let browser;
-before(async () => { server = await startServer(); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.stop(); });
+const env = fresh();
 
 test('scrolling up loads older messages until the first, none twice', async () => {
-  const { data: t } = await server.api(USERS.alice, 'POST', '/employee/portal/support',
+  const { data: t } = await env.server.api(USERS.alice, 'POST', '/employee/portal/support',
     { subject: 'Long story', description: 'Many messages', category: 'other', priority: 'low' });
   const total = 130;
   for (let i = 1; i <= total; i += 1) {
     const who = i % 2 ? USERS.alice : USERS.sam;
     const path = i % 2 ? `/employee/portal/support/${t.id}/chat` : `/admin/support/${t.id}/chat`;
-    await server.api(who, 'POST', path, { message: `message number ${i}` });
+    await env.server.api(who, 'POST', path, { message: `message number ${i}` });
   }
-  const emp = await signIn(browser, server, USERS.alice);
+  const emp = await signIn(env.browser, env.server, USERS.alice);
   await emp.page.goto(`/employee/portal/support/${t.id}`);
   await emp.page.locator('li.message', { hasText: `message number ${total}` }).waitFor();
   const shownAtFirst = await emp.page.locator('li.message').count();

@@ -1,24 +1,21 @@
 // Scenario 2: several employees, several tickets; the dashboard orders them urgent first and
 // the live chat switches between them, each chat keeping its own state.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { live, launch, screenshot, signIn, startServer, USERS } from './harness.js';
+import { USERS, fresh, live, screenshot, signIn } from './harness.js';
 
-let server;
-let browser;
-before(async () => { server = await startServer(); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.stop(); });
+const env = fresh();
 
 const view = (page, id) => page.locator(`.chat-view[data-ticket="${id}"]:not([hidden])`);
 const composer = (page, id) => view(page, id).getByRole('textbox', { name: 'Message', exact: true });
 
 test('multiple tickets: urgent first, switching chats keeps each one apart', async () => {
-  const staff = await signIn(browser, server, USERS.sam);
+  const staff = await signIn(env.browser, env.server, USERS.sam);
   await live(staff.page);
 
-  const alice = await signIn(browser, server, USERS.alice);
-  const bob = await signIn(browser, server, USERS.bob);
+  const alice = await signIn(env.browser, env.server, USERS.alice);
+  const bob = await signIn(env.browser, env.server, USERS.bob);
   const create = async (who, subject, priority) => {
     await who.page.goto('/employee/portal/support/create');
     await who.page.getByLabel('Subject').fill(subject);
@@ -73,7 +70,7 @@ test('multiple tickets: urgent first, switching chats keeps each one apart', asy
   assert.equal(await entries.filter({ hasText: 'Payroll missing' }).locator('.unread').count(), 0);
 
   // Each ticket holds exactly its own messages.
-  const contents = async (id) => (await server.api(USERS.sam, 'GET', `/admin/support/${id}`)).data.messages.map((m) => m.content);
+  const contents = async (id) => (await env.server.api(USERS.sam, 'GET', `/admin/support/${id}`)).data.messages.map((m) => m.content);
   assert.deepEqual(await contents(urgent), ['Checking payroll with finance', 'Thank you!']);
   assert.deepEqual(await contents(low), ['Which monitor model?']);
   assert.deepEqual(await contents(medium), []);

@@ -2,21 +2,18 @@
 // indicator, a message kept and sent once when the connection returns, and the thread
 // catching up with what was missed, without duplicates.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { live, launch, screenshot, signIn, startServer, USERS } from './harness.js';
+import { USERS, fresh, live, screenshot, signIn } from './harness.js';
 
-let server;
-let browser;
-before(async () => { server = await startServer(); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.stop(); });
+const env = fresh();
 
 const composer = (page) => page.getByRole('textbox', { name: 'Message', exact: true });
 const message = (page, text) => page.locator('li.message:not(.pending)', { hasText: text });
 
 test('scenario 3: a message sent while the admin is offline is there when they come online', async () => {
-  const emp = await signIn(browser, server, USERS.alice);
-  const { data: t } = await server.api(USERS.alice, 'POST', '/employee/portal/support',
+  const emp = await signIn(env.browser, env.server, USERS.alice);
+  const { data: t } = await env.server.api(USERS.alice, 'POST', '/employee/portal/support',
     { subject: 'VPN drops', description: 'Every hour', category: 'it', priority: 'medium' });
   await emp.page.goto(`/employee/portal/support/${t.id}`);
   await live(emp.page);
@@ -25,7 +22,7 @@ test('scenario 3: a message sent while the admin is offline is there when they c
   await message(emp.page, 'Are you there?').waitFor();
 
   // The admin comes online afterwards and finds it.
-  const staff = await signIn(browser, server, USERS.sam);
+  const staff = await signIn(env.browser, env.server, USERS.sam);
   await staff.page.goto(`/admin/support/${t.id}/live-chat`);
   await message(staff.page, 'Are you there?').waitFor();
   await live(staff.page);
@@ -37,12 +34,12 @@ test('scenario 3: a message sent while the admin is offline is there when they c
 });
 
 test('offline: the indicator shows it, a queued message goes once, the thread catches up', async () => {
-  const emp = await signIn(browser, server, USERS.bob);
-  const { data: t } = await server.api(USERS.bob, 'POST', '/employee/portal/support',
+  const emp = await signIn(env.browser, env.server, USERS.bob);
+  const { data: t } = await env.server.api(USERS.bob, 'POST', '/employee/portal/support',
     { subject: 'Laptop battery', description: 'Swells', category: 'it', priority: 'high' });
   await emp.page.goto(`/employee/portal/support/${t.id}`);
   await live(emp.page);
-  const staff = await signIn(browser, server, USERS.ada);
+  const staff = await signIn(env.browser, env.server, USERS.ada);
   await staff.page.goto(`/admin/support/${t.id}/live-chat`);
   await live(staff.page);
 
@@ -75,7 +72,7 @@ test('offline: the indicator shows it, a queued message goes once, the thread ca
   assert.equal(await emp.page.locator('li.message.pending').count(), 0);
 
   // Exactly once everywhere, in order.
-  const { data } = await server.api(USERS.ada, 'GET', `/admin/support/${t.id}/messages?after=0`);
+  const { data } = await env.server.api(USERS.ada, 'GET', `/admin/support/${t.id}/messages?after=0`);
   assert.deepEqual(data.map((m) => m.content).sort(), ['Please stop using it', 'Sent from the train', 'We will send a new one']);
   const shown = await emp.page.locator('li.message .content').allTextContents();
   assert.deepEqual([...shown].sort(), ['Please stop using it', 'Sent from the train', 'We will send a new one']);
@@ -85,8 +82,8 @@ test('offline: the indicator shows it, a queued message goes once, the thread ca
 });
 
 test('a message whose answer was lost is kept across a reload and stored once', async () => {
-  const emp = await signIn(browser, server, USERS.alice);
-  const { data: t } = await server.api(USERS.alice, 'POST', '/employee/portal/support',
+  const emp = await signIn(env.browser, env.server, USERS.alice);
+  const { data: t } = await env.server.api(USERS.alice, 'POST', '/employee/portal/support',
     { subject: 'Keyboard', description: 'Sticky keys', category: 'it', priority: 'low' });
   await emp.page.goto(`/employee/portal/support/${t.id}`);
   await live(emp.page);
@@ -105,7 +102,7 @@ test('a message whose answer was lost is kept across a reload and stored once', 
   await emp.page.unroute('**/chat');
   await emp.page.reload();
   await message(emp.page, 'Typed before the reload').waitFor();
-  const { data } = await server.api(USERS.alice, 'GET', `/employee/portal/support/${t.id}/messages?after=0`);
+  const { data } = await env.server.api(USERS.alice, 'GET', `/employee/portal/support/${t.id}/messages?after=0`);
   assert.deepEqual(data.map((m) => m.content), ['Typed before the reload']);
   await emp.page.locator('li.message.pending').waitFor({ state: 'detached' });
   assert.equal(await emp.page.locator('li.message', { hasText: 'Typed before the reload' }).count(), 1);

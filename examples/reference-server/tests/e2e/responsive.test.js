@@ -1,13 +1,10 @@
 // Usable by keyboard and on a phone-width screen, and the floating widget's quick chat.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { live, launch, screenshot, signIn, startServer, USERS } from './harness.js';
+import { USERS, fresh, live, screenshot, signIn } from './harness.js';
 
-let server;
-let browser;
-before(async () => { server = await startServer(); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.stop(); });
+const env = fresh();
 
 const PHONE = { width: 390, height: 844 };
 
@@ -17,7 +14,7 @@ async function noSideways(page) {
 }
 
 test('the floating widget starts a quick chat that support answers live', async () => {
-  const emp = await signIn(browser, server, USERS.alice);
+  const emp = await signIn(env.browser, env.server, USERS.alice);
   await live(emp.page);
   const open = emp.page.getByRole('button', { name: 'Chat with support' });
   await open.click();
@@ -31,10 +28,10 @@ test('the floating widget starts a quick chat that support answers live', async 
   await emp.page.locator('main tr[data-ticket]', { hasText: 'My badge does not open the door' }).waitFor();
   await screenshot(emp.page, 'employee-widget');
 
-  const staff = await signIn(browser, server, USERS.sam);
+  const staff = await signIn(env.browser, env.server, USERS.sam);
   await staff.page.locator('tr[data-ticket]', { hasText: 'My badge does not open the door' }).waitFor();
   const id = await staff.page.locator('tr[data-ticket]').first().getAttribute('data-ticket');
-  const { data } = await server.api(USERS.sam, 'GET', `/admin/support/${id}`);
+  const { data } = await env.server.api(USERS.sam, 'GET', `/admin/support/${id}`);
   assert.equal(data.ticket.category, 'facilities');
   await staff.page.goto(`/admin/support/${id}/live-chat`);
   await live(staff.page);
@@ -51,7 +48,7 @@ test('the floating widget starts a quick chat that support answers live', async 
 });
 
 test('keyboard only: sign in, create a ticket and send a message without the mouse', async () => {
-  const ctx = await browser.newContext({ baseURL: server.base });
+  const ctx = await env.browser.newContext({ baseURL: env.server.base });
   const page = await ctx.newPage();
   await page.goto('/login');
   await page.getByLabel('Access token').focus();
@@ -82,17 +79,17 @@ test('keyboard only: sign in, create a ticket and send a message without the mou
 });
 
 test('phone width: the main pages fit without sideways scrolling', async () => {
-  const { data: t } = await server.api(USERS.alice, 'POST', '/employee/portal/support',
+  const { data: t } = await env.server.api(USERS.alice, 'POST', '/employee/portal/support',
     { subject: 'A rather long subject line that could push a narrow layout sideways if it did not wrap', description: 'x', category: 'it', priority: 'urgent' });
-  await server.api(USERS.alice, 'POST', `/employee/portal/support/${t.id}/chat`, { message: 'averyveryverylongwordwithoutanyspacesthatmustwrapinsteadofoverflowingthescreen' });
-  const emp = await signIn(browser, server, USERS.alice, { viewport: PHONE });
+  await env.server.api(USERS.alice, 'POST', `/employee/portal/support/${t.id}/chat`, { message: 'averyveryverylongwordwithoutanyspacesthatmustwrapinsteadofoverflowingthescreen' });
+  const emp = await signIn(env.browser, env.server, USERS.alice, { viewport: PHONE });
   for (const path of ['/employee/portal/support', '/employee/portal/support/create', `/employee/portal/support/${t.id}`]) {
     await emp.page.goto(path);
     await emp.page.locator('main h1').first().waitFor();
     await noSideways(emp.page);
   }
   await screenshot(emp.page, 'phone-employee-ticket');
-  const staff = await signIn(browser, server, USERS.sam, { viewport: PHONE });
+  const staff = await signIn(env.browser, env.server, USERS.sam, { viewport: PHONE });
   for (const path of ['/admin/support/dashboard', '/admin/support', `/admin/support/${t.id}`, `/admin/support/${t.id}/live-chat`]) {
     await staff.page.goto(path);
     await staff.page.locator('main h1, main h2').first().waitFor();

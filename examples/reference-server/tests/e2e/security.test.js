@@ -1,20 +1,17 @@
 // What the seed's security section asks of the UI: sessions by cookie, CSRF on every state
 // change, user text rendered as text, internal notes and other people's tickets never shown.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { live, launch, screenshot, signIn, startServer, USERS } from './harness.js';
+import { USERS, fresh, live, screenshot, signIn, startServer } from './harness.js';
 
-let server;
-let browser;
-before(async () => { server = await startServer(); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.stop(); });
+const env = fresh();
 
 const XSS_SUBJECT = '<img src=x onerror="window.__xss=1">Broken <b>mouse</b>';
 const XSS_MESSAGE = '<script>window.__xss=2</script><svg onload="window.__xss=3">';
 
 test('an XSS payload in a subject or message shows as typed, on both sides', async () => {
-  const emp = await signIn(browser, server, USERS.alice);
+  const emp = await signIn(env.browser, env.server, USERS.alice);
   await emp.page.goto('/employee/portal/support/create');
   await emp.page.getByLabel('Subject').fill(XSS_SUBJECT);
   await emp.page.getByLabel('Description').fill(XSS_MESSAGE);
@@ -26,7 +23,7 @@ test('an XSS payload in a subject or message shows as typed, on both sides', asy
   await emp.page.keyboard.press('Enter');
   await emp.page.locator('li.message:not(.pending)', { hasText: '<script>' }).waitFor();
 
-  const staff = await signIn(browser, server, USERS.sam);
+  const staff = await signIn(env.browser, env.server, USERS.sam);
   for (const path of ['/admin/support/dashboard', '/admin/support', `/admin/support/${id}`, `/admin/support/${id}/live-chat`]) {
     await staff.page.goto(path);
     await staff.page.getByText(XSS_SUBJECT).first().waitFor();
@@ -46,9 +43,9 @@ test('an XSS payload in a subject or message shows as typed, on both sides', asy
 });
 
 test('internal notes never reach the employee: not on the page, not by the API, not by the channel', async () => {
-  const { data: t } = await server.api(USERS.bob, 'POST', '/employee/portal/support',
+  const { data: t } = await env.server.api(USERS.bob, 'POST', '/employee/portal/support',
     { subject: 'Salary question', description: 'Bonus', category: 'payroll', priority: 'medium' });
-  const emp = await signIn(browser, server, USERS.bob);
+  const emp = await signIn(env.browser, env.server, USERS.bob);
   await emp.page.goto(`/employee/portal/support/${t.id}`);
   await live(emp.page);
   // Record every event Bob's socket receives, on any channel.
@@ -57,8 +54,8 @@ test('internal notes never reach the employee: not on the page, not by the API, 
     window.__seen = [];
     echo.connector.pusher.bind_global((event, data) => window.__seen.push(JSON.stringify([event, data])));
   });
-  await server.api(USERS.sam, 'POST', `/admin/support/${t.id}/comment`, { content: 'NOTE: check his contract', is_internal: true });
-  await server.api(USERS.sam, 'POST', `/admin/support/${t.id}/chat`, { message: 'Looking into it' });
+  await env.server.api(USERS.sam, 'POST', `/admin/support/${t.id}/comment`, { content: 'NOTE: check his contract', is_internal: true });
+  await env.server.api(USERS.sam, 'POST', `/admin/support/${t.id}/chat`, { message: 'Looking into it' });
   await emp.page.locator('li.message', { hasText: 'Looking into it' }).waitFor();
   assert.equal(await emp.page.getByText('check his contract').count(), 0);
   const seen = await emp.page.evaluate(() => window.__seen);
@@ -84,15 +81,15 @@ test('internal notes never reach the employee: not on the page, not by the API, 
 });
 
 test('pages need a session, staff pages need staff, and others\' tickets are not found', async () => {
-  const anon = await browser.newContext({ baseURL: server.base });
+  const anon = await env.browser.newContext({ baseURL: env.server.base });
   const page = await anon.newPage();
   await page.goto('/admin/support/dashboard');
   assert.equal(new URL(page.url()).pathname, '/login');
   await anon.close();
 
-  const { data: t } = await server.api(USERS.alice, 'POST', '/employee/portal/support',
+  const { data: t } = await env.server.api(USERS.alice, 'POST', '/employee/portal/support',
     { subject: 'Private matter', description: 'x', category: 'hr', priority: 'low' });
-  const bob = await signIn(browser, server, USERS.bob);
+  const bob = await signIn(env.browser, env.server, USERS.bob);
   const denied = await bob.page.goto('/admin/support/dashboard');
   assert.equal(denied.status(), 403);
   await bob.page.getByRole('heading', { name: 'Staff only' }).waitFor();
@@ -102,7 +99,7 @@ test('pages need a session, staff pages need staff, and others\' tickets are not
 });
 
 test('CSRF: a state change by cookie without the token is refused with 419; with it, it works', async () => {
-  const emp = await signIn(browser, server, USERS.alice);
+  const emp = await signIn(env.browser, env.server, USERS.alice);
   const statuses = await emp.page.evaluate(async () => {
     const post = (headers) => fetch('/api/employee/portal/support/quick-chat', {
       method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ message: 'hi' }),
@@ -117,7 +114,7 @@ test('CSRF: a state change by cookie without the token is refused with 419; with
   assert.equal(session.sameSite, 'Lax');
 
   // A sign-in form posted from another site is refused (login CSRF).
-  const res = await fetch(`${server.base}/login`, {
+  const res = await fetch(`${env.server.base}/login`, {
     method: 'POST', redirect: 'manual',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'http://evil.example' },
     body: `token=${USERS.alice.token}`,
@@ -134,7 +131,7 @@ test('CSRF: a state change by cookie without the token is refused with 419; with
 });
 
 test('a wrong token is refused on the sign-in page', async () => {
-  const ctx = await browser.newContext({ baseURL: server.base });
+  const ctx = await env.browser.newContext({ baseURL: env.server.base });
   const page = await ctx.newPage();
   await page.goto('/login');
   await page.getByLabel('Access token').fill('not-a-real-token-at-all');
@@ -146,7 +143,7 @@ test('a wrong token is refused on the sign-in page', async () => {
 test('demo mode: the sign-in page lists the demo users and leads each to their home', async () => {
   const demo = await startServer({ demo: true });
   try {
-    const ctx = await browser.newContext({ baseURL: demo.base });
+    const ctx = await env.browser.newContext({ baseURL: demo.base });
     const page = await ctx.newPage();
     await page.goto('/');
     assert.equal(new URL(page.url()).pathname, '/login');
