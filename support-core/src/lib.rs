@@ -43,6 +43,7 @@ pub mod event;
 pub mod id;
 pub mod memory;
 pub mod message;
+mod owners;
 pub mod policy;
 pub mod service;
 pub mod stats;

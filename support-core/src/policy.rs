@@ -6,7 +6,6 @@ use crate::channel::Channel;
 use crate::error::{Error, Result};
 use crate::id::UserId;
 use crate::message::{AuthorType, Visibility};
-use crate::ticket::Ticket;
 
 /// Who may see, write, change and listen to what.
 ///
@@ -18,13 +17,17 @@ use crate::ticket::Ticket;
 ///
 /// A ticket the actor may not see is reported as [`Error::NotFound`], so that its existence
 /// does not leak.
+///
+/// Every rule about a ticket depends only on its owner (`Ticket::employee_id`), which is why
+/// the rules take the owner rather than the ticket: the owner never changes, so the service
+/// may remember it and decide without reading the ticket again.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Policy;
 
 impl Policy {
-    /// May `actor` see this ticket at all?
-    pub fn can_view(actor: &Actor, ticket: &Ticket) -> bool {
-        actor.is_staff() || ticket.employee_id == actor.id
+    /// May `actor` see the ticket of `owner` at all?
+    pub fn can_view(actor: &Actor, owner: UserId) -> bool {
+        actor.is_staff() || owner == actor.id
     }
 
     /// May `actor` read internal notes?
@@ -32,18 +35,18 @@ impl Policy {
         actor.is_staff()
     }
 
-    /// `Ok` if `actor` may see the ticket, else `NotFound`.
-    pub fn check_view(actor: &Actor, ticket: &Ticket) -> Result<()> {
-        if Self::can_view(actor, ticket) {
+    /// `Ok` if `actor` may see the ticket of `owner`, else `NotFound`.
+    pub fn check_view(actor: &Actor, owner: UserId) -> Result<()> {
+        if Self::can_view(actor, owner) {
             Ok(())
         } else {
             Err(Error::NotFound)
         }
     }
 
-    /// `Ok` if `actor` may post a message of this visibility on the ticket.
-    pub fn check_post(actor: &Actor, ticket: &Ticket, visibility: Visibility) -> Result<()> {
-        Self::check_view(actor, ticket)?;
+    /// `Ok` if `actor` may post a message of this visibility on the ticket of `owner`.
+    pub fn check_post(actor: &Actor, owner: UserId, visibility: Visibility) -> Result<()> {
+        Self::check_view(actor, owner)?;
         if visibility == Visibility::Internal && !Self::can_see_internal(actor) {
             return Err(Error::Forbidden("only staff can write internal notes"));
         }
@@ -65,10 +68,10 @@ impl Policy {
         user.is_staff()
     }
 
-    /// Which side a message by `actor` on `ticket` is from: the ticket's owner writes as the
-    /// employee, anyone else as support.
-    pub fn author_type(actor: &Actor, ticket: &Ticket) -> AuthorType {
-        if ticket.employee_id == actor.id {
+    /// Which side a message by `actor` on the ticket of `owner` is from: the owner writes as
+    /// the employee, anyone else as support.
+    pub fn author_type(actor: &Actor, owner: UserId) -> AuthorType {
+        if owner == actor.id {
             AuthorType::Employee
         } else {
             AuthorType::Support
@@ -80,10 +83,7 @@ impl Policy {
     pub fn can_join(actor: &Actor, channel: &Channel, ticket_owner: Option<UserId>) -> bool {
         match channel {
             Channel::Admin => actor.is_staff(),
-            Channel::Ticket(_) => match ticket_owner {
-                Some(owner) => actor.is_staff() || owner == actor.id,
-                None => false,
-            },
+            Channel::Ticket(_) => ticket_owner.is_some_and(|owner| Self::can_view(actor, owner)),
         }
     }
 }

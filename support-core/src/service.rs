@@ -12,8 +12,9 @@ use crate::broadcast::Broadcaster;
 use crate::channel::Channel;
 use crate::error::{Error, Result};
 use crate::event::{Broadcast, Event, StaffEvent, TicketEvent};
-use crate::id::{IdempotencyKey, SocketId, TicketId};
+use crate::id::{IdempotencyKey, SocketId, TicketId, UserId};
 use crate::message::Message;
+use crate::owners::Owners;
 use crate::policy::Policy;
 use crate::stats::Stats;
 use crate::store::*;
@@ -104,6 +105,8 @@ struct Inner {
     store: Arc<dyn SupportStore>,
     broadcaster: Arc<dyn Broadcaster>,
     directory: Arc<dyn Directory>,
+    /// Ticket owners, so that posting and reading messages need not read the ticket first.
+    owners: Owners,
     /// Serializes "read stats, publish stats" so the last `stats.updated` sent is never older
     /// than the last commit that changed the counts.
     stats_gate: Mutex<()>,
@@ -141,6 +144,7 @@ impl SupportService {
                 store,
                 broadcaster,
                 directory,
+                owners: Owners::new(),
                 stats_gate: Mutex::new(()),
             }),
         }
@@ -200,7 +204,11 @@ impl SupportService {
             idempotency_key: ctx.idempotency_key.clone(),
             at: time::now(),
         };
-        match self.inner.store.create_ticket(&draft).await? {
+        let created = self.inner.store.create_ticket(&draft).await?;
+        // New or not, the store returned the ticket: its owner is known now and for good.
+        let (Created::New((ticket, _)) | Created::Existing((ticket, _))) = &created;
+        self.inner.owners.remember(ticket.id, ticket.employee_id);
+        match created {
             Created::Existing((ticket, message)) => {
                 // Priority and status may have been changed by staff since; the rest is fixed.
                 let same = ticket.employee_id == actor.id
@@ -274,12 +282,12 @@ impl SupportService {
         message: NewMessage,
         ctx: &WriteContext,
     ) -> Result<Message> {
-        let ticket = self.visible_ticket(actor, ticket_id).await?;
-        Policy::check_post(actor, &ticket, message.visibility)?;
+        let owner = self.visible_owner(actor, ticket_id).await?;
+        Policy::check_post(actor, owner, message.visibility)?;
         let draft = MessageDraft {
             ticket_id,
             author: author(actor),
-            author_type: Policy::author_type(actor, &ticket),
+            author_type: Policy::author_type(actor, owner),
             message,
             idempotency_key: ctx.idempotency_key.clone(),
             at: time::now(),
@@ -316,7 +324,7 @@ impl SupportService {
         position: MessagePosition,
         limit: Option<u32>,
     ) -> Result<Vec<Message>> {
-        self.visible_ticket(actor, ticket_id).await?;
+        self.visible_owner(actor, ticket_id).await?;
         let limit = page_limit(limit, Self::MESSAGE_PAGE)?;
         self.inner
             .store
@@ -423,7 +431,7 @@ impl SupportService {
     /// Every recorded change of a ticket, oldest first. Staff only.
     pub async fn audit_trail(&self, actor: &Actor, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
         Policy::check_staff(actor)?;
-        self.visible_ticket(actor, ticket_id).await?;
+        self.visible_owner(actor, ticket_id).await?;
         self.inner.store.audit_trail(ticket_id).await
     }
 
@@ -433,7 +441,7 @@ impl SupportService {
     /// Refusals are [`Error::Forbidden`], whether or not the ticket exists.
     pub async fn authorize_channel(&self, actor: &Actor, channel: &Channel) -> Result<()> {
         let owner = match channel {
-            Channel::Ticket(id) => self.inner.store.ticket(*id).await?.map(|t| t.employee_id),
+            Channel::Ticket(id) => self.owner(*id).await?,
             _ => None,
         };
         if Policy::can_join(actor, channel, owner) {
@@ -447,8 +455,29 @@ impl SupportService {
 
     async fn visible_ticket(&self, actor: &Actor, id: TicketId) -> Result<Ticket> {
         let ticket = self.inner.store.ticket(id).await?.ok_or(Error::NotFound)?;
-        Policy::check_view(actor, &ticket)?;
+        self.inner.owners.remember(id, ticket.employee_id);
+        Policy::check_view(actor, ticket.employee_id)?;
         Ok(ticket)
+    }
+
+    /// The owner of a ticket `actor` may see; `NotFound` for a missing ticket and for one the
+    /// actor may not see alike. Reads the ticket only the first time (see [`Owners`]).
+    async fn visible_owner(&self, actor: &Actor, id: TicketId) -> Result<UserId> {
+        let owner = self.owner(id).await?.ok_or(Error::NotFound)?;
+        Policy::check_view(actor, owner)?;
+        Ok(owner)
+    }
+
+    /// The owner of a ticket, `None` if there is no such ticket.
+    async fn owner(&self, id: TicketId) -> Result<Option<UserId>> {
+        if let Some(owner) = self.inner.owners.get(id) {
+            return Ok(Some(owner));
+        }
+        let Some(ticket) = self.inner.store.ticket(id).await? else {
+            return Ok(None);
+        };
+        self.inner.owners.remember(id, ticket.employee_id);
+        Ok(Some(ticket.employee_id))
     }
 
     async fn ticket_page(

@@ -1,12 +1,13 @@
-//! Plain appends, and group commit for them.
+//! Appends, and group commit for plain ones.
 //!
-//! An append without an idempotency key is one statement: lock the ticket's activity row by
-//! recording the activity, insert the message, commit. While many are in flight, those beyond
+//! Every append is one statement in autocommit, so one round trip. Without an idempotency
+//! key: lock the ticket's activity row by recording the activity, insert the message, commit.
+//! With one: the same, and the key's record in the same statement ([`insert_keyed`]). While many are in flight, those beyond
 //! the first few are queued and written together ([`Lanes`]): one round trip, one commit for
 //! the batch instead of one per message. Each caller still gets its answer only after the
 //! commit that holds its message, and a message for a missing ticket fails alone.
 //!
-//! Both statements keep a ticket's ids in commit order the same way: a message's id is drawn
+//! All these statements keep a ticket's ids in commit order the same way: a message's id is drawn
 //! only after its ticket's `ticket_activity` row is locked, and the lock is held to the commit,
 //! so a concurrent append to the same ticket waits and then draws a larger id.
 
@@ -14,8 +15,8 @@ use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
 use support_core::store::{Author, MessageDraft};
 use support_core::{
-    Attachment, AuthorType, Choice, Error, Message, MessageId, Result, TicketId, Timestamp,
-    Visibility,
+    Attachment, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Result, TicketId,
+    Timestamp, Visibility,
 };
 use tokio::sync::oneshot;
 
@@ -173,12 +174,63 @@ async fn insert_batch(
     Ok(ids)
 }
 
-/// Writes one message through `ex`, for an append inside a transaction (one with an
-/// idempotency key). `NotFound` if the ticket does not exist.
-pub(crate) async fn insert_one(
+/// One message with its idempotency key, so that a retry finds it. The key's record needs the
+/// message's id and is what decides whether the message is written at all, so the id is drawn
+/// explicitly, from the identity's own sequence, once the ticket's row is locked (`locked`):
+/// - `k` records the key, unless the same user's key is recorded already; a concurrent
+///   statement recording the same key makes it wait for that one's commit, then skip;
+/// - `m` inserts the message only if the key was recorded now, with the id drawn for it;
+/// - `a` records the activity only if the message was inserted.
+///
+/// So either all three rows are written, or none, and then the statement returns no row.
+/// The key's reference to the message is checked at the end of the statement, after `m`.
+const APPEND_KEYED: &str = "\
+    WITH locked AS ( \
+        SELECT ticket_id FROM ticket_activity WHERE ticket_id = $1 FOR NO KEY UPDATE \
+    ), k AS ( \
+        INSERT INTO idempotency_keys (user_id, \"key\", kind, ticket_id, message_id) \
+        SELECT $2, $9, 'message', ticket_id, nextval(pg_get_serial_sequence('messages', 'id')) \
+        FROM locked \
+        ON CONFLICT (user_id, \"key\") DO NOTHING \
+        RETURNING ticket_id, message_id \
+    ), m AS ( \
+        INSERT INTO messages (id, ticket_id, author_id, author_name, author_type, content, \
+            is_internal, attachments, created_at) \
+        OVERRIDING SYSTEM VALUE \
+        SELECT message_id, ticket_id, $2, $3, $4, $5, $6, $7, $8 FROM k \
+        RETURNING id, ticket_id \
+    ), a AS ( \
+        UPDATE ticket_activity SET updated_at = $8 FROM m WHERE ticket_activity.ticket_id = m.ticket_id \
+    ) \
+    SELECT id FROM m";
+
+/// Writes one message and records its idempotency key, in one statement committed on return.
+/// `None` if nothing was written: the key was used before by the same user, or the ticket does
+/// not exist.
+pub(crate) async fn insert_keyed(
     ex: impl PgExecutor<'_>,
     message: PendingMessage,
-) -> Result<Message> {
+    key: &IdempotencyKey,
+) -> Result<Option<Message>> {
+    let m = &message;
+    let id: Option<i64> = sqlx::query_scalar(APPEND_KEYED)
+        .bind(m.ticket_id.get())
+        .bind(m.author.id.get())
+        .bind(&m.author.name)
+        .bind(m.author_type.as_str())
+        .bind(&m.content)
+        .bind(m.internal)
+        .bind(Json(&m.attachments))
+        .bind(m.at)
+        .bind(key.as_str())
+        .fetch_optional(ex)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(id.map(|id| message.stored(id)))
+}
+
+/// Writes one message without a key. `NotFound` if the ticket does not exist.
+async fn insert_one(ex: impl PgExecutor<'_>, message: PendingMessage) -> Result<Message> {
     let ids = insert_batch(ex, std::slice::from_ref(&message)).await?;
     match ids.first() {
         Some(Some(id)) => Ok(message.stored(*id)),

@@ -26,10 +26,10 @@ use crate::storable;
 /// or run several server processes against one database.
 ///
 /// Cloning is cheap and shares the connection pool. Every call takes a connection from the
-/// pool for as long as it runs; plain appends and creates are one statement, one round trip,
-/// committed when it returns. Calls fail with [`Error::Unavailable`] within the bounds of
-/// [`PgOptions`] while the database cannot be reached, and work again as soon as it can: the
-/// pool replaces broken connections by itself.
+/// pool for as long as it runs; every append, and a create without an idempotency key, is one
+/// statement, one round trip, committed when it returns. Calls fail with
+/// [`Error::Unavailable`] within the bounds of [`PgOptions`] while the database cannot be
+/// reached, and work again as soon as it can: the pool replaces broken connections by itself.
 ///
 /// Per-ticket order: an append first locks its ticket's row, then takes its id from the
 /// sequence and holds the lock until it commits, so within one ticket ids are handed out in
@@ -174,20 +174,15 @@ impl PgStore {
                 .await
                 .map(Created::New);
         };
-        if let Some(done) = self.message_for_key(d.author.id, key).await? {
-            return Ok(done);
-        }
-        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        let message = append::insert_one(&mut *tx, PendingMessage::of(d)).await?;
-        let what = Remembered::Message(message.id);
-        if remember(&mut *tx, d.author.id, key, what, d.ticket_id).await? {
-            tx.commit().await.map_err(from_sqlx)?;
+        // The first use of a key is the one that must be quick: one statement writes the
+        // message and the key's record, or nothing. Only when nothing was written is the key
+        // looked up, to tell a retry from a missing ticket.
+        if let Some(message) = append::insert_keyed(&self.pool, PendingMessage::of(d), key).await? {
             return Ok(Created::New(message));
         }
-        tx.rollback().await.map_err(from_sqlx)?;
         self.message_for_key(d.author.id, key)
             .await?
-            .ok_or_else(|| Error::Conflict("idempotency key is in use".into()))
+            .ok_or(Error::NotFound)
     }
 
     /// What an earlier append with this key stored, if there was one.

@@ -245,10 +245,15 @@ async fn a_poller_sees_every_message_once_while_writers_on_several_pools_append(
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 for i in 0..40 {
-                    store
-                        .append_message(&message(t.id, 1, &format!("p{p} w{w} {i}"), time::now()))
-                        .await
-                        .unwrap();
+                    let text = format!("p{p} w{w} {i}");
+                    let mut draft = message(t.id, 1, &text, time::now());
+                    // Half the writers retry-proof their messages: keyed appends are a
+                    // statement of their own, and must order with the batched plain ones.
+                    if w % 2 == 1 {
+                        draft.idempotency_key = key(&text);
+                    }
+                    let stored = store.append_message(&draft).await.unwrap();
+                    assert!(stored.is_new());
                 }
             }));
         }

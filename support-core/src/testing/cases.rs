@@ -633,6 +633,80 @@ pub async fn another_employees_ticket_is_not_found_by_any_route(store: Store) {
     );
 }
 
+/// The service remembers ticket owners so that posting need not read the ticket. A second
+/// service over the same store (another node) starts knowing no owner, learns one from a staff
+/// post, and must then decide exactly as if it had read the ticket.
+pub async fn remembered_owners_decide_as_the_ticket_would(store: Store) {
+    let f = Fixture::new(store);
+    let node = SupportService::from_parts(
+        f.store.clone(),
+        Arc::new(f.hub.clone()),
+        f.service.directory().clone(),
+    );
+    let t = f.ticket(&f.alice, "cached", Priority::Low).await;
+    let body = |s: &str| NewMessage::public(MessageBody::parse(s).unwrap());
+    let plain = WriteContext::default();
+
+    let staff = node
+        .post_message(&f.sam, t.id, body("staff first"), &plain)
+        .await
+        .unwrap();
+    assert_eq!(staff.author_type, AuthorType::Support);
+    assert!(
+        is_not_found(
+            node.post_message(&f.bob, t.id, body("intrude"), &plain)
+                .await
+        ),
+        "another employee, owner remembered"
+    );
+    assert!(is_not_found(
+        node.post_message(&f.bob, t.id, body("intrude"), &ctx_key("bob-1"))
+            .await
+    ));
+    assert!(is_not_found(
+        node.messages(&f.bob, t.id, MessagePosition::Latest, None)
+            .await
+    ));
+    assert!(
+        node.authorize_channel(&f.bob, &Channel::Ticket(t.id))
+            .await
+            .is_err()
+    );
+    let note = NewMessage::internal(MessageBody::parse("let me in").unwrap());
+    assert!(matches!(
+        node.post_message(&f.alice, t.id, note, &plain).await,
+        Err(Error::Forbidden(_))
+    ));
+    let own = node
+        .post_message(&f.alice, t.id, body("owner"), &plain)
+        .await
+        .unwrap();
+    assert_eq!(own.author_type, AuthorType::Employee);
+    assert_eq!(
+        f.all_messages(&f.sam, t.id).await,
+        vec![staff, own],
+        "nothing else was written"
+    );
+
+    // A missing ticket is not remembered as missing: once it exists, it is found.
+    let next = TicketId(t.id.0 + 1);
+    assert!(is_not_found(
+        node.post_message(&f.sam, next, body("early"), &plain).await
+    ));
+    assert!(is_not_found(
+        node.post_message(&f.sam, next, body("early"), &ctx_key("early"))
+            .await
+    ));
+    let later = f.ticket(&f.bob, "later", Priority::Low).await;
+    if later.id == next {
+        let m = node
+            .post_message(&f.bob, next, body("now it exists"), &plain)
+            .await
+            .unwrap();
+        assert_eq!(m.author_type, AuthorType::Employee);
+    }
+}
+
 pub async fn staff_operations_are_forbidden_to_employees(store: Store) {
     let f = Fixture::new(store);
     let t = f.ticket(&f.alice, "mine", Priority::Low).await;
@@ -1188,6 +1262,11 @@ pub async fn writes_to_a_missing_ticket_are_not_found(store: Store) {
             .post_message(&f.sam, missing, body.clone(), &WriteContext::default())
             .await
     ));
+    assert!(is_not_found(
+        f.service
+            .post_message(&f.sam, missing, body.clone(), &ctx_key("to-nowhere"))
+            .await
+    ));
     // The store itself refuses too, without the service's check in front of it.
     let draft = store::MessageDraft {
         ticket_id: missing,
@@ -1201,6 +1280,11 @@ pub async fn writes_to_a_missing_ticket_are_not_found(store: Store) {
         at: time::now(),
     };
     assert!(is_not_found(f.store.append_message(&draft).await));
+    let keyed = store::MessageDraft {
+        idempotency_key: Some("to-nowhere".parse().unwrap()),
+        ..draft
+    };
+    assert!(is_not_found(f.store.append_message(&keyed).await));
     let change = store::TicketChange {
         patch: status(Status::Closed),
         author: store::Author {

@@ -1,4 +1,5 @@
-//! The conformance suite for [`SupportStore`] adapters, and the fixtures it uses.
+//! The conformance suite for [`SupportStore`](crate::SupportStore) adapters, and the fixtures
+//! it uses.
 //!
 //! An adapter crate adds `support-core = { version = "…", features = ["testing"] }` to its
 //! dev-dependencies and, in a test file:
@@ -74,6 +75,7 @@ macro_rules! conformance_suite {
             employee_cannot_write_internal_notes,
             employee_lists_only_own_tickets,
             another_employees_ticket_is_not_found_by_any_route,
+            remembered_owners_decide_as_the_ticket_would,
             staff_operations_are_forbidden_to_employees,
             dashboard_puts_urgent_first_then_longest_waiting,
             dashboard_leaves_out_resolved_and_closed,
