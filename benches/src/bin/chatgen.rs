@@ -99,8 +99,10 @@ struct Args {
     /// Characters of each message's text (at least the marker's ~30).
     #[arg(long, default_value_t = 100)]
     payload: usize,
-    /// Keep-alive HTTP connections sending messages, each one request at a time.
-    #[arg(long, default_value_t = 64)]
+    /// Keep-alive HTTP connections sending messages, each one request at a time: enough that
+    /// a slow answer does not hold up the messages due after it (the send lag shows whether
+    /// they sufficed).
+    #[arg(long, default_value_t = 256)]
     http_connections: usize,
     /// Seconds before a request counts as failed.
     #[arg(long, default_value_t = 5.0)]
