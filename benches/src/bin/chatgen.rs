@@ -195,7 +195,7 @@ enum Role {
 }
 
 /// The two sides of a ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Side {
     Employee,
     Staff,
@@ -965,5 +965,36 @@ impl RunResult {
             self.peak_rss_kb.unwrap_or(0),
             u8::from(passed),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ticket_gets_both_sides_in_turn() {
+        let mut seen = std::collections::HashSet::new();
+        for seq in 0..14 {
+            seen.insert(route(seq, 7));
+        }
+        assert_eq!(seen.len(), 14);
+        assert_eq!(route(0, 7), (0, Side::Employee));
+        assert_eq!(route(1, 7), (0, Side::Staff));
+        assert_eq!(route(15, 7), (0, Side::Staff));
+    }
+
+    #[test]
+    fn markers_round_trip() {
+        let m = marker("cg 42 123456 ticket 7 xxxx");
+        assert!(matches!(
+            m,
+            Some(Marker {
+                seq: 42,
+                sent_us: 123456
+            })
+        ));
+        assert!(marker("hello 1 2").is_none());
+        assert!(marker("cg x 2").is_none());
     }
 }
