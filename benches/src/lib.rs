@@ -19,6 +19,17 @@
 //! is part of `cargo test` or CI: the script takes about 20 minutes and wants the machine to
 //! itself.
 //!
+//! The end-to-end chat load generator is the binary `chatgen` (`src/bin/chatgen.rs`): it drives
+//! the real `reference-server` binary with employees and staff on websockets, chat messages
+//! POSTed to `/chat` at a fixed rate, and measures each message from its POST to its delivery
+//! on the other side's socket. `benches/chat-e2e.sh` runs it on SQLite and PostgreSQL: a fixed
+//! rate (2,000 messages/s) and the highest rate with nothing lost, each run on a fresh server.
+//!
+//! The pieces both load generators use are this library's modules: [`pusher`] (the Pusher
+//! protocol client side), [`http`] (keep-alive HTTP connections), [`pace`] (the open-loop
+//! schedule), [`tally`] (delivery bitmaps, histograms, worst windows) and [`process`] (the
+//! server's memory and CPU time).
+//!
 //! ```text
 //! apt-get install -y protobuf-compiler && cargo install sockudo   # once
 //! benches/ws-vs-sockudo.sh
@@ -33,12 +44,21 @@
 //! # Ok(()) }
 //! ```
 
+pub mod http;
+pub mod pace;
+pub mod process;
+pub mod pusher;
+pub mod tally;
+
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use support_core::*;
 use support_store_postgres::{PgOptions, PgStore};
 use support_store_sqlite::SqliteStore;
+
+/// The error type of the load generators: anything, with its message.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A service over a store the benches measure, with the cast they use.
 pub struct Bench {

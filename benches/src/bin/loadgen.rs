@@ -41,7 +41,7 @@
 //! the absolute figures include the generator's own scheduling delays.
 
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -50,19 +50,17 @@ use bytes::Bytes;
 use clap::{Parser, ValueEnum};
 use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use serde::Deserialize;
-use serde_json::value::RawValue;
+use support_benches::http::{self, KeepAlive};
+use support_benches::pace::Schedule;
+use support_benches::process::{cpu_ms, load_average, raise_fd_limit, rss, show_kb};
+use support_benches::pusher::{self, Frame, PONG, Ws, data_text};
+use support_benches::tally::{Bitmap, Sharded, Windows, histogram};
 use support_transport_ws::signature;
-use tokio::net::{TcpSocket, TcpStream};
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-type Ws = WebSocketStream<TcpStream>;
+type Error = support_benches::BoxError;
 
 /// The event name the load generator publishes.
 const EVENT: &str = "loadgen";
@@ -201,24 +199,13 @@ fn main() -> Result<(), Error> {
     if !(args.growth.is_finite() && args.growth > 1.0) {
         return Err("--growth must be above 1".into());
     }
-    raise_fd_limit(args.connections() + args.publishers + 64);
+    raise_fd_limit("loadgen", args.connections() + args.publishers + 64);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();
     if let Some(n) = args.workers {
         runtime.worker_threads(n);
     }
     runtime.build()?.block_on(run(args))
-}
-
-/// Each connection is a file descriptor: raise the soft limit towards the hard one.
-fn raise_fd_limit(needed: usize) {
-    match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(limit) if (limit as usize) < needed => eprintln!(
-            "loadgen: warning: {limit} file descriptors allowed, {needed} needed (raise `ulimit -n`)"
-        ),
-        Ok(_) => {}
-        Err(e) => eprintln!("loadgen: warning: could not raise the file descriptor limit: {e}"),
-    }
 }
 
 async fn run(args: Args) -> Result<(), Error> {
@@ -348,10 +335,7 @@ struct Shared {
 
 impl Shared {
     fn new(args: &Args) -> Result<Self, Error> {
-        let addr = (args.host.as_str(), args.port)
-            .to_socket_addrs()?
-            .find(SocketAddr::is_ipv4)
-            .ok_or("the host has no IPv4 address")?;
+        let addr = http::resolve(&args.host, args.port)?;
         Ok(Shared {
             epoch: Instant::now(),
             step: RwLock::new(None),
@@ -362,10 +346,7 @@ impl Shared {
             channel_names: (0..args.channels)
                 .map(|c| Arc::from(args.channel_name(c)))
                 .collect(),
-            ws_url: format!(
-                "ws://{}:{}/app/{}?protocol=7&client=loadgen&version=0.1.0&flash=false",
-                args.host, args.port, args.app_key
-            ),
+            ws_url: pusher::ws_url(&args.host, args.port, &args.app_key, "loadgen"),
             addr,
         })
     }
@@ -384,103 +365,44 @@ struct Step {
     subscribers: usize,
     channels: usize,
     /// Bit per event: the HTTP API answered 200.
-    published: Vec<AtomicU64>,
+    published: Bitmap,
     /// Bit per (event, subscriber slot).
-    delivered: Vec<AtomicU64>,
+    delivered: Bitmap,
     delivered_count: AtomicU64,
     published_count: AtomicU64,
     duplicates: AtomicU64,
     misrouted: AtomicU64,
     publish_errors: AtomicU64,
-    latency: Vec<Mutex<Histogram<u64>>>,
+    latency: Sharded,
     /// HTTP API response times: a publisher waits for each answer before its next request, so
     /// `publishers / response time` caps the rate a run can achieve.
     response: Mutex<Histogram<u64>>,
-    /// When the run started, in the shared epoch's microseconds.
-    start_us: u64,
     /// Worst delivery latency and worst HTTP answer time of the events sent in each 100 ms
-    /// window: a stall that hits both is the server's or the machine's, not the subscribers'.
-    worst_delivery: Vec<AtomicU64>,
-    worst_answer: Vec<AtomicU64>,
-}
-
-/// Width of the windows of [`Step::worst_delivery`].
-const WINDOW_US: u64 = 100_000;
-
-fn bitmap(bits: u64) -> Vec<AtomicU64> {
-    (0..bits.div_ceil(64)).map(|_| AtomicU64::new(0)).collect()
-}
-
-/// Sets a bit; `true` if it was clear.
-fn set_bit(map: &[AtomicU64], bit: u64) -> bool {
-    let mask = 1u64 << (bit % 64);
-    map.get((bit / 64) as usize)
-        .is_some_and(|w| w.fetch_or(mask, Ordering::Relaxed) & mask == 0)
-}
-
-fn get_bit(map: &[AtomicU64], bit: u64) -> bool {
-    map.get((bit / 64) as usize)
-        .is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (bit % 64)) != 0)
-}
-
-fn histogram() -> Histogram<u64> {
-    // 1 µs to 60 s at 3 significant digits.
-    Histogram::new_with_bounds(1, 60_000_000, 3).expect("constant histogram bounds are valid")
+    /// window (from the run's start, in the shared epoch's microseconds).
+    windows: Windows,
 }
 
 impl Step {
     fn new(id: u32, events: u64, measure_from: u64, args: &Args, start_us: u64) -> Self {
         let subs = args.subscribers as u64;
         let run_secs = args.warmup + args.duration + args.drain + args.request_timeout + 2.0;
-        let windows = (run_secs * 1e6 / WINDOW_US as f64).ceil() as usize;
         Step {
             id,
             events,
             measure_from,
             subscribers: args.subscribers,
             channels: args.channels,
-            published: bitmap(events),
-            delivered: bitmap(events * subs),
+            published: Bitmap::new(events),
+            delivered: Bitmap::new(events * subs),
             delivered_count: AtomicU64::new(0),
             published_count: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
             misrouted: AtomicU64::new(0),
             publish_errors: AtomicU64::new(0),
-            latency: (0..SHARDS).map(|_| Mutex::new(histogram())).collect(),
+            latency: Sharded::new(SHARDS),
             response: Mutex::new(histogram()),
-            start_us,
-            worst_delivery: (0..windows).map(|_| AtomicU64::new(0)).collect(),
-            worst_answer: (0..windows).map(|_| AtomicU64::new(0)).collect(),
+            windows: Windows::new(start_us, run_secs),
         }
-    }
-
-    fn window(&self, sent_us: u64) -> Option<usize> {
-        usize::try_from(sent_us.saturating_sub(self.start_us) / WINDOW_US).ok()
-    }
-
-    fn note_worst(map: &[AtomicU64], window: Option<usize>, us: u64) {
-        if let Some(w) = window.and_then(|w| map.get(w)) {
-            w.fetch_max(us, Ordering::Relaxed);
-        }
-    }
-
-    /// The `n` windows with the worst delivery latency: (seconds into the run, worst
-    /// delivery, worst HTTP answer), in microseconds.
-    fn worst_windows(&self, n: usize) -> Vec<(f64, u64, u64)> {
-        let mut all: Vec<(f64, u64, u64)> = self
-            .worst_delivery
-            .iter()
-            .zip(&self.worst_answer)
-            .enumerate()
-            .map(|(i, (d, a))| {
-                let at = (i as u64 * WINDOW_US) as f64 / 1e6;
-                (at, d.load(Ordering::Relaxed), a.load(Ordering::Relaxed))
-            })
-            .filter(|w| w.1 > 0)
-            .collect();
-        all.sort_by_key(|w| std::cmp::Reverse(w.1));
-        all.truncate(n);
-        all
     }
 
     /// Records one received event for the subscriber in `slot` of channel `channel`.
@@ -497,29 +419,20 @@ impl Step {
             self.misrouted.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        if !set_bit(&self.delivered, seq * self.subscribers as u64 + slot as u64) {
+        if !self
+            .delivered
+            .set(seq * self.subscribers as u64 + slot as u64)
+        {
             self.duplicates.fetch_add(1, Ordering::Relaxed);
             return;
         }
         self.delivered_count.fetch_add(1, Ordering::Relaxed);
         if seq >= self.measure_from {
             let latency = now_us.saturating_sub(sent_us).max(1);
-            if let Ok(mut h) = self.latency[shard % SHARDS].lock() {
-                h.saturating_record(latency);
-            }
-            Self::note_worst(&self.worst_delivery, self.window(sent_us), latency);
+            self.latency.record(shard, latency);
+            self.windows.delivery(sent_us, latency);
         }
     }
-}
-
-#[derive(Deserialize)]
-struct Frame<'a> {
-    #[serde(borrow)]
-    event: std::borrow::Cow<'a, str>,
-    #[serde(default, borrow)]
-    channel: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
-    data: Option<&'a RawValue>,
 }
 
 /// What the load generator puts in each event's data.
@@ -528,12 +441,6 @@ struct Stamp {
     r: u32,
     s: u64,
     t: u64,
-}
-
-/// `data` as the string servers send it in, or the raw JSON if it is not a string.
-fn data_text(raw: Option<&RawValue>) -> String {
-    raw.map(|r| serde_json::from_str::<String>(r.get()).unwrap_or_else(|_| r.get().to_owned()))
-        .unwrap_or_default()
 }
 
 // ----- connections -------------------------------------------------------------------------------
@@ -592,71 +499,13 @@ async fn reconnect_dead(args: &Arc<Args>, shared: &Arc<Shared>) -> Result<(), Er
 
 /// Opens connection `i`, waits for the handshake, subscribes and waits for the answer.
 async fn subscribe(args: &Args, shared: &Shared, i: usize, channel: usize) -> Result<Ws, Error> {
-    let socket = TcpSocket::new_v4()?;
-    if args.source_ips > 1 && shared.addr.ip().is_loopback() {
-        let last = 1 + (i % args.source_ips as usize) as u8;
-        socket.bind(SocketAddr::new(
-            IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)),
-            0,
-        ))?;
-    }
-    let stream = socket.connect(shared.addr).await?;
-    stream.set_nodelay(true)?;
-    // Small buffers: 10,000 connections in one process.
-    let config = WebSocketConfig::default()
-        .read_buffer_size(8 * 1024)
-        .write_buffer_size(0);
-    let (mut ws, _) =
-        tokio_tungstenite::client_async_with_config(shared.ws_url.as_str(), stream, Some(config))
-            .await?;
-    let socket_id = loop {
-        let text = next_text(&mut ws).await?;
-        let frame: Frame<'_> = serde_json::from_str(&text)?;
-        match frame.event.as_ref() {
-            "pusher:connection_established" => {
-                #[derive(Deserialize)]
-                struct Established {
-                    socket_id: String,
-                }
-                let e: Established = serde_json::from_str(&data_text(frame.data))?;
-                break e.socket_id;
-            }
-            "pusher:error" => return Err(format!("refused: {text}").into()),
-            _ => {}
-        }
-    };
+    let source = (args.source_ips > 1).then(|| 1 + (i % args.source_ips as usize) as u8);
+    let (mut ws, socket_id) = pusher::connect(shared.addr, &shared.ws_url, source).await?;
     let name = &shared.channel_names[channel];
-    let data = if args.public {
-        serde_json::json!({ "channel": &**name })
-    } else {
-        let auth = signature::channel_auth(&args.app_key, &args.app_secret, &socket_id, name, None);
-        serde_json::json!({ "channel": &**name, "auth": auth })
-    };
-    let subscribe = serde_json::json!({ "event": "pusher:subscribe", "data": data });
-    ws.send(Message::text(subscribe.to_string())).await?;
-    loop {
-        let text = next_text(&mut ws).await?;
-        let frame: Frame<'_> = serde_json::from_str(&text)?;
-        match frame.event.as_ref() {
-            "pusher_internal:subscription_succeeded" => return Ok(ws),
-            "pusher:subscription_error" | "pusher:error" => {
-                return Err(format!("subscription refused: {text}").into());
-            }
-            _ => {}
-        }
-    }
-}
-
-async fn next_text(ws: &mut Ws) -> Result<String, Error> {
-    loop {
-        match ws.next().await {
-            Some(Ok(Message::Text(t))) => return Ok(t.as_str().to_owned()),
-            Some(Ok(Message::Close(c))) => return Err(format!("closed: {c:?}").into()),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(e.into()),
-            None => return Err("connection ended".into()),
-        }
-    }
+    let auth = (!args.public)
+        .then(|| signature::channel_auth(&args.app_key, &args.app_secret, &socket_id, name, None));
+    pusher::subscribe(&mut ws, name, auth.as_deref()).await?;
+    Ok(ws)
 }
 
 /// Reads one subscriber's frames until the connection ends.
@@ -696,12 +545,7 @@ async fn listen(mut ws: Ws, shared: Arc<Shared>, index: usize, channel: usize, s
                 }
                 s.receive(channel, slot, stamp.s, stamp.t, now, index);
             }
-            "pusher:ping" => {
-                let pong = r#"{"event":"pusher:pong","data":{}}"#;
-                if ws.send(Message::text(pong)).await.is_err() {
-                    break;
-                }
-            }
+            "pusher:ping" if ws.send(Message::text(PONG)).await.is_err() => break,
             "pusher:error" => {
                 shared.errors.fetch_add(1, Ordering::Relaxed);
             }
@@ -717,23 +561,15 @@ async fn listen(mut ws: Ws, shared: Arc<Shared>, index: usize, channel: usize, s
 
 /// Keep-alive HTTP/1.1 connections to the API, one request at a time each.
 struct Publishers {
-    conns: Vec<Publisher>,
-}
-
-struct Publisher {
-    addr: SocketAddr,
-    sender: Option<SendRequest<Full<Bytes>>>,
+    conns: Vec<KeepAlive>,
 }
 
 impl Publishers {
     async fn open(args: &Args) -> Result<Self, Error> {
-        let addr = (args.host.as_str(), args.port)
-            .to_socket_addrs()?
-            .find(SocketAddr::is_ipv4)
-            .ok_or("the host has no IPv4 address")?;
+        let addr = http::resolve(&args.host, args.port)?;
         let mut conns = Vec::new();
         for _ in 0..args.publishers.max(1) {
-            let mut p = Publisher { addr, sender: None };
+            let mut p = KeepAlive::new(addr);
             p.ready().await?;
             conns.push(p);
         }
@@ -741,57 +577,15 @@ impl Publishers {
     }
 }
 
-impl Publisher {
-    /// The connection, reopened if the server closed it.
-    async fn ready(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, Error> {
-        if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
-            let stream = TcpStream::connect(self.addr).await?;
-            stream.set_nodelay(true)?;
-            let (sender, conn) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-            tokio::spawn(async move {
-                // The connection ends when the sender is dropped or the server closes it.
-                let _ = conn.await;
-            });
-            self.sender = Some(sender);
-        }
-        let sender = self.sender.as_mut().ok_or("no connection")?;
-        sender.ready().await?;
-        Ok(sender)
-    }
-
-    /// Publishes one event; an error if the server refused it or did not answer in time.
-    async fn publish(
-        &mut self,
-        request: hyper::Request<Full<Bytes>>,
-        timeout: Duration,
-    ) -> Result<(), Error> {
-        let send = async {
-            let sender = self.ready().await?;
-            let response = sender.send_request(request).await?;
-            let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
-            Ok::<_, Error>((status, body))
-        };
-        match tokio::time::timeout(timeout, send).await {
-            Ok(Ok((status, _))) if status.is_success() => Ok(()),
-            Ok(Ok((status, body))) => Err(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-            )
-            .into()),
-            Ok(Err(e)) => {
-                self.sender = None;
-                Err(e)
-            }
-            Err(_) => {
-                self.sender = None;
-                Err("request timed out".into())
-            }
-        }
+/// Publishes one event; an error if the server refused it or did not answer in time.
+async fn publish(
+    conn: &mut KeepAlive,
+    request: hyper::Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<(), Error> {
+    match conn.send(request, timeout).await? {
+        (status, _) if status.is_success() => Ok(()),
+        (status, body) => Err(http::describe(status, &body).into()),
     }
 }
 
@@ -849,32 +643,29 @@ async fn run_step(
 
     let host = format!("{}:{}", args.host, args.port);
     let pad: Arc<str> = Arc::from("x".repeat(args.payload.saturating_sub(48)));
-    let next = Arc::new(AtomicU64::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
-    let interval = 1.0 / rate;
-    let start = tokio::time::Instant::now() + Duration::from_millis(20);
+    // Open loop: each event has its due time whatever happened to the others.
+    let schedule = Arc::new(Schedule::new(
+        tokio::time::Instant::now() + Duration::from_millis(20),
+        rate,
+        events,
+    ));
+    let start = schedule.start();
     let timeout = Args::secs(args.request_timeout);
     let mut tasks = Vec::new();
     for mut p in std::mem::take(&mut publishers.conns) {
-        let (args, shared, step, next, host, pad, first_error) = (
+        let (args, shared, step, schedule, host, pad, first_error) = (
             args.clone(),
             shared.clone(),
             step.clone(),
-            next.clone(),
+            schedule.clone(),
             host.clone(),
             pad.clone(),
             first_error.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut data = String::with_capacity(pad.len() + 64);
-            loop {
-                let seq = next.fetch_add(1, Ordering::Relaxed);
-                if seq >= step.events {
-                    break;
-                }
-                // Open loop: each event has its due time whatever happened to the others.
-                tokio::time::sleep_until(start + Duration::from_secs_f64(seq as f64 * interval))
-                    .await;
+            while let Some(seq) = schedule.next().await {
                 let channel = &shared.channel_names[seq as usize % args.channels];
                 data.clear();
                 let sent = shared.now_us();
@@ -884,7 +675,7 @@ async fn run_step(
                     step.id, sent
                 );
                 let outcome = match signed_request(&args, &host, channel, &data) {
-                    Ok(request) => p.publish(request, timeout).await,
+                    Ok(request) => publish(&mut p, request, timeout).await,
                     Err(e) => Err(e),
                 };
                 let answer = shared.now_us().saturating_sub(sent).max(1);
@@ -892,11 +683,11 @@ async fn run_step(
                     h.saturating_record(answer);
                 }
                 if seq >= step.measure_from {
-                    Step::note_worst(&step.worst_answer, step.window(sent), answer);
+                    step.windows.answer(sent, answer);
                 }
                 match outcome {
                     Ok(()) => {
-                        set_bit(&step.published, seq);
+                        step.published.set(seq);
                         step.published_count.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(e) => {
@@ -931,9 +722,9 @@ async fn run_step(
     let mut lost = 0;
     let mut unconfirmed = 0;
     for seq in 0..events {
-        let ok = get_bit(&step.published, seq);
+        let ok = step.published.get(seq);
         for slot in 0..subs {
-            let got = get_bit(&step.delivered, seq * subs + slot);
+            let got = step.delivered.get(seq * subs + slot);
             match (ok, got) {
                 (true, false) => lost += 1,
                 (false, true) => unconfirmed += 1,
@@ -941,12 +732,7 @@ async fn run_step(
             }
         }
     }
-    let mut latency = histogram();
-    for shard in &step.latency {
-        if let Ok(h) = shard.lock() {
-            latency.add(&*h).map_err(|e| format!("histogram: {e}"))?;
-        }
-    }
+    let latency = step.latency.merged();
     let first_error = first_error.lock().ok().and_then(|mut e| e.take());
     let (response_p50, response_p99) = step.response.lock().map_or((0, 0), |h| {
         (h.value_at_quantile(0.5), h.value_at_quantile(0.99))
@@ -975,7 +761,7 @@ async fn run_step(
         samples: latency.len(),
         response_p50,
         response_p99,
-        worst: step.worst_windows(3),
+        worst: step.windows.worst(3),
         server_cpu_ms: cpu_before
             .0
             .zip(cpu_after.0)
@@ -1118,40 +904,4 @@ impl StepResult {
             );
         }
     }
-}
-
-// ----- server memory -----------------------------------------------------------------------------
-
-/// `VmRSS` of a process, in kB.
-fn rss(pid: Option<u32>) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-/// User plus system CPU time of a process, in milliseconds (fields 14 and 15 of
-/// `/proc/PID/stat`, in clock ticks of 10 ms: `CLK_TCK` is 100 on Linux).
-fn cpu_ms(pid: Option<u32>) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
-    // The command name (field 2) may hold spaces; the fields after it are plain.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) * 10)
-}
-
-/// The first three fields of `/proc/loadavg`: how busy the shared machine was.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "n/a".to_owned())
-}
-
-fn show_kb(kb: Option<u64>) -> String {
-    kb.map_or("n/a".to_owned(), |kb| {
-        format!("{:.1} MB", kb as f64 / 1024.0)
-    })
 }
