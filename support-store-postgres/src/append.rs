@@ -77,9 +77,11 @@ const APPEND_ONE: &str = "\
 /// - `locked` locks the batch's tickets in id order, so two batches sharing tickets queue
 ///   instead of deadlocking;
 /// - `touched` updates only rows that came out of `locked`, so only rows already locked, each
-///   ticket once, to the time of its last message in the batch. Its `ANY` says again what the
-///   joins imply, so that it reads the rows by index: the one plan, made while the table was
-///   small, would otherwise scan the whole table, dead row versions and all;
+///   ticket once, to the time of its last message in the batch. It takes them as an array,
+///   which makes all of `locked` run before it reads anything, and lets it read by index,
+///   whatever the size of the table when the plan was made (a join may be planned as a scan
+///   of the whole table, dead row versions and all, or read before the locks are held, which
+///   makes appends to one busy ticket slower);
 /// - the insert takes only messages whose ticket came out of `touched`, sorted by batch
 ///   position: the sort needs every row first, so every lock is held before the first id is
 ///   drawn, and ids are drawn in batch order. Messages for missing tickets are left out.
@@ -103,11 +105,12 @@ const APPEND_BATCH: &str = "\
         ORDER BY a.ticket_id FOR NO KEY UPDATE OF a \
     ), touched AS ( \
         UPDATE ticket_activity a SET updated_at = last.created_at \
-        FROM p, ( \
+        FROM ( \
             SELECT DISTINCT ON (b.ticket_id) b.ticket_id, b.created_at FROM b \
             ORDER BY b.ticket_id, b.n DESC \
-        ) AS last JOIN locked ON locked.ticket_id = last.ticket_id \
-        WHERE a.ticket_id = last.ticket_id AND a.ticket_id = ANY (p.ticket_id) \
+        ) AS last \
+        WHERE a.ticket_id = last.ticket_id \
+            AND a.ticket_id = ANY (ARRAY (SELECT locked.ticket_id FROM locked)) \
         RETURNING a.ticket_id \
     ) \
     INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, \
