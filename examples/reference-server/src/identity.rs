@@ -40,6 +40,14 @@ impl Identity {
             None => self.sessions.of_request(headers),
         }
     }
+
+    /// The cookie's session and its user, verified once: what a page needs (a bearer token
+    /// opens the API, not the pages, which need the session's CSRF token).
+    pub(crate) fn signed_in(&self, headers: &HeaderMap) -> Option<(Session, Actor)> {
+        let session = self.session(headers)?;
+        let actor = self.users.by_id(session.user)?;
+        Some((session, actor))
+    }
 }
 
 #[async_trait]

@@ -158,7 +158,7 @@ pub(crate) async fn csrf_guard(
                 .unwrap_or_default();
             if !identity.sessions.csrf_matches(&session, given) {
                 return (
-                    StatusCode::from_u16(419).unwrap_or(StatusCode::FORBIDDEN),
+                    page_expired(),
                     Json(json!({"message": "CSRF token mismatch."})),
                 )
                     .into_response();
@@ -166,6 +166,11 @@ pub(crate) async fn csrf_guard(
         }
     }
     next.run(request).await
+}
+
+/// 419, Laravel's answer to a missing or wrong CSRF token ("Page Expired").
+fn page_expired() -> StatusCode {
+    StatusCode::from_u16(419).unwrap_or(StatusCode::FORBIDDEN)
 }
 
 // ----- pages --------------------------------------------------------------------------------
@@ -213,11 +218,7 @@ async fn home(State(web): State<Web>, headers: HeaderMap) -> Response {
 }
 
 async fn render_page(web: Web, headers: HeaderMap, page: Page, ticket: Option<String>) -> Response {
-    let Some(actor) = web.user(&headers).await else {
-        return redirect("/login");
-    };
-    let Some(session) = web.identity.session(&headers) else {
-        // A bearer token opens the API, not the pages: the pages need a CSRF token.
+    let Some((session, actor)) = web.identity.signed_in(&headers) else {
         return redirect("/login");
     };
     if page.staff_only() && Policy::check_staff(&actor).is_err() {
@@ -306,10 +307,8 @@ async fn login_page(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    if let Some(actor) = web.user(&headers).await {
-        if web.identity.session(&headers).is_some() {
-            return redirect(home_of(&actor));
-        }
+    if let Some((_, actor)) = web.identity.signed_in(&headers) {
+        return redirect(home_of(&actor));
     }
     let next = safe_next(q.next.as_deref()).unwrap_or("");
     let error = if q.error.is_some() {
@@ -429,7 +428,7 @@ async fn logout(
     if let Some(session) = web.identity.session(&headers) {
         if !web.identity.sessions.csrf_matches(&session, &form.token) {
             return message_page(
-                StatusCode::from_u16(419).unwrap_or(StatusCode::FORBIDDEN),
+                page_expired(),
                 "Page expired",
                 "Reload the page and sign out again.",
                 None,

@@ -77,8 +77,10 @@ export class ChatThread {
     for (const item of this.outbox()) this.showPending(item);
     this.updateOlder();
     this.listen();
-    onBack(() => { this.catchUp(); this.flush(); });
+    // Back online: send what is queued (on every "connected", the first included) and load
+    // what was missed while away.
     onState((s) => { if (s === 'connected') this.flush(); });
+    onBack(() => this.catchUp());
     window.addEventListener('storage', (e) => { if (e.key === this.outboxKey) this.syncPendingFromStorage(); });
     this.flush();
     requestAnimationFrame(() => this.scrollToEnd());

@@ -66,12 +66,10 @@ pusher.connection.bind('state_change', ({ current }) => {
 });
 
 // The browser knows first when the network goes: drop the socket at once rather than
-// waiting for a ping to time out, and reconnect as soon as the network is back.
+// waiting for a ping to time out, and reconnect as soon as the network is back (the
+// "connected" state then tells every thread to catch up).
 window.addEventListener('offline', () => {
   setState('offline');
   pusher.disconnect();
 });
-window.addEventListener('online', () => {
-  pusher.connect();
-  for (const fn of backListeners) fn();
-});
+window.addEventListener('online', () => pusher.connect());
