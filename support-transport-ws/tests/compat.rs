@@ -7,9 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod node;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -25,61 +26,23 @@ fn js_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
 }
 
-/// `npm ci` when the pinned packages are not installed yet.
-fn install_packages() {
-    if js_dir().join("node_modules/pusher-js").exists() {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(js_dir())
-        .status();
-    match status {
-        Ok(s) if s.success() => {}
-        other => panic!(
-            "`npm ci` in {} failed ({other:?}): Node.js 20 and npm are needed",
-            js_dir().display()
-        ),
-    }
-}
-
 #[test]
 fn real_pusher_js_laravel_echo_and_pusher_sdk() {
-    install_packages();
     let exe = std::env::current_exe().unwrap();
-    let output = Command::new("node")
-        .args([
-            "--test",
-            "--test-reporter=spec",
-            "--test-concurrency=1",
-            "--test-timeout=60000",
-        ])
-        .current_dir(js_dir())
-        .env("SERVER_EXE", &exe)
-        .env(
-            "SERVER_ARGS",
-            "compat_server --exact --ignored --nocapture --test-threads=1",
-        )
-        .output()
-        .expect("node must be installed (Node.js 20)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        output.status.success(),
-        "the Node compatibility tests failed (see above)"
+    let counts = node::run_node_tests(
+        &js_dir(),
+        "pusher-js",
+        60_000,
+        [
+            ("SERVER_EXE", exe.into_os_string()),
+            (
+                "SERVER_ARGS",
+                "compat_server --exact --ignored --nocapture --test-threads=1".into(),
+            ),
+        ],
     );
-    // The spec reporter ends with "ℹ pass N" and "ℹ fail N".
-    let count = |label: &str| -> usize {
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("ℹ {label} ")))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no `{label}` count in the Node output"))
-    };
-    assert!(count("pass") >= 12, "fewer Node tests ran than written");
-    assert_eq!(count("fail"), 0, "a Node test failed");
+    assert!(counts.pass >= 12, "fewer Node tests ran than written");
+    assert_eq!(counts.fail, 0, "a Node test failed");
 }
 
 // ----- the server the Node tests run --------------------------------------------------------
