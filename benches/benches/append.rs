@@ -7,7 +7,7 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use support_benches::Bench;
@@ -39,32 +39,9 @@ fn append(c: &mut Criterion) {
             b.to_async(&rt).iter_custom(|iters| {
                 let (bench, tickets) = (bench.clone(), tickets.clone());
                 async move {
-                    let per_writer = iters.div_ceil(writers as u64);
-                    let start = Instant::now();
-                    let mut tasks = Vec::with_capacity(writers);
-                    for w in 0..writers {
-                        let bench = bench.clone();
-                        let ticket = if shared_ticket {
-                            tickets[0]
-                        } else {
-                            tickets[w]
-                        };
-                        tasks.push(tokio::spawn(async move {
-                            for i in 0..per_writer {
-                                bench
-                                    .say(ticket, &format!("writer {w} message {i}"))
-                                    .await
-                                    .expect("append");
-                            }
-                        }));
-                    }
-                    for t in tasks {
-                        t.await.expect("writer");
-                    }
+                    let (posted, elapsed) = bench.run_writers(&tickets, shared_ticket, iters).await;
                     // Scale to exactly `iters` messages' worth of time.
-                    start
-                        .elapsed()
-                        .mul_f64(iters as f64 / (per_writer * writers as u64) as f64)
+                    elapsed.mul_f64(iters as f64 / posted as f64)
                 }
             });
         });

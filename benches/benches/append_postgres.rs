@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use support_benches::Bench;
@@ -57,33 +57,11 @@ fn append(c: &mut Criterion) {
                 let (bench, tickets) = (bench.clone(), tickets.clone());
                 let (messages, nanos) = (messages.clone(), nanos.clone());
                 async move {
-                    let per_writer = iters.div_ceil(writers as u64);
-                    let start = Instant::now();
-                    let mut tasks = Vec::with_capacity(writers);
-                    for w in 0..writers {
-                        let bench = bench.clone();
-                        let ticket = if shared_ticket {
-                            tickets[0]
-                        } else {
-                            tickets[w]
-                        };
-                        tasks.push(tokio::spawn(async move {
-                            for i in 0..per_writer {
-                                bench
-                                    .say(ticket, &format!("writer {w} message {i}"))
-                                    .await
-                                    .expect("append");
-                            }
-                        }));
-                    }
-                    for t in tasks {
-                        t.await.expect("writer");
-                    }
-                    let elapsed = start.elapsed();
-                    messages.fetch_add(per_writer * writers as u64, Ordering::Relaxed);
+                    let (posted, elapsed) = bench.run_writers(&tickets, shared_ticket, iters).await;
+                    messages.fetch_add(posted, Ordering::Relaxed);
                     nanos.fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
                     // Scale to exactly `iters` messages' worth of time.
-                    elapsed.mul_f64(iters as f64 / (per_writer * writers as u64) as f64)
+                    elapsed.mul_f64(iters as f64 / posted as f64)
                 }
             });
         });

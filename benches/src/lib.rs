@@ -50,7 +50,8 @@ pub mod process;
 pub mod pusher;
 pub mod tally;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use support_core::*;
@@ -121,6 +122,37 @@ impl Bench {
         self.service
             .post_message(&self.employee, ticket, body, &WriteContext::default())
             .await
+    }
+
+    /// The append benches' load: one concurrent writer per ticket of `tickets` (or all of
+    /// them on `tickets[0]` when `shared_ticket`), together at least `messages` messages, each
+    /// writer posting its share in turn. Returns how many were posted and how long it took.
+    pub async fn run_writers(
+        self: &Arc<Self>,
+        tickets: &[TicketId],
+        shared_ticket: bool,
+        messages: u64,
+    ) -> (u64, Duration) {
+        let writers = tickets.len() as u64;
+        let per_writer = messages.div_ceil(writers);
+        let start = Instant::now();
+        let mut tasks = Vec::with_capacity(tickets.len());
+        for (w, own) in tickets.iter().enumerate() {
+            let bench = Arc::clone(self);
+            let ticket = if shared_ticket { tickets[0] } else { *own };
+            tasks.push(tokio::spawn(async move {
+                for i in 0..per_writer {
+                    bench
+                        .say(ticket, &format!("writer {w} message {i}"))
+                        .await
+                        .expect("append");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("writer");
+        }
+        (per_writer * writers, start.elapsed())
     }
 }
 
