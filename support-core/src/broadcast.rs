@@ -70,9 +70,9 @@ impl Broadcaster for NoBroadcast {
 /// A subscriber that falls more than `capacity` events behind loses the oldest and is told so
 /// ([`Missed::Lagged`]), so it can catch up from the store instead of silently missing events.
 /// The same happens to every subscriber when whatever feeds the hub reports a gap of its own
-/// ([`LocalHub::resync`]).
+/// ([`MemoryBroadcaster::resync`]).
 #[derive(Debug, Clone)]
-pub struct LocalHub {
+pub struct MemoryBroadcaster {
     inner: Arc<HubInner>,
 }
 
@@ -80,7 +80,7 @@ pub struct LocalHub {
 struct HubInner {
     channels: Mutex<HashMap<Channel, broadcast::Sender<Arc<Broadcast>>>>,
     capacity: usize,
-    /// Bumped by [`LocalHub::resync`]; each subscription remembers the value it has reported.
+    /// Bumped by [`MemoryBroadcaster::resync`]; each subscription remembers the value it has reported.
     resyncs: watch::Sender<u64>,
 }
 
@@ -89,7 +89,7 @@ struct HubInner {
 pub enum Missed {
     /// This many events were dropped because the subscriber fell behind: catch up from the
     /// store, then keep receiving. `0` when the hub cannot tell how many: its own feed had a
-    /// gap (see [`LocalHub::resync`]).
+    /// gap (see [`MemoryBroadcaster::resync`]).
     #[error("fell behind and missed {0} events")]
     Lagged(u64),
     /// The hub is gone.
@@ -148,7 +148,7 @@ impl Subscription {
         }
     }
 
-    /// True once per [`LocalHub::resync`] since this subscription last looked.
+    /// True once per [`MemoryBroadcaster::resync`] since this subscription last looked.
     fn take_resync(&mut self) -> bool {
         if self.resyncs.has_changed().unwrap_or(false) {
             self.resyncs.borrow_and_update();
@@ -159,16 +159,16 @@ impl Subscription {
     }
 }
 
-impl Default for LocalHub {
+impl Default for MemoryBroadcaster {
     fn default() -> Self {
         Self::new(1024)
     }
 }
 
-impl LocalHub {
+impl MemoryBroadcaster {
     /// A hub that keeps at most `capacity` undelivered events per subscriber.
     pub fn new(capacity: usize) -> Self {
-        LocalHub {
+        MemoryBroadcaster {
             inner: Arc::new(HubInner {
                 channels: Mutex::new(HashMap::new()),
                 capacity: capacity.max(1),
@@ -203,22 +203,10 @@ impl LocalHub {
     pub fn resync(&self) {
         self.inner.resyncs.send_modify(|n| *n = n.wrapping_add(1));
     }
-
-    /// How many subscribers `channel` has now.
-    pub fn subscriber_count(&self, channel: &Channel) -> usize {
-        let channels = self
-            .inner
-            .channels
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        channels
-            .get(channel)
-            .map_or(0, broadcast::Sender::receiver_count)
-    }
 }
 
 #[async_trait]
-impl Broadcaster for LocalHub {
+impl Broadcaster for MemoryBroadcaster {
     async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
         let channel = broadcast.channel();
         let mut channels = self
@@ -254,7 +242,7 @@ mod tests {
 
     #[tokio::test]
     async fn resync_is_reported_once_then_events_flow_again() {
-        let hub = LocalHub::new(16);
+        let hub = MemoryBroadcaster::new(16);
         let mut sub = hub.subscribe(Channel::Admin, None);
         hub.publish(stats_event(1)).await.unwrap();
         hub.resync();
@@ -276,7 +264,7 @@ mod tests {
 
     #[tokio::test]
     async fn resync_wakes_a_waiting_subscriber() {
-        let hub = LocalHub::new(16);
+        let hub = MemoryBroadcaster::new(16);
         let mut sub = hub.subscribe(Channel::Admin, None);
         let waiting = tokio::spawn(async move { sub.recv().await });
         tokio::task::yield_now().await;

@@ -8,7 +8,7 @@
 //! - [`Policy`]: the one authorization policy, for requests and channel joins alike,
 //! - [`SupportService`]: every operation, broadcasting [`Broadcast`]s after each commit,
 //! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`],
-//! - [`MemoryStore`] and [`LocalHub`] for tests and single-process use, and, behind the
+//! - [`MemoryStore`] and [`MemoryBroadcaster`] for tests and single-process use, and, behind the
 //!   `testing` feature, the `testing` module and `conformance_suite!`, which every store must pass.
 //!
 //! ```
@@ -17,7 +17,7 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let alice = Actor::new(101, "Alice Employee", Role::Employee);
 //! let sam = Actor::new(201, "Sam Support", Role::Support);
-//! let hub = LocalHub::default();
+//! let hub = MemoryBroadcaster::default();
 //! let service =
 //!     SupportService::new(MemoryStore::new(), hub.clone(), StaticDirectory::new([alice.clone(), sam.clone()]));
 //!
@@ -57,7 +57,7 @@ pub mod testing;
 
 pub use actor::{Actor, Directory, Role, StaticDirectory};
 pub use audit::{AuditEntry, Change, NewAuditEntry};
-pub use broadcast::{Broadcaster, LocalHub, Missed, NoBroadcast, Subscription};
+pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
 pub use event::{Broadcast, Event, StaffEvent, TicketEvent};

@@ -75,7 +75,7 @@ pub struct Dashboard {
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use support_core::*;
 ///
-/// let hub = LocalHub::default();
+/// let hub = MemoryBroadcaster::default();
 /// let alice = Actor::new(1, "Alice", Role::Employee);
 /// let sam = Actor::new(2, "Sam", Role::Support);
 /// let service = SupportService::new(

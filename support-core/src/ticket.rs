@@ -17,14 +17,6 @@ pub trait Choice: Sized + Copy + 'static {
     fn from_name(s: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.as_str() == s)
     }
-    /// The accepted names joined for an error message.
-    fn expected() -> String {
-        Self::ALL
-            .iter()
-            .map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 macro_rules! choice {

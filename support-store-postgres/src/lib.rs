@@ -13,7 +13,7 @@
 //! - [`PgBroadcaster`]: the [`Broadcaster`](support_core::Broadcaster) to give the service. It
 //!   publishes each event with `pg_notify` and delivers nothing itself.
 //! - [`PgListener`]: runs on every node, the publishing one included, and feeds what arrives
-//!   to that node's [`LocalHub`](support_core::LocalHub). It reconnects by itself and then
+//!   to that node's [`MemoryBroadcaster`](support_core::MemoryBroadcaster). It reconnects by itself and then
 //!   tells every subscriber to catch up from the store.
 //!
 //! ```no_run
@@ -22,7 +22,7 @@
 //!
 //! # async fn run() -> Result<()> {
 //! let store = PgStore::connect("postgres://support@db.internal/support").await?;
-//! let hub = LocalHub::default(); // what this node's websocket subscribers listen on
+//! let hub = MemoryBroadcaster::default(); // what this node's websocket subscribers listen on
 //! let _listener = PgListener::start(&store, hub.clone()).await?; // keep it alive
 //! let alice = Actor::new(101, "Alice Employee", Role::Employee);
 //! let service = SupportService::new(

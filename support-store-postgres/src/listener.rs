@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener as SqlxListener;
-use support_core::{Broadcast, Broadcaster, LocalHub, Result};
+use support_core::{Broadcast, Broadcaster, MemoryBroadcaster, Result};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -25,10 +25,10 @@ pub trait NodeHub: Broadcaster {
     fn resync(&self);
 }
 
-impl NodeHub for LocalHub {
+impl NodeHub for MemoryBroadcaster {
     /// Every current subscription's next `recv` returns `Missed::Lagged(0)`.
     fn resync(&self) {
-        LocalHub::resync(self);
+        MemoryBroadcaster::resync(self);
     }
 }
 
@@ -118,7 +118,7 @@ pub struct ListenerStatus {
 /// only for sessions that are listening. So when its connection drops (or silently stops
 /// answering, which [`ListenerOptions::idle_check`] detects), the listener reconnects with
 /// backoff and, as soon as it is listening again, calls [`NodeHub::resync`]: with a
-/// [`LocalHub`] every subscriber's next `recv` returns `Missed::Lagged(0)` and it catches up
+/// [`MemoryBroadcaster`] every subscriber's next `recv` returns `Missed::Lagged(0)` and it catches up
 /// from the store with `messages?after=`, exactly as a subscriber that fell behind does.
 /// Nothing is missed silently. The same happens when a notification cannot be read, or the
 /// outbox row of a large event is gone.

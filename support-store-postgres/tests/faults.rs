@@ -16,7 +16,7 @@ use common::*;
 use sqlx::{Connection, Executor};
 use support_core::store::*;
 use support_core::{
-    Actor, Channel, Error, LocalHub, MessageBody, MessageId, Missed, NewMessage, Role,
+    Actor, Channel, Error, MemoryBroadcaster, MessageBody, MessageId, Missed, NewMessage, Role,
     StaticDirectory, Status, SupportService, TicketFilter, TicketId, TicketPatch, WriteContext,
 };
 use support_store_postgres::{ListenerOptions, PgBroadcaster, PgListener, PgOptions, PgStore};
@@ -458,7 +458,7 @@ async fn node_behind(
     db: &TestDb,
     proxy: &Proxy,
     listener: ListenerOptions,
-) -> (PgStore, LocalHub, PgListener) {
+) -> (PgStore, MemoryBroadcaster, PgListener) {
     let options = PgOptions {
         acquire_timeout: Duration::from_millis(800),
         call_timeout: Duration::from_secs(2),
@@ -467,7 +467,7 @@ async fn node_behind(
     let store = PgStore::connect_with(&db.url_via(proxy.port()), options)
         .await
         .unwrap();
-    let hub = LocalHub::default();
+    let hub = MemoryBroadcaster::default();
     let listener = PgListener::start_with(&store, hub.clone(), listener)
         .await
         .unwrap();
@@ -520,7 +520,7 @@ async fn listener_recovers_from(mode: Mode) {
     // Node A reaches the database directly and keeps posting while B is cut off.
     let store_a = db.store().await;
     let (a, alice) = service_on(&store_a);
-    let _listener_a = PgListener::start(&store_a, LocalHub::default())
+    let _listener_a = PgListener::start(&store_a, MemoryBroadcaster::default())
         .await
         .unwrap();
     let t = a

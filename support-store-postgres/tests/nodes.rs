@@ -16,7 +16,7 @@ use tokio::time::timeout;
 
 /// One node: what a server process builds at start-up.
 struct Node {
-    hub: LocalHub,
+    hub: MemoryBroadcaster,
     listener: PgListener,
     service: SupportService,
 }
@@ -32,7 +32,7 @@ fn cast() -> [Actor; 3] {
 impl Node {
     async fn start(db: &TestDb) -> Node {
         let store = db.store().await;
-        let hub = LocalHub::new(10_000);
+        let hub = MemoryBroadcaster::new(10_000);
         let listener = PgListener::start(&store, hub.clone()).await.unwrap();
         let service = SupportService::new(
             store.clone(),

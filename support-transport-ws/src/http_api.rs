@@ -159,7 +159,7 @@ fn validate(hub: &Hub, e: EventBody) -> Result<Trigger, Refusal> {
 
 fn publish(hub: &Hub, t: &Trigger) {
     for channel in &t.channels {
-        hub.publish(channel, &t.name, &t.data, t.socket_id.as_deref());
+        hub.trigger(channel, &t.name, &t.data, t.socket_id.as_deref());
     }
 }
 

@@ -297,9 +297,10 @@ impl Hub {
         }
     }
 
-    /// Delivers an event to a channel's subscribers but `except`; `data` is JSON text. Returns
-    /// how many connections it was queued for.
-    pub fn publish(&self, channel: &str, event: &str, data: &str, except: Option<&str>) -> usize {
+    /// Triggers an event on a channel, as Pusher's HTTP API does: delivers it to the channel's
+    /// subscribers but `except`; `data` is JSON text. Returns how many connections it was
+    /// queued for.
+    pub fn trigger(&self, channel: &str, event: &str, data: &str, except: Option<&str>) -> usize {
         let Some(state) = self.inner.channels.get(channel) else {
             return 0;
         };
@@ -399,8 +400,7 @@ impl support_core::Broadcaster for Hub {
     async fn publish(&self, b: Arc<support_core::Broadcast>) -> support_core::Result<()> {
         let channel = b.channel().to_string();
         let data = b.payload().to_string();
-        Hub::publish(
-            self,
+        self.trigger(
             &channel,
             b.name(),
             &data,

@@ -280,7 +280,7 @@ async fn a_subscriber_that_stops_reading_is_cut_off_and_others_keep_receiving() 
         n
     });
     for _ in 0..2000 {
-        s.hub.publish("private-feed", "bulk", &payload, None);
+        s.hub.trigger("private-feed", "bulk", &payload, None);
         tokio::task::yield_now().await;
     }
     assert_eq!(

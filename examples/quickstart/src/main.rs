@@ -19,7 +19,7 @@ async fn main() -> Result<()> {
 
     let alice = Actor::new(101, "Alice Employee", Role::Employee);
     let sam = Actor::new(201, "Sam Support", Role::Support);
-    let hub = LocalHub::default();
+    let hub = MemoryBroadcaster::default();
     let service = SupportService::new(
         store,
         hub.clone(),

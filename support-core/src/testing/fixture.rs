@@ -7,7 +7,7 @@ use crate::*;
 /// Hana (hr, 203).
 pub struct Fixture {
     pub service: SupportService,
-    pub hub: LocalHub,
+    pub hub: MemoryBroadcaster,
     pub store: Arc<dyn SupportStore>,
     pub alice: Actor,
     pub bob: Actor,
@@ -23,7 +23,7 @@ impl Fixture {
         let sam = Actor::new(201, "Sam Support", Role::Support);
         let ada = Actor::new(202, "Ada Admin", Role::Admin);
         let hana = Actor::new(203, "Hana HR", Role::Hr);
-        let hub = LocalHub::new(100_000);
+        let hub = MemoryBroadcaster::new(100_000);
         let directory = StaticDirectory::new([
             alice.clone(),
             bob.clone(),
