@@ -1,10 +1,9 @@
 // The staff side: Admin/Support/Dashboard, Index, Show and LiveChat.
 
 import { api, newKey, showErrors } from './api.js';
-import { badge, h, LABELS, replace, select, time, toast } from './dom.js';
+import { badge, h, LABELS, replace, select, ticketHead, time, toast } from './dom.js';
 import { echo } from './realtime.js';
 import { ChatThread } from './chat.js';
-import { ticketHead } from './employee.js';
 
 const BASE = '/admin/support';
 

@@ -1,10 +1,9 @@
 // One ticket's conversation: the messages (older ones load on scrolling up), live arrivals,
-// the typing indicator, and a composer whose messages are never lost: each is kept in
-// localStorage with its idempotency key until the server has stored it, so a message typed
-// offline goes out once when the connection returns, even after a reload.
+// the typing indicator, and a composer whose messages are never lost (see outbox.js).
 
-import { api, ApiError, NetworkError, newKey } from './api.js';
+import { api, ApiError, NetworkError } from './api.js';
 import { h, replace, time } from './dom.js';
+import { Outbox } from './outbox.js';
 import { echo, onBack, onState } from './realtime.js';
 
 const PAGE = 100;
@@ -12,8 +11,13 @@ const OLDER_PAGE = 50;
 const TYPING_SHOWN_MS = 4000;
 const TYPING_SENT_EVERY_MS = 1500;
 
-/** A message as the chat.message and message.created events carry it, in the API's shape. */
-export function fromEvent(d) {
+/**
+ * A message as the chat.message and message.created events carry it, in the API's shape.
+ * Two shapes on purpose: the events carry the fields the seed's Echo listeners read
+ * (`sender_name`, `message`, `sent_at`), the API answers Laravel's resource shape
+ * (`author`, `content`, `created_at`); this is the one place that maps one to the other.
+ */
+function fromEvent(d) {
   return {
     id: d.id,
     ticket_id: d.ticket_id,
@@ -45,9 +49,12 @@ export class ChatThread {
     this.items = new Map();
     this.hasOlder = hasOlder;
     this.loadingOlder = false;
-    this.outboxKey = `support.outbox.${me.id}.${ticket.id}`;
-    this.flushing = false;
-    this.retryTimer = null;
+    this.outbox = new Outbox(`support.outbox.${me.id}.${ticket.id}`, {
+      send: (item) => this.post(item),
+      sent: (item, stored) => { this.pendingItem(item.key)?.remove(); this.receive(stored); },
+      refused: (item, e) => this.showRefused(item, e),
+      waiting: () => this.setPendingState('Not sent yet: it will be sent when the connection returns.', true),
+    });
     this.typingTimer = null;
     this.lastTypingSent = 0;
 
@@ -74,15 +81,15 @@ export class ChatThread {
     this.el = h('section', { class: 'chat', dataset: { ticket: ticket.id } }, this.scroller, this.typing, this.form);
 
     for (const m of messages) this.add(m);
-    for (const item of this.outbox()) this.showPending(item);
+    for (const item of this.outbox.items()) this.showPending(item);
     this.updateOlder();
     this.listen();
     // Back online: send what is queued (on every "connected", the first included) and load
     // what was missed while away.
-    onState((s) => { if (s === 'connected') this.flush(); });
+    onState((s) => { if (s === 'connected') this.outbox.flush(); });
     onBack(() => this.catchUp());
-    window.addEventListener('storage', (e) => { if (e.key === this.outboxKey) this.syncPendingFromStorage(); });
-    this.flush();
+    this.outbox.onChange(() => this.syncPendingFromStorage());
+    this.outbox.flush();
     requestAnimationFrame(() => this.scrollToEnd());
   }
 
@@ -227,20 +234,7 @@ export class ChatThread {
     this.typing.classList.remove('shown');
   }
 
-  // ----- sending: the outbox --------------------------------------------------------------
-
-  outbox() {
-    try {
-      return JSON.parse(localStorage.getItem(this.outboxKey) || '[]');
-    } catch {
-      return [];
-    }
-  }
-
-  saveOutbox(items) {
-    if (items.length) localStorage.setItem(this.outboxKey, JSON.stringify(items));
-    else localStorage.removeItem(this.outboxKey);
-  }
+  // ----- sending ---------------------------------------------------------------------------
 
   send() {
     const text = this.input.value;
@@ -249,8 +243,7 @@ export class ChatThread {
       this.error.textContent = 'Type a message first.';
       return;
     }
-    const item = { key: newKey(), text, internal: !!this.internal?.checked, at: new Date().toISOString() };
-    this.saveOutbox([...this.outbox(), item]);
+    const item = this.outbox.add({ text, internal: !!this.internal?.checked });
     this.input.value = '';
     if (this.internal) this.internal.checked = false;
     this.lastTypingSent = 0;
@@ -259,11 +252,23 @@ export class ChatThread {
     } catch { /* see sendTyping */ }
     this.showPending(item);
     this.scrollToEnd();
-    this.flush();
+    this.outbox.flush();
+  }
+
+  /** Posts one queued message: a note through `comment`, a chat message through `chat`. */
+  async post(item) {
+    const body = item.internal ? { content: item.text, is_internal: true } : { message: item.text };
+    const path = item.internal ? `${this.base}/comment` : `${this.base}/chat`;
+    const { data } = await api('POST', path, body, { idempotencyKey: item.key });
+    return data;
+  }
+
+  pendingItem(key) {
+    return this.list.querySelector(`li.pending[data-key="${CSS.escape(key)}"]`);
   }
 
   showPending(item) {
-    if (this.list.querySelector(`li.pending[data-key="${CSS.escape(item.key)}"]`)) return;
+    if (this.pendingItem(item.key)) return;
     const li = this.render({
       id: 0, author_id: this.me.id, author_type: this.staff ? 'support' : 'employee',
       author: { full_name: this.me.name }, content: item.text, is_internal: item.internal, created_at: item.at,
@@ -277,11 +282,11 @@ export class ChatThread {
 
   /** Another tab of this user sent (or queued) messages of this ticket. */
   syncPendingFromStorage() {
-    const keys = new Set(this.outbox().map((i) => i.key));
+    const keys = new Set(this.outbox.items().map((i) => i.key));
     for (const li of this.list.querySelectorAll('li.pending')) {
       if (!keys.has(li.dataset.key) && !li.classList.contains('failed')) li.remove();
     }
-    for (const item of this.outbox()) this.showPending(item);
+    for (const item of this.outbox.items()) this.showPending(item);
   }
 
   setPendingState(text, waiting) {
@@ -291,40 +296,12 @@ export class ChatThread {
     }
   }
 
-  /** Sends queued messages in order, each once (the idempotency key makes a retry safe). */
-  async flush() {
-    if (this.flushing) return;
-    this.flushing = true;
-    clearTimeout(this.retryTimer);
-    try {
-      for (;;) {
-        const [item] = this.outbox();
-        if (!item) break;
-        const li = this.list.querySelector(`li.pending[data-key="${CSS.escape(item.key)}"]`);
-        try {
-          const body = item.internal ? { content: item.text, is_internal: true } : { message: item.text };
-          const path = item.internal ? `${this.base}/comment` : `${this.base}/chat`;
-          const { data } = await api('POST', path, body, { idempotencyKey: item.key });
-          this.saveOutbox(this.outbox().filter((i) => i.key !== item.key));
-          li?.remove();
-          this.receive(data);
-        } catch (e) {
-          if (e instanceof NetworkError) {
-            this.setPendingState('Not sent yet: it will be sent when the connection returns.', true);
-            this.retryTimer = setTimeout(() => this.flush(), 3000);
-            break;
-          }
-          // Refused (e.g. 422): keep the text on screen with the reason; it is not retried.
-          this.saveOutbox(this.outbox().filter((i) => i.key !== item.key));
-          if (li) {
-            li.classList.add('failed');
-            replace(li.querySelector('.state'), `Not sent: ${e instanceof ApiError ? e.message : String(e)} `,
-              h('button', { type: 'button', class: 'link', onclick: () => li.remove() }, 'Dismiss'));
-          }
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+  /** Refused (e.g. 422): the text stays on screen with the reason; it is not retried. */
+  showRefused(item, e) {
+    const li = this.pendingItem(item.key);
+    if (!li) return;
+    li.classList.add('failed');
+    replace(li.querySelector('.state'), `Not sent: ${e instanceof ApiError ? e.message : String(e)} `,
+      h('button', { type: 'button', class: 'link', onclick: () => li.remove() }, 'Dismiss'));
   }
 }

@@ -50,6 +50,15 @@ export function badge(kind, value) {
   return h('span', { class: `badge ${kind}-${value}`, dataset: { [kind]: value } }, LABELS[kind][value] || value);
 }
 
+/** The ticket's heading: number, subject, status, priority, category. */
+export function ticketHead(t) {
+  return h('div', { class: 'ticket-head' },
+    h('p', { class: 'number' }, t.ticket_number),
+    h('h1', {}, t.subject),
+    h('p', { class: 'badges' }, badge('status', t.status), ' ', badge('priority', t.priority), ' ',
+      h('span', { class: 'category' }, LABELS.category[t.category] || t.category)));
+}
+
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 

@@ -1,7 +1,7 @@
 // The employee portal: Employee/Portal/Support/Index, Create and Show.
 
 import { api, newKey, showErrors } from './api.js';
-import { badge, h, LABELS, replace, select, time } from './dom.js';
+import { badge, h, LABELS, replace, select, ticketHead, time } from './dom.js';
 import { echo } from './realtime.js';
 import { ChatThread } from './chat.js';
 
@@ -96,15 +96,6 @@ export async function create({ main }) {
   });
   replace(main, h('h1', {}, 'New support ticket'), form);
   form.querySelector('input').focus();
-}
-
-/** The ticket's heading: number, subject, status, priority, category. */
-export function ticketHead(t) {
-  return h('div', { class: 'ticket-head' },
-    h('p', { class: 'number' }, t.ticket_number),
-    h('h1', {}, t.subject),
-    h('p', { class: 'badges' }, badge('status', t.status), ' ', badge('priority', t.priority), ' ',
-      h('span', { class: 'category' }, LABELS.category[t.category] || t.category)));
 }
 
 /** Employee/Portal/Support/Show: the ticket and its live chat. */

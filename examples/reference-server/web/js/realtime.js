@@ -29,11 +29,6 @@ export function socketId() {
   return echo.socketId() || null;
 }
 
-/** `connected`, `connecting` or `offline`. */
-export function connectionState() {
-  return state;
-}
-
 /** Calls `fn(state)` now and on every change. */
 export function onState(fn) {
   stateListeners.add(fn);
