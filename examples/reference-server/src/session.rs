@@ -7,7 +7,8 @@
 //! The CSRF token is the MAC of the session's nonce, so it is fixed for the session and
 //! cannot be guessed without the key. Forms send it as `_token`, scripts as `X-CSRF-TOKEN`
 //! (Laravel's names; laravel-echo reads it from `<meta name="csrf-token">`). The cookie is
-//! `HttpOnly` and `SameSite=Lax`, so the token is the second line of defence, as the seed asks.
+//! `HttpOnly` and `SameSite=Lax`, so the token is the second line of defence, as the Laravel
+//! helpdesk's security rules ask.
 //!
 //! Every comparison of a MAC or token is in constant time.
 

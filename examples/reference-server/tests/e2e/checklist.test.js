@@ -1,4 +1,4 @@
-// Scenario 1 (new ticket flow) and every item of the seed's manual testing checklist, with an
+// Scenario 1 (new ticket flow) and every item of the Laravel helpdesk's manual testing checklist, with an
 // employee and a staff member each in their own browser context.
 
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// The seed's planned message pagination: a long thread opens at its newest messages and
+// The planned message pagination of the Laravel helpdesk: a long thread opens at its newest messages and
 // older ones load when scrolling up, each exactly once.
 
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// What the seed's security section asks of the UI: sessions by cookie, CSRF on every state
+// What the Laravel helpdesk's security rules ask of the UI: sessions by cookie, CSRF on every state
 // change, user text rendered as text, internal notes and other people's tickets never shown.
 
 import { test } from 'node:test';

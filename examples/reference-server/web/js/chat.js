@@ -13,7 +13,7 @@ const TYPING_SENT_EVERY_MS = 1500;
 
 /**
  * A message as the chat.message and message.created events carry it, in the API's shape.
- * Two shapes on purpose: the events carry the fields the seed's Echo listeners read
+ * Two shapes on purpose: the events carry the fields the Laravel helpdesk's Echo listeners read
  * (`sender_name`, `message`, `sent_at`), the API answers Laravel's resource shape
  * (`author`, `content`, `created_at`); this is the one place that maps one to the other.
  */

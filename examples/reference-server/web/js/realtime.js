@@ -1,5 +1,5 @@
-// The realtime connection: laravel-echo over pusher-js, configured as the seed's frontend
-// configures it, to this same server. Also the connection state the page shows, and the
+// The realtime connection: laravel-echo over pusher-js, configured as the Laravel helpdesk's
+// frontend configures it, to this same server. Also the connection state the page shows, and the
 // "we are back" signal on which threads catch up and queued messages go out.
 
 const key = document.querySelector('meta[name="pusher-key"]')?.content || '';
