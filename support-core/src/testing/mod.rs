@@ -54,6 +54,12 @@
 //!    table does not compile: the theme modules are private and `dead_code` is denied there,
 //!    so an unlisted case is a function nothing uses. A name in the table without a function
 //!    does not compile either.
+//! 3. A case belongs here only if a broken store could fail it: an ordering, a stored field or
+//!    flag, an id an event carries, what a query filters or counts. What the policy,
+//!    validation or the service decide alone (who may do what, whom a broadcast leaves out,
+//!    which cursors and page sizes are refused, the owners the service remembers) is a unit
+//!    test beside that code instead, in `policy/tests.rs` or `service/tests.rs`, run once on
+//!    [`MemoryStore`](crate::MemoryStore) through [`Fixture::in_memory`].
 //!
 //! A new theme is a new file, its `mod` line in `cases/mod.rs` and its group in the table (a
 //! unit test fails on a file in `cases/` that is not a theme of the table).

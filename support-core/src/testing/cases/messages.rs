@@ -228,3 +228,20 @@ pub async fn attachments_round_trip(store: Store) {
     assert_eq!(read[0].attachments, m.attachments);
     assert_eq!(read[0].attachments[0].name, "error 😀.png");
 }
+
+/// Clients choose the ids in `after` and `before`: a position at either end of the id range is
+/// an ordinary position, answered with every message or none, never an error.
+pub async fn message_positions_at_the_ends_of_the_id_range_are_ordinary(store: Store) {
+    let f = Fixture::new(store);
+    let t = f.ticket(&f.alice, "edges", Priority::Low).await;
+    let mut all = Vec::new();
+    for i in 0..3 {
+        all.push(f.say(&f.alice, t.id, &format!("m{i}")).await);
+    }
+    let page = |position| f.service.messages(&f.alice, t.id, position, Some(u32::MAX));
+    let (min, max) = (MessageId(i64::MIN), MessageId(i64::MAX));
+    assert_eq!(page(MessagePosition::After(min)).await.unwrap(), all);
+    assert_eq!(page(MessagePosition::Before(max)).await.unwrap(), all);
+    assert!(page(MessagePosition::After(max)).await.unwrap().is_empty());
+    assert!(page(MessagePosition::Before(min)).await.unwrap().is_empty());
+}
