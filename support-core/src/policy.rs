@@ -87,3 +87,6 @@ impl Policy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

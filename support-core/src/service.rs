@@ -553,3 +553,6 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
         Some(n) => Ok(n.min(max)),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -45,6 +45,11 @@ impl Fixture {
         }
     }
 
+    /// A fixture over a fresh [`MemoryStore`], for what the store does not decide.
+    pub fn in_memory() -> Self {
+        Self::new(Arc::new(MemoryStore::new()))
+    }
+
     pub fn staff(&self) -> [&Actor; 3] {
         [&self.sam, &self.ada, &self.hana]
     }

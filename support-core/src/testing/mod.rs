@@ -1,6 +1,8 @@
 //! The conformance suite for [`SupportStore`](crate::SupportStore) adapters, and the fixtures
 //! it uses.
 //!
+//! # Running it against a store
+//!
 //! An adapter crate adds `support-core = { version = "…", features = ["testing"] }` to its
 //! dev-dependencies and, in a test file:
 //!
@@ -9,10 +11,18 @@
 //! ```
 //!
 //! The macro expands into a module `conformance` with one `#[test]` per case in [`cases`],
-//! each building a fresh store from the expression (it is evaluated once per case, so give
-//! every case its own database), so `cargo test conformance` runs exactly the suite and a
-//! failure names the case. Several suites in one file take a name each:
-//! `conformance_suite!(in_memory: async { … })` expands into `in_memory::conformance`.
+//! each building a fresh store from the expression (it is evaluated once per case, inside the
+//! case's async body, so give every case its own database), so `cargo test conformance` runs
+//! exactly the suite and a failure names the case (`conformance::<case>`). Several suites in
+//! one file take a name each: `conformance_suite!(in_memory: async { … })` expands into
+//! `in_memory::conformance`. Leading attributes go on every generated `#[test]`, in either
+//! form:
+//!
+//! ```ignore
+//! support_core::conformance_suite!(
+//!     #[cfg_attr(no_pg, ignore = "needs PostgreSQL")] postgres: async { fresh_pg().await }
+//! );
+//! ```
 //!
 //! The cases drive the store through [`crate::SupportService`], so they check what users rely
 //! on (ordering, idempotency, confidentiality, exact stats) rather than one call at a time.
@@ -21,6 +31,38 @@
 //!
 //! The suite needs no async runtime from the caller: each case runs on a fresh multi-threaded
 //! tokio runtime (four workers, so concurrency cases really interleave).
+//!
+//! # Layout
+//!
+//! - `cases/mod.rs`: the table of cases, theme by theme (`__conformance_cases!`), the helpers
+//!   the cases share, and the theme modules. The table is the only list: it re-exports every
+//!   case as `testing::cases::<case>` (and lists them in [`cases::ALL`]) and it is what
+//!   `conformance_suite!` expands, so the functions and the `#[test]`s cannot differ.
+//! - `cases/<theme>.rs`, one file per theme, each case a `pub async fn <case>(store: Store)`:
+//!   `tickets` (creation, numbering, quick chat), `idempotency` (retries with a key),
+//!   `messages` (append, order, history pages, content), `confidentiality` (internal notes,
+//!   own tickets), `queues` (dashboard, lists, filters, paging), `updates` (status,
+//!   assignment, audit), `missing` (unknown ids), `stats`, `events` (broadcasts).
+//! - `fixture.rs`: [`Fixture`], a service over the store under test with a fixed cast of users.
+//! - `model.rs`: the model-based property test.
+//!
+//! # Adding a case
+//!
+//! 1. Write it as a `pub async fn` in the theme file it belongs to, named for the behaviour it
+//!    pins down (the name is the test's name in every store's suite).
+//! 2. Add its name under that theme in the table in `cases/mod.rs`. A case left out of the
+//!    table does not compile: the theme modules are private and `dead_code` is denied there,
+//!    so an unlisted case is a function nothing uses. A name in the table without a function
+//!    does not compile either.
+//! 3. A case belongs here only if a broken store could fail it: an ordering, a stored field or
+//!    flag, an id an event carries, what a query filters or counts. What the policy,
+//!    validation or the service decide alone (who may do what, whom a broadcast leaves out,
+//!    which cursors and page sizes are refused, the owners the service remembers) is a unit
+//!    test beside that code instead, in `policy/tests.rs` or `service/tests.rs`, run once on
+//!    [`MemoryStore`](crate::MemoryStore) through [`Fixture::in_memory`].
+//!
+//! A new theme is a new file, its `mod` line in `cases/mod.rs` and its group in the table (a
+//! unit test fails on a file in `cases/` that is not a theme of the table).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -45,82 +87,22 @@ pub fn run<F: Future>(f: F) -> F::Output {
 /// Expands into the conformance suite for a store: see the [module docs](crate::testing).
 #[macro_export]
 macro_rules! conformance_suite {
-    ($name:ident : $make:expr) => {
+    // Leading attributes, gathered one at a time (an expression may itself start with `#`).
+    (@attrs [$($attrs:tt)*] #[$attr:meta] $($rest:tt)*) => {
+        $crate::conformance_suite!(@attrs [$($attrs)* #[$attr]] $($rest)*);
+    };
+    (@attrs $attrs:tt $name:ident : $make:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            $crate::conformance_suite!($make);
+            $crate::__conformance_cases!(tests $attrs $make);
         }
     };
-    ($make:expr) => {
-        $crate::__conformance_cases!($make;
-            create_ticket_stores_fields_opens_and_numbers_it,
-            ticket_numbers_are_unique_under_concurrent_creation,
-            create_ticket_is_idempotent_by_key,
-            idempotency_key_reused_for_a_different_request_conflicts,
-            idempotency_keys_are_scoped_per_user,
-            concurrent_retries_with_one_key_store_once,
-            quick_chat_creates_ticket_with_its_first_message,
-            quick_chat_is_idempotent_by_key,
-            append_is_idempotent_by_key,
-            message_ids_grow_in_posting_order,
-            messages_after_returns_strictly_newer_in_order,
-            messages_before_returns_older_history_in_order,
-            ticket_view_holds_the_newest_page_and_says_if_older_exist,
-            poller_sees_every_message_exactly_once_while_8_writers_append,
-            multibyte_content_of_2000_characters_round_trips_unchanged,
-            attachments_round_trip,
-            internal_notes_are_absent_from_every_employee_read,
-            staff_see_internal_notes_marked_internal,
-            employee_cannot_write_internal_notes,
-            employee_lists_only_own_tickets,
-            another_employees_ticket_is_not_found_by_any_route,
-            remembered_owners_decide_as_the_ticket_would,
-            staff_operations_are_forbidden_to_employees,
-            dashboard_puts_urgent_first_then_longest_waiting,
-            dashboard_leaves_out_resolved_and_closed,
-            list_filters_by_status_priority_and_category,
-            list_filters_by_assignee_and_unassigned,
-            list_text_query_matches_subject_description_and_number,
-            pagination_is_stable_while_tickets_are_inserted,
-            queue_pagination_visits_every_active_ticket_once,
-            own_list_orders_by_latest_activity,
-            resolving_sets_resolved_at_and_reopening_clears_it,
-            assignment_only_to_existing_staff,
-            updates_record_audit_entries_with_before_and_after,
-            an_update_that_changes_nothing_records_and_sends_nothing,
-            concurrent_updates_lose_no_change,
-            writes_to_a_missing_ticket_are_not_found,
-            reads_of_unknown_ids_are_empty,
-            stats_equal_a_recount_after_mixed_operations,
-            stats_count_urgent_only_while_open_or_in_progress,
-            events_follow_the_commit_and_carry_stored_ids,
-            chat_events_leave_out_the_sender_socket,
-            internal_notes_are_broadcast_only_to_staff,
-            creation_and_status_changes_broadcast_stats,
-            channel_joins_follow_the_policy,
-            bad_cursors_and_limits_are_rejected,
-        );
+    (@attrs $attrs:tt $make:expr) => {
+        $crate::__conformance_cases!(tests $attrs $make);
     };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __conformance_cases {
-    ($make:expr; $($case:ident),+ $(,)?) => {
-        mod conformance {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[test]
-                fn $case() {
-                    $crate::testing::run(async {
-                        let store = $make.await;
-                        $crate::testing::cases::$case(::std::sync::Arc::new(store)).await;
-                    });
-                }
-            )+
-        }
+    ($($input:tt)+) => {
+        $crate::conformance_suite!(@attrs [] $($input)+);
     };
 }
 

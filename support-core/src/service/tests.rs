@@ -1,0 +1,173 @@
+//! What the service decides by itself, on a [`MemoryStore`]: the ticket owners it remembers,
+//! whom a broadcast leaves out, and which cursors and page sizes it accepts.
+
+use std::sync::Arc;
+
+use crate::testing::Fixture;
+use crate::testing::cases::{ctx_key, is_not_found};
+use crate::*;
+
+fn ctx_socket(socket: &str) -> WriteContext {
+    WriteContext {
+        idempotency_key: None,
+        socket_id: Some(socket.parse().unwrap()),
+    }
+}
+
+/// The service remembers ticket owners so that posting need not read the ticket. A second
+/// service over the same store (another node) starts knowing no owner, learns one from a staff
+/// post, and must then decide exactly as if it had read the ticket.
+#[tokio::test]
+async fn remembered_owners_decide_as_the_ticket_would() {
+    let f = Fixture::in_memory();
+    let node = SupportService::from_parts(
+        f.store.clone(),
+        Arc::new(f.hub.clone()),
+        f.service.directory().clone(),
+    );
+    let t = f.ticket(&f.alice, "cached", Priority::Low).await;
+    let body = |s: &str| NewMessage::public(MessageBody::parse(s).unwrap());
+    let plain = WriteContext::default();
+
+    let staff = node
+        .post_message(&f.sam, t.id, body("staff first"), &plain)
+        .await
+        .unwrap();
+    assert_eq!(staff.author_type, AuthorType::Support);
+    assert!(
+        is_not_found(
+            node.post_message(&f.bob, t.id, body("intrude"), &plain)
+                .await
+        ),
+        "another employee, owner remembered"
+    );
+    assert!(is_not_found(
+        node.post_message(&f.bob, t.id, body("intrude"), &ctx_key("bob-1"))
+            .await
+    ));
+    assert!(is_not_found(
+        node.messages(&f.bob, t.id, MessagePosition::Latest, None)
+            .await
+    ));
+    assert!(
+        node.authorize_channel(&f.bob, &Channel::Ticket(t.id))
+            .await
+            .is_err()
+    );
+    let note = NewMessage::internal(MessageBody::parse("let me in").unwrap());
+    assert!(matches!(
+        node.post_message(&f.alice, t.id, note, &plain).await,
+        Err(Error::Forbidden(_))
+    ));
+    let own = node
+        .post_message(&f.alice, t.id, body("owner"), &plain)
+        .await
+        .unwrap();
+    assert_eq!(own.author_type, AuthorType::Employee);
+    assert_eq!(
+        f.all_messages(&f.sam, t.id).await,
+        vec![staff, own],
+        "nothing else was written"
+    );
+
+    // A missing ticket is not remembered as missing: once it exists, it is found.
+    let next = TicketId(t.id.0 + 1);
+    assert!(is_not_found(
+        node.post_message(&f.sam, next, body("early"), &plain).await
+    ));
+    assert!(is_not_found(
+        node.post_message(&f.sam, next, body("early"), &ctx_key("early"))
+            .await
+    ));
+    let later = f.ticket(&f.bob, "later", Priority::Low).await;
+    if later.id == next {
+        let m = node
+            .post_message(&f.bob, next, body("now it exists"), &plain)
+            .await
+            .unwrap();
+        assert_eq!(m.author_type, AuthorType::Employee);
+    }
+}
+
+#[tokio::test]
+async fn chat_events_leave_out_the_sender_socket() {
+    let f = Fixture::in_memory();
+    let t = f.ticket(&f.alice, "to others", Priority::Low).await;
+    let mut alice_tab = f
+        .hub
+        .subscribe(Channel::Ticket(t.id), Some("1.1".parse().unwrap()));
+    let mut alice_other_tab = f
+        .hub
+        .subscribe(Channel::Ticket(t.id), Some("1.2".parse().unwrap()));
+    let mut sam_tab = f
+        .hub
+        .subscribe(Channel::Ticket(t.id), Some("2.1".parse().unwrap()));
+    let body = NewMessage::public(MessageBody::parse("typed in tab 1").unwrap());
+    let m = f
+        .service
+        .post_message(&f.alice, t.id, body, &ctx_socket("1.1"))
+        .await
+        .unwrap();
+    assert!(
+        Fixture::drain(&mut alice_tab).is_empty(),
+        "the sender's own socket gets nothing"
+    );
+    for sub in [&mut alice_other_tab, &mut sam_tab] {
+        let got = Fixture::drain(sub);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].payload()["id"], m.id.0);
+    }
+}
+
+#[tokio::test]
+async fn bad_cursors_and_limits_are_rejected() {
+    let f = Fixture::in_memory();
+    let t = f.ticket(&f.alice, "paging", Priority::Low).await;
+    for cursor in ["", "abc", "1.2.3", "1.9.0.0", "1.1.1.1.1", "-.-.-.-"] {
+        let page = PageRequest {
+            cursor: Some(cursor.to_owned()),
+            limit: None,
+        };
+        match f
+            .service
+            .list_tickets(&f.sam, TicketFilter::default(), &page)
+            .await
+        {
+            Err(Error::Invalid(e)) => assert!(e.get("cursor").is_some()),
+            other => panic!("cursor {cursor:?} gave {other:?}"),
+        }
+    }
+    let zero = PageRequest {
+        cursor: None,
+        limit: Some(0),
+    };
+    assert!(matches!(
+        f.service.my_tickets(&f.alice, &zero).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        f.service
+            .messages(&f.alice, t.id, MessagePosition::Latest, Some(0))
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    let huge = PageRequest {
+        cursor: None,
+        limit: Some(u32::MAX),
+    };
+    assert!(
+        f.service.my_tickets(&f.alice, &huge).await.is_ok(),
+        "over-large limits are clamped"
+    );
+    assert!(
+        f.service
+            .messages(
+                &f.alice,
+                t.id,
+                MessagePosition::After(MessageId(i64::MIN)),
+                Some(u32::MAX)
+            )
+            .await
+            .is_ok()
+    );
+}

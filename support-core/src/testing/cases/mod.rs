@@ -1,0 +1,175 @@
+//! The contract cases, one `pub async fn` each, named for the behaviour they pin down and
+//! grouped by theme in the files of this module. [`crate::conformance_suite!`] runs them all
+//! against a store.
+//!
+//! The table in this file (`__conformance_cases!`) is the one list of cases: it re-exports
+//! each case here, as `testing::cases::<case>`, and it is the list of `#[test]`s that
+//! `conformance_suite!` expands into. A case missing from the table does not compile: the
+//! theme modules are private and `dead_code` is denied, so an unlisted case is an unused
+//! function.
+
+#![deny(dead_code)]
+
+use std::sync::Arc;
+
+use super::Fixture;
+use crate::store::{SupportStore, TicketFilter};
+use crate::*;
+
+mod confidentiality;
+mod events;
+mod idempotency;
+mod messages;
+mod missing;
+mod queues;
+mod stats;
+mod tickets;
+mod updates;
+
+crate::__conformance_cases!(reexport);
+
+type Store = Arc<dyn SupportStore>;
+
+// `ctx_key`, `status` and `is_not_found` also serve the unit tests of the policy and the service.
+
+pub(crate) fn ctx_key(key: &str) -> WriteContext {
+    WriteContext {
+        idempotency_key: Some(key.parse().unwrap()),
+        socket_id: None,
+    }
+}
+
+pub(crate) fn status(s: Status) -> TicketPatch {
+    TicketPatch {
+        status: Some(s),
+        ..TicketPatch::default()
+    }
+}
+
+fn ids(tickets: &[Ticket]) -> Vec<TicketId> {
+    tickets.iter().map(|t| t.id).collect()
+}
+
+pub(crate) fn is_not_found<T: std::fmt::Debug>(r: Result<T>) -> bool {
+    matches!(r, Err(Error::NotFound))
+}
+
+/// The table of cases, theme by theme, and what is generated from it. Internal to
+/// `conformance_suite!` and to this module.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    // `conformance_suite!`: a module `conformance` with one `#[test]` per case, each carrying
+    // the caller's attributes and building a fresh store from the caller's expression.
+    (@emit [tests $attrs:tt $make:expr] $($theme:ident: [$($case:ident),+ $(,)?])+) => {
+        mod conformance {
+            #[allow(unused_imports)]
+            use super::*;
+            $($(
+                $crate::__conformance_cases!(@test $attrs $make; $case);
+            )+)+
+        }
+    };
+    (@test [$($attr:tt)*] $make:expr; $case:ident) => {
+        $($attr)*
+        #[test]
+        fn $case() {
+            $crate::testing::run(async {
+                let store = $make.await;
+                $crate::testing::cases::$case(::std::sync::Arc::new(store)).await;
+            });
+        }
+    };
+    // `testing::cases`: every case re-exported from its theme's module, and the names.
+    (@emit [reexport] $($theme:ident: [$($case:ident),+ $(,)?])+) => {
+        $(pub use self::$theme::{$($case),+};)+
+
+        /// Every case, as `(theme, case)`, in the table's order.
+        pub const ALL: &[(&str, &str)] = &[$($((stringify!($theme), stringify!($case)),)+)+];
+    };
+    // The table. A new case goes under its theme here and in the theme's file.
+    ($($mode:tt)*) => {
+        $crate::__conformance_cases!(@emit [$($mode)*]
+            tickets: [
+                create_ticket_stores_fields_opens_and_numbers_it,
+                ticket_numbers_are_unique_under_concurrent_creation,
+                quick_chat_creates_ticket_with_its_first_message,
+            ]
+            idempotency: [
+                create_ticket_is_idempotent_by_key,
+                idempotency_key_reused_for_a_different_request_conflicts,
+                idempotency_keys_are_scoped_per_user,
+                concurrent_retries_with_one_key_store_once,
+                quick_chat_is_idempotent_by_key,
+                append_is_idempotent_by_key,
+            ]
+            messages: [
+                message_ids_grow_in_posting_order,
+                messages_after_returns_strictly_newer_in_order,
+                messages_before_returns_older_history_in_order,
+                ticket_view_holds_the_newest_page_and_says_if_older_exist,
+                poller_sees_every_message_exactly_once_while_8_writers_append,
+                multibyte_content_of_2000_characters_round_trips_unchanged,
+                attachments_round_trip,
+                message_positions_at_the_ends_of_the_id_range_are_ordinary,
+            ]
+            confidentiality: [
+                internal_notes_are_absent_from_every_employee_read,
+                staff_see_internal_notes_marked_internal,
+                employee_lists_only_own_tickets,
+            ]
+            queues: [
+                dashboard_puts_urgent_first_then_longest_waiting,
+                dashboard_leaves_out_resolved_and_closed,
+                list_filters_by_status_priority_and_category,
+                list_filters_by_assignee_and_unassigned,
+                list_text_query_matches_subject_description_and_number,
+                pagination_is_stable_while_tickets_are_inserted,
+                queue_pagination_visits_every_active_ticket_once,
+                own_list_orders_by_latest_activity,
+            ]
+            updates: [
+                resolving_sets_resolved_at_and_reopening_clears_it,
+                assignment_only_to_existing_staff,
+                updates_record_audit_entries_with_before_and_after,
+                an_update_that_changes_nothing_records_and_sends_nothing,
+                concurrent_updates_lose_no_change,
+            ]
+            missing: [
+                writes_to_a_missing_ticket_are_not_found,
+                reads_of_unknown_ids_are_empty,
+            ]
+            stats: [
+                stats_equal_a_recount_after_mixed_operations,
+                stats_count_urgent_only_while_open_or_in_progress,
+            ]
+            events: [
+                events_follow_the_commit_and_carry_stored_ids,
+                internal_notes_are_broadcast_only_to_staff,
+                creation_and_status_changes_broadcast_stats,
+            ]
+        );
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every file in `cases/` is a theme of the table: a theme file without its `mod` line
+    /// would hold cases that never compile, let alone run.
+    #[test]
+    fn every_case_file_is_a_theme_of_the_table() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/testing/cases");
+        let themes: std::collections::BTreeSet<_> = super::ALL.iter().map(|(t, _)| *t).collect();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            if path.extension().is_some_and(|e| e == "rs") && stem != "mod" {
+                assert!(
+                    themes.contains(stem.as_str()),
+                    "{} is not a theme of the table in cases/mod.rs",
+                    path.display()
+                );
+            }
+        }
+    }
+}
