@@ -46,18 +46,18 @@ pub mod api;
 mod authorize;
 mod config;
 mod connection;
-mod http_api;
 mod hub;
 pub mod names;
 pub mod protocol;
-mod router;
+mod pusher;
+mod pusher_http;
 pub mod signature;
 mod webhooks;
 
 pub use authorize::{ChannelAuthorizer, Decision, Identify, JoinRequest, ServiceAuthorizer};
 pub use config::{AppConfig, Limits};
 pub use hub::{ChannelInfo, Hub, JoinError, PresenceMember};
-pub use router::router;
+pub use pusher::router;
 pub use webhooks::WebhookConfig;
 
 /// Entry points for fuzzers and property tests; not part of the API.
