@@ -26,7 +26,7 @@ use support_core::{Actor, Result};
 ///   channel auth refuses (401).
 /// - `Err(Error::Unavailable(_))`: the identity backend (session store, user database) cannot
 ///   answer now. The API and channel auth answer 503, so clients retry rather than sign out.
-///   Other errors are answered as the API answers them elsewhere (500 for `Backend`).
+///   Any other error is a 500 on the API (logged) and a refused join on channel auth.
 /// - It is called once per API request and per channel join, before anything else: keep it
 ///   fast, and never fall back from a wrong credential to a weaker one.
 ///

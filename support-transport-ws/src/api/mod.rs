@@ -72,6 +72,9 @@ pub(crate) struct ApiState {
 ///   `GET …/{ticket}/live-chat`, `POST …/{ticket}/chat`, `POST …/{ticket}/comment`,
 ///   `GET …/{ticket}/messages`, `GET …/{ticket}/audit`.
 ///
+/// A path it does not mount (`/api/nope`) is left to your app's fallback, as axum does with
+/// merged routers; a mounted path with the wrong method is the API's 405.
+///
 /// Merge it into your app as it is (`app.merge(api::router(…))`, and the paths are the ones
 /// above), or nest it under a prefix, which goes in front of `/api`: nested under
 /// `/support`, the employee list is `/support/api/employee/portal/support`.

@@ -47,7 +47,8 @@ async fn dashboard(
     .into_response())
 }
 
-/// `GET /stats`: the badge counts, exact now (not enveloped, as the dashboard polls it).
+/// `GET /stats`: the badge counts, exact now, as a bare object (no `data` envelope, as the
+/// route has always answered).
 async fn stats(State(s): State<ApiState>, Staff(actor): Staff) -> Result<Response, ApiError> {
     Ok(Json(s.service.stats(&actor).await?).into_response())
 }
