@@ -127,11 +127,6 @@ impl StaticDirectory {
     pub fn get(&self, id: UserId) -> Option<&Actor> {
         self.users.get(&id)
     }
-
-    /// Every user, in no particular order.
-    pub fn users(&self) -> impl Iterator<Item = &Actor> {
-        self.users.values()
-    }
 }
 
 #[async_trait]
