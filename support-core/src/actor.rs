@@ -60,11 +60,22 @@ impl Actor {
 
 /// Tells the service who a user is. The embedder implements it over its own user table.
 ///
+/// `Directory` answers "who is user N" (name, role, whether they may be assigned), for any
+/// user, whether or not they are calling. It is not how a request proves who is calling: that
+/// is the transport's identity hook (`support_transport_ws::Identify`), which turns a
+/// request's headers into the calling [`Actor`]. An embedder usually implements both over the
+/// same user table; the service only ever asks the directory.
+///
 /// # Contract
 ///
 /// - `actor(id)` returns the user's current name and role, or `Ok(None)` if there is no such
 ///   user. The service asks it when a ticket is assigned (the assignee must exist and be staff).
-/// - It is called on request paths: keep it fast (a cache or an indexed lookup).
+/// - `users()` returns every user `actor` would find, in any order (the service sorts by id).
+///   Staff screens use it to name each ticket's employee and assignee and to fill the
+///   assignment menu. It is a required method on purpose: a default that answered an empty
+///   list would compile and leave every name blank and the assignment menu empty, with
+///   nothing logged.
+/// - Both are called on request paths: keep them fast (a cache or an indexed lookup).
 /// - Errors are reported to the caller as they are; use [`crate::Error::Unavailable`] for a
 ///   directory that is temporarily unreachable.
 ///
@@ -74,10 +85,18 @@ impl Actor {
 ///
 /// struct OneUser;
 ///
+/// fn sam() -> Actor {
+///     Actor::new(1, "Sam Support", Role::Support)
+/// }
+///
 /// #[async_trait]
 /// impl Directory for OneUser {
 ///     async fn actor(&self, id: UserId) -> support_core::Result<Option<Actor>> {
-///         Ok((id == UserId(1)).then(|| Actor::new(1, "Sam Support", Role::Support)))
+///         Ok((id == UserId(1)).then(sam))
+///     }
+///
+///     async fn users(&self) -> support_core::Result<Vec<Actor>> {
+///         Ok(vec![sam()])
 ///     }
 /// }
 /// ```
@@ -85,6 +104,9 @@ impl Actor {
 pub trait Directory: Send + Sync + 'static {
     /// The user with this id, if there is one.
     async fn actor(&self, id: UserId) -> Result<Option<Actor>>;
+
+    /// Every user, in any order.
+    async fn users(&self) -> Result<Vec<Actor>>;
 }
 
 /// A fixed set of users held in memory: for tests, demos and small deployments.
@@ -105,16 +127,15 @@ impl StaticDirectory {
     pub fn get(&self, id: UserId) -> Option<&Actor> {
         self.users.get(&id)
     }
-
-    /// Every user, in no particular order.
-    pub fn users(&self) -> impl Iterator<Item = &Actor> {
-        self.users.values()
-    }
 }
 
 #[async_trait]
 impl Directory for StaticDirectory {
     async fn actor(&self, id: UserId) -> Result<Option<Actor>> {
         Ok(self.users.get(&id).cloned())
+    }
+
+    async fn users(&self) -> Result<Vec<Actor>> {
+        Ok(self.users.values().cloned().collect())
     }
 }

@@ -428,6 +428,15 @@ impl SupportService {
         self.inner.store.stats().await
     }
 
+    /// Every user of the directory, in id order: the names staff screens show and the people
+    /// a ticket can be assigned to. Staff only.
+    pub async fn users(&self, actor: &Actor) -> Result<Vec<Actor>> {
+        Policy::check_staff(actor)?;
+        let mut users = self.inner.directory.users().await?;
+        users.sort_by_key(|u| u.id);
+        Ok(users)
+    }
+
     /// Every recorded change of a ticket, oldest first. Staff only.
     pub async fn audit_trail(&self, actor: &Actor, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
         Policy::check_staff(actor)?;

@@ -11,9 +11,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use support_core::{Actor, Channel, SupportService};
+use support_core::{Channel, Error, SupportService};
 
 use crate::hub::Hub;
+use crate::identify::Identify;
 use crate::names::{ChannelKind, channel_kind};
 use crate::signature;
 
@@ -30,6 +31,7 @@ pub struct JoinRequest<'a> {
 
 /// The answer to a [`JoinRequest`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Decision {
     /// May join. For a presence channel, `member` is what others see of the caller.
     Allow {
@@ -41,6 +43,9 @@ pub enum Decision {
     Unauthenticated,
     /// The caller may not join: 403.
     Forbidden,
+    /// The caller's identity or the ticket cannot be looked up now (a backend is down): 503,
+    /// so the client retries instead of treating it as a refusal.
+    Unavailable,
 }
 
 /// Decides who may join which channel. The embedder implements it over its own sessions;
@@ -52,22 +57,18 @@ pub enum Decision {
 ///   auth request. It must identify the caller from them and answer from the same policy that
 ///   guards the HTTP routes, never a second copy of the rules.
 /// - It must not trust the socket id or channel name beyond parsing them.
+/// - A backend that cannot answer now (sessions, store) is [`Decision::Unavailable`] (503),
+///   never a refusal: a client told 403 stops trying, one told 503 retries.
 #[async_trait]
 pub trait ChannelAuthorizer: Send + Sync + 'static {
     /// May the caller join?
     async fn decide(&self, request: JoinRequest<'_>) -> Decision;
 }
 
-/// Identifies the caller of an HTTP request: the embedder's half of [`ServiceAuthorizer`].
-#[async_trait]
-pub trait Identify: Send + Sync + 'static {
-    /// The actor the headers prove, or `None`.
-    async fn identify(&self, headers: &HeaderMap) -> Option<Actor>;
-}
-
-/// A [`ChannelAuthorizer`] that identifies the caller with `I` and asks
-/// [`SupportService::authorize_channel`], i.e. the core's one `Policy`. Presence channels are
-/// not part of the support channels, so they are refused.
+/// A [`ChannelAuthorizer`] that identifies the caller with `I` (the same [`Identify`] the JSON
+/// API takes) and asks [`SupportService::authorize_channel`], i.e. the core's one `Policy`.
+/// Presence channels are not part of the support channels, so they are refused. An identity
+/// backend or store that is [`Error::Unavailable`] gives [`Decision::Unavailable`].
 pub struct ServiceAuthorizer<I> {
     service: SupportService,
     identify: I,
@@ -83,15 +84,32 @@ impl<I: Identify> ServiceAuthorizer<I> {
 #[async_trait]
 impl<I: Identify> ChannelAuthorizer for ServiceAuthorizer<I> {
     async fn decide(&self, request: JoinRequest<'_>) -> Decision {
-        let Some(actor) = self.identify.identify(request.headers).await else {
-            return Decision::Unauthenticated;
+        let actor = match self.identify.identify(request.headers).await {
+            Ok(Some(actor)) => actor,
+            Ok(None) => return Decision::Unauthenticated,
+            Err(e) => return refusal(e),
         };
         let Ok(channel) = request.channel.parse::<Channel>() else {
             return Decision::Forbidden;
         };
         match self.service.authorize_channel(&actor, &channel).await {
             Ok(()) => Decision::Allow { member: None },
-            Err(_) => Decision::Forbidden,
+            Err(e) => refusal(e),
+        }
+    }
+}
+
+/// A failed lookup: unavailable backends are 503, anything else refuses the join.
+fn refusal(e: Error) -> Decision {
+    match e {
+        Error::Unavailable(why) => {
+            tracing::warn!(%why, "channel auth: backend unavailable");
+            Decision::Unavailable
+        }
+        Error::Forbidden(_) | Error::NotFound => Decision::Forbidden,
+        other => {
+            tracing::error!(error = %other, "channel auth failed");
+            Decision::Forbidden
         }
     }
 }
@@ -165,6 +183,11 @@ pub(crate) async fn handle(
         Decision::Forbidden => (
             StatusCode::FORBIDDEN,
             Json(json!({"message": "This action is unauthorized."})),
+        )
+            .into_response(),
+        Decision::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"message": "The service is temporarily unavailable."})),
         )
             .into_response(),
         Decision::Allow { member } => match (kind, member) {

@@ -81,8 +81,8 @@ impl Cast {
 
 #[async_trait]
 impl Identify for Cast {
-    async fn identify(&self, headers: &HeaderMap) -> Option<Actor> {
-        self.caller(headers)
+    async fn identify(&self, headers: &HeaderMap) -> support_core::Result<Option<Actor>> {
+        Ok(self.caller(headers))
     }
 }
 

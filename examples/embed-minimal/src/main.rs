@@ -29,9 +29,12 @@ struct HeaderUser(StaticDirectory);
 
 #[async_trait]
 impl Identify for HeaderUser {
-    async fn identify(&self, headers: &HeaderMap) -> Option<Actor> {
-        let id = headers.get("x-user")?.to_str().ok()?.parse::<i64>().ok()?;
-        self.0.get(id.into()).cloned()
+    async fn identify(&self, headers: &HeaderMap) -> support_core::Result<Option<Actor>> {
+        let id = headers
+            .get("x-user")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok());
+        Ok(id.and_then(|id| self.0.get(id.into()).cloned()))
     }
 }
 
@@ -44,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = Router::new()
         .route("/", get(|| async { "the existing app" }))
-        .merge(api::router(service.clone(), Arc::new(identify.clone())))
+        .merge(api::router(service.clone(), identify.clone()))
         .merge(support_transport_ws::router(
             hub.clone(),
             Arc::new(ServiceAuthorizer::new(service, identify)),

@@ -41,6 +41,16 @@ impl Identity {
         }
     }
 
+    /// The user the request proves: its bearer token's, or without an `Authorization`
+    /// header its session cookie's. A lookup in memory, so it cannot be unavailable.
+    pub(crate) fn actor(&self, headers: &HeaderMap) -> Option<Actor> {
+        match bearer(headers) {
+            Some(token) if !token.is_empty() => self.users.by_token(token),
+            Some(_) => None,
+            None => self.users.by_id(self.sessions.of_request(headers)?.user),
+        }
+    }
+
     /// The cookie's session and its user, verified once: what a page needs (a bearer token
     /// opens the API, not the pages, which need the session's CSRF token).
     pub(crate) fn signed_in(&self, headers: &HeaderMap) -> Option<(Session, Actor)> {
@@ -52,11 +62,7 @@ impl Identity {
 
 #[async_trait]
 impl Identify for Identity {
-    async fn identify(&self, headers: &HeaderMap) -> Option<Actor> {
-        match bearer(headers) {
-            Some(token) if !token.is_empty() => self.users.by_token(token),
-            Some(_) => None,
-            None => self.users.by_id(self.sessions.of_request(headers)?.user),
-        }
+    async fn identify(&self, headers: &HeaderMap) -> support_core::Result<Option<Actor>> {
+        Ok(self.actor(headers))
     }
 }

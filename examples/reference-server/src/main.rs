@@ -162,10 +162,8 @@ async fn run(args: Args) -> Result<(), String> {
         users,
         sessions: Sessions::new(&args.app_secret, args.secure_cookies),
     });
-    let authorizer = Arc::new(ServiceAuthorizer::new(
-        service.clone(),
-        identity.as_ref().clone(),
-    ));
+    // One identity for the JSON API and channel auth.
+    let authorizer = Arc::new(ServiceAuthorizer::new(service.clone(), identity.clone()));
     let web = web::Web::new(
         identity.clone(),
         demo.clone().unwrap_or_default(),

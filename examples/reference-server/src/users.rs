@@ -111,13 +111,8 @@ impl Users {
         self.directory.get(id).cloned()
     }
 
-    /// Every user, in id order.
-    pub(crate) fn all(&self) -> Vec<Actor> {
-        let mut all: Vec<Actor> = self.directory.users().cloned().collect();
-        all.sort_by_key(|a| a.id);
-        all
-    }
-
+    /// The users as the service's directory: it names them and lists them for staff screens
+    /// (`GET /api/admin/support/users`).
     pub(crate) fn directory(&self) -> StaticDirectory {
         self.directory.clone()
     }

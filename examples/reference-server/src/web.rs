@@ -24,8 +24,6 @@ use rust_embed::RustEmbed;
 use serde::Deserialize;
 use serde_json::json;
 use support_core::{Actor, Policy};
-use support_transport_ws::Identify;
-use support_transport_ws::api::ApiError;
 
 use crate::identity::Identity;
 use crate::users::UserEntry;
@@ -51,10 +49,6 @@ impl Web {
             demo: Arc::new(demo),
             app_key: app_key.to_owned(),
         }
-    }
-
-    async fn user(&self, headers: &HeaderMap) -> Option<Actor> {
-        self.identity.identify(headers).await
     }
 }
 
@@ -137,7 +131,6 @@ pub(crate) fn router(web: Web) -> Router {
             &format!("{admin}/{{ticket}}/live-chat"),
             get(page(Page::AdminLiveChat)),
         )
-        .route("/api/admin/support/users", get(staff_users))
         .with_state(web)
 }
 
@@ -211,7 +204,7 @@ fn secure_html(status: StatusCode, body: String) -> Response {
 }
 
 async fn home(State(web): State<Web>, headers: HeaderMap) -> Response {
-    match web.user(&headers).await {
+    match web.identity.actor(&headers) {
         Some(actor) => redirect(home_of(&actor)),
         None => redirect("/login"),
     }
@@ -442,7 +435,7 @@ async fn logout(
     response
 }
 
-// ----- assets and the UI's own API ----------------------------------------------------------
+// ----- assets -------------------------------------------------------------------------------
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(file) = Assets::get(&path) else {
@@ -467,23 +460,4 @@ async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
-}
-
-/// `GET /api/admin/support/users`: every user's id, name and role, for staff: names on the
-/// dashboard and the assignment menu.
-async fn staff_users(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let Some(actor) = web.user(&headers).await else {
-        return ApiError::Unauthenticated.into_response();
-    };
-    if let Err(e) = Policy::check_staff(&actor) {
-        return ApiError::Service(e).into_response();
-    }
-    let users: Vec<_> = web
-        .identity
-        .users
-        .all()
-        .into_iter()
-        .map(|u| json!({"id": u.id, "full_name": u.name, "role": u.role, "staff": u.is_staff()}))
-        .collect();
-    Json(json!({ "data": users })).into_response()
 }

@@ -1,4 +1,5 @@
-//! The axum router: websocket, auth endpoint and HTTP API on one `Router`.
+//! The Pusher-compatible server as one axum `Router`: the websocket, the channel auth endpoint
+//! and the signed Pusher HTTP API.
 
 use std::sync::Arc;
 
@@ -9,8 +10,8 @@ use axum::routing::{get, post};
 
 use crate::authorize::{self, AuthState, ChannelAuthorizer};
 use crate::connection::{self, ConnectQuery};
-use crate::http_api;
 use crate::hub::Hub;
+use crate::pusher_http;
 
 /// Everything a Pusher-protocol client and server SDK talk to:
 ///
@@ -23,13 +24,19 @@ use crate::hub::Hub;
 /// Merge it into your own router; it carries its own state.
 pub fn router(hub: Hub, authorizer: Arc<dyn ChannelAuthorizer>) -> Router {
     let api = Router::new()
-        .route("/apps/{app_id}/events", post(http_api::events))
-        .route("/apps/{app_id}/batch_events", post(http_api::batch_events))
-        .route("/apps/{app_id}/channels", get(http_api::channels))
-        .route("/apps/{app_id}/channels/{channel}", get(http_api::channel))
+        .route("/apps/{app_id}/events", post(pusher_http::events))
+        .route(
+            "/apps/{app_id}/batch_events",
+            post(pusher_http::batch_events),
+        )
+        .route("/apps/{app_id}/channels", get(pusher_http::channels))
+        .route(
+            "/apps/{app_id}/channels/{channel}",
+            get(pusher_http::channel),
+        )
         .route(
             "/apps/{app_id}/channels/{channel}/users",
-            get(http_api::users),
+            get(pusher_http::users),
         )
         .route("/app/{key}", get(websocket))
         .with_state(hub.clone());

@@ -1,0 +1,158 @@
+//! [`ApiError`]: every failure the JSON API answers, and the one place where each gets its
+//! status code and Laravel's JSON shape.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use support_core::Error;
+
+use super::MAX_BODY_BYTES;
+
+/// An API failure, answered in Laravel's JSON shape: `{"message": "…"}`, plus `errors`
+/// (`{field: [messages]}`) for 422. Extractors and handlers only say what went wrong; the
+/// status code of each kind is decided here, in [`IntoResponse`], and nowhere else.
+///
+/// | variant | status |
+/// |---|---|
+/// | [`MalformedJson`](Self::MalformedJson), [`MalformedQuery`](Self::MalformedQuery), [`UnreadableBody`](Self::UnreadableBody) | 400 |
+/// | [`Unauthenticated`](Self::Unauthenticated) | 401 |
+/// | `Service(Error::Forbidden)` | 403 (with `reason`) |
+/// | `Service(Error::NotFound)` | 404 |
+/// | [`MethodNotAllowed`](Self::MethodNotAllowed) | 405 |
+/// | `Service(Error::Conflict)` | 409 |
+/// | [`PayloadTooLarge`](Self::PayloadTooLarge) | 413 |
+/// | [`UnsupportedMediaType`](Self::UnsupportedMediaType) | 415 |
+/// | `Service(Error::Invalid)` | 422 (with `errors`) |
+/// | [`TooManyRequests`](Self::TooManyRequests) | 429 (with `Retry-After`) |
+/// | `Service(Error::Unavailable)` | 503 |
+/// | `Service(Error::Backend)` and anything else | 500, logged |
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// No credentials, or credentials that prove nobody.
+    Unauthenticated,
+    /// The body is not JSON; the parser's explanation.
+    MalformedJson(String),
+    /// The query string cannot be read (a field given twice); the parser's explanation.
+    MalformedQuery(String),
+    /// The body could not be read off the connection.
+    UnreadableBody(String),
+    /// A non-empty body without `Content-Type: application/json` (or another `…+json` type).
+    UnsupportedMediaType,
+    /// The body is larger than [`MAX_BODY_BYTES`].
+    PayloadTooLarge,
+    /// The path exists but not with this method.
+    MethodNotAllowed,
+    /// The caller sent too many requests; they may try again after `retry_after`.
+    TooManyRequests {
+        /// How long to wait, sent as `Retry-After` in whole seconds (rounded up).
+        retry_after: Duration,
+    },
+    /// A service error, mapped by kind.
+    Service(Error),
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError::Service(e)
+    }
+}
+
+fn message(text: impl Into<String>) -> Value {
+    json!({ "message": text.into() })
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut retry_after = None;
+        let (status, body) = match self {
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, message("Unauthenticated.")),
+            ApiError::MalformedJson(why) => (
+                StatusCode::BAD_REQUEST,
+                message(format!("The request body is not valid JSON: {why}")),
+            ),
+            ApiError::MalformedQuery(why) => (
+                StatusCode::BAD_REQUEST,
+                message(format!("The query string is malformed: {why}")),
+            ),
+            ApiError::UnreadableBody(why) => (
+                StatusCode::BAD_REQUEST,
+                message(format!("The request body could not be read: {why}")),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                message("Send the request body as JSON, with Content-Type: application/json."),
+            ),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                message(format!(
+                    "The request body is larger than {MAX_BODY_BYTES} bytes."
+                )),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                message("The method is not supported for this route."),
+            ),
+            ApiError::TooManyRequests { retry_after: wait } => {
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                retry_after = Some(seconds.max(1));
+                (StatusCode::TOO_MANY_REQUESTS, message("Too Many Attempts."))
+            }
+            ApiError::Service(e) => match e {
+                Error::NotFound => (StatusCode::NOT_FOUND, message("Not found.")),
+                Error::Forbidden(why) => (
+                    StatusCode::FORBIDDEN,
+                    json!({"message": "This action is unauthorized.", "reason": why}),
+                ),
+                Error::Invalid(fields) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    json!({"message": fields.to_string(), "errors": fields}),
+                ),
+                Error::Conflict(why) => (StatusCode::CONFLICT, message(why)),
+                Error::Unavailable(why) => {
+                    tracing::warn!(%why, "backend unavailable");
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        message("The service is temporarily unavailable."),
+                    )
+                }
+                other => {
+                    tracing::error!(error = %other, "request failed");
+                    (StatusCode::INTERNAL_SERVER_ERROR, message("Server error."))
+                }
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_many_requests_says_when_to_retry_in_whole_seconds() {
+        for (wait, header) in [
+            (Duration::from_millis(1500), "2"),
+            (Duration::from_secs(30), "30"),
+            (Duration::ZERO, "1"),
+        ] {
+            let response = ApiError::TooManyRequests { retry_after: wait }.into_response();
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(
+                response.headers().get(RETRY_AFTER).map(|v| v.as_bytes()),
+                Some(header.as_bytes())
+            );
+        }
+    }
+}

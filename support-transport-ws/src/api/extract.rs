@@ -1,0 +1,249 @@
+//! The request pieces handlers take, as axum extractors whose every rejection is an
+//! [`ApiError`]: who is calling ([`Caller`], [`Staff`]), which ticket ([`TicketPath`]), the
+//! write headers ([`WriteHeaders`]), the query string ([`ApiQuery`]) and the body
+//! ([`JsonBody`]).
+//!
+//! Handlers list them in this order, so a request is judged in the same order everywhere:
+//! 401/503 (identity), 403 (staff routes), 404 (ticket id), 422 (headers, query fields),
+//! 400/413/415 (body), 422 (body fields).
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use support_core::{Actor, Error, FieldErrors, Policy, TicketId, WriteContext};
+
+use super::{ApiError, ApiState};
+
+/// The signed-in caller, whatever their role. Identifies the request through the router's
+/// [`Identify`](crate::Identify): `Ok(None)` is 401 and an unavailable backend 503, before
+/// the handler body runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub(crate) Actor);
+
+/// A signed-in staff member (support, admin, hr): everything [`Caller`] checks, then 403 for
+/// an employee. The staff router runs it once as a guard over every route it holds, so even
+/// the handlers both sides share never run for an employee there.
+#[derive(Debug, Clone)]
+pub(crate) struct Staff(pub(crate) Actor);
+
+/// The caller, once identified for this request: the staff guard identifies, the handler's
+/// own extractor reads it here instead of asking the identity backend again. Private, so
+/// nothing outside this module can claim an identity.
+#[derive(Clone)]
+struct Identified(Actor);
+
+impl FromRequestParts<ApiState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        if let Some(Identified(actor)) = parts.extensions.get::<Identified>() {
+            return Ok(Caller(actor.clone()));
+        }
+        let actor = state
+            .identify
+            .identify(&parts.headers)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        parts.extensions.insert(Identified(actor.clone()));
+        Ok(Caller(actor))
+    }
+}
+
+impl FromRequestParts<ApiState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        Policy::check_staff(&actor)?;
+        Ok(Staff(actor))
+    }
+}
+
+/// The `{ticket}` of the path. Anything that is not a positive integer names a ticket that
+/// does not exist: 404, like a ticket the caller may not see.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TicketPath(pub(crate) TicketId);
+
+impl<S: Send + Sync> FromRequestParts<S> for TicketPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::NotFound)?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(|id| TicketPath(TicketId(id)))
+            .ok_or(ApiError::Service(Error::NotFound))
+    }
+}
+
+/// `Idempotency-Key` and `X-Socket-ID` of a write. A malformed value is a 422 naming the
+/// header, never silently ignored; an empty `X-Socket-ID` is no socket.
+#[derive(Debug, Clone)]
+pub(crate) struct WriteHeaders(pub(crate) WriteContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for WriteHeaders {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(WriteHeaders(write_context(&parts.headers)?))
+    }
+}
+
+fn write_context(headers: &HeaderMap) -> Result<WriteContext, Error> {
+    const SOCKET_ID: &str = "The X-Socket-ID header must look like 1234.5678.";
+    let mut errors = FieldErrors::default();
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().map(str::trim));
+    let idempotency_key = match header("idempotency-key") {
+        None => None,
+        Some(Ok(v)) => match v.parse() {
+            Ok(k) => Some(k),
+            Err(e) => {
+                errors.add("Idempotency-Key", format!("{e}."));
+                None
+            }
+        },
+        Some(Err(_)) => {
+            errors.add(
+                "Idempotency-Key",
+                "The Idempotency-Key header must be printable text.",
+            );
+            None
+        }
+    };
+    let socket_id = match header("x-socket-id") {
+        None | Some(Ok("")) => None,
+        Some(Ok(v)) => match v.parse() {
+            Ok(s) => Some(s),
+            Err(_) => {
+                errors.add("X-Socket-ID", SOCKET_ID);
+                None
+            }
+        },
+        Some(Err(_)) => {
+            errors.add("X-Socket-ID", SOCKET_ID);
+            None
+        }
+    };
+    errors.finish(|| WriteContext {
+        idempotency_key,
+        socket_id,
+    })
+}
+
+/// The query string as `T`. Its fields are strings that the query types check themselves,
+/// so that a bad value is a 422 naming the field; what is left for this extractor (a field
+/// given twice) is a 400.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map(ApiQuery)
+            .map_err(|e| ApiError::MalformedQuery(e.to_string()))
+    }
+}
+
+/// The body as a JSON value, for the core's validators (which name each failing field).
+///
+/// - An empty body is `{}`, whatever the headers say (a PATCH that changes nothing).
+/// - A non-empty body must be sent as JSON: `Content-Type: application/json` or any
+///   `application/…+json`, parameters such as `charset` allowed. Without it, or with another
+///   type (a form, `text/plain`), the answer is 415, so a client that forgot the header is told
+///   so instead of getting field errors for fields it did send.
+/// - A body larger than [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES) is 413; one that is not JSON
+///   (including invalid UTF-8) is 400.
+///
+/// It reads the body, so it is the handler's last argument.
+#[derive(Debug, Clone)]
+pub(crate) struct JsonBody(pub(crate) Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let declared_json = is_json(request.headers());
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection {
+                    BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+                        ApiError::PayloadTooLarge
+                    }
+                    other => ApiError::UnreadableBody(other.body_text()),
+                })?;
+        if bytes.is_empty() {
+            return Ok(JsonBody(Value::Object(Default::default())));
+        }
+        if !declared_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::MalformedJson(e.to_string()))
+    }
+}
+
+/// `application/json` or `application/…+json`, with any parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|subtype| subtype.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn content_type(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn json_content_types_are_told_from_others() {
+        for json in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json(&content_type(json)), "{json}");
+        }
+        for other in [
+            "text/plain;charset=UTF-8",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonp",
+            "text/json+json",
+        ] {
+            assert!(!is_json(&content_type(other)), "{other}");
+        }
+        assert!(!is_json(&HeaderMap::new()));
+    }
+}

@@ -1,0 +1,148 @@
+//! The query strings of the list and page routes. Every field arrives as text and is checked
+//! here, so that a bad value is a 422 that names the field (Laravel's validation answer).
+
+use serde::Deserialize;
+use support_core::store::{MessagePosition, TicketFilter};
+use support_core::{
+    Category, Error, FieldErrors, MessageId, PageRequest, Priority, Result, Status, UserId,
+    validate,
+};
+
+/// `?cursor=&limit=`: a page of tickets.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+impl PageQuery {
+    pub(crate) fn page(&self) -> Result<PageRequest> {
+        page(self.cursor.as_deref(), self.limit.as_deref())
+    }
+}
+
+fn page(cursor: Option<&str>, limit: Option<&str>) -> Result<PageRequest> {
+    Ok(PageRequest {
+        cursor: cursor.map(str::to_owned),
+        limit: parse_limit(limit)?,
+    })
+}
+
+fn parse_limit(raw: Option<&str>) -> Result<Option<u32>> {
+    raw.map(|l| {
+        l.trim()
+            .parse::<u32>()
+            .map_err(|_| Error::invalid("limit", "The limit field must be an integer."))
+    })
+    .transpose()
+}
+
+/// `?after=&before=&limit=`: a page of a ticket's messages.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct MessagesQuery {
+    after: Option<String>,
+    before: Option<String>,
+    limit: Option<String>,
+}
+
+impl MessagesQuery {
+    /// Where the page starts: after a message, before one, or the latest.
+    pub(crate) fn position(&self) -> Result<MessagePosition> {
+        let id = |field: &str, raw: &str| {
+            raw.trim().parse::<i64>().map(MessageId).map_err(|_| {
+                Error::invalid(field, format!("The {field} field must be an integer."))
+            })
+        };
+        match (&self.after, &self.before) {
+            (Some(_), Some(_)) => Err(Error::invalid("before", "Give after or before, not both.")),
+            (Some(a), None) => Ok(MessagePosition::After(id("after", a)?)),
+            (None, Some(b)) => Ok(MessagePosition::Before(id("before", b)?)),
+            (None, None) => Ok(MessagePosition::Latest),
+        }
+    }
+
+    /// How many messages at most.
+    pub(crate) fn limit(&self) -> Result<Option<u32>> {
+        parse_limit(self.limit.as_deref())
+    }
+}
+
+/// The staff ticket list: filters `status` (comma-separated), `priority`, `category`,
+/// `assigned_to` (an id, or `none`), `q` (text), and paging `cursor`, `limit`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ListQuery {
+    status: Option<String>,
+    priority: Option<String>,
+    category: Option<String>,
+    assigned_to: Option<String>,
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+impl ListQuery {
+    pub(crate) fn page(&self) -> Result<PageRequest> {
+        page(self.cursor.as_deref(), self.limit.as_deref())
+    }
+
+    pub(crate) fn filter(&self) -> Result<TicketFilter> {
+        let mut errors = FieldErrors::default();
+        let given = |raw: &Option<String>| {
+            raw.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let (status, priority, category) = (
+            given(&self.status),
+            given(&self.priority),
+            given(&self.category),
+        );
+        let mut filter = TicketFilter::default();
+        if let Some(s) = status {
+            for part in s.split(',') {
+                match validate::parse_choice::<Status>("status", part.trim()) {
+                    Ok(v) => filter.statuses.push(v),
+                    Err(_) => errors.add("status", "The selected status is invalid."),
+                }
+            }
+        }
+        if let Some(p) = priority {
+            match validate::parse_choice::<Priority>("priority", &p) {
+                Ok(v) => filter.priority = Some(v),
+                Err(_) => errors.add("priority", "The selected priority is invalid."),
+            }
+        }
+        if let Some(c) = category {
+            match validate::parse_choice::<Category>("category", &c) {
+                Ok(v) => filter.category = Some(v),
+                Err(_) => errors.add("category", "The selected category is invalid."),
+            }
+        }
+        match self.assigned_to.as_deref().map(str::trim) {
+            None | Some("") => {}
+            Some("none" | "null" | "unassigned") => filter.assigned_to = Some(None),
+            Some(id) => match id.parse::<i64>() {
+                Ok(id) => filter.assigned_to = Some(Some(UserId(id))),
+                Err(_) => errors.add(
+                    "assigned_to",
+                    "The assigned to field must be an integer or none.",
+                ),
+            },
+        }
+        filter.text = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+        if filter
+            .text
+            .as_ref()
+            .is_some_and(|q| q.chars().count() > 255)
+        {
+            errors.add("q", "The q field must not be greater than 255 characters.");
+        }
+        errors.finish(|| filter)
+    }
+}
