@@ -58,6 +58,6 @@ mod store;
 mod wire;
 
 pub use broadcaster::PgBroadcaster;
-pub use listener::{ListenerOptions, ListenerStatus, NodeHub, OnResync, PgListener};
+pub use listener::{ListenerOptions, ListenerStatus, PgListener};
 pub use options::PgOptions;
 pub use store::PgStore;
