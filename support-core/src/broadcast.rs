@@ -1,4 +1,4 @@
-//! Broadcasting: the trait the service publishes through, and an in-process hub.
+//! Broadcasting: the trait the service publishes through, and an in-process fan-out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use tokio::sync::{broadcast, watch};
 
+use crate::bus::Fanout;
 use crate::channel::Channel;
 use crate::error::Result;
 use crate::event::Broadcast;
@@ -67,10 +68,11 @@ impl Broadcaster for NoBroadcast {
 
 /// An in-process fan-out: each channel is a bounded queue per subscriber. Cloning shares the hub.
 ///
-/// A subscriber that falls more than `capacity` events behind loses the oldest and is told so
-/// ([`Missed::Lagged`]), so it can catch up from the store instead of silently missing events.
-/// The same happens to every subscriber when whatever feeds the hub reports a gap of its own
-/// ([`MemoryBroadcaster::resync`]).
+/// The service publishes into it as a [`Broadcaster`], and a bus listener feeds it as a
+/// [`Fanout`]. A subscriber that falls more than `capacity` events behind loses the oldest and
+/// is told so ([`Missed::Lagged`]), so it can catch up from the store instead of silently
+/// missing events. Every subscriber is told ([`Missed::Resync`]) when whatever feeds the hub
+/// reports a gap of its own ([`Fanout::resync`]).
 #[derive(Debug, Clone)]
 pub struct MemoryBroadcaster {
     inner: Arc<HubInner>,
@@ -80,7 +82,7 @@ pub struct MemoryBroadcaster {
 struct HubInner {
     channels: Mutex<HashMap<Channel, broadcast::Sender<Arc<Broadcast>>>>,
     capacity: usize,
-    /// Bumped by [`MemoryBroadcaster::resync`]; each subscription remembers the value it has reported.
+    /// Bumped by [`Fanout::resync`]; each subscription remembers the value it has reported.
     resyncs: watch::Sender<u64>,
 }
 
@@ -88,10 +90,15 @@ struct HubInner {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Missed {
     /// This many events were dropped because the subscriber fell behind: catch up from the
-    /// store, then keep receiving. `0` when the hub cannot tell how many: its own feed had a
-    /// gap (see [`MemoryBroadcaster::resync`]).
+    /// store, then keep receiving.
     #[error("fell behind and missed {0} events")]
     Lagged(u64),
+    /// Events may have been lost before this point, upstream of the hub: whatever feeds it
+    /// said so ([`Fanout::resync`]), such as a bus listener that lost its connection and has
+    /// just listened again. How many is unknown. Catch up from the store, then keep
+    /// receiving. Reported once per resync (resyncs close together may be reported once).
+    #[error("events may have been lost upstream; catch up from the store")]
+    Resync,
     /// The hub is gone.
     #[error("the hub is closed")]
     Closed,
@@ -110,12 +117,12 @@ impl Subscription {
     pub async fn recv(&mut self) -> Result<Arc<Broadcast>, Missed> {
         loop {
             if self.take_resync() {
-                return Err(Missed::Lagged(0));
+                return Err(Missed::Resync);
             }
             let next = tokio::select! {
                 // A gap reported while waiting ends the wait (`changed` marks it seen).
                 changed = self.resyncs.changed() => match changed {
-                    Ok(()) => return Err(Missed::Lagged(0)),
+                    Ok(()) => return Err(Missed::Resync),
                     // The hub is gone; its channels are closed too, which `rx` reports.
                     Err(_) => self.rx.recv().await,
                 },
@@ -133,7 +140,7 @@ impl Subscription {
     /// The next event if one is already waiting.
     pub fn try_recv(&mut self) -> Option<Result<Arc<Broadcast>, Missed>> {
         if self.take_resync() {
-            return Some(Err(Missed::Lagged(0)));
+            return Some(Err(Missed::Resync));
         }
         loop {
             match self.rx.try_recv() {
@@ -148,7 +155,7 @@ impl Subscription {
         }
     }
 
-    /// True once per [`MemoryBroadcaster::resync`] since this subscription last looked.
+    /// True once per [`Fanout::resync`] since this subscription last looked.
     fn take_resync(&mut self) -> bool {
         if self.resyncs.has_changed().unwrap_or(false) {
             self.resyncs.borrow_and_update();
@@ -195,19 +202,8 @@ impl MemoryBroadcaster {
         }
     }
 
-    /// Tells every current subscriber that events may have been lost before this point: the
-    /// next [`Subscription::recv`] of each returns [`Missed::Lagged`]`(0)` (once), and then the
-    /// events published after it. For whoever feeds the hub from elsewhere, such as a bus
-    /// listener that lost its connection and has just reconnected. Subscriptions made later
-    /// are not affected.
-    pub fn resync(&self) {
-        self.inner.resyncs.send_modify(|n| *n = n.wrapping_add(1));
-    }
-}
-
-#[async_trait]
-impl Broadcaster for MemoryBroadcaster {
-    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
+    /// Queues an event for its channel's subscribers.
+    fn send(&self, broadcast: Arc<Broadcast>) {
         let channel = broadcast.channel();
         let mut channels = self
             .inner
@@ -220,7 +216,27 @@ impl Broadcaster for MemoryBroadcaster {
                 channels.remove(&channel);
             }
         }
+    }
+}
+
+#[async_trait]
+impl Broadcaster for MemoryBroadcaster {
+    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
+        self.send(broadcast);
         Ok(())
+    }
+}
+
+impl Fanout for MemoryBroadcaster {
+    fn deliver(&self, broadcast: Arc<Broadcast>) {
+        self.send(broadcast);
+    }
+
+    /// The next [`Subscription::recv`] of every current subscription returns
+    /// [`Missed::Resync`] (once), then the events delivered after it. Subscriptions made
+    /// later are not affected.
+    fn resync(&self) {
+        self.inner.resyncs.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
@@ -247,7 +263,7 @@ mod tests {
         hub.publish(stats_event(1)).await.unwrap();
         hub.resync();
         hub.resync();
-        assert_eq!(sub.recv().await.unwrap_err(), Missed::Lagged(0));
+        assert_eq!(sub.recv().await.unwrap_err(), Missed::Resync);
         // The event queued before the gap is still delivered: catching up merges by id.
         assert_eq!(sub.recv().await.unwrap(), stats_event(1));
         hub.publish(stats_event(2)).await.unwrap();
@@ -258,7 +274,7 @@ mod tests {
         let mut late = hub.subscribe(Channel::Admin, None);
         assert!(late.try_recv().is_none());
         hub.resync();
-        assert_eq!(late.try_recv().unwrap().unwrap_err(), Missed::Lagged(0));
+        assert_eq!(late.try_recv().unwrap().unwrap_err(), Missed::Resync);
         assert!(late.try_recv().is_none());
     }
 
@@ -273,6 +289,6 @@ mod tests {
             .await
             .expect("recv did not wake")
             .unwrap();
-        assert_eq!(got.unwrap_err(), Missed::Lagged(0));
+        assert_eq!(got.unwrap_err(), Missed::Resync);
     }
 }

@@ -7,7 +7,9 @@
 //! - [`validate`]: input in, typed values or Laravel-shaped field errors out,
 //! - [`Policy`]: the one authorization policy, for requests and channel joins alike,
 //! - [`SupportService`]: every operation, broadcasting [`Broadcast`]s after each commit,
-//! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`],
+//! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`], and for
+//!   several nodes, [`bus`]: the [`Fanout`] a bus listener feeds and the [`Envelope`] events
+//!   travel in,
 //! - [`MemoryStore`] and [`MemoryBroadcaster`] for tests and single-process use, and, behind the
 //!   `testing` feature, the `testing` module and `conformance_suite!`, which every store must pass.
 //!
@@ -37,6 +39,7 @@
 pub mod actor;
 pub mod audit;
 pub mod broadcast;
+pub mod bus;
 pub mod channel;
 pub mod error;
 pub mod event;
@@ -58,6 +61,7 @@ pub mod testing;
 pub use actor::{Actor, Directory, Role, StaticDirectory};
 pub use audit::{AuditEntry, Change, NewAuditEntry};
 pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
+pub use bus::{Envelope, Fanout};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
 pub use event::{Broadcast, Event, StaffEvent, TicketEvent};

@@ -13,17 +13,27 @@
 //! - [`PgBroadcaster`]: the [`Broadcaster`](support_core::Broadcaster) to give the service. It
 //!   publishes each event with `pg_notify` and delivers nothing itself.
 //! - [`PgListener`]: runs on every node, the publishing one included, and feeds what arrives
-//!   to that node's [`MemoryBroadcaster`](support_core::MemoryBroadcaster). It reconnects by itself and then
-//!   tells every subscriber to catch up from the store.
+//!   to that node's [`Fanout`](support_core::Fanout): on a server the websocket transport's
+//!   `Hub`, so the websocket clients connected to that node get every event. It reconnects
+//!   by itself and then tells every subscriber to catch up from the store (the `Hub` closes
+//!   its connections with 4200; clients reconnect and fetch `messages?after=`).
+//!
+//! On every node, the service publishes through the database and the listener feeds the
+//! node's websocket hub. Give the service the [`PgBroadcaster`], not the hub, or events reach
+//! only the clients of the node they were posted on:
 //!
 //! ```no_run
 //! use support_core::*;
 //! use support_store_postgres::{PgBroadcaster, PgListener, PgStore};
+//! use support_transport_ws::{AppConfig, Hub};
 //!
 //! # async fn run() -> Result<()> {
 //! let store = PgStore::connect("postgres://support@db.internal/support").await?;
-//! let hub = MemoryBroadcaster::default(); // what this node's websocket subscribers listen on
-//! let _listener = PgListener::start(&store, hub.clone()).await?; // keep it alive
+//! // This node's websocket clients, served with `support_transport_ws::router(hub.clone(), …)`
+//! // as on a single node.
+//! let hub = Hub::new(AppConfig::new("support", "support-key", "support-secret"));
+//! // Feeds `hub` what any node publishes. Keep it while the node serves.
+//! let listener = PgListener::start(&store, hub.clone()).await?;
 //! let alice = Actor::new(101, "Alice Employee", Role::Employee);
 //! let service = SupportService::new(
 //!     store.clone(),
@@ -34,11 +44,13 @@
 //! let ticket = service
 //!     .create_ticket(&alice, NewTicket::parse("VPN down", "Since 9am", "it", "high")?, &WriteContext::default())
 //!     .await?;
-//! // Every node's subscribers of this channel get the message, wherever it was posted.
-//! let mut screen = hub.subscribe(Channel::Ticket(ticket.id), None);
+//! // Every node's clients on `private-support.ticket.{id}` get it, wherever it was posted.
 //! let hello = NewMessage::public(MessageBody::parse("Any news?")?);
 //! service.post_message(&alice, ticket.id, hello, &WriteContext::default()).await?;
-//! assert_eq!(screen.recv().await.map(|e| e.name()), Ok("chat.message"));
+//!
+//! // Shutting down: clients reconnect (to another node), and the listener stops.
+//! hub.shutdown();
+//! listener.stop().await;
 //! # Ok(()) }
 //! ```
 
@@ -58,6 +70,6 @@ mod store;
 mod wire;
 
 pub use broadcaster::PgBroadcaster;
-pub use listener::{ListenerOptions, ListenerStatus, NodeHub, OnResync, PgListener};
+pub use listener::{ListenerOptions, ListenerStatus, PgListener};
 pub use options::PgOptions;
 pub use store::PgStore;

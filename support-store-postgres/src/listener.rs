@@ -1,12 +1,11 @@
-//! [`PgListener`]: each node's end of the NOTIFY bus, feeding its local hub.
+//! [`PgListener`]: each node's end of the NOTIFY bus, feeding the node's [`Fanout`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener as SqlxListener;
-use support_core::{Broadcast, Broadcaster, MemoryBroadcaster, Result};
+use support_core::{Envelope, Fanout, Result};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -14,63 +13,7 @@ use crate::broadcaster::{DEFAULT_CHANNEL, check_channel};
 use crate::connect;
 use crate::error::{from_sqlx, timed_out};
 use crate::store::PgStore;
-use crate::wire::{Envelope, Notice};
-
-/// What a [`PgListener`] feeds: a broadcaster for this node's subscribers that can also be
-/// told that events may have been lost.
-pub trait NodeHub: Broadcaster {
-    /// Events may have been lost before this point (the listener's connection dropped and
-    /// has just been re-established, or a notification could not be read): every subscriber
-    /// must catch up from the store, as after `subscription_succeeded`.
-    fn resync(&self);
-}
-
-impl NodeHub for MemoryBroadcaster {
-    /// Every current subscription's next `recv` returns `Missed::Lagged(0)`.
-    fn resync(&self) {
-        MemoryBroadcaster::resync(self);
-    }
-}
-
-impl<H: NodeHub + ?Sized> NodeHub for Arc<H> {
-    fn resync(&self) {
-        (**self).resync();
-    }
-}
-
-/// Any [`Broadcaster`] as a [`NodeHub`], with a function to call on a resync.
-///
-/// ```
-/// use support_core::NoBroadcast;
-/// use support_store_postgres::{NodeHub, OnResync};
-///
-/// let hub = OnResync::new(NoBroadcast, || eprintln!("tell the clients to reconnect"));
-/// hub.resync();
-/// ```
-pub struct OnResync<B, F> {
-    inner: B,
-    hook: F,
-}
-
-impl<B, F> OnResync<B, F> {
-    /// Delivers through `inner` and calls `hook` on every resync.
-    pub fn new(inner: B, hook: F) -> Self {
-        OnResync { inner, hook }
-    }
-}
-
-#[async_trait]
-impl<B: Broadcaster, F: Fn() + Send + Sync + 'static> Broadcaster for OnResync<B, F> {
-    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
-        self.inner.publish(broadcast).await
-    }
-}
-
-impl<B: Broadcaster, F: Fn() + Send + Sync + 'static> NodeHub for OnResync<B, F> {
-    fn resync(&self) {
-        (self.hook)();
-    }
-}
+use crate::wire::Notice;
 
 /// Options for [`PgListener::start_with`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,22 +47,25 @@ pub struct ListenerStatus {
     pub listening: bool,
     /// How many times it has lost its connection and listened again.
     pub reconnects: u64,
-    /// How many times it has told the hub to resync (after each reconnection, and for each
-    /// notification it could not read).
+    /// How many times it has told the fan-out to resync (after each reconnection, and for
+    /// each notification it could not read).
     pub resyncs: u64,
 }
 
 /// Listens on the NOTIFY channel on its own connection and delivers every event to this
-/// node's hub. Run exactly one per hub, on every node, the one that publishes included.
+/// node's [`Fanout`]: on a server the websocket transport's `Hub`, so every event reaches
+/// the websocket clients connected to this node. Run exactly one per fan-out, on every node,
+/// the one that publishes included.
 ///
 /// # Reconnection and resync
 ///
 /// Notifications sent while a listener is disconnected are lost to it: Postgres queues them
 /// only for sessions that are listening. So when its connection drops (or silently stops
 /// answering, which [`ListenerOptions::idle_check`] detects), the listener reconnects with
-/// backoff and, as soon as it is listening again, calls [`NodeHub::resync`]: with a
-/// [`MemoryBroadcaster`] every subscriber's next `recv` returns `Missed::Lagged(0)` and it catches up
-/// from the store with `messages?after=`, exactly as a subscriber that fell behind does.
+/// backoff and, as soon as it is listening again, calls [`Fanout::resync`]: the websocket
+/// `Hub` closes its connections with 4200, so clients reconnect and catch up from the store
+/// with `messages?after=`; with a [`MemoryBroadcaster`](support_core::MemoryBroadcaster)
+/// every subscriber's next `recv` returns [`Missed::Resync`](support_core::Missed::Resync).
 /// Nothing is missed silently. The same happens when a notification cannot be read, or the
 /// outbox row of a large event is gone.
 ///
@@ -153,7 +99,7 @@ struct Context {
     store_pool: PgPool,
     call_timeout: Duration,
     options: ListenerOptions,
-    hub: Arc<dyn NodeHub>,
+    fanout: Arc<dyn Fanout>,
     status: watch::Sender<ListenerStatus>,
 }
 
@@ -165,16 +111,16 @@ enum Ended {
 
 impl PgListener {
     /// Starts listening on the default channel with the database of `store`, delivering to
-    /// `hub`. Returns once the listener is listening, so nothing published after this returns
-    /// is missed; fails with `Unavailable` if the database cannot be reached.
-    pub async fn start(store: &PgStore, hub: impl NodeHub) -> Result<Self> {
-        Self::start_with(store, hub, ListenerOptions::default()).await
+    /// `fanout`. Returns once the listener is listening, so nothing published after this
+    /// returns is missed; fails with `Unavailable` if the database cannot be reached.
+    pub async fn start(store: &PgStore, fanout: impl Fanout) -> Result<Self> {
+        Self::start_with(store, fanout, ListenerOptions::default()).await
     }
 
     /// [`PgListener::start`] with explicit options.
     pub async fn start_with(
         store: &PgStore,
-        hub: impl NodeHub,
+        fanout: impl Fanout,
         options: ListenerOptions,
     ) -> Result<Self> {
         check_channel(&options.channel)?;
@@ -193,7 +139,7 @@ impl PgListener {
             store_pool: store.pool().clone(),
             call_timeout: shared.options.call_timeout,
             options,
-            hub: Arc::new(hub),
+            fanout: Arc::new(fanout),
             status: status_tx,
         };
         let first = ctx.listen().await?;
@@ -327,11 +273,7 @@ impl Context {
             Err(e) => Err(e),
         };
         match envelope.and_then(Envelope::into_broadcast) {
-            Ok(broadcast) => {
-                if let Err(e) = self.hub.publish(Arc::new(broadcast)).await {
-                    tracing::warn!(error = %e, "the hub refused an event from the NOTIFY bus");
-                }
-            }
+            Ok(broadcast) => self.fanout.deliver(Arc::new(broadcast)),
             Err(e) => {
                 tracing::warn!(error = %e, payload, "unreadable NOTIFY event");
                 self.resync("unreadable event");
@@ -358,6 +300,6 @@ impl Context {
     fn resync(&self, why: &str) {
         tracing::info!(why, "telling this node's subscribers to catch up");
         self.status.send_modify(|s| s.resyncs += 1);
-        self.hub.resync();
+        self.fanout.resync();
     }
 }

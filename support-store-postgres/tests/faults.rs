@@ -558,7 +558,7 @@ async fn listener_recovers_from(mode: Mode) {
     let status = listener_b.status();
     assert_eq!((status.reconnects, status.resyncs), (1, 1), "{status:?}");
     // The gap is reported, not skipped over: the subscriber catches up from the store.
-    assert_eq!(next_text(&mut on_b).await, Err(Missed::Lagged(0)));
+    assert_eq!(next_text(&mut on_b).await, Err(Missed::Resync));
     let page = MessageQuery {
         ticket_id: t.id,
         position: MessagePosition::After(seen.id),

@@ -96,7 +96,11 @@ pub struct ChannelInfo {
 }
 
 /// The realtime hub of one app. Cloning shares it. It implements
-/// [`support_core::Broadcaster`], so a `SupportService` publishes straight into it.
+/// [`support_core::Broadcaster`], so a `SupportService` on one node publishes straight into
+/// it, and [`support_core::Fanout`], so with several nodes a bus listener (such as
+/// `support_store_postgres::PgListener`) feeds it what any node publishes. A resync from the
+/// bus closes every connection with 4200 ([`Hub::reconnect_all`]): clients reconnect and
+/// catch up from the store.
 #[derive(Debug, Clone)]
 pub struct Hub {
     inner: Arc<Inner>,
@@ -395,9 +399,9 @@ fn presence_data(state: &ChannelState, presence: bool) -> String {
     serde_json::json!({ "presence": { "ids": ids, "hash": hash, "count": ids.len() } }).to_string()
 }
 
-#[async_trait]
-impl support_core::Broadcaster for Hub {
-    async fn publish(&self, b: Arc<support_core::Broadcast>) -> support_core::Result<()> {
+impl Hub {
+    /// Delivers a core event to its channel's subscribers but its `except` socket.
+    fn send(&self, b: &support_core::Broadcast) {
         let channel = b.channel().to_string();
         let data = b.payload().to_string();
         self.trigger(
@@ -406,6 +410,25 @@ impl support_core::Broadcaster for Hub {
             &data,
             b.except.as_ref().map(|s| s.as_str()),
         );
+    }
+}
+
+#[async_trait]
+impl support_core::Broadcaster for Hub {
+    async fn publish(&self, b: Arc<support_core::Broadcast>) -> support_core::Result<()> {
+        self.send(&b);
         Ok(())
+    }
+}
+
+impl support_core::Fanout for Hub {
+    fn deliver(&self, b: Arc<support_core::Broadcast>) {
+        self.send(&b);
+    }
+
+    /// Closes every open connection with 4200 ([`Hub::reconnect_all`]): clients reconnect,
+    /// resubscribe and, on `subscription_succeeded`, catch up from the store.
+    fn resync(&self) {
+        self.reconnect_all();
     }
 }

@@ -421,3 +421,36 @@ async fn reconnect_all_closes_open_connections_with_4200_and_keeps_serving() {
         "new connections stay open"
     );
 }
+
+#[tokio::test]
+async fn fed_by_a_bus_the_hub_delivers_to_all_but_the_sender_and_a_resync_closes_with_4200() {
+    use std::sync::Arc;
+    use support_core::{Broadcast, Channel, Event, Fanout, StaffEvent, Stats};
+
+    let s = start(Limits::default()).await;
+    let channel = Channel::Admin.to_string();
+    let (mut sender, sender_socket) = s.subscribed(&channel).await;
+    let (mut other, _) = s.subscribed(&channel).await;
+    let fanout: &dyn Fanout = &s.hub;
+    fanout.deliver(Arc::new(Broadcast {
+        event: Event::Staff(StaffEvent::StatsUpdated(Stats {
+            open: 3,
+            in_progress: 1,
+            urgent: 0,
+        })),
+        except: Some(sender_socket.parse().unwrap()),
+    }));
+    let got = next(&mut other).await;
+    assert_eq!(got["event"], "stats.updated");
+    assert_eq!(data(&got)["stats"]["open"], 3);
+    assert!(
+        next_within(&mut sender, Duration::from_millis(300))
+            .await
+            .is_none(),
+        "the sender's socket got its own event"
+    );
+
+    fanout.resync();
+    assert_eq!(next(&mut sender).await["close"], 4200);
+    assert_eq!(next(&mut other).await["close"], 4200);
+}

@@ -21,7 +21,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use clap::Parser;
 use support_core::{Broadcaster, SupportService, SupportStore};
-use support_store_postgres::{OnResync, PgBroadcaster, PgListener, PgStore};
+use support_store_postgres::{PgBroadcaster, PgListener, PgStore};
 use support_store_sqlite::SqliteStore;
 use support_transport_ws::{AppConfig, Hub, ServiceAuthorizer, api};
 
@@ -62,10 +62,21 @@ struct Args {
     secure_cookies: bool,
 }
 
-/// Keeps the multi-node listener alive as long as the server runs.
+/// How this process reaches the others: alone, or through PostgreSQL's NOTIFY bus, whose
+/// listener feeds the websocket hub until the server stops.
 enum Node {
     Single,
-    Postgres(#[allow(dead_code)] PgListener),
+    Postgres(PgListener),
+}
+
+impl Node {
+    /// Stops listening to the other nodes.
+    async fn stop(self) {
+        match self {
+            Node::Single => {}
+            Node::Postgres(listener) => listener.stop().await,
+        }
+    }
 }
 
 async fn health(State(service): State<SupportService>) -> (StatusCode, &'static str) {
@@ -83,10 +94,9 @@ async fn build(args: &Args, hub: &Hub, users: &Users) -> Result<(SupportService,
         let store = PgStore::connect(&args.database_url)
             .await
             .map_err(|e| format!("PostgreSQL: {e}"))?;
-        // Events go out through NOTIFY; every node's listener, this one's included, feeds its hub.
-        let reconnect = hub.clone();
-        let node_hub = OnResync::new(hub.clone(), move || reconnect.reconnect_all());
-        let listener = PgListener::start(&store, node_hub)
+        // Events go out through NOTIFY; every node's listener, this one's included, feeds its
+        // websocket hub, which closes its connections with 4200 when events may have been lost.
+        let listener = PgListener::start(&store, hub.clone())
             .await
             .map_err(|e| format!("PostgreSQL listener: {e}"))?;
         let broadcaster: Arc<dyn Broadcaster> = Arc::new(PgBroadcaster::new(&store));
@@ -157,7 +167,7 @@ async fn run(args: Args) -> Result<(), String> {
         &args.app_key,
         &args.app_secret,
     ));
-    let (service, _node) = build(&args, &hub, &users).await?;
+    let (service, node) = build(&args, &hub, &users).await?;
     let identity = Arc::new(Identity {
         users,
         sessions: Sessions::new(&args.app_secret, args.secure_cookies),
@@ -212,5 +222,6 @@ async fn run(args: Args) -> Result<(), String> {
     serve.await.map_err(|e| e.to_string())?;
     // Requests in flight have finished; give websocket close frames a moment to flush.
     tokio::time::sleep(Duration::from_millis(100)).await;
+    node.stop().await;
     Ok(())
 }

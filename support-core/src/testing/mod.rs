@@ -66,6 +66,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+pub mod bus;
 pub mod cases;
 mod fixture;
 pub mod model;

@@ -1,0 +1,282 @@
+//! [`Envelope`]: a [`Broadcast`] as it travels between nodes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::Change;
+use crate::error::{Error, Result};
+use crate::event::{Broadcast, Event, StaffEvent, TicketEvent};
+use crate::id::{SocketId, TicketId};
+use crate::message::Message;
+use crate::stats::Stats;
+use crate::ticket::Ticket;
+
+/// A [`Broadcast`] in the node-to-node form every bus carries: the event with the socket it
+/// must not be sent back to, so `toOthers()` holds on every node.
+///
+/// Its JSON is `{"except":"1.2","event":{"kind":"chat_message","ticket_id":3,"message":{…}}}`
+/// (`except` absent when there is none). The core's event types are not (de)serializable on
+/// purpose: their payload format is the client-facing one, which leaves the channel implicit.
+/// Nodes of different versions share one bus, so this form only ever grows.
+///
+/// A bus writes [`to_json`](Envelope::to_json) (or embeds the envelope, which is
+/// `Serialize` and `Deserialize`, in a frame of its own) and reads it back on every node:
+///
+/// ```
+/// use support_core::{Broadcast, Envelope, Event, StaffEvent, Stats};
+///
+/// let sent = Broadcast {
+///     event: Event::Staff(StaffEvent::StatsUpdated(Stats { open: 2, in_progress: 1, urgent: 0 })),
+///     except: Some("1234.5678".parse()?),
+/// };
+/// let json = Envelope::of(&sent).to_json()?;
+/// assert_eq!(Envelope::from_json(&json)?.into_broadcast()?, sent);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    except: Option<SocketId>,
+    event: WireEvent,
+}
+
+/// [`Event`] as data, with its channel spelled out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum WireEvent {
+    ChatMessage {
+        ticket_id: TicketId,
+        message: Message,
+    },
+    TicketUpdated {
+        ticket_id: TicketId,
+        ticket: Ticket,
+        changes: Vec<Change>,
+    },
+    StaffTicketCreated {
+        ticket: Ticket,
+    },
+    StaffTicketUpdated {
+        ticket: Ticket,
+        changes: Vec<Change>,
+    },
+    StaffStatsUpdated {
+        stats: Stats,
+    },
+    StaffMessageCreated {
+        message: Message,
+    },
+}
+
+impl Envelope {
+    /// The wire form of a broadcast. Every event kind has one: a kind added to [`Event`]
+    /// does not compile until it is given a form here.
+    pub fn of(b: &Broadcast) -> Self {
+        let event = match &b.event {
+            Event::Ticket(id, TicketEvent::ChatMessage(m)) => WireEvent::ChatMessage {
+                ticket_id: *id,
+                message: m.get().clone(),
+            },
+            Event::Ticket(id, TicketEvent::TicketUpdated { ticket, changes }) => {
+                WireEvent::TicketUpdated {
+                    ticket_id: *id,
+                    ticket: ticket.clone(),
+                    changes: changes.clone(),
+                }
+            }
+            Event::Staff(StaffEvent::TicketCreated(ticket)) => WireEvent::StaffTicketCreated {
+                ticket: ticket.clone(),
+            },
+            Event::Staff(StaffEvent::TicketUpdated { ticket, changes }) => {
+                WireEvent::StaffTicketUpdated {
+                    ticket: ticket.clone(),
+                    changes: changes.clone(),
+                }
+            }
+            Event::Staff(StaffEvent::StatsUpdated(stats)) => {
+                WireEvent::StaffStatsUpdated { stats: *stats }
+            }
+            Event::Staff(StaffEvent::MessageCreated(m)) => {
+                WireEvent::StaffMessageCreated { message: m.clone() }
+            }
+        };
+        Envelope {
+            except: b.except.clone(),
+            event,
+        }
+    }
+
+    /// The broadcast again. An internal note addressed to a ticket channel is refused
+    /// ([`Error::Backend`]), so the confidentiality rule holds for whatever arrives on a bus
+    /// too.
+    pub fn into_broadcast(self) -> Result<Broadcast> {
+        let event = match self.event {
+            WireEvent::ChatMessage { ticket_id, message } => {
+                let public = message.public().ok_or_else(|| {
+                    Error::backend("an internal note addressed to a ticket channel")
+                })?;
+                Event::Ticket(ticket_id, TicketEvent::ChatMessage(public))
+            }
+            WireEvent::TicketUpdated {
+                ticket_id,
+                ticket,
+                changes,
+            } => Event::Ticket(ticket_id, TicketEvent::TicketUpdated { ticket, changes }),
+            WireEvent::StaffTicketCreated { ticket } => {
+                Event::Staff(StaffEvent::TicketCreated(ticket))
+            }
+            WireEvent::StaffTicketUpdated { ticket, changes } => {
+                Event::Staff(StaffEvent::TicketUpdated { ticket, changes })
+            }
+            WireEvent::StaffStatsUpdated { stats } => Event::Staff(StaffEvent::StatsUpdated(stats)),
+            WireEvent::StaffMessageCreated { message } => {
+                Event::Staff(StaffEvent::MessageCreated(message))
+            }
+        };
+        Ok(Broadcast {
+            event,
+            except: self.except,
+        })
+    }
+
+    /// The envelope as JSON text.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(Error::backend)
+    }
+
+    /// Reads [`to_json`](Envelope::to_json)'s text; anything else is an [`Error::Backend`].
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(Error::backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::AuthorType;
+    use crate::ticket::{Category, Priority, Status};
+    use crate::time::now;
+    use crate::{MessageId, TicketNumber, UserId};
+
+    fn message(content: &str, internal: bool) -> Message {
+        Message {
+            id: MessageId(9),
+            ticket_id: TicketId(3),
+            author_id: UserId(1),
+            author_name: "Alice".into(),
+            author_type: AuthorType::Employee,
+            content: content.into(),
+            is_internal: internal,
+            attachments: Vec::new(),
+            created_at: now(),
+        }
+    }
+
+    fn ticket() -> Ticket {
+        Ticket {
+            id: TicketId(3),
+            ticket_number: TicketNumber::for_id(TicketId(3)),
+            employee_id: UserId(1),
+            subject: "s".into(),
+            description: "d".into(),
+            category: Category::It,
+            priority: Priority::High,
+            status: Status::Open,
+            assigned_to: None,
+            resolved_at: None,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    fn round_trip(b: Broadcast) -> Broadcast {
+        let json = Envelope::of(&b).to_json().unwrap();
+        Envelope::from_json(&json)
+            .unwrap()
+            .into_broadcast()
+            .unwrap()
+    }
+
+    #[test]
+    fn every_event_kind_round_trips_with_its_except_socket() {
+        let changes = vec![Change::Status {
+            before: Status::Open,
+            after: Status::Resolved,
+        }];
+        let events = [
+            Event::Ticket(
+                TicketId(3),
+                TicketEvent::ChatMessage(message("hi", false).public().unwrap()),
+            ),
+            Event::Ticket(
+                TicketId(3),
+                TicketEvent::TicketUpdated {
+                    ticket: ticket(),
+                    changes: changes.clone(),
+                },
+            ),
+            Event::Staff(StaffEvent::TicketCreated(ticket())),
+            Event::Staff(StaffEvent::TicketUpdated {
+                ticket: ticket(),
+                changes,
+            }),
+            Event::Staff(StaffEvent::StatsUpdated(Stats {
+                open: 1,
+                in_progress: 2,
+                urgent: 3,
+            })),
+            Event::Staff(StaffEvent::MessageCreated(message("note", true))),
+        ];
+        for event in events {
+            for except in [None, Some("12.34".parse().unwrap())] {
+                let b = Broadcast {
+                    event: event.clone(),
+                    except,
+                };
+                assert_eq!(round_trip(b.clone()), b);
+            }
+        }
+    }
+
+    #[test]
+    fn the_json_form_is_the_one_nodes_already_speak() {
+        let b = Broadcast {
+            event: Event::Staff(StaffEvent::StatsUpdated(Stats {
+                open: 1,
+                in_progress: 2,
+                urgent: 3,
+            })),
+            except: Some("12.34".parse().unwrap()),
+        };
+        let json = r#"{"except":"12.34","event":{"kind":"staff_stats_updated","stats":{"open":1,"in_progress":2,"urgent":3}}}"#;
+        assert_eq!(Envelope::of(&b).to_json().unwrap(), json);
+        let without: Broadcast = Broadcast { except: None, ..b };
+        let json = Envelope::of(&without).to_json().unwrap();
+        assert!(!json.contains("except"), "{json}");
+        assert_eq!(
+            Envelope::from_json(&json)
+                .unwrap()
+                .into_broadcast()
+                .unwrap(),
+            without
+        );
+    }
+
+    #[test]
+    fn a_note_addressed_to_a_ticket_channel_is_refused() {
+        let forged = r#"{"event":{"kind":"chat_message","ticket_id":3,"message":"#.to_owned()
+            + &serde_json::to_string(&message("secret", true)).unwrap()
+            + "}}";
+        let envelope = Envelope::from_json(&forged).unwrap();
+        assert!(matches!(envelope.into_broadcast(), Err(Error::Backend(_))));
+    }
+
+    #[test]
+    fn text_that_is_not_an_envelope_is_a_backend_error() {
+        for bad in ["", "{}", r#"{"event":{"kind":"nope"}}"#, "[1]"] {
+            assert!(
+                matches!(Envelope::from_json(bad), Err(Error::Backend(_))),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! The conformance suite for buses between nodes, written once for every bus crate.
+//!
+//! A bus crate brings a [`Broadcaster`] the service on each node publishes through and a
+//! listener that feeds each node's [`Fanout`] (see [`crate::bus`]). To check it, it adds
+//! `support-core = { version = "…", features = ["testing"] }` to its dev-dependencies and, in
+//! a test file, implements [`BusHarness`] (start a node on one shared bus; cut a node's
+//! connection) and writes one line:
+//!
+//! ```ignore
+//! support_core::bus_conformance_suite!(async { PgBus::on_a_fresh_database().await });
+//! ```
+//!
+//! That is how `support-store-postgres/tests/bus.rs` runs it against LISTEN/NOTIFY. The next
+//! bus, NATS JetStream for instance, is one crate (its broadcaster, and its listener taking
+//! `impl Fanout`, both speaking [`Envelope`](crate::Envelope)) plus, beside the harness in its
+//! tests, one macro line:
+//!
+//! ```ignore
+//! support_core::bus_conformance_suite!(async { NatsBus::on_a_fresh_stream("nats://127.0.0.1:4222").await });
+//! ```
+//!
+//! The macro expands into a module `bus_conformance` with one `#[test]` per case below, so
+//! `cargo test bus_conformance` runs exactly the suite and a failure names the behaviour. The
+//! expression is evaluated once per case: give every case a bus of its own (a fresh
+//! database, stream or subject prefix), so the cases run in parallel. It is evaluated inside
+//! the case's async body, so a `return` in it skips the case (as the Postgres tests do when
+//! no server is reachable). Several suites in one file take a name each:
+//! `bus_conformance_suite!(nats: async { … })` expands into `nats::bus_conformance`.
+//!
+//! Every node's fan-out is a [`MemoryBroadcaster`], so the cases observe exactly what each
+//! node delivers, and the events are built here, with no store: the suite checks the bus
+//! alone. Each case runs on a fresh multi-threaded runtime ([`run`](crate::testing::run)).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::timeout;
+
+use crate::broadcast::{Broadcaster, MemoryBroadcaster, Missed, Subscription};
+use crate::bus::Fanout;
+use crate::channel::Channel;
+use crate::error::Result;
+use crate::event::{Broadcast, Event, StaffEvent, TicketEvent};
+use crate::id::{MessageId, SocketId, TicketId, TicketNumber, UserId};
+use crate::message::{AuthorType, Message};
+use crate::stats::Stats;
+use crate::ticket::{Category, Priority, Status, Ticket};
+use crate::{Change, time};
+
+/// What a bus crate implements so the suite can run its bus.
+///
+/// One harness is one bus (every node it starts shares it), made fresh for each case.
+#[async_trait]
+pub trait BusHarness: Send + Sync + 'static {
+    /// A running node's end of the bus: its listener, and whatever [`cut`](BusHarness::cut)
+    /// needs to find its connection. Dropping it stops the listener.
+    type Listener: Send + Sync + 'static;
+
+    /// Starts a node on this bus whose listener feeds `fanout`. Returns once the listener
+    /// is listening, so every event published after this returns reaches it.
+    async fn node(&self, fanout: Arc<dyn Fanout>) -> Result<BusNode<Self::Listener>>;
+
+    /// Drops `node`'s connection to the bus, as a network failure or a restarted broker
+    /// would (for Postgres, `pg_terminate_backend` on the listener's session). The listener
+    /// must notice and reconnect by itself, then [`resync`](Fanout::resync) its fan-out.
+    /// Publishing, through any node, must keep working.
+    async fn cut(&self, node: &BusNode<Self::Listener>) -> Result<()>;
+}
+
+/// One node on a bus under test.
+pub struct BusNode<L> {
+    /// What the service on this node would publish through.
+    pub publisher: Arc<dyn Broadcaster>,
+    /// Keeps the node's listener running.
+    pub listener: L,
+}
+
+/// Expands into the bus conformance suite: see the [module docs](crate::testing::bus).
+///
+/// Every case of [`testing::bus`](crate::testing::bus) must be listed here; a unit test of
+/// the module fails when one is not.
+#[macro_export]
+macro_rules! bus_conformance_suite {
+    ($name:ident : $make:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::bus_conformance_suite!($make);
+        }
+    };
+    ($make:expr) => {
+        $crate::__bus_conformance_cases!($make;
+            every_event_reaches_every_node_exactly_once,
+            per_ticket_order_is_kept_on_every_node,
+            the_sender_socket_is_left_out_on_every_node,
+            a_cut_connection_makes_that_nodes_subscribers_resync,
+            an_event_over_the_notification_size_limit_still_arrives,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __bus_conformance_cases {
+    ($make:expr; $($case:ident),+ $(,)?) => {
+        mod bus_conformance {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $case() {
+                    $crate::testing::run(async {
+                        let harness = $make.await;
+                        $crate::testing::bus::$case(harness).await;
+                    });
+                }
+            )+
+        }
+    };
+}
+
+/// Long enough for any one event to cross a bus, short enough that a lost one fails quickly.
+const BOUND: Duration = Duration::from_secs(10);
+
+/// How long a subscriber must stay quiet after its last expected event. A duplicate would
+/// most likely be queued by then, and a late one has time to show up.
+const QUIET: Duration = Duration::from_millis(300);
+
+/// The ticket whose channel the cases use.
+const TICKET: TicketId = TicketId(7);
+
+/// A node with the fan-out its listener feeds.
+struct Started<L> {
+    fanout: MemoryBroadcaster,
+    node: BusNode<L>,
+}
+
+impl<L> Started<L> {
+    async fn publish(&self, b: Broadcast) {
+        self.node
+            .publisher
+            .publish(Arc::new(b))
+            .await
+            .expect("the bus accepts an event");
+    }
+}
+
+async fn start<H: BusHarness>(harness: &H, nodes: usize) -> Vec<Started<H::Listener>> {
+    let mut started = Vec::new();
+    for _ in 0..nodes {
+        let fanout = MemoryBroadcaster::default();
+        let node = harness
+            .node(Arc::new(fanout.clone()))
+            .await
+            .expect("a node starts on the bus");
+        started.push(Started { fanout, node });
+    }
+    started
+}
+
+fn message(id: i64, content: &str) -> Message {
+    Message {
+        id: MessageId(id),
+        ticket_id: TICKET,
+        author_id: UserId(101),
+        author_name: "Alice Employee".into(),
+        author_type: AuthorType::Employee,
+        content: content.into(),
+        is_internal: false,
+        attachments: Vec::new(),
+        created_at: time::now(),
+    }
+}
+
+fn ticket(subject: &str, description: &str) -> Ticket {
+    Ticket {
+        id: TICKET,
+        ticket_number: TicketNumber::for_id(TICKET),
+        employee_id: UserId(101),
+        subject: subject.into(),
+        description: description.into(),
+        category: Category::It,
+        priority: Priority::High,
+        status: Status::InProgress,
+        assigned_to: Some(UserId(201)),
+        resolved_at: None,
+        created_at: time::now(),
+        updated_at: time::now(),
+    }
+}
+
+/// `chat.message` number `id` on the ticket's channel.
+fn chat(id: i64, content: &str, except: Option<&SocketId>) -> Broadcast {
+    let public = message(id, content).public().expect("not a note");
+    Broadcast {
+        event: Event::Ticket(TICKET, TicketEvent::ChatMessage(public)),
+        except: except.cloned(),
+    }
+}
+
+/// `message.created` number `id` on the staff channel.
+fn staff_copy(id: i64, content: &str, except: Option<&SocketId>) -> Broadcast {
+    Broadcast {
+        event: Event::Staff(StaffEvent::MessageCreated(message(id, content))),
+        except: except.cloned(),
+    }
+}
+
+/// One event of every kind, each told apart by `n`: three on the ticket's channel and four on
+/// the staff channel.
+fn every_kind(n: i64) -> Vec<Broadcast> {
+    let changes = vec![Change::Status {
+        before: Status::Open,
+        after: Status::InProgress,
+    }];
+    let subject = format!("ticket {n}");
+    let events = [
+        Event::Ticket(
+            TICKET,
+            TicketEvent::ChatMessage(message(n, &format!("chat {n}")).public().expect("public")),
+        ),
+        Event::Ticket(
+            TICKET,
+            TicketEvent::TicketUpdated {
+                ticket: ticket(&subject, "updated"),
+                changes: changes.clone(),
+            },
+        ),
+        Event::Staff(StaffEvent::TicketCreated(ticket(&subject, "created"))),
+        Event::Staff(StaffEvent::TicketUpdated {
+            ticket: ticket(&subject, "updated"),
+            changes,
+        }),
+        Event::Staff(StaffEvent::StatsUpdated(Stats {
+            open: n.unsigned_abs(),
+            in_progress: 1,
+            urgent: 0,
+        })),
+        Event::Staff(StaffEvent::MessageCreated(message(n, &format!("note {n}")))),
+    ];
+    let mut events: Vec<Broadcast> = events
+        .into_iter()
+        .map(|event| Broadcast {
+            event,
+            except: None,
+        })
+        .collect();
+    // An internal note travels too, on the staff channel only.
+    let mut note = message(n, &format!("internal {n}"));
+    note.is_internal = true;
+    events.push(Broadcast {
+        event: Event::Staff(StaffEvent::MessageCreated(note)),
+        except: None,
+    });
+    events
+}
+
+/// The next event, or why there was none; fails the case if nothing arrives in time.
+async fn next(sub: &mut Subscription, who: &str) -> Result<Arc<Broadcast>, Missed> {
+    timeout(BOUND, sub.recv())
+        .await
+        .unwrap_or_else(|_| panic!("{who}: nothing arrived within {BOUND:?}"))
+}
+
+/// The next `count` events, none missed.
+async fn receive(sub: &mut Subscription, count: usize, who: &str) -> Vec<Broadcast> {
+    let mut got = Vec::with_capacity(count);
+    while got.len() < count {
+        match next(sub, who).await {
+            Ok(b) => got.push((*b).clone()),
+            Err(missed) => panic!("{who}: {missed} after {} of {count} events", got.len()),
+        }
+    }
+    got
+}
+
+/// The message ids of `events`, in the order received.
+fn ids(events: &[Broadcast]) -> Vec<i64> {
+    events
+        .iter()
+        .map(|b| b.message().expect("a message event").id.get())
+        .collect()
+}
+
+/// Asserts that nothing more arrives.
+async fn assert_quiet(sub: &mut Subscription, who: &str) {
+    tokio::time::sleep(QUIET).await;
+    if let Some(extra) = sub.try_recv() {
+        panic!("{who} received more than was sent: {extra:?}");
+    }
+}
+
+/// Asserts that `got` holds every event of `sent` exactly once, in any order.
+fn assert_each_once(mut got: Vec<Broadcast>, sent: &[Broadcast], who: &str) {
+    for event in sent {
+        let Some(i) = got.iter().position(|b| b == event) else {
+            panic!(
+                "{who} never received {} {} (and so received another event twice): {event:?}",
+                event.channel(),
+                event.name()
+            );
+        };
+        got.swap_remove(i);
+    }
+    assert!(got.is_empty(), "{who} received events nobody sent: {got:?}");
+}
+
+/// Three nodes publish at the same time, each a run of every kind of event (an internal note
+/// on the staff channel included): every node delivers every event once, whichever node
+/// published it, its own included.
+pub async fn every_event_reaches_every_node_exactly_once<H: BusHarness>(harness: H) {
+    const ROUNDS: i64 = 5;
+    let nodes = start(&harness, 3).await;
+    let mut subs: Vec<_> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n.fanout.subscribe(Channel::Ticket(TICKET), None),
+                n.fanout.subscribe(Channel::Admin, None),
+            )
+        })
+        .collect();
+
+    let mut sent = Vec::new();
+    let mut publishers = Vec::new();
+    for (i, node) in (0_i64..).zip(&nodes) {
+        let events: Vec<Broadcast> = (0..ROUNDS)
+            .flat_map(|round| every_kind(i * 1000 + round))
+            .collect();
+        sent.extend(events.iter().cloned());
+        let publisher = node.node.publisher.clone();
+        publishers.push(tokio::spawn(async move {
+            for event in events {
+                publisher
+                    .publish(Arc::new(event))
+                    .await
+                    .expect("the bus accepts an event");
+            }
+        }));
+    }
+    for p in publishers {
+        p.await.expect("a publisher panicked");
+    }
+
+    let (on_ticket, on_staff): (Vec<Broadcast>, Vec<Broadcast>) = sent
+        .into_iter()
+        .partition(|b| b.channel() == Channel::Ticket(TICKET));
+    for (i, (ticket_sub, staff_sub)) in subs.iter_mut().enumerate() {
+        let who = format!("the ticket channel on node {i}");
+        let got = receive(ticket_sub, on_ticket.len(), &who).await;
+        assert_each_once(got, &on_ticket, &who);
+        assert_quiet(ticket_sub, &who).await;
+
+        let who = format!("the staff channel on node {i}");
+        let got = receive(staff_sub, on_staff.len(), &who).await;
+        assert_each_once(got, &on_staff, &who);
+        assert_quiet(staff_sub, &who).await;
+    }
+}
+
+/// Several publishers take turns on one ticket, as nodes do when their writes to it commit
+/// one after another (the service publishes after each commit, in commit order): every node
+/// delivers the ticket's messages, and their staff copies, in the order they were published,
+/// which is id order.
+pub async fn per_ticket_order_is_kept_on_every_node<H: BusHarness>(harness: H) {
+    const PER_PUBLISHER: i64 = 25;
+    let nodes = start(&harness, 3).await;
+    let mut subs: Vec<_> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n.fanout.subscribe(Channel::Ticket(TICKET), None),
+                n.fanout.subscribe(Channel::Admin, None),
+            )
+        })
+        .collect();
+
+    // The ticket's row lock, in effect: whoever holds it takes the next id and publishes.
+    let last_id = Arc::new(tokio::sync::Mutex::new(0_i64));
+    let mut publishers = Vec::new();
+    for node in &nodes {
+        let publisher = node.node.publisher.clone();
+        let last_id = last_id.clone();
+        publishers.push(tokio::spawn(async move {
+            for _ in 0..PER_PUBLISHER {
+                let mut id = last_id.lock().await;
+                *id += 1;
+                for event in [chat(*id, "in turn", None), staff_copy(*id, "in turn", None)] {
+                    publisher
+                        .publish(Arc::new(event))
+                        .await
+                        .expect("the bus accepts an event");
+                }
+                drop(id);
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    for p in publishers {
+        p.await.expect("a publisher panicked");
+    }
+
+    let total = PER_PUBLISHER * 3;
+    let in_order: Vec<i64> = (1..=total).collect();
+    let count = in_order.len();
+    for (i, (ticket_sub, staff_sub)) in subs.iter_mut().enumerate() {
+        let who = format!("the ticket channel on node {i}");
+        assert_eq!(
+            ids(&receive(ticket_sub, count, &who).await),
+            in_order,
+            "{who}"
+        );
+        assert_quiet(ticket_sub, &who).await;
+        let who = format!("the staff channel on node {i}");
+        assert_eq!(
+            ids(&receive(staff_sub, count, &who).await),
+            in_order,
+            "{who}"
+        );
+        assert_quiet(staff_sub, &who).await;
+    }
+}
+
+/// An event carries the socket that caused it (`toOthers()`): on every node, the subscriber
+/// on that socket does not get it, whichever node published it, and everyone else does.
+pub async fn the_sender_socket_is_left_out_on_every_node<H: BusHarness>(harness: H) {
+    let nodes = start(&harness, 2).await;
+    let sender: SocketId = "1111.2222".parse().expect("a socket id");
+    let other: SocketId = "3333.4444".parse().expect("a socket id");
+    let mut subs = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        for socket in [Some(&sender), Some(&other), None] {
+            for channel in [Channel::Ticket(TICKET), Channel::Admin] {
+                let who = format!("{channel} on node {i}, socket {socket:?}");
+                let sub = node.fanout.subscribe(channel, socket.cloned());
+                subs.push((who, socket, sub));
+            }
+        }
+    }
+
+    // From the sender's tab through node 0, from the other's through node 1, then from
+    // nobody's.
+    for (node, id, except) in [(0, 1, Some(&sender)), (1, 2, Some(&other)), (0, 3, None)] {
+        nodes[node].publish(chat(id, "hello", except)).await;
+        nodes[node].publish(staff_copy(id, "hello", except)).await;
+    }
+
+    for (who, socket, sub) in &mut subs {
+        let expected: Vec<i64> = match socket {
+            Some(s) if *s == &sender => vec![2, 3],
+            Some(_) => vec![1, 3],
+            None => vec![1, 2, 3],
+        };
+        let got = receive(sub, expected.len(), who).await;
+        assert_eq!(ids(&got), expected, "{who}");
+        assert_quiet(sub, who).await;
+    }
+}
+
+/// When a node loses its connection to the bus, the events published meanwhile are lost to
+/// it: its subscribers are told ([`Missed::Resync`]) so they catch up from the store, and the
+/// events published afterwards, through any node, reach them again. The other nodes carry on
+/// as if nothing happened.
+pub async fn a_cut_connection_makes_that_nodes_subscribers_resync<H: BusHarness>(harness: H) {
+    let nodes = start(&harness, 2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let mut on_a = a.fanout.subscribe(Channel::Ticket(TICKET), None);
+    let mut on_b = b.fanout.subscribe(Channel::Ticket(TICKET), None);
+
+    a.publish(chat(1, "before the cut", None)).await;
+    assert_eq!(ids(&receive(&mut on_a, 1, "node A").await), [1]);
+    assert_eq!(ids(&receive(&mut on_b, 1, "node B").await), [1]);
+
+    harness.cut(&b.node).await.expect("the harness cuts node B");
+    match next(&mut on_b, "node B after the cut").await {
+        Err(Missed::Resync) => {}
+        Err(other) => panic!("node B after the cut: {other} instead of a resync"),
+        Ok(event) => panic!("node B delivered an event nobody sent after the cut: {event:?}"),
+    }
+
+    a.publish(chat(2, "after, through A", None)).await;
+    b.publish(chat(3, "after, through B", None)).await;
+    assert_eq!(
+        ids(&receive(&mut on_b, 2, "node B after resyncing").await),
+        [2, 3]
+    );
+    // `receive` fails on a resync: only B was cut.
+    assert_eq!(
+        ids(&receive(&mut on_a, 2, "node A, which was not cut").await),
+        [2, 3]
+    );
+    assert_quiet(&mut on_a, "node A").await;
+    assert_quiet(&mut on_b, "node B").await;
+}
+
+/// Events too large for a bus's native message (8000 bytes for a Postgres notification)
+/// still arrive whole on every node, in order with the small ones: a 2000-character emoji
+/// message (8 kB of UTF-8, the longest a message may be) and a ticket with a 40 kB
+/// description.
+pub async fn an_event_over_the_notification_size_limit_still_arrives<H: BusHarness>(harness: H) {
+    let nodes = start(&harness, 2).await;
+    let mut subs: Vec<_> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n.fanout.subscribe(Channel::Ticket(TICKET), None),
+                n.fanout.subscribe(Channel::Admin, None),
+            )
+        })
+        .collect();
+
+    let emoji = "😀".repeat(2000);
+    let big_chat = chat(1, &emoji, None);
+    let big_ticket = Broadcast {
+        event: Event::Staff(StaffEvent::TicketCreated(ticket(
+            "Music",
+            &"𝄞".repeat(10_000),
+        ))),
+        except: Some("5.6".parse().expect("a socket id")),
+    };
+    let small_chat = chat(2, "small", None);
+    let small_copy = staff_copy(2, "small", None);
+    for event in [&big_chat, &big_ticket, &small_chat, &small_copy] {
+        nodes[0].publish(event.clone()).await;
+    }
+
+    for (i, (ticket_sub, staff_sub)) in subs.iter_mut().enumerate() {
+        let who = format!("the ticket channel on node {i}");
+        let got = receive(ticket_sub, 2, &who).await;
+        assert_eq!(got, [big_chat.clone(), small_chat.clone()], "{who}");
+        let content = &got[0].message().expect("a message").content;
+        assert_eq!(content.chars().count(), 2000, "{who}");
+        assert!(content.len() >= 8000, "{who}");
+        assert_quiet(ticket_sub, &who).await;
+
+        let who = format!("the staff channel on node {i}");
+        let got = receive(staff_sub, 2, &who).await;
+        assert_eq!(got, [big_ticket.clone(), small_copy.clone()], "{who}");
+        assert_quiet(staff_sub, &who).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The suite against an in-process bus: a check of the suite itself, and the smallest
+    //! bus that passes it.
+
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::Envelope;
+
+    /// Every node's fan-out, fed in publishing order through the wire form.
+    #[derive(Default)]
+    struct InProcess {
+        fanouts: Arc<Mutex<Vec<Arc<dyn Fanout>>>>,
+    }
+
+    struct Publisher {
+        fanouts: Arc<Mutex<Vec<Arc<dyn Fanout>>>>,
+    }
+
+    #[async_trait]
+    impl Broadcaster for Publisher {
+        async fn publish(&self, b: Arc<Broadcast>) -> Result<()> {
+            let json = Envelope::of(&b).to_json()?;
+            let fanouts = self.fanouts.lock().unwrap();
+            for fanout in fanouts.iter() {
+                let arrived = Envelope::from_json(&json)?.into_broadcast()?;
+                fanout.deliver(Arc::new(arrived));
+            }
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl BusHarness for InProcess {
+        type Listener = Arc<dyn Fanout>;
+
+        async fn node(&self, fanout: Arc<dyn Fanout>) -> Result<BusNode<Self::Listener>> {
+            self.fanouts.lock().unwrap().push(fanout.clone());
+            Ok(BusNode {
+                publisher: Arc::new(Publisher {
+                    fanouts: self.fanouts.clone(),
+                }),
+                listener: fanout,
+            })
+        }
+
+        async fn cut(&self, node: &BusNode<Self::Listener>) -> Result<()> {
+            node.listener.resync();
+            Ok(())
+        }
+    }
+
+    crate::bus_conformance_suite!(in_process: async { InProcess::default() });
+
+    #[test]
+    fn every_case_is_in_the_macro() {
+        let source = include_str!("bus.rs");
+        let (head, body) = source
+            .split_once("macro_rules! __bus_conformance_cases")
+            .expect("the case expander is in this file");
+        let (_, listed) = head
+            .split_once("macro_rules! bus_conformance_suite")
+            .expect("the macro comes first");
+        let (cases, _) = body.split_once("#[cfg(test)]").expect("then the cases");
+        let defined: Vec<&str> = cases
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub async fn "))
+            .filter_map(|l| l.split(['<', '(']).next())
+            .collect();
+        assert!(!defined.is_empty());
+        for case in defined {
+            assert!(
+                listed.contains(&format!("{case},")),
+                "{case} is not listed in bus_conformance_suite!"
+            );
+        }
+    }
+}

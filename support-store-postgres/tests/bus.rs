@@ -1,0 +1,87 @@
+//! support-core's bus conformance suite against LISTEN/NOTIFY: every case on a database of
+//! its own, its nodes each a store, a `PgBroadcaster` and a `PgListener` on it, as server
+//! processes behind a load balancer are.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::TestDb;
+use support_core::testing::bus::{BusHarness, BusNode};
+use support_core::{Error, Fanout, Result};
+use support_store_postgres::{ListenerOptions, PgBroadcaster, PgListener, PgStore};
+
+/// One database as the bus, and the nodes started on it.
+struct PgBus {
+    db: TestDb,
+    nodes: AtomicU64,
+}
+
+/// A node's listener, and the `application_name` its sessions show, by which
+/// [`PgBus::cut`] finds the listener's session.
+struct PgNode {
+    _listener: PgListener,
+    name: String,
+}
+
+#[async_trait]
+impl BusHarness for PgBus {
+    type Listener = PgNode;
+
+    async fn node(&self, fanout: Arc<dyn Fanout>) -> Result<BusNode<PgNode>> {
+        let name = format!("bus_node_{}", self.nodes.fetch_add(1, Ordering::Relaxed));
+        let separator = if self.db.url.contains('?') { '&' } else { '?' };
+        let url = format!("{}{separator}application_name={name}", self.db.url);
+        let store = PgStore::connect_with(&url, common::test_options()).await?;
+        // No idle checks during a case: the listener's session then shows `LISTEN` as its
+        // last statement, which is how `cut` tells it from the pool's.
+        let options = ListenerOptions {
+            idle_check: Duration::from_secs(3600),
+            ..ListenerOptions::default()
+        };
+        let listener = PgListener::start_with(&store, fanout, options).await?;
+        Ok(BusNode {
+            publisher: Arc::new(PgBroadcaster::new(&store)),
+            listener: PgNode {
+                _listener: listener,
+                name,
+            },
+        })
+    }
+
+    async fn cut(&self, node: &BusNode<PgNode>) -> Result<()> {
+        let mut admin = self.db.raw().await;
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = $1 \
+               AND query LIKE 'LISTEN %'",
+        )
+        .bind(&node.listener.name)
+        .fetch_all(&mut admin)
+        .await
+        .map_err(Error::backend)?;
+        match ended.as_slice() {
+            [true] => Ok(()),
+            other => Err(Error::backend(format!(
+                "expected to end one listening session of {}, ended {other:?}",
+                node.listener.name
+            ))),
+        }
+    }
+}
+
+// Every case's bus. When Postgres is unreachable (and `CI` is unset), `TestDb::create` has
+// printed the skip notice and the `return` ends the case early: the macro evaluates this
+// block inside the case's async body.
+support_core::bus_conformance_suite!({
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    std::future::ready(PgBus {
+        db,
+        nodes: AtomicU64::new(0),
+    })
+});
