@@ -8,6 +8,7 @@ use crate::time::Timestamp;
 
 /// One recorded change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Assigned by the store; grows with time.
     pub id: i64,
@@ -21,12 +22,14 @@ pub struct AuditEntry {
     #[serde(flatten)]
     pub change: Change,
     /// When.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
 }
 
 /// What an [`AuditEntry`] records. Serialized with a `field` tag:
 /// `{"field":"status","before":"open","after":"resolved"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "field", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Change {
@@ -56,8 +59,10 @@ pub enum Change {
     /// The assignee changed (`None`: unassigned).
     AssignedTo {
         /// Old assignee.
+        #[cfg_attr(feature = "openapi", schema(required = true))]
         before: Option<UserId>,
         /// New assignee.
+        #[cfg_attr(feature = "openapi", schema(required = true))]
         after: Option<UserId>,
     },
 }

@@ -19,6 +19,7 @@ choice!(
 /// Metadata of a file attached to a message. The file itself lives wherever the embedder keeps
 /// files; only this description is stored with the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
     /// The file name shown to users.
     pub name: String,
@@ -27,11 +28,16 @@ pub struct Attachment {
     /// Its media type (`image/png`).
     pub content_type: String,
     /// Its size in bytes.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "uint64", maximum = 18446744073709551615_u64)
+    )]
     pub size: u64,
 }
 
 /// A message as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     /// Assigned by the store; grows in commit order within a ticket.
     pub id: MessageId,
@@ -50,6 +56,7 @@ pub struct Message {
     /// Attached files' metadata.
     pub attachments: Vec<Attachment>,
     /// When it was stored.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 

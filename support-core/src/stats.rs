@@ -7,6 +7,7 @@ use crate::ticket::{Priority, Status, Ticket};
 /// Counts shown on the staff sidebar. Stores compute them exactly on every read; nothing is
 /// cached.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     /// Tickets with status `open`.
     pub open: u64,

@@ -23,6 +23,7 @@ macro_rules! choice {
     ($(#[$doc:meta])* $name:ident ($field:literal) { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         #[strum(serialize_all = "snake_case")]
         pub enum $name {
@@ -147,6 +148,7 @@ impl Status {
 
 /// A support ticket as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ticket {
     /// Assigned by the store.
     pub id: TicketId,
@@ -165,13 +167,18 @@ pub struct Ticket {
     /// Where it is in its life.
     pub status: Status,
     /// The staff member working on it.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub assigned_to: Option<UserId>,
     /// Set when it becomes resolved (or closed without having been resolved); cleared when it
     /// is reopened.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub resolved_at: Option<Timestamp>,
     /// When it was opened.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     /// The latest activity: a change or a message.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 
