@@ -1,72 +1,51 @@
-//! What both sides do on one ticket, one handler each: read it, page its messages, post a
-//! chat message or a comment. The employee and the staff router both mount these; which side
-//! a request is on is the router's business (the staff router refuses employees before any
-//! of these run), and what the caller may see or write is the service's policy.
+//! What both sides do on one ticket: read it, page its messages, post a chat message or a
+//! comment. The employee and the staff router each have their own documented handlers for
+//! these (their own operation in the OpenAPI document), which call the functions here; which
+//! side a request is on is the router's business (the staff router refuses employees before
+//! any handler runs), and what the caller may see or write is the service's policy.
 
-use axum::extract::State;
 use axum::response::Response;
+use serde_json::Value;
 use support_core::{Actor, NewMessage, TicketId, WriteContext};
 
-use super::extract::{ApiQuery, Caller, JsonBody, TicketPath, WriteHeaders};
 use super::query::MessagesQuery;
 use super::{ApiError, ApiState, view};
 
-/// `GET …/{ticket}`: the ticket with its latest messages.
+/// The ticket with its latest messages.
 pub(crate) async fn show_ticket(
-    State(s): State<ApiState>,
-    Caller(actor): Caller,
-    TicketPath(id): TicketPath,
+    s: &ApiState,
+    actor: &Actor,
+    id: TicketId,
 ) -> Result<Response, ApiError> {
-    Ok(view::ok(view::ticket(
-        s.service.show_ticket(&actor, id).await?,
-    )))
+    let thread: view::TicketThread = s.service.show_ticket(actor, id).await?.into();
+    Ok(view::ok(thread))
 }
 
-/// `GET …/{ticket}/messages?after=&before=&limit=`.
+/// A page of the ticket's messages.
 pub(crate) async fn messages(
-    State(s): State<ApiState>,
-    Caller(actor): Caller,
-    TicketPath(id): TicketPath,
-    ApiQuery(q): ApiQuery<MessagesQuery>,
+    s: &ApiState,
+    actor: &Actor,
+    id: TicketId,
+    q: &MessagesQuery,
 ) -> Result<Response, ApiError> {
     let found = s
         .service
-        .messages(&actor, id, q.position()?, q.limit()?)
+        .messages(actor, id, q.position()?, q.limit()?)
         .await?;
     Ok(view::ok(view::messages(found)))
 }
 
-/// `POST …/{ticket}/chat` with `{message}`.
-pub(crate) async fn chat(
-    State(s): State<ApiState>,
-    Caller(actor): Caller,
-    TicketPath(id): TicketPath,
-    WriteHeaders(ctx): WriteHeaders,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    let message = NewMessage::from_json(&body, "message")?;
-    post(&s, &actor, id, message, &ctx).await
-}
-
-/// `POST …/{ticket}/comment` with `{content, is_internal?, attachments?}`.
-pub(crate) async fn comment(
-    State(s): State<ApiState>,
-    Caller(actor): Caller,
-    TicketPath(id): TicketPath,
-    WriteHeaders(ctx): WriteHeaders,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    let message = NewMessage::from_json(&body, "content")?;
-    post(&s, &actor, id, message, &ctx).await
-}
-
-async fn post(
+/// Posts the message whose text is the body's `text_field` (`message` for chat, `content`
+/// for comments).
+pub(crate) async fn post(
     s: &ApiState,
     actor: &Actor,
     id: TicketId,
-    message: NewMessage,
+    body: &Value,
+    text_field: &str,
     ctx: &WriteContext,
 ) -> Result<Response, ApiError> {
+    let message = NewMessage::from_json(body, text_field)?;
     Ok(view::created(view::MessageView::from(
         s.service.post_message(actor, id, message, ctx).await?,
     )))

@@ -1,29 +1,46 @@
 //! The employee portal's routes (`/api/employee/portal/support…`): any signed-in user, each
 //! seeing only what the policy lets them (an employee their own tickets, staff every ticket).
 
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use serde_json::json;
-use support_core::{NewTicket, QuickChat};
+use support_core::{NewTicket, QuickChat, Ticket};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::extract::{ApiQuery, Caller, JsonBody, WriteHeaders};
-use super::query::PageQuery;
+use super::body::{ChatBody, CommentBody, NewTicketBody, QuickChatBody};
+use super::document::{Conflict, EMPLOYEE_TAG, Forbidden};
+use super::extract::{ApiQuery, Caller, JsonBody, TicketPath, WriteHeaders};
+use super::query::{MessagesQuery, PageQuery};
+use super::view::{Data, MessageView, QuickChatView, TicketThread};
 use super::{ApiError, ApiState, conversation, view};
 
-/// The employee routes, relative to where [`super::router`] nests them.
-pub(crate) fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/", get(my_tickets).post(create_ticket))
-        .route("/quick-chat", post(quick_chat))
-        .route("/{ticket}", get(conversation::show_ticket))
-        .route("/{ticket}/comment", post(conversation::comment))
-        .route("/{ticket}/chat", post(conversation::chat))
-        .route("/{ticket}/messages", get(conversation::messages))
+/// The employee routes, relative to where [`super::router`] nests them. One `routes!` line per
+/// path: the router and the OpenAPI document are both made from it.
+pub(crate) fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(my_tickets, create_ticket))
+        .routes(routes!(quick_chat))
+        .routes(routes!(show_ticket))
+        .routes(routes!(comment))
+        .routes(routes!(chat))
+        .routes(routes!(messages))
 }
 
-/// `GET /`: the caller's own tickets, newest first.
+/// The caller's own tickets
+///
+/// Latest activity first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_list_tickets",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of the caller's tickets.", body = support_core::Page<Ticket>),
+        Caller,
+        ApiQuery<PageQuery>,
+    ),
+)]
 async fn my_tickets(
     State(s): State<ApiState>,
     Caller(actor): Caller,
@@ -32,7 +49,22 @@ async fn my_tickets(
     Ok(view::page(s.service.my_tickets(&actor, &q.page()?).await?))
 }
 
-/// `POST /` with `{subject, description, category, priority}`.
+/// Open a ticket
+#[utoipa::path(
+    post,
+    path = "/",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_create_ticket",
+    params(WriteHeaders),
+    request_body = NewTicketBody,
+    responses(
+        (status = 201, description = "The ticket, as stored (or, for a retried Idempotency-Key, as first stored).", body = Data<Ticket>),
+        Caller,
+        WriteHeaders,
+        JsonBody,
+        Conflict,
+    ),
+)]
 async fn create_ticket(
     State(s): State<ApiState>,
     Caller(actor): Caller,
@@ -45,8 +77,25 @@ async fn create_ticket(
     ))
 }
 
-/// `POST /quick-chat` with `{message, category?, priority?}`: a ticket opened by its first
-/// message.
+/// Open a ticket by its first message
+///
+/// The floating chat widget's quick chat: the message is the ticket's description and its
+/// first message, and its first line the subject.
+#[utoipa::path(
+    post,
+    path = "/quick-chat",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_quick_chat",
+    params(WriteHeaders),
+    request_body = QuickChatBody,
+    responses(
+        (status = 201, description = "The ticket and its first message.", body = Data<QuickChatView>),
+        Caller,
+        WriteHeaders,
+        JsonBody,
+        Conflict,
+    ),
+)]
 async fn quick_chat(
     State(s): State<ApiState>,
     Caller(actor): Caller,
@@ -55,7 +104,112 @@ async fn quick_chat(
 ) -> Result<Response, ApiError> {
     let chat = QuickChat::from_json(&body)?;
     let (ticket, message) = s.service.quick_chat(&actor, chat, &ctx).await?;
-    Ok(view::created(
-        json!({ "ticket": ticket, "message": view::MessageView::from(message) }),
-    ))
+    Ok(view::created(QuickChatView::new(ticket, message)))
+}
+
+/// A ticket with its latest messages
+///
+/// Internal notes are left out for an employee.
+#[utoipa::path(
+    get,
+    path = "/{ticket}",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_show_ticket",
+    params(TicketPath),
+    responses(
+        (status = 200, description = "The ticket and its newest messages.", body = Data<TicketThread>),
+        Caller,
+        TicketPath,
+    ),
+)]
+async fn show_ticket(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    TicketPath(id): TicketPath,
+) -> Result<Response, ApiError> {
+    conversation::show_ticket(&s, &actor, id).await
+}
+
+/// Comment on a ticket
+///
+/// A chat message whose text is `content`.
+#[utoipa::path(
+    post,
+    path = "/{ticket}/comment",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_comment",
+    params(TicketPath, WriteHeaders),
+    request_body = CommentBody,
+    responses(
+        (status = 201, description = "The message, as stored.", body = Data<MessageView>),
+        Caller,
+        TicketPath,
+        WriteHeaders,
+        JsonBody,
+        Forbidden,
+        Conflict,
+    ),
+)]
+async fn comment(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    TicketPath(id): TicketPath,
+    WriteHeaders(ctx): WriteHeaders,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    conversation::post(&s, &actor, id, &body, "content", &ctx).await
+}
+
+/// Send a chat message on a ticket
+#[utoipa::path(
+    post,
+    path = "/{ticket}/chat",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_chat",
+    params(TicketPath, WriteHeaders),
+    request_body = ChatBody,
+    responses(
+        (status = 201, description = "The message, as stored.", body = Data<MessageView>),
+        Caller,
+        TicketPath,
+        WriteHeaders,
+        JsonBody,
+        Forbidden,
+        Conflict,
+    ),
+)]
+async fn chat(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    TicketPath(id): TicketPath,
+    WriteHeaders(ctx): WriteHeaders,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    conversation::post(&s, &actor, id, &body, "message", &ctx).await
+}
+
+/// A page of a ticket's messages
+///
+/// `after` catches up after a reconnect: ids are the same in events and pages, so a client
+/// merges without gaps or duplicates. Internal notes are left out for an employee.
+#[utoipa::path(
+    get,
+    path = "/{ticket}/messages",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_messages",
+    params(TicketPath, MessagesQuery),
+    responses(
+        (status = 200, description = "The messages, oldest first.", body = Data<Vec<MessageView>>),
+        Caller,
+        TicketPath,
+        ApiQuery<MessagesQuery>,
+    ),
+)]
+async fn messages(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    TicketPath(id): TicketPath,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
+) -> Result<Response, ApiError> {
+    conversation::messages(&s, &actor, id, &q).await
 }

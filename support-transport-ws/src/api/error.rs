@@ -7,8 +7,9 @@ use axum::Json;
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
-use support_core::Error;
+use serde::Serialize;
+use support_core::{Error, FieldErrors};
+use utoipa::ToSchema;
 
 use super::MAX_BODY_BYTES;
 
@@ -62,8 +63,44 @@ impl From<Error> for ApiError {
     }
 }
 
-fn message(text: impl Into<String>) -> Value {
-    json!({ "message": text.into() })
+/// The body of every error but 403 and 422: `{"message": "…"}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"message": "Unauthenticated."}))]
+pub(crate) struct ErrorBody {
+    /// What went wrong, for a person.
+    message: String,
+}
+
+/// The body of a 403: the message Laravel gives, and why.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"message": "This action is unauthorized.", "reason": "staff only"}))]
+pub(crate) struct ForbiddenBody {
+    /// Always `This action is unauthorized.`
+    message: String,
+    /// Which rule refused the operation.
+    reason: String,
+}
+
+/// The body of a 422: Laravel's validation answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "message": "The subject field is required. (and 1 more error)",
+    "errors": {"subject": ["The subject field is required."], "priority": ["The selected priority is invalid."]}
+}))]
+pub(crate) struct ValidationBody {
+    /// The first field's first message, and how many more there are.
+    message: String,
+    /// Every failing field (a body field, a query parameter, or the `Idempotency-Key` or
+    /// `X-Socket-ID` header), each with its messages.
+    #[schema(value_type = BTreeMap<String, Vec<String>>)]
+    errors: FieldErrors,
+}
+
+fn message(text: impl Into<String>) -> Response {
+    Json(ErrorBody {
+        message: text.into(),
+    })
+    .into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -106,11 +143,19 @@ impl IntoResponse for ApiError {
                 Error::NotFound => (StatusCode::NOT_FOUND, message("Not found.")),
                 Error::Forbidden(why) => (
                     StatusCode::FORBIDDEN,
-                    json!({"message": "This action is unauthorized.", "reason": why}),
+                    Json(ForbiddenBody {
+                        message: "This action is unauthorized.".into(),
+                        reason: why.into(),
+                    })
+                    .into_response(),
                 ),
                 Error::Invalid(fields) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    json!({"message": fields.to_string(), "errors": fields}),
+                    Json(ValidationBody {
+                        message: fields.to_string(),
+                        errors: fields,
+                    })
+                    .into_response(),
                 ),
                 Error::Conflict(why) => (StatusCode::CONFLICT, message(why)),
                 Error::Unavailable(why) => {
@@ -126,7 +171,7 @@ impl IntoResponse for ApiError {
                 }
             },
         };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = (status, body).into_response();
         if let Some(seconds) = retry_after {
             response
                 .headers_mut()

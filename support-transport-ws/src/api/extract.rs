@@ -6,17 +6,30 @@
 //! Handlers list them in this order, so a request is judged in the same order everywhere:
 //! 401/503 (identity), 403 (staff routes), 404 (ticket id), 422 (headers, query fields),
 //! 400/413/415 (body), 422 (body fields).
+//!
+//! For the OpenAPI document, each extractor says what it can refuse (`utoipa::IntoResponses`:
+//! a handler's `responses(...)` names the extractors it takes), and the ones that read
+//! parameters describe them (`utoipa::IntoParams`: the handler's `params(...)`).
+
+use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use support_core::{Actor, Error, FieldErrors, Policy, TicketId, WriteContext};
+use support_core::{Actor, Error, FieldErrors, IdempotencyKey, Policy, TicketId, WriteContext};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, Object, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Required};
+use utoipa::{IntoParams, IntoResponses};
 
+use super::document::errors;
 use super::{ApiError, ApiState};
+
+type Responses = BTreeMap<String, RefOr<utoipa::openapi::Response>>;
 
 /// The signed-in caller, whatever their role. Identifies the request through the router's
 /// [`Identify`](crate::Identify): `Ok(None)` is 401 and an unavailable backend 503, before
@@ -63,6 +76,22 @@ impl FromRequestParts<ApiState> for Staff {
     }
 }
 
+impl IntoResponses for Caller {
+    fn responses() -> Responses {
+        errors(&[StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE])
+    }
+}
+
+impl IntoResponses for Staff {
+    fn responses() -> Responses {
+        errors(&[
+            StatusCode::UNAUTHORIZED,
+            StatusCode::FORBIDDEN,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ])
+    }
+}
+
 /// The `{ticket}` of the path. Anything that is not a positive integer names a ticket that
 /// does not exist: 404, like a ticket the caller may not see.
 #[derive(Debug, Clone, Copy)]
@@ -83,6 +112,34 @@ impl<S: Send + Sync> FromRequestParts<S> for TicketPath {
     }
 }
 
+impl IntoParams for TicketPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("ticket")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(
+                    "The ticket's id. Anything else, or a ticket the caller may not see, is 404.",
+                ))
+                .schema(Some(
+                    Object::builder()
+                        .schema_type(Type::Integer)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                        .minimum(Some(1))
+                        .examples([1]),
+                ))
+                .build(),
+        ]
+    }
+}
+
+impl IntoResponses for TicketPath {
+    fn responses() -> Responses {
+        errors(&[StatusCode::NOT_FOUND])
+    }
+}
+
 /// `Idempotency-Key` and `X-Socket-ID` of a write. A malformed value is a 422 naming the
 /// header, never silently ignored; an empty `X-Socket-ID` is no socket.
 #[derive(Debug, Clone)]
@@ -93,6 +150,49 @@ impl<S: Send + Sync> FromRequestParts<S> for WriteHeaders {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         Ok(WriteHeaders(write_context(&parts.headers)?))
+    }
+}
+
+impl IntoParams for WriteHeaders {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let header = |name: &str, description: &str, schema: Object| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(schema))
+                .build()
+        };
+        vec![
+            header(
+                "Idempotency-Key",
+                "Makes a create safe to retry: the same user sending the same key again gets \
+                 the first result back and nothing new is stored; the same key on a different \
+                 request is 409. 1 to 255 printable characters.",
+                Object::builder()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(IdempotencyKey::MAX_LEN))
+                    .pattern(Some("^[ -~]*$"))
+                    .build(),
+            ),
+            header(
+                "X-Socket-ID",
+                "The Pusher socket id of the caller's websocket connection (`1234.5678`), which \
+                 then does not receive the broadcast this write causes. Empty: none.",
+                Object::builder()
+                    .schema_type(Type::String)
+                    .pattern(Some("^([0-9]{1,20}\\.[0-9]{1,20})?$"))
+                    .build(),
+            ),
+        ]
+    }
+}
+
+impl IntoResponses for WriteHeaders {
+    fn responses() -> Responses {
+        errors(&[StatusCode::UNPROCESSABLE_ENTITY])
     }
 }
 
@@ -153,6 +253,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+impl<T> IntoResponses for ApiQuery<T> {
+    fn responses() -> Responses {
+        errors(&[StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY])
+    }
+}
+
 /// The body as a JSON value, for the core's validators (which name each failing field).
 ///
 /// - An empty body is `{}`, whatever the headers say (a PATCH that changes nothing).
@@ -190,6 +296,18 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::MalformedJson(e.to_string()))
+    }
+}
+
+/// What reading a body can refuse, and the 422 of the validators every handler hands it to.
+impl IntoResponses for JsonBody {
+    fn responses() -> Responses {
+        errors(&[
+            StatusCode::BAD_REQUEST,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ])
     }
 }
 

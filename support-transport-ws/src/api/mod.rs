@@ -19,13 +19,25 @@
 //!   429 with `Retry-After` once rate limits exist, 503 while the identity backend or the
 //!   store is unavailable.
 //!
+//! - The API describes itself: `GET /api/openapi.json` (no sign-in needed) serves an
+//!   OpenAPI 3.1 document made from the code, with every route, its parameters, body fields,
+//!   answers and error statuses.
+//!
 //! The modules: `error` ([`ApiError`], the statuses), `extract` (who is calling, which
-//! ticket, the write headers, query and body), `query` (the query strings), `view` (the
-//! answers' shapes), `employee` and `staff` (each side's router and its own handlers), and
-//! `conversation` (the handlers both sides share). A new route is a handler in the module of
-//! its side, one line in that side's `routes()`, and one line in [`router`]'s list below.
+//! ticket, the write headers, query and body), `query` (the query strings), `body` (the
+//! request bodies, as the document describes them), `view` (the answers' shapes), `employee`
+//! and `staff` (each side's router and its own handlers), `conversation` (what both sides do
+//! on one ticket), and `document` (the OpenAPI document's frame and the route serving it).
+//!
+//! A new route is a handler in the module of its side with a `#[utoipa::path]` annotation
+//! (its path, parameters, body and answers), one `routes!` line in that side's `routes()`,
+//! and one line in [`router`]'s list below. The router and the document are both made from
+//! those lines, so a route cannot be mounted without being documented; the test
+//! `tests/openapi.rs` compares the document with the list of routes it expects.
 
+mod body;
 mod conversation;
+mod document;
 mod employee;
 mod error;
 mod extract;
@@ -35,12 +47,16 @@ mod view;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::{Extension, Router};
 use support_core::SupportService;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::identify::Identify;
 
+pub use document::ERROR_BODY_SCHEMA;
 pub use error::ApiError;
 pub use view::MessageView;
 
@@ -61,6 +77,7 @@ pub(crate) struct ApiState {
 
 /// The JSON API. It mounts absolute paths, all under `/api`:
 ///
+/// - `GET /api/openapi.json`: the API's OpenAPI 3.1 document (no sign-in needed);
 /// - employee (any signed-in user; an employee sees only their own tickets):
 ///   `GET|POST /api/employee/portal/support`, `POST …/quick-chat`, `GET …/{ticket}`,
 ///   `POST …/{ticket}/comment`, `POST …/{ticket}/chat`,
@@ -77,7 +94,8 @@ pub(crate) struct ApiState {
 ///
 /// Merge it into your app as it is (`app.merge(api::router(…))`, and the paths are the ones
 /// above), or nest it under a prefix, which goes in front of `/api`: nested under
-/// `/support`, the employee list is `/support/api/employee/portal/support`.
+/// `/support`, the employee list is `/support/api/employee/portal/support` (tell the document
+/// with [`router_with_document`], as a `servers` entry `/support`).
 ///
 /// ```
 /// use axum::Router;
@@ -105,16 +123,54 @@ pub(crate) struct ApiState {
 /// # });
 /// ```
 pub fn router(service: SupportService, identify: impl Identify) -> Router {
+    router_with_document(service, identify, |_| {})
+}
+
+/// [`router`], serving at `/api/openapi.json` the document as `edit` leaves it. Describe there
+/// what your app puts around the API: another way to sign in (a security scheme, and the
+/// statuses your middleware answers), or the prefix it is nested under (a `servers` entry).
+///
+/// ```
+/// use support_core::*;
+/// use support_transport_ws::{AppConfig, Hub, api, identify_fn};
+/// use utoipa::openapi::ServerBuilder;
+///
+/// let hub = Hub::new(AppConfig::new("app-id", "app-key", "app-secret"));
+/// let service = SupportService::new(MemoryStore::new(), hub, StaticDirectory::default());
+/// let identify = identify_fn(|_headers| Box::pin(async { Ok(None) }));
+/// let app = axum::Router::new().nest(
+///     "/support",
+///     api::router_with_document(service, identify, |document| {
+///         document.servers = Some(vec![ServerBuilder::new().url("/support").build()]);
+///     }),
+/// );
+/// # let _: axum::Router = app;
+/// ```
+pub fn router_with_document(
+    service: SupportService,
+    identify: impl Identify,
+    edit: impl FnOnce(&mut OpenApi),
+) -> Router {
     let state = ApiState {
         service,
         identify: Arc::new(identify),
     };
-    Router::new()
-        .nest(EMPLOYEE, employee::routes())
-        .nest(STAFF, staff::routes(state.clone()))
+    let (router, mut document) = routes(state.clone()).split_for_parts();
+    edit(&mut document);
+    router
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(Extension(document::Served::new(&document)))
         .with_state(state)
+}
+
+/// Every route with its documentation: the router and the OpenAPI document are both made
+/// from this list (and the two sides' `routes()`).
+fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::with_openapi(document::frame())
+        .routes(routes!(document::openapi_json))
+        .nest(EMPLOYEE, employee::routes())
+        .nest(STAFF, staff::routes(state))
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -7,11 +7,18 @@ use support_core::{
     Category, Error, FieldErrors, MessageId, PageRequest, Priority, Result, Status, UserId,
     validate,
 };
+use utoipa::openapi::schema::{KnownFormat, Object, Schema, SchemaFormat, Type};
+use utoipa::openapi::{OneOfBuilder, Ref, RefOr};
+use utoipa::{IntoParams, ToSchema};
 
 /// `?cursor=&limit=`: a page of tickets.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
+    /// The `next_cursor` of the previous page; absent for the first page.
     cursor: Option<String>,
+    /// Page size: 25 if absent, at most 100 (larger values are read as 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<String>,
 }
 
@@ -38,10 +45,19 @@ fn parse_limit(raw: Option<&str>) -> Result<Option<u32>> {
 }
 
 /// `?after=&before=&limit=`: a page of a ticket's messages.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct MessagesQuery {
+    /// The messages after this message id, oldest first: how a client that reconnects
+    /// catches up. Not with `before`.
+    #[param(value_type = Option<i64>)]
     after: Option<String>,
+    /// The messages before this message id (paging back), oldest first. Not with `after`.
+    #[param(value_type = Option<i64>)]
     before: Option<String>,
+    /// How many: 50 if absent, at most 200 (larger values are read as 200). Without `after`
+    /// or `before`, the latest ones.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<String>,
 }
 
@@ -68,16 +84,76 @@ impl MessagesQuery {
 }
 
 /// The staff ticket list: filters `status` (comma-separated), `priority`, `category`,
-/// `assigned_to` (an id, or `none`), `q` (text), and paging `cursor`, `limit`.
-#[derive(Debug, Default, Deserialize)]
+/// `assigned_to` (an id, or `none`), `q` (text), and paging `cursor`, `limit`. An empty
+/// filter is no filter.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
+    /// Any of these statuses, comma-separated (`open,in_progress`).
+    #[param(value_type = Option<Vec<Status>>, style = Form, explode = false)]
     status: Option<String>,
+    #[param(schema_with = priority_filter)]
     priority: Option<String>,
+    #[param(schema_with = category_filter)]
     category: Option<String>,
+    #[param(schema_with = assigned_to_filter)]
     assigned_to: Option<String>,
+    /// Text in the subject or description (at most 255 characters).
+    #[param(max_length = 255)]
     q: Option<String>,
+    /// The `next_cursor` of the previous page; absent for the first page.
     cursor: Option<String>,
+    /// Page size: 25 if absent, at most 100 (larger values are read as 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<String>,
+}
+
+/// `priority`: one, or empty for any.
+fn priority_filter() -> RefOr<Schema> {
+    choice_or_empty::<Priority>("This priority; empty: any.")
+}
+
+/// `category`: one, or empty for any.
+fn category_filter() -> RefOr<Schema> {
+    choice_or_empty::<Category>("This category; empty: any.")
+}
+
+/// One of `T`'s values, or the empty string (no filter, as Laravel reads an empty field).
+fn choice_or_empty<T: ToSchema>(description: &str) -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .description(Some(description))
+        .item(Ref::from_schema_name(T::name()))
+        .item(empty())
+        .into()
+}
+
+/// The empty string.
+fn empty() -> Object {
+    Object::builder()
+        .schema_type(Type::String)
+        .enum_values(Some([""]))
+        .build()
+}
+
+/// `assigned_to`: an id, or a word for "nobody".
+fn assigned_to_filter() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .description(Some(
+            "Assigned to this user id, or unassigned (`none`; also `null`, `unassigned`); \
+             empty: anyone or nobody.",
+        ))
+        .item(
+            Object::builder()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+        )
+        .item(
+            Object::builder()
+                .schema_type(Type::String)
+                .enum_values(Some(["none", "null", "unassigned"])),
+        )
+        .item(empty())
+        .into()
 }
 
 impl ListQuery {

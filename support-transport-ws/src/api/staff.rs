@@ -1,60 +1,95 @@
 //! The staff routes (`/api/admin/support…`), behind one guard: the router runs the [`Staff`]
-//! extractor before every route it holds, so an employee gets 403 before any handler runs,
-//! including the handlers both sides share.
+//! extractor before every route it holds, so an employee gets 403 before any handler runs.
 
+use axum::Json;
 use axum::extract::State;
 use axum::middleware::from_extractor_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::json;
-use support_core::{Channel, TicketPatch};
+use support_core::{AuditEntry, Page, Stats, Ticket, TicketPatch};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::body::{ChatBody, CommentBody, TicketPatchBody};
+use super::document::{Conflict, STAFF_TAG};
 use super::extract::{ApiQuery, JsonBody, Staff, TicketPath, WriteHeaders};
-use super::query::{ListQuery, PageQuery};
-use super::view::{self, UserView};
+use super::query::{ListQuery, MessagesQuery, PageQuery};
+use super::view::{self, DashboardView, Data, LiveChat, MessageView, TicketThread, UserView};
 use super::{ApiError, ApiState, conversation};
 
 /// The staff routes, relative to where [`super::router`] nests them, guarded by [`Staff`].
-pub(crate) fn routes(state: ApiState) -> Router<ApiState> {
-    Router::new()
-        .route("/", get(list_tickets))
-        .route("/dashboard", get(dashboard))
-        .route("/stats", get(stats))
-        .route("/users", get(users))
-        .route(
-            "/{ticket}",
-            get(conversation::show_ticket).patch(update_ticket),
-        )
-        .route("/{ticket}/live-chat", get(live_chat))
-        .route("/{ticket}/chat", post(conversation::chat))
-        .route("/{ticket}/comment", post(conversation::comment))
-        .route("/{ticket}/messages", get(conversation::messages))
-        .route("/{ticket}/audit", get(audit))
+/// One `routes!` line per path: the router and the OpenAPI document are both made from it.
+pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tickets))
+        .routes(routes!(dashboard))
+        .routes(routes!(stats))
+        .routes(routes!(users))
+        .routes(routes!(show_ticket, update_ticket))
+        .routes(routes!(live_chat))
+        .routes(routes!(chat))
+        .routes(routes!(comment))
+        .routes(routes!(messages))
+        .routes(routes!(audit))
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
 
-/// `GET /dashboard?cursor=&limit=`: open work, urgent first, with the badge counts.
+/// The live dashboard
+///
+/// Open work (open, in progress, pending), urgent first, longest waiting first within a
+/// priority, with the badge counts.
+#[utoipa::path(
+    get,
+    path = "/dashboard",
+    tag = STAFF_TAG,
+    operation_id = "staff_dashboard",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of active tickets and the badge counts.", body = DashboardView),
+        Staff,
+        ApiQuery<PageQuery>,
+    ),
+)]
 async fn dashboard(
     State(s): State<ApiState>,
     Staff(actor): Staff,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
     let d = s.service.dashboard(&actor, &q.page()?).await?;
-    Ok(Json(
-        json!({ "data": d.tickets.data, "next_cursor": d.tickets.next_cursor, "stats": d.stats }),
-    )
-    .into_response())
+    Ok(Json(DashboardView::from(d)).into_response())
 }
 
-/// `GET /stats`: the badge counts, exact now, as a bare object (no `data` envelope, as the
-/// route has always answered).
+/// The badge counts
+///
+/// Counted exactly now; a bare object, with no `data` envelope, as the route has always
+/// answered.
+#[utoipa::path(
+    get,
+    path = "/stats",
+    tag = STAFF_TAG,
+    operation_id = "staff_stats",
+    responses(
+        (status = 200, description = "The counts.", body = Stats),
+        Staff,
+    ),
+)]
 async fn stats(State(s): State<ApiState>, Staff(actor): Staff) -> Result<Response, ApiError> {
     Ok(Json(s.service.stats(&actor).await?).into_response())
 }
 
-/// `GET /users`: every user of the directory, in id order, as `{id, full_name, role,
-/// staff}`: the names staff screens show and the assignment menu.
+/// Every user
+///
+/// Every user of the directory, in id order: the names staff screens show and the
+/// assignment menu.
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = STAFF_TAG,
+    operation_id = "staff_users",
+    responses(
+        (status = 200, description = "The users.", body = Data<Vec<UserView>>),
+        Staff,
+    ),
+)]
 async fn users(State(s): State<ApiState>, Staff(actor): Staff) -> Result<Response, ApiError> {
     let users = s.service.users(&actor).await?;
     Ok(view::ok(
@@ -62,7 +97,21 @@ async fn users(State(s): State<ApiState>, Staff(actor): Staff) -> Result<Respons
     ))
 }
 
-/// `GET /?status=&priority=&category=&assigned_to=&q=&cursor=&limit=`: every ticket, filtered.
+/// Every ticket, filtered
+///
+/// Newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = STAFF_TAG,
+    operation_id = "staff_list_tickets",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of tickets.", body = Page<Ticket>),
+        Staff,
+        ApiQuery<ListQuery>,
+    ),
+)]
 async fn list_tickets(
     State(s): State<ApiState>,
     Staff(actor): Staff,
@@ -74,7 +123,44 @@ async fn list_tickets(
     ))
 }
 
-/// `GET /{ticket}/live-chat`: the ticket, its thread, the employee and the channel to join.
+/// A ticket with its latest messages
+///
+/// Internal notes included.
+#[utoipa::path(
+    get,
+    path = "/{ticket}",
+    tag = STAFF_TAG,
+    operation_id = "staff_show_ticket",
+    params(TicketPath),
+    responses(
+        (status = 200, description = "The ticket and its newest messages.", body = Data<TicketThread>),
+        Staff,
+        TicketPath,
+    ),
+)]
+async fn show_ticket(
+    State(s): State<ApiState>,
+    Staff(actor): Staff,
+    TicketPath(id): TicketPath,
+) -> Result<Response, ApiError> {
+    conversation::show_ticket(&s, &actor, id).await
+}
+
+/// The live chat of a ticket
+///
+/// The ticket, its thread, its employee and the channel to join.
+#[utoipa::path(
+    get,
+    path = "/{ticket}/live-chat",
+    tag = STAFF_TAG,
+    operation_id = "staff_live_chat",
+    params(TicketPath),
+    responses(
+        (status = 200, description = "The live chat.", body = Data<LiveChat>),
+        Staff,
+        TicketPath,
+    ),
+)]
 async fn live_chat(
     State(s): State<ApiState>,
     Staff(actor): Staff,
@@ -86,14 +172,31 @@ async fn live_chat(
         .directory()
         .actor(ticket.ticket.employee_id)
         .await?;
-    let mut data = view::ticket(ticket);
-    data["employee"] = json!(employee.map(|e| json!({"id": e.id, "full_name": e.name})));
-    data["channel"] = json!(Channel::Ticket(id).to_string());
-    Ok(view::ok(data))
+    Ok(view::ok(LiveChat::new(ticket, employee)))
 }
 
-/// `PATCH /{ticket}` with any of `{status, priority, assigned_to}`. The write headers go to
-/// the service as they are: what a repeated `Idempotency-Key` means is the service's to say.
+/// Change a ticket's status, priority or assignee
+///
+/// The write headers go to the service as they are: what a repeated `Idempotency-Key` means
+/// is the service's to say.
+#[utoipa::path(
+    patch,
+    path = "/{ticket}",
+    tag = STAFF_TAG,
+    operation_id = "staff_update_ticket",
+    params(TicketPath, WriteHeaders),
+    request_body(
+        content = Option<TicketPatchBody>,
+        description = "Any of the fields; an empty body, `{}` or `null` changes nothing.",
+    ),
+    responses(
+        (status = 200, description = "The ticket after the change.", body = Data<Ticket>),
+        Staff,
+        TicketPath,
+        WriteHeaders,
+        JsonBody,
+    ),
+)]
 async fn update_ticket(
     State(s): State<ApiState>,
     Staff(actor): Staff,
@@ -107,7 +210,102 @@ async fn update_ticket(
     ))
 }
 
-/// `GET /{ticket}/audit`: every recorded change, oldest first.
+/// Send a chat message on a ticket
+#[utoipa::path(
+    post,
+    path = "/{ticket}/chat",
+    tag = STAFF_TAG,
+    operation_id = "staff_chat",
+    params(TicketPath, WriteHeaders),
+    request_body = ChatBody,
+    responses(
+        (status = 201, description = "The message, as stored.", body = Data<MessageView>),
+        Staff,
+        TicketPath,
+        WriteHeaders,
+        JsonBody,
+        Conflict,
+    ),
+)]
+async fn chat(
+    State(s): State<ApiState>,
+    Staff(actor): Staff,
+    TicketPath(id): TicketPath,
+    WriteHeaders(ctx): WriteHeaders,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    conversation::post(&s, &actor, id, &body, "message", &ctx).await
+}
+
+/// Comment on a ticket, or write an internal note
+///
+/// With `is_internal`, a note only staff ever see.
+#[utoipa::path(
+    post,
+    path = "/{ticket}/comment",
+    tag = STAFF_TAG,
+    operation_id = "staff_comment",
+    params(TicketPath, WriteHeaders),
+    request_body = CommentBody,
+    responses(
+        (status = 201, description = "The message, as stored.", body = Data<MessageView>),
+        Staff,
+        TicketPath,
+        WriteHeaders,
+        JsonBody,
+        Conflict,
+    ),
+)]
+async fn comment(
+    State(s): State<ApiState>,
+    Staff(actor): Staff,
+    TicketPath(id): TicketPath,
+    WriteHeaders(ctx): WriteHeaders,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    conversation::post(&s, &actor, id, &body, "content", &ctx).await
+}
+
+/// A page of a ticket's messages
+///
+/// Internal notes included.
+#[utoipa::path(
+    get,
+    path = "/{ticket}/messages",
+    tag = STAFF_TAG,
+    operation_id = "staff_messages",
+    params(TicketPath, MessagesQuery),
+    responses(
+        (status = 200, description = "The messages, oldest first.", body = Data<Vec<MessageView>>),
+        Staff,
+        TicketPath,
+        ApiQuery<MessagesQuery>,
+    ),
+)]
+async fn messages(
+    State(s): State<ApiState>,
+    Staff(actor): Staff,
+    TicketPath(id): TicketPath,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
+) -> Result<Response, ApiError> {
+    conversation::messages(&s, &actor, id, &q).await
+}
+
+/// A ticket's audit trail
+///
+/// Every recorded change, oldest first.
+#[utoipa::path(
+    get,
+    path = "/{ticket}/audit",
+    tag = STAFF_TAG,
+    operation_id = "staff_audit",
+    params(TicketPath),
+    responses(
+        (status = 200, description = "The changes.", body = Data<Vec<AuditEntry>>),
+        Staff,
+        TicketPath,
+    ),
+)]
 async fn audit(
     State(s): State<ApiState>,
     Staff(actor): Staff,

@@ -1,30 +1,42 @@
-//! What the API answers on success: the `{"data": …}` envelope (with `next_cursor` on pages)
-//! and the shapes of messages, tickets with their thread, and users.
+//! What the API answers on success, as typed shapes the OpenAPI document describes: the
+//! `{"data": …}` envelope ([`Data`]), pages (`support_core::Page`, `{data, next_cursor}`), and
+//! the shapes of messages, tickets with their thread, the dashboard, the live chat and users.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Value, json};
-use support_core::{Actor, Message, Page, Role, TicketView, UserId};
+use support_core::{Actor, Channel, Message, Page, Role, Stats, Ticket, TicketView, UserId};
+use utoipa::ToSchema;
+
+/// `{"data": …}`: the envelope of every success but pages, the dashboard and the stats.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Data<T> {
+    /// The answer.
+    data: T,
+}
 
 /// A message as the API shows it: the stored fields plus `author {id, full_name}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MessageView {
     #[serde(flatten)]
     message: Message,
-    author: AuthorView,
+    /// Who wrote it, as the screens name them.
+    author: UserRef,
 }
 
-#[derive(Debug, Serialize)]
-struct AuthorView {
+/// A user by id and name: a message's author, a ticket's employee.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct UserRef {
+    /// The user's id.
     id: UserId,
+    /// The name shown beside their messages.
     full_name: String,
 }
 
 impl From<Message> for MessageView {
     fn from(m: Message) -> Self {
-        let author = AuthorView {
+        let author = UserRef {
             id: m.author_id,
             full_name: m.author_name.clone(),
         };
@@ -37,11 +49,15 @@ pub(crate) fn messages(messages: Vec<Message>) -> Vec<MessageView> {
 }
 
 /// A user as staff screens list them: `{id, full_name, role, staff}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct UserView {
+    /// The user's id.
     id: UserId,
+    /// Their name.
     full_name: String,
+    /// Their role.
     role: Role,
+    /// True for support, admin and hr: the users a ticket can be assigned to.
     staff: bool,
 }
 
@@ -57,21 +73,104 @@ impl From<Actor> for UserView {
 }
 
 /// A ticket with its latest messages: `{ticket, messages, has_older}`.
-pub(crate) fn ticket(v: TicketView) -> Value {
-    json!({ "ticket": v.ticket, "messages": messages(v.messages), "has_older": v.has_older })
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TicketThread {
+    /// The ticket.
+    ticket: Ticket,
+    /// The newest messages the caller may see (at most 50), oldest first.
+    messages: Vec<MessageView>,
+    /// True if older messages exist: page back with `messages?before=<first id>`.
+    has_older: bool,
+}
+
+impl From<TicketView> for TicketThread {
+    fn from(v: TicketView) -> Self {
+        TicketThread {
+            ticket: v.ticket,
+            messages: messages(v.messages),
+            has_older: v.has_older,
+        }
+    }
+}
+
+/// The staff live chat of one ticket: its thread, its employee and the channel to join.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LiveChat {
+    #[serde(flatten)]
+    thread: TicketThread,
+    /// The ticket's employee; `null` if the directory no longer knows them.
+    #[schema(required = true)]
+    employee: Option<UserRef>,
+    /// The private channel of the ticket's events (`private-support.ticket.{id}`).
+    #[schema(example = "private-support.ticket.1")]
+    channel: String,
+}
+
+impl LiveChat {
+    pub(crate) fn new(view: TicketView, employee: Option<Actor>) -> Self {
+        let channel = Channel::Ticket(view.ticket.id).to_string();
+        LiveChat {
+            thread: view.into(),
+            employee: employee.map(|e| UserRef {
+                id: e.id,
+                full_name: e.name,
+            }),
+            channel,
+        }
+    }
+}
+
+/// A ticket opened by its first message: `{ticket, message}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct QuickChatView {
+    /// The ticket.
+    ticket: Ticket,
+    /// Its first message.
+    message: MessageView,
+}
+
+impl QuickChatView {
+    pub(crate) fn new(ticket: Ticket, message: Message) -> Self {
+        QuickChatView {
+            ticket,
+            message: message.into(),
+        }
+    }
+}
+
+/// The live dashboard: a page of active tickets, urgent first, with the badge counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DashboardView {
+    /// Active tickets (open, in progress, pending), urgent first, longest waiting first.
+    data: Vec<Ticket>,
+    /// Pass this as `cursor` for the next page; `null` on the last page.
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+    /// The badge counts.
+    stats: Stats,
+}
+
+impl From<support_core::Dashboard> for DashboardView {
+    fn from(d: support_core::Dashboard) -> Self {
+        DashboardView {
+            data: d.tickets.data,
+            next_cursor: d.tickets.next_cursor,
+            stats: d.stats,
+        }
+    }
 }
 
 /// 201 with `{"data": value}`.
 pub(crate) fn created<T: Serialize>(value: T) -> Response {
-    (StatusCode::CREATED, Json(json!({ "data": value }))).into_response()
+    (StatusCode::CREATED, Json(Data { data: value })).into_response()
 }
 
 /// 200 with `{"data": value}`.
 pub(crate) fn ok<T: Serialize>(value: T) -> Response {
-    Json(json!({ "data": value })).into_response()
+    Json(Data { data: value }).into_response()
 }
 
 /// 200 with `{"data": [...], "next_cursor": …}`.
 pub(crate) fn page<T: Serialize>(p: Page<T>) -> Response {
-    Json(json!({ "data": p.data, "next_cursor": p.next_cursor })).into_response()
+    Json(p).into_response()
 }
