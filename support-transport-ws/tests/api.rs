@@ -413,6 +413,16 @@ async fn every_route_answers_its_success_status_and_shape() {
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body["data"].as_array().unwrap().len(), 1);
     assert_eq!(a.body["data"][0]["id"], t);
+    // An empty filter is no filter; so is an empty item of the status list.
+    for query in [
+        "status=&priority=&category=&assigned_to=&q=",
+        "status=open,",
+        "status=,open,,",
+    ] {
+        let a = app.get(&format!("{ADM}?{query}"), "Ada").await;
+        assert_eq!(a.status, StatusCode::OK, "{query}: {}", a.body);
+        assert_eq!(a.body["data"].as_array().unwrap().len(), 2, "{query}");
+    }
     let a = app.get(&format!("{ADM}/stats"), "Hana").await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body, json!({"open": 2, "in_progress": 0, "urgent": 0}));
@@ -878,6 +888,64 @@ async fn bodies_are_json_or_400_413_415() {
         )
         .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+}
+
+#[tokio::test]
+async fn json_that_is_not_an_object_is_422_and_null_is_an_empty_body() {
+    let app = App::new();
+    let t = app.ticket("Alice").await;
+    for (method, path, who) in [
+        ("PATCH", format!("{ADM}/{t}"), "Sam"),
+        ("POST", format!("{EMP}/{t}/chat"), "Alice"),
+        ("POST", EMP.to_owned(), "Alice"),
+    ] {
+        for body in ["[null, null]", "\"hello\"", "1", "true"] {
+            let a = app
+                .raw(
+                    method,
+                    &path,
+                    Some(who),
+                    &[],
+                    Some(("application/json", body.as_bytes().to_vec())),
+                )
+                .await;
+            let what = format!("{method} {path} {body}");
+            assert_eq!(
+                a.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{what}: {}",
+                a.body
+            );
+            assert_error_shape(&a, &what);
+            assert_eq!(
+                a.body["errors"],
+                json!({"body": ["The request body must be a JSON object."]}),
+                "{what}"
+            );
+        }
+    }
+    // `null` is an empty body, as a `null` field is an absent one: a PATCH that changes
+    // nothing, a chat message whose text is missing.
+    let null = || Some(("application/json", b"null".to_vec()));
+    let a = app
+        .raw("PATCH", &format!("{ADM}/{t}"), Some("Sam"), &[], null())
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body["data"]["status"], "open");
+    let a = app
+        .raw(
+            "POST",
+            &format!("{EMP}/{t}/chat"),
+            Some("Alice"),
+            &[],
+            null(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert_eq!(
+        a.body["errors"]["message"][0],
+        "The message field is required."
+    );
 }
 
 #[tokio::test]

@@ -261,13 +261,15 @@ impl<T> IntoResponses for ApiQuery<T> {
 
 /// The body as a JSON value, for the core's validators (which name each failing field).
 ///
-/// - An empty body is `{}`, whatever the headers say (a PATCH that changes nothing).
+/// - An empty body is `{}`, whatever the headers say (a PATCH that changes nothing); so is
+///   `null`, as a `null` field is an absent one.
 /// - A non-empty body must be sent as JSON: `Content-Type: application/json` or any
 ///   `application/…+json`, parameters such as `charset` allowed. Without it, or with another
 ///   type (a form, `text/plain`), the answer is 415, so a client that forgot the header is told
 ///   so instead of getting field errors for fields it did send.
 /// - A body larger than [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES) is 413; one that is not JSON
-///   (including invalid UTF-8) is 400.
+///   (including invalid UTF-8) is 400; JSON that is not an object (`[…]`, `"text"`, `1`) is
+///   422 naming `body`, since no route reads anything but an object's fields.
 ///
 /// It reads the body, so it is the handler's last argument.
 #[derive(Debug, Clone)]
@@ -293,9 +295,12 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if !declared_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::MalformedJson(e.to_string()))
+        match serde_json::from_slice(&bytes) {
+            Ok(object @ Value::Object(_)) => Ok(JsonBody(object)),
+            Ok(Value::Null) => Ok(JsonBody(Value::Object(Default::default()))),
+            Ok(_) => Err(Error::invalid("body", "The request body must be a JSON object.").into()),
+            Err(e) => Err(ApiError::MalformedJson(e.to_string())),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use support_core::{
     validate,
 };
 use utoipa::openapi::schema::{KnownFormat, Object, Schema, SchemaFormat, Type};
-use utoipa::openapi::{OneOfBuilder, Ref, RefOr};
+use utoipa::openapi::{ArrayBuilder, OneOfBuilder, Ref, RefOr};
 use utoipa::{IntoParams, ToSchema};
 
 /// `?cursor=&limit=`: a page of tickets.
@@ -83,14 +83,13 @@ impl MessagesQuery {
     }
 }
 
-/// The staff ticket list: filters `status` (comma-separated), `priority`, `category`,
-/// `assigned_to` (an id, or `none`), `q` (text), and paging `cursor`, `limit`. An empty
-/// filter is no filter.
+/// The staff ticket list: filters `status` (comma-separated, empty items skipped),
+/// `priority`, `category`, `assigned_to` (an id, or `none`), `q` (text), and paging `cursor`,
+/// `limit`. An empty filter is no filter.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
-    /// Any of these statuses, comma-separated (`open,in_progress`).
-    #[param(value_type = Option<Vec<Status>>, style = Form, explode = false)]
+    #[param(schema_with = status_filter, style = Form, explode = false)]
     status: Option<String>,
     #[param(schema_with = priority_filter)]
     priority: Option<String>,
@@ -106,6 +105,20 @@ pub(crate) struct ListQuery {
     /// Page size: 25 if absent, at most 100 (larger values are read as 100).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<String>,
+}
+
+/// `status`: a list; empty items are skipped, so an empty list (`status=`) is no filter.
+fn status_filter() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .description(Some(
+            "Any of these statuses, comma-separated (`open,in_progress`); empty: any.",
+        ))
+        .items(
+            OneOfBuilder::new()
+                .item(Ref::from_schema_name(Status::name()))
+                .item(empty()),
+        )
+        .into()
 }
 
 /// `priority`: one, or empty for any.
@@ -176,8 +189,8 @@ impl ListQuery {
         );
         let mut filter = TicketFilter::default();
         if let Some(s) = status {
-            for part in s.split(',') {
-                match validate::parse_choice::<Status>("status", part.trim()) {
+            for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match validate::parse_choice::<Status>("status", part) {
                     Ok(v) => filter.statuses.push(v),
                     Err(_) => errors.add("status", "The selected status is invalid."),
                 }
