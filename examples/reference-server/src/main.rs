@@ -6,6 +6,7 @@
 //! several processes on one database then deliver every event to every client.
 
 mod identity;
+mod openapi;
 mod session;
 mod users;
 mod web;
@@ -181,13 +182,15 @@ async fn run(args: Args) -> Result<(), String> {
     );
 
     // The browser authenticates by cookie: every state change it asks of the API or the
-    // channel auth endpoint must carry the session's CSRF token.
-    let guarded = api::router(service.clone(), identity.clone())
-        .merge(support_transport_ws::router(hub.clone(), authorizer))
-        .layer(axum::middleware::from_fn_with_state(
-            identity,
-            web::csrf_guard,
-        ));
+    // channel auth endpoint must carry the session's CSRF token (and the API's document says
+    // so).
+    let guarded =
+        api::router_with_document(service.clone(), identity.clone(), openapi::describe_session)
+            .merge(support_transport_ws::router(hub.clone(), authorizer))
+            .layer(axum::middleware::from_fn_with_state(
+                identity,
+                web::csrf_guard,
+            ));
     let app = Router::new()
         .route("/health", get(health))
         .with_state(service)
