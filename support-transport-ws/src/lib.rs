@@ -14,7 +14,8 @@
 //! - Pusher's signed HTTP API (module `pusher_http`) for triggering events and querying
 //!   channels, and webhooks (module `webhooks`: channel occupied/vacated, members, client
 //!   events), signed, batched, retried. [`router`] mounts these three.
-//! - The JSON API ([`api`]): tickets, chat, notes and the staff dashboard under `/api`.
+//! - The JSON API ([`api`]): tickets, chat, notes and the staff dashboard under `/api`,
+//!   described by the OpenAPI 3.1 document it serves at `/api/openapi.json`.
 //!
 //! The JSON API and channel auth identify callers with the same [`Identify`], the embedder's
 //! hook over its own sessions.
