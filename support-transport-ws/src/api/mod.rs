@@ -7,8 +7,9 @@
 //! - Writes read `Idempotency-Key` (the service answers a retried write with the first
 //!   result) and
 //!   `X-Socket-ID` (that connection does not receive its own broadcast).
-//! - Bodies are JSON: a non-empty body needs `Content-Type: application/json` (or another
-//!   `application/…+json`), else 415; an empty body is `{}`; at most [`MAX_BODY_BYTES`].
+//! - Bodies are JSON objects: a non-empty body needs `Content-Type: application/json` (or
+//!   another `application/…+json`), else 415; an empty body (or `null`) is `{}`; JSON that is
+//!   not an object is 422; at most [`MAX_BODY_BYTES`].
 //! - Successes answer `{"data": …}` (pages add `next_cursor`). Every failure is an
 //!   [`ApiError`], whose one `IntoResponse` decides each status code and answers Laravel's
 //!   shape `{"message": …}` (422 adds `errors: {field: [messages]}`): 400 for a body that is
@@ -18,7 +19,6 @@
 //!   for an oversized body, 415 for a body that is not declared JSON, 422 with field errors,
 //!   429 with `Retry-After` once rate limits exist, 503 while the identity backend or the
 //!   store is unavailable.
-//!
 //! - The API describes itself: `GET /api/openapi.json` (no sign-in needed) serves an
 //!   OpenAPI 3.1 document made from the code, with every route, its parameters, body fields,
 //!   answers and error statuses.
