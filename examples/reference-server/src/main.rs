@@ -5,9 +5,7 @@
 //! the browser UI (sign-in, the employee portal and the staff dashboard), all on one port. SQLite by default; `--database-url postgres://…` uses PostgreSQL, and
 //! several processes on one database then deliver every event to every client.
 
-mod identity;
-mod session;
-mod users;
+mod auth;
 mod web;
 
 use std::net::SocketAddr;
@@ -25,9 +23,7 @@ use support_store_postgres::{PgBroadcaster, PgListener, PgStore};
 use support_store_sqlite::SqliteStore;
 use support_transport_ws::{AppConfig, Hub, ServiceAuthorizer, api};
 
-use crate::identity::Identity;
-use crate::session::Sessions;
-use crate::users::Users;
+use crate::auth::{Identity, Sessions, Users};
 
 /// The helpdesk server.
 #[derive(Debug, Parser)]
@@ -186,7 +182,7 @@ async fn run(args: Args) -> Result<(), String> {
         .merge(support_transport_ws::router(hub.clone(), authorizer))
         .layer(axum::middleware::from_fn_with_state(
             identity,
-            web::csrf_guard,
+            auth::csrf_guard,
         ));
     let app = Router::new()
         .route("/health", get(health))
