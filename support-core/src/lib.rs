@@ -38,6 +38,7 @@ pub mod actor;
 pub mod audit;
 pub mod broadcast;
 pub mod channel;
+pub mod draft;
 pub mod error;
 pub mod event;
 pub mod id;

@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use crate::audit::{AuditEntry, NewAuditEntry};
 use crate::error::{Error, Result};
 use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
-use crate::message::{AuthorType, Message, Visibility};
+use crate::message::Message;
 use crate::stats::Stats;
 use crate::store::*;
-use crate::ticket::{Status, Ticket};
+use crate::ticket::Ticket;
 
 /// A [`SupportStore`] over plain collections behind one mutex. It passes the conformance suite,
 /// so tests written against it hold for the real stores.
@@ -59,47 +59,21 @@ impl State {
 
     fn audit(&mut self, ticket_id: TicketId, e: NewAuditEntry) {
         let id = self.audit.len() as i64 + 1;
-        self.audit.push(AuditEntry {
-            id,
-            ticket_id,
-            actor_id: e.actor_id,
-            actor_name: e.actor_name,
-            change: e.change,
-            at: e.at,
-        });
+        self.audit.push(e.stored(id, ticket_id));
     }
 
-    fn push_message(&mut self, ticket_id: TicketId, m: MessageFields) -> Message {
+    fn push_message(&mut self, m: PendingMessage) -> Message {
         self.next_message += 1;
-        let message = Message {
-            id: MessageId(self.next_message),
-            ticket_id,
-            author_id: m.author.id,
-            author_name: m.author.name,
-            author_type: m.author_type,
-            content: m.content,
-            is_internal: m.internal,
-            attachments: m.attachments,
-            created_at: m.at,
-        };
+        let message = m.stored(MessageId(self.next_message));
         self.messages
-            .entry(ticket_id)
+            .entry(message.ticket_id)
             .or_default()
             .push(message.clone());
-        if let Some(t) = self.tickets.get_mut(&ticket_id) {
-            t.updated_at = m.at;
+        if let Some(t) = self.tickets.get_mut(&message.ticket_id) {
+            t.updated_at = message.created_at;
         }
         message
     }
-}
-
-struct MessageFields {
-    author: Author,
-    author_type: AuthorType,
-    content: String,
-    internal: bool,
-    attachments: Vec<crate::Attachment>,
-    at: crate::Timestamp,
 }
 
 #[async_trait]
@@ -122,35 +96,10 @@ impl SupportStore for MemoryStore {
         }
         s.next_ticket += 1;
         let id = TicketId(s.next_ticket);
-        let ticket = Ticket {
-            id,
-            ticket_number: TicketNumber::for_id(id),
-            employee_id: d.employee.id,
-            subject: d.ticket.subject.as_str().to_owned(),
-            description: d.ticket.description.as_str().to_owned(),
-            category: d.ticket.category,
-            priority: d.ticket.priority,
-            status: Status::Open,
-            assigned_to: None,
-            resolved_at: None,
-            created_at: d.at,
-            updated_at: d.at,
-        };
+        let ticket = d.ticket(id, TicketNumber::for_id(id));
         s.tickets.insert(id, ticket.clone());
         s.audit(id, d.audit_entry());
-        let message = d.first_message.as_ref().map(|body| {
-            s.push_message(
-                id,
-                MessageFields {
-                    author: d.employee.clone(),
-                    author_type: AuthorType::Employee,
-                    content: body.as_str().to_owned(),
-                    internal: false,
-                    attachments: Vec::new(),
-                    at: d.at,
-                },
-            )
-        });
+        let message = d.pending_first_message(id).map(|m| s.push_message(m));
         if let Some(key) = &d.idempotency_key {
             s.keys.insert(
                 (d.employee.id, key.clone()),
@@ -217,17 +166,7 @@ impl SupportStore for MemoryStore {
         if !s.tickets.contains_key(&d.ticket_id) {
             return Err(Error::NotFound);
         }
-        let message = s.push_message(
-            d.ticket_id,
-            MessageFields {
-                author: d.author.clone(),
-                author_type: d.author_type,
-                content: d.message.body.as_str().to_owned(),
-                internal: d.message.visibility == Visibility::Internal,
-                attachments: d.message.attachments.clone(),
-                at: d.at,
-            },
-        );
+        let message = s.push_message(d.pending());
         if let Some(key) = &d.idempotency_key {
             s.keys.insert(
                 (d.author.id, key.clone()),

@@ -198,7 +198,7 @@ impl SupportService {
         ctx: &WriteContext,
     ) -> Result<(Ticket, Option<Message>)> {
         let draft = TicketDraft {
-            employee: author(actor),
+            employee: Author::of(actor),
             ticket: new,
             first_message,
             idempotency_key: ctx.idempotency_key.clone(),
@@ -286,7 +286,7 @@ impl SupportService {
         Policy::check_post(actor, owner, message.visibility)?;
         let draft = MessageDraft {
             ticket_id,
-            author: author(actor),
+            author: Author::of(actor),
             author_type: Policy::author_type(actor, owner),
             message,
             idempotency_key: ctx.idempotency_key.clone(),
@@ -385,7 +385,7 @@ impl SupportService {
         }
         let change = TicketChange {
             patch,
-            author: author(actor),
+            author: Author::of(actor),
             at: time::now(),
         };
         let update = self
@@ -528,13 +528,6 @@ impl SupportService {
             }
             Err(e) => tracing::warn!(error = %e, "could not read stats to broadcast them"),
         }
-    }
-}
-
-fn author(actor: &Actor) -> Author {
-    Author {
-        id: actor.id,
-        name: actor.name.clone(),
     }
 }
 

@@ -4,23 +4,15 @@ use std::cmp::Ordering;
 
 use async_trait::async_trait;
 
-use crate::audit::{AuditEntry, Change, NewAuditEntry};
+use crate::audit::{AuditEntry, Change};
 use crate::error::{Error, Result};
-use crate::id::{IdempotencyKey, MessageId, TicketId, UserId};
-use crate::message::{AuthorType, Message};
+use crate::id::{MessageId, TicketId, UserId};
+use crate::message::Message;
 use crate::stats::Stats;
-use crate::ticket::{Category, Priority, Status, Ticket, TicketPatch};
+use crate::ticket::{Category, Priority, Status, Ticket};
 use crate::time::{self, Timestamp};
-use crate::validate::{MessageBody, NewMessage, NewTicket};
 
-/// Who wrote something, as recorded with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Author {
-    /// The user's id.
-    pub id: UserId,
-    /// Their name at the time.
-    pub name: String,
-}
+pub use crate::draft::{Author, MessageDraft, PendingMessage, TicketChange, TicketDraft};
 
 /// The outcome of a create that may be a retry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,80 +43,6 @@ impl<T> Created<T> {
             Created::New(v) => Created::New(f(v)),
             Created::Existing(v) => Created::Existing(f(v)),
         }
-    }
-}
-
-/// A ticket to create, optionally with its first message (a quick chat).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketDraft {
-    /// The employee opening it; also the author of the first message and of the audit entry.
-    pub employee: Author,
-    /// Its validated fields.
-    pub ticket: NewTicket,
-    /// A first public message from the employee.
-    pub first_message: Option<MessageBody>,
-    /// Makes the create safe to retry; scoped to `employee.id`.
-    pub idempotency_key: Option<IdempotencyKey>,
-    /// The creation time, used for `created_at`, `updated_at`, the message and the audit entry.
-    pub at: Timestamp,
-}
-
-impl TicketDraft {
-    /// The audit entry every store records with the new ticket.
-    pub fn audit_entry(&self) -> NewAuditEntry {
-        NewAuditEntry {
-            actor_id: self.employee.id,
-            actor_name: self.employee.name.clone(),
-            change: Change::Created {
-                status: Status::Open,
-                priority: self.ticket.priority,
-                category: self.ticket.category,
-            },
-            at: self.at,
-        }
-    }
-}
-
-/// A message to append.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageDraft {
-    /// The ticket it goes on.
-    pub ticket_id: TicketId,
-    /// Who writes it.
-    pub author: Author,
-    /// Which side they write for.
-    pub author_type: AuthorType,
-    /// The validated message.
-    pub message: NewMessage,
-    /// Makes the append safe to retry; scoped to `author.id`.
-    pub idempotency_key: Option<IdempotencyKey>,
-    /// Its `created_at`; also the ticket's new `updated_at`.
-    pub at: Timestamp,
-}
-
-/// A staff change to apply with [`TicketPatch::apply`] inside the store's transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketChange {
-    /// What to change.
-    pub patch: TicketPatch,
-    /// Who changes it.
-    pub author: Author,
-    /// When.
-    pub at: Timestamp,
-}
-
-impl TicketChange {
-    /// The audit entries for a list of changes.
-    pub fn audit_entries(&self, changes: &[Change]) -> Vec<NewAuditEntry> {
-        changes
-            .iter()
-            .map(|c| NewAuditEntry {
-                actor_id: self.author.id,
-                actor_name: self.author.name.clone(),
-                change: c.clone(),
-                at: self.at,
-            })
-            .collect()
     }
 }
 
@@ -381,7 +299,7 @@ pub trait SupportStore: Send + Sync + 'static {
     /// Up to `query.limit` tickets matching the filter, in order, strictly after `query.after`.
     async fn tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>>;
 
-    /// Applies a change with [`TicketPatch::apply`] to the row as it is inside the transaction,
+    /// Applies a change with [`TicketPatch::apply`](crate::TicketPatch::apply) to the row as it is inside the transaction,
     /// writes the new row and one audit entry per change (nothing when there is no change), and
     /// returns before and after. `Ok(None)` if the ticket does not exist.
     async fn update_ticket(

@@ -9,11 +9,11 @@ use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool, Row};
 use support_core::store::*;
 use support_core::{
-    AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Priority, Result,
-    Stats, Status, Ticket, TicketId, TicketNumber, UserId,
+    AuditEntry, Choice, Error, IdempotencyKey, Message, MessageId, Priority, Result, Stats, Status,
+    Ticket, TicketId, TicketNumber, UserId,
 };
 
-use crate::append::{self, Appender, PendingMessage};
+use crate::append::{self, Appender};
 use crate::connect;
 use crate::error::{bad_data, from_sqlx, timed_out};
 use crate::lookup::{TicketLookup, select_ticket};
@@ -168,16 +168,12 @@ impl PgStore {
 
     async fn append(&self, d: &MessageDraft) -> Result<Created<Message>> {
         let Some(key) = &d.idempotency_key else {
-            return self
-                .appender
-                .append(PendingMessage::of(d))
-                .await
-                .map(Created::New);
+            return self.appender.append(d.pending()).await.map(Created::New);
         };
         // The first use of a key is the one that must be quick: one statement writes the
         // message and the key's record, or nothing. Only when nothing was written is the key
         // looked up, to tell a retry from a missing ticket.
-        if let Some(message) = append::insert_keyed(&self.pool, PendingMessage::of(d), key).await? {
+        if let Some(message) = append::insert_keyed(&self.pool, d.pending(), key).await? {
             return Ok(Created::New(message));
         }
         self.message_for_key(d.author.id, key)
@@ -447,32 +443,9 @@ async fn insert_ticket(
     let id = TicketId(row.try_get("id").map_err(from_sqlx)?);
     let number: String = row.try_get("ticket_number").map_err(from_sqlx)?;
     let message_id: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
-    let ticket = Ticket {
-        id,
-        ticket_number: TicketNumber::from_stored(number),
-        employee_id: d.employee.id,
-        subject: d.ticket.subject.as_str().to_owned(),
-        description: d.ticket.description.as_str().to_owned(),
-        category: d.ticket.category,
-        priority: d.ticket.priority,
-        status: Status::Open,
-        assigned_to: None,
-        resolved_at: None,
-        created_at: d.at,
-        updated_at: d.at,
-    };
-    let message = match (first, message_id) {
-        (Some(content), Some(m)) => Some(Message {
-            id: MessageId(m),
-            ticket_id: id,
-            author_id: d.employee.id,
-            author_name: d.employee.name.clone(),
-            author_type: AuthorType::Employee,
-            content: content.to_owned(),
-            is_internal: false,
-            attachments: Vec::new(),
-            created_at: d.at,
-        }),
+    let ticket = d.ticket(id, TicketNumber::from_stored(number));
+    let message = match (d.pending_first_message(id), message_id) {
+        (Some(first), Some(m)) => Some(first.stored(MessageId(m))),
         (None, None) => None,
         _ => return Err(bad_data("first message", "insert and draft disagree")),
     };

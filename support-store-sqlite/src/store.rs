@@ -6,11 +6,11 @@ use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use support_core::store::*;
 use support_core::time::to_micros;
 use support_core::{
-    AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, NewAuditEntry,
-    Result, Stats, Status, Ticket, TicketId, TicketNumber, UserId, Visibility,
+    AuditEntry, Choice, Error, IdempotencyKey, Message, MessageId, NewAuditEntry, Result, Stats,
+    Status, Ticket, TicketId, TicketNumber, UserId,
 };
 
-use crate::append::{Appender, PendingMessage, insert_message};
+use crate::append::{Appender, insert_message};
 use crate::connect;
 use crate::error::{bad_data, from_sqlx};
 use crate::options::SqliteOptions;
@@ -251,22 +251,8 @@ impl SupportStore for SqliteStore {
             .await
             .map_err(from_sqlx)?;
         insert_audit(&mut tx, id, &d.audit_entry()).await?;
-        let message = match &d.first_message {
-            Some(body) => Some(
-                insert_message(
-                    &mut tx,
-                    PendingMessage {
-                        ticket_id: id,
-                        author: d.employee.clone(),
-                        author_type: AuthorType::Employee,
-                        content: body.as_str().to_owned(),
-                        internal: false,
-                        attachments: Vec::new(),
-                        at: d.at,
-                    },
-                )
-                .await?,
-            ),
+        let message = match d.pending_first_message(id) {
+            Some(first) => Some(insert_message(&mut tx, first).await?),
             None => None,
         };
         if let Some(key) = &d.idempotency_key {
@@ -275,20 +261,7 @@ impl SupportStore for SqliteStore {
         }
         tx.commit().await.map_err(from_sqlx)?;
 
-        let ticket = Ticket {
-            id,
-            ticket_number: number,
-            employee_id: d.employee.id,
-            subject: d.ticket.subject.as_str().to_owned(),
-            description: d.ticket.description.as_str().to_owned(),
-            category: d.ticket.category,
-            priority: d.ticket.priority,
-            status: Status::Open,
-            assigned_to: None,
-            resolved_at: None,
-            created_at: d.at,
-            updated_at: d.at,
-        };
+        let ticket = d.ticket(id, number);
         Ok(Created::New((ticket, message)))
     }
 
@@ -343,15 +316,7 @@ impl SupportStore for SqliteStore {
     }
 
     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
-        let row = PendingMessage {
-            ticket_id: d.ticket_id,
-            author: d.author.clone(),
-            author_type: d.author_type,
-            content: d.message.body.as_str().to_owned(),
-            internal: d.message.visibility == Visibility::Internal,
-            attachments: d.message.attachments.clone(),
-            at: d.at,
-        };
+        let row = d.pending();
         let Some(key) = &d.idempotency_key else {
             // The common case: an INSERT in its own implicit transaction (shared with whatever
             // other plain appends are queued: see `append`), committed before it returns. The

@@ -29,8 +29,8 @@ use redb::{Database, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use support_core::store::*;
 use support_core::{
-    AuditEntry, AuthorType, Error, Message, MessageId, Result, Stats, Status, Ticket, TicketFilter,
-    TicketId, TicketNumber, Visibility,
+    AuditEntry, Error, Message, MessageId, Result, Stats, Ticket, TicketFilter, TicketId,
+    TicketNumber,
 };
 
 /// Next ids: "ticket", "message", "audit".
@@ -116,14 +116,7 @@ fn audit(
     e: support_core::NewAuditEntry,
 ) -> Result<()> {
     let id = next_id(tx, "audit")?;
-    let entry = AuditEntry {
-        id,
-        ticket_id: ticket,
-        actor_id: e.actor_id,
-        actor_name: e.actor_name,
-        change: e.change,
-        at: e.at,
-    };
+    let entry = e.stored(id, ticket);
     tx.open_table(AUDIT)
         .map_err(backend)?
         .insert((ticket.0, id), to_json(&entry)?.as_str())
@@ -163,10 +156,10 @@ fn get_message(
 }
 
 /// Stores a new message and touches its ticket; the ticket must exist.
-fn put_message(tx: &redb::WriteTransaction, mut m: Message) -> Result<Message> {
-    let mut ticket = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, m.ticket_id)?
+fn put_message(tx: &redb::WriteTransaction, pending: PendingMessage) -> Result<Message> {
+    let mut ticket = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, pending.ticket_id)?
         .ok_or(Error::NotFound)?;
-    m.id = MessageId(next_id(tx, "message")?);
+    let m = pending.stored(MessageId(next_id(tx, "message")?));
     tx.open_table(MESSAGES)
         .map_err(backend)?
         .insert((m.ticket_id.0, m.id.0), to_json(&m)?.as_str())
@@ -222,41 +215,12 @@ impl SupportStore for KvStore {
                 }
             }
             let id = TicketId(next_id(&tx, "ticket")?);
-            let ticket = Ticket {
-                id,
-                ticket_number: TicketNumber::for_id(id),
-                employee_id: d.employee.id,
-                subject: d.ticket.subject.as_str().to_owned(),
-                description: d.ticket.description.as_str().to_owned(),
-                category: d.ticket.category,
-                priority: d.ticket.priority,
-                status: Status::Open,
-                assigned_to: None,
-                resolved_at: None,
-                created_at: d.at,
-                updated_at: d.at,
-            };
+            let ticket = d.ticket(id, TicketNumber::for_id(id));
             put_ticket(&tx, &ticket)?;
             audit(&tx, id, d.audit_entry())?;
             let message = d
-                .first_message
-                .as_ref()
-                .map(|body| {
-                    put_message(
-                        &tx,
-                        Message {
-                            id: MessageId(0),
-                            ticket_id: id,
-                            author_id: d.employee.id,
-                            author_name: d.employee.name.clone(),
-                            author_type: AuthorType::Employee,
-                            content: body.as_str().to_owned(),
-                            is_internal: false,
-                            attachments: Vec::new(),
-                            created_at: d.at,
-                        },
-                    )
-                })
+                .pending_first_message(id)
+                .map(|first| put_message(&tx, first))
                 .transpose()?;
             if let Some(key) = &d.idempotency_key {
                 let what = Remembered::Ticket {
@@ -347,20 +311,7 @@ impl SupportStore for KvStore {
                     None => {}
                 }
             }
-            let m = put_message(
-                &tx,
-                Message {
-                    id: MessageId(0),
-                    ticket_id: d.ticket_id,
-                    author_id: d.author.id,
-                    author_name: d.author.name.clone(),
-                    author_type: d.author_type,
-                    content: d.message.body.as_str().to_owned(),
-                    is_internal: d.message.visibility == Visibility::Internal,
-                    attachments: d.message.attachments.clone(),
-                    created_at: d.at,
-                },
-            )?;
+            let m = put_message(&tx, d.pending())?;
             if let Some(key) = &d.idempotency_key {
                 remember(
                     &tx,
