@@ -8,7 +8,7 @@ use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::{Attachment, AuthorType, Message, Visibility};
 use crate::ticket::{Status, Ticket, TicketPatch};
 use crate::time::Timestamp;
-use crate::validate::{MessageBody, NewMessage, NewTicket};
+use crate::validate::{self, MessageBody, NewMessage, NewTicket};
 
 /// Who wrote something, as recorded with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,11 +20,13 @@ pub struct Author {
 }
 
 impl Author {
-    /// The author record of an actor.
+    /// The author record of an actor. The name comes from the embedder's directory, not from
+    /// a client, so rather than refusing the request its control characters are dropped
+    /// ([`validate::strip_control_characters`]): every store can hold what is left.
     pub fn of(actor: &Actor) -> Self {
         Author {
             id: actor.id,
-            name: actor.name.clone(),
+            name: validate::strip_control_characters(&actor.name),
         }
     }
 }

@@ -53,7 +53,6 @@ mod migrate;
 mod options;
 mod query;
 mod row;
-mod storable;
 mod store;
 mod wire;
 

@@ -100,6 +100,7 @@ macro_rules! conformance_suite {
             creation_and_status_changes_broadcast_stats,
             channel_joins_follow_the_policy,
             bad_cursors_and_limits_are_rejected,
+            control_characters_are_refused_on_the_field_sent_and_line_breaks_kept,
         );
     };
 }
