@@ -10,6 +10,8 @@
 //! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`],
 //! - [`MemoryStore`] and [`MemoryBroadcaster`] for tests and single-process use, and, behind the
 //!   `testing` feature, the `testing` module and `conformance_suite!`, which every store must pass.
+//! - behind the `sql` feature, the `sql` module: the ticket list as one sea-query statement that
+//!   the SQL stores share, each with its own dialect.
 //!
 //! ```
 //! use support_core::*;
@@ -47,6 +49,8 @@ pub mod message;
 mod owners;
 pub mod policy;
 pub mod service;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod stats;
 pub mod store;
 pub mod ticket;
