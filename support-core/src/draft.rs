@@ -171,6 +171,9 @@ pub struct TicketChange {
     pub patch: TicketPatch,
     /// Who changes it.
     pub author: Author,
+    /// Makes the change safe to retry; scoped to `author.id` (see
+    /// [`KeyUse::replay_update`](crate::idempotency::KeyUse::replay_update)).
+    pub idempotency_key: Option<IdempotencyKey>,
     /// When.
     pub at: Timestamp,
 }

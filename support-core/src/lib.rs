@@ -44,6 +44,7 @@ pub mod draft;
 pub mod error;
 pub mod event;
 pub mod id;
+pub mod idempotency;
 pub mod memory;
 pub mod message;
 mod owners;

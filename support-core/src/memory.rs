@@ -20,18 +20,12 @@ pub struct MemoryStore {
     state: Mutex<State>,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Remembered {
-    Ticket(TicketId, Option<MessageId>),
-    Message(TicketId, MessageId),
-}
-
 #[derive(Debug, Default)]
 struct State {
     tickets: BTreeMap<TicketId, Ticket>,
     messages: BTreeMap<TicketId, Vec<Message>>,
     audit: Vec<AuditEntry>,
-    keys: HashMap<(UserId, IdempotencyKey), Remembered>,
+    keys: HashMap<(UserId, IdempotencyKey), KeyUse>,
     next_ticket: i64,
     next_message: i64,
 }
@@ -57,6 +51,17 @@ impl State {
             .map(|i| &list[i])
     }
 
+    /// What `user` first used `key` for, if they did.
+    fn used(&self, user: UserId, key: Option<&IdempotencyKey>) -> Option<&KeyUse> {
+        self.keys.get(&(user, key?.clone()))
+    }
+
+    fn remember(&mut self, user: UserId, key: Option<&IdempotencyKey>, used: KeyUse) {
+        if let Some(key) = key {
+            self.keys.insert((user, key.clone()), used);
+        }
+    }
+
     fn audit(&mut self, ticket_id: TicketId, e: NewAuditEntry) {
         let id = self.audit.len() as i64 + 1;
         self.audit.push(e.stored(id, ticket_id));
@@ -80,19 +85,11 @@ impl State {
 impl SupportStore for MemoryStore {
     async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
         let mut s = self.lock();
-        if let Some(key) = &d.idempotency_key {
-            if let Some(Remembered::Ticket(t, m)) =
-                s.keys.get(&(d.employee.id, key.clone())).copied()
-            {
-                let ticket = s.tickets.get(&t).cloned().ok_or(Error::NotFound)?;
-                let message = m.and_then(|m| s.message(t, m).cloned());
-                return Ok(Created::Existing((ticket, message)));
-            }
-            if s.keys.contains_key(&(d.employee.id, key.clone())) {
-                return Err(Error::Conflict(
-                    "idempotency key already used for a message".into(),
-                ));
-            }
+        if let Some(used) = s.used(d.employee.id, d.idempotency_key.as_ref()) {
+            let (t, m) = used.replay_create()?;
+            let ticket = s.tickets.get(&t).cloned().ok_or(Error::NotFound)?;
+            let message = m.and_then(|m| s.message(t, m).cloned());
+            return Ok(Created::Existing((ticket, message)));
         }
         s.next_ticket += 1;
         let id = TicketId(s.next_ticket);
@@ -100,12 +97,11 @@ impl SupportStore for MemoryStore {
         s.tickets.insert(id, ticket.clone());
         s.audit(id, d.audit_entry());
         let message = d.pending_first_message(id).map(|m| s.push_message(m));
-        if let Some(key) = &d.idempotency_key {
-            s.keys.insert(
-                (d.employee.id, key.clone()),
-                Remembered::Ticket(id, message.as_ref().map(|m| m.id)),
-            );
-        }
+        let used = KeyUse::Ticket {
+            ticket: id,
+            message: message.as_ref().map(|m| m.id),
+        };
+        s.remember(d.employee.id, d.idempotency_key.as_ref(), used);
         Ok(Created::New((ticket, message)))
     }
 
@@ -133,6 +129,10 @@ impl SupportStore for MemoryStore {
         let Some(before) = s.tickets.get(&id).cloned() else {
             return Ok(None);
         };
+        if let Some(used) = s.used(change.author.id, change.idempotency_key.as_ref()) {
+            used.replay_update(id, &change.patch)?;
+            return Ok(Some(TicketUpdate::unchanged(before)));
+        }
         let (after, changes) = change.patch.apply(&before, change.at);
         if !changes.is_empty() {
             s.tickets.insert(id, after.clone());
@@ -140,6 +140,8 @@ impl SupportStore for MemoryStore {
                 s.audit(id, e);
             }
         }
+        let used = KeyUse::update(id, &change.patch);
+        s.remember(change.author.id, change.idempotency_key.as_ref(), used);
         Ok(Some(TicketUpdate {
             before,
             after,
@@ -149,30 +151,20 @@ impl SupportStore for MemoryStore {
 
     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
         let mut s = self.lock();
-        if let Some(key) = &d.idempotency_key {
-            match s.keys.get(&(d.author.id, key.clone())).copied() {
-                Some(Remembered::Message(t, m)) => {
-                    let message = s.message(t, m).cloned().ok_or(Error::NotFound)?;
-                    return Ok(Created::Existing(message));
-                }
-                Some(Remembered::Ticket(..)) => {
-                    return Err(Error::Conflict(
-                        "idempotency key already used for a ticket".into(),
-                    ));
-                }
-                None => {}
-            }
+        if let Some(used) = s.used(d.author.id, d.idempotency_key.as_ref()) {
+            let (t, m) = used.replay_append()?;
+            let message = s.message(t, m).cloned().ok_or(Error::NotFound)?;
+            return Ok(Created::Existing(message));
         }
         if !s.tickets.contains_key(&d.ticket_id) {
             return Err(Error::NotFound);
         }
         let message = s.push_message(d.pending());
-        if let Some(key) = &d.idempotency_key {
-            s.keys.insert(
-                (d.author.id, key.clone()),
-                Remembered::Message(d.ticket_id, message.id),
-            );
-        }
+        let used = KeyUse::Message {
+            ticket: d.ticket_id,
+            message: message.id,
+        };
+        s.remember(d.author.id, d.idempotency_key.as_ref(), used);
         Ok(Created::New(message))
     }
 

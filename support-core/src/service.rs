@@ -365,7 +365,9 @@ impl SupportService {
 
     /// Changes status, priority or assignment. Staff only; the assignee must be staff.
     /// Broadcasts `ticket.updated` to the ticket's channel and to staff, and `stats.updated`
-    /// when the counts moved. A patch that changes nothing writes and sends nothing.
+    /// when the counts moved. A patch that changes nothing writes and sends nothing. A retry
+    /// with the same idempotency key from the same user answers the ticket as it is and
+    /// changes, records and sends nothing again; the key on a different change is `Conflict`.
     pub async fn update_ticket(
         &self,
         actor: &Actor,
@@ -386,6 +388,7 @@ impl SupportService {
         let change = TicketChange {
             patch,
             author: Author::of(actor),
+            idempotency_key: ctx.idempotency_key.clone(),
             at: time::now(),
         };
         let update = self

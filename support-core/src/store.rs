@@ -13,6 +13,7 @@ use crate::ticket::{Category, Priority, Status, Ticket};
 use crate::time::{self, Timestamp};
 
 pub use crate::draft::{Author, MessageDraft, PendingMessage, TicketChange, TicketDraft};
+pub use crate::idempotency::KeyUse;
 
 /// The outcome of a create that may be a retry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +56,18 @@ pub struct TicketUpdate {
     pub after: Ticket,
     /// What changed; empty means nothing was written.
     pub changes: Vec<Change>,
+}
+
+impl TicketUpdate {
+    /// The answer for a change that changes nothing (or a retry of one already applied): the
+    /// ticket as it is, before and after.
+    pub fn unchanged(ticket: Ticket) -> Self {
+        TicketUpdate {
+            before: ticket.clone(),
+            after: ticket,
+            changes: Vec::new(),
+        }
+    }
 }
 
 /// Whose tickets match: everything optional, all conditions must hold.
@@ -245,9 +258,14 @@ pub struct MessageQuery {
 ///   Within one ticket, message ids grow in commit order: once a reader has seen message N,
 ///   no message with a smaller id can appear later. (A global sequence alone does not give
 ///   this when transactions commit out of order; lock the ticket row while appending.)
-/// - **Idempotency.** A create carrying an idempotency key that the same user already used
-///   returns [`Created::Existing`] with what the first call stored, and writes nothing. Keys
-///   of different users never collide.
+/// - **Idempotency.** A write carrying an idempotency key records what it was used for (a
+///   [`KeyUse`]) in its transaction. A create or append whose key the same user already used
+///   returns [`Created::Existing`] with what the first call stored ([`KeyUse::replay_create`],
+///   [`KeyUse::replay_append`]), and writes nothing. A change whose key was used for the same
+///   change of the same ticket ([`KeyUse::replay_update`]) answers
+///   [`TicketUpdate::unchanged`] with the ticket as it is, and writes nothing (no audit
+///   entry). A key the same user used for anything else is `Conflict`. The key is recorded
+///   even by a change that changes nothing. Keys of different users never collide.
 /// - **Reads** reproduce the reference semantics of [`TicketFilter::matches`],
 ///   [`TicketOrder::compare`] and [`TicketKey::precedes`]; message pages are in id order,
 ///   oldest first, and leave out internal notes unless asked. [`SupportStore::stats`] is
@@ -299,9 +317,11 @@ pub trait SupportStore: Send + Sync + 'static {
     /// Up to `query.limit` tickets matching the filter, in order, strictly after `query.after`.
     async fn tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>>;
 
-    /// Applies a change with [`TicketPatch::apply`](crate::TicketPatch::apply) to the row as it is inside the transaction,
-    /// writes the new row and one audit entry per change (nothing when there is no change), and
-    /// returns before and after. `Ok(None)` if the ticket does not exist.
+    /// Applies a change with [`TicketPatch::apply`](crate::TicketPatch::apply) to the row as
+    /// it is inside the transaction, writes the new row and one audit entry per change
+    /// (nothing when there is no change) and the idempotency key if there is one, and returns
+    /// before and after. A retry with the same key answers [`TicketUpdate::unchanged`] (see
+    /// the contract). `Ok(None)` if the ticket does not exist.
     async fn update_ticket(
         &self,
         id: TicketId,

@@ -130,8 +130,11 @@ impl PgStore {
         }
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         let (ticket, message) = insert_ticket(&mut *tx, d).await?;
-        let what = Remembered::Ticket(ticket.id, message.as_ref().map(|m| m.id));
-        if remember(&mut *tx, d.employee.id, key, what, ticket.id).await? {
+        let used = KeyUse::Ticket {
+            ticket: ticket.id,
+            message: message.as_ref().map(|m| m.id),
+        };
+        if remember(&mut *tx, d.employee.id, key, &used).await? {
             tx.commit().await.map_err(from_sqlx)?;
             return Ok(Created::New((ticket, message)));
         }
@@ -149,20 +152,16 @@ impl PgStore {
         user: UserId,
         key: &IdempotencyKey,
     ) -> Result<Option<Created<(Ticket, Option<Message>)>>> {
-        match remembered(&self.pool, user, key).await? {
-            None => Ok(None),
-            Some(Remembered::Ticket(t, m)) => {
-                let ticket = select_ticket(&self.pool, t).await?.ok_or(Error::NotFound)?;
-                let message = match m {
-                    Some(m) => select_message(&self.pool, m).await?,
-                    None => None,
-                };
-                Ok(Some(Created::Existing((ticket, message))))
-            }
-            Some(Remembered::Message(_)) => Err(Error::Conflict(
-                "idempotency key already used for a message".into(),
-            )),
-        }
+        let Some(used) = remembered(&self.pool, user, key).await? else {
+            return Ok(None);
+        };
+        let (t, m) = used.replay_create()?;
+        let ticket = select_ticket(&self.pool, t).await?.ok_or(Error::NotFound)?;
+        let message = match m {
+            Some(m) => select_message(&self.pool, m).await?,
+            None => None,
+        };
+        Ok(Some(Created::Existing((ticket, message))))
     }
 
     async fn append(&self, d: &MessageDraft) -> Result<Created<Message>> {
@@ -186,18 +185,14 @@ impl PgStore {
         user: UserId,
         key: &IdempotencyKey,
     ) -> Result<Option<Created<Message>>> {
-        match remembered(&self.pool, user, key).await? {
-            None => Ok(None),
-            Some(Remembered::Message(m)) => {
-                let message = select_message(&self.pool, m)
-                    .await?
-                    .ok_or(Error::NotFound)?;
-                Ok(Some(Created::Existing(message)))
-            }
-            Some(Remembered::Ticket(..)) => Err(Error::Conflict(
-                "idempotency key already used for a ticket".into(),
-            )),
-        }
+        let Some(used) = remembered(&self.pool, user, key).await? else {
+            return Ok(None);
+        };
+        let (_, m) = used.replay_append()?;
+        let message = select_message(&self.pool, m)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok(Some(Created::Existing(message)))
     }
 
     async fn update(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>> {
@@ -216,8 +211,17 @@ impl PgStore {
         let Some(before) = row.as_ref().map(row::ticket).transpose()? else {
             return Ok(None);
         };
+        let key = change.idempotency_key.as_ref();
+        if let Some(key) = key {
+            // Read under the ticket's lock: a retry of this change by the same user waited
+            // for the first to commit, and sees its key now.
+            if let Some(used) = remembered(&mut *tx, change.author.id, key).await? {
+                used.replay_update(id, &change.patch)?;
+                return Ok(Some(TicketUpdate::unchanged(before)));
+            }
+        }
         let (after, changes) = change.patch.apply(&before, change.at);
-        if changes.is_empty() {
+        if changes.is_empty() && key.is_none() {
             // Nothing to write; dropping the transaction rolls it back and frees the lock.
             return Ok(Some(TicketUpdate {
                 before,
@@ -225,6 +229,42 @@ impl PgStore {
                 changes,
             }));
         }
+        if !changes.is_empty() {
+            Self::write_change(&mut tx, id, change, &after, &changes).await?;
+        }
+        if let Some(key) = key {
+            let used = KeyUse::update(id, &change.patch);
+            if !remember(&mut *tx, change.author.id, key, &used).await? {
+                // The same user's key was recorded meanwhile by a change of another ticket
+                // (a change of this one would have waited for the lock): undo this one and
+                // answer as that key's use says.
+                tx.rollback().await.map_err(from_sqlx)?;
+                let used = remembered(&self.pool, change.author.id, key)
+                    .await?
+                    .ok_or_else(|| Error::Conflict("idempotency key is in use".into()))?;
+                used.replay_update(id, &change.patch)?;
+                let now = select_ticket(&self.pool, id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                return Ok(Some(TicketUpdate::unchanged(now)));
+            }
+        }
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(Some(TicketUpdate {
+            before,
+            after,
+            changes,
+        }))
+    }
+
+    /// The new row and its audit entries, in one statement.
+    async fn write_change(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        id: TicketId,
+        change: &TicketChange,
+        after: &Ticket,
+        changes: &[support_core::Change],
+    ) -> Result<()> {
         let entries: Vec<serde_json::Value> = changes
             .iter()
             .map(serde_json::to_value)
@@ -254,15 +294,10 @@ impl PgStore {
         .bind(change.author.id.get())
         .bind(&change.author.name)
         .bind(entries)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(from_sqlx)?;
-        tx.commit().await.map_err(from_sqlx)?;
-        Ok(Some(TicketUpdate {
-            before,
-            after,
-            changes,
-        }))
+        Ok(())
     }
 
     async fn message_page(&self, q: &MessageQuery) -> Result<Vec<Message>> {
@@ -327,19 +362,14 @@ impl PgStore {
     }
 }
 
-/// What an idempotency key was first used for.
-enum Remembered {
-    Ticket(TicketId, Option<MessageId>),
-    Message(MessageId),
-}
-
+/// What `user` first used `key` for, if they did.
 async fn remembered(
     ex: impl PgExecutor<'_>,
     user: UserId,
     key: &IdempotencyKey,
-) -> Result<Option<Remembered>> {
+) -> Result<Option<KeyUse>> {
     let row = sqlx::query(
-        r#"SELECT kind, ticket_id, message_id FROM idempotency_keys WHERE user_id = $1 AND "key" = $2"#,
+        r#"SELECT kind, ticket_id, message_id, request FROM idempotency_keys WHERE user_id = $1 AND "key" = $2"#,
     )
     .bind(user.get())
     .bind(key.as_str())
@@ -350,11 +380,10 @@ async fn remembered(
     let kind: String = row.try_get("kind").map_err(from_sqlx)?;
     let ticket: i64 = row.try_get("ticket_id").map_err(from_sqlx)?;
     let message: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
-    match (kind.as_str(), message) {
-        ("ticket", m) => Ok(Some(Remembered::Ticket(TicketId(ticket), m.map(MessageId)))),
-        ("message", Some(m)) => Ok(Some(Remembered::Message(MessageId(m)))),
-        _ => Err(bad_data("idempotency key", format!("kind {kind:?}"))),
-    }
+    let request: Option<String> = row.try_get("request").map_err(from_sqlx)?;
+    KeyUse::from_columns(&kind, ticket, message, request)
+        .map(Some)
+        .ok_or_else(|| bad_data("idempotency key", format!("kind {kind:?}")))
 }
 
 /// Records what `key` stored, as the last statement of the transaction that stored it.
@@ -365,23 +394,19 @@ async fn remember(
     ex: impl PgExecutor<'_>,
     user: UserId,
     key: &IdempotencyKey,
-    what: Remembered,
-    ticket: TicketId,
+    used: &KeyUse,
 ) -> Result<bool> {
-    let (kind, message) = match what {
-        Remembered::Ticket(_, m) => ("ticket", m),
-        Remembered::Message(m) => ("message", Some(m)),
-    };
     let inserted = sqlx::query(
-        r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id)
-           VALUES ($1, $2, $3, $4, $5)
+        r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id, request)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (user_id, "key") DO NOTHING"#,
     )
     .bind(user.get())
     .bind(key.as_str())
-    .bind(kind)
-    .bind(ticket.get())
-    .bind(message.map(MessageId::get))
+    .bind(used.kind())
+    .bind(used.ticket_id().get())
+    .bind(used.message_id().map(MessageId::get))
+    .bind(used.request())
     .execute(ex)
     .await
     .map_err(from_sqlx)?;

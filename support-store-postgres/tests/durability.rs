@@ -35,6 +35,7 @@ async fn data_survives_dropping_and_reconnecting_the_store() {
                 ..TicketPatch::default()
             },
             author: author(9),
+            idempotency_key: None,
             at: at(6),
         };
         let updated = store

@@ -309,6 +309,7 @@ async fn counts_stay_exact_under_opposite_concurrent_changes_from_several_pools(
                         ..TicketPatch::default()
                     },
                     author: author(9),
+                    idempotency_key: None,
                     at: time::now(),
                 };
                 store

@@ -106,18 +106,13 @@ impl SqliteStore {
     }
 }
 
-/// What an idempotency key was first used for.
-enum Remembered {
-    Ticket(TicketId, Option<MessageId>),
-    Message(MessageId),
-}
-
+/// What `user` first used `key` for, if they did.
 async fn remembered(
     conn: &mut SqliteConnection,
     user: UserId,
     key: &IdempotencyKey,
-) -> Result<Option<Remembered>> {
-    let row = sqlx::query(r#"SELECT kind, ticket_id, message_id FROM idempotency_keys WHERE user_id = ? AND "key" = ?"#)
+) -> Result<Option<KeyUse>> {
+    let row = sqlx::query(r#"SELECT kind, ticket_id, message_id, request FROM idempotency_keys WHERE user_id = ? AND "key" = ?"#)
         .bind(user.get())
         .bind(key.as_str())
         .fetch_optional(&mut *conn)
@@ -127,33 +122,28 @@ async fn remembered(
     let kind: String = row.try_get("kind").map_err(from_sqlx)?;
     let ticket: i64 = row.try_get("ticket_id").map_err(from_sqlx)?;
     let message: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
-    match (kind.as_str(), message) {
-        ("ticket", m) => Ok(Some(Remembered::Ticket(TicketId(ticket), m.map(MessageId)))),
-        ("message", Some(m)) => Ok(Some(Remembered::Message(MessageId(m)))),
-        _ => Err(bad_data("idempotency key", format!("kind {kind:?}"))),
-    }
+    let request: Option<String> = row.try_get("request").map_err(from_sqlx)?;
+    KeyUse::from_columns(&kind, ticket, message, request)
+        .map(Some)
+        .ok_or_else(|| bad_data("idempotency key", format!("kind {kind:?}")))
 }
 
 async fn remember(
     conn: &mut SqliteConnection,
     user: UserId,
     key: &IdempotencyKey,
-    what: Remembered,
-    ticket: TicketId,
+    used: &KeyUse,
 ) -> Result<()> {
-    let (kind, message) = match what {
-        Remembered::Ticket(_, m) => ("ticket", m),
-        Remembered::Message(m) => ("message", Some(m)),
-    };
     // The writer is single and the key was checked in this transaction, so a clash means
     // another process used the same key concurrently: the primary key turns it into a
     // `Conflict` and the transaction rolls back with nothing written.
-    sqlx::query(r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id) VALUES (?, ?, ?, ?, ?)"#)
+    sqlx::query(r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id, request) VALUES (?, ?, ?, ?, ?, ?)"#)
         .bind(user.get())
         .bind(key.as_str())
-        .bind(kind)
-        .bind(ticket.get())
-        .bind(message.map(MessageId::get))
+        .bind(used.kind())
+        .bind(used.ticket_id().get())
+        .bind(used.message_id().map(MessageId::get))
+        .bind(used.request())
         .execute(&mut *conn)
         .await
         .map_err(from_sqlx)?;
@@ -209,21 +199,14 @@ impl SupportStore for SqliteStore {
     async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
         let mut tx = self.begin_write().await?;
         if let Some(key) = &d.idempotency_key {
-            match remembered(&mut tx, d.employee.id, key).await? {
-                Some(Remembered::Ticket(t, m)) => {
-                    let ticket = select_ticket(&mut tx, t).await?.ok_or(Error::NotFound)?;
-                    let message = match m {
-                        Some(m) => select_message(&mut tx, m).await?,
-                        None => None,
-                    };
-                    return Ok(Created::Existing((ticket, message)));
-                }
-                Some(Remembered::Message(_)) => {
-                    return Err(Error::Conflict(
-                        "idempotency key already used for a message".into(),
-                    ));
-                }
-                None => {}
+            if let Some(used) = remembered(&mut tx, d.employee.id, key).await? {
+                let (t, m) = used.replay_create()?;
+                let ticket = select_ticket(&mut tx, t).await?.ok_or(Error::NotFound)?;
+                let message = match m {
+                    Some(m) => select_message(&mut tx, m).await?,
+                    None => None,
+                };
+                return Ok(Created::Existing((ticket, message)));
             }
         }
 
@@ -256,8 +239,11 @@ impl SupportStore for SqliteStore {
             None => None,
         };
         if let Some(key) = &d.idempotency_key {
-            let what = Remembered::Ticket(id, message.as_ref().map(|m| m.id));
-            remember(&mut tx, d.employee.id, key, what, id).await?;
+            let used = KeyUse::Ticket {
+                ticket: id,
+                message: message.as_ref().map(|m| m.id),
+            };
+            remember(&mut tx, d.employee.id, key, &used).await?;
         }
         tx.commit().await.map_err(from_sqlx)?;
 
@@ -288,6 +274,13 @@ impl SupportStore for SqliteStore {
         let Some(before) = select_ticket(&mut tx, id).await? else {
             return Ok(None);
         };
+        let key = change.idempotency_key.as_ref();
+        if let Some(key) = key {
+            if let Some(used) = remembered(&mut tx, change.author.id, key).await? {
+                used.replay_update(id, &change.patch)?;
+                return Ok(Some(TicketUpdate::unchanged(before)));
+            }
+        }
         let (after, changes) = change.patch.apply(&before, change.at);
         if !changes.is_empty() {
             sqlx::query(
@@ -306,6 +299,12 @@ impl SupportStore for SqliteStore {
             for e in change.audit_entries(&changes) {
                 insert_audit(&mut tx, id, &e).await?;
             }
+        }
+        if let Some(key) = key {
+            let used = KeyUse::update(id, &change.patch);
+            remember(&mut tx, change.author.id, key, &used).await?;
+        }
+        if !changes.is_empty() || key.is_some() {
             tx.commit().await.map_err(from_sqlx)?;
         }
         Ok(Some(TicketUpdate {
@@ -325,27 +324,17 @@ impl SupportStore for SqliteStore {
             return self.appender.append(row).await.map(Created::New);
         };
         let mut tx = self.begin_write().await?;
-        match remembered(&mut tx, d.author.id, key).await? {
-            Some(Remembered::Message(m)) => {
-                let message = select_message(&mut tx, m).await?.ok_or(Error::NotFound)?;
-                return Ok(Created::Existing(message));
-            }
-            Some(Remembered::Ticket(..)) => {
-                return Err(Error::Conflict(
-                    "idempotency key already used for a ticket".into(),
-                ));
-            }
-            None => {}
+        if let Some(used) = remembered(&mut tx, d.author.id, key).await? {
+            let (_, m) = used.replay_append()?;
+            let message = select_message(&mut tx, m).await?.ok_or(Error::NotFound)?;
+            return Ok(Created::Existing(message));
         }
         let message = insert_message(&mut tx, row).await?;
-        remember(
-            &mut tx,
-            d.author.id,
-            key,
-            Remembered::Message(message.id),
-            d.ticket_id,
-        )
-        .await?;
+        let used = KeyUse::Message {
+            ticket: d.ticket_id,
+            message: message.id,
+        };
+        remember(&mut tx, d.author.id, key, &used).await?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(Created::New(message))
     }

@@ -34,6 +34,7 @@ async fn data_survives_dropping_and_reopening_the_store() {
         let change = TicketChange {
             patch,
             author: author(9),
+            idempotency_key: None,
             at: common::at(6),
         };
         let updated = store

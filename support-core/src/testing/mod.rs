@@ -101,6 +101,9 @@ macro_rules! conformance_suite {
             channel_joins_follow_the_policy,
             bad_cursors_and_limits_are_rejected,
             control_characters_are_refused_on_the_field_sent_and_line_breaks_kept,
+            update_is_idempotent_by_key,
+            update_key_reused_for_a_different_request_conflicts,
+            concurrent_update_retries_with_one_key_apply_once,
         );
     };
 }
