@@ -19,13 +19,21 @@
 //! [`model`] adds a property test that runs random operation sequences against a store and a
 //! plain model and compares what each role sees.
 //!
+//! For a store's own tests: [`drafts`] builds drafts to call a store directly,
+//! [`durability`] checks that acknowledged writes survive a reopen and a kill -9 of the
+//! writing process, and [`group_commit`] that concurrent appends written together each get
+//! their own answer.
+//!
 //! The suite needs no async runtime from the caller: each case runs on a fresh multi-threaded
 //! tokio runtime (four workers, so concurrency cases really interleave).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 pub mod cases;
+pub mod drafts;
+pub mod durability;
 mod fixture;
+pub mod group_commit;
 pub mod model;
 
 pub use fixture::Fixture;
