@@ -274,33 +274,59 @@ pub struct MessageQuery {
 ///   violation `Conflict`; a busy, locked or unreachable backend `Unavailable`; anything
 ///   permanent `Backend`. No method panics on any input.
 ///
+/// - **Wrappers** (a store that delegates to another, to count, log or trace calls) forward
+///   every method, the provided ones included ([`SupportStore::ping`]). A provided method left
+///   out runs its default on the wrapper instead of the inner store's own version: `ping`
+///   would then read the stats rather than run the inner store's health check.
+///
 /// `support_core::conformance_suite!` (feature `testing`) checks all of this against a store.
 ///
 /// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
 /// use async_trait::async_trait;
 /// use support_core::store::*;
 /// use support_core::{AuditEntry, Message, Result, Stats, Ticket, TicketId};
 ///
-/// /// A store that delegates to the in-memory one, e.g. to count calls.
-/// struct Counting(support_core::MemoryStore);
+/// /// A store that delegates to another and counts the writes.
+/// struct Counting<S> {
+///     inner: S,
+///     writes: AtomicU64,
+/// }
+///
+/// impl<S> Counting<S> {
+///     fn write(&self) {
+///         self.writes.fetch_add(1, Ordering::Relaxed);
+///     }
+/// }
 ///
 /// #[async_trait]
-/// impl SupportStore for Counting {
+/// impl<S: SupportStore> SupportStore for Counting<S> {
 ///     async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
-///         self.0.create_ticket(d).await
+///         self.write();
+///         self.inner.create_ticket(d).await
 ///     }
-///     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> { self.0.ticket(id).await }
-///     async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> { self.0.tickets(q).await }
+///     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> { self.inner.ticket(id).await }
+///     async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> { self.inner.tickets(q).await }
 ///     async fn update_ticket(&self, id: TicketId, c: &TicketChange) -> Result<Option<TicketUpdate>> {
-///         self.0.update_ticket(id, c).await
+///         self.write();
+///         self.inner.update_ticket(id, c).await
 ///     }
 ///     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
-///         self.0.append_message(d).await
+///         self.write();
+///         self.inner.append_message(d).await
 ///     }
-///     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> { self.0.messages(q).await }
-///     async fn stats(&self) -> Result<Stats> { self.0.stats().await }
-///     async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> { self.0.audit_trail(id).await }
+///     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> { self.inner.messages(q).await }
+///     async fn stats(&self) -> Result<Stats> { self.inner.stats().await }
+///     async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> { self.inner.audit_trail(id).await }
+///     // Provided, and forwarded all the same: the inner store may have its own.
+///     async fn ping(&self) -> Result<()> { self.inner.ping().await }
 /// }
+///
+/// let store = Counting { inner: support_core::MemoryStore::new(), writes: AtomicU64::new(0) };
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// store.ping().await?;
+/// # Ok::<(), support_core::Error>(()) }).unwrap();
 /// ```
 #[async_trait]
 pub trait SupportStore: Send + Sync + 'static {
@@ -342,7 +368,8 @@ pub trait SupportStore: Send + Sync + 'static {
     /// Every audit entry of a ticket, oldest first.
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>>;
 
-    /// `Ok` when the backend answers: for health checks.
+    /// `Ok` when the backend answers: for health checks. The default reads the stats; a store
+    /// with a cheaper check overrides it, and a wrapper forwards it (see the contract).
     async fn ping(&self) -> Result<()> {
         self.stats().await.map(|_| ())
     }

@@ -137,7 +137,8 @@ macro_rules! __conformance_cases {
 }
 
 /// A store kept together with something that must outlive it, such as the temporary directory
-/// holding its database file. It delegates every method to the store.
+/// holding its database file. It delegates every method to the store, the provided `ping`
+/// included.
 ///
 /// ```ignore
 /// support_core::conformance_suite!(async {
@@ -199,5 +200,60 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Guarded;
+    use crate::store::*;
+    use crate::{AuditEntry, Error, MemoryStore, Message, Result, Stats, Ticket, TicketId};
+
+    /// A store whose only own behaviour is a failing health check.
+    struct Down(MemoryStore);
+
+    #[async_trait::async_trait]
+    impl SupportStore for Down {
+        async fn create_ticket(
+            &self,
+            d: &TicketDraft,
+        ) -> Result<Created<(Ticket, Option<Message>)>> {
+            self.0.create_ticket(d).await
+        }
+        async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+            self.0.ticket(id).await
+        }
+        async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> {
+            self.0.tickets(q).await
+        }
+        async fn update_ticket(
+            &self,
+            id: TicketId,
+            c: &TicketChange,
+        ) -> Result<Option<TicketUpdate>> {
+            self.0.update_ticket(id, c).await
+        }
+        async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+            self.0.append_message(d).await
+        }
+        async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {
+            self.0.messages(q).await
+        }
+        async fn stats(&self) -> Result<Stats> {
+            self.0.stats().await
+        }
+        async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> {
+            self.0.audit_trail(id).await
+        }
+        async fn ping(&self) -> Result<()> {
+            Err(Error::Unavailable("down".into()))
+        }
+    }
+
+    #[test]
+    fn guarded_forwards_the_provided_ping() {
+        let guarded = Guarded::new(Down(MemoryStore::new()), ());
+        let ping = super::run(guarded.ping());
+        assert!(matches!(ping, Err(Error::Unavailable(_))), "{ping:?}");
     }
 }
