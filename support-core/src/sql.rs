@@ -1,4 +1,5 @@
-//! The ticket list as SQL, for stores on a SQL database (feature `sql`).
+//! The reads that both SQL stores make the same way (feature `sql`): the ticket list, a page
+//! of messages and the stats.
 //!
 //! [`ticket_list`] turns a [`TicketQuery`] into a sea-query `SELECT` whose every clause mirrors
 //! the reference semantics of [`crate::store`]: the filter [`TicketFilter::matches`], the order
@@ -7,6 +8,9 @@
 //! planner needs to pick an index) is a [`Dialect`], which each store implements next to its
 //! schema. The shapes are chosen so that both SQLite and PostgreSQL read each of the service's
 //! lists from an index in order, without sorting; each store's `explain` test checks its plans.
+//! [`message_page`] reads a [`MessageQuery`] from the `(ticket_id, id)` index, and
+//! [`TICKET_COUNTS`] with [`stats_from_counts`] reads the stats from the `ticket_counts` table
+//! the stores' triggers keep exact.
 //!
 //! Why a feature of `support-core` rather than a crate of its own: sea-query builds SQL without
 //! any I/O, so this is domain logic (the same rules as [`TicketFilter::matches`], kept beside
@@ -19,8 +23,10 @@
 
 use sea_query::{Alias, Cond, Expr, Iden, Order, Query, SelectStatement, SimpleExpr, Value};
 
-use crate::store::{TicketKey, TicketOrder, TicketQuery};
-use crate::ticket::{Choice, Status};
+use crate::error::{Error, Result};
+use crate::stats::Stats;
+use crate::store::{MessagePosition, MessageQuery, TicketKey, TicketOrder, TicketQuery};
+use crate::ticket::{Choice, Priority, Status};
 use crate::time::Timestamp;
 use crate::validate;
 
@@ -231,4 +237,121 @@ pub fn ticket_list<D: Dialect>(q: &TicketQuery) -> SelectStatement {
     }
     select.limit(u64::from(q.limit));
     select
+}
+
+/// The columns of a `messages` row, as [`message_page`] selects them.
+#[derive(Iden, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageColumn {
+    /// `id`
+    Id,
+    /// `ticket_id`
+    TicketId,
+    /// `author_id`
+    AuthorId,
+    /// `author_name`
+    AuthorName,
+    /// `author_type`: the wire name.
+    AuthorType,
+    /// `content`
+    Content,
+    /// `is_internal`
+    IsInternal,
+    /// `attachments`: JSON.
+    Attachments,
+    /// `created_at`
+    CreatedAt,
+}
+
+impl MessageColumn {
+    /// Every column, in the order they are selected.
+    pub const ALL: [MessageColumn; 9] = [
+        MessageColumn::Id,
+        MessageColumn::TicketId,
+        MessageColumn::AuthorId,
+        MessageColumn::AuthorName,
+        MessageColumn::AuthorType,
+        MessageColumn::Content,
+        MessageColumn::IsInternal,
+        MessageColumn::Attachments,
+        MessageColumn::CreatedAt,
+    ];
+}
+
+/// A page of messages to read: the statement, and the order its rows come in.
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    /// [`MessageColumn::ALL`] from `messages`; build it with the store's query builder.
+    pub select: SelectStatement,
+    /// True when the rows come newest first (`Latest`, `Before`: the newest `limit` of the
+    /// range), which [`MessagePage::oldest_first`] turns around.
+    pub newest_first: bool,
+}
+
+impl MessagePage {
+    /// The rows read, in the order a page is returned: oldest first.
+    pub fn oldest_first<T>(&self, mut rows: Vec<T>) -> Vec<T> {
+        if self.newest_first {
+            rows.reverse();
+        }
+        rows
+    }
+}
+
+/// The `SELECT` of a page of one ticket's messages, leaving out internal notes unless asked:
+/// a range of the `(ticket_id, id)` index, read in the direction that reaches the page first.
+pub fn message_page(q: &MessageQuery) -> MessagePage {
+    let mut select = Query::select();
+    select
+        .columns(MessageColumn::ALL)
+        .from(Alias::new("messages"))
+        .and_where(Expr::col(MessageColumn::TicketId).eq(q.ticket_id.get()));
+    if !q.include_internal {
+        select.and_where(Expr::col(MessageColumn::IsInternal).eq(false));
+    }
+    let newest_first = match q.position {
+        MessagePosition::After(after) => {
+            select
+                .and_where(Expr::col(MessageColumn::Id).gt(after.get()))
+                .order_by(MessageColumn::Id, Order::Asc);
+            false
+        }
+        MessagePosition::Before(before) => {
+            select
+                .and_where(Expr::col(MessageColumn::Id).lt(before.get()))
+                .order_by(MessageColumn::Id, Order::Desc);
+            true
+        }
+        MessagePosition::Latest => {
+            select.order_by(MessageColumn::Id, Order::Desc);
+            true
+        }
+    };
+    select.limit(u64::from(q.limit));
+    MessagePage {
+        select,
+        newest_first,
+    }
+}
+
+/// The rows the stats are counted from: `(status, priority, n)` of the `ticket_counts` table,
+/// which the stores' triggers keep exact in every write transaction, so the stats read a
+/// handful of rows however many tickets there are. Only the statuses the stats count.
+pub const TICKET_COUNTS: &str =
+    "SELECT status, priority, n FROM ticket_counts WHERE status IN ('open', 'in_progress')";
+
+/// The stats from the rows of [`TICKET_COUNTS`]: (status name, priority rank, count). A row
+/// that does not fit the domain (an unknown status or rank, a negative count) is
+/// [`Error::Backend`]: the table was written by something else, or damaged.
+pub fn stats_from_counts(rows: impl IntoIterator<Item = (String, i64, i64)>) -> Result<Stats> {
+    let bad = |what: &str, value: &dyn std::fmt::Display| {
+        Error::backend(format!("stored {what} is invalid: {value}"))
+    };
+    let mut stats = Stats::default();
+    for (status, rank, n) in rows {
+        let status = Status::from_name(&status).ok_or_else(|| bad("status", &status))?;
+        let priority = Priority::from_rank(rank).ok_or_else(|| bad("priority", &rank))?;
+        let n = u64::try_from(n).map_err(|_| bad("ticket count", &n))?;
+        stats.add_count(status, priority, n);
+    }
+    Ok(stats)
 }

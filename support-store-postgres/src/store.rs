@@ -9,9 +9,13 @@ use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool, Row};
 use support_core::store::*;
 use support_core::{
-    AuditEntry, Choice, Error, IdempotencyKey, Message, MessageId, Priority, Result, Stats, Status,
-    Ticket, TicketId, TicketNumber, UserId,
+    AuditEntry, Choice, Error, IdempotencyKey, Message, MessageId, Result, Stats, Ticket, TicketId,
+    TicketNumber, UserId,
 };
+
+use sea_query::PostgresQueryBuilder;
+use sea_query_binder::SqlxBinder;
+use support_core::sql;
 
 use crate::append::{self, Appender};
 use crate::connect;
@@ -301,64 +305,32 @@ impl PgStore {
     }
 
     async fn message_page(&self, q: &MessageQuery) -> Result<Vec<Message>> {
-        let visible = if q.include_internal {
-            ""
-        } else {
-            " AND NOT is_internal"
-        };
-        let base = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE ticket_id = $1{visible}");
-        let limit = i64::from(q.limit);
-        let ticket = q.ticket_id.get();
-        let (sql, bound, newest_first) = match q.position {
-            MessagePosition::After(after) => (
-                format!("{base} AND id > $2 ORDER BY id ASC LIMIT $3"),
-                Some(after.get()),
-                false,
-            ),
-            MessagePosition::Before(before) => (
-                format!("{base} AND id < $2 ORDER BY id DESC LIMIT $3"),
-                Some(before.get()),
-                true,
-            ),
-            MessagePosition::Latest => (format!("{base} ORDER BY id DESC LIMIT $2"), None, true),
-        };
-        let mut query = sqlx::query(&sql).bind(ticket);
-        if let Some(id) = bound {
-            query = query.bind(id);
-        }
-        let found = query
-            .bind(limit)
+        let page = sql::message_page(q);
+        let (statement, values) = page.select.build_sqlx(PostgresQueryBuilder);
+        let found = sqlx::query_with(&statement, values)
             .fetch_all(&self.pool)
             .await
             .map_err(from_sqlx)?;
-        let mut page = row::all(&found, row::message)?;
-        if newest_first {
-            page.reverse();
-        }
-        Ok(page)
+        Ok(page.oldest_first(row::all(&found, row::message)?))
     }
 
     async fn counts(&self) -> Result<Stats> {
-        // The trigger keeps `ticket_counts` exact in every write transaction, so this reads a
-        // handful of rows however many tickets there are.
-        let groups = sqlx::query(
-            "SELECT status, priority, n FROM ticket_counts WHERE status IN ('open', 'in_progress')",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(from_sqlx)?;
-        let mut stats = Stats::default();
-        for g in &groups {
-            let status: String = g.try_get("status").map_err(from_sqlx)?;
-            let rank: i16 = g.try_get("priority").map_err(from_sqlx)?;
-            let n: i64 = g.try_get("n").map_err(from_sqlx)?;
-            let status = Status::from_name(&status).ok_or_else(|| bad_data("status", &status))?;
-            let priority =
-                Priority::from_rank(rank.into()).ok_or_else(|| bad_data("priority", rank))?;
-            let n = u64::try_from(n).map_err(|_| bad_data("ticket count", n))?;
-            stats.add_count(status, priority, n);
-        }
-        Ok(stats)
+        let groups = sqlx::query(sql::TICKET_COUNTS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        let counts = groups
+            .iter()
+            .map(|g| {
+                let rank: i16 = g.try_get("priority").map_err(from_sqlx)?;
+                Ok((
+                    g.try_get("status").map_err(from_sqlx)?,
+                    i64::from(rank),
+                    g.try_get("n").map_err(from_sqlx)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        sql::stats_from_counts(counts)
     }
 }
 

@@ -10,6 +10,10 @@ use support_core::{
     Status, Ticket, TicketId, TicketNumber, UserId,
 };
 
+use sea_query::SqliteQueryBuilder;
+use sea_query_binder::SqlxBinder;
+use support_core::sql;
+
 use crate::append::{Appender, insert_message};
 use crate::connect;
 use crate::error::{bad_data, from_sqlx};
@@ -340,69 +344,31 @@ impl SupportStore for SqliteStore {
     }
 
     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {
-        let visible = if q.include_internal {
-            ""
-        } else {
-            " AND is_internal = 0"
-        };
-        let base = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE ticket_id = ?{visible}");
-        let limit = i64::from(q.limit);
-        let ticket = q.ticket_id.get();
-        let (found, newest_first) = match q.position {
-            MessagePosition::After(after) => (
-                sqlx::query(&format!("{base} AND id > ? ORDER BY id ASC LIMIT ?"))
-                    .bind(ticket)
-                    .bind(after.get())
-                    .bind(limit)
-                    .fetch_all(&self.reader)
-                    .await,
-                false,
-            ),
-            MessagePosition::Before(before) => (
-                sqlx::query(&format!("{base} AND id < ? ORDER BY id DESC LIMIT ?"))
-                    .bind(ticket)
-                    .bind(before.get())
-                    .bind(limit)
-                    .fetch_all(&self.reader)
-                    .await,
-                true,
-            ),
-            MessagePosition::Latest => (
-                sqlx::query(&format!("{base} ORDER BY id DESC LIMIT ?"))
-                    .bind(ticket)
-                    .bind(limit)
-                    .fetch_all(&self.reader)
-                    .await,
-                true,
-            ),
-        };
-        let mut page = rows(found.map_err(from_sqlx)?, row::message)?;
-        if newest_first {
-            page.reverse();
-        }
-        Ok(page)
+        let page = sql::message_page(q);
+        let (statement, values) = page.select.build_sqlx(SqliteQueryBuilder);
+        let found = sqlx::query_with(&statement, values)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(from_sqlx)?;
+        Ok(page.oldest_first(rows(found, row::message)?))
     }
 
     async fn stats(&self) -> Result<Stats> {
-        // The triggers keep `ticket_counts` exact in every write transaction, so this reads a
-        // handful of rows however many tickets there are.
-        let groups = sqlx::query(
-            "SELECT status, priority, n FROM ticket_counts WHERE status IN ('open', 'in_progress')",
-        )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(from_sqlx)?;
-        let mut stats = Stats::default();
-        for g in &groups {
-            let status: String = g.try_get("status").map_err(from_sqlx)?;
-            let rank: i64 = g.try_get("priority").map_err(from_sqlx)?;
-            let n: i64 = g.try_get("n").map_err(from_sqlx)?;
-            let status = Status::from_name(&status).ok_or_else(|| bad_data("status", &status))?;
-            let priority = support_core::Priority::from_rank(rank)
-                .ok_or_else(|| bad_data("priority", rank))?;
-            stats.add_count(status, priority, u64::try_from(n).unwrap_or(0));
-        }
-        Ok(stats)
+        let groups = sqlx::query(sql::TICKET_COUNTS)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(from_sqlx)?;
+        let counts = groups
+            .iter()
+            .map(|g| {
+                Ok((
+                    g.try_get("status").map_err(from_sqlx)?,
+                    g.try_get("priority").map_err(from_sqlx)?,
+                    g.try_get("n").map_err(from_sqlx)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        sql::stats_from_counts(counts)
     }
 
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
