@@ -315,24 +315,17 @@ impl PgStore {
     }
 
     async fn counts(&self) -> Result<Stats> {
-        let groups = sqlx::query(sql::TICKET_COUNTS)
+        let counts: Vec<(String, i16, i64)> = sqlx::query_as(sql::TICKET_COUNTS)
             .fetch_all(&self.pool)
             .await
             .map_err(from_sqlx)?;
-        let counts = groups
-            .iter()
-            .map(|g| {
-                let rank: i16 = g.try_get("priority").map_err(from_sqlx)?;
-                Ok((
-                    g.try_get("status").map_err(from_sqlx)?,
-                    i64::from(rank),
-                    g.try_get("n").map_err(from_sqlx)?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let counts = counts.into_iter().map(|(s, rank, n)| (s, rank.into(), n));
         sql::stats_from_counts(counts)
     }
 }
+
+/// `kind`, `ticket_id`, `message_id`, `request` of an `idempotency_keys` row.
+type KeyColumns = (String, i64, Option<i64>, Option<String>);
 
 /// What `user` first used `key` for, if they did.
 async fn remembered(
@@ -340,7 +333,7 @@ async fn remembered(
     user: UserId,
     key: &IdempotencyKey,
 ) -> Result<Option<KeyUse>> {
-    let row = sqlx::query(
+    let row: Option<KeyColumns> = sqlx::query_as(
         r#"SELECT kind, ticket_id, message_id, request FROM idempotency_keys WHERE user_id = $1 AND "key" = $2"#,
     )
     .bind(user.get())
@@ -348,14 +341,11 @@ async fn remembered(
     .fetch_optional(ex)
     .await
     .map_err(from_sqlx)?;
-    let Some(row) = row else { return Ok(None) };
-    let kind: String = row.try_get("kind").map_err(from_sqlx)?;
-    let ticket: i64 = row.try_get("ticket_id").map_err(from_sqlx)?;
-    let message: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
-    let request: Option<String> = row.try_get("request").map_err(from_sqlx)?;
-    KeyUse::from_columns(&kind, ticket, message, request)
-        .map(Some)
-        .ok_or_else(|| bad_data("idempotency key", format!("kind {kind:?}")))
+    row.map(|(kind, ticket, message, request)| {
+        KeyUse::from_columns(&kind, ticket, message, request)
+            .ok_or_else(|| bad_data("idempotency key", format!("kind {kind:?}")))
+    })
+    .transpose()
 }
 
 /// Records what `key` stored, as the last statement of the transaction that stored it.

@@ -110,26 +110,26 @@ impl SqliteStore {
     }
 }
 
+/// `kind`, `ticket_id`, `message_id`, `request` of an `idempotency_keys` row.
+type KeyColumns = (String, i64, Option<i64>, Option<String>);
+
 /// What `user` first used `key` for, if they did.
 async fn remembered(
     conn: &mut SqliteConnection,
     user: UserId,
     key: &IdempotencyKey,
 ) -> Result<Option<KeyUse>> {
-    let row = sqlx::query(r#"SELECT kind, ticket_id, message_id, request FROM idempotency_keys WHERE user_id = ? AND "key" = ?"#)
+    let row: Option<KeyColumns> = sqlx::query_as(r#"SELECT kind, ticket_id, message_id, request FROM idempotency_keys WHERE user_id = ? AND "key" = ?"#)
         .bind(user.get())
         .bind(key.as_str())
         .fetch_optional(&mut *conn)
         .await
         .map_err(from_sqlx)?;
-    let Some(row) = row else { return Ok(None) };
-    let kind: String = row.try_get("kind").map_err(from_sqlx)?;
-    let ticket: i64 = row.try_get("ticket_id").map_err(from_sqlx)?;
-    let message: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
-    let request: Option<String> = row.try_get("request").map_err(from_sqlx)?;
-    KeyUse::from_columns(&kind, ticket, message, request)
-        .map(Some)
-        .ok_or_else(|| bad_data("idempotency key", format!("kind {kind:?}")))
+    row.map(|(kind, ticket, message, request)| {
+        KeyUse::from_columns(&kind, ticket, message, request)
+            .ok_or_else(|| bad_data("idempotency key", format!("kind {kind:?}")))
+    })
+    .transpose()
 }
 
 async fn remember(
@@ -354,20 +354,10 @@ impl SupportStore for SqliteStore {
     }
 
     async fn stats(&self) -> Result<Stats> {
-        let groups = sqlx::query(sql::TICKET_COUNTS)
+        let counts: Vec<(String, i64, i64)> = sqlx::query_as(sql::TICKET_COUNTS)
             .fetch_all(&self.reader)
             .await
             .map_err(from_sqlx)?;
-        let counts = groups
-            .iter()
-            .map(|g| {
-                Ok((
-                    g.try_get("status").map_err(from_sqlx)?,
-                    g.try_get("priority").map_err(from_sqlx)?,
-                    g.try_get("n").map_err(from_sqlx)?,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
         sql::stats_from_counts(counts)
     }
 
