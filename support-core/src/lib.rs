@@ -12,6 +12,8 @@
 //!   travel in,
 //! - [`MemoryStore`] and [`MemoryBroadcaster`] for tests and single-process use, and, behind the
 //!   `testing` feature, the `testing` module and `conformance_suite!`, which every store must pass.
+//! - behind the `sql` feature, the `sql` module: the ticket list as one sea-query statement that
+//!   the SQL stores share, each with its own dialect.
 //!
 //! ```
 //! use support_core::*;
@@ -41,14 +43,18 @@ pub mod audit;
 pub mod broadcast;
 pub mod bus;
 pub mod channel;
+pub mod draft;
 pub mod error;
 pub mod event;
 pub mod id;
+pub mod idempotency;
 pub mod memory;
 pub mod message;
 mod owners;
 pub mod policy;
 pub mod service;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod stats;
 pub mod store;
 pub mod ticket;

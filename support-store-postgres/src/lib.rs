@@ -65,7 +65,6 @@ mod migrate;
 mod options;
 mod query;
 mod row;
-mod storable;
 mod store;
 mod wire;
 

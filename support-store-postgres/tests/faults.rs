@@ -56,6 +56,7 @@ async fn every_call(
             ..TicketPatch::default()
         },
         author: author(9),
+        idempotency_key: None,
         at: support_core::time::now(),
     };
     let mut out = Vec::new();
