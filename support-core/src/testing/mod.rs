@@ -13,6 +13,10 @@
 //! every case its own database), so `cargo test conformance` runs exactly the suite and a
 //! failure names the case. Several suites in one file take a name each:
 //! `conformance_suite!(in_memory: async { … })` expands into `in_memory::conformance`.
+//! Attributes before either form apply to every generated test, for instance to ignore the
+//! suite where its database is missing:
+//! `conformance_suite!(#[cfg_attr(no_mydb, ignore = "needs MyDb")] async { … })`, with `no_mydb`
+//! set by a build script that finds no database.
 //!
 //! The cases drive the store through [`crate::SupportService`], so they check what users rely
 //! on (ordering, idempotency, confidentiality, exact stats) rather than one call at a time.
@@ -45,15 +49,18 @@ pub fn run<F: Future>(f: F) -> F::Output {
 /// Expands into the conformance suite for a store: see the [module docs](crate::testing).
 #[macro_export]
 macro_rules! conformance_suite {
-    ($name:ident : $make:expr) => {
+    (@attrs [$($attrs:tt)*] #[$attr:meta] $($rest:tt)+) => {
+        $crate::conformance_suite!(@attrs [$($attrs)* #[$attr]] $($rest)+);
+    };
+    ($(#[$attr:meta])* $name:ident : $make:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            $crate::conformance_suite!($make);
+            $crate::conformance_suite!(@attrs [$(#[$attr])*] $make);
         }
     };
-    ($make:expr) => {
-        $crate::__conformance_cases!($make;
+    (@attrs $attrs:tt $make:expr) => {
+        $crate::__conformance_cases!($attrs $make;
             create_ticket_stores_fields_opens_and_numbers_it,
             ticket_numbers_are_unique_under_concurrent_creation,
             create_ticket_is_idempotent_by_key,
@@ -102,23 +109,30 @@ macro_rules! conformance_suite {
             bad_cursors_and_limits_are_rejected,
         );
     };
+    ($($rest:tt)+) => {
+        $crate::conformance_suite!(@attrs [] $($rest)+);
+    };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_cases {
-    ($make:expr; $($case:ident),+ $(,)?) => {
+    (@case [$(#[$attr:meta])*] $case:ident $make:expr) => {
+        $(#[$attr])*
+        #[test]
+        fn $case() {
+            $crate::testing::run(async {
+                let store = $make.await;
+                $crate::testing::cases::$case(::std::sync::Arc::new(store)).await;
+            });
+        }
+    };
+    ($attrs:tt $make:expr; $($case:ident),+ $(,)?) => {
         mod conformance {
             #[allow(unused_imports)]
             use super::*;
             $(
-                #[test]
-                fn $case() {
-                    $crate::testing::run(async {
-                        let store = $make.await;
-                        $crate::testing::cases::$case(::std::sync::Arc::new(store)).await;
-                    });
-                }
+                $crate::__conformance_cases!(@case $attrs $case $make);
             )+
         }
     };
