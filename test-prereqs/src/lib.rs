@@ -23,7 +23,7 @@
 //! | prerequisite | found when | `cfg` when missing |
 //! |---|---|---|
 //! | [`Prereq::Postgres`] | a TCP connection to the host and port of `SUPPORT_TEST_PG_URL` (default [`DEFAULT_POSTGRES_URL`]) opens within half a second | `no_postgres` |
-//! | [`Prereq::Chromium`] | `CHROMIUM_PATH` (default `/usr/bin/chromium`) exists | `no_chromium` |
+//! | [`Prereq::Chromium`] | `CHROMIUM_PATH` (default `/usr/bin/chromium`) is a file | `no_chromium` |
 //! | [`Prereq::Node`] | `node --version` and `npm --version` run | `no_node` |
 //!
 //! A test that runs assumes its prerequisite: if it turns out to be gone, the test fails.
