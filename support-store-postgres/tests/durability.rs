@@ -8,10 +8,12 @@ use support_core::testing::durability;
 use support_store_postgres::PgStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn data_survives_dropping_and_reconnecting_the_store() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     durability::survives_reopening(|| db.store()).await;
 }
 
@@ -29,10 +31,12 @@ async fn child_writer_for_kill_test() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn commits_survive_kill_9_of_the_writing_process() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     // SIGKILL mid-write: no destructor, no close, possibly a statement in flight.
     let acknowledged =
         durability::kill_9_after_commits("child_writer_for_kill_test", CHILD_ENV, &db.url);

@@ -13,10 +13,12 @@ use support_core::testing::group_commit;
 use support_core::{Error, Status, TicketId, TicketPatch, time};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn concurrent_appends_are_committed_together_and_a_bad_one_fails_alone() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     let tickets =
         group_commit::concurrent_appends_each_get_their_own_message(Arc::new(store.clone())).await;
@@ -44,10 +46,12 @@ async fn concurrent_appends_are_committed_together_and_a_bad_one_fails_alone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_message_the_database_refuses_fails_alone_in_its_batch() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     let (t, _) = store
         .create_ticket(&simple_ticket(1, "batch"))
@@ -83,10 +87,12 @@ async fn a_message_the_database_refuses_fails_alone_in_its_batch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn coalesced_lookups_each_get_their_ticket_and_see_earlier_writes() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     let mut tickets = Vec::new();
     for i in 0..10 {

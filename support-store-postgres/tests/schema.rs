@@ -19,10 +19,12 @@ use support_core::{
 use support_store_postgres::{PgOptions, PgStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn ticket_numbers_computed_in_sql_equal_ticket_number_for_id() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let _store = db.store().await;
     let mut raw = db.raw().await;
     let ids = [0i64, 1, 42, 99_999, 999_999, 1_000_000, 1_234_567, i64::MAX];
@@ -41,10 +43,12 @@ async fn ticket_numbers_computed_in_sql_equal_ticket_number_for_id() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn timestamps_round_trip_at_microsecond_precision() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     let instants: Vec<Timestamp> = vec![
         time::now(),
@@ -78,10 +82,12 @@ async fn timestamps_round_trip_at_microsecond_precision() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn text_postgres_cannot_hold_never_reaches_it() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     fn field<T: std::fmt::Debug>(r: Result<T, Error>) -> Vec<String> {
         match r {
@@ -131,10 +137,12 @@ async fn text_postgres_cannot_hold_never_reaches_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn several_nodes_starting_at_once_migrate_the_schema_once() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let starts: Vec<_> = (0..4)
         .map(|_| {
             let url = db.url.clone();
@@ -157,10 +165,12 @@ async fn several_nodes_starting_at_once_migrate_the_schema_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_store_told_not_to_migrate_needs_a_migrated_database() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let no_migrate = PgOptions {
         migrate: false,
         ..test_options()
@@ -177,10 +187,12 @@ async fn a_store_told_not_to_migrate_needs_a_migrated_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn ticket_numbers_stay_unique_under_concurrent_creation_from_several_pools() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let stores = [db.store().await, db.store().await, db.store().await];
     let mut tasks = Vec::new();
     for (n, store) in stores.iter().enumerate() {
@@ -206,10 +218,12 @@ async fn ticket_numbers_stay_unique_under_concurrent_creation_from_several_pools
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_poller_sees_every_message_once_while_writers_on_several_pools_append() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let writers = [db.store().await, db.store().await];
     let reader = db.store().await;
     let (t, _) = reader
@@ -270,10 +284,12 @@ async fn a_poller_sees_every_message_once_while_writers_on_several_pools_append(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn counts_stay_exact_under_opposite_concurrent_changes_from_several_pools() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let stores = [db.store().await, db.store().await];
     let mut ids = Vec::new();
     for i in 0..12 {

@@ -23,8 +23,9 @@
 //! `cargo test bus_conformance` runs exactly the suite and a failure names the behaviour. The
 //! expression is evaluated once per case: give every case a bus of its own (a fresh
 //! database, stream or subject prefix), so the cases run in parallel. It is evaluated inside
-//! the case's async body, so a `return` in it skips the case (as the Postgres tests do when
-//! no server is reachable). Several suites in one file take a name each:
+//! the case's async body. Leading attributes go on every generated test, as with
+//! `conformance_suite!`: the Postgres tests mark the suite
+//! `#[cfg_attr(no_postgres, ignore = "…")]`, so without a server it shows as ignored. Several suites in one file take a name each:
 //! `bus_conformance_suite!(nats: async { … })` expands into `nats::bus_conformance`.
 //!
 //! Every node's fan-out is a [`MemoryBroadcaster`], so the cases observe exactly what each
@@ -82,15 +83,19 @@ pub struct BusNode<L> {
 /// the module fails when one is not.
 #[macro_export]
 macro_rules! bus_conformance_suite {
-    ($name:ident : $make:expr) => {
+    // Leading attributes (for every generated test), gathered one at a time.
+    (@attrs [$($attrs:tt)*] #[$attr:meta] $($rest:tt)*) => {
+        $crate::bus_conformance_suite!(@attrs [$($attrs)* #[$attr]] $($rest)*);
+    };
+    (@attrs $attrs:tt $name:ident : $make:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            $crate::bus_conformance_suite!($make);
+            $crate::bus_conformance_suite!(@attrs $attrs $make);
         }
     };
-    ($make:expr) => {
-        $crate::__bus_conformance_cases!($make;
+    (@attrs $attrs:tt $make:expr) => {
+        $crate::__bus_conformance_cases!($attrs $make;
             every_event_reaches_every_node_exactly_once,
             per_ticket_order_is_kept_on_every_node,
             the_sender_socket_is_left_out_on_every_node,
@@ -98,23 +103,30 @@ macro_rules! bus_conformance_suite {
             an_event_over_the_notification_size_limit_still_arrives,
         );
     };
+    ($($input:tt)+) => {
+        $crate::bus_conformance_suite!(@attrs [] $($input)+);
+    };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __bus_conformance_cases {
-    ($make:expr; $($case:ident),+ $(,)?) => {
+    (@case [$(#[$attr:meta])*] $case:ident $make:expr) => {
+        $(#[$attr])*
+        #[test]
+        fn $case() {
+            $crate::testing::run(async {
+                let harness = $make.await;
+                $crate::testing::bus::$case(harness).await;
+            });
+        }
+    };
+    ($attrs:tt $make:expr; $($case:ident),+ $(,)?) => {
         mod bus_conformance {
             #[allow(unused_imports)]
             use super::*;
             $(
-                #[test]
-                fn $case() {
-                    $crate::testing::run(async {
-                        let harness = $make.await;
-                        $crate::testing::bus::$case(harness).await;
-                    });
-                }
+                $crate::__bus_conformance_cases!(@case $attrs $case $make);
             )+
         }
     };

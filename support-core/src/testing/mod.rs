@@ -24,6 +24,9 @@
 //! );
 //! ```
 //!
+//! with `no_pg` set by a build script that finds no database (the workspace's own stores use
+//! `test-prereqs` for that), so a suite that could not run shows as ignored, not passed.
+//!
 //! The cases drive the store through [`crate::SupportService`], so they check what users rely
 //! on (ordering, idempotency, confidentiality, exact stats) rather than one call at a time.
 //! [`model`] adds a property test that runs random operation sequences against a store and a
