@@ -25,7 +25,8 @@
 //! ([`strip_control_characters`]) instead of failing the request. A search text (`q`) is not
 //! stored either: one holding a refused character matches nothing.
 //!
-//! Error messages follow Laravel's wording, so a frontend written for the seed shows them as is.
+//! Error messages follow Laravel's wording, so a frontend written for the Laravel helpdesk
+//! shows them as is.
 
 use serde_json::{Map, Value};
 
