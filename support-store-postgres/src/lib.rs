@@ -56,6 +56,7 @@
 
 mod append;
 mod broadcaster;
+mod bus;
 mod connect;
 mod error;
 mod lanes;
@@ -70,6 +71,7 @@ mod store;
 mod wire;
 
 pub use broadcaster::PgBroadcaster;
+pub use bus::PgBus;
 pub use listener::{ListenerOptions, ListenerStatus, PgListener};
 pub use options::PgOptions;
 pub use store::PgStore;
