@@ -5,7 +5,7 @@
 //! node, so with several nodes the service publishes to a bus instead of to its own hub. A bus
 //! crate (`support-store-postgres`'s LISTEN/NOTIFY today) brings two halves:
 //!
-//! - a [`Broadcaster`](crate::Broadcaster) the service on each node publishes through, which
+//! - a [`Broadcaster`] the service on each node publishes through, which
 //!   writes each event to the bus as an [`Envelope`];
 //! - a listener that runs on every node, the publishing one included, reads every event off
 //!   the bus and hands it to that node's [`Fanout`]: the websocket transport's `Hub` on a
@@ -93,7 +93,7 @@ pub trait BusListener: Send + Sync + 'static {
 /// This node's fan-out to the subscribers connected to it: what a bus listener feeds.
 ///
 /// On one node the service publishes straight into its fan-out, which is also a
-/// [`Broadcaster`](crate::Broadcaster). With several, the service publishes to the bus, and
+/// [`Broadcaster`]. With several, the service publishes to the bus, and
 /// on every node the bus's listener calls [`deliver`](Fanout::deliver) for each event that
 /// arrives and [`resync`](Fanout::resync) when it may have missed some.
 ///
