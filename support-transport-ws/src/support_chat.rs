@@ -157,7 +157,20 @@ pub struct Missing;
 /// Builds a [`SupportChat`]; from [`SupportChat::builder`].
 ///
 /// The store, the directory and the identity hook are required, each given once; `start`
-/// is there once all three are. The bus is optional.
+/// is there once all three are. The bus is optional. Forgetting a part does not compile:
+///
+/// ```compile_fail
+/// use support_core::{MemoryStore, StaticDirectory};
+/// use support_transport_ws::{AppConfig, SupportChat};
+///
+/// # async fn run() {
+/// let chat = SupportChat::builder(AppConfig::new("app-id", "app-key", "app-secret"))
+///     .store(MemoryStore::new())
+///     .directory(StaticDirectory::default())
+///     .start() // no `.identify(…)`: no `start` either
+///     .await;
+/// # }
+/// ```
 pub struct SupportChatBuilder<S = Missing, D = Missing, I = Missing> {
     app: AppConfig,
     store: S,
