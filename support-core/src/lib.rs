@@ -8,8 +8,8 @@
 //! - [`Policy`]: the one authorization policy, for requests and channel joins alike,
 //! - [`SupportService`]: every operation, broadcasting [`Broadcast`]s after each commit,
 //! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`], and for
-//!   several nodes, [`bus`]: the [`Fanout`] a bus listener feeds and the [`Envelope`] events
-//!   travel in,
+//!   several nodes, [`bus`]: the [`Bus`] a node joins, the [`Fanout`] its listener feeds and
+//!   the [`Envelope`] events travel in,
 //! - [`MemoryStore`] and [`MemoryBroadcaster`] for tests and single-process use, and, behind the
 //!   `testing` feature, the `testing` module and `conformance_suite!`, which every store must pass.
 //! - behind the `sql` feature, the `sql` module: the ticket list as one sea-query statement that
@@ -67,7 +67,7 @@ pub mod testing;
 pub use actor::{Actor, Directory, Role, StaticDirectory};
 pub use audit::{AuditEntry, Change, NewAuditEntry};
 pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
-pub use bus::{Envelope, Fanout};
+pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
 pub use event::{Broadcast, Event, StaffEvent, TicketEvent};

@@ -124,7 +124,10 @@ impl SupportService {
     /// Default and maximum page sizes of message pages.
     pub const MESSAGE_PAGE: (u32, u32) = (50, 200);
 
-    /// A service over a store, a broadcaster and a directory.
+    /// A service over a store, a broadcaster and a directory. Events reach exactly the
+    /// subscribers of `broadcaster`: to serve websocket clients, let
+    /// `support_transport_ws::SupportChat` build the service, which publishes into the hub
+    /// those clients are connected to (or through a bus that feeds it).
     pub fn new(
         store: impl SupportStore,
         broadcaster: impl Broadcaster,
