@@ -79,3 +79,17 @@ pub struct NewAuditEntry {
     /// When.
     pub at: Timestamp,
 }
+
+impl NewAuditEntry {
+    /// The entry as stored, with the id the store assigned it on `ticket_id`.
+    pub fn stored(self, id: i64, ticket_id: TicketId) -> AuditEntry {
+        AuditEntry {
+            id,
+            ticket_id,
+            actor_id: self.actor_id,
+            actor_name: self.actor_name,
+            change: self.change,
+            at: self.at,
+        }
+    }
+}

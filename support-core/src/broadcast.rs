@@ -67,6 +67,9 @@ impl Broadcaster for NoBroadcast {
 }
 
 /// An in-process fan-out: each channel is a bounded queue per subscriber. Cloning shares the hub.
+/// Its subscribers are this process's own ([`MemoryBroadcaster::subscribe`]), such as tests:
+/// websocket clients are the websocket transport's `Hub`'s, which
+/// `support_transport_ws::SupportChat` wires the service to.
 ///
 /// The service publishes into it as a [`Broadcaster`], and a bus listener feeds it as a
 /// [`Fanout`]. A subscriber that falls more than `capacity` events behind loses the oldest and

@@ -5,11 +5,16 @@
 //! node, so with several nodes the service publishes to a bus instead of to its own hub. A bus
 //! crate (`support-store-postgres`'s LISTEN/NOTIFY today) brings two halves:
 //!
-//! - a [`Broadcaster`](crate::Broadcaster) the service on each node publishes through, which
+//! - a [`Broadcaster`] the service on each node publishes through, which
 //!   writes each event to the bus as an [`Envelope`];
 //! - a listener that runs on every node, the publishing one included, reads every event off
 //!   the bus and hands it to that node's [`Fanout`]: the websocket transport's `Hub` on a
 //!   server, a [`MemoryBroadcaster`](crate::MemoryBroadcaster) in tests.
+//!
+//! A bus crate offers both through one [`Bus`]: a node [`join`](Bus::join)s it with its
+//! fan-out and gets back the broadcaster to give its service and the listener to keep while
+//! it serves. The websocket transport's `SupportChat` builder takes a `Bus` and does that
+//! wiring itself, so a node cannot end up publishing to its own hub alone.
 //!
 //! Its behaviour is written once as a conformance suite (`testing::bus` behind the `testing`
 //! feature, `bus_conformance_suite!`) that every bus runs.
@@ -18,14 +23,77 @@ mod wire;
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 pub use wire::Envelope;
 
+use crate::broadcast::Broadcaster;
+use crate::error::Result;
 use crate::event::Broadcast;
+
+/// A bus between nodes, as one node joins it: given the node's [`Fanout`], it starts a
+/// listener feeding it and hands back the [`Broadcaster`] the node's service publishes
+/// through. `support_store_postgres::PgBus` is LISTEN/NOTIFY's; a server rarely calls
+/// `join` itself, the websocket transport's `SupportChat::builder(…).bus(…)` does.
+///
+/// # Contract
+///
+/// - `join` returns once the listener is listening: every event published (through any
+///   node) after it returns reaches `fanout`, including those this node publishes. It fails
+///   (typically [`Error::Unavailable`](crate::Error::Unavailable)) if the bus cannot be
+///   reached; nothing is left running then.
+/// - The [`BusNode::publisher`] writes each event to the bus as an [`Envelope`] and delivers
+///   nothing locally: this node's subscribers get it from this node's listener, like every
+///   other node's, so no node delivers an event twice and every node delivers the events of
+///   a channel in the bus's one order.
+/// - The [`BusNode::listener`] feeds `fanout` as [`Fanout`]'s contract says, reconnects by
+///   itself when its connection drops, and then calls [`Fanout::resync`]. It runs until it
+///   is [`stop`](BusListener::stop)ped or dropped.
+/// - `join` may be called once per fan-out on each node; a bus value may be joined by
+///   several fan-outs (each gets a listener of its own).
+///
+/// The conformance suite (`testing::bus`, feature `testing`) checks all of this; its
+/// `InProcessBus` is the smallest bus that passes it.
+#[async_trait]
+pub trait Bus: Send + Sync + 'static {
+    /// What keeps this node's listener running.
+    type Listener: BusListener;
+
+    /// Starts a listener feeding `fanout`; returns it with the broadcaster to publish through.
+    async fn join(&self, fanout: Arc<dyn Fanout>) -> Result<BusNode<Self::Listener>>;
+}
+
+/// One node's end of a [`Bus`]: what it publishes through and what keeps it listening.
+pub struct BusNode<L> {
+    /// What the service on this node publishes through.
+    pub publisher: Arc<dyn Broadcaster>,
+    /// Keeps the node's listener running: dropping it stops the listener, and
+    /// [`BusListener::stop`] stops it and waits until it has.
+    pub listener: L,
+}
+
+impl<L> std::fmt::Debug for BusNode<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusNode").finish_non_exhaustive()
+    }
+}
+
+/// A bus listener that is running: dropping it stops it.
+///
+/// # Contract
+///
+/// `stop` stops listening and returns once the listener will not call its fan-out again.
+/// Dropping the value stops it too, without waiting.
+#[async_trait]
+pub trait BusListener: Send + Sync + 'static {
+    /// Stops listening and waits until the listener has stopped.
+    async fn stop(self);
+}
 
 /// This node's fan-out to the subscribers connected to it: what a bus listener feeds.
 ///
 /// On one node the service publishes straight into its fan-out, which is also a
-/// [`Broadcaster`](crate::Broadcaster). With several, the service publishes to the bus, and
+/// [`Broadcaster`]. With several, the service publishes to the bus, and
 /// on every node the bus's listener calls [`deliver`](Fanout::deliver) for each event that
 /// arrives and [`resync`](Fanout::resync) when it may have missed some.
 ///

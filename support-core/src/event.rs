@@ -66,7 +66,7 @@ pub struct Broadcast {
     pub except: Option<SocketId>,
 }
 
-/// The `chat.message` payload: the fields the seed's listener reads, plus ids.
+/// The `chat.message` payload: the fields the Laravel helpdesk's Echo listener reads, plus ids.
 #[derive(Debug, Clone, Serialize)]
 struct ChatPayload<'a> {
     id: crate::MessageId,

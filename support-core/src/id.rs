@@ -134,8 +134,9 @@ impl fmt::Display for SocketId {
     }
 }
 
-/// A client-chosen key that makes a create operation safe to retry: the same user sending the
-/// same key again gets the first result back and nothing new is stored.
+/// A client-chosen key that makes a write safe to retry (a create, a message, a ticket change):
+/// the same user sending the same key again gets the first result back and nothing new is
+/// stored. See [`KeyUse`](crate::idempotency::KeyUse).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct IdempotencyKey(String);

@@ -8,10 +8,12 @@
 //! - [`Policy`]: the one authorization policy, for requests and channel joins alike,
 //! - [`SupportService`]: every operation, broadcasting [`Broadcast`]s after each commit,
 //! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`], and for
-//!   several nodes, [`bus`]: the [`Fanout`] a bus listener feeds and the [`Envelope`] events
-//!   travel in,
+//!   several nodes, [`bus`]: the [`Bus`] a node joins, the [`Fanout`] its listener feeds and
+//!   the [`Envelope`] events travel in,
 //! - [`MemoryStore`] and [`MemoryBroadcaster`] for tests and single-process use, and, behind the
 //!   `testing` feature, the `testing` module and `conformance_suite!`, which every store must pass.
+//! - behind the `sql` feature, the `sql` module: the ticket list as one sea-query statement that
+//!   the SQL stores share, each with its own dialect.
 //!
 //! ```
 //! use support_core::*;
@@ -41,14 +43,18 @@ pub mod audit;
 pub mod broadcast;
 pub mod bus;
 pub mod channel;
+pub mod draft;
 pub mod error;
 pub mod event;
 pub mod id;
+pub mod idempotency;
 pub mod memory;
 pub mod message;
 mod owners;
 pub mod policy;
 pub mod service;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod stats;
 pub mod store;
 pub mod ticket;
@@ -61,7 +67,7 @@ pub mod testing;
 pub use actor::{Actor, Directory, Role, StaticDirectory};
 pub use audit::{AuditEntry, Change, NewAuditEntry};
 pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
-pub use bus::{Envelope, Fanout};
+pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
 pub use event::{Broadcast, Event, StaffEvent, TicketEvent};

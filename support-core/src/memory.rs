@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use crate::audit::{AuditEntry, NewAuditEntry};
 use crate::error::{Error, Result};
 use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
-use crate::message::{AuthorType, Message, Visibility};
+use crate::message::Message;
 use crate::stats::Stats;
 use crate::store::*;
-use crate::ticket::{Status, Ticket};
+use crate::ticket::Ticket;
 
 /// A [`SupportStore`] over plain collections behind one mutex. It passes the conformance suite,
 /// so tests written against it hold for the real stores.
@@ -20,18 +20,12 @@ pub struct MemoryStore {
     state: Mutex<State>,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Remembered {
-    Ticket(TicketId, Option<MessageId>),
-    Message(TicketId, MessageId),
-}
-
 #[derive(Debug, Default)]
 struct State {
     tickets: BTreeMap<TicketId, Ticket>,
     messages: BTreeMap<TicketId, Vec<Message>>,
     audit: Vec<AuditEntry>,
-    keys: HashMap<(UserId, IdempotencyKey), Remembered>,
+    keys: HashMap<(UserId, IdempotencyKey), KeyUse>,
     next_ticket: i64,
     next_message: i64,
 }
@@ -57,106 +51,57 @@ impl State {
             .map(|i| &list[i])
     }
 
-    fn audit(&mut self, ticket_id: TicketId, e: NewAuditEntry) {
-        let id = self.audit.len() as i64 + 1;
-        self.audit.push(AuditEntry {
-            id,
-            ticket_id,
-            actor_id: e.actor_id,
-            actor_name: e.actor_name,
-            change: e.change,
-            at: e.at,
-        });
+    /// What `user` first used `key` for, if they did.
+    fn used(&self, user: UserId, key: Option<&IdempotencyKey>) -> Option<&KeyUse> {
+        self.keys.get(&(user, key?.clone()))
     }
 
-    fn push_message(&mut self, ticket_id: TicketId, m: MessageFields) -> Message {
+    fn remember(&mut self, user: UserId, key: Option<&IdempotencyKey>, used: KeyUse) {
+        if let Some(key) = key {
+            self.keys.insert((user, key.clone()), used);
+        }
+    }
+
+    fn audit(&mut self, ticket_id: TicketId, e: NewAuditEntry) {
+        let id = self.audit.len() as i64 + 1;
+        self.audit.push(e.stored(id, ticket_id));
+    }
+
+    fn push_message(&mut self, m: PendingMessage) -> Message {
         self.next_message += 1;
-        let message = Message {
-            id: MessageId(self.next_message),
-            ticket_id,
-            author_id: m.author.id,
-            author_name: m.author.name,
-            author_type: m.author_type,
-            content: m.content,
-            is_internal: m.internal,
-            attachments: m.attachments,
-            created_at: m.at,
-        };
+        let message = m.stored(MessageId(self.next_message));
         self.messages
-            .entry(ticket_id)
+            .entry(message.ticket_id)
             .or_default()
             .push(message.clone());
-        if let Some(t) = self.tickets.get_mut(&ticket_id) {
-            t.updated_at = m.at;
+        if let Some(t) = self.tickets.get_mut(&message.ticket_id) {
+            t.updated_at = message.created_at;
         }
         message
     }
-}
-
-struct MessageFields {
-    author: Author,
-    author_type: AuthorType,
-    content: String,
-    internal: bool,
-    attachments: Vec<crate::Attachment>,
-    at: crate::Timestamp,
 }
 
 #[async_trait]
 impl SupportStore for MemoryStore {
     async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
         let mut s = self.lock();
-        if let Some(key) = &d.idempotency_key {
-            if let Some(Remembered::Ticket(t, m)) =
-                s.keys.get(&(d.employee.id, key.clone())).copied()
-            {
-                let ticket = s.tickets.get(&t).cloned().ok_or(Error::NotFound)?;
-                let message = m.and_then(|m| s.message(t, m).cloned());
-                return Ok(Created::Existing((ticket, message)));
-            }
-            if s.keys.contains_key(&(d.employee.id, key.clone())) {
-                return Err(Error::Conflict(
-                    "idempotency key already used for a message".into(),
-                ));
-            }
+        if let Some(used) = s.used(d.employee.id, d.idempotency_key.as_ref()) {
+            let (t, m) = used.replay_create()?;
+            let ticket = s.tickets.get(&t).cloned().ok_or(Error::NotFound)?;
+            let message = m.and_then(|m| s.message(t, m).cloned());
+            return Ok(Created::Existing((ticket, message)));
         }
         s.next_ticket += 1;
         let id = TicketId(s.next_ticket);
-        let ticket = Ticket {
-            id,
-            ticket_number: TicketNumber::for_id(id),
-            employee_id: d.employee.id,
-            subject: d.ticket.subject.as_str().to_owned(),
-            description: d.ticket.description.as_str().to_owned(),
-            category: d.ticket.category,
-            priority: d.ticket.priority,
-            status: Status::Open,
-            assigned_to: None,
-            resolved_at: None,
-            created_at: d.at,
-            updated_at: d.at,
-        };
+        let ticket = d.ticket(id, TicketNumber::for_id(id));
         s.tickets.insert(id, ticket.clone());
         s.audit(id, d.audit_entry());
-        let message = d.first_message.as_ref().map(|body| {
-            s.push_message(
-                id,
-                MessageFields {
-                    author: d.employee.clone(),
-                    author_type: AuthorType::Employee,
-                    content: body.as_str().to_owned(),
-                    internal: false,
-                    attachments: Vec::new(),
-                    at: d.at,
-                },
-            )
-        });
-        if let Some(key) = &d.idempotency_key {
-            s.keys.insert(
-                (d.employee.id, key.clone()),
-                Remembered::Ticket(id, message.as_ref().map(|m| m.id)),
-            );
-        }
+        let message = d.pending_first_message(id).map(|m| s.push_message(m));
+        let used = KeyUse::Ticket {
+            ticket: id,
+            message: message.as_ref().map(|m| m.id),
+        };
+        s.remember(d.employee.id, d.idempotency_key.as_ref(), used);
         Ok(Created::New((ticket, message)))
     }
 
@@ -184,6 +129,10 @@ impl SupportStore for MemoryStore {
         let Some(before) = s.tickets.get(&id).cloned() else {
             return Ok(None);
         };
+        if let Some(used) = s.used(change.author.id, change.idempotency_key.as_ref()) {
+            used.replay_update(id, &change.patch)?;
+            return Ok(Some(TicketUpdate::unchanged(before)));
+        }
         let (after, changes) = change.patch.apply(&before, change.at);
         if !changes.is_empty() {
             s.tickets.insert(id, after.clone());
@@ -191,6 +140,8 @@ impl SupportStore for MemoryStore {
                 s.audit(id, e);
             }
         }
+        let used = KeyUse::update(id, &change.patch);
+        s.remember(change.author.id, change.idempotency_key.as_ref(), used);
         Ok(Some(TicketUpdate {
             before,
             after,
@@ -200,40 +151,20 @@ impl SupportStore for MemoryStore {
 
     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
         let mut s = self.lock();
-        if let Some(key) = &d.idempotency_key {
-            match s.keys.get(&(d.author.id, key.clone())).copied() {
-                Some(Remembered::Message(t, m)) => {
-                    let message = s.message(t, m).cloned().ok_or(Error::NotFound)?;
-                    return Ok(Created::Existing(message));
-                }
-                Some(Remembered::Ticket(..)) => {
-                    return Err(Error::Conflict(
-                        "idempotency key already used for a ticket".into(),
-                    ));
-                }
-                None => {}
-            }
+        if let Some(used) = s.used(d.author.id, d.idempotency_key.as_ref()) {
+            let (t, m) = used.replay_append()?;
+            let message = s.message(t, m).cloned().ok_or(Error::NotFound)?;
+            return Ok(Created::Existing(message));
         }
         if !s.tickets.contains_key(&d.ticket_id) {
             return Err(Error::NotFound);
         }
-        let message = s.push_message(
-            d.ticket_id,
-            MessageFields {
-                author: d.author.clone(),
-                author_type: d.author_type,
-                content: d.message.body.as_str().to_owned(),
-                internal: d.message.visibility == Visibility::Internal,
-                attachments: d.message.attachments.clone(),
-                at: d.at,
-            },
-        );
-        if let Some(key) = &d.idempotency_key {
-            s.keys.insert(
-                (d.author.id, key.clone()),
-                Remembered::Message(d.ticket_id, message.id),
-            );
-        }
+        let message = s.push_message(d.pending());
+        let used = KeyUse::Message {
+            ticket: d.ticket_id,
+            message: message.id,
+        };
+        s.remember(d.author.id, d.idempotency_key.as_ref(), used);
         Ok(Created::New(message))
     }
 

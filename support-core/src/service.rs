@@ -126,7 +126,10 @@ impl SupportService {
     /// Default and maximum page sizes of message pages.
     pub const MESSAGE_PAGE: (u32, u32) = (50, 200);
 
-    /// A service over a store, a broadcaster and a directory.
+    /// A service over a store, a broadcaster and a directory. Events reach exactly the
+    /// subscribers of `broadcaster`: to serve websocket clients, let
+    /// `support_transport_ws::SupportChat` build the service, which publishes into the hub
+    /// those clients are connected to (or through a bus that feeds it).
     pub fn new(
         store: impl SupportStore,
         broadcaster: impl Broadcaster,
@@ -200,7 +203,7 @@ impl SupportService {
         ctx: &WriteContext,
     ) -> Result<(Ticket, Option<Message>)> {
         let draft = TicketDraft {
-            employee: author(actor),
+            employee: Author::of(actor),
             ticket: new,
             first_message,
             idempotency_key: ctx.idempotency_key.clone(),
@@ -288,7 +291,7 @@ impl SupportService {
         Policy::check_post(actor, owner, message.visibility)?;
         let draft = MessageDraft {
             ticket_id,
-            author: author(actor),
+            author: Author::of(actor),
             author_type: Policy::author_type(actor, owner),
             message,
             idempotency_key: ctx.idempotency_key.clone(),
@@ -367,7 +370,9 @@ impl SupportService {
 
     /// Changes status, priority or assignment. Staff only; the assignee must be staff.
     /// Broadcasts `ticket.updated` to the ticket's channel and to staff, and `stats.updated`
-    /// when the counts moved. A patch that changes nothing writes and sends nothing.
+    /// when the counts moved. A patch that changes nothing writes and sends nothing. A retry
+    /// with the same idempotency key from the same user answers the ticket as it is and
+    /// changes, records and sends nothing again; the key on a different change is `Conflict`.
     pub async fn update_ticket(
         &self,
         actor: &Actor,
@@ -387,7 +392,8 @@ impl SupportService {
         }
         let change = TicketChange {
             patch,
-            author: author(actor),
+            author: Author::of(actor),
+            idempotency_key: ctx.idempotency_key.clone(),
             at: time::now(),
         };
         let update = self
@@ -539,13 +545,6 @@ impl SupportService {
             }
             Err(e) => tracing::warn!(error = %e, "could not read stats to broadcast them"),
         }
-    }
-}
-
-fn author(actor: &Actor) -> Author {
-    Author {
-        id: actor.id,
-        name: actor.name.clone(),
     }
 }
 

@@ -4,23 +4,16 @@ use std::cmp::Ordering;
 
 use async_trait::async_trait;
 
-use crate::audit::{AuditEntry, Change, NewAuditEntry};
+use crate::audit::{AuditEntry, Change};
 use crate::error::{Error, Result};
-use crate::id::{IdempotencyKey, MessageId, TicketId, UserId};
-use crate::message::{AuthorType, Message};
+use crate::id::{MessageId, TicketId, UserId};
+use crate::message::Message;
 use crate::stats::Stats;
-use crate::ticket::{Category, Priority, Status, Ticket, TicketPatch};
+use crate::ticket::{Category, Priority, Status, Ticket};
 use crate::time::{self, Timestamp};
-use crate::validate::{MessageBody, NewMessage, NewTicket};
 
-/// Who wrote something, as recorded with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Author {
-    /// The user's id.
-    pub id: UserId,
-    /// Their name at the time.
-    pub name: String,
-}
+pub use crate::draft::{Author, MessageDraft, PendingMessage, TicketChange, TicketDraft};
+pub use crate::idempotency::KeyUse;
 
 /// The outcome of a create that may be a retry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,80 +47,6 @@ impl<T> Created<T> {
     }
 }
 
-/// A ticket to create, optionally with its first message (a quick chat).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketDraft {
-    /// The employee opening it; also the author of the first message and of the audit entry.
-    pub employee: Author,
-    /// Its validated fields.
-    pub ticket: NewTicket,
-    /// A first public message from the employee.
-    pub first_message: Option<MessageBody>,
-    /// Makes the create safe to retry; scoped to `employee.id`.
-    pub idempotency_key: Option<IdempotencyKey>,
-    /// The creation time, used for `created_at`, `updated_at`, the message and the audit entry.
-    pub at: Timestamp,
-}
-
-impl TicketDraft {
-    /// The audit entry every store records with the new ticket.
-    pub fn audit_entry(&self) -> NewAuditEntry {
-        NewAuditEntry {
-            actor_id: self.employee.id,
-            actor_name: self.employee.name.clone(),
-            change: Change::Created {
-                status: Status::Open,
-                priority: self.ticket.priority,
-                category: self.ticket.category,
-            },
-            at: self.at,
-        }
-    }
-}
-
-/// A message to append.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageDraft {
-    /// The ticket it goes on.
-    pub ticket_id: TicketId,
-    /// Who writes it.
-    pub author: Author,
-    /// Which side they write for.
-    pub author_type: AuthorType,
-    /// The validated message.
-    pub message: NewMessage,
-    /// Makes the append safe to retry; scoped to `author.id`.
-    pub idempotency_key: Option<IdempotencyKey>,
-    /// Its `created_at`; also the ticket's new `updated_at`.
-    pub at: Timestamp,
-}
-
-/// A staff change to apply with [`TicketPatch::apply`] inside the store's transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketChange {
-    /// What to change.
-    pub patch: TicketPatch,
-    /// Who changes it.
-    pub author: Author,
-    /// When.
-    pub at: Timestamp,
-}
-
-impl TicketChange {
-    /// The audit entries for a list of changes.
-    pub fn audit_entries(&self, changes: &[Change]) -> Vec<NewAuditEntry> {
-        changes
-            .iter()
-            .map(|c| NewAuditEntry {
-                actor_id: self.author.id,
-                actor_name: self.author.name.clone(),
-                change: c.clone(),
-                at: self.at,
-            })
-            .collect()
-    }
-}
-
 /// The result of a change that found its ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketUpdate {
@@ -137,6 +56,18 @@ pub struct TicketUpdate {
     pub after: Ticket,
     /// What changed; empty means nothing was written.
     pub changes: Vec<Change>,
+}
+
+impl TicketUpdate {
+    /// The answer for a change that changes nothing (or a retry of one already applied): the
+    /// ticket as it is, before and after.
+    pub fn unchanged(ticket: Ticket) -> Self {
+        TicketUpdate {
+            before: ticket.clone(),
+            after: ticket,
+            changes: Vec::new(),
+        }
+    }
 }
 
 /// Whose tickets match: everything optional, all conditions must hold.
@@ -327,9 +258,14 @@ pub struct MessageQuery {
 ///   Within one ticket, message ids grow in commit order: once a reader has seen message N,
 ///   no message with a smaller id can appear later. (A global sequence alone does not give
 ///   this when transactions commit out of order; lock the ticket row while appending.)
-/// - **Idempotency.** A create carrying an idempotency key that the same user already used
-///   returns [`Created::Existing`] with what the first call stored, and writes nothing. Keys
-///   of different users never collide.
+/// - **Idempotency.** A write carrying an idempotency key records what it was used for (a
+///   [`KeyUse`]) in its transaction. A create or append whose key the same user already used
+///   returns [`Created::Existing`] with what the first call stored ([`KeyUse::replay_create`],
+///   [`KeyUse::replay_append`]), and writes nothing. A change whose key was used for the same
+///   change of the same ticket ([`KeyUse::replay_update`]) answers
+///   [`TicketUpdate::unchanged`] with the ticket as it is, and writes nothing (no audit
+///   entry). A key the same user used for anything else is `Conflict`. The key is recorded
+///   even by a change that changes nothing. Keys of different users never collide.
 /// - **Reads** reproduce the reference semantics of [`TicketFilter::matches`],
 ///   [`TicketOrder::compare`] and [`TicketKey::precedes`]; message pages are in id order,
 ///   oldest first, and leave out internal notes unless asked. [`SupportStore::stats`] is
@@ -338,33 +274,59 @@ pub struct MessageQuery {
 ///   violation `Conflict`; a busy, locked or unreachable backend `Unavailable`; anything
 ///   permanent `Backend`. No method panics on any input.
 ///
+/// - **Wrappers** (a store that delegates to another, to count, log or trace calls) forward
+///   every method, the provided ones included ([`SupportStore::ping`]). A provided method left
+///   out runs its default on the wrapper instead of the inner store's own version: `ping`
+///   would then read the stats rather than run the inner store's health check.
+///
 /// `support_core::conformance_suite!` (feature `testing`) checks all of this against a store.
 ///
 /// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
 /// use async_trait::async_trait;
 /// use support_core::store::*;
 /// use support_core::{AuditEntry, Message, Result, Stats, Ticket, TicketId};
 ///
-/// /// A store that delegates to the in-memory one, e.g. to count calls.
-/// struct Counting(support_core::MemoryStore);
+/// /// A store that delegates to another and counts the writes.
+/// struct Counting<S> {
+///     inner: S,
+///     writes: AtomicU64,
+/// }
+///
+/// impl<S> Counting<S> {
+///     fn write(&self) {
+///         self.writes.fetch_add(1, Ordering::Relaxed);
+///     }
+/// }
 ///
 /// #[async_trait]
-/// impl SupportStore for Counting {
+/// impl<S: SupportStore> SupportStore for Counting<S> {
 ///     async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
-///         self.0.create_ticket(d).await
+///         self.write();
+///         self.inner.create_ticket(d).await
 ///     }
-///     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> { self.0.ticket(id).await }
-///     async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> { self.0.tickets(q).await }
+///     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> { self.inner.ticket(id).await }
+///     async fn tickets(&self, q: &TicketQuery) -> Result<Vec<Ticket>> { self.inner.tickets(q).await }
 ///     async fn update_ticket(&self, id: TicketId, c: &TicketChange) -> Result<Option<TicketUpdate>> {
-///         self.0.update_ticket(id, c).await
+///         self.write();
+///         self.inner.update_ticket(id, c).await
 ///     }
 ///     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
-///         self.0.append_message(d).await
+///         self.write();
+///         self.inner.append_message(d).await
 ///     }
-///     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> { self.0.messages(q).await }
-///     async fn stats(&self) -> Result<Stats> { self.0.stats().await }
-///     async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> { self.0.audit_trail(id).await }
+///     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> { self.inner.messages(q).await }
+///     async fn stats(&self) -> Result<Stats> { self.inner.stats().await }
+///     async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> { self.inner.audit_trail(id).await }
+///     // Provided, and forwarded all the same: the inner store may have its own.
+///     async fn ping(&self) -> Result<()> { self.inner.ping().await }
 /// }
+///
+/// let store = Counting { inner: support_core::MemoryStore::new(), writes: AtomicU64::new(0) };
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// store.ping().await?;
+/// # Ok::<(), support_core::Error>(()) }).unwrap();
 /// ```
 #[async_trait]
 pub trait SupportStore: Send + Sync + 'static {
@@ -381,9 +343,11 @@ pub trait SupportStore: Send + Sync + 'static {
     /// Up to `query.limit` tickets matching the filter, in order, strictly after `query.after`.
     async fn tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>>;
 
-    /// Applies a change with [`TicketPatch::apply`] to the row as it is inside the transaction,
-    /// writes the new row and one audit entry per change (nothing when there is no change), and
-    /// returns before and after. `Ok(None)` if the ticket does not exist.
+    /// Applies a change with [`TicketPatch::apply`](crate::TicketPatch::apply) to the row as
+    /// it is inside the transaction, writes the new row and one audit entry per change
+    /// (nothing when there is no change) and the idempotency key if there is one, and returns
+    /// before and after. A retry with the same key answers [`TicketUpdate::unchanged`] (see
+    /// the contract). `Ok(None)` if the ticket does not exist.
     async fn update_ticket(
         &self,
         id: TicketId,
@@ -404,7 +368,8 @@ pub trait SupportStore: Send + Sync + 'static {
     /// Every audit entry of a ticket, oldest first.
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>>;
 
-    /// `Ok` when the backend answers: for health checks.
+    /// `Ok` when the backend answers: for health checks. The default reads the stats; a store
+    /// with a cheaper check overrides it, and a wrapper forwards it (see the contract).
     async fn ping(&self) -> Result<()> {
         self.stats().await.map(|_| ())
     }

@@ -10,7 +10,23 @@
 //! | ticket `description` | 1 to 10,000 characters |
 //! | `attachments` | at most 10; `name` and `content_type` 1 to 255 characters, `url` 1 to 2048 |
 //!
-//! Error messages follow Laravel's wording, so a frontend written for the seed shows them as is.
+//! ## Control characters
+//!
+//! One rule for every text field above, in every store: a control character (Unicode `Cc`,
+//! U+0000 to U+001F and U+007F to U+009F) other than tab, line feed and carriage return is
+//! **refused**, never stripped, with an error on the field the client sent
+//! (`The content field must not contain control characters.`). NUL is one of them: no store
+//! can be handed text that one of them (PostgreSQL) cannot hold. Refusing rather than
+//! stripping keeps what is stored exactly what was sent, and the client hears why. See
+//! [`is_refused_character`].
+//!
+//! Names are not client input: they come from the embedder's directory, and
+//! [`crate::store::Author::of`] drops their control characters
+//! ([`strip_control_characters`]) instead of failing the request. A search text (`q`) is not
+//! stored either: one holding a refused character matches nothing.
+//!
+//! Error messages follow Laravel's wording, so a frontend written for the Laravel helpdesk
+//! shows them as is.
 
 use serde_json::{Map, Value};
 
@@ -84,10 +100,31 @@ fn label(field: &str) -> String {
     field.replace('_', " ")
 }
 
-/// Trims, then records an error unless 1..=max characters remain.
+/// True for the characters no text field accepts: the control characters except tab, line
+/// feed and carriage return (see [the module docs](self#control-characters)).
+pub fn is_refused_character(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The text without any control character, tab and line breaks included: for one-line text
+/// that does not come from a client, such as a user's name from the directory.
+pub fn strip_control_characters(raw: &str) -> String {
+    raw.chars().filter(|c| !c.is_control()).collect()
+}
+
+/// Records an error if the text holds a refused character anywhere, or unless 1..=max
+/// characters remain after trimming.
 fn check_text(errors: &mut FieldErrors, field: &str, raw: &str, max: usize) -> String {
     let trimmed = raw.trim();
-    if trimmed.is_empty() {
+    if raw.chars().any(is_refused_character) {
+        errors.add(
+            field,
+            format!(
+                "The {} field must not contain control characters.",
+                label(field)
+            ),
+        );
+    } else if trimmed.is_empty() {
         errors.add(field, format!("The {} field is required.", label(field)));
     } else if trimmed.chars().count() > max {
         errors.add(
@@ -540,6 +577,39 @@ mod tests {
         assert_eq!(t.description.as_str(), long);
         assert_eq!(t.category, Category::Other);
         assert_eq!(t.priority, Priority::Medium);
+    }
+
+    #[test]
+    fn control_characters_are_refused_on_the_field_sent_except_tab_and_line_breaks() {
+        let field_of = |r: Result<NewMessage>| match r {
+            Err(Error::Invalid(e)) => e.fields().keys().cloned().collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field_of(NewMessage::from_json(
+                &json!({"content": "a\u{0}b"}),
+                "content"
+            )),
+            ["content"]
+        );
+        assert_eq!(
+            field_of(NewMessage::from_json(
+                &json!({"message": "a\u{1b}[0m"}),
+                "message"
+            )),
+            ["message"]
+        );
+        for c in [
+            '\u{0}', '\u{7}', '\u{b}', '\u{c}', '\u{7f}', '\u{85}', '\u{9f}',
+        ] {
+            assert!(is_refused_character(c), "{c:?}");
+            assert!(MessageBody::parse(&format!("a{c}b")).is_err(), "{c:?}");
+        }
+        let kept = "line\tone\r\nline two\n";
+        assert_eq!(MessageBody::parse(kept).unwrap().as_str(), kept.trim());
+        // Refused wherever it stands, even where trimming would have removed it.
+        assert!(MessageBody::parse("\u{b}a").is_err());
+        assert_eq!(strip_control_characters("Al\u{0}ice\n"), "Alice");
     }
 
     #[test]

@@ -13,55 +13,12 @@
 
 use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
-use support_core::store::{Author, MessageDraft};
-use support_core::{
-    Attachment, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Result, TicketId,
-    Timestamp, Visibility,
-};
+use support_core::store::PendingMessage;
+use support_core::{Choice, Error, IdempotencyKey, Message, MessageId, Result};
 use tokio::sync::oneshot;
 
 use crate::error::{bad_data, from_sqlx};
 use crate::lanes::Lanes;
-
-/// A message about to be inserted: everything but the id.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingMessage {
-    ticket_id: TicketId,
-    author: Author,
-    author_type: AuthorType,
-    content: String,
-    internal: bool,
-    attachments: Vec<Attachment>,
-    at: Timestamp,
-}
-
-impl PendingMessage {
-    pub(crate) fn of(d: &MessageDraft) -> Self {
-        PendingMessage {
-            ticket_id: d.ticket_id,
-            author: d.author.clone(),
-            author_type: d.author_type,
-            content: d.message.body.as_str().to_owned(),
-            internal: d.message.visibility == Visibility::Internal,
-            attachments: d.message.attachments.clone(),
-            at: d.at,
-        }
-    }
-
-    fn stored(self, id: i64) -> Message {
-        Message {
-            id: MessageId(id),
-            ticket_id: self.ticket_id,
-            author_id: self.author.id,
-            author_name: self.author.name,
-            author_type: self.author_type,
-            content: self.content,
-            is_internal: self.internal,
-            attachments: self.attachments,
-            created_at: self.at,
-        }
-    }
-}
 
 /// One message: the activity update locks the ticket's row and returns it only if the ticket
 /// exists, and the insert draws the id for the row it returned, so after the lock.
@@ -134,7 +91,7 @@ async fn insert_batch(
             .bind(&m.author.name)
             .bind(m.author_type.as_str())
             .bind(&m.content)
-            .bind(m.internal)
+            .bind(m.is_internal)
             .bind(Json(&m.attachments))
             .bind(m.at)
             .fetch_all(ex)
@@ -161,7 +118,7 @@ async fn insert_batch(
                     .collect::<Vec<_>>(),
             )
             .bind(batch.iter().map(|m| m.content.as_str()).collect::<Vec<_>>())
-            .bind(batch.iter().map(|m| m.internal).collect::<Vec<_>>())
+            .bind(batch.iter().map(|m| m.is_internal).collect::<Vec<_>>())
             .bind(attachments)
             .bind(batch.iter().map(|m| m.at).collect::<Vec<_>>())
             .fetch_all(ex)
@@ -233,21 +190,21 @@ pub(crate) async fn insert_keyed(
         .bind(&m.author.name)
         .bind(m.author_type.as_str())
         .bind(&m.content)
-        .bind(m.internal)
+        .bind(m.is_internal)
         .bind(Json(&m.attachments))
         .bind(m.at)
         .bind(key.as_str())
         .fetch_optional(ex)
         .await
         .map_err(from_sqlx)?;
-    Ok(id.map(|id| message.stored(id)))
+    Ok(id.map(|id| message.stored(MessageId(id))))
 }
 
 /// Writes one message without a key. `NotFound` if the ticket does not exist.
 async fn insert_one(ex: impl PgExecutor<'_>, message: PendingMessage) -> Result<Message> {
     let ids = insert_batch(ex, std::slice::from_ref(&message)).await?;
     match ids.first() {
-        Some(Some(id)) => Ok(message.stored(*id)),
+        Some(Some(id)) => Ok(message.stored(MessageId(*id))),
         _ => Err(Error::NotFound),
     }
 }
@@ -255,8 +212,9 @@ async fn insert_one(ex: impl PgExecutor<'_>, message: PendingMessage) -> Result<
 /// Writes a batch and answers each message. When the call fails for a reason that may be one
 /// message's fault, each is written alone, so only that one fails.
 async fn write(pool: &PgPool, batch: Vec<PendingMessage>) -> Vec<Result<Message>> {
-    let found =
-        |m: PendingMessage, id: Option<i64>| id.map(|id| m.stored(id)).ok_or(Error::NotFound);
+    let found = |m: PendingMessage, id: Option<i64>| {
+        id.map(|id| m.stored(MessageId(id))).ok_or(Error::NotFound)
+    };
     match insert_batch(pool, &batch).await {
         Ok(ids) => batch
             .into_iter()

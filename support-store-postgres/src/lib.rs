@@ -10,52 +10,73 @@
 //!   with `Unavailable` within seconds, and the same store recovers once it is back. Under
 //!   load, appends and ticket lookups are coalesced into few statements
 //!   ([`PgOptions::lanes`]).
-//! - [`PgBroadcaster`]: the [`Broadcaster`](support_core::Broadcaster) to give the service. It
-//!   publishes each event with `pg_notify` and delivers nothing itself.
+//! - [`PgBus`]: the bus between the nodes, to give `support_transport_ws::SupportChat`'s
+//!   builder on every node. Joining it gives the node's service a [`PgBroadcaster`] and
+//!   starts a [`PgListener`] that feeds the node's websocket hub.
+//! - [`PgBroadcaster`]: the [`Broadcaster`](support_core::Broadcaster) the service publishes
+//!   through. It publishes each event with `pg_notify` and delivers nothing itself.
 //! - [`PgListener`]: runs on every node, the publishing one included, and feeds what arrives
 //!   to that node's [`Fanout`](support_core::Fanout): on a server the websocket transport's
 //!   `Hub`, so the websocket clients connected to that node get every event. It reconnects
 //!   by itself and then tells every subscriber to catch up from the store (the `Hub` closes
 //!   its connections with 4200; clients reconnect and fetch `messages?after=`).
 //!
-//! On every node, the service publishes through the database and the listener feeds the
-//! node's websocket hub. Give the service the [`PgBroadcaster`], not the hub, or events reach
-//! only the clients of the node they were posted on:
+//! On every node, give the builder the store and the [`PgBus`] on it; the service then
+//! publishes through the database and the node's listener feeds its websocket clients. (Wired
+//! by hand, the service must get the [`PgBroadcaster`] and the listener the hub, or events
+//! reach only the clients of the node they were posted on.) Two nodes, one process here:
 //!
-//! ```no_run
+//! ```
 //! use support_core::*;
-//! use support_store_postgres::{PgBroadcaster, PgListener, PgStore};
-//! use support_transport_ws::{AppConfig, Hub};
+//! use support_store_postgres::{PgBus, PgStore};
+//! use support_transport_ws::testing::Client;
+//! use support_transport_ws::{AppConfig, SupportChat, identify_fn};
 //!
-//! # async fn run() -> Result<()> {
-//! let store = PgStore::connect("postgres://support@db.internal/support").await?;
-//! // This node's websocket clients, served with `support_transport_ws::router(hub.clone(), …)`
-//! // as on a single node.
-//! let hub = Hub::new(AppConfig::new("support", "support-key", "support-secret"));
-//! // Feeds `hub` what any node publishes. Keep it while the node serves.
-//! let listener = PgListener::start(&store, hub.clone()).await?;
+//! /// One node, as each server process starts: its store and bus on the shared database.
+//! async fn node(database_url: &str) -> Result<(SupportChat, std::net::SocketAddr)> {
+//!     let store = PgStore::connect(database_url).await?; // migrates
+//!     let sam = Actor::new(201, "Sam Support", Role::Support);
+//!     let chat = SupportChat::builder(AppConfig::new("support", "support-key", "support-secret"))
+//!         .bus(PgBus::new(&store))
+//!         .store(store)
+//!         .directory(StaticDirectory::new([sam.clone()]))
+//!         // Everyone is Sam: replace with your session lookup.
+//!         .identify(identify_fn(move |_headers| {
+//!             let sam = sam.clone();
+//!             Box::pin(async move { Ok(Some(sam)) })
+//!         }))
+//!         .start()
+//!         .await?;
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(Error::backend)?;
+//!     let addr = listener.local_addr().map_err(Error::backend)?;
+//!     let router = chat.router();
+//!     tokio::spawn(async move { axum::serve(listener, router).await });
+//!     Ok((chat, addr))
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! # let Some(database) = support_store_postgres::testing::TestDatabase::create().await else { return Ok(()) };
+//! # let database_url = database.url();
+//! let (a, _) = node(database_url).await?;
+//! let (b, b_addr) = node(database_url).await?;
+//!
+//! // Sam's dashboard is connected to node B; Alice opens a ticket through node A.
+//! let mut dashboard = Client::connect(b_addr, "support-key").await;
+//! dashboard.sign_in("private-support.admin", &[]).await;
 //! let alice = Actor::new(101, "Alice Employee", Role::Employee);
-//! let service = SupportService::new(
-//!     store.clone(),
-//!     PgBroadcaster::new(&store),
-//!     StaticDirectory::new([alice.clone()]),
-//! );
+//! let draft = NewTicket::parse("VPN down", "Since 9am", "it", "high")?;
+//! a.service().create_ticket(&alice, draft, &WriteContext::default()).await?;
+//! assert_eq!(dashboard.event("ticket.created").await["ticket"]["subject"], "VPN down");
 //!
-//! let ticket = service
-//!     .create_ticket(&alice, NewTicket::parse("VPN down", "Since 9am", "it", "high")?, &WriteContext::default())
-//!     .await?;
-//! // Every node's clients on `private-support.ticket.{id}` get it, wherever it was posted.
-//! let hello = NewMessage::public(MessageBody::parse("Any news?")?);
-//! service.post_message(&alice, ticket.id, hello, &WriteContext::default()).await?;
-//!
-//! // Shutting down: clients reconnect (to another node), and the listener stops.
-//! hub.shutdown();
-//! listener.stop().await;
-//! # Ok(()) }
+//! // Shutting down a node: its clients get 4200 (and reconnect to another), its listener stops.
+//! b.shutdown().await;
+//! a.shutdown().await;
+//! # Ok::<(), Error>(()) }).unwrap();
 //! ```
 
 mod append;
 mod broadcaster;
+mod bus;
 mod connect;
 mod error;
 mod lanes;
@@ -65,11 +86,13 @@ mod migrate;
 mod options;
 mod query;
 mod row;
-mod storable;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod wire;
 
 pub use broadcaster::PgBroadcaster;
+pub use bus::PgBus;
 pub use listener::{ListenerOptions, ListenerStatus, PgListener};
 pub use options::PgOptions;
 pub use store::PgStore;

@@ -9,18 +9,21 @@ use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool, Row};
 use support_core::store::*;
 use support_core::{
-    AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, Priority, Result,
-    Stats, Status, Ticket, TicketId, TicketNumber, UserId,
+    AuditEntry, Choice, Error, IdempotencyKey, Message, MessageId, Result, Stats, Ticket, TicketId,
+    TicketNumber, UserId,
 };
 
-use crate::append::{self, Appender, PendingMessage};
+use sea_query::PostgresQueryBuilder;
+use sea_query_binder::SqlxBinder;
+use support_core::sql;
+
+use crate::append::{self, Appender};
 use crate::connect;
 use crate::error::{bad_data, from_sqlx, timed_out};
 use crate::lookup::{TicketLookup, select_ticket};
 use crate::options::PgOptions;
 use crate::query;
 use crate::row::{self, AUDIT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS};
-use crate::storable;
 
 /// A [`SupportStore`] in a PostgreSQL database, for deployments that outgrow one SQLite file
 /// or run several server processes against one database.
@@ -131,8 +134,11 @@ impl PgStore {
         }
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         let (ticket, message) = insert_ticket(&mut *tx, d).await?;
-        let what = Remembered::Ticket(ticket.id, message.as_ref().map(|m| m.id));
-        if remember(&mut *tx, d.employee.id, key, what, ticket.id).await? {
+        let used = KeyUse::Ticket {
+            ticket: ticket.id,
+            message: message.as_ref().map(|m| m.id),
+        };
+        if remember(&mut *tx, d.employee.id, key, &used).await? {
             tx.commit().await.map_err(from_sqlx)?;
             return Ok(Created::New((ticket, message)));
         }
@@ -150,34 +156,26 @@ impl PgStore {
         user: UserId,
         key: &IdempotencyKey,
     ) -> Result<Option<Created<(Ticket, Option<Message>)>>> {
-        match remembered(&self.pool, user, key).await? {
-            None => Ok(None),
-            Some(Remembered::Ticket(t, m)) => {
-                let ticket = select_ticket(&self.pool, t).await?.ok_or(Error::NotFound)?;
-                let message = match m {
-                    Some(m) => select_message(&self.pool, m).await?,
-                    None => None,
-                };
-                Ok(Some(Created::Existing((ticket, message))))
-            }
-            Some(Remembered::Message(_)) => Err(Error::Conflict(
-                "idempotency key already used for a message".into(),
-            )),
-        }
+        let Some(used) = remembered(&self.pool, user, key).await? else {
+            return Ok(None);
+        };
+        let (t, m) = used.replay_create()?;
+        let ticket = select_ticket(&self.pool, t).await?.ok_or(Error::NotFound)?;
+        let message = match m {
+            Some(m) => select_message(&self.pool, m).await?,
+            None => None,
+        };
+        Ok(Some(Created::Existing((ticket, message))))
     }
 
     async fn append(&self, d: &MessageDraft) -> Result<Created<Message>> {
         let Some(key) = &d.idempotency_key else {
-            return self
-                .appender
-                .append(PendingMessage::of(d))
-                .await
-                .map(Created::New);
+            return self.appender.append(d.pending()).await.map(Created::New);
         };
         // The first use of a key is the one that must be quick: one statement writes the
         // message and the key's record, or nothing. Only when nothing was written is the key
         // looked up, to tell a retry from a missing ticket.
-        if let Some(message) = append::insert_keyed(&self.pool, PendingMessage::of(d), key).await? {
+        if let Some(message) = append::insert_keyed(&self.pool, d.pending(), key).await? {
             return Ok(Created::New(message));
         }
         self.message_for_key(d.author.id, key)
@@ -191,18 +189,14 @@ impl PgStore {
         user: UserId,
         key: &IdempotencyKey,
     ) -> Result<Option<Created<Message>>> {
-        match remembered(&self.pool, user, key).await? {
-            None => Ok(None),
-            Some(Remembered::Message(m)) => {
-                let message = select_message(&self.pool, m)
-                    .await?
-                    .ok_or(Error::NotFound)?;
-                Ok(Some(Created::Existing(message)))
-            }
-            Some(Remembered::Ticket(..)) => Err(Error::Conflict(
-                "idempotency key already used for a ticket".into(),
-            )),
-        }
+        let Some(used) = remembered(&self.pool, user, key).await? else {
+            return Ok(None);
+        };
+        let (_, m) = used.replay_append()?;
+        let message = select_message(&self.pool, m)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Ok(Some(Created::Existing(message)))
     }
 
     async fn update(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>> {
@@ -221,8 +215,17 @@ impl PgStore {
         let Some(before) = row.as_ref().map(row::ticket).transpose()? else {
             return Ok(None);
         };
+        let key = change.idempotency_key.as_ref();
+        if let Some(key) = key {
+            // Read under the ticket's lock: a retry of this change by the same user waited
+            // for the first to commit, and sees its key now.
+            if let Some(used) = remembered(&mut *tx, change.author.id, key).await? {
+                used.replay_update(id, &change.patch)?;
+                return Ok(Some(TicketUpdate::unchanged(before)));
+            }
+        }
         let (after, changes) = change.patch.apply(&before, change.at);
-        if changes.is_empty() {
+        if changes.is_empty() && key.is_none() {
             // Nothing to write; dropping the transaction rolls it back and frees the lock.
             return Ok(Some(TicketUpdate {
                 before,
@@ -230,6 +233,42 @@ impl PgStore {
                 changes,
             }));
         }
+        if !changes.is_empty() {
+            Self::write_change(&mut tx, id, change, &after, &changes).await?;
+        }
+        if let Some(key) = key {
+            let used = KeyUse::update(id, &change.patch);
+            if !remember(&mut *tx, change.author.id, key, &used).await? {
+                // The same user's key was recorded meanwhile by a change of another ticket
+                // (a change of this one would have waited for the lock): undo this one and
+                // answer as that key's use says.
+                tx.rollback().await.map_err(from_sqlx)?;
+                let used = remembered(&self.pool, change.author.id, key)
+                    .await?
+                    .ok_or_else(|| Error::Conflict("idempotency key is in use".into()))?;
+                used.replay_update(id, &change.patch)?;
+                let now = select_ticket(&self.pool, id)
+                    .await?
+                    .ok_or(Error::NotFound)?;
+                return Ok(Some(TicketUpdate::unchanged(now)));
+            }
+        }
+        tx.commit().await.map_err(from_sqlx)?;
+        Ok(Some(TicketUpdate {
+            before,
+            after,
+            changes,
+        }))
+    }
+
+    /// The new row and its audit entries, in one statement.
+    async fn write_change(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        id: TicketId,
+        change: &TicketChange,
+        after: &Ticket,
+        changes: &[support_core::Change],
+    ) -> Result<()> {
         let entries: Vec<serde_json::Value> = changes
             .iter()
             .map(serde_json::to_value)
@@ -259,107 +298,54 @@ impl PgStore {
         .bind(change.author.id.get())
         .bind(&change.author.name)
         .bind(entries)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(from_sqlx)?;
-        tx.commit().await.map_err(from_sqlx)?;
-        Ok(Some(TicketUpdate {
-            before,
-            after,
-            changes,
-        }))
+        Ok(())
     }
 
     async fn message_page(&self, q: &MessageQuery) -> Result<Vec<Message>> {
-        let visible = if q.include_internal {
-            ""
-        } else {
-            " AND NOT is_internal"
-        };
-        let base = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE ticket_id = $1{visible}");
-        let limit = i64::from(q.limit);
-        let ticket = q.ticket_id.get();
-        let (sql, bound, newest_first) = match q.position {
-            MessagePosition::After(after) => (
-                format!("{base} AND id > $2 ORDER BY id ASC LIMIT $3"),
-                Some(after.get()),
-                false,
-            ),
-            MessagePosition::Before(before) => (
-                format!("{base} AND id < $2 ORDER BY id DESC LIMIT $3"),
-                Some(before.get()),
-                true,
-            ),
-            MessagePosition::Latest => (format!("{base} ORDER BY id DESC LIMIT $2"), None, true),
-        };
-        let mut query = sqlx::query(&sql).bind(ticket);
-        if let Some(id) = bound {
-            query = query.bind(id);
-        }
-        let found = query
-            .bind(limit)
+        let page = sql::message_page(q);
+        let (statement, values) = page.select.build_sqlx(PostgresQueryBuilder);
+        let found = sqlx::query_with(&statement, values)
             .fetch_all(&self.pool)
             .await
             .map_err(from_sqlx)?;
-        let mut page = row::all(&found, row::message)?;
-        if newest_first {
-            page.reverse();
-        }
-        Ok(page)
+        Ok(page.oldest_first(row::all(&found, row::message)?))
     }
 
     async fn counts(&self) -> Result<Stats> {
-        // The trigger keeps `ticket_counts` exact in every write transaction, so this reads a
-        // handful of rows however many tickets there are.
-        let groups = sqlx::query(
-            "SELECT status, priority, n FROM ticket_counts WHERE status IN ('open', 'in_progress')",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(from_sqlx)?;
-        let mut stats = Stats::default();
-        for g in &groups {
-            let status: String = g.try_get("status").map_err(from_sqlx)?;
-            let rank: i16 = g.try_get("priority").map_err(from_sqlx)?;
-            let n: i64 = g.try_get("n").map_err(from_sqlx)?;
-            let status = Status::from_name(&status).ok_or_else(|| bad_data("status", &status))?;
-            let priority =
-                Priority::from_rank(rank.into()).ok_or_else(|| bad_data("priority", rank))?;
-            let n = u64::try_from(n).map_err(|_| bad_data("ticket count", n))?;
-            stats.add_count(status, priority, n);
-        }
-        Ok(stats)
+        let counts: Vec<(String, i16, i64)> = sqlx::query_as(sql::TICKET_COUNTS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        let counts = counts.into_iter().map(|(s, rank, n)| (s, rank.into(), n));
+        sql::stats_from_counts(counts)
     }
 }
 
-/// What an idempotency key was first used for.
-enum Remembered {
-    Ticket(TicketId, Option<MessageId>),
-    Message(MessageId),
-}
+/// `kind`, `ticket_id`, `message_id`, `request` of an `idempotency_keys` row.
+type KeyColumns = (String, i64, Option<i64>, Option<String>);
 
+/// What `user` first used `key` for, if they did.
 async fn remembered(
     ex: impl PgExecutor<'_>,
     user: UserId,
     key: &IdempotencyKey,
-) -> Result<Option<Remembered>> {
-    let row = sqlx::query(
-        r#"SELECT kind, ticket_id, message_id FROM idempotency_keys WHERE user_id = $1 AND "key" = $2"#,
+) -> Result<Option<KeyUse>> {
+    let row: Option<KeyColumns> = sqlx::query_as(
+        r#"SELECT kind, ticket_id, message_id, request FROM idempotency_keys WHERE user_id = $1 AND "key" = $2"#,
     )
     .bind(user.get())
     .bind(key.as_str())
     .fetch_optional(ex)
     .await
     .map_err(from_sqlx)?;
-    let Some(row) = row else { return Ok(None) };
-    let kind: String = row.try_get("kind").map_err(from_sqlx)?;
-    let ticket: i64 = row.try_get("ticket_id").map_err(from_sqlx)?;
-    let message: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
-    match (kind.as_str(), message) {
-        ("ticket", m) => Ok(Some(Remembered::Ticket(TicketId(ticket), m.map(MessageId)))),
-        ("message", Some(m)) => Ok(Some(Remembered::Message(MessageId(m)))),
-        _ => Err(bad_data("idempotency key", format!("kind {kind:?}"))),
-    }
+    row.map(|(kind, ticket, message, request)| {
+        KeyUse::from_columns(&kind, ticket, message, request)
+            .ok_or_else(|| bad_data("idempotency key", format!("kind {kind:?}")))
+    })
+    .transpose()
 }
 
 /// Records what `key` stored, as the last statement of the transaction that stored it.
@@ -370,23 +356,19 @@ async fn remember(
     ex: impl PgExecutor<'_>,
     user: UserId,
     key: &IdempotencyKey,
-    what: Remembered,
-    ticket: TicketId,
+    used: &KeyUse,
 ) -> Result<bool> {
-    let (kind, message) = match what {
-        Remembered::Ticket(_, m) => ("ticket", m),
-        Remembered::Message(m) => ("message", Some(m)),
-    };
     let inserted = sqlx::query(
-        r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id)
-           VALUES ($1, $2, $3, $4, $5)
+        r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id, request)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (user_id, "key") DO NOTHING"#,
     )
     .bind(user.get())
     .bind(key.as_str())
-    .bind(kind)
-    .bind(ticket.get())
-    .bind(message.map(MessageId::get))
+    .bind(used.kind())
+    .bind(used.ticket_id().get())
+    .bind(used.message_id().map(MessageId::get))
+    .bind(used.request())
     .execute(ex)
     .await
     .map_err(from_sqlx)?;
@@ -447,32 +429,9 @@ async fn insert_ticket(
     let id = TicketId(row.try_get("id").map_err(from_sqlx)?);
     let number: String = row.try_get("ticket_number").map_err(from_sqlx)?;
     let message_id: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
-    let ticket = Ticket {
-        id,
-        ticket_number: TicketNumber::from_stored(number),
-        employee_id: d.employee.id,
-        subject: d.ticket.subject.as_str().to_owned(),
-        description: d.ticket.description.as_str().to_owned(),
-        category: d.ticket.category,
-        priority: d.ticket.priority,
-        status: Status::Open,
-        assigned_to: None,
-        resolved_at: None,
-        created_at: d.at,
-        updated_at: d.at,
-    };
-    let message = match (first, message_id) {
-        (Some(content), Some(m)) => Some(Message {
-            id: MessageId(m),
-            ticket_id: id,
-            author_id: d.employee.id,
-            author_name: d.employee.name.clone(),
-            author_type: AuthorType::Employee,
-            content: content.to_owned(),
-            is_internal: false,
-            attachments: Vec::new(),
-            created_at: d.at,
-        }),
+    let ticket = d.ticket(id, TicketNumber::from_stored(number));
+    let message = match (d.pending_first_message(id), message_id) {
+        (Some(first), Some(m)) => Some(first.stored(MessageId(m))),
         (None, None) => None,
         _ => return Err(bad_data("first message", "insert and draft disagree")),
     };
@@ -482,7 +441,6 @@ async fn insert_ticket(
 #[async_trait]
 impl SupportStore for PgStore {
     async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
-        storable::ticket(d)?;
         self.bounded("create_ticket", self.create(d)).await
     }
 
@@ -507,17 +465,10 @@ impl SupportStore for PgStore {
         id: TicketId,
         change: &TicketChange,
     ) -> Result<Option<TicketUpdate>> {
-        if change.author.name.contains('\0') {
-            return Err(Error::invalid(
-                "author_name",
-                "The author_name field must not contain NUL characters.",
-            ));
-        }
         self.bounded("update_ticket", self.update(id, change)).await
     }
 
     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
-        storable::message(d)?;
         self.bounded("append_message", self.append(d)).await
     }
 

@@ -1,6 +1,6 @@
 //! support-core's bus conformance suite against LISTEN/NOTIFY: every case on a database of
-//! its own, its nodes each a store, a `PgBroadcaster` and a `PgListener` on it, as server
-//! processes behind a load balancer are.
+//! its own, its nodes each a store and the `PgBus` on it, as server processes behind a load
+//! balancer are.
 
 mod common;
 
@@ -10,28 +10,36 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use common::TestDb;
-use support_core::testing::bus::{BusHarness, BusNode};
-use support_core::{Error, Fanout, Result};
-use support_store_postgres::{ListenerOptions, PgBroadcaster, PgListener, PgStore};
+use support_core::testing::bus::BusHarness;
+use support_core::{Bus, BusListener, BusNode, Error, Fanout, Result};
+use support_store_postgres::{ListenerOptions, PgBus, PgListener, PgStore};
 
 /// One database as the bus, and the nodes started on it.
-struct PgBus {
+struct Harness {
     db: TestDb,
     nodes: AtomicU64,
 }
 
 /// A node's listener, and the `application_name` its sessions show, by which
-/// [`PgBus::cut`] finds the listener's session.
+/// [`Harness::cut`] finds the listener's session.
 struct PgNode {
-    _listener: PgListener,
+    listener: PgListener,
     name: String,
 }
 
 #[async_trait]
-impl BusHarness for PgBus {
+impl BusListener for PgNode {
+    async fn stop(self) {
+        self.listener.stop().await;
+    }
+}
+
+/// Each node joins the `PgBus` of a store of its own, whose sessions show the node's name.
+#[async_trait]
+impl Bus for Harness {
     type Listener = PgNode;
 
-    async fn node(&self, fanout: Arc<dyn Fanout>) -> Result<BusNode<PgNode>> {
+    async fn join(&self, fanout: Arc<dyn Fanout>) -> Result<BusNode<PgNode>> {
         let name = format!("bus_node_{}", self.nodes.fetch_add(1, Ordering::Relaxed));
         let separator = if self.db.url.contains('?') { '&' } else { '?' };
         let url = format!("{}{separator}application_name={name}", self.db.url);
@@ -42,16 +50,19 @@ impl BusHarness for PgBus {
             idle_check: Duration::from_secs(3600),
             ..ListenerOptions::default()
         };
-        let listener = PgListener::start_with(&store, fanout, options).await?;
+        let node = PgBus::with_options(&store, options)?.join(fanout).await?;
         Ok(BusNode {
-            publisher: Arc::new(PgBroadcaster::new(&store)),
+            publisher: node.publisher,
             listener: PgNode {
-                _listener: listener,
+                listener: node.listener,
                 name,
             },
         })
     }
+}
 
+#[async_trait]
+impl BusHarness for Harness {
     async fn cut(&self, node: &BusNode<PgNode>) -> Result<()> {
         let mut admin = self.db.raw().await;
         let ended: Vec<bool> = sqlx::query_scalar(
@@ -73,15 +84,16 @@ impl BusHarness for PgBus {
     }
 }
 
-// Every case's bus. When Postgres is unreachable (and `CI` is unset), `TestDb::create` has
-// printed the skip notice and the `return` ends the case early: the macro evaluates this
-// block inside the case's async body.
-support_core::bus_conformance_suite!({
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
-    std::future::ready(PgBus {
-        db,
-        nodes: AtomicU64::new(0),
-    })
-});
+// Every case's bus, on a database of its own.
+support_core::bus_conformance_suite!(
+    #[cfg_attr(
+        no_postgres,
+        ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+    )]
+    async {
+        Harness {
+            db: TestDb::create().await,
+            nodes: AtomicU64::new(0),
+        }
+    }
+);

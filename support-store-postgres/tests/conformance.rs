@@ -3,23 +3,21 @@
 
 mod common;
 
-// Every case's store. When Postgres is unreachable (and `CI` is unset), `require_postgres`
-// has printed the skip notice and the `return` ends the case early: the macro evaluates this
-// block inside the case's async body.
-support_core::conformance_suite!({
-    let Some(store) = common::fresh_store().await else {
-        return;
-    };
-    std::future::ready(store)
-});
+support_core::conformance_suite!(
+    #[cfg_attr(
+        no_postgres,
+        ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+    )]
+    async {
+        common::fresh_store().await
+    }
+);
 
 #[test]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 fn postgres_store_matches_the_model() {
-    if common::require_postgres().is_none() {
-        return;
-    }
-    support_core::testing::model::check(
-        || async { common::fresh_store().await.expect("checked above") },
-        32,
-    );
+    support_core::testing::model::check(common::fresh_store, 32);
 }

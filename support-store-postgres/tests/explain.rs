@@ -69,10 +69,12 @@ fn query(filter: TicketFilter, order: TicketOrder) -> TicketQuery {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn the_dashboard_reads_the_queue_index_in_order() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = populated(&db).await;
     let mut q = query(
         TicketFilter {
@@ -103,10 +105,12 @@ async fn the_dashboard_reads_the_queue_index_in_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn an_employees_list_reads_the_activity_index_in_order() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = populated(&db).await;
     let mut q = query(
         TicketFilter {
@@ -128,10 +132,12 @@ async fn an_employees_list_reads_the_activity_index_in_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn staff_lists_newest_first_need_no_sort() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = populated(&db).await;
     let filters = [
         TicketFilter::default(),

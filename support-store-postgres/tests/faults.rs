@@ -56,6 +56,7 @@ async fn every_call(
             ..TicketPatch::default()
         },
         author: author(9),
+        idempotency_key: None,
         at: support_core::time::now(),
     };
     let mut out = Vec::new();
@@ -97,10 +98,12 @@ fn assert_all_unavailable_quickly(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_cut_database_answers_unavailable_within_seconds_and_the_same_store_recovers() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let proxy = Proxy::start(db.server()).await;
     // The default options: these are the bounds a deployment gets.
     let store = PgStore::connect(&db.url_via(proxy.port())).await.unwrap();
@@ -144,10 +147,12 @@ async fn a_cut_database_answers_unavailable_within_seconds_and_the_same_store_re
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_network_that_swallows_packets_is_bounded_by_the_timeouts() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let proxy = Proxy::start(db.server()).await;
     let options = PgOptions {
         acquire_timeout: Duration::from_millis(800),
@@ -223,10 +228,12 @@ async fn a_network_that_swallows_packets_is_bounded_by_the_timeouts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn connecting_to_a_database_that_is_down_is_unavailable_within_seconds() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let proxy = Proxy::start(db.server()).await;
     let url = db.url_via(proxy.port());
     for mode in [Mode::Cut, Mode::Hang] {
@@ -244,10 +251,12 @@ async fn connecting_to_a_database_that_is_down_is_unavailable_within_seconds() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_missing_database_or_role_is_a_backend_error() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let missing_db = db.url.replace("support_test_", "no_such_database_");
     let missing_role = db.url.replace("postgres@", "no_such_role@");
     for url in [missing_db, missing_role] {
@@ -261,10 +270,12 @@ async fn a_missing_database_or_role_is_a_backend_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_statement_past_the_timeout_is_cancelled_as_unavailable() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let options = PgOptions {
         statement_timeout: Duration::from_millis(300),
         ..test_options()
@@ -315,10 +326,12 @@ async fn a_statement_past_the_timeout_is_cancelled_as_unavailable() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_terminated_session_is_unavailable_and_the_pool_replaces_it() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     let (t, _) = store
         .create_ticket(&simple_ticket(1, "terminated"))
@@ -375,10 +388,12 @@ async fn a_terminated_session_is_unavailable_and_the_pool_replaces_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_row_written_behind_the_stores_back_with_the_next_id_is_a_conflict() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     let (first, _) = store
         .create_ticket(&simple_ticket(1, "first"))
@@ -407,10 +422,12 @@ async fn a_row_written_behind_the_stores_back_with_the_next_id_is_a_conflict() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn data_that_does_not_parse_is_a_backend_error_not_a_panic() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     let (t, _) = store
         .create_ticket(&simple_ticket(1, "fine"))
@@ -507,9 +524,7 @@ async fn next_text(sub: &mut support_core::Subscription) -> Result<String, Misse
 /// open and goes silent (`Stall`, noticed by the idle check). Either way the listener
 /// reconnects once the database is back, and subscribers are told to catch up.
 async fn listener_recovers_from(mode: Mode) {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let proxy = Proxy::start(db.server()).await;
     let listen = ListenerOptions {
         idle_check: Duration::from_millis(300),
@@ -583,11 +598,19 @@ async fn listener_recovers_from(mode: Mode) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn the_listener_reconnects_after_a_cut_and_tells_subscribers_to_catch_up() {
     listener_recovers_from(Mode::Cut).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_listener_whose_connection_goes_silent_notices_and_reconnects() {
     listener_recovers_from(Mode::Stall).await;
 }

@@ -4,78 +4,25 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::*;
 use sqlx::Row;
 use support_core::store::{MessagePosition, MessageQuery, SupportStore, TicketChange};
-use support_core::{Error, MessageId, Status, TicketId, TicketPatch, time};
+use support_core::testing::group_commit;
+use support_core::{Error, Status, TicketId, TicketPatch, time};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn concurrent_appends_are_committed_together_and_a_bad_one_fails_alone() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
-    let mut tickets = Vec::new();
-    for i in 0..4 {
-        let (t, _) = store
-            .create_ticket(&simple_ticket(i, "batch"))
-            .await
-            .unwrap()
-            .into_inner();
-        tickets.push(t.id);
-    }
-    let missing = TicketId(999);
-    for round in 0..20 {
-        let mut tasks = Vec::new();
-        for i in 0..48usize {
-            let store = store.clone();
-            let ticket = if i == 17 {
-                missing
-            } else {
-                tickets[i % tickets.len()]
-            };
-            let text = format!("round {round} {}message {i}", "é".repeat(i));
-            tasks.push(tokio::spawn(async move {
-                let r = store
-                    .append_message(&message(ticket, 1, &text, time::now()))
-                    .await;
-                (ticket, text, r)
-            }));
-        }
-        for task in tasks {
-            let (ticket, text, result) = task.await.unwrap();
-            match result {
-                Ok(created) => {
-                    let m = created.into_inner();
-                    assert_eq!((m.ticket_id, m.content.as_str()), (ticket, text.as_str()));
-                    let q = MessageQuery {
-                        ticket_id: ticket,
-                        position: MessagePosition::After(MessageId(m.id.get() - 1)),
-                        limit: 1,
-                        include_internal: true,
-                    };
-                    assert_eq!(store.messages(&q).await.unwrap(), vec![m], "as answered");
-                }
-                Err(Error::NotFound) => assert_eq!(ticket, missing),
-                Err(e) => panic!("{e:?}"),
-            }
-        }
-    }
-
-    for (k, t) in tickets.iter().enumerate() {
-        let q = MessageQuery {
-            ticket_id: *t,
-            position: MessagePosition::Latest,
-            limit: 1000,
-            include_internal: true,
-        };
-        let all = store.messages(&q).await.unwrap();
-        // 12 a round for each ticket, less the one sent to the missing ticket instead.
-        assert_eq!(
-            all.len(),
-            20 * if k == 17 % 4 { 11 } else { 12 },
-            "ticket {k}"
-        );
+    let tickets =
+        group_commit::concurrent_appends_each_get_their_own_message(Arc::new(store.clone())).await;
+    for (k, (t, all)) in tickets.iter().enumerate() {
         let latest = all.last().unwrap();
         let ticket = store.ticket(*t).await.unwrap().unwrap();
         assert_eq!(
@@ -93,15 +40,18 @@ async fn concurrent_appends_are_committed_together_and_a_bad_one_fails_alone() {
             .unwrap();
     let (n, commits): (i64, i64) = (row.get("n"), row.get("commits"));
     println!("{n} messages in {commits} commits");
-    assert_eq!(n, 20 * 47);
+    let expected = group_commit::ROUNDS * (group_commit::PER_ROUND - 1);
+    assert_eq!(n, i64::try_from(expected).unwrap());
     assert!(commits < n, "no two appends were committed together");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_message_the_database_refuses_fails_alone_in_its_batch() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     let (t, _) = store
         .create_ticket(&simple_ticket(1, "batch"))
@@ -137,10 +87,12 @@ async fn a_message_the_database_refuses_fails_alone_in_its_batch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn coalesced_lookups_each_get_their_ticket_and_see_earlier_writes() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let store = db.store().await;
     let mut tickets = Vec::new();
     for i in 0..10 {
@@ -177,6 +129,7 @@ async fn coalesced_lookups_each_get_their_ticket_and_see_earlier_writes() {
                         ..TicketPatch::default()
                     },
                     author: author(9),
+                    idempotency_key: None,
                     at: time::now(),
                 };
                 store.update_ticket(mine.id, &change).await.unwrap();

@@ -102,10 +102,12 @@ async fn assert_quiet(sub: &mut Subscription, who: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_subscriber_on_node_b_receives_in_order_and_once_what_node_a_posts() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let (a, b) = (Node::start(&db).await, Node::start(&db).await);
     let ticket = a
         .service
@@ -171,10 +173,12 @@ async fn a_subscriber_on_node_b_receives_in_order_and_once_what_node_a_posts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn events_larger_than_a_notification_arrive_whole_on_every_node() {
-    let Some(db) = TestDb::create().await else {
-        return;
-    };
+    let db = TestDb::create().await;
     let (a, b) = (Node::start(&db).await, Node::start(&db).await);
     let mut staff_on_b = b.hub.subscribe(Channel::Admin, None);
     // 10,000 four-byte characters: a 40 kB ticket.created and ticket.updated.

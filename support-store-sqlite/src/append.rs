@@ -7,11 +7,9 @@
 //! holds its message.
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use support_core::store::Author;
+use support_core::store::PendingMessage;
 use support_core::time::to_micros;
-use support_core::{
-    Attachment, AuthorType, Choice, Error, Message, MessageId, Result, TicketId, Timestamp,
-};
+use support_core::{Choice, Error, Message, MessageId, Result};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::from_sqlx;
@@ -19,34 +17,6 @@ use crate::error::from_sqlx;
 /// The most messages written by one statement. 64 rows × 8 columns stays far below SQLite's
 /// limit on bound parameters, and a batch never waits to fill up: it takes what is queued.
 const MAX_BATCH: usize = 64;
-
-/// A message about to be inserted: everything but the id.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingMessage {
-    pub(crate) ticket_id: TicketId,
-    pub(crate) author: Author,
-    pub(crate) author_type: AuthorType,
-    pub(crate) content: String,
-    pub(crate) internal: bool,
-    pub(crate) attachments: Vec<Attachment>,
-    pub(crate) at: Timestamp,
-}
-
-impl PendingMessage {
-    fn stored(self, id: i64) -> Message {
-        Message {
-            id: MessageId(id),
-            ticket_id: self.ticket_id,
-            author_id: self.author.id,
-            author_name: self.author.name,
-            author_type: self.author_type,
-            content: self.content,
-            is_internal: self.internal,
-            attachments: self.attachments,
-            created_at: self.at,
-        }
-    }
-}
 
 const INSERT: &str = "INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, attachments, created_at) ";
 
@@ -64,7 +34,7 @@ async fn insert_rows(conn: &mut SqliteConnection, batch: &[PendingMessage]) -> R
             .push_bind(&m.author.name)
             .push_bind(m.author_type.as_str())
             .push_bind(&m.content)
-            .push_bind(m.internal)
+            .push_bind(m.is_internal)
             .push_bind(json)
             .push_bind(to_micros(m.at));
     });
@@ -93,7 +63,7 @@ pub(crate) async fn insert_message(
     message: PendingMessage,
 ) -> Result<Message> {
     let ids = insert_rows(conn, std::slice::from_ref(&message)).await?;
-    Ok(message.stored(ids[0]))
+    Ok(message.stored(MessageId(ids[0])))
 }
 
 struct Job {
@@ -159,7 +129,7 @@ async fn write(writer: &SqlitePool, messages: Vec<PendingMessage>) -> Vec<Result
                 return messages
                     .into_iter()
                     .zip(ids)
-                    .map(|(m, id)| Ok(m.stored(id)))
+                    .map(|(m, id)| Ok(m.stored(MessageId(id))))
                     .collect();
             }
             // Busy or gone: it would be the same for each message alone.

@@ -6,11 +6,15 @@ use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use support_core::store::*;
 use support_core::time::to_micros;
 use support_core::{
-    AuditEntry, AuthorType, Choice, Error, IdempotencyKey, Message, MessageId, NewAuditEntry,
-    Result, Stats, Status, Ticket, TicketId, TicketNumber, UserId, Visibility,
+    AuditEntry, Choice, Error, IdempotencyKey, Message, MessageId, NewAuditEntry, Result, Stats,
+    Status, Ticket, TicketId, TicketNumber, UserId,
 };
 
-use crate::append::{Appender, PendingMessage, insert_message};
+use sea_query::SqliteQueryBuilder;
+use sea_query_binder::SqlxBinder;
+use support_core::sql;
+
+use crate::append::{Appender, insert_message};
 use crate::connect;
 use crate::error::{bad_data, from_sqlx};
 use crate::options::SqliteOptions;
@@ -106,54 +110,44 @@ impl SqliteStore {
     }
 }
 
-/// What an idempotency key was first used for.
-enum Remembered {
-    Ticket(TicketId, Option<MessageId>),
-    Message(MessageId),
-}
+/// `kind`, `ticket_id`, `message_id`, `request` of an `idempotency_keys` row.
+type KeyColumns = (String, i64, Option<i64>, Option<String>);
 
+/// What `user` first used `key` for, if they did.
 async fn remembered(
     conn: &mut SqliteConnection,
     user: UserId,
     key: &IdempotencyKey,
-) -> Result<Option<Remembered>> {
-    let row = sqlx::query(r#"SELECT kind, ticket_id, message_id FROM idempotency_keys WHERE user_id = ? AND "key" = ?"#)
+) -> Result<Option<KeyUse>> {
+    let row: Option<KeyColumns> = sqlx::query_as(r#"SELECT kind, ticket_id, message_id, request FROM idempotency_keys WHERE user_id = ? AND "key" = ?"#)
         .bind(user.get())
         .bind(key.as_str())
         .fetch_optional(&mut *conn)
         .await
         .map_err(from_sqlx)?;
-    let Some(row) = row else { return Ok(None) };
-    let kind: String = row.try_get("kind").map_err(from_sqlx)?;
-    let ticket: i64 = row.try_get("ticket_id").map_err(from_sqlx)?;
-    let message: Option<i64> = row.try_get("message_id").map_err(from_sqlx)?;
-    match (kind.as_str(), message) {
-        ("ticket", m) => Ok(Some(Remembered::Ticket(TicketId(ticket), m.map(MessageId)))),
-        ("message", Some(m)) => Ok(Some(Remembered::Message(MessageId(m)))),
-        _ => Err(bad_data("idempotency key", format!("kind {kind:?}"))),
-    }
+    row.map(|(kind, ticket, message, request)| {
+        KeyUse::from_columns(&kind, ticket, message, request)
+            .ok_or_else(|| bad_data("idempotency key", format!("kind {kind:?}")))
+    })
+    .transpose()
 }
 
 async fn remember(
     conn: &mut SqliteConnection,
     user: UserId,
     key: &IdempotencyKey,
-    what: Remembered,
-    ticket: TicketId,
+    used: &KeyUse,
 ) -> Result<()> {
-    let (kind, message) = match what {
-        Remembered::Ticket(_, m) => ("ticket", m),
-        Remembered::Message(m) => ("message", Some(m)),
-    };
     // The writer is single and the key was checked in this transaction, so a clash means
     // another process used the same key concurrently: the primary key turns it into a
     // `Conflict` and the transaction rolls back with nothing written.
-    sqlx::query(r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id) VALUES (?, ?, ?, ?, ?)"#)
+    sqlx::query(r#"INSERT INTO idempotency_keys (user_id, "key", kind, ticket_id, message_id, request) VALUES (?, ?, ?, ?, ?, ?)"#)
         .bind(user.get())
         .bind(key.as_str())
-        .bind(kind)
-        .bind(ticket.get())
-        .bind(message.map(MessageId::get))
+        .bind(used.kind())
+        .bind(used.ticket_id().get())
+        .bind(used.message_id().map(MessageId::get))
+        .bind(used.request())
         .execute(&mut *conn)
         .await
         .map_err(from_sqlx)?;
@@ -209,21 +203,14 @@ impl SupportStore for SqliteStore {
     async fn create_ticket(&self, d: &TicketDraft) -> Result<Created<(Ticket, Option<Message>)>> {
         let mut tx = self.begin_write().await?;
         if let Some(key) = &d.idempotency_key {
-            match remembered(&mut tx, d.employee.id, key).await? {
-                Some(Remembered::Ticket(t, m)) => {
-                    let ticket = select_ticket(&mut tx, t).await?.ok_or(Error::NotFound)?;
-                    let message = match m {
-                        Some(m) => select_message(&mut tx, m).await?,
-                        None => None,
-                    };
-                    return Ok(Created::Existing((ticket, message)));
-                }
-                Some(Remembered::Message(_)) => {
-                    return Err(Error::Conflict(
-                        "idempotency key already used for a message".into(),
-                    ));
-                }
-                None => {}
+            if let Some(used) = remembered(&mut tx, d.employee.id, key).await? {
+                let (t, m) = used.replay_create()?;
+                let ticket = select_ticket(&mut tx, t).await?.ok_or(Error::NotFound)?;
+                let message = match m {
+                    Some(m) => select_message(&mut tx, m).await?,
+                    None => None,
+                };
+                return Ok(Created::Existing((ticket, message)));
             }
         }
 
@@ -251,44 +238,20 @@ impl SupportStore for SqliteStore {
             .await
             .map_err(from_sqlx)?;
         insert_audit(&mut tx, id, &d.audit_entry()).await?;
-        let message = match &d.first_message {
-            Some(body) => Some(
-                insert_message(
-                    &mut tx,
-                    PendingMessage {
-                        ticket_id: id,
-                        author: d.employee.clone(),
-                        author_type: AuthorType::Employee,
-                        content: body.as_str().to_owned(),
-                        internal: false,
-                        attachments: Vec::new(),
-                        at: d.at,
-                    },
-                )
-                .await?,
-            ),
+        let message = match d.pending_first_message(id) {
+            Some(first) => Some(insert_message(&mut tx, first).await?),
             None => None,
         };
         if let Some(key) = &d.idempotency_key {
-            let what = Remembered::Ticket(id, message.as_ref().map(|m| m.id));
-            remember(&mut tx, d.employee.id, key, what, id).await?;
+            let used = KeyUse::Ticket {
+                ticket: id,
+                message: message.as_ref().map(|m| m.id),
+            };
+            remember(&mut tx, d.employee.id, key, &used).await?;
         }
         tx.commit().await.map_err(from_sqlx)?;
 
-        let ticket = Ticket {
-            id,
-            ticket_number: number,
-            employee_id: d.employee.id,
-            subject: d.ticket.subject.as_str().to_owned(),
-            description: d.ticket.description.as_str().to_owned(),
-            category: d.ticket.category,
-            priority: d.ticket.priority,
-            status: Status::Open,
-            assigned_to: None,
-            resolved_at: None,
-            created_at: d.at,
-            updated_at: d.at,
-        };
+        let ticket = d.ticket(id, number);
         Ok(Created::New((ticket, message)))
     }
 
@@ -315,6 +278,13 @@ impl SupportStore for SqliteStore {
         let Some(before) = select_ticket(&mut tx, id).await? else {
             return Ok(None);
         };
+        let key = change.idempotency_key.as_ref();
+        if let Some(key) = key {
+            if let Some(used) = remembered(&mut tx, change.author.id, key).await? {
+                used.replay_update(id, &change.patch)?;
+                return Ok(Some(TicketUpdate::unchanged(before)));
+            }
+        }
         let (after, changes) = change.patch.apply(&before, change.at);
         if !changes.is_empty() {
             sqlx::query(
@@ -333,6 +303,12 @@ impl SupportStore for SqliteStore {
             for e in change.audit_entries(&changes) {
                 insert_audit(&mut tx, id, &e).await?;
             }
+        }
+        if let Some(key) = key {
+            let used = KeyUse::update(id, &change.patch);
+            remember(&mut tx, change.author.id, key, &used).await?;
+        }
+        if !changes.is_empty() || key.is_some() {
             tx.commit().await.map_err(from_sqlx)?;
         }
         Ok(Some(TicketUpdate {
@@ -343,15 +319,7 @@ impl SupportStore for SqliteStore {
     }
 
     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
-        let row = PendingMessage {
-            ticket_id: d.ticket_id,
-            author: d.author.clone(),
-            author_type: d.author_type,
-            content: d.message.body.as_str().to_owned(),
-            internal: d.message.visibility == Visibility::Internal,
-            attachments: d.message.attachments.clone(),
-            at: d.at,
-        };
+        let row = d.pending();
         let Some(key) = &d.idempotency_key else {
             // The common case: an INSERT in its own implicit transaction (shared with whatever
             // other plain appends are queued: see `append`), committed before it returns. The
@@ -360,95 +328,37 @@ impl SupportStore for SqliteStore {
             return self.appender.append(row).await.map(Created::New);
         };
         let mut tx = self.begin_write().await?;
-        match remembered(&mut tx, d.author.id, key).await? {
-            Some(Remembered::Message(m)) => {
-                let message = select_message(&mut tx, m).await?.ok_or(Error::NotFound)?;
-                return Ok(Created::Existing(message));
-            }
-            Some(Remembered::Ticket(..)) => {
-                return Err(Error::Conflict(
-                    "idempotency key already used for a ticket".into(),
-                ));
-            }
-            None => {}
+        if let Some(used) = remembered(&mut tx, d.author.id, key).await? {
+            let (_, m) = used.replay_append()?;
+            let message = select_message(&mut tx, m).await?.ok_or(Error::NotFound)?;
+            return Ok(Created::Existing(message));
         }
         let message = insert_message(&mut tx, row).await?;
-        remember(
-            &mut tx,
-            d.author.id,
-            key,
-            Remembered::Message(message.id),
-            d.ticket_id,
-        )
-        .await?;
+        let used = KeyUse::Message {
+            ticket: d.ticket_id,
+            message: message.id,
+        };
+        remember(&mut tx, d.author.id, key, &used).await?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(Created::New(message))
     }
 
     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {
-        let visible = if q.include_internal {
-            ""
-        } else {
-            " AND is_internal = 0"
-        };
-        let base = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE ticket_id = ?{visible}");
-        let limit = i64::from(q.limit);
-        let ticket = q.ticket_id.get();
-        let (found, newest_first) = match q.position {
-            MessagePosition::After(after) => (
-                sqlx::query(&format!("{base} AND id > ? ORDER BY id ASC LIMIT ?"))
-                    .bind(ticket)
-                    .bind(after.get())
-                    .bind(limit)
-                    .fetch_all(&self.reader)
-                    .await,
-                false,
-            ),
-            MessagePosition::Before(before) => (
-                sqlx::query(&format!("{base} AND id < ? ORDER BY id DESC LIMIT ?"))
-                    .bind(ticket)
-                    .bind(before.get())
-                    .bind(limit)
-                    .fetch_all(&self.reader)
-                    .await,
-                true,
-            ),
-            MessagePosition::Latest => (
-                sqlx::query(&format!("{base} ORDER BY id DESC LIMIT ?"))
-                    .bind(ticket)
-                    .bind(limit)
-                    .fetch_all(&self.reader)
-                    .await,
-                true,
-            ),
-        };
-        let mut page = rows(found.map_err(from_sqlx)?, row::message)?;
-        if newest_first {
-            page.reverse();
-        }
-        Ok(page)
+        let page = sql::message_page(q);
+        let (statement, values) = page.select.build_sqlx(SqliteQueryBuilder);
+        let found = sqlx::query_with(&statement, values)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(from_sqlx)?;
+        Ok(page.oldest_first(rows(found, row::message)?))
     }
 
     async fn stats(&self) -> Result<Stats> {
-        // The triggers keep `ticket_counts` exact in every write transaction, so this reads a
-        // handful of rows however many tickets there are.
-        let groups = sqlx::query(
-            "SELECT status, priority, n FROM ticket_counts WHERE status IN ('open', 'in_progress')",
-        )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(from_sqlx)?;
-        let mut stats = Stats::default();
-        for g in &groups {
-            let status: String = g.try_get("status").map_err(from_sqlx)?;
-            let rank: i64 = g.try_get("priority").map_err(from_sqlx)?;
-            let n: i64 = g.try_get("n").map_err(from_sqlx)?;
-            let status = Status::from_name(&status).ok_or_else(|| bad_data("status", &status))?;
-            let priority = support_core::Priority::from_rank(rank)
-                .ok_or_else(|| bad_data("priority", rank))?;
-            stats.add_count(status, priority, u64::try_from(n).unwrap_or(0));
-        }
-        Ok(stats)
+        let counts: Vec<(String, i64, i64)> = sqlx::query_as(sql::TICKET_COUNTS)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(from_sqlx)?;
+        sql::stats_from_counts(counts)
     }
 
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {

@@ -241,6 +241,7 @@ async fn sqlite_reproduces_the_reference_store() {
         let change = TicketChange {
             patch: patches[n % patches.len()].clone(),
             author: author(900),
+            idempotency_key: None,
             at: at(400 + n as i64),
         };
         s.update(*id, &change).await.unwrap().unwrap();
@@ -252,6 +253,7 @@ async fn sqlite_reproduces_the_reference_store() {
     let change = TicketChange {
         patch: reopen,
         author: author(901),
+        idempotency_key: None,
         at: at(500),
     };
     s.update(ids[8], &change).await.unwrap().unwrap();

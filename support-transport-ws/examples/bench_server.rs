@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use clap::Parser;
-use support_transport_ws::{AppConfig, ChannelAuthorizer, Decision, Hub, JoinRequest, router};
+use support_transport_ws::{
+    AppConfig, ChannelAuthorizer, Decision, Hub, JoinRequest, router, shutdown_signal,
+};
 
 /// Command-line flags.
 #[derive(Debug, Parser)]
@@ -80,26 +82,10 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            stop_signal().await;
+            // Ctrl-C or SIGTERM (what the bench script sends).
+            shutdown_signal().await;
             hub.shutdown();
         })
         .await?;
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM (what the bench script sends).
-async fn stop_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            // Without a SIGTERM handler the default action still stops the process.
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
 }

@@ -69,6 +69,7 @@ pub trait ChannelAuthorizer: Send + Sync + 'static {
 /// API takes) and asks [`SupportService::authorize_channel`], i.e. the core's one `Policy`.
 /// Presence channels are not part of the support channels, so they are refused. An identity
 /// backend or store that is [`Error::Unavailable`] gives [`Decision::Unavailable`].
+/// [`SupportChat`](crate::SupportChat) builds one with the same `Identify` as its JSON API.
 pub struct ServiceAuthorizer<I> {
     service: SupportService,
     identify: I,

@@ -101,6 +101,10 @@ pub struct ChannelInfo {
 /// `support_store_postgres::PgListener`) feeds it what any node publishes. A resync from the
 /// bus closes every connection with 4200 ([`Hub::reconnect_all`]): clients reconnect and
 /// catch up from the store.
+///
+/// [`SupportChat`](crate::SupportChat) creates one and wires the service and the routers to
+/// it; build one yourself only for wiring of your own, and then give the service this hub
+/// (or a bus whose listener feeds it) as its broadcaster, or its clients hear nothing.
 #[derive(Debug, Clone)]
 pub struct Hub {
     inner: Arc<Inner>,

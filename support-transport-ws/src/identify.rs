@@ -9,8 +9,9 @@ use support_core::{Actor, Result};
 
 /// Identifies the caller of an HTTP request from its headers (a bearer token, a session
 /// cookie): the embedder's half of the JSON API ([`crate::api::router`]) and of channel
-/// auth ([`crate::ServiceAuthorizer`]). Both take the same `impl Identify`; hand them clones
-/// of one `Arc` (which implements `Identify` too) or of a cheap value.
+/// auth ([`crate::ServiceAuthorizer`]). [`SupportChat`](crate::SupportChat)'s builder takes
+/// it once (`.identify(…)`) for both; wired by hand, both take the same `impl Identify`: hand
+/// them clones of one `Arc` (which implements `Identify` too) or of a cheap value.
 ///
 /// `Identify` answers "who is calling this request". It is not the
 /// [`Directory`](support_core::Directory), which answers "who is user N" (name, role,

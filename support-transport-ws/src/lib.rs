@@ -7,8 +7,9 @@
 //!
 //! - The websocket `/app/{key}` (modules `connection`, `protocol`, `hub`): public, private and
 //!   presence channels, client events (Echo's whispers) and keep-alive. The [`Hub`] holds the
-//!   connections and implements [`support_core::Broadcaster`]: a `SupportService` built with
-//!   it publishes straight to the connected clients, after each commit, with no HTTP hop.
+//!   connections and implements [`support_core::Broadcaster`] (a `SupportService` built with
+//!   it publishes straight to the connected clients, after each commit, with no HTTP hop)
+//!   and [`support_core::Fanout`] (a bus listener feeds it what other nodes publish).
 //! - `POST /broadcasting/auth` (module `authorize`), answered by a [`ChannelAuthorizer`];
 //!   [`ServiceAuthorizer`] asks `support_core`'s one policy.
 //! - Pusher's signed HTTP API (module `pusher_http`) for triggering events and querying
@@ -17,15 +18,16 @@
 //! - The JSON API ([`api`]): tickets, chat, notes and the staff dashboard under `/api`,
 //!   described by the OpenAPI 3.1 document it serves at `/api/openapi.json`.
 //!
-//! The JSON API and channel auth identify callers with the same [`Identify`], the embedder's
-//! hook over its own sessions.
+//! [`SupportChat`] puts them together: give its builder your store, your users and your
+//! [`Identify`] hook (how a request's headers name its caller, for the JSON API and channel
+//! auth alike), and on several nodes the bus between them; it creates the [`Hub`], wires the
+//! service to it, and hands back the service and one router with all of the above.
 //!
 //! ```no_run
-//! use std::sync::Arc;
 //! use async_trait::async_trait;
 //! use axum::http::HeaderMap;
 //! use support_core::*;
-//! use support_transport_ws::{AppConfig, Hub, Identify, ServiceAuthorizer, api, router};
+//! use support_transport_ws::{AppConfig, Identify, SupportChat, shutdown_signal};
 //!
 //! /// Everyone is Alice: replace with your session lookup.
 //! struct Sessions;
@@ -37,18 +39,27 @@
 //! }
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let hub = Hub::new(AppConfig::new("app-id", "app-key", "app-secret"));
-//! let service = SupportService::new(MemoryStore::new(), hub.clone(), StaticDirectory::default());
-//! let sessions = Arc::new(Sessions);
-//! let app = api::router(service.clone(), sessions.clone())
-//!     .merge(router(hub.clone(), Arc::new(ServiceAuthorizer::new(service, sessions))));
+//! let chat = SupportChat::builder(AppConfig::new("app-id", "app-key", "app-secret"))
+//!     .store(MemoryStore::new())
+//!     .directory(StaticDirectory::new([Actor::new(1, "Alice", Role::Employee)]))
+//!     .identify(Sessions)
+//!     .start()
+//!     .await?;
+//! let app = axum::Router::new().merge(chat.router()); // beside your own routes
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, app).with_graceful_shutdown(async move {
-//!     let _ = tokio::signal::ctrl_c().await;
-//!     hub.shutdown(); // every client gets 4200 and reconnects at once
-//! }).await?;
+//! axum::serve(listener, app)
+//!     // On SIGTERM or Ctrl-C every websocket client gets 4200 and reconnects at once.
+//!     .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()))
+//!     .await?;
 //! # Ok(()) }
 //! ```
+//!
+//! The README's "Embed it" runs this with a websocket client, and `examples/embed-minimal`
+//! is a whole app. The pieces stay public for wiring of your own: [`Hub`], [`router`],
+//! [`api::router`], [`ServiceAuthorizer`].
+//!
+//! With the `testing` feature, the `testing` module holds a minimal Pusher client (connect, sign in
+//! through `/broadcasting/auth`, receive events) for tests of a server built on this crate.
 
 pub mod api;
 mod authorize;
@@ -60,7 +71,11 @@ pub mod names;
 pub mod protocol;
 mod pusher;
 mod pusher_http;
+mod signal;
 pub mod signature;
+mod support_chat;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod webhooks;
 
 pub use authorize::{ChannelAuthorizer, Decision, JoinRequest, ServiceAuthorizer};
@@ -68,6 +83,8 @@ pub use config::{AppConfig, Limits};
 pub use hub::{ChannelInfo, Hub, JoinError, PresenceMember};
 pub use identify::{Identify, IdentifyFn, identify_fn};
 pub use pusher::router;
+pub use signal::shutdown_signal;
+pub use support_chat::{Missing, SupportChat, SupportChatBuilder};
 pub use webhooks::WebhookConfig;
 
 /// Entry points for fuzzers and property tests; not part of the API.

@@ -22,6 +22,8 @@ use crate::pusher_http;
 ///   `GET /apps/{app_id}/channels/{channel}/users`: the signed HTTP API.
 ///
 /// Merge it into your own router; it carries its own state.
+/// [`SupportChat::router`](crate::SupportChat::router) mounts it with the JSON API, on the
+/// hub its service publishes to; wired by hand, the service must publish into `hub`.
 pub fn router(hub: Hub, authorizer: Arc<dyn ChannelAuthorizer>) -> Router {
     let api = Router::new()
         .route("/apps/{app_id}/events", post(pusher_http::events))

@@ -27,6 +27,7 @@ fn js_dir() -> PathBuf {
 }
 
 #[test]
+#[cfg_attr(no_node, ignore = "needs Node.js 20 and npm on PATH")]
 fn real_pusher_js_laravel_echo_and_pusher_sdk() {
     let exe = std::env::current_exe().unwrap();
     let counts = node::run_node_tests(

@@ -29,8 +29,8 @@ use redb::{Database, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use support_core::store::*;
 use support_core::{
-    AuditEntry, AuthorType, Error, Message, MessageId, Result, Stats, Status, Ticket, TicketFilter,
-    TicketId, TicketNumber, Visibility,
+    AuditEntry, Error, IdempotencyKey, Message, MessageId, Result, Stats, Ticket, TicketFilter,
+    TicketId, TicketNumber, UserId,
 };
 
 /// Next ids: "ticket", "message", "audit".
@@ -42,15 +42,9 @@ const MESSAGES: TableDefinition<'static, (i64, i64), &'static str> =
     TableDefinition::new("messages");
 /// (ticket id, entry id) → audit entry JSON.
 const AUDIT: TableDefinition<'static, (i64, i64), &'static str> = TableDefinition::new("audit");
-/// (user id, idempotency key) → what it created.
+/// (user id, idempotency key) → what it was first used for: a [`KeyUse`] as JSON.
 const KEYS: TableDefinition<'static, (i64, &'static str), &'static str> =
     TableDefinition::new("idempotency_keys");
-
-#[derive(Serialize, Deserialize)]
-enum Remembered {
-    Ticket { ticket: i64, message: Option<i64> },
-    Message { ticket: i64, message: i64 },
-}
 
 /// A store in one redb file.
 #[derive(Clone)]
@@ -116,14 +110,7 @@ fn audit(
     e: support_core::NewAuditEntry,
 ) -> Result<()> {
     let id = next_id(tx, "audit")?;
-    let entry = AuditEntry {
-        id,
-        ticket_id: ticket,
-        actor_id: e.actor_id,
-        actor_name: e.actor_name,
-        change: e.change,
-        at: e.at,
-    };
+    let entry = e.stored(id, ticket);
     tx.open_table(AUDIT)
         .map_err(backend)?
         .insert((ticket.0, id), to_json(&entry)?.as_str())
@@ -163,10 +150,10 @@ fn get_message(
 }
 
 /// Stores a new message and touches its ticket; the ticket must exist.
-fn put_message(tx: &redb::WriteTransaction, mut m: Message) -> Result<Message> {
-    let mut ticket = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, m.ticket_id)?
+fn put_message(tx: &redb::WriteTransaction, pending: PendingMessage) -> Result<Message> {
+    let mut ticket = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, pending.ticket_id)?
         .ok_or(Error::NotFound)?;
-    m.id = MessageId(next_id(tx, "message")?);
+    let m = pending.stored(MessageId(next_id(tx, "message")?));
     tx.open_table(MESSAGES)
         .map_err(backend)?
         .insert((m.ticket_id.0, m.id.0), to_json(&m)?.as_str())
@@ -176,18 +163,31 @@ fn put_message(tx: &redb::WriteTransaction, mut m: Message) -> Result<Message> {
     Ok(m)
 }
 
-fn remembered(tx: &redb::WriteTransaction, user: i64, key: &str) -> Result<Option<Remembered>> {
+/// What `user` first used `key` for, if they did.
+fn remembered(
+    tx: &redb::WriteTransaction,
+    user: UserId,
+    key: Option<&IdempotencyKey>,
+) -> Result<Option<KeyUse>> {
+    let Some(key) = key else { return Ok(None) };
     let keys = tx.open_table(KEYS).map_err(backend)?;
-    keys.get((user, key))
+    keys.get((user.get(), key.as_str()))
         .map_err(backend)?
         .map(|v| from_json(v.value()))
         .transpose()
 }
 
-fn remember(tx: &redb::WriteTransaction, user: i64, key: &str, what: &Remembered) -> Result<()> {
+/// Records what `key` was used for, when there is a key.
+fn remember(
+    tx: &redb::WriteTransaction,
+    user: UserId,
+    key: Option<&IdempotencyKey>,
+    used: &KeyUse,
+) -> Result<()> {
+    let Some(key) = key else { return Ok(()) };
     tx.open_table(KEYS)
         .map_err(backend)?
-        .insert((user, key), to_json(what)?.as_str())
+        .insert((user.get(), key.as_str()), to_json(used)?.as_str())
         .map_err(backend)?;
     Ok(())
 }
@@ -198,73 +198,30 @@ impl SupportStore for KvStore {
         let d = d.clone();
         self.run(move |db| {
             let tx = db.begin_write().map_err(backend)?;
-            let user = d.employee.id.0;
-            if let Some(key) = &d.idempotency_key {
-                match remembered(&tx, user, key.as_str())? {
-                    Some(Remembered::Ticket { ticket, message }) => {
-                        let t = get_ticket(
-                            &tx.open_table(TICKETS).map_err(backend)?,
-                            TicketId(ticket),
-                        )?
-                        .ok_or(Error::NotFound)?;
-                        let m = match message {
-                            Some(m) => {
-                                get_message(&tx.open_table(MESSAGES).map_err(backend)?, ticket, m)?
-                            }
-                            None => None,
-                        };
-                        return Ok(Created::Existing((t, m)));
-                    }
-                    Some(Remembered::Message { .. }) => {
-                        return Err(Error::Conflict("key used for a message".into()));
-                    }
-                    None => {}
-                }
+            let key = d.idempotency_key.as_ref();
+            if let Some(used) = remembered(&tx, d.employee.id, key)? {
+                let (t, m) = used.replay_create()?;
+                let ticket = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, t)?
+                    .ok_or(Error::NotFound)?;
+                let message = match m {
+                    Some(m) => get_message(&tx.open_table(MESSAGES).map_err(backend)?, t.0, m.0)?,
+                    None => None,
+                };
+                return Ok(Created::Existing((ticket, message)));
             }
             let id = TicketId(next_id(&tx, "ticket")?);
-            let ticket = Ticket {
-                id,
-                ticket_number: TicketNumber::for_id(id),
-                employee_id: d.employee.id,
-                subject: d.ticket.subject.as_str().to_owned(),
-                description: d.ticket.description.as_str().to_owned(),
-                category: d.ticket.category,
-                priority: d.ticket.priority,
-                status: Status::Open,
-                assigned_to: None,
-                resolved_at: None,
-                created_at: d.at,
-                updated_at: d.at,
-            };
+            let ticket = d.ticket(id, TicketNumber::for_id(id));
             put_ticket(&tx, &ticket)?;
             audit(&tx, id, d.audit_entry())?;
             let message = d
-                .first_message
-                .as_ref()
-                .map(|body| {
-                    put_message(
-                        &tx,
-                        Message {
-                            id: MessageId(0),
-                            ticket_id: id,
-                            author_id: d.employee.id,
-                            author_name: d.employee.name.clone(),
-                            author_type: AuthorType::Employee,
-                            content: body.as_str().to_owned(),
-                            is_internal: false,
-                            attachments: Vec::new(),
-                            created_at: d.at,
-                        },
-                    )
-                })
+                .pending_first_message(id)
+                .map(|first| put_message(&tx, first))
                 .transpose()?;
-            if let Some(key) = &d.idempotency_key {
-                let what = Remembered::Ticket {
-                    ticket: id.0,
-                    message: message.as_ref().map(|m| m.id.0),
-                };
-                remember(&tx, user, key.as_str(), &what)?;
-            }
+            let used = KeyUse::Ticket {
+                ticket: id,
+                message: message.as_ref().map(|m| m.id),
+            };
+            remember(&tx, d.employee.id, key, &used)?;
             tx.commit().map_err(backend)?;
             Ok(Created::New((ticket, message)))
         })
@@ -310,12 +267,25 @@ impl SupportStore for KvStore {
             let Some(before) = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, id)? else {
                 return Ok(None);
             };
+            let key = change.idempotency_key.as_ref();
+            if let Some(used) = remembered(&tx, change.author.id, key)? {
+                used.replay_update(id, &change.patch)?;
+                return Ok(Some(TicketUpdate::unchanged(before)));
+            }
             let (after, changes) = change.patch.apply(&before, change.at);
             if !changes.is_empty() {
                 put_ticket(&tx, &after)?;
                 for e in change.audit_entries(&changes) {
                     audit(&tx, id, e)?;
                 }
+            }
+            remember(
+                &tx,
+                change.author.id,
+                key,
+                &KeyUse::update(id, &change.patch),
+            )?;
+            if !changes.is_empty() || key.is_some() {
                 tx.commit().map_err(backend)?;
             }
             Ok(Some(TicketUpdate {
@@ -331,47 +301,18 @@ impl SupportStore for KvStore {
         let d = d.clone();
         self.run(move |db| {
             let tx = db.begin_write().map_err(backend)?;
-            if let Some(key) = &d.idempotency_key {
-                match remembered(&tx, d.author.id.0, key.as_str())? {
-                    Some(Remembered::Message { ticket, message }) => {
-                        let m = get_message(
-                            &tx.open_table(MESSAGES).map_err(backend)?,
-                            ticket,
-                            message,
-                        )?;
-                        return m.map(Created::Existing).ok_or(Error::NotFound);
-                    }
-                    Some(Remembered::Ticket { .. }) => {
-                        return Err(Error::Conflict("key used for a ticket".into()));
-                    }
-                    None => {}
-                }
+            let key = d.idempotency_key.as_ref();
+            if let Some(used) = remembered(&tx, d.author.id, key)? {
+                let (t, m) = used.replay_append()?;
+                let message = get_message(&tx.open_table(MESSAGES).map_err(backend)?, t.0, m.0)?;
+                return message.map(Created::Existing).ok_or(Error::NotFound);
             }
-            let m = put_message(
-                &tx,
-                Message {
-                    id: MessageId(0),
-                    ticket_id: d.ticket_id,
-                    author_id: d.author.id,
-                    author_name: d.author.name.clone(),
-                    author_type: d.author_type,
-                    content: d.message.body.as_str().to_owned(),
-                    is_internal: d.message.visibility == Visibility::Internal,
-                    attachments: d.message.attachments.clone(),
-                    created_at: d.at,
-                },
-            )?;
-            if let Some(key) = &d.idempotency_key {
-                remember(
-                    &tx,
-                    d.author.id.0,
-                    key.as_str(),
-                    &Remembered::Message {
-                        ticket: d.ticket_id.0,
-                        message: m.id.0,
-                    },
-                )?;
-            }
+            let m = put_message(&tx, d.pending())?;
+            let used = KeyUse::Message {
+                ticket: d.ticket_id,
+                message: m.id,
+            };
+            remember(&tx, d.author.id, key, &used)?;
             tx.commit().map_err(backend)?;
             Ok(Created::New(m))
         })

@@ -3,17 +3,20 @@
 //!
 //! An existing axum app (here: one route, `/`, and users identified by an `x-user` header — in
 //! your app, your session middleware) adds support chat: a SQLite store, its users mapped to
-//! `Actor`s, the JSON API and the Pusher-compatible realtime server merged into its router.
-
-use std::sync::Arc;
+//! `Actor`s, and `SupportChat`'s router (the JSON API and the Pusher-compatible realtime
+//! server, on one hub) merged into its own. SIGTERM or Ctrl-C shuts it down gracefully:
+//! websocket clients get close code 4200 and reconnect at once.
+//!
+//! `BIND` (default `127.0.0.1:3000`) and `DATABASE_URL` (default
+//! `sqlite://embedded-support.db`) override where it listens and stores.
 
 use async_trait::async_trait;
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::get;
-use support_core::{Actor, Role, StaticDirectory, SupportService};
+use support_core::{Actor, Role, StaticDirectory};
 use support_store_sqlite::SqliteStore;
-use support_transport_ws::{AppConfig, Hub, Identify, ServiceAuthorizer, api};
+use support_transport_ws::{AppConfig, Identify, SupportChat, shutdown_signal};
 
 /// The app's own users, as support actors.
 fn users() -> StaticDirectory {
@@ -24,7 +27,6 @@ fn users() -> StaticDirectory {
 }
 
 /// How the app knows who is calling; replace with your session lookup.
-#[derive(Clone)]
 struct HeaderUser(StaticDirectory);
 
 #[async_trait]
@@ -40,26 +42,28 @@ impl Identify for HeaderUser {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let hub = Hub::new(AppConfig::new("my-app", "my-key", "my-secret"));
-    let store = SqliteStore::open("sqlite://embedded-support.db").await?;
-    let service = SupportService::new(store, hub.clone(), users());
-    let identify = HeaderUser(users());
+    let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let database_url =
+        std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://embedded-support.db".into());
+
+    let chat = SupportChat::builder(AppConfig::new("my-app", "my-key", "my-secret"))
+        .store(SqliteStore::open(&database_url).await?)
+        .directory(users())
+        .identify(HeaderUser(users()))
+        .start()
+        .await?;
 
     let app = Router::new()
         .route("/", get(|| async { "the existing app" }))
-        .merge(api::router(service.clone(), identify.clone()))
-        .merge(support_transport_ws::router(
-            hub.clone(),
-            Arc::new(ServiceAuthorizer::new(service, identify)),
-        ));
+        .merge(chat.router());
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-    println!("listening on http://127.0.0.1:3000 (websocket key my-key)");
+    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    println!(
+        "listening on http://{} (websocket key my-key)",
+        listener.local_addr()?
+    );
     axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
-            hub.shutdown();
-        })
+        .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()))
         .await?;
     Ok(())
 }

@@ -5,30 +5,24 @@
 //! the browser UI (sign-in, the employee portal and the staff dashboard), all on one port. SQLite by default; `--database-url postgres://…` uses PostgreSQL, and
 //! several processes on one database then deliver every event to every client.
 
-mod identity;
-mod openapi;
-mod session;
-mod users;
+mod auth;
 mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use clap::Parser;
-use support_core::{Broadcaster, SupportService, SupportStore};
-use support_store_postgres::{PgBroadcaster, PgListener, PgStore};
+use support_core::{StaticDirectory, SupportService};
+use support_store_postgres::{PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
-use support_transport_ws::{AppConfig, Hub, ServiceAuthorizer, api};
+use support_transport_ws::{AppConfig, SupportChat, shutdown_signal};
 
-use crate::identity::Identity;
-use crate::session::Sessions;
-use crate::users::Users;
+use crate::auth::{Identity, Sessions, Users};
 
 /// The helpdesk server.
 #[derive(Debug, Parser)]
@@ -63,23 +57,6 @@ struct Args {
     secure_cookies: bool,
 }
 
-/// How this process reaches the others: alone, or through PostgreSQL's NOTIFY bus, whose
-/// listener feeds the websocket hub until the server stops.
-enum Node {
-    Single,
-    Postgres(PgListener),
-}
-
-impl Node {
-    /// Stops listening to the other nodes.
-    async fn stop(self) {
-        match self {
-            Node::Single => {}
-            Node::Postgres(listener) => listener.stop().await,
-        }
-    }
-}
-
 async fn health(State(service): State<SupportService>) -> (StatusCode, &'static str) {
     match service.store().ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
@@ -87,9 +64,20 @@ async fn health(State(service): State<SupportService>) -> (StatusCode, &'static 
     }
 }
 
-async fn build(args: &Args, hub: &Hub, users: &Users) -> Result<(SupportService, Node), String> {
-    let directory = Arc::new(users.directory());
-    if args.database_url.starts_with("postgres://")
+/// Support chat on the database of `args`: SQLite alone, or PostgreSQL with its NOTIFY bus
+/// to the other nodes on the same database.
+async fn build(
+    args: &Args,
+    directory: StaticDirectory,
+    identity: Arc<Identity>,
+) -> Result<SupportChat, String> {
+    let chat = SupportChat::builder(AppConfig::new(
+        &args.app_id,
+        &args.app_key,
+        &args.app_secret,
+    ))
+    .document(auth::describe_session);
+    let chat = if args.database_url.starts_with("postgres://")
         || args.database_url.starts_with("postgresql://")
     {
         let store = PgStore::connect(&args.database_url)
@@ -97,45 +85,19 @@ async fn build(args: &Args, hub: &Hub, users: &Users) -> Result<(SupportService,
             .map_err(|e| format!("PostgreSQL: {e}"))?;
         // Events go out through NOTIFY; every node's listener, this one's included, feeds its
         // websocket hub, which closes its connections with 4200 when events may have been lost.
-        let listener = PgListener::start(&store, hub.clone())
-            .await
-            .map_err(|e| format!("PostgreSQL listener: {e}"))?;
-        let broadcaster: Arc<dyn Broadcaster> = Arc::new(PgBroadcaster::new(&store));
-        let store: Arc<dyn SupportStore> = Arc::new(store);
-        Ok((
-            SupportService::from_parts(store, broadcaster, directory),
-            Node::Postgres(listener),
-        ))
+        chat.bus(PgBus::new(&store)).store(store)
     } else {
         let store = SqliteStore::open(&args.database_url)
             .await
             .map_err(|e| format!("SQLite: {e}"))?;
-        let store: Arc<dyn SupportStore> = Arc::new(store);
-        Ok((
-            SupportService::from_parts(store, Arc::new(hub.clone()), directory),
-            Node::Single,
-        ))
-    }
-}
-
-async fn shutdown_signal(hub: Hub) {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        chat.store(store)
     };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-    tracing::info!("shutting down: closing websockets with 4200, finishing requests");
-    hub.shutdown();
+    // One identity for the JSON API and channel auth.
+    chat.directory(directory)
+        .identify(identity)
+        .start()
+        .await
+        .map_err(|e| format!("PostgreSQL listener: {e}"))
 }
 
 #[tokio::main]
@@ -163,18 +125,12 @@ async fn run(args: Args) -> Result<(), String> {
             (users, Some(entries))
         }
     };
-    let hub = Hub::new(AppConfig::new(
-        &args.app_id,
-        &args.app_key,
-        &args.app_secret,
-    ));
-    let (service, node) = build(&args, &hub, &users).await?;
+    let directory = users.directory();
     let identity = Arc::new(Identity {
         users,
         sessions: Sessions::new(&args.app_secret, args.secure_cookies),
     });
-    // One identity for the JSON API and channel auth.
-    let authorizer = Arc::new(ServiceAuthorizer::new(service.clone(), identity.clone()));
+    let chat = build(&args, directory, identity.clone()).await?;
     let web = web::Web::new(
         identity.clone(),
         demo.clone().unwrap_or_default(),
@@ -183,17 +139,14 @@ async fn run(args: Args) -> Result<(), String> {
 
     // The browser authenticates by cookie: every state change it asks of the API or the
     // channel auth endpoint must carry the session's CSRF token (and the API's document says
-    // so).
-    let guarded =
-        api::router_with_document(service.clone(), identity.clone(), openapi::describe_session)
-            .merge(support_transport_ws::router(hub.clone(), authorizer))
-            .layer(axum::middleware::from_fn_with_state(
-                identity,
-                web::csrf_guard,
-            ));
+    // so: see `build`).
+    let guarded = chat.router().layer(axum::middleware::from_fn_with_state(
+        identity,
+        auth::csrf_guard,
+    ));
     let app = Router::new()
         .route("/health", get(health))
-        .with_state(service)
+        .with_state(chat.service().clone())
         .merge(guarded)
         .merge(web::router(web));
     let listener = tokio::net::TcpListener::bind(args.bind)
@@ -221,10 +174,9 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
 
-    let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal(hub));
-    serve.await.map_err(|e| e.to_string())?;
-    // Requests in flight have finished; give websocket close frames a moment to flush.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    node.stop().await;
-    Ok(())
+    // On SIGTERM or Ctrl-C: websocket clients get 4200 (and reconnect at once), the bus
+    // listener stops, and requests in flight finish.
+    let serve =
+        axum::serve(listener, app).with_graceful_shutdown(chat.shutdown_when(shutdown_signal()));
+    serve.await.map_err(|e| e.to_string())
 }

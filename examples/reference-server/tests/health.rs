@@ -22,7 +22,7 @@ struct Proxy {
 }
 
 impl Proxy {
-    async fn start() -> Self {
+    async fn start(server: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let open = Arc::new(AtomicBool::new(true));
@@ -37,10 +37,11 @@ impl Proxy {
                     continue; // dropped: refused
                 }
                 let mut cut = cut_rx.clone();
+                let server = server.clone();
                 // Only cuts after this connection opened concern it.
                 cut.borrow_and_update();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect("127.0.0.1:5432").await else {
+                    let Ok(mut server) = TcpStream::connect(&server).await else {
                         return;
                     };
                     tokio::select! {
@@ -82,12 +83,16 @@ async fn wait_for(s: &Server, status: u16, within: Duration) -> Duration {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn health_is_503_while_the_database_is_cut_off_and_recovers_by_itself() {
-    let Some(db) = Database::create() else { return };
-    let proxy = Proxy::start().await;
+    let db = Database::create();
+    let proxy = Proxy::start(db.server()).await;
     let url = db
         .url()
-        .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port));
+        .replace(&db.server(), &format!("127.0.0.1:{}", proxy.port));
     let dir = tempfile::tempdir().unwrap();
     let s = start_with_db(dir.path(), 0, &url);
     assert_eq!(health(&s).await, 200);
@@ -123,4 +128,9 @@ async fn health_is_503_while_the_database_is_cut_off_and_recovers_by_itself() {
         )
         .await;
     assert_eq!(st, 200, "{v}");
+}
+
+#[test]
+fn postgres_probe_still_holds() {
+    common::postgres_probe_still_holds();
 }

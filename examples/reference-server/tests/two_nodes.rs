@@ -29,8 +29,12 @@ async fn next_event(ws: &mut Ws) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn a_client_on_one_node_sees_what_is_posted_through_the_other() {
-    let Some(db) = Database::create() else { return };
+    let db = Database::create();
     let dir = tempfile::tempdir().unwrap();
     let a = start_with_db(dir.path(), 0, &db.url());
     let b = start_with_db(dir.path(), 0, &db.url());
@@ -104,4 +108,9 @@ async fn a_client_on_one_node_sees_what_is_posted_through_the_other() {
     );
     let extra = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
     assert!(extra.is_err(), "nothing delivered twice: {extra:?}");
+}
+
+#[test]
+fn postgres_probe_still_holds() {
+    common::postgres_probe_still_holds();
 }

@@ -1,19 +1,20 @@
 //! The conformance suite for buses between nodes, written once for every bus crate.
 //!
-//! A bus crate brings a [`Broadcaster`] the service on each node publishes through and a
-//! listener that feeds each node's [`Fanout`] (see [`crate::bus`]). To check it, it adds
+//! A bus crate implements [`Bus`] (see [`crate::bus`]): joining it gives a node the
+//! [`Broadcaster`] its service publishes through and a listener that feeds the node's
+//! [`Fanout`]. To check it, it adds
 //! `support-core = { version = "…", features = ["testing"] }` to its dev-dependencies and, in
-//! a test file, implements [`BusHarness`] (start a node on one shared bus; cut a node's
-//! connection) and writes one line:
+//! a test file, implements [`BusHarness`] (the bus, plus a way to cut a node's connection)
+//! and writes one line:
 //!
 //! ```ignore
 //! support_core::bus_conformance_suite!(async { PgBus::on_a_fresh_database().await });
 //! ```
 //!
 //! That is how `support-store-postgres/tests/bus.rs` runs it against LISTEN/NOTIFY. The next
-//! bus, NATS JetStream for instance, is one crate (its broadcaster, and its listener taking
-//! `impl Fanout`, both speaking [`Envelope`](crate::Envelope)) plus, beside the harness in its
-//! tests, one macro line:
+//! bus, NATS JetStream for instance, is one crate (its [`Bus`], whose broadcaster and
+//! listener both speak [`Envelope`](crate::Envelope)) plus, beside the harness in its tests,
+//! one macro line:
 //!
 //! ```ignore
 //! support_core::bus_conformance_suite!(async { NatsBus::on_a_fresh_stream("nats://127.0.0.1:4222").await });
@@ -23,13 +24,18 @@
 //! `cargo test bus_conformance` runs exactly the suite and a failure names the behaviour. The
 //! expression is evaluated once per case: give every case a bus of its own (a fresh
 //! database, stream or subject prefix), so the cases run in parallel. It is evaluated inside
-//! the case's async body, so a `return` in it skips the case (as the Postgres tests do when
-//! no server is reachable). Several suites in one file take a name each:
+//! the case's async body. Leading attributes go on every generated test, as with
+//! `conformance_suite!`: the Postgres tests mark the suite
+//! `#[cfg_attr(no_postgres, ignore = "…")]`, so without a server it shows as ignored. Several suites in one file take a name each:
 //! `bus_conformance_suite!(nats: async { … })` expands into `nats::bus_conformance`.
 //!
 //! Every node's fan-out is a [`MemoryBroadcaster`], so the cases observe exactly what each
 //! node delivers, and the events are built here, with no store: the suite checks the bus
 //! alone. Each case runs on a fresh multi-threaded runtime ([`run`](crate::testing::run)).
+//!
+//! [`InProcessBus`] is the smallest bus that passes the suite: every node in one process. It
+//! lets tests of what sits on a bus (several nodes' websocket hubs, say) run without a
+//! database.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +44,7 @@ use async_trait::async_trait;
 use tokio::time::timeout;
 
 use crate::broadcast::{Broadcaster, MemoryBroadcaster, Missed, Subscription};
-use crate::bus::Fanout;
+use crate::bus::{Bus, BusListener, BusNode, Fanout};
 use crate::channel::Channel;
 use crate::error::Result;
 use crate::event::{Broadcast, Event, StaffEvent, TicketEvent};
@@ -48,32 +54,19 @@ use crate::stats::Stats;
 use crate::ticket::{Category, Priority, Status, Ticket};
 use crate::{Change, time};
 
-/// What a bus crate implements so the suite can run its bus.
+/// What a bus crate implements so the suite can run its bus: the [`Bus`] itself, whose
+/// [`join`](Bus::join) starts a node, and a way to cut a node's connection.
 ///
-/// One harness is one bus (every node it starts shares it), made fresh for each case.
+/// One harness is one bus (every node that joins it shares it), made fresh for each case. Its
+/// [`Bus::Listener`] is whatever [`cut`](BusHarness::cut) needs to find a node's connection,
+/// besides the listener it keeps running.
 #[async_trait]
-pub trait BusHarness: Send + Sync + 'static {
-    /// A running node's end of the bus: its listener, and whatever [`cut`](BusHarness::cut)
-    /// needs to find its connection. Dropping it stops the listener.
-    type Listener: Send + Sync + 'static;
-
-    /// Starts a node on this bus whose listener feeds `fanout`. Returns once the listener
-    /// is listening, so every event published after this returns reaches it.
-    async fn node(&self, fanout: Arc<dyn Fanout>) -> Result<BusNode<Self::Listener>>;
-
+pub trait BusHarness: Bus {
     /// Drops `node`'s connection to the bus, as a network failure or a restarted broker
     /// would (for Postgres, `pg_terminate_backend` on the listener's session). The listener
     /// must notice and reconnect by itself, then [`resync`](Fanout::resync) its fan-out.
     /// Publishing, through any node, must keep working.
     async fn cut(&self, node: &BusNode<Self::Listener>) -> Result<()>;
-}
-
-/// One node on a bus under test.
-pub struct BusNode<L> {
-    /// What the service on this node would publish through.
-    pub publisher: Arc<dyn Broadcaster>,
-    /// Keeps the node's listener running.
-    pub listener: L,
 }
 
 /// Expands into the bus conformance suite: see the [module docs](crate::testing::bus).
@@ -82,15 +75,19 @@ pub struct BusNode<L> {
 /// the module fails when one is not.
 #[macro_export]
 macro_rules! bus_conformance_suite {
-    ($name:ident : $make:expr) => {
+    // Leading attributes (for every generated test), gathered one at a time.
+    (@attrs [$($attrs:tt)*] #[$attr:meta] $($rest:tt)*) => {
+        $crate::bus_conformance_suite!(@attrs [$($attrs)* #[$attr]] $($rest)*);
+    };
+    (@attrs $attrs:tt $name:ident : $make:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            $crate::bus_conformance_suite!($make);
+            $crate::bus_conformance_suite!(@attrs $attrs $make);
         }
     };
-    ($make:expr) => {
-        $crate::__bus_conformance_cases!($make;
+    (@attrs $attrs:tt $make:expr) => {
+        $crate::__bus_conformance_cases!($attrs $make;
             every_event_reaches_every_node_exactly_once,
             per_ticket_order_is_kept_on_every_node,
             the_sender_socket_is_left_out_on_every_node,
@@ -98,23 +95,30 @@ macro_rules! bus_conformance_suite {
             an_event_over_the_notification_size_limit_still_arrives,
         );
     };
+    ($($input:tt)+) => {
+        $crate::bus_conformance_suite!(@attrs [] $($input)+);
+    };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __bus_conformance_cases {
-    ($make:expr; $($case:ident),+ $(,)?) => {
+    (@case [$(#[$attr:meta])*] $case:ident $make:expr) => {
+        $(#[$attr])*
+        #[test]
+        fn $case() {
+            $crate::testing::run(async {
+                let harness = $make.await;
+                $crate::testing::bus::$case(harness).await;
+            });
+        }
+    };
+    ($attrs:tt $make:expr; $($case:ident),+ $(,)?) => {
         mod bus_conformance {
             #[allow(unused_imports)]
             use super::*;
             $(
-                #[test]
-                fn $case() {
-                    $crate::testing::run(async {
-                        let harness = $make.await;
-                        $crate::testing::bus::$case(harness).await;
-                    });
-                }
+                $crate::__bus_conformance_cases!(@case $attrs $case $make);
             )+
         }
     };
@@ -151,9 +155,9 @@ async fn start<H: BusHarness>(harness: &H, nodes: usize) -> Vec<Started<H::Liste
     for _ in 0..nodes {
         let fanout = MemoryBroadcaster::default();
         let node = harness
-            .node(Arc::new(fanout.clone()))
+            .join(Arc::new(fanout.clone()))
             .await
-            .expect("a node starts on the bus");
+            .expect("a node joins the bus");
         started.push(Started { fanout, node });
     }
     started
@@ -541,60 +545,101 @@ pub async fn an_event_over_the_notification_size_limit_still_arrives<H: BusHarne
     }
 }
 
+/// A bus inside one process: every node that joins it is fed, in publishing order, every
+/// event any node publishes, through the wire form ([`Envelope`](crate::Envelope)) as on a
+/// real bus. For tests of several nodes without a broker; cloning shares the bus.
+#[derive(Clone, Default)]
+pub struct InProcessBus {
+    fanouts: Arc<std::sync::Mutex<Vec<Arc<dyn Fanout>>>>,
+}
+
+impl std::fmt::Debug for InProcessBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcessBus").finish_non_exhaustive()
+    }
+}
+
+impl InProcessBus {
+    fn fanouts(&self) -> std::sync::MutexGuard<'_, Vec<Arc<dyn Fanout>>> {
+        self.fanouts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// An [`InProcessBus`] node's listener: the fan-out it feeds, until stopped or dropped.
+pub struct InProcessListener {
+    bus: InProcessBus,
+    fanout: Arc<dyn Fanout>,
+}
+
+impl InProcessListener {
+    /// Tells this node's fan-out that events may have been lost, as a listener that
+    /// reconnected would.
+    pub fn resync(&self) {
+        self.fanout.resync();
+    }
+}
+
+impl Drop for InProcessListener {
+    fn drop(&mut self) {
+        self.bus.fanouts().retain(|f| !Arc::ptr_eq(f, &self.fanout));
+    }
+}
+
+#[async_trait]
+impl BusListener for InProcessListener {
+    async fn stop(self) {}
+}
+
+struct InProcessPublisher(InProcessBus);
+
+#[async_trait]
+impl Broadcaster for InProcessPublisher {
+    async fn publish(&self, b: Arc<Broadcast>) -> Result<()> {
+        let json = crate::Envelope::of(&b).to_json()?;
+        let fanouts = self.0.fanouts();
+        for fanout in fanouts.iter() {
+            let arrived = crate::Envelope::from_json(&json)?.into_broadcast()?;
+            fanout.deliver(Arc::new(arrived));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Bus for InProcessBus {
+    type Listener = InProcessListener;
+
+    async fn join(&self, fanout: Arc<dyn Fanout>) -> Result<BusNode<InProcessListener>> {
+        self.fanouts().push(fanout.clone());
+        Ok(BusNode {
+            publisher: Arc::new(InProcessPublisher(self.clone())),
+            listener: InProcessListener {
+                bus: self.clone(),
+                fanout,
+            },
+        })
+    }
+}
+
+#[async_trait]
+impl BusHarness for InProcessBus {
+    /// There is no connection to lose: the node's fan-out is told to resync, as a listener
+    /// that reconnected would.
+    async fn cut(&self, node: &BusNode<InProcessListener>) -> Result<()> {
+        node.listener.resync();
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    //! The suite against an in-process bus: a check of the suite itself, and the smallest
-    //! bus that passes it.
-
-    use std::sync::Mutex;
+    //! The suite against the in-process bus: a check of the suite itself.
 
     use super::*;
-    use crate::Envelope;
 
-    /// Every node's fan-out, fed in publishing order through the wire form.
-    #[derive(Default)]
-    struct InProcess {
-        fanouts: Arc<Mutex<Vec<Arc<dyn Fanout>>>>,
-    }
-
-    struct Publisher {
-        fanouts: Arc<Mutex<Vec<Arc<dyn Fanout>>>>,
-    }
-
-    #[async_trait]
-    impl Broadcaster for Publisher {
-        async fn publish(&self, b: Arc<Broadcast>) -> Result<()> {
-            let json = Envelope::of(&b).to_json()?;
-            let fanouts = self.fanouts.lock().unwrap();
-            for fanout in fanouts.iter() {
-                let arrived = Envelope::from_json(&json)?.into_broadcast()?;
-                fanout.deliver(Arc::new(arrived));
-            }
-            Ok(())
-        }
-    }
-
-    #[async_trait]
-    impl BusHarness for InProcess {
-        type Listener = Arc<dyn Fanout>;
-
-        async fn node(&self, fanout: Arc<dyn Fanout>) -> Result<BusNode<Self::Listener>> {
-            self.fanouts.lock().unwrap().push(fanout.clone());
-            Ok(BusNode {
-                publisher: Arc::new(Publisher {
-                    fanouts: self.fanouts.clone(),
-                }),
-                listener: fanout,
-            })
-        }
-
-        async fn cut(&self, node: &BusNode<Self::Listener>) -> Result<()> {
-            node.listener.resync();
-            Ok(())
-        }
-    }
-
-    crate::bus_conformance_suite!(in_process: async { InProcess::default() });
+    crate::bus_conformance_suite!(in_process: async { InProcessBus::default() });
 
     #[test]
     fn every_case_is_in_the_macro() {

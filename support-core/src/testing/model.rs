@@ -1,5 +1,5 @@
 //! A property test: random operation sequences run against a store (through the service) and
-//! against a plain model written from the seed's rules; after every step, what each role can
+//! against a plain model written from the helpdesk's rules; after every step, what each role can
 //! see and the stats must agree.
 //!
 //! ```ignore

@@ -1,5 +1,9 @@
-//! What the Postgres integration tests share: finding the server (or skipping loudly), a
-//! fresh database per test that is dropped afterwards, and draft builders.
+//! What the Postgres integration tests share: the server, a fresh database per test that is
+//! dropped afterwards, and the draft builders of `support_core::testing::drafts`.
+//!
+//! Every test here needs PostgreSQL: each carries
+//! `#[cfg_attr(no_postgres, ignore = "…")]`, which `build.rs` sets when the build finds no
+//! server, so they show as ignored with the reason; under `CI` they run, and fail.
 
 // Each test file uses a different subset; a helper that cannot build its value is a broken
 // test, so it panics.
@@ -12,27 +16,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::{Connection, Executor, PgConnection};
-use support_core::store::{Author, MessageDraft, TicketDraft};
 use support_core::testing::Guarded;
-use support_core::time::{self, Timestamp};
-use support_core::{
-    AuthorType, IdempotencyKey, MessageBody, NewMessage, NewTicket, TicketId, UserId,
-};
+#[allow(unused_imports)]
+pub(crate) use support_core::testing::drafts::*;
 use support_store_postgres::{PgOptions, PgStore};
-
-/// Long enough for any single call here, short enough that a hang fails the test quickly.
-pub(crate) const BOUND: Duration = Duration::from_secs(10);
-
-/// The server the tests use, as a URL to its maintenance database. Override with
-/// `SUPPORT_TEST_PG_URL`.
-const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+use test_prereqs::Prereq;
 
 /// Every test database's name starts with this, followed by the test process's id.
 const PREFIX: &str = "support_test_";
-
-fn admin_url() -> String {
-    std::env::var("SUPPORT_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned())
-}
 
 /// Runs `f` on a thread of its own with its own small runtime: the tests call this both
 /// from plain `#[test]`s and from inside a runtime (a `Drop` at the end of an async test),
@@ -51,13 +42,13 @@ fn on_own_runtime<T: Send + 'static>(
     .unwrap()
 }
 
-/// The one check every Postgres test starts with. `Some(admin url)` when the server answers.
-/// When it does not: under `CI` (any value) the test fails, loudly; otherwise it prints a
-/// loud notice and the caller returns, so a machine without Postgres can still run the rest
-/// of the workspace's tests.
-pub(crate) fn require_postgres() -> Option<String> {
+/// The server every test here uses (`SUPPORT_TEST_PG_URL`, or `127.0.0.1:5432`), as the URL
+/// of its maintenance database. The build found it (or these tests would be ignored, see
+/// `build.rs`); the first call checks that it still answers, and drops what killed runs left.
+/// If it does not answer, every test that needs it fails, saying so.
+pub(crate) fn require_postgres() -> String {
     static PROBE: OnceLock<Result<(), String>> = OnceLock::new();
-    let url = admin_url();
+    let url = test_prereqs::postgres_url();
     let probe = PROBE.get_or_init(|| {
         let probe_url = url.clone();
         let result = on_own_runtime(move || {
@@ -79,28 +70,16 @@ pub(crate) fn require_postgres() -> Option<String> {
         }
         result
     });
-    match probe {
-        Ok(()) => Some(url),
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!("CI is set and PostgreSQL is unreachable at {url}: {e}")
-        }
-        Err(e) => {
-            static NOTICE: std::sync::Once = std::sync::Once::new();
-            NOTICE.call_once(|| {
-                // Straight to the stream rather than `eprintln!`, which the test harness
-                // captures and shows only for failing tests: a skip must be seen.
-                use std::io::Write;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "\n!!!!! SKIPPED: PostgreSQL is unreachable at {url} ({e}).\n\
-                     !!!!! The support-store-postgres tests in this binary do not run. Start it with\n\
-                     !!!!!   pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
-                     !!!!! or point SUPPORT_TEST_PG_URL at a server. Under CI=true this fails.\n"
-                );
-            });
-            None
-        }
+    if let Err(e) = probe {
+        Prereq::Postgres.gone(env!("TEST_PREREQS_STAMP"), &format!("{url}: {e}"));
     }
+    url
+}
+
+/// In every test binary here: the build's probe for PostgreSQL still holds.
+#[test]
+fn postgres_probe_still_holds() {
+    Prereq::Postgres.assert_still_as_built(cfg!(no_postgres), env!("TEST_PREREQS_STAMP"));
 }
 
 /// Drops the databases of earlier test runs that were killed before their guards ran: those
@@ -143,10 +122,10 @@ pub(crate) struct TestDb {
 }
 
 impl TestDb {
-    /// Creates an empty database; `None` when the tests skip (see [`require_postgres`]).
-    pub(crate) async fn create() -> Option<TestDb> {
+    /// Creates an empty database.
+    pub(crate) async fn create() -> TestDb {
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let admin = require_postgres()?;
+        let admin = require_postgres();
         let name = format!(
             "{PREFIX}{}_{}",
             std::process::id(),
@@ -158,7 +137,7 @@ impl TestDb {
             .unwrap();
         conn.close().await.unwrap();
         let url = with_database(&admin, &name);
-        Some(TestDb { admin, name, url })
+        TestDb { admin, name, url }
     }
 
     /// The server's address, for a proxy to forward to.
@@ -237,67 +216,9 @@ pub(crate) fn test_options() -> PgOptions {
     }
 }
 
-/// A store on a fresh database, kept with the guard that drops it; `None` when skipping.
-pub(crate) async fn fresh_store() -> Option<Guarded<PgStore, TestDb>> {
-    let db = TestDb::create().await?;
+/// A store on a fresh database, kept with the guard that drops it.
+pub(crate) async fn fresh_store() -> Guarded<PgStore, TestDb> {
+    let db = TestDb::create().await;
     let store = db.store().await;
-    Some(Guarded::new(store, db))
-}
-
-pub(crate) fn author(id: i64) -> Author {
-    Author {
-        id: UserId(id),
-        name: format!("user {id}"),
-    }
-}
-
-pub(crate) fn ticket(
-    employee: i64,
-    subject: &str,
-    category: &str,
-    priority: &str,
-    at: Timestamp,
-) -> TicketDraft {
-    TicketDraft {
-        employee: author(employee),
-        ticket: NewTicket::parse(
-            subject,
-            &format!("{subject}, described"),
-            category,
-            priority,
-        )
-        .unwrap(),
-        first_message: None,
-        idempotency_key: None,
-        at,
-    }
-}
-
-pub(crate) fn simple_ticket(employee: i64, subject: &str) -> TicketDraft {
-    ticket(employee, subject, "it", "medium", time::now())
-}
-
-pub(crate) fn message(
-    ticket_id: TicketId,
-    author_id: i64,
-    text: &str,
-    at: Timestamp,
-) -> MessageDraft {
-    MessageDraft {
-        ticket_id,
-        author: author(author_id),
-        author_type: AuthorType::Employee,
-        message: NewMessage::public(MessageBody::parse(text).unwrap()),
-        idempotency_key: None,
-        at,
-    }
-}
-
-pub(crate) fn key(s: &str) -> Option<IdempotencyKey> {
-    Some(s.parse().unwrap())
-}
-
-/// A fixed instant plus `secs` seconds: deterministic timestamps with deliberate ties.
-pub(crate) fn at(secs: i64) -> Timestamp {
-    time::from_micros(1_750_000_000_000_000 + secs * 1_000_000).unwrap()
+    Guarded::new(store, db)
 }

@@ -177,8 +177,8 @@ async fn live_chat(
 
 /// Change a ticket's status, priority or assignee
 ///
-/// The write headers go to the service as they are: what a repeated `Idempotency-Key` means
-/// is the service's to say.
+/// A retried PATCH with the same `Idempotency-Key` answers the ticket as it is and changes
+/// nothing twice; the same key on a different request is 409.
 #[utoipa::path(
     patch,
     path = "/{ticket}",
@@ -195,6 +195,7 @@ async fn live_chat(
         TicketPath,
         WriteHeaders,
         JsonBody,
+        Conflict,
     ),
 )]
 async fn update_ticket(

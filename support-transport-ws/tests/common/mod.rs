@@ -1,18 +1,12 @@
-//! An in-process server and a raw websocket client for protocol tests.
+//! An in-process server for protocol tests, and the crate's test client (`testing`) on it.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::{SinkExt, StreamExt};
-use serde_json::Value;
 use support_transport_ws::*;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 pub(crate) const KEY: &str = "test-key";
 pub(crate) const SECRET: &str = "test-secret";
@@ -62,7 +56,7 @@ pub(crate) async fn start_app(app: AppConfig) -> Server {
     Server { addr, hub }
 }
 
-pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) use support_transport_ws::testing::{Ws, next, next_within, send};
 
 impl Server {
     pub(crate) fn url(&self) -> String {
@@ -71,17 +65,12 @@ impl Server {
 
     /// A raw websocket to `/app/{key}?{query}`, handshake not yet read.
     pub(crate) async fn raw(&self, key: &str, query: &str) -> Ws {
-        let url = format!("ws://{}/app/{key}?{query}", self.addr);
-        connect_async(url).await.expect("websocket").0
+        testing::connect_raw(self.addr, key, query).await
     }
 
     /// A connected client and its socket id.
     pub(crate) async fn client(&self) -> (Ws, String) {
-        let mut ws = self.raw(KEY, "protocol=7&client=test&version=1").await;
-        let hello = next(&mut ws).await;
-        assert_eq!(hello["event"], "pusher:connection_established");
-        let data: Value = serde_json::from_str(hello["data"].as_str().unwrap()).unwrap();
-        (ws, data["socket_id"].as_str().unwrap().to_owned())
+        testing::connect(self.addr, KEY).await
     }
 
     /// A client subscribed to a private channel.
@@ -97,36 +86,10 @@ impl Server {
     }
 }
 
-pub(crate) async fn send(ws: &mut Ws, frame: Value) {
-    ws.send(Message::Text(frame.to_string().into()))
-        .await
-        .unwrap();
-}
-
+/// Subscribes with a signature made here, as if the auth endpoint had answered.
 pub(crate) async fn subscribe(ws: &mut Ws, socket: &str, channel: &str) {
     let auth = signature::channel_auth(KEY, SECRET, socket, channel, None);
-    send(ws, serde_json::json!({"event": "pusher:subscribe", "data": {"channel": channel, "auth": auth}})).await;
-}
-
-/// What the next frame says: a JSON text frame, or `{"close": code}` for a close frame.
-pub(crate) async fn next(ws: &mut Ws) -> Value {
-    next_within(ws, Duration::from_secs(5))
-        .await
-        .expect("a frame within 5 s")
-}
-
-pub(crate) async fn next_within(ws: &mut Ws, limit: Duration) -> Option<Value> {
-    loop {
-        let frame = tokio::time::timeout(limit, ws.next()).await.ok()?;
-        match frame {
-            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
-            Some(Ok(Message::Close(c))) => {
-                return Some(serde_json::json!({ "close": c.map(|c| u16::from(c.code)) }));
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(_)) | None => return Some(serde_json::json!({ "close": null })),
-        }
-    }
+    testing::subscribe(ws, channel, &auth, None).await;
 }
 
 /// Signs and sends an HTTP API request with Pusher's scheme; returns status and body.
@@ -178,7 +141,7 @@ pub(crate) async fn api_signed_with(
     .await
 }
 
-/// A bare HTTP/1.1 request over TCP: enough for tests, no client crate needed.
+/// A bare HTTP/1.1 request to the server.
 pub(crate) async fn http(
     server: &Server,
     method: &str,
@@ -186,30 +149,5 @@ pub(crate) async fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    let mut request = format!(
-        "{method} {path_and_query} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        server.addr,
-        body.len()
-    );
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    testing::http(server.addr, method, path_and_query, headers, body).await
 }

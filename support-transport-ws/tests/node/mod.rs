@@ -1,12 +1,16 @@
 //! Runs a folder of `node --test` tests whose npm packages are pinned in its
 //! `package-lock.json`: this crate's compatibility tests, and (included by path) the reference
-//! server's browser tests.
+//! server's browser tests. Both crates' `build.rs` set `no_node` when the build finds no
+//! Node.js or npm, and the tests that call this carry
+//! `#[cfg_attr(no_node, ignore = "…")]`.
 
 #![allow(dead_code, clippy::expect_used)]
 
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
+
+use test_prereqs::Prereq;
 
 /// The counts the spec reporter ends with ("ℹ pass N", "ℹ fail N", "ℹ skipped N").
 pub(crate) struct Counts {
@@ -28,6 +32,9 @@ where
     K: AsRef<OsStr>,
     V: AsRef<OsStr>,
 {
+    if let Err(why) = Prereq::Node.probe() {
+        Prereq::Node.gone(env!("TEST_PREREQS_STAMP"), &why);
+    }
     if !dir.join("node_modules").join(marker).exists() {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
@@ -72,4 +79,10 @@ where
         fail: count("fail"),
         skipped: count("skipped"),
     }
+}
+
+/// In every test binary that runs Node tests: the build's probe for Node.js still holds.
+#[test]
+fn node_probe_still_holds() {
+    Prereq::Node.assert_still_as_built(cfg!(no_node), env!("TEST_PREREQS_STAMP"));
 }

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+use test_prereqs::Prereq;
 
 pub(crate) const USERS: &str = r#"
 [[user]]
@@ -172,42 +173,63 @@ impl Server {
     }
 }
 
-/// A fresh database, dropped afterwards; `None` (with a loud notice) when PostgreSQL is not
-/// reachable outside CI. Under `CI` its absence fails the test.
-pub(crate) struct Database(String);
+/// A fresh database on the tests' PostgreSQL server (`SUPPORT_TEST_PG_URL`, or
+/// `127.0.0.1:5432`), dropped afterwards. The tests that use it carry
+/// `#[cfg_attr(no_postgres, ignore = "…")]`, which `build.rs` sets when the build finds no
+/// server; if it is gone anyway, they fail.
+pub(crate) struct Database {
+    admin: String,
+    name: String,
+}
 
 impl Database {
-    pub(crate) fn create() -> Option<Self> {
+    pub(crate) fn create() -> Self {
+        let admin = test_prereqs::postgres_url();
         let name = format!("refsrv_{}_{}", std::process::id(), fastrand_suffix());
-        let created = std::process::Command::new("createdb")
-            .args(["-h", "127.0.0.1", "-U", "postgres", &name])
-            .status();
-        match created {
-            Ok(s) if s.success() => Some(Database(name)),
-            other => {
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "PostgreSQL is required under CI: createdb gave {other:?}"
-                );
-                eprintln!(
-                    "\n*** SKIPPED: PostgreSQL at 127.0.0.1:5432 is not reachable (createdb: {other:?}) ***\n"
-                );
-                None
-            }
+        let created = Command::new("createdb")
+            .arg(format!("--maintenance-db={admin}"))
+            .arg(&name)
+            .output()
+            .expect("createdb (Debian's postgresql-client) must be installed");
+        if !created.status.success() {
+            let why = format!(
+                "createdb at {admin}: {}",
+                String::from_utf8_lossy(&created.stderr).trim()
+            );
+            Prereq::Postgres.gone(env!("TEST_PREREQS_STAMP"), &why);
         }
+        Database { admin, name }
     }
 
     pub(crate) fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.0)
+        test_prereqs::postgres_url_with_database(&self.admin, &self.name)
+    }
+
+    /// The server's `host:port`, as the URLs spell it.
+    pub(crate) fn server(&self) -> String {
+        let (host, port) =
+            test_prereqs::postgres_host_port(&self.admin).expect("a postgres:// URL");
+        let server = format!("{host}:{port}");
+        assert!(
+            self.admin.contains(&server),
+            "SUPPORT_TEST_PG_URL must spell out host:port for the proxy tests"
+        );
+        server
     }
 }
 
 impl Drop for Database {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("dropdb")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "--force", &self.0])
+        let _ = Command::new("dropdb")
+            .arg(format!("--maintenance-db={}", self.admin))
+            .args(["--force", &self.name])
             .status();
     }
+}
+
+/// In the test binaries that need PostgreSQL: the build's probe for it still holds.
+pub(crate) fn postgres_probe_still_holds() {
+    Prereq::Postgres.assert_still_as_built(cfg!(no_postgres), env!("TEST_PREREQS_STAMP"));
 }
 
 fn fastrand_suffix() -> u64 {

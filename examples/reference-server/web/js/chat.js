@@ -4,7 +4,7 @@
 import { api, ApiError, NetworkError } from './api.js';
 import { h, replace, time } from './dom.js';
 import { Outbox } from './outbox.js';
-import { echo, onBack, onState } from './realtime.js';
+import { echo, onState } from './realtime.js';
 
 const PAGE = 100;
 const OLDER_PAGE = 50;
@@ -81,13 +81,16 @@ export class ChatThread {
     this.el = h('section', { class: 'chat', dataset: { ticket: ticket.id } }, this.scroller, this.typing, this.form);
 
     for (const m of messages) this.add(m);
+    // The newest id known to have been received in order: from this first page, live events
+    // and catch-ups. The answer to our own post does not count: others' messages older than
+    // it may still be missing, and catching up starts from here.
+    this.seen = messages.reduce((max, m) => Math.max(max, m.id), 0);
     for (const item of this.outbox.items()) this.showPending(item);
     this.updateOlder();
     this.listen();
-    // Back online: send what is queued (on every "connected", the first included) and load
-    // what was missed while away.
+    // Online: send what is queued (on every "connected", the first included). What was
+    // missed before a (re)subscription is loaded when it succeeds (see listen()).
     onState((s) => { if (s === 'connected') this.outbox.flush(); });
-    onBack(() => this.catchUp());
     this.outbox.onChange(() => this.syncPendingFromStorage());
     this.outbox.flush();
     requestAnimationFrame(() => this.scrollToEnd());
@@ -96,14 +99,20 @@ export class ChatThread {
   listen() {
     const channel = echo.private(`support.ticket.${this.ticket.id}`);
     this.channel = channel;
-    channel.listen('.chat.message', (d) => this.receive(fromEvent(d)));
+    // Everything posted before the subscription took effect (between the page's first read and
+    // now, or while the connection was away) is fetched once it does; later messages arrive
+    // live. Ids are the same in both, so nothing shows twice.
+    channel.subscribed(() => this.catchUp());
+    channel.listen('.chat.message', (d) => this.receive(fromEvent(d), { inOrder: true }));
     channel.listen('.ticket.updated', (d) => { this.ticket = d.ticket; this.onTicket(d.ticket, d.changes); });
     channel.listenForWhisper('typing', (d) => this.showTyping(d));
     if (this.staff) {
       // Internal notes never travel on the ticket's channel; staff get them on the admin one.
-      echo.private('support.admin').listen('.message.created', (d) => {
-        if (d.ticket_id === this.ticket.id) this.receive(fromEvent(d));
-      });
+      echo.private('support.admin')
+        .subscribed(() => this.catchUp())
+        .listen('.message.created', (d) => {
+          if (d.ticket_id === this.ticket.id) this.receive(fromEvent(d), { inOrder: true });
+        });
     }
   }
 
@@ -147,30 +156,38 @@ export class ChatThread {
     return true;
   }
 
-  /** A message that arrived live or by catching up. */
-  receive(m) {
+  /** A message that arrived live (`inOrder`), by catching up, or as the answer to a post. */
+  receive(m, { inOrder = false } = {}) {
     if (m.ticket_id !== undefined && m.ticket_id !== this.ticket.id) return;
+    if (inOrder) this.seen = Math.max(this.seen, m.id);
     const atEnd = this.nearEnd();
     if (this.add(m) && atEnd) this.scrollToEnd();
     if (m.author_id !== this.me.id) this.hideTyping();
   }
 
-  lastId() {
-    let last = 0;
-    for (const id of this.items.keys()) last = Math.max(last, id);
-    return last;
-  }
-
-  /** Loads every message newer than the newest shown: after a reconnect, nothing missed. */
+  /**
+   * Loads every message newer than the newest received in order (`seen`). A call while one is
+   * loading makes it read once more when done: what that caller must see may be newer than
+   * its first read.
+   */
   async catchUp() {
-    if (this.catching) return this.catching;
+    if (this.catching) {
+      this.catchAgain = true;
+      return this.catching;
+    }
     this.catching = (async () => {
       try {
-        for (;;) {
-          const { data } = await api('GET', `${this.base}/messages?after=${this.lastId()}&limit=${PAGE}`);
-          for (const m of data) this.receive(m);
-          if (data.length < PAGE) break;
-        }
+        do {
+          this.catchAgain = false;
+          let after = this.seen;
+          for (;;) {
+            const { data } = await api('GET', `${this.base}/messages?after=${after}&limit=${PAGE}`);
+            for (const m of data) this.receive(m);
+            if (data.length) after = Math.max(after, data[data.length - 1].id);
+            if (data.length < PAGE) break;
+          }
+          this.seen = Math.max(this.seen, after);
+        } while (this.catchAgain);
       } catch (e) {
         if (!(e instanceof NetworkError)) throw e;
       } finally {

@@ -1,6 +1,6 @@
 // The realtime connection: laravel-echo over pusher-js, configured as the Laravel helpdesk's
-// frontend configures it, to this same server. Also the connection state the page shows, and the
-// "we are back" signal on which threads catch up and queued messages go out.
+// frontend configures it, to this same server, and the connection state the page shows (on
+// "connected", queued messages go out).
 
 const key = document.querySelector('meta[name="pusher-key"]')?.content || '';
 const secure = location.protocol === 'https:';
@@ -20,8 +20,6 @@ export const echo = new window.Echo.default({
 
 const pusher = echo.connector.pusher;
 const stateListeners = new Set();
-const backListeners = new Set();
-let everConnected = false;
 let state = 'connecting';
 
 /** The socket id to send as X-Socket-ID, once connected. */
@@ -36,12 +34,6 @@ export function onState(fn) {
   return () => stateListeners.delete(fn);
 }
 
-/** Calls `fn()` each time the connection comes back after being lost: time to catch up. */
-export function onBack(fn) {
-  backListeners.add(fn);
-  return () => backListeners.delete(fn);
-}
-
 function setState(next) {
   if (next === state) return;
   state = next;
@@ -51,8 +43,6 @@ function setState(next) {
 pusher.connection.bind('state_change', ({ current }) => {
   if (current === 'connected') {
     setState('connected');
-    if (everConnected) for (const fn of backListeners) fn();
-    everConnected = true;
   } else if (current === 'connecting' || current === 'initialized') {
     setState(navigator.onLine ? 'connecting' : 'offline');
   } else {
@@ -62,7 +52,7 @@ pusher.connection.bind('state_change', ({ current }) => {
 
 // The browser knows first when the network goes: drop the socket at once rather than
 // waiting for a ping to time out, and reconnect as soon as the network is back (the
-// "connected" state then tells every thread to catch up).
+// channels subscribe again, and each thread catches up when its subscription succeeds).
 window.addEventListener('offline', () => {
   setState('offline');
   pusher.disconnect();

@@ -169,3 +169,159 @@ pub async fn append_is_idempotent_by_key(store: Store) {
         "a retry is not broadcast again"
     );
 }
+
+pub async fn update_is_idempotent_by_key(store: Store) {
+    let f = Fixture::new(store);
+    let t = f.ticket(&f.alice, "retry my change", Priority::Low).await;
+    let mut admin = f.hub.subscribe(Channel::Admin, None);
+    let mut channel = f.hub.subscribe(Channel::Ticket(t.id), None);
+    let first = f
+        .service
+        .update_ticket(&f.sam, t.id, status(Status::InProgress), &ctx_key("p1"))
+        .await
+        .unwrap();
+    assert_eq!(first.status, Status::InProgress);
+    assert!(!Fixture::drain(&mut admin).is_empty());
+    assert!(!Fixture::drain(&mut channel).is_empty());
+    let trail = f.store.audit_trail(t.id).await.unwrap();
+    assert_eq!(trail.len(), 2, "creation and the change");
+
+    let retry = f
+        .service
+        .update_ticket(&f.sam, t.id, status(Status::InProgress), &ctx_key("p1"))
+        .await
+        .unwrap();
+    assert_eq!(retry, first, "the retry answers the first result");
+    assert_eq!(
+        f.store.audit_trail(t.id).await.unwrap(),
+        trail,
+        "no second entry"
+    );
+    assert!(Fixture::drain(&mut admin).is_empty(), "no second broadcast");
+    assert!(
+        Fixture::drain(&mut channel).is_empty(),
+        "no second broadcast"
+    );
+
+    // Someone else reopens it; a late retry of the first change does not apply it again.
+    let reopened = f.patch(&f.ada, t.id, status(Status::Open)).await;
+    Fixture::drain(&mut admin);
+    let late = f
+        .service
+        .update_ticket(&f.sam, t.id, status(Status::InProgress), &ctx_key("p1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        late, reopened,
+        "answered as the ticket is, not changed twice"
+    );
+    assert_eq!(f.store.audit_trail(t.id).await.unwrap().len(), 3);
+    assert!(Fixture::drain(&mut admin).is_empty());
+
+    // A keyed change that changes nothing is remembered too, and sends nothing.
+    let same = status(Status::Open);
+    for _ in 0..2 {
+        let answer = f
+            .service
+            .update_ticket(&f.sam, t.id, same.clone(), &ctx_key("noop"))
+            .await
+            .unwrap();
+        assert_eq!(answer, reopened);
+    }
+    assert_eq!(f.store.audit_trail(t.id).await.unwrap().len(), 3);
+    assert!(Fixture::drain(&mut admin).is_empty());
+}
+
+pub async fn update_key_reused_for_a_different_request_conflicts(store: Store) {
+    let f = Fixture::new(store);
+    let t = f.ticket(&f.alice, "first", Priority::Low).await;
+    let u = f.ticket(&f.alice, "second", Priority::Low).await;
+    let resolved = f
+        .service
+        .update_ticket(&f.sam, t.id, status(Status::Resolved), &ctx_key("k"))
+        .await
+        .unwrap();
+    let conflict = |r: &Result<Ticket>| matches!(r, Err(Error::Conflict(_)));
+
+    let other_change = TicketPatch {
+        priority: Some(Priority::High),
+        ..TicketPatch::default()
+    };
+    let r = f
+        .service
+        .update_ticket(&f.sam, t.id, other_change.clone(), &ctx_key("k"))
+        .await;
+    assert!(conflict(&r), "{r:?}");
+    let r = f
+        .service
+        .update_ticket(&f.sam, u.id, status(Status::Resolved), &ctx_key("k"))
+        .await;
+    assert!(conflict(&r), "another ticket: {r:?}");
+    assert_eq!(f.store.ticket(t.id).await.unwrap(), Some(resolved.clone()));
+    assert_eq!(f.store.ticket(u.id).await.unwrap(), Some(u.clone()));
+
+    // A message's key is not a change's, and the other way round.
+    let body = NewMessage::public(MessageBody::parse("noted").unwrap());
+    f.service
+        .post_message(&f.sam, t.id, body.clone(), &ctx_key("m"))
+        .await
+        .unwrap();
+    let r = f
+        .service
+        .update_ticket(&f.sam, t.id, other_change.clone(), &ctx_key("m"))
+        .await;
+    assert!(conflict(&r), "{r:?}");
+    let r = f
+        .service
+        .post_message(&f.sam, t.id, body, &ctx_key("k"))
+        .await;
+    assert!(matches!(r, Err(Error::Conflict(_))), "{r:?}");
+    let r = f
+        .service
+        .create_ticket(
+            &f.sam,
+            Fixture::ticket_input("staff too", Priority::Low),
+            &ctx_key("k"),
+        )
+        .await;
+    assert!(conflict(&r), "{r:?}");
+
+    // Keys are per user: Ada's "k" is hers.
+    let high = f
+        .service
+        .update_ticket(&f.ada, t.id, other_change, &ctx_key("k"))
+        .await
+        .unwrap();
+    assert_eq!(high.priority, Priority::High);
+    assert_eq!(
+        f.store.audit_trail(t.id).await.unwrap().len(),
+        3,
+        "creation, resolved, priority"
+    );
+}
+
+pub async fn concurrent_update_retries_with_one_key_apply_once(store: Store) {
+    let f = Arc::new(Fixture::new(store));
+    let t = f.ticket(&f.alice, "double click", Priority::Low).await;
+    let mut admin = f.hub.subscribe(Channel::Admin, None);
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            f.service
+                .update_ticket(&f.sam, t.id, status(Status::Pending), &ctx_key("once"))
+                .await
+        }));
+    }
+    for task in tasks {
+        let answer = task.await.unwrap().unwrap();
+        assert_eq!(answer.status, Status::Pending);
+    }
+    let trail = f.store.audit_trail(t.id).await.unwrap();
+    assert_eq!(trail.len(), 2, "one change recorded: {trail:?}");
+    let updated = Fixture::drain(&mut admin)
+        .iter()
+        .filter(|b| b.name() == "ticket.updated")
+        .count();
+    assert_eq!(updated, 1, "one broadcast");
+}

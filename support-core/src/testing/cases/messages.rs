@@ -245,3 +245,73 @@ pub async fn message_positions_at_the_ends_of_the_id_range_are_ordinary(store: S
     assert!(page(MessagePosition::After(max)).await.unwrap().is_empty());
     assert!(page(MessagePosition::Before(min)).await.unwrap().is_empty());
 }
+
+pub async fn control_characters_are_refused_on_the_field_sent_and_line_breaks_kept(store: Store) {
+    let f = Fixture::new(store);
+    let field_of = |e: Error| match e {
+        Error::Invalid(e) => e.fields().keys().cloned().collect::<Vec<_>>(),
+        other => panic!("expected a validation error, got {other:?}"),
+    };
+    // NUL and the other control characters are refused, on the field the client sent.
+    let ticket = serde_json::json!({
+        "subject": "VPN\u{0}down", "description": "bell\u{7}", "category": "it", "priority": "low"
+    });
+    assert_eq!(
+        field_of(NewTicket::from_json(&ticket).unwrap_err()),
+        ["description", "subject"]
+    );
+    let comment = serde_json::json!({ "content": "x\u{0}y" });
+    assert_eq!(
+        field_of(NewMessage::from_json(&comment, "content").unwrap_err()),
+        ["content"]
+    );
+    let chat = serde_json::json!({ "message": "esc\u{1b}[0m" });
+    assert_eq!(
+        field_of(NewMessage::from_json(&chat, "message").unwrap_err()),
+        ["message"]
+    );
+    assert_eq!(
+        field_of(QuickChat::from_json(&serde_json::json!({ "message": "\u{0}" })).unwrap_err()),
+        ["message"]
+    );
+    let file = serde_json::json!({ "content": "see file", "attachments": [
+        { "name": "a\u{0}.png", "url": "https://files/a.png", "content_type": "image/png", "size": 1 }
+    ]});
+    assert_eq!(
+        field_of(NewMessage::from_json(&file, "content").unwrap_err()),
+        ["attachments.0.name"]
+    );
+
+    // Tab, line feed and carriage return are text: stored and read back exactly.
+    let description = "first line\r\nsecond\tcolumn\nthird";
+    let input = NewTicket::parse("Tabs\tand breaks", description, "it", "low").unwrap();
+    let t = f
+        .service
+        .create_ticket(&f.alice, input, &WriteContext::default())
+        .await
+        .unwrap();
+    let stored = f.store.ticket(t.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.subject.as_str(), stored.description.as_str()),
+        ("Tabs\tand breaks", description)
+    );
+    let text = "a\tb\nc\r\nd";
+    let posted = f.say(&f.alice, t.id, text).await;
+    assert_eq!(posted.content, text);
+    assert_eq!(f.all_messages(&f.sam, t.id).await, vec![posted]);
+
+    // A name from the directory loses its control characters instead of failing the post.
+    let odd = Actor::new(f.alice.id, "Alice\u{0}\tEmployee", Role::Employee);
+    let m = f.say(&odd, t.id, "from a strange name").await;
+    assert_eq!(m.author_name, "AliceEmployee");
+    assert_eq!(f.all_messages(&f.sam, t.id).await.last(), Some(&m));
+
+    // A search for a refused character matches nothing, and is no error.
+    for q in ["\u{0}", "VPN\u{0}down", "\u{7}"] {
+        let filter = TicketFilter {
+            text: Some(q.to_owned()),
+            ..TicketFilter::default()
+        };
+        assert!(f.list_all(filter).await.is_empty(), "{q:?}");
+    }
+}

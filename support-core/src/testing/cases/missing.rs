@@ -51,6 +51,7 @@ pub async fn writes_to_a_missing_ticket_are_not_found(store: Store) {
             id: f.sam.id,
             name: f.sam.name.clone(),
         },
+        idempotency_key: None,
         at: time::now(),
     };
     assert!(

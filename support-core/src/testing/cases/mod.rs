@@ -102,6 +102,9 @@ macro_rules! __conformance_cases {
                 concurrent_retries_with_one_key_store_once,
                 quick_chat_is_idempotent_by_key,
                 append_is_idempotent_by_key,
+                update_is_idempotent_by_key,
+                update_key_reused_for_a_different_request_conflicts,
+                concurrent_update_retries_with_one_key_apply_once,
             ]
             messages: [
                 message_ids_grow_in_posting_order,
@@ -112,6 +115,7 @@ macro_rules! __conformance_cases {
                 multibyte_content_of_2000_characters_round_trips_unchanged,
                 attachments_round_trip,
                 message_positions_at_the_ends_of_the_id_range_are_ordinary,
+                control_characters_are_refused_on_the_field_sent_and_line_breaks_kept,
             ]
             confidentiality: [
                 internal_notes_are_absent_from_every_employee_read,

@@ -62,7 +62,7 @@ impl Sessions {
 
     /// A new session for `user`: the `Set-Cookie` value and the session.
     pub(crate) fn issue(&self, user: UserId) -> (String, Session) {
-        let nonce = crate::users::random_token(16);
+        let nonce = super::users::random_token(16);
         let body = format!("v1.{}.{}.{}", user.0, now() + LIFETIME.as_secs(), nonce);
         let mac = signature::sign(&self.key, &body);
         let cookie = format!(

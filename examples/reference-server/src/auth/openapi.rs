@@ -1,5 +1,5 @@
 //! What the reference server adds to the JSON API's OpenAPI document: the browser's session
-//! cookie as a second way to sign in, and the CSRF check that comes with it (`web::csrf_guard`:
+//! cookie as a second way to sign in, and the CSRF check that comes with it (`auth::csrf_guard`:
 //! a state-changing request authenticated by the cookie must carry `X-CSRF-TOKEN`, else 419).
 
 use support_transport_ws::api::ERROR_BODY_SCHEMA;
@@ -8,7 +8,7 @@ use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, ResponseBuilder};
 
-use crate::session::COOKIE_NAME;
+use super::session::COOKIE_NAME;
 
 /// The name of the cookie's security scheme.
 const SESSION: &str = "session";

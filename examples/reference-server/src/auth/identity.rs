@@ -7,8 +7,8 @@ use axum::http::header::AUTHORIZATION;
 use support_core::Actor;
 use support_transport_ws::Identify;
 
-use crate::session::{Session, Sessions};
-use crate::users::Users;
+use super::session::{Session, Sessions};
+use super::users::Users;
 
 /// `Authorization: Bearer <token>` → the user with that token; without that header, the
 /// user the session cookie names. A request that carries a bearer token is never judged by

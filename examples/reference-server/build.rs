@@ -1,0 +1,14 @@
+//! Sets `cfg`s for the tests whose prerequisites this machine lacks, so they show as ignored
+//! with the reason: PostgreSQL (the two-node and health tests), Chromium and Node.js (the
+//! browser tests), schemathesis (the OpenAPI test). See the `test-prereqs` crate.
+
+use test_prereqs::Prereq;
+
+fn main() {
+    test_prereqs::configure(&[
+        Prereq::Postgres,
+        Prereq::Chromium,
+        Prereq::Node,
+        Prereq::Schemathesis,
+    ]);
+}

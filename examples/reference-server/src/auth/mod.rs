@@ -1,0 +1,19 @@
+//! Who is calling, for the API, the channel auth endpoint and the pages alike:
+//!
+//! - [`identity`]: a bearer token or the session cookie, to an `Actor`;
+//! - [`session`]: the signed session cookie and its CSRF token;
+//! - [`csrf`]: the guard that refuses a cookie-authenticated state change without the token;
+//! - [`users`]: the users file and the demo users;
+//! - [`openapi`]: the session cookie and CSRF token in the API's OpenAPI document.
+
+mod csrf;
+mod identity;
+mod openapi;
+mod session;
+mod users;
+
+pub(crate) use csrf::{csrf_guard, page_expired};
+pub(crate) use identity::Identity;
+pub(crate) use openapi::describe_session;
+pub(crate) use session::Sessions;
+pub(crate) use users::{UserEntry, Users};

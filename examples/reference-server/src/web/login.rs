@@ -1,0 +1,164 @@
+//! Signing in and out: the sign-in page (the demo users in demo mode, a token form), the
+//! sign-in post, refused from other sites, and sign-out, which needs the CSRF token.
+
+use axum::extract::{Form, Query, State};
+use axum::http::header::{HOST, ORIGIN, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use serde::Deserialize;
+
+use super::pages::message_page;
+use super::{Web, home_of, redirect, secure_html};
+use crate::auth::page_expired;
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct LoginQuery {
+    next: Option<String>,
+    error: Option<String>,
+}
+
+/// Only paths on this site: `//evil.example` and `https://…` would redirect away.
+fn safe_next(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+}
+
+pub(super) async fn page(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    if let Some((_, actor)) = web.identity.signed_in(&headers) {
+        return redirect(home_of(&actor));
+    }
+    let next = safe_next(q.next.as_deref()).unwrap_or("");
+    let error = if q.error.is_some() {
+        r#"<p class="error" role="alert">That token does not belong to any user.</p>"#
+    } else {
+        ""
+    };
+    let demo: String = web
+        .demo
+        .iter()
+        .map(|u| {
+            format!(
+                r#"<li><form method="post" action="/login"><input type="hidden" name="token" value="{token}"><input type="hidden" name="next" value="{next}"><button type="submit" class="user-choice">{name} <span class="role">{role}</span></button></form></li>"#,
+                token = attr(&u.token),
+                next = attr(next),
+                name = text(&u.name),
+                role = text(&u.role),
+            )
+        })
+        .collect();
+    let demo = if demo.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<section aria-labelledby="demo-users"><h2 id="demo-users">Demo users</h2><ul class="user-list">{demo}</ul></section>"#
+        )
+    };
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Support</title><link rel="stylesheet" href="/assets/app.css"></head>
+<body><main class="narrow">
+<h1>Support</h1>
+{error}
+{demo}
+<section aria-labelledby="token-sign-in"><h2 id="token-sign-in">Sign in with a token</h2>
+<form method="post" action="/login" class="stack">
+<label for="token">Access token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required>
+<input type="hidden" name="next" value="{next}">
+<button type="submit">Sign in</button>
+</form></section>
+</main></body></html>
+"#,
+        next = attr(next),
+    );
+    secure_html(StatusCode::OK, body)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LoginForm {
+    token: String,
+    next: Option<String>,
+}
+
+/// A sign-in posted from another site (login CSRF) is refused: browsers say where a form
+/// comes from in `Sec-Fetch-Site` and `Origin`.
+fn same_site(headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(fetch_site, Some("cross-site" | "same-site")) {
+        return false;
+    }
+    match (
+        headers.get(ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some("null"), _) => false,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
+        _ => true,
+    }
+}
+
+pub(super) async fn sign_in(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !same_site(&headers) {
+        return message_page(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "Sign in from this site's own page.",
+            None,
+        );
+    }
+    let next = safe_next(form.next.as_deref()).map(str::to_owned);
+    let Some(actor) = web.identity.users.by_token(form.token.trim()) else {
+        let mut query = vec![("error", "1")];
+        if let Some(n) = &next {
+            query.push(("next", n));
+        }
+        let query = serde_urlencoded::to_string(query).unwrap_or_default();
+        return redirect(&format!("/login?{query}"));
+    };
+    let (cookie, _) = web.identity.sessions.issue(actor.id);
+    let mut response = redirect(next.as_deref().unwrap_or(home_of(&actor)));
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(SET_COOKIE, v);
+    }
+    tracing::info!(user = actor.id.0, "signed in");
+    response
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LogoutForm {
+    #[serde(rename = "_token", default)]
+    token: String,
+}
+
+pub(super) async fn sign_out(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    if let Some(session) = web.identity.session(&headers) {
+        if !web.identity.sessions.csrf_matches(&session, &form.token) {
+            return message_page(
+                page_expired(),
+                "Page expired",
+                "Reload the page and sign out again.",
+                None,
+            );
+        }
+    }
+    let mut response = redirect("/login");
+    if let Ok(v) = HeaderValue::from_str(&web.identity.sessions.clear()) {
+        response.headers_mut().insert(SET_COOKIE, v);
+    }
+    response
+}

@@ -1,0 +1,124 @@
+//! The browser UI: sign-in, the Laravel helpdesk's pages (the API's paths without `/api`),
+//! and the embedded assets.
+//!
+//! Pages are one HTML shell that names the page in `data-page`. The scripts under `web/`
+//! draw it from the JSON API and keep it live over the realtime channels. No build step
+//! happens: the files are embedded as they are, including the pinned `pusher-js` and
+//! `laravel-echo` builds (see `web/vendor/README.md`).
+//!
+//! - [`pages`]: the page shells and the message pages (403, 404);
+//! - [`login`]: the sign-in page, sign-in and sign-out;
+//! - [`assets`]: the files under `web/`, with ETags.
+
+mod assets;
+mod login;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use support_core::Actor;
+
+use crate::auth::{Identity, UserEntry};
+
+use self::pages::Page;
+
+/// What the UI's handlers share.
+#[derive(Clone)]
+pub(crate) struct Web {
+    pub(super) identity: Arc<Identity>,
+    /// The demo users listed on the sign-in page; empty with a users file.
+    pub(super) demo: Arc<Vec<UserEntry>>,
+    pub(super) app_key: String,
+}
+
+impl Web {
+    pub(crate) fn new(identity: Arc<Identity>, demo: Vec<UserEntry>, app_key: &str) -> Self {
+        Web {
+            identity,
+            demo: Arc::new(demo),
+            app_key: app_key.to_owned(),
+        }
+    }
+}
+
+/// The UI's routes, merged beside the API and the realtime server.
+pub(crate) fn router(web: Web) -> Router {
+    let employee = "/employee/portal/support";
+    let admin = "/admin/support";
+    let page = |p: Page| {
+        move |State(web): State<Web>, headers: HeaderMap, ticket: Option<Path<String>>| {
+            pages::render(web, headers, p, ticket.map(|Path(t)| t))
+        }
+    };
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(login::page).post(login::sign_in))
+        .route("/logout", post(login::sign_out))
+        .route("/assets/{*path}", get(assets::asset))
+        .route(employee, get(page(Page::EmployeeIndex)))
+        .route(
+            &format!("{employee}/create"),
+            get(page(Page::EmployeeCreate)),
+        )
+        .route(
+            &format!("{employee}/{{ticket}}"),
+            get(page(Page::EmployeeShow)),
+        )
+        .route(
+            &format!("{admin}/dashboard"),
+            get(page(Page::AdminDashboard)),
+        )
+        .route(admin, get(page(Page::AdminIndex)))
+        .route(&format!("{admin}/{{ticket}}"), get(page(Page::AdminShow)))
+        .route(
+            &format!("{admin}/{{ticket}}/live-chat"),
+            get(page(Page::AdminLiveChat)),
+        )
+        .with_state(web)
+}
+
+// ----- what every HTML answer shares ---------------------------------------------------------
+
+pub(super) fn home_of(actor: &Actor) -> &'static str {
+    if actor.is_staff() {
+        "/admin/support/dashboard"
+    } else {
+        "/employee/portal/support"
+    }
+}
+
+pub(super) fn redirect(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
+}
+
+/// Headers every HTML answer carries: scripts only from this origin, no framing, and no
+/// caching of pages that hold a CSRF token.
+pub(super) fn secure_html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

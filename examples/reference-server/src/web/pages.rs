@@ -1,0 +1,146 @@
+//! The pages: one HTML shell per page of the Laravel helpdesk, which the scripts draw, and the
+//! short message pages for refusals.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use serde_json::json;
+use support_core::{Actor, Policy};
+
+use super::{Web, home_of, redirect, secure_html};
+
+/// One of the Laravel helpdesk's pages.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Page {
+    EmployeeIndex,
+    EmployeeCreate,
+    EmployeeShow,
+    AdminDashboard,
+    AdminIndex,
+    AdminShow,
+    AdminLiveChat,
+}
+
+impl Page {
+    /// The name the scripts dispatch on.
+    fn id(self) -> &'static str {
+        match self {
+            Page::EmployeeIndex => "employee.index",
+            Page::EmployeeCreate => "employee.create",
+            Page::EmployeeShow => "employee.show",
+            Page::AdminDashboard => "admin.dashboard",
+            Page::AdminIndex => "admin.index",
+            Page::AdminShow => "admin.show",
+            Page::AdminLiveChat => "admin.live-chat",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Page::EmployeeIndex => "My support tickets",
+            Page::EmployeeCreate => "New support ticket",
+            Page::EmployeeShow => "Support ticket",
+            Page::AdminDashboard => "Live support",
+            Page::AdminIndex => "All tickets",
+            Page::AdminShow => "Ticket",
+            Page::AdminLiveChat => "Live chat",
+        }
+    }
+
+    fn staff_only(self) -> bool {
+        matches!(
+            self,
+            Page::AdminDashboard | Page::AdminIndex | Page::AdminShow | Page::AdminLiveChat
+        )
+    }
+}
+
+pub(super) async fn home(State(web): State<Web>, headers: HeaderMap) -> Response {
+    match web.identity.actor(&headers) {
+        Some(actor) => redirect(home_of(&actor)),
+        None => redirect("/login"),
+    }
+}
+
+pub(super) async fn render(
+    web: Web,
+    headers: HeaderMap,
+    page: Page,
+    ticket: Option<String>,
+) -> Response {
+    let Some((session, actor)) = web.identity.signed_in(&headers) else {
+        return redirect("/login");
+    };
+    if page.staff_only() && Policy::check_staff(&actor).is_err() {
+        return message_page(
+            StatusCode::FORBIDDEN,
+            "Staff only",
+            "This page is for support staff.",
+            Some(&actor),
+        );
+    }
+    let ticket = match ticket {
+        None => String::new(),
+        Some(t) => match t.parse::<u64>() {
+            Ok(id) if id > 0 => id.to_string(),
+            _ => {
+                return message_page(
+                    StatusCode::NOT_FOUND,
+                    "Not found",
+                    "There is no such ticket.",
+                    Some(&actor),
+                );
+            }
+        },
+    };
+    let user =
+        json!({"id": actor.id, "name": actor.name, "role": actor.role, "staff": actor.is_staff()});
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Support</title>
+<meta name="csrf-token" content="{csrf}">
+<meta name="support-user" content="{user}">
+<meta name="pusher-key" content="{key}">
+<link rel="stylesheet" href="/assets/app.css">
+<script src="/assets/vendor/pusher.min.js" defer></script>
+<script src="/assets/vendor/echo.iife.js" defer></script>
+<script type="module" src="/assets/app.js"></script>
+</head>
+<body data-page="{page}" data-ticket="{ticket}">
+<noscript><p class="notice">This helpdesk needs JavaScript.</p></noscript>
+</body>
+</html>
+"#,
+        title = text(page.title()),
+        csrf = attr(&session.csrf),
+        user = attr(&user.to_string()),
+        key = attr(&web.app_key),
+        page = page.id(),
+    );
+    secure_html(StatusCode::OK, body)
+}
+
+pub(super) fn message_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    actor: Option<&Actor>,
+) -> Response {
+    let back = actor.map_or("/login", home_of);
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Support</title><link rel="stylesheet" href="/assets/app.css"></head>
+<body><main class="narrow"><h1>{title}</h1><p>{message}</p><p><a href="{back}">Back</a></p></main></body></html>
+"#,
+        title = text(title),
+        message = text(message),
+        back = attr(back),
+    );
+    secure_html(status, body)
+}

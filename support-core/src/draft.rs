@@ -1,0 +1,194 @@
+//! What the service hands a store to write, and the one place where a draft becomes the row a
+//! store returns: every store builds its [`Ticket`] with [`TicketDraft::ticket`] and its
+//! [`Message`] with [`PendingMessage::stored`], so no store can fill a field differently.
+
+use crate::actor::Actor;
+use crate::audit::{Change, NewAuditEntry};
+use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
+use crate::message::{Attachment, AuthorType, Message, Visibility};
+use crate::ticket::{Status, Ticket, TicketPatch};
+use crate::time::Timestamp;
+use crate::validate::{self, MessageBody, NewMessage, NewTicket};
+
+/// Who wrote something, as recorded with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// The user's id.
+    pub id: UserId,
+    /// Their name at the time.
+    pub name: String,
+}
+
+impl Author {
+    /// The author record of an actor. The name comes from the embedder's directory, not from
+    /// a client, so rather than refusing the request its control characters are dropped
+    /// ([`validate::strip_control_characters`]): every store can hold what is left.
+    pub fn of(actor: &Actor) -> Self {
+        Author {
+            id: actor.id,
+            name: validate::strip_control_characters(&actor.name),
+        }
+    }
+}
+
+/// A ticket to create, optionally with its first message (a quick chat).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketDraft {
+    /// The employee opening it; also the author of the first message and of the audit entry.
+    pub employee: Author,
+    /// Its validated fields.
+    pub ticket: NewTicket,
+    /// A first public message from the employee.
+    pub first_message: Option<MessageBody>,
+    /// Makes the create safe to retry; scoped to `employee.id`.
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// The creation time, used for `created_at`, `updated_at`, the message and the audit entry.
+    pub at: Timestamp,
+}
+
+impl TicketDraft {
+    /// The ticket as stored under the id (and number) the store assigned: open, unassigned,
+    /// created and last active at the draft's time.
+    pub fn ticket(&self, id: TicketId, ticket_number: TicketNumber) -> Ticket {
+        Ticket {
+            id,
+            ticket_number,
+            employee_id: self.employee.id,
+            subject: self.ticket.subject.as_str().to_owned(),
+            description: self.ticket.description.as_str().to_owned(),
+            category: self.ticket.category,
+            priority: self.ticket.priority,
+            status: Status::Open,
+            assigned_to: None,
+            resolved_at: None,
+            created_at: self.at,
+            updated_at: self.at,
+        }
+    }
+
+    /// The first message of a quick chat, to store on the new ticket `ticket_id`: public, by
+    /// the employee, at the draft's time.
+    pub fn pending_first_message(&self, ticket_id: TicketId) -> Option<PendingMessage> {
+        self.first_message.as_ref().map(|body| PendingMessage {
+            ticket_id,
+            author: self.employee.clone(),
+            author_type: AuthorType::Employee,
+            content: body.as_str().to_owned(),
+            is_internal: false,
+            attachments: Vec::new(),
+            at: self.at,
+        })
+    }
+
+    /// The audit entry every store records with the new ticket.
+    pub fn audit_entry(&self) -> NewAuditEntry {
+        NewAuditEntry {
+            actor_id: self.employee.id,
+            actor_name: self.employee.name.clone(),
+            change: Change::Created {
+                status: Status::Open,
+                priority: self.ticket.priority,
+                category: self.ticket.category,
+            },
+            at: self.at,
+        }
+    }
+}
+
+/// A message to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageDraft {
+    /// The ticket it goes on.
+    pub ticket_id: TicketId,
+    /// Who writes it.
+    pub author: Author,
+    /// Which side they write for.
+    pub author_type: AuthorType,
+    /// The validated message.
+    pub message: NewMessage,
+    /// Makes the append safe to retry; scoped to `author.id`.
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// Its `created_at`; also the ticket's new `updated_at`.
+    pub at: Timestamp,
+}
+
+impl MessageDraft {
+    /// The message's stored fields, waiting for the id the store assigns.
+    pub fn pending(&self) -> PendingMessage {
+        PendingMessage {
+            ticket_id: self.ticket_id,
+            author: self.author.clone(),
+            author_type: self.author_type,
+            content: self.message.body.as_str().to_owned(),
+            is_internal: self.message.visibility == Visibility::Internal,
+            attachments: self.message.attachments.clone(),
+            at: self.at,
+        }
+    }
+}
+
+/// A message about to be stored: every field of [`Message`] but the id. Stores write these
+/// columns and turn the row into a [`Message`] with [`PendingMessage::stored`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingMessage {
+    /// The ticket it goes on.
+    pub ticket_id: TicketId,
+    /// Who writes it.
+    pub author: Author,
+    /// Which side they write for.
+    pub author_type: AuthorType,
+    /// The validated text.
+    pub content: String,
+    /// A staff-only note.
+    pub is_internal: bool,
+    /// Attached files' metadata.
+    pub attachments: Vec<Attachment>,
+    /// Its `created_at`; also the ticket's new `updated_at`.
+    pub at: Timestamp,
+}
+
+impl PendingMessage {
+    /// The message as stored under the id the store assigned.
+    pub fn stored(self, id: MessageId) -> Message {
+        Message {
+            id,
+            ticket_id: self.ticket_id,
+            author_id: self.author.id,
+            author_name: self.author.name,
+            author_type: self.author_type,
+            content: self.content,
+            is_internal: self.is_internal,
+            attachments: self.attachments,
+            created_at: self.at,
+        }
+    }
+}
+
+/// A staff change to apply with [`TicketPatch::apply`] inside the store's transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketChange {
+    /// What to change.
+    pub patch: TicketPatch,
+    /// Who changes it.
+    pub author: Author,
+    /// Makes the change safe to retry; scoped to `author.id` (see
+    /// [`KeyUse::replay_update`](crate::idempotency::KeyUse::replay_update)).
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl TicketChange {
+    /// The audit entries for a list of changes.
+    pub fn audit_entries(&self, changes: &[Change]) -> Vec<NewAuditEntry> {
+        changes
+            .iter()
+            .map(|c| NewAuditEntry {
+                actor_id: self.author.id,
+                actor_name: self.author.name.clone(),
+                change: c.clone(),
+                at: self.at,
+            })
+            .collect()
+    }
+}

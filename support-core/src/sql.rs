@@ -1,0 +1,357 @@
+//! The reads that both SQL stores make the same way (feature `sql`): the ticket list, a page
+//! of messages and the stats.
+//!
+//! [`ticket_list`] turns a [`TicketQuery`] into a sea-query `SELECT` whose every clause mirrors
+//! the reference semantics of [`crate::store`]: the filter [`TicketFilter::matches`], the order
+//! [`TicketOrder::compare`] and the keyset [`TicketKey::precedes`]. What differs between
+//! databases (where the rows are, how a timestamp is bound, how text is searched, what a
+//! planner needs to pick an index) is a [`Dialect`], which each store implements next to its
+//! schema. The shapes are chosen so that both SQLite and PostgreSQL read each of the service's
+//! lists from an index in order, without sorting; each store's `explain` test checks its plans.
+//! [`message_page`] reads a [`MessageQuery`] from the `(ticket_id, id)` index, and
+//! [`TICKET_COUNTS`] with [`stats_from_counts`] reads the stats from the `ticket_counts` table
+//! the stores' triggers keep exact.
+//!
+//! Why a feature of `support-core` rather than a crate of its own: sea-query builds SQL without
+//! any I/O, so this is domain logic (the same rules as [`TicketFilter::matches`], kept beside
+//! them so that a change to one is seen next to the other) and no database comes with it. The
+//! feature depends on `sea-query` without any backend; a store enables its backend
+//! (`backend-sqlite`, `backend-postgres`) and its binder itself, and builds the statement with
+//! its own query builder. A new crate would hold one module and need the same dependencies.
+//!
+//! [`TicketFilter::matches`]: crate::store::TicketFilter::matches
+
+use sea_query::{Alias, Cond, Expr, Iden, Order, Query, SelectStatement, SimpleExpr, Value};
+
+use crate::error::{Error, Result};
+use crate::stats::Stats;
+use crate::store::{MessagePosition, MessageQuery, TicketKey, TicketOrder, TicketQuery};
+use crate::ticket::{Choice, Priority, Status};
+use crate::time::Timestamp;
+use crate::validate;
+
+/// What one database does its own way. Implemented by each SQL store for a marker type.
+///
+/// # Contract
+///
+/// - [`Dialect::TABLE`] names a table or view with the columns of [`TicketColumn`], holding
+///   every ticket with its latest activity in `updated_at`.
+/// - [`Dialect::timestamp`] binds a time so that it compares with the stored
+///   `created_at`/`updated_at` values in the same order as [`Timestamp`]s do.
+/// - [`Dialect::contains`] is true exactly when the column's text, with ASCII letters
+///   lowercased, contains `lowered` (already lowercased the same way): no other folding and no
+///   wildcards, as [`TicketFilter::matches`](crate::store::TicketFilter::matches) compares.
+pub trait Dialect {
+    /// The table (or view) the rows are read from.
+    const TABLE: &'static str;
+
+    /// True if the query should repeat the queue's partial index condition (the active
+    /// statuses) when it asks only for active statuses. That changes no result (it is
+    /// implied) but SQLite uses a partial index only when the query's WHERE clause contains
+    /// the index's condition term for term. PostgreSQL proves the implication itself.
+    const RESTATE_QUEUE_CONDITION: bool = false;
+
+    /// A timestamp as a bound value.
+    fn timestamp(t: Timestamp) -> Value;
+
+    /// `column` holds `lowered`, ignoring ASCII case.
+    fn contains(column: &'static str, lowered: &str) -> SimpleExpr;
+}
+
+/// The columns of a ticket row, in the order [`ticket_list`] selects them.
+#[derive(Iden, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketColumn {
+    /// `id`
+    Id,
+    /// `ticket_number`
+    TicketNumber,
+    /// `employee_id`
+    EmployeeId,
+    /// `subject`
+    Subject,
+    /// `description`
+    Description,
+    /// `category`: the wire name.
+    Category,
+    /// `priority`: [`Priority::rank`](crate::Priority::rank).
+    Priority,
+    /// `status`: the wire name.
+    Status,
+    /// `assigned_to`
+    AssignedTo,
+    /// `resolved_at`
+    ResolvedAt,
+    /// `created_at`
+    CreatedAt,
+    /// `updated_at`: the latest activity.
+    UpdatedAt,
+}
+
+impl TicketColumn {
+    /// Every column, in the order they are selected.
+    pub const ALL: [TicketColumn; 12] = [
+        TicketColumn::Id,
+        TicketColumn::TicketNumber,
+        TicketColumn::EmployeeId,
+        TicketColumn::Subject,
+        TicketColumn::Description,
+        TicketColumn::Category,
+        TicketColumn::Priority,
+        TicketColumn::Status,
+        TicketColumn::AssignedTo,
+        TicketColumn::ResolvedAt,
+        TicketColumn::CreatedAt,
+        TicketColumn::UpdatedAt,
+    ];
+}
+
+/// `status IN (…)` with the names written into the SQL rather than bound, in declaration order.
+///
+/// A planner may use a partial index on the status only if it can match or prove the index's
+/// condition from the query's, which it cannot do for a bound parameter. The names come from a
+/// closed enumeration, so writing them inline is safe.
+pub fn status_in(statuses: impl IntoIterator<Item = Status>) -> SimpleExpr {
+    let wanted: Vec<Status> = statuses.into_iter().collect();
+    let names: Vec<String> = Status::ALL
+        .iter()
+        .filter(|s| wanted.contains(s))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    Expr::cust(format!("\"status\" IN ({})", names.join(", ")))
+}
+
+/// Text that must occur in the subject, description or number, ignoring ASCII case. A text
+/// holding a character that validation refuses matches nothing: no stored field holds one
+/// (and PostgreSQL could not even be sent a NUL).
+fn contains_text<D: Dialect>(text: &str) -> SimpleExpr {
+    if text.chars().any(validate::is_refused_character) {
+        return Expr::cust("FALSE");
+    }
+    let lowered = text.to_ascii_lowercase();
+    let mut any = Cond::any();
+    for column in ["subject", "description", "ticket_number"] {
+        any = any.add(D::contains(column, &lowered));
+    }
+    any.into()
+}
+
+/// Rows strictly after `k` in `order`.
+fn after<D: Dialect>(order: TicketOrder, k: &TicketKey) -> Cond {
+    let id = k.id.get();
+    match order {
+        TicketOrder::Newest => Cond::all().add(Expr::col(TicketColumn::Id).lt(id)),
+        TicketOrder::Activity => {
+            // A row value compares lexicographically, like (updated_at, id) in the order, and
+            // both planners turn it into a range on the (employee_id, updated_at, id) index.
+            Cond::all().add(
+                Expr::tuple([
+                    Expr::col(TicketColumn::UpdatedAt).into(),
+                    Expr::col(TicketColumn::Id).into(),
+                ])
+                .lt(Expr::tuple([
+                    Expr::val(D::timestamp(k.updated_at)).into(),
+                    Expr::val(id).into(),
+                ])),
+            )
+        }
+        TicketOrder::Queue => {
+            // Mixed directions rule out one row value. The leading `priority <= rank` is implied
+            // by the disjunction; it is there so the index scan starts at the key's priority.
+            let rank = k.priority.rank();
+            let created = D::timestamp(k.created_at);
+            let same_time_later_id = Cond::all()
+                .add(Expr::col(TicketColumn::CreatedAt).eq(created.clone()))
+                .add(Expr::col(TicketColumn::Id).gt(id));
+            let later_in_priority = Cond::all()
+                .add(Expr::col(TicketColumn::Priority).eq(rank))
+                .add(
+                    Cond::any()
+                        .add(Expr::col(TicketColumn::CreatedAt).gt(created))
+                        .add(same_time_later_id),
+                );
+            Cond::all()
+                .add(Expr::col(TicketColumn::Priority).lte(rank))
+                .add(
+                    Cond::any()
+                        .add(Expr::col(TicketColumn::Priority).lt(rank))
+                        .add(later_in_priority),
+                )
+        }
+    }
+}
+
+/// The `SELECT` of one page of tickets: [`TicketColumn::ALL`] from [`Dialect::TABLE`], filtered,
+/// strictly after `q.after`, in `q.order`, at most `q.limit` rows. Build it with the store's
+/// query builder.
+pub fn ticket_list<D: Dialect>(q: &TicketQuery) -> SelectStatement {
+    let f = &q.filter;
+    let mut select = Query::select();
+    select.columns(TicketColumn::ALL).from(Alias::new(D::TABLE));
+
+    if let Some(e) = f.employee_id {
+        select.and_where(Expr::col(TicketColumn::EmployeeId).eq(e.get()));
+    }
+    if !f.statuses.is_empty() {
+        select.and_where(status_in(f.statuses.iter().copied()));
+        if D::RESTATE_QUEUE_CONDITION && f.statuses.iter().all(|s| s.is_active()) {
+            select.and_where(status_in(Status::ACTIVE.iter().copied()));
+        }
+    }
+    if let Some(p) = f.priority {
+        select.and_where(Expr::col(TicketColumn::Priority).eq(p.rank()));
+    }
+    if let Some(c) = f.category {
+        select.and_where(Expr::col(TicketColumn::Category).eq(c.as_str()));
+    }
+    match f.assigned_to {
+        None => {}
+        Some(None) => {
+            select.and_where(Expr::col(TicketColumn::AssignedTo).is_null());
+        }
+        Some(Some(user)) => {
+            select.and_where(Expr::col(TicketColumn::AssignedTo).eq(user.get()));
+        }
+    }
+    if let Some(text) = &f.text {
+        select.and_where(contains_text::<D>(text));
+    }
+    if let Some(k) = &q.after {
+        select.cond_where(after::<D>(q.order, k));
+    }
+
+    match q.order {
+        TicketOrder::Newest => {
+            select.order_by(TicketColumn::Id, Order::Desc);
+        }
+        TicketOrder::Activity => {
+            select
+                .order_by(TicketColumn::UpdatedAt, Order::Desc)
+                .order_by(TicketColumn::Id, Order::Desc);
+        }
+        TicketOrder::Queue => {
+            select
+                .order_by(TicketColumn::Priority, Order::Desc)
+                .order_by(TicketColumn::CreatedAt, Order::Asc)
+                .order_by(TicketColumn::Id, Order::Asc);
+        }
+    }
+    select.limit(u64::from(q.limit));
+    select
+}
+
+/// The columns of a `messages` row, as [`message_page`] selects them.
+#[derive(Iden, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageColumn {
+    /// `id`
+    Id,
+    /// `ticket_id`
+    TicketId,
+    /// `author_id`
+    AuthorId,
+    /// `author_name`
+    AuthorName,
+    /// `author_type`: the wire name.
+    AuthorType,
+    /// `content`
+    Content,
+    /// `is_internal`
+    IsInternal,
+    /// `attachments`: JSON.
+    Attachments,
+    /// `created_at`
+    CreatedAt,
+}
+
+impl MessageColumn {
+    /// Every column, in the order they are selected.
+    pub const ALL: [MessageColumn; 9] = [
+        MessageColumn::Id,
+        MessageColumn::TicketId,
+        MessageColumn::AuthorId,
+        MessageColumn::AuthorName,
+        MessageColumn::AuthorType,
+        MessageColumn::Content,
+        MessageColumn::IsInternal,
+        MessageColumn::Attachments,
+        MessageColumn::CreatedAt,
+    ];
+}
+
+/// A page of messages to read: the statement, and the order its rows come in.
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    /// [`MessageColumn::ALL`] from `messages`; build it with the store's query builder.
+    pub select: SelectStatement,
+    /// True when the rows come newest first (`Latest`, `Before`: the newest `limit` of the
+    /// range), which [`MessagePage::oldest_first`] turns around.
+    pub newest_first: bool,
+}
+
+impl MessagePage {
+    /// The rows read, in the order a page is returned: oldest first.
+    pub fn oldest_first<T>(&self, mut rows: Vec<T>) -> Vec<T> {
+        if self.newest_first {
+            rows.reverse();
+        }
+        rows
+    }
+}
+
+/// The `SELECT` of a page of one ticket's messages, leaving out internal notes unless asked:
+/// a range of the `(ticket_id, id)` index, read in the direction that reaches the page first.
+pub fn message_page(q: &MessageQuery) -> MessagePage {
+    let mut select = Query::select();
+    select
+        .columns(MessageColumn::ALL)
+        .from(Alias::new("messages"))
+        .and_where(Expr::col(MessageColumn::TicketId).eq(q.ticket_id.get()));
+    if !q.include_internal {
+        select.and_where(Expr::col(MessageColumn::IsInternal).eq(false));
+    }
+    let newest_first = match q.position {
+        MessagePosition::After(after) => {
+            select
+                .and_where(Expr::col(MessageColumn::Id).gt(after.get()))
+                .order_by(MessageColumn::Id, Order::Asc);
+            false
+        }
+        MessagePosition::Before(before) => {
+            select
+                .and_where(Expr::col(MessageColumn::Id).lt(before.get()))
+                .order_by(MessageColumn::Id, Order::Desc);
+            true
+        }
+        MessagePosition::Latest => {
+            select.order_by(MessageColumn::Id, Order::Desc);
+            true
+        }
+    };
+    select.limit(u64::from(q.limit));
+    MessagePage {
+        select,
+        newest_first,
+    }
+}
+
+/// The rows the stats are counted from: `(status, priority, n)` of the `ticket_counts` table,
+/// which the stores' triggers keep exact in every write transaction, so the stats read a
+/// handful of rows however many tickets there are. Only the statuses the stats count.
+pub const TICKET_COUNTS: &str =
+    "SELECT status, priority, n FROM ticket_counts WHERE status IN ('open', 'in_progress')";
+
+/// The stats from the rows of [`TICKET_COUNTS`]: (status name, priority rank, count). A row
+/// that does not fit the domain (an unknown status or rank, a negative count) is
+/// [`Error::Backend`]: the table was written by something else, or damaged.
+pub fn stats_from_counts(rows: impl IntoIterator<Item = (String, i64, i64)>) -> Result<Stats> {
+    let bad = |what: &str, value: &dyn std::fmt::Display| {
+        Error::backend(format!("stored {what} is invalid: {value}"))
+    };
+    let mut stats = Stats::default();
+    for (status, rank, n) in rows {
+        let status = Status::from_name(&status).ok_or_else(|| bad("status", &status))?;
+        let priority = Priority::from_rank(rank).ok_or_else(|| bad("priority", &rank))?;
+        let n = u64::try_from(n).map_err(|_| bad("ticket count", &n))?;
+        stats.add_count(status, priority, n);
+    }
+    Ok(stats)
+}
