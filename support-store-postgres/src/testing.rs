@@ -7,8 +7,9 @@
 //! by the next run of those tests.
 //!
 //! Without a reachable server it prints a loud notice and answers `None`, so the caller can
-//! skip; under `CI` (any value) it panics instead, so a CI run never passes without the
-//! database tests.
+//! skip; under `CI` ([`test_prereqs::ci`]) it panics instead, so a CI run never passes
+//! without the database tests. (A doctest cannot mark itself ignored, so outside CI a
+//! doctest that skipped this way counts as passed.)
 //!
 //! ```no_run
 //! use support_store_postgres::PgStore;
@@ -27,9 +28,6 @@ use std::time::Duration;
 
 use sqlx::{Connection, Executor, PgConnection};
 
-/// The server used unless `SUPPORT_TEST_PG_URL` names another.
-const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
 /// An empty database, dropped with this guard.
 #[derive(Debug)]
 pub struct TestDatabase {
@@ -43,8 +41,7 @@ impl TestDatabase {
     /// be reached and `CI` is unset. Panics under `CI` when it cannot be reached.
     pub async fn create() -> Option<TestDatabase> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let admin =
-            std::env::var("SUPPORT_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+        let admin = test_prereqs::postgres_url();
         let connect = PgConnection::connect(&admin);
         let mut conn = match tokio::time::timeout(Duration::from_secs(5), connect).await {
             Ok(Ok(conn)) => conn,
@@ -54,7 +51,7 @@ impl TestDatabase {
                     _ => "no answer within 5 s".to_owned(),
                 };
                 assert!(
-                    std::env::var_os("CI").is_none(),
+                    !test_prereqs::ci(),
                     "CI is set and PostgreSQL is unreachable at {admin}: {why}"
                 );
                 use std::io::Write;
@@ -75,7 +72,7 @@ impl TestDatabase {
             .await
             .expect("CREATE DATABASE");
         let _ = conn.close().await;
-        let url = with_database(&admin, &name);
+        let url = test_prereqs::postgres_url_with_database(&admin, &name);
         Some(TestDatabase { admin, name, url })
     }
 
@@ -109,16 +106,5 @@ impl Drop for TestDatabase {
         if !matches!(dropped, Ok(Some(_))) {
             tracing::warn!(database = %self.name, "could not drop the test database");
         }
-    }
-}
-
-/// `url` with its database replaced by `database`, its query kept.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    if query.is_empty() {
-        format!("{server}/{database}")
-    } else {
-        format!("{server}/{database}?{query}")
     }
 }

@@ -136,7 +136,7 @@ impl TestDb {
             .await
             .unwrap();
         conn.close().await.unwrap();
-        let url = with_database(&admin, &name);
+        let url = test_prereqs::postgres_url_with_database(&admin, &name);
         TestDb { admin, name, url }
     }
 
@@ -165,7 +165,7 @@ impl TestDb {
             "SUPPORT_TEST_PG_URL must spell out host:port for the proxy tests"
         );
         let admin = self.admin.replace(&authority, &format!("127.0.0.1:{port}"));
-        with_database(&admin, &self.name)
+        test_prereqs::postgres_url_with_database(&admin, &self.name)
     }
 
     /// A store on this database with the tests' pool size: enough for 8 writers and a poller
@@ -196,16 +196,6 @@ impl Drop for TestDb {
                 .unwrap();
             })
         });
-    }
-}
-
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    if query.is_empty() {
-        format!("{server}/{database}")
-    } else {
-        format!("{server}/{database}?{query}")
     }
 }
 
