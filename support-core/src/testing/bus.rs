@@ -150,6 +150,19 @@ impl<L> Started<L> {
     }
 }
 
+/// Each node's subscription to the ticket's channel and to the staff channel.
+fn listen_on_both_channels<L>(nodes: &[Started<L>]) -> Vec<(Subscription, Subscription)> {
+    nodes
+        .iter()
+        .map(|n| {
+            (
+                n.fanout.subscribe(Channel::Ticket(TICKET), None),
+                n.fanout.subscribe(Channel::Admin, None),
+            )
+        })
+        .collect()
+}
+
 async fn start<H: BusHarness>(harness: &H, nodes: usize) -> Vec<Started<H::Listener>> {
     let mut started = Vec::new();
     for _ in 0..nodes {
@@ -316,15 +329,7 @@ fn assert_each_once(mut got: Vec<Broadcast>, sent: &[Broadcast], who: &str) {
 pub async fn every_event_reaches_every_node_exactly_once<H: BusHarness>(harness: H) {
     const ROUNDS: i64 = 5;
     let nodes = start(&harness, 3).await;
-    let mut subs: Vec<_> = nodes
-        .iter()
-        .map(|n| {
-            (
-                n.fanout.subscribe(Channel::Ticket(TICKET), None),
-                n.fanout.subscribe(Channel::Admin, None),
-            )
-        })
-        .collect();
+    let mut subs = listen_on_both_channels(&nodes);
 
     let mut sent = Vec::new();
     let mut publishers = Vec::new();
@@ -370,15 +375,7 @@ pub async fn every_event_reaches_every_node_exactly_once<H: BusHarness>(harness:
 pub async fn per_ticket_order_is_kept_on_every_node<H: BusHarness>(harness: H) {
     const PER_PUBLISHER: i64 = 25;
     let nodes = start(&harness, 3).await;
-    let mut subs: Vec<_> = nodes
-        .iter()
-        .map(|n| {
-            (
-                n.fanout.subscribe(Channel::Ticket(TICKET), None),
-                n.fanout.subscribe(Channel::Admin, None),
-            )
-        })
-        .collect();
+    let mut subs = listen_on_both_channels(&nodes);
 
     // The ticket's row lock, in effect: whoever holds it takes the next id and publishes.
     let last_id = Arc::new(tokio::sync::Mutex::new(0_i64));
@@ -504,15 +501,7 @@ pub async fn a_cut_connection_makes_that_nodes_subscribers_resync<H: BusHarness>
 /// description.
 pub async fn an_event_over_the_notification_size_limit_still_arrives<H: BusHarness>(harness: H) {
     let nodes = start(&harness, 2).await;
-    let mut subs: Vec<_> = nodes
-        .iter()
-        .map(|n| {
-            (
-                n.fanout.subscribe(Channel::Ticket(TICKET), None),
-                n.fanout.subscribe(Channel::Admin, None),
-            )
-        })
-        .collect();
+    let mut subs = listen_on_both_channels(&nodes);
 
     let emoji = "😀".repeat(2000);
     let big_chat = chat(1, &emoji, None);
