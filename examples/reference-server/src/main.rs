@@ -44,17 +44,54 @@ struct Args {
     /// Pusher app key (public: clients connect to `/app/{key}`).
     #[arg(long, env = "PUSHER_APP_KEY", default_value = "support-key")]
     app_key: String,
-    /// Pusher app secret (signs channel auth and HTTP API requests).
+    /// Pusher app secret (signs channel auth and HTTP API requests). The default is for
+    /// development: on a non-loopback `--bind` the server refuses to start with it.
     #[arg(
         long,
         env = "PUSHER_APP_SECRET",
-        default_value = "support-secret",
-        hide_env_values = true
+        default_value = DEV_SECRET,
+        hide_env_values = true,
+        hide_default_value = true
     )]
     app_secret: String,
+    /// The file holding the key that signs browser sessions (generated there on first start).
+    /// Default: beside the SQLite database; `support-app.key` with PostgreSQL. Several nodes
+    /// share one key with `SUPPORT_APP_KEY` (the key itself) or one file.
+    #[arg(long, env = "SUPPORT_APP_KEY_FILE")]
+    app_key_file: Option<PathBuf>,
+    /// Serve the demo users (whose tokens the sign-in page hands to every visitor) on a
+    /// non-loopback `--bind` too; without `--users` and without this, such a bind is refused.
+    #[arg(long, env = "SUPPORT_DEMO")]
+    demo: bool,
     /// Mark the browser session cookie `Secure` (set this when serving behind HTTPS).
     #[arg(long, env = "SUPPORT_SECURE_COOKIES")]
     secure_cookies: bool,
+}
+
+/// The development Pusher secret, refused on a network bind.
+const DEV_SECRET: &str = "support-secret";
+
+/// What a non-loopback bind must not run with: the development secret, or demo users nobody
+/// asked for (their tokens are on the sign-in page for every visitor).
+fn refuse_unsafe_exposure(args: &Args) -> Result<(), String> {
+    if args.bind.ip().is_loopback() {
+        return Ok(());
+    }
+    if args.app_secret == DEV_SECRET {
+        return Err(format!(
+            "refusing to listen on {} with the development Pusher secret: set --app-secret \
+             (PUSHER_APP_SECRET) to a secret of your own",
+            args.bind
+        ));
+    }
+    if args.users.is_none() && !args.demo {
+        return Err(format!(
+            "refusing to serve demo users on {}: anyone who reaches the sign-in page can sign \
+             in as them. Give --users FILE, or --demo to serve them anyway",
+            args.bind
+        ));
+    }
+    Ok(())
 }
 
 async fn health(State(service): State<SupportService>) -> (StatusCode, &'static str) {
@@ -118,6 +155,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    refuse_unsafe_exposure(&args)?;
     let (users, demo) = match &args.users {
         Some(path) => (Users::load(path)?, None),
         None => {
@@ -126,9 +164,11 @@ async fn run(args: Args) -> Result<(), String> {
         }
     };
     let directory = users.directory();
+    let (session_key, key_source) =
+        auth::session_key(&args.database_url, args.app_key_file.as_deref())?;
     let identity = Arc::new(Identity {
         users,
-        sessions: Sessions::new(&args.app_secret, args.secure_cookies),
+        sessions: Sessions::new(&session_key, args.secure_cookies),
     });
     let chat = build(&args, directory, identity.clone()).await?;
     let web = web::Web::new(
@@ -154,23 +194,41 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
+    // Secrets are printed only in demo mode on loopback, where they are development values.
+    let show_secrets = demo.is_some() && args.bind.ip().is_loopback();
     println!("reference-server listening on http://{addr}");
     println!("  database: {}", args.database_url);
+    let secret = if show_secrets {
+        args.app_secret.as_str()
+    } else {
+        "(not shown)"
+    };
     println!(
-        "  pusher app: id={} key={} secret={}",
-        args.app_id, args.app_key, args.app_secret
+        "  pusher app: id={} key={} secret={secret}",
+        args.app_id, args.app_key
     );
+    match key_source {
+        auth::KeySource::Environment => println!("  session key: from SUPPORT_APP_KEY"),
+        auth::KeySource::File { path, generated } => println!(
+            "  session key: {}{}",
+            path.display(),
+            if generated { " (generated now)" } else { "" }
+        ),
+        auth::KeySource::Ephemeral => {
+            println!("  session key: made for this process (sign-ins end with it)")
+        }
+    }
     println!("  web UI: http://{addr}/login");
     if let Some(entries) = demo {
-        if !args.bind.ip().is_loopback() {
+        if show_secrets {
+            println!("  demo users (Authorization: Bearer <token>, or sign in on the web UI):");
+            for u in entries {
+                println!("    {:>3} {:<15} {:<9} {}", u.id, u.name, u.role, u.token);
+            }
+        } else {
             tracing::warn!(
-                "demo users can sign in from the login page by anyone who reaches {addr}; \
-                 use --users FILE on a shared network"
+                "demo users can sign in from the login page by anyone who reaches {addr} (--demo)"
             );
-        }
-        println!("  demo users (Authorization: Bearer <token>, or sign in on the web UI):");
-        for u in entries {
-            println!("    {:>3} {:<15} {:<9} {}", u.id, u.name, u.role, u.token);
         }
     }
 

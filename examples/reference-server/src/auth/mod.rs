@@ -2,16 +2,19 @@
 //!
 //! - [`identity`]: a bearer token or the session cookie, to an `Actor`;
 //! - [`session`]: the signed session cookie and its CSRF token;
+//! - [`app_key`]: the key sessions are signed with, the server's own;
 //! - [`csrf`]: the guard that refuses a cookie-authenticated state change without the token;
 //! - [`users`]: the users file and the demo users;
 //! - [`openapi`]: the session cookie and CSRF token in the API's OpenAPI document.
 
+mod app_key;
 mod csrf;
 mod identity;
 mod openapi;
 mod session;
 mod users;
 
+pub(crate) use app_key::{KeySource, session_key};
 pub(crate) use csrf::{csrf_guard, page_expired};
 pub(crate) use identity::Identity;
 pub(crate) use openapi::describe_session;

@@ -1,8 +1,9 @@
 //! Browser sessions: a signed cookie naming the user, and the CSRF token that goes with it.
 //!
-//! The cookie is stateless (`v1.{user}.{expires}.{nonce}.{mac}`), signed with a key derived
-//! from the Pusher app secret. That way every node sharing the secret accepts it, and a
-//! restart signs nobody out. Changing the secret signs everybody out.
+//! The cookie is stateless (`v1.{user}.{expires}.{nonce}.{mac}`), signed with the server's
+//! own session key ([`super::app_key`]), never with anything derived from the Pusher secret:
+//! every node given the same key accepts it, a restart signs nobody out, and changing the key
+//! signs everybody out.
 //!
 //! The CSRF token is the MAC of the session's nonce, so it is fixed for the session and
 //! cannot be guessed without the key. Forms send it as `_token`, scripts as `X-CSRF-TOKEN`
@@ -52,11 +53,11 @@ fn now() -> u64 {
 }
 
 impl Sessions {
-    /// Sessions signed with a key derived from `app_secret`. `secure` adds the cookie's
-    /// `Secure` attribute (behind HTTPS).
-    pub(crate) fn new(app_secret: &str, secure: bool) -> Self {
-        // Domain separation: the session key is never the key that signs channel auth.
-        let key = signature::sign(app_secret, "reference-server/session-key/v1");
+    /// Sessions signed with `session_key` (see [`super::app_key`]). `secure` adds the
+    /// cookie's `Secure` attribute (behind HTTPS).
+    pub(crate) fn new(session_key: &str, secure: bool) -> Self {
+        // Domain separation: the MAC key is used for nothing but sessions.
+        let key = signature::sign(session_key, "reference-server/session-key/v1");
         Sessions { key, secure }
     }
 

@@ -81,6 +81,10 @@ pub(crate) fn start_with_db(dir: &std::path::Path, port: u16, db: &str) -> Serve
             "--users",
         ])
         .arg(&users)
+        // Beside the test's files, whatever the database (PostgreSQL's default is the
+        // working directory).
+        .arg("--app-key-file")
+        .arg(dir.join("app.key"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

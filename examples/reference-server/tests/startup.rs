@@ -1,0 +1,255 @@
+//! Start-up and secrets: a network bind refuses the development Pusher secret and unasked-for
+//! demo users, browser sessions are signed with the server's own key (not the Pusher secret),
+//! and secrets are printed only in demo mode on loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const USERS: &str = r#"
+[[user]]
+id = 101
+name = "Alice Employee"
+role = "employee"
+token = "alice-token-0123456789"
+"#;
+
+fn server(args: &[&str], dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_reference-server"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("SUPPORT_APP_KEY")
+        .env_remove("PUSHER_APP_SECRET")
+        .env_remove("SUPPORT_USERS")
+        .env_remove("SUPPORT_DEMO")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs a server that must refuse to start: its exit status and what it wrote to stderr.
+fn refused(args: &[&str], dir: &Path) -> String {
+    let mut child = server(args, dir).spawn().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let mut stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        let _ = tx.send(text);
+    });
+    let text = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the server should have exited");
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "it started: {text}");
+    text
+}
+
+/// A server that started: the child, its address, and everything it printed at start-up.
+struct Running {
+    child: Child,
+    base: String,
+    banner: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn started(args: &[&str], dir: &Path) -> Running {
+    let mut child = server(args, dir).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a line").unwrap();
+    let addr = first
+        .strip_prefix("reference-server listening on http://")
+        .expect(&first)
+        .to_owned();
+    let mut banner = first.clone();
+    // The banner ends with the web UI line, or with the demo users' list after it.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        banner.push('\n');
+        banner.push_str(&line);
+        if line.contains("web UI") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Running {
+        child,
+        base: format!("http://{addr}"),
+        banner,
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// Signs Alice in through the sign-in form: the session cookie (`name=value`).
+async fn sign_in(base: &str) -> String {
+    let answer = client()
+        .post(format!("{base}/login"))
+        .form(&[("token", "alice-token-0123456789")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+/// The status of Alice's ticket list with `cookie`.
+async fn with_cookie(base: &str, cookie: &str) -> u16 {
+    client()
+        .get(format!("{base}/api/employee/portal/support"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn a_network_bind_refuses_the_development_pusher_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("users.toml"), USERS).unwrap();
+    let why = refused(
+        &[
+            "--bind",
+            "0.0.0.0:0",
+            "--database-url",
+            "sqlite://db",
+            "--users",
+            "users.toml",
+        ],
+        dir.path(),
+    );
+    assert!(why.contains("development Pusher secret"), "{why}");
+    assert_eq!(why.trim().lines().count(), 1, "one clear line: {why}");
+}
+
+#[test]
+fn a_network_bind_refuses_demo_users_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--bind",
+        "0.0.0.0:0",
+        "--database-url",
+        "sqlite://db",
+        "--app-secret",
+        "a-secret-of-our-own-0123456789",
+    ];
+    let why = refused(&args, dir.path());
+    assert!(why.contains("--demo"), "{why}");
+
+    // Asked for: it starts, and still does not print the demo tokens or the secret.
+    let mut demo = args.to_vec();
+    demo.push("--demo");
+    let running = started(&demo, dir.path());
+    assert!(
+        !running.banner.contains("a-secret-of-our-own"),
+        "{}",
+        running.banner
+    );
+}
+
+#[tokio::test]
+async fn sessions_are_signed_with_the_servers_own_key_not_the_pusher_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("users.toml"), USERS).unwrap();
+    let run = |secret: &'static str| {
+        started(
+            &[
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                "sqlite://support.db",
+                "--users",
+                "users.toml",
+                "--app-secret",
+                secret,
+            ],
+            dir.path(),
+        )
+    };
+
+    let first = run("first-pusher-secret-0123456789");
+    let key_file = dir.path().join("support.db.app-key");
+    assert!(
+        key_file.is_file(),
+        "the key is generated beside the database"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "only its owner may read the key file");
+    }
+    let cookie = sign_in(&first.base).await;
+    assert_eq!(with_cookie(&first.base, &cookie).await, 200);
+    drop(first);
+
+    // Another Pusher secret, the same session key: still signed in.
+    let second = run("second-pusher-secret-012345678");
+    assert_eq!(with_cookie(&second.base, &cookie).await, 200);
+    drop(second);
+
+    // The same Pusher secret as before, a new session key: signed out.
+    std::fs::remove_file(&key_file).unwrap();
+    let third = run("second-pusher-secret-012345678");
+    assert_eq!(with_cookie(&third.base, &cookie).await, 401);
+}
+
+#[test]
+fn secrets_are_printed_only_in_demo_mode_on_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("users.toml"), USERS).unwrap();
+    let with_users = started(
+        &[
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            "sqlite::memory:",
+            "--users",
+            "users.toml",
+            "--app-secret",
+            "a-secret-of-our-own-0123456789",
+        ],
+        dir.path(),
+    );
+    assert!(
+        !with_users.banner.contains("a-secret-of-our-own"),
+        "{}",
+        with_users.banner
+    );
+    assert!(
+        with_users.banner.contains("secret=(not shown)"),
+        "{}",
+        with_users.banner
+    );
+
+    let demo = started(
+        &["--bind", "127.0.0.1:0", "--database-url", "sqlite::memory:"],
+        dir.path(),
+    );
+    assert!(
+        demo.banner.contains("secret=support-secret"),
+        "{}",
+        demo.banner
+    );
+}
