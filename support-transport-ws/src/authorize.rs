@@ -33,9 +33,17 @@ pub struct JoinRequest<'a> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Decision {
-    /// May join. For a presence channel, `member` is what others see of the caller.
+    /// May join, as `member` when given.
+    ///
+    /// - A presence channel needs a member: `(user_id, user_info)`, what the other members
+    ///   see of the caller.
+    /// - On a private channel only the user id is used: the answer carries `channel_data`
+    ///   `{"user_id": "…"}`, signed with the subscription, so the server knows who sends each
+    ///   client event (Echo's whispers) and relays it with their `user_id`. Without a member
+    ///   the subscription is signed the standard way (`socket_id:channel`): it receives
+    ///   everything, but its client events are refused ([`Decision::allow_as`] gives one).
     Allow {
-        /// Presence channels: `(user_id, user_info)`.
+        /// `(user_id, user_info)`; for a private channel the `user_info` is not sent.
         member: Option<(String, Value)>,
     },
     /// The caller is not identified: 401 (Laravel answers 403 too; pusher-js treats both as a
@@ -48,6 +56,16 @@ pub enum Decision {
     Unavailable,
 }
 
+impl Decision {
+    /// May join a private channel as user `user_id`: client events it sends are relayed with
+    /// that id.
+    pub fn allow_as(user_id: impl Into<String>) -> Self {
+        Decision::Allow {
+            member: Some((user_id.into(), Value::Null)),
+        }
+    }
+}
+
 /// Decides who may join which channel. The embedder implements it over its own sessions;
 /// [`ServiceAuthorizer`] implements it over a `SupportService` and a way to identify callers.
 ///
@@ -57,6 +75,10 @@ pub enum Decision {
 ///   auth request. It must identify the caller from them and answer from the same policy that
 ///   guards the HTTP routes, never a second copy of the rules.
 /// - It must not trust the socket id or channel name beyond parsing them.
+/// - To let the caller send client events (Echo's whispers) on a private channel, it allows
+///   them as their user id ([`Decision::allow_as`]): the server relays each client event with
+///   that id, so receivers know the sender from the server, not from the event's data. A
+///   plain `Allow { member: None }` subscribes, but its client events are refused.
 /// - A backend that cannot answer now (sessions, store) is [`Decision::Unavailable`] (503),
 ///   never a refusal: a client told 403 stops trying, one told 503 retries.
 #[async_trait]
@@ -67,7 +89,9 @@ pub trait ChannelAuthorizer: Send + Sync + 'static {
 
 /// A [`ChannelAuthorizer`] that identifies the caller with `I` (the same [`Identify`] the JSON
 /// API takes) and asks [`SupportService::authorize_channel`], i.e. the core's one `Policy`.
-/// Presence channels are not part of the support channels, so they are refused. An identity
+/// A join it allows is signed for the caller's user id ([`Decision::allow_as`]), so their
+/// whispers carry it. Presence channels are not part of the support channels, so they are
+/// refused. An identity
 /// backend or store that is [`Error::Unavailable`] gives [`Decision::Unavailable`].
 /// [`SupportChat`](crate::SupportChat) builds one with the same `Identify` as its JSON API.
 pub struct ServiceAuthorizer<I> {
@@ -94,7 +118,7 @@ impl<I: Identify> ChannelAuthorizer for ServiceAuthorizer<I> {
             return Decision::Forbidden;
         };
         match self.service.authorize_channel(&actor, &channel).await {
-            Ok(()) => Decision::Allow { member: None },
+            Ok(()) => Decision::allow_as(actor.id.to_string()),
             Err(e) => refusal(e),
         }
     }
@@ -191,29 +215,35 @@ pub(crate) async fn handle(
             Json(json!({"message": "The service is temporarily unavailable."})),
         )
             .into_response(),
-        Decision::Allow { member } => match (kind, member) {
-            (Some(ChannelKind::Presence), Some((user_id, user_info))) => {
-                let channel_data =
-                    json!({ "user_id": user_id, "user_info": user_info }).to_string();
-                let auth = signature::channel_auth(
-                    &app.key,
-                    &app.secret,
-                    &socket_id,
-                    &channel,
-                    Some(&channel_data),
-                );
-                Json(json!({ "auth": auth, "channel_data": channel_data })).into_response()
+        Decision::Allow { member } => {
+            let channel_data = match (kind, member) {
+                (Some(ChannelKind::Presence), Some((user_id, user_info))) => {
+                    Some(json!({ "user_id": user_id, "user_info": user_info }).to_string())
+                }
+                (Some(ChannelKind::Presence), None) => {
+                    return (
+                        StatusCode::FORBIDDEN,
+                        Json(json!({"message": "No presence data for this user."})),
+                    )
+                        .into_response();
+                }
+                // Private: the user id alone, so the websocket can tie whispers to it.
+                (_, Some((user_id, _))) => Some(json!({ "user_id": user_id }).to_string()),
+                (_, None) => None,
+            };
+            let auth = signature::channel_auth(
+                &app.key,
+                &app.secret,
+                &socket_id,
+                &channel,
+                channel_data.as_deref(),
+            );
+            match channel_data {
+                Some(channel_data) => {
+                    Json(json!({ "auth": auth, "channel_data": channel_data })).into_response()
+                }
+                None => Json(json!({ "auth": auth })).into_response(),
             }
-            (Some(ChannelKind::Presence), None) => (
-                StatusCode::FORBIDDEN,
-                Json(json!({"message": "No presence data for this user."})),
-            )
-                .into_response(),
-            _ => {
-                let auth =
-                    signature::channel_auth(&app.key, &app.secret, &socket_id, &channel, None);
-                Json(json!({ "auth": auth })).into_response()
-            }
-        },
+        }
     }
 }

@@ -61,7 +61,7 @@ pub struct Limits {
     pub max_presence_members: usize,
     /// Bytes of `user_info` for one presence member (Pusher: 1 KB).
     pub max_presence_user_info_bytes: usize,
-    /// Bytes of an event's `data`, from the HTTP API or a client (Pusher: 10 KB).
+    /// Bytes of an event's `data` from the HTTP API (Pusher: 10 KB).
     pub max_event_bytes: usize,
     /// Channels one HTTP API event may name (Pusher: 100).
     pub max_event_channels: usize,
@@ -70,6 +70,16 @@ pub struct Limits {
     /// Client events one connection may send per second (Pusher: 10); beyond, `pusher:error`
     /// 4301 and the event is dropped, the connection stays open.
     pub client_events_per_second: u32,
+    /// The client events (Echo's whispers) the server relays: an event is relayed only if one
+    /// rule names its channel and its name. Anything else gets `pusher:error` 4301 and reaches
+    /// nobody; an empty list turns client events off (soketi's and sockudo's default).
+    ///
+    /// The default is what the support app uses: `client-typing` on
+    /// `private-support.ticket.*` ([`ClientEventRule::support_typing`]).
+    pub client_events: Vec<ClientEventRule>,
+    /// Bytes of a client event's `data` (default 256: a typing whisper needs a few dozen);
+    /// beyond, `pusher:error` 4301. Events from the HTTP API have `max_event_bytes`.
+    pub max_client_event_bytes: usize,
     /// Frames waiting to be written to one connection; a subscriber that falls this far behind
     /// is disconnected (4100) rather than let grow the server's memory.
     pub outbound_queue: usize,
@@ -92,9 +102,85 @@ impl Default for Limits {
             max_event_channels: 100,
             max_batch_events: 10,
             client_events_per_second: 10,
+            client_events: vec![ClientEventRule::support_typing()],
+            max_client_event_bytes: 256,
             outbound_queue: 1024,
             max_frame_bytes: 64 * 1024,
             timestamp_window: Duration::from_secs(600),
         }
+    }
+}
+
+impl Limits {
+    /// True if a rule of [`Limits::client_events`] lets `event` be sent on `channel`.
+    pub fn allows_client_event(&self, channel: &str, event: &str) -> bool {
+        self.client_events.iter().any(|r| r.allows(channel, event))
+    }
+}
+
+/// One entry of the client-event allow-list ([`Limits::client_events`]): a channel and an
+/// event name, each either exact or a prefix ending in `*` (`private-support.ticket.*`,
+/// `client-*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientEventRule {
+    /// The channel's full name (`private-` included), or a prefix ending in `*`.
+    pub channel: String,
+    /// The event's full name (`client-` included), or a prefix ending in `*`.
+    pub event: String,
+}
+
+impl ClientEventRule {
+    /// A rule for `event` on `channel` (either may end in `*`).
+    pub fn new(channel: impl Into<String>, event: impl Into<String>) -> Self {
+        ClientEventRule {
+            channel: channel.into(),
+            event: event.into(),
+        }
+    }
+
+    /// The support app's one whisper: `client-typing` (Echo's `whisper('typing', …)`) on a
+    /// ticket's channel, `private-support.ticket.*`.
+    pub fn support_typing() -> Self {
+        ClientEventRule::new("private-support.ticket.*", "client-typing")
+    }
+
+    /// True if this rule names `channel` and `event`.
+    pub fn allows(&self, channel: &str, event: &str) -> bool {
+        matches(&self.channel, channel) && matches(&self.event, event)
+    }
+}
+
+/// `pattern` is `name` itself, or a prefix of it followed by `*`.
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use support_core::{Channel, TicketId};
+
+    #[test]
+    fn the_default_allows_typing_on_ticket_channels_only() {
+        let limits = Limits::default();
+        let ticket = Channel::Ticket(TicketId(7)).to_string();
+        assert!(limits.allows_client_event(&ticket, "client-typing"));
+        assert!(!limits.allows_client_event(&ticket, "client-typing-x"));
+        assert!(!limits.allows_client_event(&ticket, "client-message"));
+        let admin = Channel::Admin.to_string();
+        assert!(!limits.allows_client_event(&admin, "client-typing"));
+        assert!(!limits.allows_client_event("private-support.tickets", "client-typing"));
+    }
+
+    #[test]
+    fn patterns_are_exact_or_a_prefix_ending_in_a_star() {
+        let r = ClientEventRule::new("private-room", "client-*");
+        assert!(r.allows("private-room", "client-anything"));
+        assert!(!r.allows("private-room2", "client-x"));
+        assert!(!r.allows("private-room", "pusher:x"));
+        assert!(ClientEventRule::new("*", "*").allows("any", "thing"));
     }
 }

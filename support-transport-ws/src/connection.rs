@@ -81,7 +81,8 @@ struct Connection {
     hub: Hub,
     socket_id: Arc<str>,
     outbox: Outbox,
-    /// Channel → the presence user id it joined as.
+    /// Channel → the user id it joined as: the presence member, or the user signed into a
+    /// private subscription; `None` for public channels and standard private signatures.
     channels: HashMap<String, Option<String>>,
     /// Client events in the current one-second window.
     window: (Instant, u32),
@@ -197,15 +198,13 @@ impl Connection {
         {
             return refuse(self, 400, "Too many channels on one connection");
         }
-        let member = match kind {
-            ChannelKind::Public => None,
+        // Presence: the member. Private: the user the auth endpoint signed in, if it did
+        // (`channel_data` `{"user_id": …}`), who sends this subscription's client events.
+        let (member, user_id) = match kind {
+            ChannelKind::Public => (None, None),
             _ => {
                 let app = self.hub.app();
-                let data = if kind == ChannelKind::Presence {
-                    channel_data.as_deref()
-                } else {
-                    None
-                };
+                let data = channel_data.as_deref();
                 let signed = auth.as_deref().is_some_and(|auth| {
                     signature::verify_channel_auth(
                         &app.key,
@@ -219,21 +218,24 @@ impl Connection {
                 if !signed {
                     return refuse(self, 401, "Invalid signature");
                 }
-                match (kind, data) {
-                    (ChannelKind::Presence, Some(data)) => {
-                        match presence_member(data, limits.max_presence_user_info_bytes) {
-                            Some(m) => Some(m),
-                            None => return refuse(self, 400, "Invalid presence channel_data"),
-                        }
+                let member = data.map(|d| presence_member(d, limits.max_presence_user_info_bytes));
+                match (kind, member) {
+                    (ChannelKind::Presence, Some(Some(m))) => {
+                        let user_id = m.user_id.clone();
+                        (Some(m), Some(user_id))
                     }
                     (ChannelKind::Presence, None) => {
                         return refuse(self, 400, "Presence channels need channel_data");
                     }
-                    _ => None,
+                    (ChannelKind::Presence, Some(None)) => {
+                        return refuse(self, 400, "Invalid presence channel_data");
+                    }
+                    (_, Some(Some(m))) => (None, Some(m.user_id)),
+                    (_, Some(None)) => return refuse(self, 400, "Invalid channel_data"),
+                    (_, None) => (None, None),
                 }
             }
         };
-        let user_id = member.as_ref().map(|m| m.user_id.clone());
         match self
             .hub
             .subscribe(&channel, &self.socket_id, &self.outbox, member)
@@ -246,8 +248,12 @@ impl Connection {
         }
     }
 
+    /// Relays a client event to the channel's other subscribers, with the sender's user id,
+    /// if the sender is subscribed and signed in as a user, the allow-list names the channel
+    /// and event, the data is small enough and the rate allows. Every refusal is a
+    /// `pusher:error` and the connection stays open.
     fn client_event(&mut self, event: &str, channel: &str, data: &str) {
-        let limits = self.hub.app().limits.clone();
+        let limits = &self.hub.app().limits;
         let Some(joined_as) = self.channels.get(channel) else {
             return self.send(protocol::error(
                 None,
@@ -260,10 +266,28 @@ impl Connection {
                 "Client events are only for private and presence channels",
             ));
         }
+        if !limits.allows_client_event(channel, event) {
+            return self.send(protocol::error(
+                Some(code::CLIENT_EVENT_REJECTED),
+                "This client event is not enabled on this channel",
+            ));
+        }
+        // Whispers are tied to their sender: a subscription the auth endpoint signed without a
+        // user (the standard private signature) may listen, not speak.
+        let Some(user_id) = joined_as.clone() else {
+            return self.send(protocol::error(
+                Some(code::UNAUTHORIZED),
+                "Client events need a subscription signed for a user (channel_data)",
+            ));
+        };
         if event.chars().count() > crate::names::MAX_EVENT_NAME
-            || data.len() > limits.max_event_bytes
+            || data.len() > limits.max_client_event_bytes
         {
-            return self.send(protocol::error(None, "Client event too large"));
+            let message = format!(
+                "Client event data is limited to {} bytes",
+                limits.max_client_event_bytes
+            );
+            return self.send(protocol::error(Some(code::CLIENT_EVENT_REJECTED), &message));
         }
         let now = Instant::now();
         if now.duration_since(self.window.0) >= Duration::from_secs(1) {
@@ -276,9 +300,8 @@ impl Connection {
             ));
         }
         self.window.1 += 1;
-        let user_id = joined_as.clone();
         self.hub
-            .client_event(channel, event, data, &self.socket_id, user_id.as_deref());
+            .client_event(channel, event, data, &self.socket_id, &user_id);
     }
 
     fn leave_all(&mut self) {
@@ -288,7 +311,8 @@ impl Connection {
     }
 }
 
-/// Reads `{"user_id": "…" or number, "user_info": {…}}`; `None` if malformed or too large.
+/// Reads signed `channel_data`, `{"user_id": "…" or number, "user_info": {…}}` (`user_info`
+/// optional: private channels carry the user id alone); `None` if malformed or too large.
 fn presence_member(channel_data: &str, max_info_bytes: usize) -> Option<PresenceMember> {
     let v: Value = serde_json::from_str(channel_data).ok()?;
     let user_id = match v.get("user_id")? {

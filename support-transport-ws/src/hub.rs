@@ -316,22 +316,25 @@ impl Hub {
         deliver(&state, &frame, except)
     }
 
-    /// Delivers a client event from `sender` to the channel's other subscribers.
+    /// Delivers a client event from socket `sender`, signed in as `user_id`, to the channel's
+    /// other subscribers. The frame carries that `user_id` (as Pusher's presence channels do,
+    /// here on private channels too): receivers know who sent it from the server, never from
+    /// the data.
     pub(crate) fn client_event(
         &self,
         channel: &str,
         event: &str,
         data: &str,
         sender: &str,
-        user_id: Option<&str>,
+        user_id: &str,
     ) {
         let Some(state) = self.inner.channels.get(channel) else {
             return;
         };
-        let frame = Utf8Bytes::from(protocol::event(channel, event, data, user_id));
+        let frame = Utf8Bytes::from(protocol::event(channel, event, data, Some(user_id)));
         deliver(&state, &frame, Some(sender));
         if let Some(w) = &self.inner.webhooks {
-            w.client_event(channel, event, data, sender, user_id);
+            w.client_event(channel, event, data, sender, Some(user_id));
         }
     }
 

@@ -79,7 +79,7 @@ pub mod testing;
 mod webhooks;
 
 pub use authorize::{ChannelAuthorizer, Decision, JoinRequest, ServiceAuthorizer};
-pub use config::{AppConfig, Limits};
+pub use config::{AppConfig, ClientEventRule, Limits};
 pub use hub::{ChannelInfo, Hub, JoinError, PresenceMember};
 pub use identify::{Identify, IdentifyFn, identify_fn};
 pub use pusher::router;

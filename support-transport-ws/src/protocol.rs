@@ -22,8 +22,17 @@ pub mod code {
     pub const GOING_AWAY: u16 = 4200;
     /// No pong after a ping.
     pub const PONG_TIMEOUT: u16 = 4201;
+    /// The connection is not authorized. Sent as `pusher:error` (the connection stays open)
+    /// for a client event from a subscription signed without a user, as Reverb sends it for
+    /// a client that is not a member of the channel.
+    pub const UNAUTHORIZED: u16 = 4009;
     /// Client events over the rate limit (sent as `pusher:error`, connection stays open).
     pub const CLIENT_EVENT_RATE: u16 = 4301;
+    /// A client event refused: not on the allow-list, or its data too large. The same code
+    /// as [`CLIENT_EVENT_RATE`] (Pusher's "client event rejected"), which soketi, sockudo and
+    /// Reverb send for every refused client event; sent as `pusher:error`, the connection
+    /// stays open.
+    pub const CLIENT_EVENT_REJECTED: u16 = 4301;
 }
 
 /// A frame from a client, after parsing.
@@ -198,8 +207,8 @@ pub fn subscription_error(channel: &str, status: u16, message: &str) -> String {
     .to_string()
 }
 
-/// An event on a channel; `data` is JSON text, sent as a string. Presence client events carry
-/// the sender's `user_id`.
+/// An event on a channel; `data` is JSON text, sent as a string. Client events carry the
+/// sender's `user_id`, the one their subscription was signed for.
 pub fn event(channel: &str, event: &str, data: &str, user_id: Option<&str>) -> String {
     let mut frame = json!({ "event": event, "channel": channel, "data": data });
     if let (Some(user), Some(map)) = (user_id, frame.as_object_mut()) {

@@ -213,8 +213,9 @@ async fn subscription_floods_are_capped_per_connection() {
 #[tokio::test]
 async fn client_events_need_a_private_subscription_and_skip_the_sender() {
     let s = start(Limits::default()).await;
-    let (mut a, _) = s.subscribed("private-room").await;
-    let (mut b, _) = s.subscribed("private-room").await;
+    let room = "private-support.ticket.1";
+    let (mut a, _) = s.subscribed_as(room, "7").await;
+    let (mut b, _) = s.subscribed_as(room, "8").await;
     send(
         &mut a,
         json!({"event": "client-typing", "channel": "private-other", "data": {}}),
@@ -243,14 +244,15 @@ async fn client_events_need_a_private_subscription_and_skip_the_sender() {
     );
     send(
         &mut a,
-        json!({"event": "client-typing", "channel": "private-room", "data": {"typing": true}}),
+        json!({"event": "client-typing", "channel": room, "data": {"typing": true}}),
     )
     .await;
     let got = next(&mut b).await;
     assert_eq!(
         (got["event"].as_str(), got["channel"].as_str()),
-        (Some("client-typing"), Some("private-room"))
+        (Some("client-typing"), Some(room))
     );
+    assert_eq!(got["user_id"], "7", "the sender's user id");
     assert_eq!(data(&got), json!({"typing": true}));
     assert!(
         next_within(&mut a, Duration::from_millis(300))

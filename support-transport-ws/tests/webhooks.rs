@@ -97,11 +97,12 @@ fn app_with(url: String, client_events: bool) -> AppConfig {
 async fn occupancy_members_and_client_events_are_reported_signed() {
     let (url, r) = receiver(0).await;
     let s = start_app(app_with(url, true)).await;
-    let (mut a, _) = s.subscribed("private-room").await;
-    let (mut b, _) = s.subscribed("private-room").await;
+    let room = "private-support.ticket.1";
+    let (mut a, _) = s.subscribed_as(room, "7").await;
+    let (mut b, _) = s.subscribed_as(room, "8").await;
     send(
         &mut a,
-        json!({"event": "client-typing", "channel": "private-room", "data": {"t": 1}}),
+        json!({"event": "client-typing", "channel": room, "data": {"t": 1}}),
     )
     .await;
     next(&mut b).await;
@@ -116,6 +117,10 @@ async fn occupancy_members_and_client_events_are_reported_signed() {
     );
     assert_eq!(got[1]["event"], "client-typing");
     assert_eq!(got[1]["data"], r#"{"t":1}"#);
+    assert_eq!(
+        got[1]["user_id"], "7",
+        "the sender, as Pusher reports presence senders"
+    );
     for (valid, key, body) in r.accepted.lock().unwrap().iter() {
         assert!(valid, "X-Pusher-Signature must be HMAC-SHA256 of the body");
         assert_eq!(key, KEY);

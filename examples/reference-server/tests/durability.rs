@@ -122,8 +122,13 @@ async fn subscribe(s: &Server, token: &str, ticket: i64) -> Ws {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let auth: Value = res.json().await.unwrap();
-    let frame =
-        json!({"event": "pusher:subscribe", "data": {"channel": channel, "auth": auth["auth"]}});
+    // As pusher-js does: the auth answer's channel_data (the signed-in user) goes along.
+    let data = json!({
+        "channel": channel,
+        "auth": auth["auth"],
+        "channel_data": auth["channel_data"],
+    });
+    let frame = json!({"event": "pusher:subscribe", "data": data});
     ws.send(Message::Text(frame.to_string().into()))
         .await
         .unwrap();

@@ -65,8 +65,13 @@ async fn a_client_on_one_node_sees_what_is_posted_through_the_other() {
         .json()
         .await
         .unwrap();
-    let sub =
-        json!({"event": "pusher:subscribe", "data": {"channel": channel, "auth": auth["auth"]}});
+    // As pusher-js does: the auth answer's channel_data (the signed-in user) goes along.
+    let data = json!({
+        "channel": channel,
+        "auth": auth["auth"],
+        "channel_data": auth["channel_data"],
+    });
+    let sub = json!({"event": "pusher:subscribe", "data": data});
     ws.send(Message::Text(sub.to_string().into()))
         .await
         .unwrap();

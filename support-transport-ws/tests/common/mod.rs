@@ -86,6 +86,24 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A client subscribed to a private channel as user `user`, signed (with `channel_data`
+    /// `{"user_id": user}`) as the auth endpoint signs a user in: its client events are
+    /// relayed with that user id.
+    pub(crate) async fn subscribed_as(&self, channel: &str, user: &str) -> (Ws, String) {
+        let (mut ws, socket) = self.client().await;
+        let data = serde_json::json!({ "user_id": user }).to_string();
+        let auth = signature::channel_auth(KEY, SECRET, &socket, channel, Some(&data));
+        testing::subscribe(&mut ws, channel, &auth, Some(&data)).await;
+        let ok = next(&mut ws).await;
+        assert_eq!(
+            ok["event"], "pusher_internal:subscription_succeeded",
+            "{ok}"
+        );
+        (ws, socket)
+    }
+}
+
 /// Subscribes with a signature made here, as if the auth endpoint had answered.
 pub(crate) async fn subscribe(ws: &mut Ws, socket: &str, channel: &str) {
     let auth = signature::channel_auth(KEY, SECRET, socket, channel, None);

@@ -65,7 +65,7 @@ test('a forged signature is refused with subscription_error', async () => {
   assert.equal(err.status, 401);
 });
 
-test('whispers reach the other side and never the sender', async () => {
+test('whispers reach the other side with the sender\'s user_id, never the sender', async () => {
   const alice = track(echoClient(server, 'alice-token'));
   const sam = track(echoClient(server, 'sam-token'));
   await Promise.all([echoConnected(alice), echoConnected(sam)]);
@@ -74,10 +74,34 @@ test('whispers reach the other side and never the sender', async () => {
     within(5000, 'sam subscribed', (d) => sam.private(TICKET).subscribed(d)),
   ]);
   const samSees = within(5000, 'typing at sam', (done) => sam.private(TICKET).listenForWhisper('typing', done));
+  // pusher-js hands `user_id` to handlers (as metadata) only on presence channels; on a
+  // private channel it is on the event the connection emits.
+  const samFrame = within(5000, 'typing frame at sam', (done) => sam.connector.pusher.connection.bind('message', (e) => {
+    if (e.event === 'client-typing' && e.channel === `private-${TICKET}`) done(e);
+  }));
   const aliceSees = collect(700, (push) => alice.private(TICKET).listenForWhisper('typing', push));
-  alice.private(TICKET).whisper('typing', { name: 'Alice Employee', typing: true });
-  assert.deepEqual(await samSees, { name: 'Alice Employee', typing: true });
+  // Alice claims Sam's name: the data is hers to write, the user_id is the server's.
+  alice.private(TICKET).whisper('typing', { name: 'Sam Support', typing: true });
+  assert.deepEqual(await samSees, { name: 'Sam Support', typing: true });
+  assert.equal((await samFrame).user_id, '101', 'Alice\'s id, signed into her subscription');
   assert.deepEqual(await aliceSees, [], 'the sender got its own whisper');
+});
+
+test('a whisper the app does not use is refused with 4301 and reaches nobody', async () => {
+  const alice = track(echoClient(server, 'alice-token'));
+  const sam = track(echoClient(server, 'sam-token'));
+  await Promise.all([echoConnected(alice), echoConnected(sam)]);
+  await Promise.all([
+    within(5000, 'alice subscribed', (d) => alice.private(TICKET).subscribed(d)),
+    within(5000, 'sam subscribed', (d) => sam.private(TICKET).subscribed(d)),
+  ]);
+  const samSees = collect(700, (push) => sam.private(TICKET).listenForWhisper('message', push));
+  const refused = within(5000, 'pusher:error', (done) => alice.connector.pusher.connection.bind('error', done));
+  alice.private(TICKET).whisper('message', { text: 'hi' });
+  const err = await refused;
+  assert.equal(err.data?.code, 4301, JSON.stringify(err));
+  assert.deepEqual(await samSees, []);
+  assert.equal(alice.connector.pusher.connection.state, 'connected');
 });
 
 test('toOthers: X-Socket-ID keeps the sender out, others receive', async () => {

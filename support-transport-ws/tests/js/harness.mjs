@@ -51,9 +51,13 @@ export function pusherClient(server, token, extra = {}) {
   });
 }
 
-// Echo configured as the seed's frontend configures it.
+// Echo configured as the seed's frontend configures it. Each instance gets header objects of
+// its own: Echo writes the bearer token into its default `auth.headers`, an object every
+// instance in one process shares, so without them the last client made would be everyone.
 export function echoClient(server, token) {
   return new Echo({
+    auth: { headers: {} },
+    userAuthentication: { endpoint: '/broadcasting/user-auth', headers: {} },
     broadcaster: 'reverb',
     key: APP.key,
     wsHost: '127.0.0.1',

@@ -9,6 +9,22 @@ const env = fresh();
 
 const composer = (page) => page.getByRole('textbox', { name: 'Message', exact: true });
 const message = (page, text) => page.locator('li.message', { hasText: text });
+const typing = (page, who) => page.getByText(`${who} is typing…`, { exact: true });
+
+/** Whispers `typing` on a ticket's channel from `page`, through the page's own Echo. */
+const whisperFrom = (page, ticketId, data) => page.evaluate(async ([id, d]) => {
+  const { echo } = await import('/assets/js/realtime.js');
+  echo.private(`support.ticket.${id}`).whisper('typing', d);
+}, [ticketId, data]);
+
+/** From now on, `window.whispers` on `page` lists the data of every whisper it receives. */
+const recordWhispers = (page) => page.evaluate(async () => {
+  const { echo } = await import('/assets/js/realtime.js');
+  window.whispers = [];
+  echo.connector.pusher.connection.bind('message', (e) => {
+    if (e.event.startsWith('client-')) window.whispers.push(e.data);
+  });
+});
 
 test('new ticket flow: the checklist of both sides, live', async () => {
   // Admin side: the live dashboard, empty, with no badge.
@@ -57,23 +73,33 @@ test('new ticket flow: the checklist of both sides, live', async () => {
   await live(staff.page);
 
   // Typing indicator: admin types, the employee sees it, and it goes when the message lands.
+  // The employee has no name for this agent yet: "Support".
   await composer(staff.page).pressSequentially('Let me check', { delay: 20 });
-  await emp.page.getByText('Sam Support is typing…').waitFor();
+  await typing(emp.page, 'Support').waitFor();
   await composer(staff.page).pressSequentially(' your account status...');
   await staff.page.keyboard.press('Enter');
   const reply = message(emp.page, 'Let me check your account status...');
   await reply.waitFor();
-  await emp.page.getByText('Sam Support is typing…').waitFor({ state: 'hidden' });
+  await typing(emp.page, 'Support').waitFor({ state: 'hidden' });
+  // Now it knows the agent from their message.
+  await composer(staff.page).pressSequentially('One moment', { delay: 20 });
+  await typing(emp.page, 'Sam Support').waitFor();
+  await screenshot(emp.page, 'employee-sees-typing');
+  await composer(staff.page).fill('');
   // Timestamps on messages.
   assert.match(await reply.locator('time').getAttribute('datetime'), /^\d{4}-\d\d-\d\dT/);
   assert.ok((await reply.locator('time').textContent()).trim().length > 0);
 
   // The employee answers; the admin sees the typing and then the message, live.
   await composer(emp.page).pressSequentially('I tried resetting my password', { delay: 20 });
-  await staff.page.getByText('Alice Employee is typing…').waitFor();
+  await typing(staff.page, 'Alice Employee').waitFor();
   await emp.page.getByRole('button', { name: 'Send' }).click();
   await message(staff.page, 'I tried resetting my password').waitFor();
-  await staff.page.getByText('Alice Employee is typing…').waitFor({ state: 'hidden', timeout: 6000 });
+  await typing(staff.page, 'Alice Employee').waitFor({ state: 'hidden', timeout: 6000 });
+  // A whisper that claims another name shows the sender the server names.
+  await whisperFrom(emp.page, ticketId, { id: USERS.ada.id, name: USERS.ada.name, typing: true });
+  await typing(staff.page, 'Alice Employee').waitFor();
+  assert.equal(await typing(staff.page, 'Ada Admin').count(), 0, 'the name in the whisper was shown');
   await screenshot(emp.page, 'employee-ticket-chat');
   await screenshot(staff.page, 'staff-live-chat');
 
@@ -88,18 +114,28 @@ test('new ticket flow: the checklist of both sides, live', async () => {
   // Nothing is open any more: the badge goes without a reload of any page.
   await staff.page.locator('#badge-open').waitFor({ state: 'hidden' });
 
-  await composer(staff.page).fill('Password reset looks blocked by the SSO policy');
+  // Writing an internal note whispers nothing on the ticket's channel, which the employee is on.
+  await recordWhispers(emp.page);
   await staff.page.getByLabel('Internal note').check();
+  await composer(staff.page).pressSequentially('Password reset looks blocked by the SSO policy', { delay: 40 });
   await staff.page.getByRole('button', { name: 'Send' }).click();
   const note = staff.page.locator('li.message.internal', { hasText: 'SSO policy' });
   await note.waitFor();
   await note.getByText('Internal note').waitFor();
   await screenshot(staff.page, 'staff-ticket-details');
+  await emp.page.waitForTimeout(500);
+  assert.deepEqual(await emp.page.evaluate(() => window.whispers), [], 'writing an internal note was whispered');
+  assert.equal(await emp.page.locator('.typing.shown').count(), 0);
 
   // A public message after the note: once the employee has it, the note would have come too.
+  // Its typing is whispered, with no name in it.
   await composer(staff.page).fill('We are on it.');
+  await typing(emp.page, 'Sam Support').waitFor();
   await staff.page.getByRole('button', { name: 'Send' }).click();
   await message(emp.page, 'We are on it.').waitFor();
+  const whispers = await emp.page.evaluate(() => window.whispers);
+  assert.ok(whispers.length >= 1, 'the public message was not whispered');
+  assert.ok(whispers.every((d) => Object.keys(d).join() === 'typing'), JSON.stringify(whispers));
   assert.equal(await emp.page.getByText('SSO policy').count(), 0, 'the internal note reached the employee live');
   await emp.page.reload();
   await message(emp.page, 'We are on it.').waitFor();

@@ -215,7 +215,7 @@ export async function show({ main, me, ticketId }) {
   draw(data.ticket);
   const thread = new ChatThread({
     ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
-    onTicket: draw,
+    people, onTicket: draw,
   });
   document.title = `${data.ticket.ticket_number} · Support`;
   replace(main,
@@ -287,7 +287,7 @@ export async function liveChat({ main, me, ticketId }) {
       drawHeader(data.ticket);
       const thread = new ChatThread({
         ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
-        onTicket: drawHeader,
+        people, onTicket: drawHeader,
       });
       const el = h('div', { class: 'chat-view', dataset: { ticket: id } }, header, thread.el);
       chats.set(id, { thread, el });

@@ -4,7 +4,7 @@
 import { api, ApiError, NetworkError } from './api.js';
 import { h, replace, time } from './dom.js';
 import { Outbox } from './outbox.js';
-import { echo, onState } from './realtime.js';
+import { echo, onState, onWhisper } from './realtime.js';
 
 const PAGE = 100;
 const OLDER_PAGE = 50;
@@ -38,12 +38,18 @@ export class ChatThread {
    * @param {Array} o.messages the latest messages, oldest first
    * @param {boolean} o.hasOlder whether older messages exist
    * @param {boolean} o.staff staff view: staff routes, internal notes shown and writable
+   * @param {Map} [o.people] users by id ({full_name}) the page knows (staff pages)
    * @param {Function} [o.onTicket] called with the ticket when it changes
    */
-  constructor({ ticket, me, messages, hasOlder, staff = false, onTicket }) {
+  constructor({ ticket, me, messages, hasOlder, staff = false, people = null, onTicket }) {
     this.ticket = ticket;
     this.me = me;
     this.staff = staff;
+    // Names by user id, for the typing indicator: the page's users, me, and every message
+    // author seen. A whisper's sender is the id the server relays, never a name it carries.
+    this.names = new Map();
+    for (const [id, u] of people || []) if (u?.full_name) this.names.set(String(id), u.full_name);
+    this.names.set(String(me.id), me.name);
     this.onTicket = onTicket || (() => {});
     this.base = staff ? `/admin/support/${ticket.id}` : `/employee/portal/support/${ticket.id}`;
     this.items = new Map();
@@ -69,7 +75,12 @@ export class ChatThread {
       onkeydown: (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); this.form.requestSubmit(); } },
       oninput: () => this.sendTyping(),
     });
-    this.internal = staff ? h('input', { type: 'checkbox', id: `internal-${ticket.id}`, name: 'is_internal' }) : null;
+    // An internal note is for staff only: while it is checked nothing is whispered on the
+    // ticket's channel, which the employee is on.
+    this.internal = staff ? h('input', {
+      type: 'checkbox', id: `internal-${ticket.id}`, name: 'is_internal',
+      onchange: () => { if (this.internal.checked) this.stopTyping(); else this.sendTyping(); },
+    }) : null;
     this.error = h('p', { class: 'form-error', role: 'alert' });
     this.form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } },
       h('label', { for: `message-${ticket.id}`, class: 'visually-hidden' }, 'Message'),
@@ -105,7 +116,7 @@ export class ChatThread {
     channel.subscribed(() => this.catchUp());
     channel.listen('.chat.message', (d) => this.receive(fromEvent(d), { inOrder: true }));
     channel.listen('.ticket.updated', (d) => { this.ticket = d.ticket; this.onTicket(d.ticket, d.changes); });
-    channel.listenForWhisper('typing', (d) => this.showTyping(d));
+    onWhisper(channel.name, 'typing', (d, userId) => this.showTyping(d, userId));
     if (this.staff) {
       // Internal notes never travel on the ticket's channel; staff get them on the admin one.
       echo.private('support.admin')
@@ -141,6 +152,7 @@ export class ChatThread {
 
   /** Adds a message in id order; a message already shown is ignored. */
   add(m) {
+    if (m.author_id != null && m.author?.full_name) this.names.set(String(m.author_id), m.author.full_name);
     if (this.items.has(m.id)) return false;
     const li = this.render(m);
     this.items.set(m.id, { m, li });
@@ -225,21 +237,43 @@ export class ChatThread {
 
   // ----- typing ---------------------------------------------------------------------------
 
+  /** Tells the others this user is typing; the server adds who. Never for an internal note. */
   sendTyping() {
     const now = Date.now();
+    if (this.internal?.checked) return;
     if (now - this.lastTypingSent < TYPING_SENT_EVERY_MS || !this.input.value.trim()) return;
     this.lastTypingSent = now;
+    this.whisperTyping(true);
+  }
+
+  /** Tells the others this user stopped typing, if they were told it started. */
+  stopTyping() {
+    if (!this.lastTypingSent) return;
+    this.lastTypingSent = 0;
+    this.whisperTyping(false);
+  }
+
+  whisperTyping(typing) {
     try {
-      this.channel.whisper('typing', { id: this.me.id, name: this.me.name, typing: true });
+      this.channel.whisper('typing', { typing });
     } catch {
       // Not subscribed yet or offline: the indicator is a courtesy, the message is what counts.
     }
   }
 
-  showTyping(d) {
-    if (!d || d.id === this.me.id) return;
+  /** The name to show for user `id` (a string): the one this page knows, else a label. */
+  nameFor(id) {
+    const known = this.names.get(id);
+    if (known) return known;
+    // Only the ticket's employee and staff can be on its channel: to the employee, anyone
+    // else is support.
+    return this.staff ? 'Someone' : 'Support';
+  }
+
+  showTyping(d, userId) {
+    if (!d || userId === String(this.me.id)) return;
     if (d.typing === false) { this.hideTyping(); return; }
-    this.typing.textContent = `${d.name || 'Someone'} is typing…`;
+    this.typing.textContent = `${this.nameFor(userId)} is typing…`;
     this.typing.classList.add('shown');
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => this.hideTyping(), TYPING_SHOWN_MS);
@@ -263,10 +297,7 @@ export class ChatThread {
     const item = this.outbox.add({ text, internal: !!this.internal?.checked });
     this.input.value = '';
     if (this.internal) this.internal.checked = false;
-    this.lastTypingSent = 0;
-    try {
-      this.channel.whisper('typing', { id: this.me.id, name: this.me.name, typing: false });
-    } catch { /* see sendTyping */ }
+    this.stopTyping();
     this.showPending(item);
     this.scrollToEnd();
     this.outbox.flush();

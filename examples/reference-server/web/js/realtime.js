@@ -27,6 +27,20 @@ export function socketId() {
   return echo.socketId() || null;
 }
 
+/**
+ * Calls `fn(data, userId)` for every whisper `name` on `channel` (its full name,
+ * `private-support.ticket.1`), with the id of the user who sent it as the server relays it
+ * (`user_id`, the one signed into their subscription), never anything the whisper's data
+ * claims. pusher-js hands `user_id` to channel handlers only on presence channels, so this
+ * reads it from the connection's events; a whisper without one is ignored.
+ */
+export function onWhisper(channel, name, fn) {
+  const event = `client-${name}`;
+  pusher.connection.bind('message', (e) => {
+    if (e.event === event && e.channel === channel && e.user_id != null) fn(e.data, String(e.user_id));
+  });
+}
+
 /** Calls `fn(state)` now and on every change. */
 export function onState(fn) {
   stateListeners.add(fn);
