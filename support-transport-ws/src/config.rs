@@ -71,8 +71,22 @@ pub struct Limits {
     /// 4301 and the event is dropped, the connection stays open.
     pub client_events_per_second: u32,
     /// Frames waiting to be written to one connection; a subscriber that falls this far behind
-    /// is disconnected (4100) rather than let grow the server's memory.
+    /// is disconnected (4100) rather than let grow the server's memory. The frames a connection
+    /// causes for itself (pongs, errors, subscription answers) wait in the same queue, so a
+    /// client that sends without reading fills it too.
     pub outbound_queue: usize,
+    /// Bytes waiting to be written to one connection, at most (a single larger frame still
+    /// goes through alone); beyond, the connection is closed with 4100 as for
+    /// [`Limits::outbound_queue`]. Frames sent to many subscribers are shared, but each
+    /// connection counts them in full. Default 4 MiB.
+    pub outbound_queue_bytes: usize,
+    /// How long one write to a connection may take before the server gives up on it: a client
+    /// that stops reading fills the socket's buffers and the next write stalls. After this the
+    /// connection is closed with 4100 (the close frame gets at most another second) and its
+    /// TCP connection dropped. Meanwhile the server keeps reading from it and watches its
+    /// queue, the ping deadline and shutdown, so a full queue closes it at once. Default 8 s: a
+    /// client that stops reading is gone at most 9 s after its first stalled write.
+    pub write_timeout: Duration,
     /// The largest frame a client may send, in bytes.
     pub max_frame_bytes: usize,
     /// How far an HTTP API request's `auth_timestamp` may be from now (Pusher: 600 s).
@@ -93,6 +107,8 @@ impl Default for Limits {
             max_batch_events: 10,
             client_events_per_second: 10,
             outbound_queue: 1024,
+            outbound_queue_bytes: 4 * 1024 * 1024,
+            write_timeout: Duration::from_secs(8),
             max_frame_bytes: 64 * 1024,
             timestamp_window: Duration::from_secs(600),
         }

@@ -57,7 +57,11 @@ async fn websocket(
     let max_frame = hub.app().limits.max_frame_bytes;
     upgrade
         // Small buffers: most of a connection's life is idle, and memory per connection is
-        // what limits how many one server holds.
+        // what limits how many one server holds. Writes go straight to the socket; the
+        // connection's writer waits for each frame to be flushed before taking the next, so
+        // tungstenite's write buffer never holds more than one frame (and a pong or close):
+        // what a client that does not read can pin is bounded by the connection's queue
+        // (`Limits::outbound_queue`, `outbound_queue_bytes`), not by `max_write_buffer_size`.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_message_size(max_frame)

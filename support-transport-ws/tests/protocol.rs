@@ -288,7 +288,8 @@ async fn a_subscriber_that_stops_reading_is_cut_off_and_others_keep_receiving() 
         2000,
         "the reading subscriber got everything"
     );
-    // The slow one finds, after whatever the socket buffers held, a close with 4100.
+    // The slow one finds, after whatever the socket buffers held, that it was closed: with
+    // 4100 if the close frame got through within its bound, else without a close frame.
     let mut received = 0;
     let close = loop {
         let f = next(&mut slow).await;
@@ -297,7 +298,7 @@ async fn a_subscriber_that_stops_reading_is_cut_off_and_others_keep_receiving() 
         }
         received += 1;
     };
-    assert_eq!(close, 4100);
+    assert!(close == 4100 || close.is_null(), "closed with {close}");
     assert!(received < 2000, "it was cut off, not served everything");
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
