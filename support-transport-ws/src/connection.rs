@@ -42,11 +42,14 @@ fn refusal(hub: &Hub, key: &str, query: &ConnectQuery) -> Option<(u16, &'static 
         return Some((code::APP_NOT_FOUND, "Application does not exist"));
     }
     match query.protocol.as_deref().map(str::parse::<u32>) {
-        None => Some((code::NO_PROTOCOL, "No protocol version supplied")),
-        Some(Err(_)) => Some((code::INVALID_VERSION, "Invalid version string format")),
-        Some(Ok(7)) => None,
-        Some(Ok(_)) => Some((code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version")),
+        None => return Some((code::NO_PROTOCOL, "No protocol version supplied")),
+        Some(Err(_)) => return Some((code::INVALID_VERSION, "Invalid version string format")),
+        Some(Ok(v)) if !protocol::SUPPORTED_VERSIONS.contains(&v) => {
+            return Some((code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version"));
+        }
+        Some(Ok(_)) => {}
     }
+    None
 }
 
 async fn refuse(mut socket: WebSocket, code: u16, message: &'static str) {

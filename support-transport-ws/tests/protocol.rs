@@ -46,7 +46,9 @@ async fn unknown_keys_and_bad_protocol_versions_are_refused_with_their_codes() {
         ("wrong", "protocol=7", 4001),
         (KEY, "client=js", 4008),
         (KEY, "protocol=seven", 4006),
-        (KEY, "protocol=6", 4007),
+        (KEY, "protocol=3", 4007),
+        (KEY, "protocol=8", 4007),
+        (KEY, "protocol=0", 4007),
     ] {
         let mut ws = s.raw(key, query).await;
         let err = next(&mut ws).await;
@@ -59,6 +61,23 @@ async fn unknown_keys_and_bad_protocol_versions_are_refused_with_their_codes() {
         0,
         "refused connections are not counted"
     );
+}
+
+#[tokio::test]
+async fn protocols_4_to_7_are_served() {
+    let s = start(Limits::default()).await;
+    for version in 4..=7 {
+        let mut ws = s
+            .raw(KEY, &format!("protocol={version}&client=py&version=1"))
+            .await;
+        let hello = next(&mut ws).await;
+        assert_eq!(
+            hello["event"], "pusher:connection_established",
+            "protocol {version}: {hello}"
+        );
+        send(&mut ws, json!({"event": "pusher:ping", "data": ""})).await;
+        assert_eq!(next(&mut ws).await["event"], "pusher:pong");
+    }
 }
 
 #[tokio::test]
