@@ -17,6 +17,13 @@ pub struct AppConfig {
     pub limits: Limits,
     /// Where to send webhooks; `None` (the default) sends none.
     pub webhooks: Option<crate::WebhookConfig>,
+    /// The origins browsers may open the websocket from, as a browser sends them in `Origin`
+    /// (`https://help.example.com`, `http://localhost:3000`: scheme, host and any port;
+    /// compared without regard to ASCII case or a trailing `/`), like Reverb's
+    /// `allowed_origins`. Empty (the default), or an entry `*`, allows every origin. Otherwise
+    /// a handshake with another `Origin`, or none, is refused with `pusher:error` 4009 and
+    /// closed with 4009, which tells pusher-js not to retry.
+    pub allowed_origins: Vec<String>,
 }
 
 impl fmt::Debug for AppConfig {
@@ -27,6 +34,7 @@ impl fmt::Debug for AppConfig {
             .field("secret", &"<redacted>")
             .field("limits", &self.limits)
             .field("webhooks", &self.webhooks)
+            .field("allowed_origins", &self.allowed_origins)
             .finish()
     }
 }
@@ -40,7 +48,22 @@ impl AppConfig {
             secret: secret.into(),
             limits: Limits::default(),
             webhooks: None,
+            allowed_origins: Vec::new(),
         }
+    }
+
+    /// Whether a websocket handshake whose `Origin` header is `origin` (`None`: no header) may
+    /// connect: see [`AppConfig::allowed_origins`].
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        if self.allowed_origins.is_empty() || self.allowed_origins.iter().any(|o| o.trim() == "*") {
+            return true;
+        }
+        let Some(origin) = origin else {
+            return false;
+        };
+        let normal = |o: &str| o.trim().trim_end_matches('/').to_ascii_lowercase();
+        let origin = normal(origin);
+        self.allowed_origins.iter().any(|o| normal(o) == origin)
     }
 }
 

@@ -36,8 +36,13 @@ fn socket_id() -> Arc<str> {
 /// dropped anyway: a peer that does not read must not keep the task alive.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Checks the app key and protocol version before the connection counts.
-fn refusal(hub: &Hub, key: &str, query: &ConnectQuery) -> Option<(u16, &'static str)> {
+/// Checks the app key, protocol version and origin before the connection counts.
+fn refusal(
+    hub: &Hub,
+    key: &str,
+    query: &ConnectQuery,
+    origin: Option<&str>,
+) -> Option<(u16, &'static str)> {
     if key != hub.app().key {
         return Some((code::APP_NOT_FOUND, "Application does not exist"));
     }
@@ -48,6 +53,9 @@ fn refusal(hub: &Hub, key: &str, query: &ConnectQuery) -> Option<(u16, &'static 
             return Some((code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version"));
         }
         Some(Ok(_)) => {}
+    }
+    if !hub.app().allows_origin(origin) {
+        return Some((code::ORIGIN_NOT_ALLOWED, "Origin not allowed"));
     }
     None
 }
@@ -67,9 +75,15 @@ async fn refuse(mut socket: WebSocket, code: u16, message: &'static str) {
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, refusal).await;
 }
 
-/// Serves one upgraded websocket until it closes.
-pub(crate) async fn serve(hub: Hub, socket: WebSocket, key: String, query: ConnectQuery) {
-    if let Some((code, message)) = refusal(&hub, &key, &query) {
+/// Serves one upgraded websocket until it closes. `origin` is the handshake's `Origin` header.
+pub(crate) async fn serve(
+    hub: Hub,
+    socket: WebSocket,
+    key: String,
+    query: ConnectQuery,
+    origin: Option<String>,
+) {
+    if let Some((code, message)) = refusal(&hub, &key, &query, origin.as_deref()) {
         return refuse(socket, code, message).await;
     }
     if !hub.admit() {

@@ -30,6 +30,10 @@ pub mod code {
     pub const UNSUPPORTED_PROTOCOL: u16 = 4007;
     /// No protocol version given.
     pub const NO_PROTOCOL: u16 = 4008;
+    /// The handshake's `Origin` is not in the app's
+    /// [`allowed_origins`](crate::AppConfig::allowed_origins) (Reverb's code for it; 4009 is
+    /// Pusher's "unauthorized", and in 4000–4099, so clients do not retry unchanged).
+    pub const ORIGIN_NOT_ALLOWED: u16 = 4009;
     /// Over capacity, or fell too far behind: back off, then reconnect.
     pub const OVER_CAPACITY: u16 = 4100;
     /// The server is going away: reconnect at once.

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::http::header::ORIGIN;
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -52,9 +54,13 @@ async fn websocket(
     State(hub): State<Hub>,
     Path(key): Path<String>,
     Query(query): Query<ConnectQuery>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let max_frame = hub.app().limits.max_frame_bytes;
+    let origin = headers
+        .get(ORIGIN)
+        .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
     upgrade
         // Small buffers: most of a connection's life is idle, and memory per connection is
         // what limits how many one server holds. Writes go straight to the socket; the
@@ -66,5 +72,5 @@ async fn websocket(
         .write_buffer_size(0)
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
-        .on_upgrade(move |socket| connection::serve(hub, socket, key, query))
+        .on_upgrade(move |socket| connection::serve(hub, socket, key, query, origin))
 }
