@@ -17,6 +17,13 @@ pub struct AppConfig {
     pub limits: Limits,
     /// Where to send webhooks; `None` (the default) sends none.
     pub webhooks: Option<crate::WebhookConfig>,
+    /// The origins browsers may open the websocket from, as a browser sends them in `Origin`
+    /// (`https://help.example.com`, `http://localhost:3000`: scheme, host and any port;
+    /// compared without regard to ASCII case or a trailing `/`), like Reverb's
+    /// `allowed_origins`. Empty (the default), or an entry `*`, allows every origin. Otherwise
+    /// a handshake with another `Origin`, or none, is refused with `pusher:error` 4009 and
+    /// closed with 4009, which tells pusher-js not to retry.
+    pub allowed_origins: Vec<String>,
 }
 
 impl fmt::Debug for AppConfig {
@@ -27,6 +34,7 @@ impl fmt::Debug for AppConfig {
             .field("secret", &"<redacted>")
             .field("limits", &self.limits)
             .field("webhooks", &self.webhooks)
+            .field("allowed_origins", &self.allowed_origins)
             .finish()
     }
 }
@@ -40,7 +48,22 @@ impl AppConfig {
             secret: secret.into(),
             limits: Limits::default(),
             webhooks: None,
+            allowed_origins: Vec::new(),
         }
+    }
+
+    /// Whether a websocket handshake whose `Origin` header is `origin` (`None`: no header) may
+    /// connect: see [`AppConfig::allowed_origins`].
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        if self.allowed_origins.is_empty() || self.allowed_origins.iter().any(|o| o.trim() == "*") {
+            return true;
+        }
+        let Some(origin) = origin else {
+            return false;
+        };
+        let normal = |o: &str| o.trim().trim_end_matches('/').to_ascii_lowercase();
+        let origin = normal(origin);
+        self.allowed_origins.iter().any(|o| normal(o) == origin)
     }
 }
 
@@ -81,8 +104,22 @@ pub struct Limits {
     /// beyond, `pusher:error` 4301. Events from the HTTP API have `max_event_bytes`.
     pub max_client_event_bytes: usize,
     /// Frames waiting to be written to one connection; a subscriber that falls this far behind
-    /// is disconnected (4100) rather than let grow the server's memory.
+    /// is disconnected (4100) rather than let grow the server's memory. The frames a connection
+    /// causes for itself (pongs, errors, subscription answers) wait in the same queue, so a
+    /// client that sends without reading fills it too.
     pub outbound_queue: usize,
+    /// Bytes waiting to be written to one connection, at most (a single larger frame still
+    /// goes through alone); beyond, the connection is closed with 4100 as for
+    /// [`Limits::outbound_queue`]. Frames sent to many subscribers are shared, but each
+    /// connection counts them in full. Default 4 MiB.
+    pub outbound_queue_bytes: usize,
+    /// How long one write to a connection may take before the server gives up on it: a client
+    /// that stops reading fills the socket's buffers and the next write stalls. After this the
+    /// connection is closed with 4100 (the close frame gets at most another second) and its
+    /// TCP connection dropped. Meanwhile the server keeps reading from it and watches its
+    /// queue, the ping deadline and shutdown, so a full queue closes it at once. Default 8 s: a
+    /// client that stops reading is gone at most 9 s after its first stalled write.
+    pub write_timeout: Duration,
     /// The largest frame a client may send, in bytes.
     pub max_frame_bytes: usize,
     /// How far an HTTP API request's `auth_timestamp` may be from now (Pusher: 600 s).
@@ -105,6 +142,8 @@ impl Default for Limits {
             client_events: vec![ClientEventRule::support_typing()],
             max_client_event_bytes: 256,
             outbound_queue: 1024,
+            outbound_queue_bytes: 4 * 1024 * 1024,
+            write_timeout: Duration::from_secs(8),
             max_frame_bytes: 64 * 1024,
             timestamp_window: Duration::from_secs(600),
         }

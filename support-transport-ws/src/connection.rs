@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures::stream::SplitSink;
+use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::{Hub, Outbox, PresenceMember};
+use crate::hub::{Hub, Outbox, PresenceMember, Queue};
 use crate::names::{ChannelKind, channel_kind};
 use crate::protocol::{self, Incoming, code};
 use crate::signature;
@@ -31,40 +32,65 @@ fn socket_id() -> Arc<str> {
     Arc::from(format!("{}.{}", fastrand::u32(..), fastrand::u32(..)))
 }
 
-/// Checks the app key and protocol version before the connection counts.
-fn refusal(hub: &Hub, key: &str, query: &ConnectQuery) -> Option<(u16, &'static str)> {
+/// How long the close frame, or a refusal, may take to write before the TCP connection is
+/// dropped anyway: a peer that does not read must not keep the task alive.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Checks the app key, protocol version and origin before the connection counts.
+fn refusal(
+    hub: &Hub,
+    key: &str,
+    query: &ConnectQuery,
+    origin: Option<&str>,
+) -> Option<(u16, &'static str)> {
     if key != hub.app().key {
         return Some((code::APP_NOT_FOUND, "Application does not exist"));
     }
     match query.protocol.as_deref().map(str::parse::<u32>) {
-        None => Some((code::NO_PROTOCOL, "No protocol version supplied")),
-        Some(Err(_)) => Some((code::INVALID_VERSION, "Invalid version string format")),
-        Some(Ok(7)) => None,
-        Some(Ok(_)) => Some((code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version")),
+        None => return Some((code::NO_PROTOCOL, "No protocol version supplied")),
+        Some(Err(_)) => return Some((code::INVALID_VERSION, "Invalid version string format")),
+        Some(Ok(v)) if !protocol::SUPPORTED_VERSIONS.contains(&v) => {
+            return Some((code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version"));
+        }
+        Some(Ok(_)) => {}
     }
+    if !hub.app().allows_origin(origin) {
+        return Some((code::ORIGIN_NOT_ALLOWED, "Origin not allowed"));
+    }
+    None
 }
 
 async fn refuse(mut socket: WebSocket, code: u16, message: &'static str) {
-    let _ = socket
-        .send(Message::Text(protocol::error(Some(code), message).into()))
-        .await;
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(message),
-        })))
-        .await;
+    let refusal = async {
+        socket
+            .send(Message::Text(protocol::error(Some(code), message).into()))
+            .await?;
+        socket
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(message),
+            })))
+            .await
+    };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, refusal).await;
 }
 
-/// Serves one upgraded websocket until it closes.
-pub(crate) async fn serve(hub: Hub, socket: WebSocket, key: String, query: ConnectQuery) {
-    if let Some((code, message)) = refusal(&hub, &key, &query) {
+/// Serves one upgraded websocket until it closes. `origin` is the handshake's `Origin` header.
+pub(crate) async fn serve(
+    hub: Hub,
+    socket: WebSocket,
+    key: String,
+    query: ConnectQuery,
+    origin: Option<String>,
+) {
+    if let Some((code, message)) = refusal(&hub, &key, &query, origin.as_deref()) {
         return refuse(socket, code, message).await;
     }
     if !hub.admit() {
         return refuse(socket, code::OVER_CAPACITY, "Over capacity").await;
     }
-    let (outbox, queue, overflow) = Outbox::new(hub.app().limits.outbound_queue);
+    let limits = &hub.app().limits;
+    let (outbox, queue, overflow) = Outbox::new(limits.outbound_queue, limits.outbound_queue_bytes);
     let mut conn = Connection {
         hub: hub.clone(),
         socket_id: socket_id(),
@@ -88,59 +114,92 @@ struct Connection {
     window: (Instant, u32),
 }
 
+/// Why the writer stopped.
+enum WriteEnd {
+    /// A write took longer than `Limits::write_timeout`: the client does not read.
+    Stalled,
+    /// The socket failed, or every sender is gone.
+    Closed,
+}
+
+/// Writes the queue to the socket, one frame at a time, each write bounded by `timeout`.
+///
+/// Polled by the connection's `select!` beside the reads and deadlines, so that a write that
+/// waits on a client that does not read holds up nothing else; it returns only when it gives up.
+async fn write_queue(
+    sink: &mut SplitSink<WebSocket, Message>,
+    queue: &mut Queue,
+    timeout: Duration,
+) -> WriteEnd {
+    while let Some(frame) = queue.recv().await {
+        // `timeout` polls the write first: one that completes at once starts no timer.
+        match tokio::time::timeout(timeout, sink.send(Message::Text(frame))).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return WriteEnd::Closed,
+            Err(_) => return WriteEnd::Stalled,
+        }
+    }
+    WriteEnd::Closed
+}
+
 impl Connection {
     fn send(&self, frame: impl Into<Utf8Bytes>) {
         self.outbox.push(frame.into());
     }
 
-    async fn run(
-        &mut self,
-        mut socket: WebSocket,
-        mut queue: mpsc::Receiver<Utf8Bytes>,
-        overflow: CancellationToken,
-    ) {
-        let limits = self.hub.app().limits.clone();
-        let shutdown = self.hub.shutdown_token().clone();
-        let reconnect = self.hub.reconnect_token();
+    /// The connection's life: the handshake, then one loop that reads frames, writes the queue,
+    /// keeps the ping deadline and watches overflow and shutdown, all at once. Every write is
+    /// bounded ([`Limits::write_timeout`](crate::Limits::write_timeout), then the close frame
+    /// by [`CLOSE_TIMEOUT`]), so a client that stops reading is dropped within those bounds.
+    async fn run(&mut self, socket: WebSocket, mut queue: Queue, overflow: CancellationToken) {
+        // Borrowed from a handle of its own rather than cloned: every idle connection keeps
+        // this future, so its size is memory per connection.
+        let hub = self.hub.clone();
+        let limits = &hub.app().limits;
+        let shutdown = hub.shutdown_token();
+        let reconnect = hub.reconnect_token();
+        let (mut sink, mut stream) = socket.split();
         let hello =
             protocol::connection_established(&self.socket_id, limits.activity_timeout.as_secs());
-        if socket.send(Message::Text(hello.into())).await.is_err() {
+        let greeted =
+            tokio::time::timeout(limits.write_timeout, sink.send(Message::Text(hello.into())));
+        if !matches!(greeted.await, Ok(Ok(()))) {
             return;
         }
         let mut deadline = Instant::now() + limits.activity_timeout;
         let mut pinged = false;
-        let close = loop {
-            tokio::select! {
-                biased;
-                () = shutdown.cancelled() => break Some(Close(code::GOING_AWAY, "Server shutting down")),
-                () = reconnect.cancelled() => break Some(Close(code::GOING_AWAY, "Reconnect to catch up")),
-                () = overflow.cancelled() => break Some(Close(code::OVER_CAPACITY, "Too slow to read")),
-                frame = queue.recv() => {
-                    let Some(frame) = frame else { break None };
-                    if socket.send(Message::Text(frame)).await.is_err() {
-                        break None;
+        let close = {
+            let writer = write_queue(&mut sink, &mut queue, limits.write_timeout);
+            tokio::pin!(writer);
+            loop {
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break Some(Close(code::GOING_AWAY, "Server shutting down")),
+                    () = reconnect.cancelled() => break Some(Close(code::GOING_AWAY, "Reconnect to catch up")),
+                    () = overflow.cancelled() => break Some(Close(code::OVER_CAPACITY, "Too slow to read")),
+                    end = &mut writer => match end {
+                        WriteEnd::Stalled => break Some(Close(code::OVER_CAPACITY, "Too slow to read")),
+                        WriteEnd::Closed => break None,
+                    },
+                    incoming = stream.next() => {
+                        let Some(Ok(message)) = incoming else { break None };
+                        deadline = Instant::now() + limits.activity_timeout;
+                        pinged = false;
+                        match message {
+                            Message::Text(text) => self.handle(text.as_str()),
+                            Message::Binary(_) => break Some(Close(1003, "Binary frames are not supported")),
+                            Message::Close(_) => break None,
+                            // tungstenite answers pings itself; pongs only prove liveness.
+                            Message::Ping(_) | Message::Pong(_) => {}
+                        }
                     }
-                }
-                incoming = socket.recv() => {
-                    let Some(Ok(message)) = incoming else { break None };
-                    deadline = Instant::now() + limits.activity_timeout;
-                    pinged = false;
-                    match message {
-                        Message::Text(text) => self.handle(text.as_str()),
-                        Message::Binary(_) => break Some(Close(1003, "Binary frames are not supported")),
-                        Message::Close(_) => break None,
-                        // tungstenite answers pings itself; pongs only prove liveness.
-                        Message::Ping(_) | Message::Pong(_) => {}
-                    }
-                }
-                () = sleep_until(deadline) => {
-                    if pinged {
-                        break Some(Close(code::PONG_TIMEOUT, "Pong reply not received"));
-                    }
-                    pinged = true;
-                    deadline = Instant::now() + limits.pong_timeout;
-                    if socket.send(Message::Text(Utf8Bytes::from_static(protocol::ping()))).await.is_err() {
-                        break None;
+                    () = sleep_until(deadline) => {
+                        if pinged {
+                            break Some(Close(code::PONG_TIMEOUT, "Pong reply not received"));
+                        }
+                        pinged = true;
+                        deadline = Instant::now() + limits.pong_timeout;
+                        self.send(Utf8Bytes::from_static(protocol::ping()));
                     }
                 }
             }
@@ -150,13 +209,10 @@ impl Connection {
                 code,
                 reason: Utf8Bytes::from_static(reason),
             };
-            // Bounded: a peer that does not read must not keep the task alive.
-            let _ = tokio::time::timeout(
-                Duration::from_secs(1),
-                socket.send(Message::Close(Some(frame))),
-            )
-            .await;
+            let _ =
+                tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
         }
+        // Dropping both halves drops the TCP connection, whatever is still unwritten.
     }
 
     fn handle(&mut self, text: &str) {
@@ -327,7 +383,7 @@ fn presence_member(channel_data: &str, max_info_bytes: usize) -> Option<Presence
 /// Runs frames through a connection's dispatch without a socket, for fuzzing and property
 /// tests: what the connection would send back, in order, including what the hub queued for it.
 pub(crate) fn dispatch_frames(hub: &Hub, socket_id: &str, frames: &[&str]) -> Vec<String> {
-    let (outbox, mut queue, _overflow) = Outbox::new(frames.len() * 4 + 16);
+    let (outbox, mut queue, _overflow) = Outbox::new(frames.len() * 4 + 16, usize::MAX);
     let mut conn = Connection {
         hub: hub.clone(),
         socket_id: Arc::from(socket_id),
@@ -340,7 +396,7 @@ pub(crate) fn dispatch_frames(hub: &Hub, socket_id: &str, frames: &[&str]) -> Ve
     }
     conn.leave_all();
     let mut sent = Vec::new();
-    while let Ok(frame) = queue.try_recv() {
+    while let Some(frame) = queue.try_recv() {
         sent.push(frame.as_str().to_owned());
     }
     sent

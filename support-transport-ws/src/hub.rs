@@ -19,32 +19,76 @@ use crate::config::AppConfig;
 use crate::protocol;
 use crate::webhooks::Webhooks;
 
-/// Where a connection's outgoing frames go.
+/// Where a connection's outgoing frames go: a queue bounded in frames and in bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct Outbox {
     tx: mpsc::Sender<Utf8Bytes>,
+    /// Bytes queued and not yet taken by the writer, and how many may be.
+    budget: Arc<Budget>,
     /// Cancelled when the queue overflows: the connection closes itself.
     overflow: CancellationToken,
 }
 
+#[derive(Debug)]
+struct Budget {
+    queued: AtomicUsize,
+    max: usize,
+}
+
+/// The receiving end of an [`Outbox`]: what the connection's writer takes frames from.
+#[derive(Debug)]
+pub(crate) struct Queue {
+    rx: mpsc::Receiver<Utf8Bytes>,
+    budget: Arc<Budget>,
+}
+
+impl Queue {
+    /// The next frame; `None` once every [`Outbox`] is gone.
+    pub(crate) async fn recv(&mut self) -> Option<Utf8Bytes> {
+        let frame = self.rx.recv().await?;
+        self.budget.queued.fetch_sub(frame.len(), Ordering::AcqRel);
+        Some(frame)
+    }
+
+    /// The next frame if one is waiting.
+    pub(crate) fn try_recv(&mut self) -> Option<Utf8Bytes> {
+        let frame = self.rx.try_recv().ok()?;
+        self.budget.queued.fetch_sub(frame.len(), Ordering::AcqRel);
+        Some(frame)
+    }
+}
+
 impl Outbox {
-    pub(crate) fn new(capacity: usize) -> (Self, mpsc::Receiver<Utf8Bytes>, CancellationToken) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+    /// A queue of at most `frames` frames and `bytes` bytes (a larger frame still fits alone).
+    pub(crate) fn new(frames: usize, bytes: usize) -> (Self, Queue, CancellationToken) {
+        let (tx, rx) = mpsc::channel(frames.max(1));
+        let budget = Arc::new(Budget {
+            queued: AtomicUsize::new(0),
+            max: bytes,
+        });
         let overflow = CancellationToken::new();
-        (
-            Outbox {
-                tx,
-                overflow: overflow.clone(),
-            },
-            rx,
-            overflow,
-        )
+        let outbox = Outbox {
+            tx,
+            budget: budget.clone(),
+            overflow: overflow.clone(),
+        };
+        (outbox, Queue { rx, budget }, overflow)
     }
 
     /// Queues a frame; a full queue marks the connection for closing.
     pub(crate) fn push(&self, frame: Utf8Bytes) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(frame) {
+        let len = frame.len();
+        let before = self.budget.queued.fetch_add(len, Ordering::AcqRel);
+        if before > 0 && before + len > self.budget.max {
+            self.budget.queued.fetch_sub(len, Ordering::AcqRel);
             self.overflow.cancel();
+            return;
+        }
+        if let Err(e) = self.tx.try_send(frame) {
+            self.budget.queued.fetch_sub(len, Ordering::AcqRel);
+            if let mpsc::error::TrySendError::Full(_) = e {
+                self.overflow.cancel();
+            }
         }
     }
 }

@@ -1,10 +1,24 @@
-//! The wire format of Pusher Channels protocol 7: client frames parsed into [`Incoming`], and
-//! the server's frames built as text. Server events carry `data` as a JSON *string*; clients
+//! The wire format of Pusher Channels protocol 7 (clients of 4–6 are served the same, see
+//! [`SUPPORTED_VERSIONS`]): client frames parsed into [`Incoming`], and the server's frames
+//! built as text. Server events carry `data` as a JSON *string*; clients
 //! send `data` as an object (or, for some clients, a string), and both are accepted.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
+
+/// The `protocol` versions a client may ask for in `/app/{key}?protocol=N`: 4 to 7, the ones
+/// Pusher still serves (it retired 1–3). Others are refused with
+/// [`code::UNSUPPORTED_PROTOCOL`]. Pusher documents only the current version, 7; what the
+/// record shows changed for a server since 4 is that protocol 6 put the Pusher error code and
+/// reason into the websocket close frame (before, a client learned why it was closed only
+/// from a `pusher:error` event), and protocol 7 added `activity_timeout` to
+/// `pusher:connection_established` (pusher-js 2.1.5). The frames are otherwise the same, so
+/// every version gets the same frames: a client of 4 or 5 reads a close code as a plain close
+/// and ignores the extra handshake field, and refusals of the handshake come as `pusher:error`
+/// before the close, which every version reads. (pysher 1.0.8 asks for 6, Pusher's own
+/// documented example URL for 5.)
+pub const SUPPORTED_VERSIONS: std::ops::RangeInclusive<u32> = 4..=7;
 
 /// Pusher's error codes this server sends.
 pub mod code {
@@ -16,6 +30,10 @@ pub mod code {
     pub const UNSUPPORTED_PROTOCOL: u16 = 4007;
     /// No protocol version given.
     pub const NO_PROTOCOL: u16 = 4008;
+    /// The handshake's `Origin` is not in the app's
+    /// [`allowed_origins`](crate::AppConfig::allowed_origins) (Reverb's code for it; 4009 is
+    /// Pusher's "unauthorized", and in 4000–4099, so clients do not retry unchanged).
+    pub const ORIGIN_NOT_ALLOWED: u16 = 4009;
     /// Over capacity, or fell too far behind: back off, then reconnect.
     pub const OVER_CAPACITY: u16 = 4100;
     /// The server is going away: reconnect at once.

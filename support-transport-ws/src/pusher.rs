@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::http::header::ORIGIN;
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -52,15 +54,23 @@ async fn websocket(
     State(hub): State<Hub>,
     Path(key): Path<String>,
     Query(query): Query<ConnectQuery>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let max_frame = hub.app().limits.max_frame_bytes;
+    let origin = headers
+        .get(ORIGIN)
+        .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
     upgrade
         // Small buffers: most of a connection's life is idle, and memory per connection is
-        // what limits how many one server holds.
+        // what limits how many one server holds. Writes go straight to the socket; the
+        // connection's writer waits for each frame to be flushed before taking the next, so
+        // tungstenite's write buffer never holds more than one frame (and a pong or close):
+        // what a client that does not read can pin is bounded by the connection's queue
+        // (`Limits::outbound_queue`, `outbound_queue_bytes`), not by `max_write_buffer_size`.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
-        .on_upgrade(move |socket| connection::serve(hub, socket, key, query))
+        .on_upgrade(move |socket| connection::serve(hub, socket, key, query, origin))
 }

@@ -67,12 +67,19 @@ fn verify(
         .ok_or_else(|| unauthorized("Missing auth_timestamp"))?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or_default();
-    if now.abs_diff(timestamp) > app.limits.timestamp_window.as_secs() {
+    // `abs_diff` cannot overflow, whatever the client sent (`now - timestamp` would, for
+    // timestamps near i64::MIN).
+    let off = now.abs_diff(timestamp);
+    if off > app.limits.timestamp_window.as_secs() {
+        let side = if timestamp < now {
+            "behind"
+        } else {
+            "ahead of"
+        };
         return Err(unauthorized(format!(
-            "Timestamp expired: {} seconds off; check the server clock",
-            now - timestamp
+            "Timestamp expired: {off} seconds {side} the server's clock; check the clocks"
         )));
     }
     if !body.is_empty() {

@@ -104,6 +104,21 @@ pub async fn connect_raw(server: SocketAddr, key: &str, query: &str) -> Ws {
         .0
 }
 
+/// [`connect_raw`] with an `Origin` header, as a browser on that page sends it.
+pub async fn connect_raw_from(server: SocketAddr, key: &str, query: &str, origin: &str) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{server}/app/{key}?{query}")
+        .into_client_request()
+        .expect("a websocket URL");
+    let origin = origin.parse().expect("an Origin header value");
+    request.headers_mut().insert("origin", origin);
+    tokio::time::timeout(BOUND, connect_async(request))
+        .await
+        .expect("the websocket connects in time")
+        .expect("the websocket connects")
+        .0
+}
+
 /// A websocket to `/app/{key}` speaking protocol 7, with its handshake read; returns it and
 /// its socket id.
 pub async fn connect(server: SocketAddr, key: &str) -> (Ws, String) {

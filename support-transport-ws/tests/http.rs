@@ -72,6 +72,20 @@ async fn signature_timestamp_body_and_app_are_all_checked() {
 }
 
 #[tokio::test]
+async fn extreme_timestamps_are_refused_not_a_crash() {
+    let s = start(Limits::default()).await;
+    let body = json!({"name": "e", "channel": "c", "data": "{}"}).to_string();
+    for ts in [i64::MIN, i64::MIN + 1, i64::MAX, -1] {
+        let (status, answer) =
+            api_signed_with(&s, "POST", EVENTS, &[], &body, SECRET, Some(ts)).await;
+        assert_eq!(status, 401, "auth_timestamp={ts}: {answer}");
+        assert!(answer.contains("Timestamp expired"), "{answer}");
+    }
+    let (status, _) = api(&s, "POST", EVENTS, &[], &body).await;
+    assert_eq!(status, 200, "still serving");
+}
+
+#[tokio::test]
 async fn pusher_limits_answer_pushers_status_codes() {
     let s = start(Limits::default()).await;
     let big = json!({"name": "e", "channel": "c", "data": "x".repeat(10 * 1024 + 1)}).to_string();

@@ -46,7 +46,9 @@ async fn unknown_keys_and_bad_protocol_versions_are_refused_with_their_codes() {
         ("wrong", "protocol=7", 4001),
         (KEY, "client=js", 4008),
         (KEY, "protocol=seven", 4006),
-        (KEY, "protocol=6", 4007),
+        (KEY, "protocol=3", 4007),
+        (KEY, "protocol=8", 4007),
+        (KEY, "protocol=0", 4007),
     ] {
         let mut ws = s.raw(key, query).await;
         let err = next(&mut ws).await;
@@ -59,6 +61,23 @@ async fn unknown_keys_and_bad_protocol_versions_are_refused_with_their_codes() {
         0,
         "refused connections are not counted"
     );
+}
+
+#[tokio::test]
+async fn protocols_4_to_7_are_served() {
+    let s = start(Limits::default()).await;
+    for version in 4..=7 {
+        let mut ws = s
+            .raw(KEY, &format!("protocol={version}&client=py&version=1"))
+            .await;
+        let hello = next(&mut ws).await;
+        assert_eq!(
+            hello["event"], "pusher:connection_established",
+            "protocol {version}: {hello}"
+        );
+        send(&mut ws, json!({"event": "pusher:ping", "data": ""})).await;
+        assert_eq!(next(&mut ws).await["event"], "pusher:pong");
+    }
 }
 
 #[tokio::test]
@@ -290,7 +309,8 @@ async fn a_subscriber_that_stops_reading_is_cut_off_and_others_keep_receiving() 
         2000,
         "the reading subscriber got everything"
     );
-    // The slow one finds, after whatever the socket buffers held, a close with 4100.
+    // The slow one finds, after whatever the socket buffers held, that it was closed: with
+    // 4100 if the close frame got through within its bound, else without a close frame.
     let mut received = 0;
     let close = loop {
         let f = next(&mut slow).await;
@@ -299,7 +319,7 @@ async fn a_subscriber_that_stops_reading_is_cut_off_and_others_keep_receiving() 
         }
         received += 1;
     };
-    assert_eq!(close, 4100);
+    assert!(close == 4100 || close.is_null(), "closed with {close}");
     assert!(received < 2000, "it was cut off, not served everything");
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(

@@ -26,6 +26,7 @@
 //! | [`Prereq::Chromium`] | `CHROMIUM_PATH` (default `/usr/bin/chromium`) is a file | `no_chromium` |
 //! | [`Prereq::Node`] | `node --version` and `npm --version` run | `no_node` |
 //! | [`Prereq::Schemathesis`] | `$SCHEMATHESIS --version` (default `st`) runs | `no_schemathesis` |
+//! | [`Prereq::Pysher`] | `python3 -c "import pysher"` runs | `no_pysher` |
 //!
 //! A test that runs assumes its prerequisite: if it turns out to be gone, the test fails.
 //!
@@ -74,15 +75,18 @@ pub enum Prereq {
     Node,
     /// schemathesis's command line: `SCHEMATHESIS`, or `st` on `PATH`.
     Schemathesis,
+    /// The Python Pusher client `pysher`, importable by `python3` on `PATH`.
+    Pysher,
 }
 
 impl Prereq {
     /// Every prerequisite.
-    pub const ALL: [Prereq; 4] = [
+    pub const ALL: [Prereq; 5] = [
         Prereq::Postgres,
         Prereq::Chromium,
         Prereq::Node,
         Prereq::Schemathesis,
+        Prereq::Pysher,
     ];
 
     /// What it is, for messages.
@@ -92,6 +96,7 @@ impl Prereq {
             Prereq::Chromium => "Chromium",
             Prereq::Node => "Node.js with npm",
             Prereq::Schemathesis => "schemathesis",
+            Prereq::Pysher => "pysher (Python)",
         }
     }
 
@@ -102,6 +107,7 @@ impl Prereq {
             Prereq::Chromium => "no_chromium",
             Prereq::Node => "no_node",
             Prereq::Schemathesis => "no_schemathesis",
+            Prereq::Pysher => "no_pysher",
         }
     }
 
@@ -114,6 +120,7 @@ impl Prereq {
             Prereq::Chromium => "needs Chromium at /usr/bin/chromium or CHROMIUM_PATH",
             Prereq::Node => "needs Node.js 20 and npm on PATH",
             Prereq::Schemathesis => "needs schemathesis (st) on PATH or SCHEMATHESIS",
+            Prereq::Pysher => "needs python3 on PATH with pysher installed",
         }
     }
 
@@ -128,6 +135,7 @@ impl Prereq {
             Prereq::Schemathesis => {
                 "install it with `pip install schemathesis==4.32.5`, or set SCHEMATHESIS"
             }
+            Prereq::Pysher => "install it with `pip install pysher==1.0.8 websocket-client==1.9.2`",
         }
     }
 
@@ -138,6 +146,7 @@ impl Prereq {
             Prereq::Chromium => &["CHROMIUM_PATH"],
             Prereq::Node => &[],
             Prereq::Schemathesis => &["SCHEMATHESIS"],
+            Prereq::Pysher => &[],
         }
     }
 
@@ -148,6 +157,7 @@ impl Prereq {
             Prereq::Chromium => probe::chromium(&chromium_path()),
             Prereq::Node => probe::node(),
             Prereq::Schemathesis => probe::schemathesis(&schemathesis_path()),
+            Prereq::Pysher => probe::pysher(),
         }
     }
 }

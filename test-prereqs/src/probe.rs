@@ -79,6 +79,26 @@ pub(crate) fn schemathesis(program: &std::ffi::OsStr) -> Result<String, String> 
     version(program)
 }
 
+/// `python3` imports `pysher`; found as its installed version.
+pub(crate) fn pysher() -> Result<String, String> {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import importlib.metadata, pysher; print('pysher', importlib.metadata.version('pysher'))",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("`python3` does not run ({e})"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`python3 -c \"import pysher\"` failed ({})",
+            output.status
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
 /// `node --version` and `npm --version` run.
 pub(crate) fn node() -> Result<String, String> {
     let node = version("node")?;

@@ -66,6 +66,16 @@ struct Args {
     /// Mark the browser session cookie `Secure` (set this when serving behind HTTPS).
     #[arg(long, env = "SUPPORT_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// An origin browsers may open the websocket from, as the browser sends it
+    /// (`https://help.example.com`); repeat the flag for several, or give
+    /// `SUPPORT_ALLOWED_ORIGINS` as a comma-separated list. Without any, every origin may.
+    #[arg(
+        long = "allowed-origin",
+        value_name = "ORIGIN",
+        env = "SUPPORT_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    allowed_origins: Vec<String>,
 }
 
 /// The development Pusher secret, refused on a network bind.
@@ -108,12 +118,11 @@ async fn build(
     directory: StaticDirectory,
     identity: Arc<Identity>,
 ) -> Result<SupportChat, String> {
-    let chat = SupportChat::builder(AppConfig::new(
-        &args.app_id,
-        &args.app_key,
-        &args.app_secret,
-    ))
-    .document(auth::describe_session);
+    let app = AppConfig {
+        allowed_origins: args.allowed_origins.clone(),
+        ..AppConfig::new(&args.app_id, &args.app_key, &args.app_secret)
+    };
+    let chat = SupportChat::builder(app).document(auth::describe_session);
     let chat = if args.database_url.starts_with("postgres://")
         || args.database_url.starts_with("postgresql://")
     {

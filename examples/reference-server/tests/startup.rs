@@ -1,6 +1,7 @@
 //! Start-up and secrets: a network bind refuses the development Pusher secret and unasked-for
 //! demo users, browser sessions are signed with the server's own key (not the Pusher secret),
-//! and secrets are printed only in demo mode on loopback.
+//! secrets are printed only in demo mode on loopback, and `--allowed-origin` limits the
+//! websocket to the origins it names.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -166,6 +167,46 @@ fn a_network_bind_refuses_demo_users_unless_asked_for() {
         "{}",
         running.banner
     );
+}
+
+#[tokio::test]
+async fn allowed_origins_are_the_only_ones_the_websocket_accepts() {
+    use support_transport_ws::testing::{connect_raw_from, next};
+    let dir = tempfile::tempdir().unwrap();
+    let running = started(
+        &[
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            "sqlite::memory:",
+            "--allowed-origin",
+            "https://help.example.com",
+            "--allowed-origin",
+            "https://intranet.example.com",
+        ],
+        dir.path(),
+    );
+    let addr = running
+        .base
+        .strip_prefix("http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    for (origin, event) in [
+        ("https://help.example.com", "pusher:connection_established"),
+        (
+            "https://intranet.example.com",
+            "pusher:connection_established",
+        ),
+        ("https://evil.example", "pusher:error"),
+    ] {
+        let mut ws = connect_raw_from(addr, "support-key", "protocol=7", origin).await;
+        let first = next(&mut ws).await;
+        assert_eq!(first["event"], event, "{origin}: {first}");
+        if event == "pusher:error" {
+            assert_eq!(first["data"]["code"], 4009, "{first}");
+        }
+    }
 }
 
 #[tokio::test]
