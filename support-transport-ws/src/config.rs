@@ -15,6 +15,8 @@ pub struct AppConfig {
     pub secret: String,
     /// The limits.
     pub limits: Limits,
+    /// How often a user, an address or the app may write, join channels or trigger events.
+    pub rate_limits: crate::RateLimits,
     /// Where to send webhooks; `None` (the default) sends none.
     pub webhooks: Option<crate::WebhookConfig>,
 }
@@ -26,19 +28,21 @@ impl fmt::Debug for AppConfig {
             .field("key", &self.key)
             .field("secret", &"<redacted>")
             .field("limits", &self.limits)
+            .field("rate_limits", &self.rate_limits)
             .field("webhooks", &self.webhooks)
             .finish()
     }
 }
 
 impl AppConfig {
-    /// An app with default limits.
+    /// An app with default limits and rate limits.
     pub fn new(id: impl Into<String>, key: impl Into<String>, secret: impl Into<String>) -> Self {
         AppConfig {
             id: id.into(),
             key: key.into(),
             secret: secret.into(),
             limits: Limits::default(),
+            rate_limits: crate::RateLimits::default(),
             webhooks: None,
         }
     }

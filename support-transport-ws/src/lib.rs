@@ -76,6 +76,7 @@ pub mod signature;
 mod support_chat;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod throttle;
 mod webhooks;
 
 pub use authorize::{ChannelAuthorizer, Decision, JoinRequest, ServiceAuthorizer};
@@ -85,6 +86,7 @@ pub use identify::{Identify, IdentifyFn, identify_fn};
 pub use pusher::router;
 pub use signal::shutdown_signal;
 pub use support_chat::{Missing, SupportChat, SupportChatBuilder};
+pub use throttle::{ClientAddr, DEFAULT_MAX_KEYS, Rate, RateLimits, Throttle, Throttled};
 pub use webhooks::WebhookConfig;
 
 /// Entry points for fuzzers and property tests; not part of the API.
