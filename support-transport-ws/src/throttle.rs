@@ -156,6 +156,14 @@ pub struct Throttled {
     pub retry_after: Duration,
 }
 
+impl Throttled {
+    /// The wait in whole seconds, rounded up, at least 1: what `Retry-After` says.
+    pub fn retry_after_secs(&self) -> u64 {
+        let wait = self.retry_after;
+        (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+    }
+}
+
 impl From<Throttled> for ApiError {
     fn from(t: Throttled) -> Self {
         ApiError::TooManyRequests {

@@ -18,7 +18,7 @@
 //!   id that is not a number), 405 for a wrong method, 409 for a reused idempotency key, 413
 //!   for an oversized body, 415 for a body that is not declared JSON, 422 with field errors,
 //!   429 with `Retry-After` for a user past their rate of writes
-//!   ([`RateLimits`](crate::RateLimits): messages, ticket writes), 503 while the identity
+//!   ([`RateLimits`]: messages, ticket writes), 503 while the identity
 //!   backend or the store is unavailable.
 //! - The API describes itself: `GET /api/openapi.json` (no sign-in needed) serves an
 //!   OpenAPI 3.1 document made from the code, with every route, its parameters, body fields,
