@@ -159,7 +159,7 @@ run_all() {
         fi
         RUST_LOG=${SERVER_RUST_LOG:-warn} "$server_bin" --bind "127.0.0.1:$port" \
             --database-url "$url" --users "$users" --app-key "$app_key" \
-            --app-secret "$app_secret" >"${out%.txt}.server.log" 2>&1 &
+            --app-secret "$app_secret" --no-rate-limits >"${out%.txt}.server.log" 2>&1 &
         server_pid=$!
         local up=
         for _ in $(seq 300); do

@@ -2,7 +2,9 @@
 //! embedder (and through it the core's `Policy`) whether the caller may join.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::Json;
@@ -11,12 +13,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use support_core::{Channel, Error, SupportService};
+use support_core::{Channel, Error, SupportService, UserId};
 
 use crate::hub::Hub;
 use crate::identify::Identify;
 use crate::names::{ChannelKind, channel_kind};
 use crate::signature;
+use crate::throttle::{ClientAddr, Rate, RateLimits, Throttle, Throttled};
 
 /// A request to join a channel, as the auth endpoint received it.
 #[derive(Debug, Clone)]
@@ -54,6 +57,12 @@ pub enum Decision {
     /// The caller's identity or the ticket cannot be looked up now (a backend is down): 503,
     /// so the client retries instead of treating it as a refusal.
     Unavailable,
+    /// The caller asked too often: 429 with `Retry-After`, in Laravel's
+    /// `{"message": "Too Many Attempts."}`.
+    TooManyRequests {
+        /// How long until the next attempt can succeed.
+        retry_after: Duration,
+    },
 }
 
 impl Decision {
@@ -81,6 +90,10 @@ impl Decision {
 ///   plain `Allow { member: None }` subscribes, but its client events are refused.
 /// - A backend that cannot answer now (sessions, store) is [`Decision::Unavailable`] (503),
 ///   never a refusal: a client told 403 stops trying, one told 503 retries.
+/// - A caller who asks too often may be answered [`Decision::TooManyRequests`] (429);
+///   [`ServiceAuthorizer`] counts per user. The endpoint itself counts the calls that end in
+///   [`Decision::Unauthenticated`] per client address
+///   ([`RateLimits::channel_auth`](crate::RateLimits::channel_auth)).
 #[async_trait]
 pub trait ChannelAuthorizer: Send + Sync + 'static {
     /// May the caller join?
@@ -91,18 +104,34 @@ pub trait ChannelAuthorizer: Send + Sync + 'static {
 /// API takes) and asks [`SupportService::authorize_channel`], i.e. the core's one `Policy`.
 /// A join it allows is signed for the caller's user id ([`Decision::allow_as`]), so their
 /// whispers carry it. Presence channels are not part of the support channels, so they are
-/// refused. An identity
-/// backend or store that is [`Error::Unavailable`] gives [`Decision::Unavailable`].
+/// refused. An identity backend or store that is [`Error::Unavailable`] gives
+/// [`Decision::Unavailable`]. Each
+/// identified user may ask at the default
+/// [`RateLimits::channel_auth`](crate::RateLimits::channel_auth) ([`with_rate`](Self::with_rate)
+/// for another), then gets [`Decision::TooManyRequests`].
 /// [`SupportChat`](crate::SupportChat) builds one with the same `Identify` as its JSON API.
 pub struct ServiceAuthorizer<I> {
     service: SupportService,
     identify: I,
+    per_user: Throttle<UserId>,
 }
 
 impl<I: Identify> ServiceAuthorizer<I> {
     /// Authorizes joins for `service`'s channels.
     pub fn new(service: SupportService, identify: I) -> Self {
-        ServiceAuthorizer { service, identify }
+        let limits = RateLimits::default();
+        ServiceAuthorizer {
+            service,
+            identify,
+            per_user: Throttle::with_max_keys(limits.channel_auth, limits.max_keys),
+        }
+    }
+
+    /// Lets each user ask `rate` (at most `max_keys` users remembered:
+    /// [`RateLimits::max_keys`]); [`Rate::OFF`](crate::Rate::OFF) for no limit.
+    pub fn with_rate(mut self, rate: Rate, max_keys: usize) -> Self {
+        self.per_user = Throttle::with_max_keys(rate, max_keys);
+        self
     }
 }
 
@@ -114,6 +143,9 @@ impl<I: Identify> ChannelAuthorizer for ServiceAuthorizer<I> {
             Ok(None) => return Decision::Unauthenticated,
             Err(e) => return refusal(e),
         };
+        if let Err(Throttled { retry_after }) = self.per_user.check(&actor.id) {
+            return Decision::TooManyRequests { retry_after };
+        }
         let Ok(channel) = request.channel.parse::<Channel>() else {
             return Decision::Forbidden;
         };
@@ -144,6 +176,8 @@ fn refusal(e: Error) -> Decision {
 pub(crate) struct AuthState {
     pub(crate) hub: Hub,
     pub(crate) authorizer: Arc<dyn ChannelAuthorizer>,
+    /// Calls that identify nobody, per client address.
+    pub(crate) unidentified: Throttle<IpAddr>,
 }
 
 /// Reads `socket_id` and `channel_name` from a form (pusher-js) or JSON body.
@@ -172,9 +206,11 @@ fn valid_socket_id(s: &str) -> bool {
 
 pub(crate) async fn handle(
     State(state): State<AuthState>,
+    client: Option<ClientAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let client = client.map(|ClientAddr(ip)| ClientAddr::limit_key(ip));
     let Some((socket_id, channel)) = fields(&headers, &body) else {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -200,11 +236,20 @@ pub(crate) async fn handle(
         .await;
     let app = state.hub.app();
     match decision {
-        Decision::Unauthenticated => (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"message": "Unauthenticated."})),
-        )
-            .into_response(),
+        Decision::Unauthenticated => {
+            // Asking as nobody counts against the client's address.
+            if let Some(ip) = client {
+                if let Err(throttled) = state.unidentified.check(&ip) {
+                    return throttled.into_response();
+                }
+            }
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"message": "Unauthenticated."})),
+            )
+                .into_response()
+        }
+        Decision::TooManyRequests { retry_after } => Throttled { retry_after }.into_response(),
         Decision::Forbidden => (
             StatusCode::FORBIDDEN,
             Json(json!({"message": "This action is unauthorized."})),

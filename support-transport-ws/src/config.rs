@@ -15,6 +15,8 @@ pub struct AppConfig {
     pub secret: String,
     /// The limits.
     pub limits: Limits,
+    /// How often a user, an address or the app may write, join channels or trigger events.
+    pub rate_limits: crate::RateLimits,
     /// Where to send webhooks; `None` (the default) sends none.
     pub webhooks: Option<crate::WebhookConfig>,
     /// The origins browsers may open the websocket from, as a browser sends them in `Origin`
@@ -33,6 +35,7 @@ impl fmt::Debug for AppConfig {
             .field("key", &self.key)
             .field("secret", &"<redacted>")
             .field("limits", &self.limits)
+            .field("rate_limits", &self.rate_limits)
             .field("webhooks", &self.webhooks)
             .field("allowed_origins", &self.allowed_origins)
             .finish()
@@ -40,13 +43,14 @@ impl fmt::Debug for AppConfig {
 }
 
 impl AppConfig {
-    /// An app with default limits.
+    /// An app with default limits and rate limits.
     pub fn new(id: impl Into<String>, key: impl Into<String>, secret: impl Into<String>) -> Self {
         AppConfig {
             id: id.into(),
             key: key.into(),
             secret: secret.into(),
             limits: Limits::default(),
+            rate_limits: crate::RateLimits::default(),
             webhooks: None,
             allowed_origins: Vec::new(),
         }

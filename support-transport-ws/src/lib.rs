@@ -17,6 +17,9 @@
 //!   events), signed, batched, retried. [`router`] mounts these three.
 //! - The JSON API ([`api`]): tickets, chat, notes and the staff dashboard under `/api`,
 //!   described by the OpenAPI 3.1 document it serves at `/api/openapi.json`.
+//! - Rate limits (module `throttle`): writes per user, channel auth, the HTTP API's events per
+//!   app, set by [`AppConfig::rate_limits`] ([`RateLimits`]), answered 429 with `Retry-After`;
+//!   [`Throttle`] for limits of the embedder's own, [`ClientAddr`] for the client's address.
 //!
 //! [`SupportChat`] puts them together: give its builder your store, your users and your
 //! [`Identify`] hook (how a request's headers name its caller, for the JSON API and channel
@@ -76,6 +79,7 @@ pub mod signature;
 mod support_chat;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod throttle;
 mod webhooks;
 
 pub use authorize::{ChannelAuthorizer, Decision, JoinRequest, ServiceAuthorizer};
@@ -85,6 +89,7 @@ pub use identify::{Identify, IdentifyFn, identify_fn};
 pub use pusher::router;
 pub use signal::shutdown_signal;
 pub use support_chat::{Missing, SupportChat, SupportChatBuilder};
+pub use throttle::{ClientAddr, DEFAULT_MAX_KEYS, Rate, RateLimits, Throttle, Throttled};
 pub use webhooks::WebhookConfig;
 
 /// Entry points for fuzzers and property tests; not part of the API.

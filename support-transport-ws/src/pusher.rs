@@ -3,17 +3,18 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, Query, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::http::header::ORIGIN;
 use axum::response::Response;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 
 use crate::authorize::{self, AuthState, ChannelAuthorizer};
 use crate::connection::{self, ConnectQuery};
 use crate::hub::Hub;
 use crate::pusher_http;
+use crate::throttle::Throttle;
 
 /// Everything a Pusher-protocol client and server SDK talk to:
 ///
@@ -23,10 +24,20 @@ use crate::pusher_http;
 ///   `GET /apps/{app_id}/channels`, `GET /apps/{app_id}/channels/{channel}`,
 ///   `GET /apps/{app_id}/channels/{channel}/users`: the signed HTTP API.
 ///
+/// The hub's [`AppConfig::rate_limits`](crate::AppConfig::rate_limits) throttle the events
+/// the HTTP API accepts ([`RateLimits::api_events_per_app`](crate::RateLimits::api_events_per_app))
+/// and the channel auth calls that identify nobody, per client address
+/// ([`RateLimits::channel_auth`](crate::RateLimits::channel_auth); per user is the
+/// authorizer's, as [`ServiceAuthorizer`](crate::ServiceAuthorizer) does). Over a limit: 429
+/// with `Retry-After`.
+///
 /// Merge it into your own router; it carries its own state.
 /// [`SupportChat::router`](crate::SupportChat::router) mounts it with the JSON API, on the
 /// hub its service publishes to; wired by hand, the service must publish into `hub`.
 pub fn router(hub: Hub, authorizer: Arc<dyn ChannelAuthorizer>) -> Router {
+    let limits = &hub.app().rate_limits;
+    let events = pusher_http::EventsThrottle::new(limits);
+    let unidentified = Throttle::with_max_keys(limits.channel_auth, limits.max_keys);
     let api = Router::new()
         .route("/apps/{app_id}/events", post(pusher_http::events))
         .route(
@@ -43,10 +54,15 @@ pub fn router(hub: Hub, authorizer: Arc<dyn ChannelAuthorizer>) -> Router {
             get(pusher_http::users),
         )
         .route("/app/{key}", get(websocket))
+        .layer(Extension(events))
         .with_state(hub.clone());
     let auth = Router::new()
         .route("/broadcasting/auth", post(authorize::handle))
-        .with_state(AuthState { hub, authorizer });
+        .with_state(AuthState {
+            hub,
+            authorizer,
+            unidentified,
+        });
     api.merge(auth)
 }
 

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::hub::Hub;
 use crate::names::{ChannelKind, channel_kind, valid_api_event};
 use crate::signature;
+use crate::throttle::{RateLimits, Throttle, Throttled};
 
 /// A refusal with Pusher's status code and a plain-text reason.
 pub(crate) struct Refusal(StatusCode, String);
@@ -22,6 +23,33 @@ pub(crate) struct Refusal(StatusCode, String);
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         (self.0, self.1).into_response()
+    }
+}
+
+/// What the event routes refuse with: Pusher's refusals, or 429 past the app's rate.
+pub(crate) enum Refused {
+    Pusher(Refusal),
+    Throttled(Throttled),
+}
+
+impl From<Refusal> for Refused {
+    fn from(r: Refusal) -> Self {
+        Refused::Pusher(r)
+    }
+}
+
+impl From<Throttled> for Refused {
+    fn from(t: Throttled) -> Self {
+        Refused::Throttled(t)
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Pusher(r) => r.into_response(),
+            Refused::Throttled(t) => t.into_response(),
+        }
     }
 }
 
@@ -170,44 +198,65 @@ fn publish(hub: &Hub, t: &Trigger) {
     }
 }
 
+/// The events the app may trigger through this API
+/// ([`RateLimits::api_events_per_app`]): one app per hub, so one key.
+#[derive(Clone)]
+pub(crate) struct EventsThrottle(Throttle<()>);
+
+impl EventsThrottle {
+    pub(crate) fn new(limits: &RateLimits) -> Self {
+        EventsThrottle(Throttle::new(limits.api_events_per_app))
+    }
+
+    /// Spends `n` events, or answers 429.
+    fn spend(&self, n: usize) -> Result<(), Throttled> {
+        self.0.check_n(&(), u32::try_from(n).unwrap_or(u32::MAX))
+    }
+}
+
 fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Refusal> {
     serde_json::from_slice(body).map_err(|e| bad(format!("Invalid JSON body: {e}")))
 }
 
 pub(crate) async fn events(
     State(hub): State<Hub>,
+    Extension(throttle): Extension<EventsThrottle>,
     Path(app_id): Path<String>,
     method: Method,
     uri: Uri,
     RawQuery(query): RawQuery,
     body: Bytes,
-) -> Result<Json<Value>, Refusal> {
+) -> Result<Json<Value>, Refused> {
     verify(&hub, &app_id, &method, &uri, query.as_deref(), &body)?;
     let trigger = validate(&hub, parse_json(&body)?)?;
+    throttle.spend(1)?;
     publish(&hub, &trigger);
     Ok(Json(json!({})))
 }
 
 pub(crate) async fn batch_events(
     State(hub): State<Hub>,
+    Extension(throttle): Extension<EventsThrottle>,
     Path(app_id): Path<String>,
     method: Method,
     uri: Uri,
     RawQuery(query): RawQuery,
     body: Bytes,
-) -> Result<Json<Value>, Refusal> {
+) -> Result<Json<Value>, Refused> {
     verify(&hub, &app_id, &method, &uri, query.as_deref(), &body)?;
     let batch: BatchBody = parse_json(&body)?;
     let max = hub.app().limits.max_batch_events;
     if batch.batch.len() > max {
-        return Err(bad(format!("A batch holds at most {max} events")));
+        return Err(bad(format!("A batch holds at most {max} events")).into());
     }
-    // Validate all before publishing any: a batch is accepted or refused whole.
+    // Validate all before publishing any: a batch is accepted or refused whole, and counts
+    // as many events as it holds.
     let triggers = batch
         .batch
         .into_iter()
         .map(|e| validate(&hub, e))
         .collect::<Result<Vec<_>, _>>()?;
+    throttle.spend(triggers.len())?;
     for t in &triggers {
         publish(&hub, t);
     }

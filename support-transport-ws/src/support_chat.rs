@@ -34,7 +34,10 @@ const CLOSE_BOUND: Duration = Duration::from_secs(2);
 /// [`router`](SupportChat::router) mounts the JSON API ([`crate::api::router`], under
 /// `/api`), the websocket `/app/{key}`, `POST /broadcasting/auth` (through
 /// [`ServiceAuthorizer`], with the same `Identify`) and Pusher's signed HTTP API `/apps/…`
-/// ([`crate::router`]): merge it into your app. [`shutdown_when`](SupportChat::shutdown_when)
+/// ([`crate::router`]), all throttled at the app's
+/// [`rate_limits`](crate::AppConfig::rate_limits): merge it into your app. Per-address limits
+/// need the client's address: serve with `ConnectInfo<SocketAddr>` (or put a
+/// [`ClientAddr`](crate::ClientAddr) in each request's extensions). [`shutdown_when`](SupportChat::shutdown_when)
 /// goes to axum's graceful shutdown.
 ///
 /// ```no_run
@@ -273,6 +276,7 @@ impl SupportChatBuilder<Arc<dyn SupportStore>, Arc<dyn Directory>, Arc<dyn Ident
     /// to the hub. Fails only if the bus cannot be joined (typically
     /// [`Error::Unavailable`](support_core::Error::Unavailable): its database is unreachable).
     pub async fn start(self) -> Result<SupportChat> {
+        let limits = self.app.rate_limits.clone();
         let hub = Hub::new(self.app);
         let (broadcaster, listener): (Arc<dyn Broadcaster>, _) = match self.bus {
             None => (Arc::new(hub.clone()), None),
@@ -283,9 +287,10 @@ impl SupportChatBuilder<Arc<dyn SupportStore>, Arc<dyn Directory>, Arc<dyn Ident
             }
         };
         let service = SupportService::from_parts(self.store, broadcaster, self.directory);
-        let authorizer = ServiceAuthorizer::new(service.clone(), self.identify.clone());
+        let authorizer = ServiceAuthorizer::new(service.clone(), self.identify.clone())
+            .with_rate(limits.channel_auth, limits.max_keys);
         let edit = self.document.unwrap_or_else(|| Box::new(|_| {}));
-        let router = crate::api::router_with_document(service.clone(), self.identify, edit)
+        let router = crate::api::router_with_limits(service.clone(), self.identify, &limits, edit)
             .merge(crate::router(hub.clone(), Arc::new(authorizer)));
         Ok(SupportChat {
             service,

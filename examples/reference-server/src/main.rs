@@ -6,6 +6,7 @@
 //! several processes on one database then deliver every event to every client.
 
 mod auth;
+mod proxy;
 mod web;
 
 use std::net::SocketAddr;
@@ -17,12 +18,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use clap::Parser;
+use ipnet::IpNet;
 use support_core::{StaticDirectory, SupportService};
 use support_store_postgres::{PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
-use support_transport_ws::{AppConfig, SupportChat, shutdown_signal};
+use support_transport_ws::{AppConfig, Rate, RateLimits, SupportChat, shutdown_signal};
 
-use crate::auth::{Identity, Sessions, Users};
+use crate::auth::{AuthLimits, Identity, Sessions, SignInThrottle, TokenGuard, Users};
+use crate::proxy::TrustedProxies;
 
 /// The helpdesk server.
 #[derive(Debug, Parser)]
@@ -76,6 +79,74 @@ struct Args {
         value_delimiter = ','
     )]
     allowed_origins: Vec<String>,
+    /// A reverse proxy (address or network) whose `X-Forwarded-For` and `X-Forwarded-Proto`
+    /// are believed: its requests count against the client it forwards. Repeatable; the
+    /// environment variable takes a comma-separated list.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SUPPORT_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = TrustedProxies::parse
+    )]
+    trusted_proxies: Vec<IpNet>,
+    /// Turn off every rate limit and per-address cap, for load tests and benchmarks
+    /// (timeouts, size limits and bounded queues stay on).
+    #[arg(long, env = "SUPPORT_NO_RATE_LIMITS")]
+    no_rate_limits: bool,
+    /// Failed sign-ins per minute per address (and per account, for a sign-in that names
+    /// one); then 429 until the wait passes, even for the right credentials. 0: no limit
+    /// (as for every rate below).
+    #[arg(long, env = "SUPPORT_SIGN_IN_ATTEMPTS", default_value_t = AuthLimits::default().sign_in_failures.count)]
+    sign_in_attempts: u32,
+    /// Requests with a bearer token that proves nobody, per minute per address; then every
+    /// request from there with an `Authorization` header is 429 until the wait passes.
+    #[arg(long, env = "SUPPORT_FAILED_TOKENS_PER_MINUTE", default_value_t = AuthLimits::default().failed_tokens.count)]
+    failed_tokens_per_minute: u32,
+    /// Messages (chat, comments, notes) per user per minute.
+    #[arg(long, env = "SUPPORT_MESSAGES_PER_MINUTE", default_value_t = RateLimits::default().messages_per_user.count)]
+    messages_per_minute: u32,
+    /// Ticket writes (opening one, staff changes) per user per minute.
+    #[arg(long, env = "SUPPORT_TICKET_WRITES_PER_MINUTE", default_value_t = RateLimits::default().ticket_writes_per_user.count)]
+    ticket_writes_per_minute: u32,
+    /// `POST /broadcasting/auth` calls per user (or per address, for nobody) per minute.
+    #[arg(long, env = "SUPPORT_CHANNEL_AUTHS_PER_MINUTE", default_value_t = RateLimits::default().channel_auth.count)]
+    channel_auths_per_minute: u32,
+    /// Events the Pusher HTTP API accepts per second (each event of a batch counts).
+    #[arg(long, env = "SUPPORT_API_EVENTS_PER_SECOND", default_value_t = RateLimits::default().api_events_per_app.count)]
+    api_events_per_second: u32,
+}
+
+impl Args {
+    /// The library's throttles, as the flags say.
+    fn rate_limits(&self) -> RateLimits {
+        if self.no_rate_limits {
+            return RateLimits::off();
+        }
+        RateLimits {
+            messages_per_user: Rate::per_minute(self.messages_per_minute),
+            ticket_writes_per_user: Rate::per_minute(self.ticket_writes_per_minute),
+            channel_auth: Rate::per_minute(self.channel_auths_per_minute),
+            api_events_per_app: Rate::per_second(self.api_events_per_second),
+            ..RateLimits::default()
+        }
+    }
+
+    /// The sign-in and token throttles, as the flags say.
+    fn auth_limits(&self) -> AuthLimits {
+        if self.no_rate_limits {
+            return AuthLimits::off();
+        }
+        AuthLimits {
+            sign_in_failures: Rate::per_minute(self.sign_in_attempts),
+            failed_tokens: Rate::per_minute(self.failed_tokens_per_minute),
+        }
+    }
+
+    /// Whether per-address caps apply: `--no-rate-limits` turns the server's connections-per-
+    /// address cap off with the throttles.
+    fn per_address_caps(&self) -> bool {
+        !self.no_rate_limits
+    }
 }
 
 /// The development Pusher secret, refused on a network bind.
@@ -120,6 +191,7 @@ async fn build(
 ) -> Result<SupportChat, String> {
     let app = AppConfig {
         allowed_origins: args.allowed_origins.clone(),
+        rate_limits: args.rate_limits(),
         ..AppConfig::new(&args.app_id, &args.app_key, &args.app_secret)
     };
     let chat = SupportChat::builder(app).document(auth::describe_session);
@@ -180,11 +252,14 @@ async fn run(args: Args) -> Result<(), String> {
         sessions: Sessions::new(&session_key, args.secure_cookies),
     });
     let chat = build(&args, directory, identity.clone()).await?;
+    let auth_limits = args.auth_limits();
     let web = web::Web::new(
         identity.clone(),
         demo.clone().unwrap_or_default(),
         &args.app_key,
+        SignInThrottle::new(auth_limits.sign_in_failures),
     );
+    let tokens = TokenGuard::new(identity.clone(), auth_limits.failed_tokens);
 
     // The browser authenticates by cookie: every state change it asks of the API or the
     // channel auth endpoint must carry the session's CSRF token (and the API's document says
@@ -193,11 +268,21 @@ async fn run(args: Args) -> Result<(), String> {
         identity,
         auth::csrf_guard,
     ));
+    // Outermost: who the client is (behind a trusted proxy, the one it forwards), then the
+    // throttle on wrong bearer tokens, before anything looks at a token.
     let app = Router::new()
         .route("/health", get(health))
         .with_state(chat.service().clone())
         .merge(guarded)
-        .merge(web::router(web));
+        .merge(web::router(web))
+        .layer(axum::middleware::from_fn_with_state(
+            tokens,
+            auth::bearer_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            TrustedProxies::new(args.trusted_proxies.clone()),
+            proxy::attribute,
+        ));
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
@@ -228,6 +313,9 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
     println!("  web UI: http://{addr}/login");
+    if args.no_rate_limits {
+        println!("  rate limits: off (--no-rate-limits)");
+    }
     if let Some(entries) = demo {
         if show_secrets {
             println!("  demo users (Authorization: Bearer <token>, or sign in on the web UI):");
@@ -243,7 +331,13 @@ async fn run(args: Args) -> Result<(), String> {
 
     // On SIGTERM or Ctrl-C: websocket clients get 4200 (and reconnect at once), the bus
     // listener stops, and requests in flight finish.
-    let serve =
-        axum::serve(listener, app).with_graceful_shutdown(chat.shutdown_when(shutdown_signal()));
+    // The peer address (`ConnectInfo`) is what per-address limits count by; the server's
+    // per-address connection cap is on unless `--no-rate-limits`.
+    let _per_address_caps = args.per_address_caps();
+    let serve = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()));
     serve.await.map_err(|e| e.to_string())
 }

@@ -15,6 +15,8 @@ use axum::body::Bytes;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
@@ -31,6 +33,10 @@ pub(crate) const BEARER: &str = "bearer";
 /// The name of the `{"message": …}` error body in the document's `components/schemas`, for an
 /// embedder who documents the errors its own middleware answers in the same shape.
 pub const ERROR_BODY_SCHEMA: &str = "ErrorBody";
+
+/// The name of the 429 answer in the document's `components/responses` (with its
+/// `Retry-After` header), for an embedder whose own middleware throttles too.
+pub const TOO_MANY_REQUESTS_RESPONSE: &str = "TooManyRequests";
 
 /// Every error answer, as `components/responses`: (status, name, description, body schema).
 /// The bodies are [`ApiError`](super::ApiError)'s, which decides the statuses.
@@ -86,6 +92,14 @@ pub(crate) const ERRORS: &[(StatusCode, &str, &str, &str)] = &[
         "Validation failed: `errors` names every failing body field, query parameter or \
          header, each with its messages.",
         "ValidationBody",
+    ),
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        TOO_MANY_REQUESTS_RESPONSE,
+        "Too many attempts: the caller's rate of writes (or, around the API, of failed \
+         sign-ins or wrong tokens) is used up. `Retry-After` says in how many seconds to try \
+         again.",
+        ERROR_BODY_SCHEMA,
     ),
     (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -156,21 +170,29 @@ impl Modify for Frame {
                     .build(),
             ),
         );
-        for (_, name, description, schema) in ERRORS {
-            components.responses.insert(
-                (*name).to_owned(),
-                RefOr::T(
-                    ResponseBuilder::new()
-                        .description(*description)
-                        .content(
-                            "application/json",
-                            ContentBuilder::new()
-                                .schema(Some(Ref::from_schema_name(*schema)))
-                                .build(),
-                        )
-                        .build(),
-                ),
+        for (status, name, description, schema) in ERRORS {
+            let mut response = ResponseBuilder::new().description(*description).content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(*schema)))
+                    .build(),
             );
+            if *status == StatusCode::TOO_MANY_REQUESTS {
+                response = response.header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(
+                            Object::builder()
+                                .schema_type(Type::Integer)
+                                .minimum(Some(1)),
+                        )
+                        .description(Some("Seconds to wait before trying again."))
+                        .build(),
+                );
+            }
+            components
+                .responses
+                .insert((*name).to_owned(), RefOr::T(response.build()));
         }
     }
 }
@@ -307,8 +329,8 @@ mod tests {
     use crate::api::{ApiError, MAX_BODY_BYTES};
 
     /// Every status [`ApiError`] answers on a mounted route is documented, with its body.
-    /// Not here: 405 (a method no operation has, so no operation's answer), 429 (nothing
-    /// limits rates yet) and 500 (a server error is never a documented answer).
+    /// Not here: 405 (a method no operation has, so no operation's answer) and 500 (a server
+    /// error is never a documented answer).
     #[test]
     fn every_error_status_is_documented() {
         let failures = [
@@ -323,6 +345,9 @@ mod tests {
             ApiError::Service(Error::invalid("x", "x")),
             ApiError::Service(Error::Conflict("x".into())),
             ApiError::Service(Error::Unavailable("x".into())),
+            ApiError::TooManyRequests {
+                retry_after: std::time::Duration::from_secs(1),
+            },
         ];
         for error in failures {
             let what = format!("{error:?}");

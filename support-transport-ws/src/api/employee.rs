@@ -9,7 +9,9 @@ use utoipa_axum::routes;
 
 use super::body::{ChatBody, CommentBody, NewTicketBody, QuickChatBody};
 use super::document::{Conflict, EMPLOYEE_TAG, Forbidden};
-use super::extract::{ApiQuery, Caller, JsonBody, TicketPath, WriteHeaders};
+use super::extract::{
+    ApiQuery, Caller, JsonBody, MessageWrite, TicketPath, TicketWrite, WriteHeaders,
+};
 use super::query::{MessagesQuery, PageQuery};
 use super::view::{Data, MessageView, QuickChatView, TicketThread};
 use super::{ApiError, ApiState, conversation, view};
@@ -60,6 +62,7 @@ async fn my_tickets(
     responses(
         (status = 201, description = "The ticket, as stored (or, for a retried Idempotency-Key, as first stored).", body = Data<Ticket>),
         Caller,
+        TicketWrite,
         WriteHeaders,
         JsonBody,
         Conflict,
@@ -68,6 +71,7 @@ async fn my_tickets(
 async fn create_ticket(
     State(s): State<ApiState>,
     Caller(actor): Caller,
+    _: TicketWrite,
     WriteHeaders(ctx): WriteHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -91,6 +95,7 @@ async fn create_ticket(
     responses(
         (status = 201, description = "The ticket and its first message.", body = Data<QuickChatView>),
         Caller,
+        TicketWrite,
         WriteHeaders,
         JsonBody,
         Conflict,
@@ -99,6 +104,7 @@ async fn create_ticket(
 async fn quick_chat(
     State(s): State<ApiState>,
     Caller(actor): Caller,
+    _: TicketWrite,
     WriteHeaders(ctx): WriteHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
@@ -143,6 +149,7 @@ async fn show_ticket(
     responses(
         (status = 201, description = "The message, as stored.", body = Data<MessageView>),
         Caller,
+        MessageWrite,
         TicketPath,
         WriteHeaders,
         JsonBody,
@@ -153,6 +160,7 @@ async fn show_ticket(
 async fn comment(
     State(s): State<ApiState>,
     Caller(actor): Caller,
+    _: MessageWrite,
     TicketPath(id): TicketPath,
     WriteHeaders(ctx): WriteHeaders,
     JsonBody(body): JsonBody,
@@ -171,6 +179,7 @@ async fn comment(
     responses(
         (status = 201, description = "The message, as stored.", body = Data<MessageView>),
         Caller,
+        MessageWrite,
         TicketPath,
         WriteHeaders,
         JsonBody,
@@ -181,6 +190,7 @@ async fn comment(
 async fn chat(
     State(s): State<ApiState>,
     Caller(actor): Caller,
+    _: MessageWrite,
     TicketPath(id): TicketPath,
     WriteHeaders(ctx): WriteHeaders,
     JsonBody(body): JsonBody,

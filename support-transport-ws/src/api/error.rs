@@ -135,8 +135,7 @@ impl IntoResponse for ApiError {
                 message("The method is not supported for this route."),
             ),
             ApiError::TooManyRequests { retry_after: wait } => {
-                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                retry_after = Some(seconds.max(1));
+                retry_after = Some(crate::Throttled { retry_after: wait }.retry_after_secs());
                 (StatusCode::TOO_MANY_REQUESTS, message("Too Many Attempts."))
             }
             ApiError::Service(e) => match e {

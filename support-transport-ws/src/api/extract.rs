@@ -1,11 +1,11 @@
 //! The request pieces handlers take, as axum extractors whose every rejection is an
-//! [`ApiError`]: who is calling ([`Caller`], [`Staff`]), which ticket ([`TicketPath`]), the
-//! write headers ([`WriteHeaders`]), the query string ([`ApiQuery`]) and the body
-//! ([`JsonBody`]).
+//! [`ApiError`]: who is calling ([`Caller`], [`Staff`]), whether they may write again now
+//! ([`MessageWrite`], [`TicketWrite`]), which ticket ([`TicketPath`]), the write headers
+//! ([`WriteHeaders`]), the query string ([`ApiQuery`]) and the body ([`JsonBody`]).
 //!
 //! Handlers list them in this order, so a request is judged in the same order everywhere:
-//! 401/503 (identity), 403 (staff routes), 404 (ticket id), 422 (headers, query fields),
-//! 400/413/415 (body), 422 (body fields).
+//! 401/503 (identity), 403 (staff routes), 429 (the caller's rate of writes), 404 (ticket
+//! id), 422 (headers, query fields), 400/413/415 (body), 422 (body fields).
 //!
 //! For the OpenAPI document, each extractor says what it can refuse (`utoipa::IntoResponses`:
 //! a handler's `responses(...)` names the extractors it takes), and the ones that read
@@ -89,6 +89,51 @@ impl IntoResponses for Staff {
             StatusCode::FORBIDDEN,
             StatusCode::SERVICE_UNAVAILABLE,
         ])
+    }
+}
+
+/// A message write (chat, comment, note) within the caller's rate
+/// ([`RateLimits::messages_per_user`](crate::RateLimits::messages_per_user)): 429 with
+/// `Retry-After` past it. Every attempt counts, whatever comes of it. Takes the caller as
+/// [`Caller`] does, so it follows it (or [`Staff`]) in a handler's arguments.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MessageWrite;
+
+/// A ticket write (opening one, a quick chat, a staff change) within the caller's rate
+/// ([`RateLimits::ticket_writes_per_user`](crate::RateLimits::ticket_writes_per_user)): 429
+/// with `Retry-After` past it, as [`MessageWrite`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TicketWrite;
+
+impl FromRequestParts<ApiState> for MessageWrite {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        state.writes.messages.check(&actor.id)?;
+        Ok(MessageWrite)
+    }
+}
+
+impl FromRequestParts<ApiState> for TicketWrite {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        state.writes.tickets.check(&actor.id)?;
+        Ok(TicketWrite)
+    }
+}
+
+impl IntoResponses for MessageWrite {
+    fn responses() -> Responses {
+        errors(&[StatusCode::TOO_MANY_REQUESTS])
+    }
+}
+
+impl IntoResponses for TicketWrite {
+    fn responses() -> Responses {
+        errors(&[StatusCode::TOO_MANY_REQUESTS])
     }
 }
 

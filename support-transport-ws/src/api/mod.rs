@@ -17,8 +17,9 @@
 //!   operation, 404 for a ticket the caller may not see (whether or not it exists, and for an
 //!   id that is not a number), 405 for a wrong method, 409 for a reused idempotency key, 413
 //!   for an oversized body, 415 for a body that is not declared JSON, 422 with field errors,
-//!   429 with `Retry-After` once rate limits exist, 503 while the identity backend or the
-//!   store is unavailable.
+//!   429 with `Retry-After` for a user past their rate of writes
+//!   ([`RateLimits`]: messages, ticket writes), 503 while the identity
+//!   backend or the store is unavailable.
 //! - The API describes itself: `GET /api/openapi.json` (no sign-in needed) serves an
 //!   OpenAPI 3.1 document made from the code, with every route, its parameters, body fields,
 //!   answers and error statuses.
@@ -55,8 +56,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::identify::Identify;
+use crate::throttle::{RateLimits, Throttle};
 
-pub use document::ERROR_BODY_SCHEMA;
+pub use document::{ERROR_BODY_SCHEMA, TOO_MANY_REQUESTS_RESPONSE};
 pub use error::ApiError;
 pub use view::MessageView;
 
@@ -68,11 +70,31 @@ const EMPLOYEE: &str = "/api/employee/portal/support";
 /// Where the staff routes are mounted.
 const STAFF: &str = "/api/admin/support";
 
-/// What the handlers share: the service and the way to identify callers.
+/// What the handlers share: the service, the way to identify callers, and the rates of
+/// writes per user.
 #[derive(Clone)]
 pub(crate) struct ApiState {
     service: SupportService,
     identify: Arc<dyn Identify>,
+    writes: Writes,
+}
+
+/// The write throttles, per user.
+#[derive(Clone)]
+pub(crate) struct Writes {
+    /// Chat messages, comments and notes.
+    pub(crate) messages: Throttle<support_core::UserId>,
+    /// Opening a ticket, and the staff's changes to one.
+    pub(crate) tickets: Throttle<support_core::UserId>,
+}
+
+impl Writes {
+    fn new(limits: &RateLimits) -> Self {
+        Writes {
+            messages: Throttle::with_max_keys(limits.messages_per_user, limits.max_keys),
+            tickets: Throttle::with_max_keys(limits.ticket_writes_per_user, limits.max_keys),
+        }
+    }
 }
 
 /// The JSON API. It mounts absolute paths, all under `/api`:
@@ -129,6 +151,7 @@ pub fn router(service: SupportService, identify: impl Identify) -> Router {
 /// [`router`], serving at `/api/openapi.json` the document as `edit` leaves it. Describe there
 /// what your app puts around the API: another way to sign in (a security scheme, and the
 /// statuses your middleware answers), or the prefix it is nested under (a `servers` entry).
+/// Writes are throttled at the default [`RateLimits`]; [`router_with_limits`] takes others.
 ///
 /// ```
 /// use support_core::*;
@@ -151,9 +174,23 @@ pub fn router_with_document(
     identify: impl Identify,
     edit: impl FnOnce(&mut OpenApi),
 ) -> Router {
+    router_with_limits(service, identify, &RateLimits::default(), edit)
+}
+
+/// [`router_with_document`], with the writes of each user throttled at `limits`
+/// ([`RateLimits::messages_per_user`], [`RateLimits::ticket_writes_per_user`]; the other
+/// fields are the Pusher side's). [`SupportChat`](crate::SupportChat) passes its app's
+/// [`AppConfig::rate_limits`](crate::AppConfig::rate_limits).
+pub fn router_with_limits(
+    service: SupportService,
+    identify: impl Identify,
+    limits: &RateLimits,
+    edit: impl FnOnce(&mut OpenApi),
+) -> Router {
     let state = ApiState {
         service,
         identify: Arc::new(identify),
+        writes: Writes::new(limits),
     };
     let (router, mut document) = routes(state.clone()).split_for_parts();
     edit(&mut document);

@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 
 use super::body::{ChatBody, CommentBody, TicketPatchBody};
 use super::document::{Conflict, STAFF_TAG};
-use super::extract::{ApiQuery, JsonBody, Staff, TicketPath, WriteHeaders};
+use super::extract::{
+    ApiQuery, JsonBody, MessageWrite, Staff, TicketPath, TicketWrite, WriteHeaders,
+};
 use super::query::{ListQuery, MessagesQuery, PageQuery};
 use super::view::{self, DashboardView, Data, LiveChat, MessageView, TicketThread, UserView};
 use super::{ApiError, ApiState, conversation};
@@ -192,6 +194,7 @@ async fn live_chat(
     responses(
         (status = 200, description = "The ticket after the change.", body = Data<Ticket>),
         Staff,
+        TicketWrite,
         TicketPath,
         WriteHeaders,
         JsonBody,
@@ -201,6 +204,7 @@ async fn live_chat(
 async fn update_ticket(
     State(s): State<ApiState>,
     Staff(actor): Staff,
+    _: TicketWrite,
     TicketPath(id): TicketPath,
     WriteHeaders(ctx): WriteHeaders,
     JsonBody(body): JsonBody,
@@ -222,6 +226,7 @@ async fn update_ticket(
     responses(
         (status = 201, description = "The message, as stored.", body = Data<MessageView>),
         Staff,
+        MessageWrite,
         TicketPath,
         WriteHeaders,
         JsonBody,
@@ -231,6 +236,7 @@ async fn update_ticket(
 async fn chat(
     State(s): State<ApiState>,
     Staff(actor): Staff,
+    _: MessageWrite,
     TicketPath(id): TicketPath,
     WriteHeaders(ctx): WriteHeaders,
     JsonBody(body): JsonBody,
@@ -251,6 +257,7 @@ async fn chat(
     responses(
         (status = 201, description = "The message, as stored.", body = Data<MessageView>),
         Staff,
+        MessageWrite,
         TicketPath,
         WriteHeaders,
         JsonBody,
@@ -260,6 +267,7 @@ async fn chat(
 async fn comment(
     State(s): State<ApiState>,
     Staff(actor): Staff,
+    _: MessageWrite,
     TicketPath(id): TicketPath,
     WriteHeaders(ctx): WriteHeaders,
     JsonBody(body): JsonBody,

@@ -5,6 +5,7 @@
 //! - [`app_key`]: the key sessions are signed with, the server's own;
 //! - [`csrf`]: the guard that refuses a cookie-authenticated state change without the token;
 //! - [`users`]: the users file and the demo users;
+//! - [`throttle`]: failed sign-ins and wrong bearer tokens, counted and throttled;
 //! - [`openapi`]: the session cookie and CSRF token in the API's OpenAPI document.
 
 mod app_key;
@@ -12,6 +13,7 @@ mod csrf;
 mod identity;
 mod openapi;
 mod session;
+mod throttle;
 mod users;
 
 pub(crate) use app_key::{KeySource, session_key};
@@ -19,4 +21,5 @@ pub(crate) use csrf::{csrf_guard, page_expired};
 pub(crate) use identity::Identity;
 pub(crate) use openapi::describe_session;
 pub(crate) use session::Sessions;
+pub(crate) use throttle::{AuthLimits, SignInThrottle, TokenGuard, bearer_guard};
 pub(crate) use users::{UserEntry, Users};

@@ -1,8 +1,10 @@
 //! What the reference server adds to the JSON API's OpenAPI document: the browser's session
-//! cookie as a second way to sign in, and the CSRF check that comes with it (`auth::csrf_guard`:
-//! a state-changing request authenticated by the cookie must carry `X-CSRF-TOKEN`, else 419).
+//! cookie as a second way to sign in, the CSRF check that comes with it (`auth::csrf_guard`:
+//! a state-changing request authenticated by the cookie must carry `X-CSRF-TOKEN`, else 419),
+//! and the 429 of any request with a bearer token from an address that sent too many wrong
+//! ones (`auth::bearer_guard`).
 
-use support_transport_ws::api::ERROR_BODY_SCHEMA;
+use support_transport_ws::api::{ERROR_BODY_SCHEMA, TOO_MANY_REQUESTS_RESPONSE};
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
@@ -61,7 +63,30 @@ pub(crate) fn describe_session(document: &mut OpenApi) {
         {
             guard(operation);
         }
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            throttled_tokens(operation);
+        }
     }
+}
+
+/// An operation that takes a bearer token may answer 429 (`auth::bearer_guard`); the one
+/// that needs no sign-in (`security: [{}]`, the document itself) too, when a token is sent,
+/// so every operation does.
+fn throttled_tokens(operation: &mut Operation) {
+    operation
+        .responses
+        .responses
+        .entry("429".to_owned())
+        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(TOO_MANY_REQUESTS_RESPONSE)));
 }
 
 /// A state-changing operation: it takes `X-CSRF-TOKEN` and may answer 419.

@@ -1,12 +1,15 @@
 //! Signing in and out: the sign-in page (the demo users in demo mode, a token form), the
-//! sign-in post, refused from other sites, and sign-out, which needs the CSRF token.
+//! sign-in post, refused from other sites and throttled after failures (5 a minute per
+//! address: then 429 with `Retry-After`, even for the right token), and sign-out, which needs
+//! the CSRF token.
 
 use axum::extract::{Form, Query, State};
-use axum::http::header::{HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::{HOST, ORIGIN, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Deserialize;
+use support_transport_ws::{ClientAddr, Throttled};
 
 use super::pages::message_page;
 use super::{Web, home_of, redirect, secure_html};
@@ -104,8 +107,25 @@ fn same_site(headers: &HeaderMap) -> bool {
     }
 }
 
+/// The 429 page of a throttled sign-in: when to try again, in the page and in `Retry-After`.
+fn too_many_attempts(throttled: Throttled) -> Response {
+    let seconds = throttled.retry_after_secs();
+    let unit = if seconds == 1 { "second" } else { "seconds" };
+    let mut response = message_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        &format!("Too many failed sign-ins. Try again in {seconds} {unit}."),
+        None,
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
 pub(super) async fn sign_in(
     State(web): State<Web>,
+    client: Option<ClientAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -117,8 +137,15 @@ pub(super) async fn sign_in(
             None,
         );
     }
+    // A token names no account; a sign-in by account and password would name it here, and
+    // be counted per account as well.
+    let (client, account) = (client.map(|ClientAddr(ip)| ip), None);
+    if let Err(throttled) = web.sign_ins.check(client, account) {
+        return too_many_attempts(throttled);
+    }
     let next = safe_next(form.next.as_deref()).map(str::to_owned);
     let Some(actor) = web.identity.users.by_token(form.token.trim()) else {
+        web.sign_ins.failed(client, account);
         let mut query = vec![("error", "1")];
         if let Some(n) = &next {
             query.push(("next", n));

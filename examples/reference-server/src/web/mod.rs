@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use support_core::Actor;
 
-use crate::auth::{Identity, UserEntry};
+use crate::auth::{Identity, SignInThrottle, UserEntry};
 
 use self::pages::Page;
 
@@ -38,14 +38,22 @@ pub(crate) struct Web {
     /// The demo users listed on the sign-in page; empty with a users file.
     pub(super) demo: Arc<Vec<UserEntry>>,
     pub(super) app_key: String,
+    /// Failed sign-ins, per address and account.
+    pub(super) sign_ins: SignInThrottle,
 }
 
 impl Web {
-    pub(crate) fn new(identity: Arc<Identity>, demo: Vec<UserEntry>, app_key: &str) -> Self {
+    pub(crate) fn new(
+        identity: Arc<Identity>,
+        demo: Vec<UserEntry>,
+        app_key: &str,
+        sign_ins: SignInThrottle,
+    ) -> Self {
         Web {
             identity,
             demo: Arc::new(demo),
             app_key: app_key.to_owned(),
+            sign_ins,
         }
     }
 }

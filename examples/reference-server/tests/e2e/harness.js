@@ -19,10 +19,13 @@ const SERVER_BIN = process.env.SERVER_BIN || new URL('../../../../target/debug/r
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = process.env.SCREENSHOTS_DIR || new URL('../../../../target/screenshots', import.meta.url).pathname;
 
-/** Starts a server. `demo: true` starts it without a users file (demo users). */
-export async function startServer({ demo = false } = {}) {
+/** Starts a server. `demo: true` starts it without a users file (demo users);
+ * `rateLimits: false` with `--no-rate-limits`, for a test that seeds data faster than a person
+ * writes. */
+export async function startServer({ demo = false, rateLimits = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'support-e2e-'));
   const args = ['--bind', '127.0.0.1:0', '--database-url', `sqlite://${join(dir, 'support.db')}`];
+  if (!rateLimits) args.push('--no-rate-limits');
   if (!demo) {
     const toml = Object.values(USERS)
       .map((u) => `[[user]]\nid = ${u.id}\nname = "${u.name}"\nrole = "${u.role}"\ntoken = "${u.token}"\n`)
@@ -99,10 +102,10 @@ export async function screenshot(page, name) {
 }
 
 /** A server and a browser for one test file, started before its tests and stopped after:
- * `const env = fresh();` then `env.server`, `env.browser`. */
-export function fresh() {
+ * `const env = fresh();` then `env.server`, `env.browser`. `options` go to `startServer`. */
+export function fresh(options = {}) {
   const env = { server: null, browser: null };
-  before(async () => { env.server = await startServer(); env.browser = await launch(); });
+  before(async () => { env.server = await startServer(options); env.browser = await launch(); });
   after(async () => { await env.browser?.close(); await env.server?.stop(); });
   return env;
 }
