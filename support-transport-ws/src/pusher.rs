@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::{get, post};
 
+use crate::api::private_answers;
 use crate::authorize::{self, AuthState, ChannelAuthorizer};
 use crate::connection::{self, ConnectQuery};
 use crate::hub::Hub;
@@ -21,7 +22,8 @@ use crate::pusher_http;
 ///   `GET /apps/{app_id}/channels`, `GET /apps/{app_id}/channels/{channel}`,
 ///   `GET /apps/{app_id}/channels/{channel}/users`: the signed HTTP API.
 ///
-/// Merge it into your own router; it carries its own state.
+/// Channel auth's answers carry `Cache-Control: no-store` and `X-Content-Type-Options:
+/// nosniff`. Merge it into your own router; it carries its own state.
 /// [`SupportChat::router`](crate::SupportChat::router) mounts it with the JSON API, on the
 /// hub its service publishes to; wired by hand, the service must publish into `hub`.
 pub fn router(hub: Hub, authorizer: Arc<dyn ChannelAuthorizer>) -> Router {
@@ -42,9 +44,8 @@ pub fn router(hub: Hub, authorizer: Arc<dyn ChannelAuthorizer>) -> Router {
         )
         .route("/app/{key}", get(websocket))
         .with_state(hub.clone());
-    let auth = Router::new()
-        .route("/broadcasting/auth", post(authorize::handle))
-        .with_state(AuthState { hub, authorizer });
+    let auth = Router::new().route("/broadcasting/auth", post(authorize::handle));
+    let auth = private_answers(auth).with_state(AuthState { hub, authorizer });
     api.merge(auth)
 }
 
