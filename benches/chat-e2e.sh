@@ -157,9 +157,11 @@ run_all() {
             echo "error: something already listens on port $port (set PORT)" >&2
             exit 1
         fi
+        # Every client is on 127.0.0.1: no per-address connection cap.
         RUST_LOG=${SERVER_RUST_LOG:-warn} "$server_bin" --bind "127.0.0.1:$port" \
             --database-url "$url" --users "$users" --app-key "$app_key" \
-            --app-secret "$app_secret" >"${out%.txt}.server.log" 2>&1 &
+            --app-secret "$app_secret" --max-connections-per-address 0 \
+            >"${out%.txt}.server.log" 2>&1 &
         server_pid=$!
         local up=
         for _ in $(seq 300); do

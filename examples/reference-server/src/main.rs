@@ -11,6 +11,7 @@ mod web;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -20,7 +21,7 @@ use clap::Parser;
 use support_core::{StaticDirectory, SupportService};
 use support_store_postgres::{PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
-use support_transport_ws::{AppConfig, SupportChat, shutdown_signal};
+use support_transport_ws::{AppConfig, HttpLimits, SupportChat, shutdown_signal};
 
 use crate::auth::{Identity, Sessions, Users};
 
@@ -66,6 +67,45 @@ struct Args {
     /// Mark the browser session cookie `Secure` (set this when serving behind HTTPS).
     #[arg(long, env = "SUPPORT_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Seconds a request's head may take to arrive; a slower one is closed.
+    #[arg(long, env = "SUPPORT_HEADER_TIMEOUT", value_name = "SECONDS",
+        default_value_t = HttpLimits::default().header_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Seconds a request's body may take to arrive after its head; a slower one gets 408.
+    #[arg(long, env = "SUPPORT_BODY_TIMEOUT", value_name = "SECONDS",
+        default_value_t = HttpLimits::default().body_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
+    /// Seconds a connection with no request in flight stays open (websockets are not idle).
+    #[arg(long, env = "SUPPORT_IDLE_TIMEOUT", value_name = "SECONDS",
+        default_value_t = HttpLimits::default().idle_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Open connections at most, websockets included; beyond, new ones are closed at once.
+    /// Keep it above the 100,000 websockets one node holds and below `ulimit -n`.
+    #[arg(long, env = "SUPPORT_MAX_CONNECTIONS", value_name = "N",
+        default_value_t = HttpLimits::default().max_connections,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_connections: usize,
+    /// Open connections from one address at most (IPv6: one /64); 0 for no cap, as behind a
+    /// reverse proxy, where every connection comes from the proxy.
+    #[arg(long, env = "SUPPORT_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N",
+        default_value_t = HttpLimits::default().max_connections_per_address.unwrap_or(0))]
+    max_connections_per_address: usize,
+}
+
+impl Args {
+    /// What `serve` holds every connection to.
+    fn http_limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections,
+            max_connections_per_address: Some(self.max_connections_per_address).filter(|&n| n > 0),
+        }
+    }
 }
 
 /// The development Pusher secret, refused on a network bind.
@@ -232,9 +272,11 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
 
-    // On SIGTERM or Ctrl-C: websocket clients get 4200 (and reconnect at once), the bus
-    // listener stops, and requests in flight finish.
-    let serve =
-        axum::serve(listener, app).with_graceful_shutdown(chat.shutdown_when(shutdown_signal()));
+    // Every wait bounded (headers, bodies, idle connections) and connections capped. On
+    // SIGTERM or Ctrl-C: websocket clients get 4200 (and reconnect at once), the bus listener
+    // stops, and requests in flight finish.
+    let serve = support_transport_ws::serve(listener, app)
+        .limits(args.http_limits())
+        .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()));
     serve.await.map_err(|e| e.to_string())
 }
