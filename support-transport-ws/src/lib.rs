@@ -17,6 +17,9 @@
 //!   events), signed, batched, retried. [`router`] mounts these three.
 //! - The JSON API ([`api`]): tickets, chat, notes and the staff dashboard under `/api`,
 //!   described by the OpenAPI 3.1 document it serves at `/api/openapi.json`.
+//! - [`serve`]: a server for these routers (and yours) on a network, where `axum::serve`
+//!   waits for any client forever: header, body and idle timeouts and connection caps
+//!   ([`HttpLimits`]), HTTP/1.1 with websocket upgrades and HTTP/2, graceful shutdown.
 //!
 //! [`SupportChat`] puts them together: give its builder your store, your users and your
 //! [`Identify`] hook (how a request's headers name its caller, for the JSON API and channel
@@ -27,7 +30,7 @@
 //! use async_trait::async_trait;
 //! use axum::http::HeaderMap;
 //! use support_core::*;
-//! use support_transport_ws::{AppConfig, Identify, SupportChat, shutdown_signal};
+//! use support_transport_ws::{AppConfig, Identify, SupportChat, serve, shutdown_signal};
 //!
 //! /// Everyone is Alice: replace with your session lookup.
 //! struct Sessions;
@@ -47,7 +50,7 @@
 //!     .await?;
 //! let app = axum::Router::new().merge(chat.router()); // beside your own routes
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, app)
+//! serve(listener, app) // header, body and idle timeouts, connection caps: `HttpLimits`
 //!     // On SIGTERM or Ctrl-C every websocket client gets 4200 and reconnects at once.
 //!     .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()))
 //!     .await?;
