@@ -157,6 +157,7 @@ run_all() {
             echo "error: something already listens on port $port (set PORT)" >&2
             exit 1
         fi
+        # Every client is on 127.0.0.1: no per-address connection cap.
         RUST_LOG=${SERVER_RUST_LOG:-warn} "$server_bin" --bind "127.0.0.1:$port" \
             --database-url "$url" --users "$users" --app-key "$app_key" \
             --app-secret "$app_secret" --no-rate-limits >"${out%.txt}.server.log" 2>&1 &

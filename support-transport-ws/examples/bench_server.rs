@@ -17,7 +17,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use clap::Parser;
 use support_transport_ws::{
-    AppConfig, ChannelAuthorizer, Decision, Hub, JoinRequest, RateLimits, router, shutdown_signal,
+    AppConfig, ChannelAuthorizer, Decision, HttpLimits, Hub, JoinRequest, RateLimits, router,
+    shutdown_signal,
 };
 
 /// Command-line flags.
@@ -83,7 +84,14 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         listener.local_addr()?,
         std::process::id()
     );
-    axum::serve(listener, app)
+    // The crate's own server, as an embedder would run it, without the per-address cap: the
+    // load comes from a few addresses.
+    let limits = HttpLimits {
+        max_connections_per_address: None,
+        ..HttpLimits::default()
+    };
+    support_transport_ws::serve(listener, app)
+        .limits(limits)
         .with_graceful_shutdown(async move {
             // Ctrl-C or SIGTERM (what the bench script sends).
             shutdown_signal().await;

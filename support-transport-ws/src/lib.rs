@@ -20,6 +20,9 @@
 //! - Rate limits (module `throttle`): writes per user, channel auth, the HTTP API's events per
 //!   app, set by [`AppConfig::rate_limits`] ([`RateLimits`]), answered 429 with `Retry-After`;
 //!   [`Throttle`] for limits of the embedder's own, [`ClientAddr`] for the client's address.
+//! - [`serve`]: a server for these routers (and yours) on a network, where `axum::serve`
+//!   waits for any client forever: header, body and idle timeouts and connection caps
+//!   ([`HttpLimits`]), HTTP/1.1 with websocket upgrades and HTTP/2, graceful shutdown.
 //!
 //! [`SupportChat`] puts them together: give its builder your store, your users and your
 //! [`Identify`] hook (how a request's headers name its caller, for the JSON API and channel
@@ -30,7 +33,7 @@
 //! use async_trait::async_trait;
 //! use axum::http::HeaderMap;
 //! use support_core::*;
-//! use support_transport_ws::{AppConfig, Identify, SupportChat, shutdown_signal};
+//! use support_transport_ws::{AppConfig, Identify, SupportChat, serve, shutdown_signal};
 //!
 //! /// Everyone is Alice: replace with your session lookup.
 //! struct Sessions;
@@ -50,7 +53,7 @@
 //!     .await?;
 //! let app = axum::Router::new().merge(chat.router()); // beside your own routes
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, app)
+//! serve(listener, app) // header, body and idle timeouts, connection caps: `HttpLimits`
 //!     // On SIGTERM or Ctrl-C every websocket client gets 4200 and reconnects at once.
 //!     .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()))
 //!     .await?;
@@ -74,6 +77,7 @@ pub mod names;
 pub mod protocol;
 mod pusher;
 mod pusher_http;
+mod serve;
 mod signal;
 pub mod signature;
 mod support_chat;
@@ -87,6 +91,7 @@ pub use config::{AppConfig, ClientEventRule, Limits};
 pub use hub::{ChannelInfo, Hub, JoinError, PresenceMember};
 pub use identify::{Identify, IdentifyFn, identify_fn};
 pub use pusher::router;
+pub use serve::{HttpLimits, Serve, serve};
 pub use signal::shutdown_signal;
 pub use support_chat::{Missing, SupportChat, SupportChatBuilder};
 pub use throttle::{ClientAddr, DEFAULT_MAX_KEYS, Rate, RateLimits, Throttle, Throttled};

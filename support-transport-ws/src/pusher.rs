@@ -10,6 +10,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
+use crate::api::private_answers;
 use crate::authorize::{self, AuthState, ChannelAuthorizer};
 use crate::connection::{self, ConnectQuery};
 use crate::hub::Hub;
@@ -31,7 +32,8 @@ use crate::throttle::Throttle;
 /// authorizer's, as [`ServiceAuthorizer`](crate::ServiceAuthorizer) does). Over a limit: 429
 /// with `Retry-After`.
 ///
-/// Merge it into your own router; it carries its own state.
+/// Channel auth's answers carry `Cache-Control: no-store` and `X-Content-Type-Options:
+/// nosniff`. Merge it into your own router; it carries its own state.
 /// [`SupportChat::router`](crate::SupportChat::router) mounts it with the JSON API, on the
 /// hub its service publishes to; wired by hand, the service must publish into `hub`.
 pub fn router(hub: Hub, authorizer: Arc<dyn ChannelAuthorizer>) -> Router {
@@ -56,13 +58,12 @@ pub fn router(hub: Hub, authorizer: Arc<dyn ChannelAuthorizer>) -> Router {
         .route("/app/{key}", get(websocket))
         .layer(Extension(events))
         .with_state(hub.clone());
-    let auth = Router::new()
-        .route("/broadcasting/auth", post(authorize::handle))
-        .with_state(AuthState {
-            hub,
-            authorizer,
-            unidentified,
-        });
+    let auth = Router::new().route("/broadcasting/auth", post(authorize::handle));
+    let auth = private_answers(auth).with_state(AuthState {
+        hub,
+        authorizer,
+        unidentified,
+    });
     api.merge(auth)
 }
 

@@ -35,14 +35,15 @@ const CLOSE_BOUND: Duration = Duration::from_secs(2);
 /// `/api`), the websocket `/app/{key}`, `POST /broadcasting/auth` (through
 /// [`ServiceAuthorizer`], with the same `Identify`) and Pusher's signed HTTP API `/apps/…`
 /// ([`crate::router`]), all throttled at the app's
-/// [`rate_limits`](crate::AppConfig::rate_limits): merge it into your app. Per-address limits
-/// need the client's address: serve with `ConnectInfo<SocketAddr>` (or put a
-/// [`ClientAddr`](crate::ClientAddr) in each request's extensions). [`shutdown_when`](SupportChat::shutdown_when)
-/// goes to axum's graceful shutdown.
+/// [`rate_limits`](crate::AppConfig::rate_limits): merge it into your app, and serve it with
+/// [`serve`](crate::serve()) (or `axum::serve`, which bounds no wait). Per-address limits need
+/// the client's address, which `serve` gives each request as `ConnectInfo<SocketAddr>` (or put
+/// a [`ClientAddr`](crate::ClientAddr) in each request's extensions).
+/// [`shutdown_when`](SupportChat::shutdown_when) goes to the graceful shutdown of either.
 ///
 /// ```no_run
 /// use support_core::{Actor, MemoryStore, Role, StaticDirectory};
-/// use support_transport_ws::{AppConfig, SupportChat, identify_fn, shutdown_signal};
+/// use support_transport_ws::{AppConfig, SupportChat, identify_fn, serve, shutdown_signal};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let alice = Actor::new(1, "Alice", Role::Employee);
@@ -59,7 +60,7 @@ const CLOSE_BOUND: Duration = Duration::from_secs(2);
 ///
 /// let app = axum::Router::new().merge(chat.router()); // and your app's routes
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-/// axum::serve(listener, app)
+/// serve(listener, app) // every wait bounded, connections capped (`HttpLimits`)
 ///     .with_graceful_shutdown(chat.shutdown_when(shutdown_signal())) // SIGTERM or Ctrl-C
 ///     .await?;
 /// # Ok(()) }
@@ -121,7 +122,8 @@ impl SupportChat {
     /// Shuts down: every websocket client is sent close code 4200 (which makes it reconnect
     /// at once, to this server after a restart or to another node), then this returns once
     /// they are closed (at most about two seconds) and the bus listener, if any, has
-    /// stopped. Requests in flight are axum's to finish. Calling it again does nothing more.
+    /// stopped. Requests in flight are the server's to finish. Calling it again does nothing
+    /// more.
     pub async fn shutdown(&self) {
         self.hub.shutdown();
         let deadline = tokio::time::Instant::now() + CLOSE_BOUND;
@@ -139,7 +141,8 @@ impl SupportChat {
     }
 
     /// Waits for `signal`, then [`shutdown`](SupportChat::shutdown)s: the future to give
-    /// axum's `with_graceful_shutdown`, typically with [`shutdown_signal`](crate::shutdown_signal).
+    /// [`Serve::with_graceful_shutdown`](crate::Serve::with_graceful_shutdown) (or axum's),
+    /// typically with [`shutdown_signal`](crate::shutdown_signal).
     pub fn shutdown_when(
         &self,
         signal: impl Future<Output = ()> + Send + 'static,

@@ -1168,3 +1168,79 @@ async fn nested_under_a_prefix_every_path_moves_under_it() {
     let a = app.get(EMP, "Alice").await;
     assert_eq!(a.status, StatusCode::NOT_FOUND, "not at the root any more");
 }
+
+#[tokio::test]
+async fn every_answer_of_the_api_and_of_channel_auth_is_no_store_and_nosniff() {
+    let app = App::new();
+    let t = app.ticket("Alice").await;
+    let auth = |who: Option<&'static str>, channel: String| {
+        let app = &app;
+        async move {
+            app.raw(
+                "POST",
+                "/broadcasting/auth",
+                who,
+                &[],
+                Some((
+                    "application/x-www-form-urlencoded",
+                    format!("socket_id=1.2&channel_name={channel}").into_bytes(),
+                )),
+            )
+            .await
+        }
+    };
+    let answers = [
+        (StatusCode::OK, app.get(EMP, "Alice").await),
+        (
+            StatusCode::UNAUTHORIZED,
+            app.call("GET", EMP, None, None).await,
+        ),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            app.send("POST", EMP, "Alice", json!({})).await,
+        ),
+        (
+            StatusCode::FORBIDDEN,
+            app.get(&format!("{ADM}/{t}"), "Alice").await,
+        ),
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            app.call("DELETE", EMP, Some("Alice"), None).await,
+        ),
+        (
+            StatusCode::OK,
+            app.call("GET", "/api/openapi.json", None, None).await,
+        ),
+        (
+            StatusCode::OK,
+            auth(Some("Alice"), format!("private-support.ticket.{t}")).await,
+        ),
+        (
+            StatusCode::UNAUTHORIZED,
+            auth(None, format!("private-support.ticket.{t}")).await,
+        ),
+        (
+            StatusCode::FORBIDDEN,
+            auth(Some("Alice"), "private-support.admin".into()).await,
+        ),
+    ];
+    for (status, a) in answers {
+        assert_eq!(a.status, status, "{}", a.body);
+        assert_eq!(
+            a.headers
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok()),
+            Some("no-store"),
+            "{status}: {:?}",
+            a.headers
+        );
+        assert_eq!(
+            a.headers
+                .get(header::X_CONTENT_TYPE_OPTIONS)
+                .and_then(|v| v.to_str().ok()),
+            Some("nosniff"),
+            "{status}: {:?}",
+            a.headers
+        );
+    }
+}

@@ -16,7 +16,7 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use support_core::{Actor, Role, StaticDirectory};
 use support_store_sqlite::SqliteStore;
-use support_transport_ws::{AppConfig, Identify, SupportChat, shutdown_signal};
+use support_transport_ws::{AppConfig, Identify, SupportChat, serve, shutdown_signal};
 
 /// The app's own users, as support actors.
 fn users() -> StaticDirectory {
@@ -62,7 +62,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "listening on http://{} (websocket key my-key)",
         listener.local_addr()?
     );
-    axum::serve(listener, app)
+    // Header, body and idle timeouts and connection caps (`HttpLimits::default()`).
+    serve(listener, app)
         .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()))
         .await?;
     Ok(())

@@ -12,6 +12,7 @@ mod web;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -22,7 +23,7 @@ use ipnet::IpNet;
 use support_core::{StaticDirectory, SupportService};
 use support_store_postgres::{PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
-use support_transport_ws::{AppConfig, Rate, RateLimits, SupportChat, shutdown_signal};
+use support_transport_ws::{AppConfig, HttpLimits, Rate, RateLimits, SupportChat, shutdown_signal};
 
 use crate::auth::{AuthLimits, Identity, Sessions, SignInThrottle, TokenGuard, Users};
 use crate::proxy::TrustedProxies;
@@ -114,6 +115,32 @@ struct Args {
     /// Events the Pusher HTTP API accepts per second (each event of a batch counts).
     #[arg(long, env = "SUPPORT_API_EVENTS_PER_SECOND", default_value_t = RateLimits::default().api_events_per_app.count)]
     api_events_per_second: u32,
+    /// Seconds a request's head may take to arrive; a slower one is closed.
+    #[arg(long, env = "SUPPORT_HEADER_TIMEOUT", value_name = "SECONDS",
+        default_value_t = HttpLimits::default().header_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Seconds a request's body may take to arrive after its head; a slower one gets 408.
+    #[arg(long, env = "SUPPORT_BODY_TIMEOUT", value_name = "SECONDS",
+        default_value_t = HttpLimits::default().body_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
+    /// Seconds a connection with no request in flight stays open (websockets are not idle).
+    #[arg(long, env = "SUPPORT_IDLE_TIMEOUT", value_name = "SECONDS",
+        default_value_t = HttpLimits::default().idle_timeout.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Open connections at most, websockets included; beyond, new ones are closed at once.
+    /// Keep it above the 100,000 websockets one node holds and below `ulimit -n`.
+    #[arg(long, env = "SUPPORT_MAX_CONNECTIONS", value_name = "N",
+        default_value_t = HttpLimits::default().max_connections,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_connections: usize,
+    /// Open connections from one address at most (IPv6: one /64); 0 for no cap, as behind a
+    /// reverse proxy, where every connection comes from the proxy.
+    #[arg(long, env = "SUPPORT_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N",
+        default_value_t = HttpLimits::default().max_connections_per_address.unwrap_or(0))]
+    max_connections_per_address: usize,
 }
 
 impl Args {
@@ -146,6 +173,18 @@ impl Args {
     /// address cap off with the throttles.
     fn per_address_caps(&self) -> bool {
         !self.no_rate_limits
+    }
+
+    /// What `serve` holds every connection to (`--no-rate-limits` lifts the per-address cap).
+    fn http_limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: self.max_connections,
+            max_connections_per_address: Some(self.max_connections_per_address)
+                .filter(|&n| n > 0 && self.per_address_caps()),
+        }
     }
 }
 
@@ -329,15 +368,12 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
 
-    // On SIGTERM or Ctrl-C: websocket clients get 4200 (and reconnect at once), the bus
-    // listener stops, and requests in flight finish.
-    // The peer address (`ConnectInfo`) is what per-address limits count by; the server's
-    // per-address connection cap is on unless `--no-rate-limits`.
-    let _per_address_caps = args.per_address_caps();
-    let serve = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()));
+    // Every wait bounded (headers, bodies, idle connections) and connections capped; the peer
+    // address (`ConnectInfo`) is what per-address limits count by. On SIGTERM or Ctrl-C:
+    // websocket clients get 4200 (and reconnect at once), the bus listener stops, and requests
+    // in flight finish.
+    let serve = support_transport_ws::serve(listener, app)
+        .limits(args.http_limits())
+        .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()));
     serve.await.map_err(|e| e.to_string())
 }

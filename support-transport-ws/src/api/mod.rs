@@ -10,6 +10,7 @@
 //! - Bodies are JSON objects: a non-empty body needs `Content-Type: application/json` (or
 //!   another `application/…+json`), else 415; an empty body (or `null`) is `{}`; JSON that is
 //!   not an object is 422; at most [`MAX_BODY_BYTES`].
+//! - Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.
 //! - Successes answer `{"data": …}` (pages add `next_cursor`). Every failure is an
 //!   [`ApiError`], whose one `IntoResponse` decides each status code and answers Laravel's
 //!   shape `{"message": …}` (422 adds `errors: {field: [messages]}`): 400 for a body that is
@@ -49,8 +50,10 @@ mod view;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::{Extension, Router};
 use support_core::SupportService;
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -194,11 +197,27 @@ pub fn router_with_limits(
     };
     let (router, mut document) = routes(state.clone()).split_for_parts();
     edit(&mut document);
-    router
+    let router = router
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(Extension(document::Served::new(&document)))
-        .with_state(state)
+        .layer(Extension(document::Served::new(&document)));
+    private_answers(router).with_state(state)
+}
+
+/// Every answer of `router` carries `Cache-Control: no-store` (no cache, shared or the
+/// browser's, keeps one: they hold the caller's data) and `X-Content-Type-Options: nosniff`
+/// (a browser takes them for what their `Content-Type` says, never for HTML or script). For
+/// the JSON API and channel auth.
+pub(crate) fn private_answers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
 }
 
 /// Every route with its documentation: the router and the OpenAPI document are both made
