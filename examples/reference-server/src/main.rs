@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use clap::Parser;
 use ipnet::IpNet;
@@ -24,6 +24,7 @@ use support_core::{StaticDirectory, SupportService};
 use support_store_postgres::{PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
 use support_transport_ws::{AppConfig, HttpLimits, Rate, RateLimits, SupportChat, shutdown_signal};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::{AuthLimits, Identity, Sessions, SignInThrottle, TokenGuard, Users};
 use crate::proxy::TrustedProxies;
@@ -308,7 +309,9 @@ async fn run(args: Args) -> Result<(), String> {
         auth::csrf_guard,
     ));
     // Outermost: who the client is (behind a trusted proxy, the one it forwards), then the
-    // throttle on wrong bearer tokens, before anything looks at a token.
+    // throttle on wrong bearer tokens, before anything looks at a token. Whatever answers
+    // without saying how to cache (the guards' 419 and 429 too) is `no-store` and `nosniff`,
+    // like the API's own answers; the assets keep their `no-cache`.
     let app = Router::new()
         .route("/health", get(health))
         .with_state(chat.service().clone())
@@ -317,6 +320,14 @@ async fn run(args: Args) -> Result<(), String> {
         .layer(axum::middleware::from_fn_with_state(
             tokens,
             auth::bearer_guard,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
         .layer(axum::middleware::from_fn_with_state(
             TrustedProxies::new(args.trusted_proxies.clone()),

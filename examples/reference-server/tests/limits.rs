@@ -38,6 +38,8 @@ fn client_from(last: u8) -> reqwest::Client {
 struct Answer {
     status: u16,
     retry_after: Option<u64>,
+    /// `Cache-Control` and `X-Content-Type-Options`.
+    caching: (Option<String>, Option<String>),
     body: String,
 }
 
@@ -47,9 +49,13 @@ impl Answer {
             .headers()
             .get("retry-after")
             .map(|v| v.to_str().unwrap().parse().unwrap());
+        let header =
+            |name: &str| (response.headers().get(name)).map(|v| v.to_str().unwrap().to_owned());
+        let caching = (header("cache-control"), header("x-content-type-options"));
         Answer {
             status: response.status().as_u16(),
             retry_after,
+            caching,
             body: response.text().await.unwrap(),
         }
     }
@@ -64,6 +70,12 @@ impl Answer {
         let wait = self.retry_after.expect("Retry-After");
         assert!((1..=60).contains(&wait), "Retry-After: {wait}");
         assert_eq!(self.json(), json!({"message": "Too Many Attempts."}));
+        // A refusal is kept by no cache and read as nothing but what it says, like the
+        // API's other answers (the guards answer before the API's router does).
+        assert_eq!(
+            self.caching,
+            (Some("no-store".into()), Some("nosniff".into()))
+        );
     }
 }
 
