@@ -18,9 +18,18 @@ pub(super) struct LoginQuery {
     error: Option<String>,
 }
 
-/// Only paths on this site: `//evil.example` and `https://…` would redirect away.
+/// Only paths on this site, as the query extractor gives them (percent-decoded): one leading
+/// `/`, and no `//`, backslash, whitespace or control character anywhere. Browsers read a
+/// backslash as `/` and drop tabs and line breaks, so `/\t/evil.example` is `//evil.example`, another
+/// site; `https://…` has no leading `/`. Anything else goes home.
 fn safe_next(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.contains("//")
+            && !n
+                .chars()
+                .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+    })
 }
 
 pub(super) async fn page(
@@ -161,4 +170,45 @@ pub(super) async fn sign_out(
         response.headers_mut().insert(SET_COOKIE, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_keeps_only_paths_on_this_site() {
+        for kept in [
+            "/",
+            "/employee/portal/support",
+            "/admin/support/7/live-chat?tab=notes#last",
+            "/employee/portal/support?q=a%2F%2Fb",
+        ] {
+            assert_eq!(safe_next(Some(kept)), Some(kept), "{kept:?}");
+        }
+        // What the query extractor gives after percent-decoding.
+        for attack in [
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/\u{3000}/evil.example",
+            "/a//evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(attack)), None, "{attack:?}");
+        }
+        assert_eq!(safe_next(None), None);
+    }
 }
