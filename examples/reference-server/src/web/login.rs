@@ -1,5 +1,6 @@
 //! Signing in and out: the sign-in page (the demo users in demo mode, a token form), the
-//! sign-in post, refused from other sites, and sign-out, which needs the CSRF token.
+//! sign-in post, refused from other sites, and signing out (of this session or everywhere),
+//! which needs the CSRF token.
 
 use axum::extract::{Form, Query, State};
 use axum::http::header::{HOST, ORIGIN, SET_COOKIE};
@@ -8,7 +9,7 @@ use axum::response::Response;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Deserialize;
 
-use super::pages::message_page;
+use super::pages::{message_page, unavailable};
 use super::{Web, home_of, redirect, secure_html};
 use crate::auth::page_expired;
 
@@ -37,8 +38,10 @@ pub(super) async fn page(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    if let Some((_, actor)) = web.identity.signed_in(&headers) {
-        return redirect(home_of(&actor));
+    match web.identity.signed_in(&headers).await {
+        Ok(Some((_, actor))) => return redirect(home_of(&actor)),
+        Ok(None) => {}
+        Err(e) => return unavailable(&e),
     }
     let next = safe_next(q.next.as_deref()).unwrap_or("");
     let error = if q.error.is_some() {
@@ -135,13 +138,27 @@ pub(super) async fn sign_in(
         let query = serde_urlencoded::to_string(query).unwrap_or_default();
         return redirect(&format!("/login?{query}"));
     };
-    let (cookie, _) = web.identity.sessions.issue(actor.id);
+    // A new session every time, and the one the browser held before (whoever made it) ends:
+    // a cookie planted before sign-in never becomes a signed-in session.
+    let sessions = &web.identity.sessions;
+    let issued = match sessions.end_held(&headers).await {
+        Ok(()) => sessions.issue(actor.id, web.https(&headers)).await,
+        Err(e) => Err(e),
+    };
+    let cookie = match issued {
+        Ok((cookie, _)) => cookie,
+        Err(e) => return unavailable(&e),
+    };
     let mut response = redirect(next.as_deref().unwrap_or(home_of(&actor)));
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(SET_COOKIE, v);
-    }
+    set_cookie(&mut response, &cookie);
     tracing::info!(user = actor.id.0, "signed in");
     response
+}
+
+fn set_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        response.headers_mut().insert(SET_COOKIE, v);
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,13 +167,41 @@ pub(super) struct LogoutForm {
     token: String,
 }
 
+/// `POST /logout`: ends this session on the server, so its cookie proves nothing any more.
 pub(super) async fn sign_out(
     State(web): State<Web>,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Response {
-    if let Some(session) = web.identity.session(&headers) {
-        if !web.identity.sessions.csrf_matches(&session, &form.token) {
+    end_sessions(&web, &headers, &form, false).await
+}
+
+/// `POST /logout/everywhere`: ends every session of the signed-in user, on every browser
+/// and every node.
+pub(super) async fn sign_out_everywhere(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    end_sessions(&web, &headers, &form, true).await
+}
+
+/// Signing out: with the session's CSRF token (else 419, and nothing ends), ends the session
+/// or, `everywhere`, all of its user's; then clears the cookie and goes to the sign-in page.
+/// Without a live session there is nothing to end, and the cookie is cleared all the same.
+async fn end_sessions(
+    web: &Web,
+    headers: &HeaderMap,
+    form: &LogoutForm,
+    everywhere: bool,
+) -> Response {
+    let sessions = &web.identity.sessions;
+    let session = match web.identity.session(headers).await {
+        Ok(session) => session,
+        Err(e) => return unavailable(&e),
+    };
+    if let Some(session) = session {
+        if !sessions.csrf_matches(&session, &form.token) {
             return message_page(
                 page_expired(),
                 "Page expired",
@@ -164,11 +209,19 @@ pub(super) async fn sign_out(
                 None,
             );
         }
+        let ended = if everywhere {
+            sessions.end_all(session.user).await.map(|n| {
+                tracing::info!(user = session.user.0, sessions = n, "signed out everywhere");
+            })
+        } else {
+            sessions.end(&session).await
+        };
+        if let Err(e) = ended {
+            return unavailable(&e);
+        }
     }
     let mut response = redirect("/login");
-    if let Ok(v) = HeaderValue::from_str(&web.identity.sessions.clear()) {
-        response.headers_mut().insert(SET_COOKIE, v);
-    }
+    set_cookie(&mut response, &sessions.clear(web.https(headers)));
     response
 }
 

@@ -7,7 +7,7 @@
 //! `laravel-echo` builds (see `web/vendor/README.md`).
 //!
 //! - [`pages`]: the page shells and the message pages (403, 404);
-//! - [`login`]: the sign-in page, sign-in and sign-out;
+//! - [`login`]: the sign-in page, sign-in, sign-out and signing out everywhere;
 //! - [`assets`]: the files under `web/`, with ETags.
 
 mod assets;
@@ -38,15 +38,29 @@ pub(crate) struct Web {
     /// The demo users listed on the sign-in page; empty with a users file.
     pub(super) demo: Arc<Vec<UserEntry>>,
     pub(super) app_key: String,
+    /// `--secure-cookies`: the server is reached over HTTPS.
+    pub(super) secure_cookies: bool,
 }
 
 impl Web {
-    pub(crate) fn new(identity: Arc<Identity>, demo: Vec<UserEntry>, app_key: &str) -> Self {
+    pub(crate) fn new(
+        identity: Arc<Identity>,
+        demo: Vec<UserEntry>,
+        app_key: &str,
+        secure_cookies: bool,
+    ) -> Self {
         Web {
             identity,
             demo: Arc::new(demo),
             app_key: app_key.to_owned(),
+            secure_cookies,
         }
+    }
+
+    /// Whether this request reached the server over HTTPS, which decides the session
+    /// cookie's name and `Secure` attribute.
+    pub(super) fn https(&self, _headers: &HeaderMap) -> bool {
+        self.secure_cookies
     }
 }
 
@@ -63,6 +77,7 @@ pub(crate) fn router(web: Web) -> Router {
         .route("/", get(pages::home))
         .route("/login", get(login::page).post(login::sign_in))
         .route("/logout", post(login::sign_out))
+        .route("/logout/everywhere", post(login::sign_out_everywhere))
         .route("/assets/{*path}", get(assets::asset))
         .route(employee, get(page(Page::EmployeeIndex)))
         .route(

@@ -70,6 +70,11 @@ pub(crate) fn start_on(dir: &std::path::Path, port: u16) -> Server {
 
 /// Starts the binary on the database `db` and waits for it to listen.
 pub(crate) fn start_with_db(dir: &std::path::Path, port: u16, db: &str) -> Server {
+    start_with(dir, port, db, &[])
+}
+
+/// Starts the binary on the database `db` with `extra` flags and waits for it to listen.
+pub(crate) fn start_with(dir: &std::path::Path, port: u16, db: &str, extra: &[&str]) -> Server {
     let users = dir.join("users.toml");
     std::fs::write(&users, USERS).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_reference-server"))
@@ -85,6 +90,7 @@ pub(crate) fn start_with_db(dir: &std::path::Path, port: u16, db: &str) -> Serve
         // working directory).
         .arg("--app-key-file")
         .arg(dir.join("app.key"))
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
