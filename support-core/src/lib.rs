@@ -10,6 +10,8 @@
 //! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`], and for
 //!   several nodes, [`bus`]: the [`Bus`] a node joins, the [`Fanout`] its listener feeds and
 //!   the [`Envelope`] events travel in,
+//! - [`session`]: [`SessionStore`], for a server that keeps its own sign-in sessions (the
+//!   shipped stores implement it; an embedder with sessions of its own needs none of it),
 //! - [`MemoryStore`] and [`MemoryBroadcaster`] for tests and single-process use, and, behind the
 //!   `testing` feature, the `testing` module and `conformance_suite!`, which every store must pass.
 //! - behind the `sql` feature, the `sql` module: the ticket list as one sea-query statement that
@@ -53,6 +55,7 @@ pub mod message;
 mod owners;
 pub mod policy;
 pub mod service;
+pub mod session;
 #[cfg(feature = "sql")]
 pub mod sql;
 pub mod stats;
@@ -76,6 +79,7 @@ pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
 pub use policy::Policy;
 pub use service::{Dashboard, Page, PageRequest, SupportService, TicketView, WriteContext};
+pub use session::{Liveness, NewSession, SessionDigest, SessionStore, StoredSession};
 pub use stats::Stats;
 pub use store::{MessagePosition, SupportStore, TicketFilter};
 pub use ticket::{Category, Choice, Priority, Status, Ticket, TicketPatch};

@@ -9,12 +9,14 @@ use crate::audit::{AuditEntry, NewAuditEntry};
 use crate::error::{Error, Result};
 use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::Message;
+use crate::session::{Liveness, NewSession, SessionDigest, SessionStore, StoredSession};
 use crate::stats::Stats;
 use crate::store::*;
 use crate::ticket::Ticket;
 
 /// A [`SupportStore`] over plain collections behind one mutex. It passes the conformance suite,
-/// so tests written against it hold for the real stores.
+/// so tests written against it hold for the real stores. It keeps sign-in sessions too
+/// ([`SessionStore`]), for as long as the process runs.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -26,6 +28,7 @@ struct State {
     messages: BTreeMap<TicketId, Vec<Message>>,
     audit: Vec<AuditEntry>,
     keys: HashMap<(UserId, IdempotencyKey), KeyUse>,
+    sessions: HashMap<SessionDigest, StoredSession>,
     next_ticket: i64,
     next_message: i64,
 }
@@ -213,5 +216,59 @@ impl SupportStore for MemoryStore {
             .filter(|e| e.ticket_id == ticket_id)
             .cloned()
             .collect())
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create_session(&self, new: &NewSession) -> Result<()> {
+        let mut state = self.lock();
+        if state.sessions.contains_key(&new.digest) {
+            return Err(Error::Conflict("a session with this digest exists".into()));
+        }
+        state.sessions.insert(new.digest, new.stored());
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        digest: &SessionDigest,
+        at: &Liveness,
+    ) -> Result<Option<StoredSession>> {
+        Ok(self
+            .lock()
+            .sessions
+            .get(digest)
+            .filter(|s| at.admits(s))
+            .cloned())
+    }
+
+    async fn touch_session(&self, digest: &SessionDigest, at: &Liveness) -> Result<bool> {
+        let mut state = self.lock();
+        match state.sessions.get_mut(digest) {
+            Some(s) if at.admits(s) => {
+                s.last_seen_at = s.last_seen_at.max(at.now);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn end_session(&self, digest: &SessionDigest) -> Result<bool> {
+        Ok(self.lock().sessions.remove(digest).is_some())
+    }
+
+    async fn end_user_sessions(&self, user: UserId) -> Result<u64> {
+        let mut state = self.lock();
+        let before = state.sessions.len();
+        state.sessions.retain(|_, s| s.user != user);
+        Ok((before - state.sessions.len()) as u64)
+    }
+
+    async fn purge_sessions(&self, at: &Liveness) -> Result<u64> {
+        let mut state = self.lock();
+        let before = state.sessions.len();
+        state.sessions.retain(|_, s| at.admits(s));
+        Ok((before - state.sessions.len()) as u64)
     }
 }

@@ -374,3 +374,44 @@ pub trait SupportStore: Send + Sync + 'static {
         self.stats().await.map(|_| ())
     }
 }
+
+/// A shared store is a store: one `Arc` can serve the service and, say, a
+/// [`SessionStore`](crate::SessionStore) on the same database. Every method forwards, `ping`
+/// included.
+#[async_trait]
+impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
+    async fn create_ticket(
+        &self,
+        draft: &TicketDraft,
+    ) -> Result<Created<(Ticket, Option<Message>)>> {
+        (**self).create_ticket(draft).await
+    }
+    async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
+        (**self).ticket(id).await
+    }
+    async fn tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>> {
+        (**self).tickets(query).await
+    }
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        change: &TicketChange,
+    ) -> Result<Option<TicketUpdate>> {
+        (**self).update_ticket(id, change).await
+    }
+    async fn append_message(&self, draft: &MessageDraft) -> Result<Created<Message>> {
+        (**self).append_message(draft).await
+    }
+    async fn messages(&self, query: &MessageQuery) -> Result<Vec<Message>> {
+        (**self).messages(query).await
+    }
+    async fn stats(&self) -> Result<Stats> {
+        (**self).stats().await
+    }
+    async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
+        (**self).audit_trail(ticket_id).await
+    }
+    async fn ping(&self) -> Result<()> {
+        (**self).ping().await
+    }
+}

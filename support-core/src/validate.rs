@@ -8,7 +8,7 @@
 //! | message `content` / `message` | 1 to 2000 characters |
 //! | ticket `subject` | 1 to 255 characters |
 //! | ticket `description` | 1 to 10,000 characters |
-//! | `attachments` | at most 10; `name` and `content_type` 1 to 255 characters, `url` 1 to 2048 |
+//! | `attachments` | at most 10; `name` and `content_type` 1 to 255 characters, `url` 1 to 2048, `http(s)://` or relative ([`is_allowed_attachment_url`]) |
 //!
 //! ## Control characters
 //!
@@ -98,6 +98,27 @@ impl MessageBody {
 /// Laravel's name for a field in messages: `assigned_to` reads "assigned to".
 fn label(field: &str) -> String {
     field.replace('_', " ")
+}
+
+/// True for an attachment URL a page may link to: `http://` or `https://` (the scheme in any
+/// case), or a relative URL (no scheme, and not `//host`, which leaves the site). Whitespace,
+/// control characters and backslashes are refused anywhere in it: browsers drop the first two
+/// (`java\tscript:` is `javascript:`) and read a backslash as `/`.
+pub fn is_allowed_attachment_url(url: &str) -> bool {
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+    {
+        return false;
+    }
+    // A scheme is whatever precedes the first `:` that comes before any `/`, `?` or `#`.
+    let head = url.find(['/', '?', '#']).map_or(url, |end| &url[..end]);
+    match head.split_once(':') {
+        Some((scheme, _)) => {
+            scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+        }
+        None => !url.starts_with("//"),
+    }
 }
 
 /// True for the characters no text field accepts: the control characters except tab, line
@@ -467,7 +488,16 @@ impl<'a> Form<'a> {
         for (i, item) in items.iter().enumerate() {
             let mut sub = Form::new(item);
             let name = sub.required_text("name", 255);
-            let url = sub.required_text("url", 2048);
+            let url = sub.required_text("url", 2048).filter(|url| {
+                let allowed = is_allowed_attachment_url(url);
+                if !allowed {
+                    sub.errors.add(
+                        "url",
+                        "The url field must be an http:// or https:// URL, or a relative one.",
+                    );
+                }
+                allowed
+            });
             let content_type = sub.required_text("content_type", 255);
             let size = match sub.get("size").map(Value::as_u64) {
                 Some(Some(n)) => n,
@@ -624,5 +654,53 @@ mod tests {
         assert!(e.get("attachments.1.name").is_some());
         assert!(e.get("attachments.1.size").is_some());
         assert!(e.get("attachments.0.name").is_none());
+    }
+
+    #[test]
+    fn attachment_urls_are_http_https_or_relative() {
+        let with_url = |url: &str| {
+            json!({"content": "see file", "attachments": [
+                {"name": "a.png", "url": url, "content_type": "image/png", "size": 10}
+            ]})
+        };
+        for kept in [
+            "https://files.example/a.png",
+            "http://files.example/a.png",
+            "HTTPS://files.example/a.png",
+            "HtTp://files.example/a.png?x=1#y",
+            "/files/a.png",
+            "files/a.png",
+            "a.png",
+            "./a:b.png",
+            "?download=1",
+        ] {
+            let m = NewMessage::from_json(&with_url(kept), "content")
+                .unwrap_or_else(|e| panic!("{kept:?}: {e}"));
+            assert_eq!(m.attachments[0].url, kept);
+        }
+        for refused in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "  javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "vbscript:msgbox(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "file:///etc/passwd",
+            "ftp://files.example/a.png",
+            "//evil.example/a.png",
+            "\\\\evil.example/a.png",
+            "/\\evil.example/a.png",
+            "https://files.example/a b.png",
+            "mailto:a@example.com",
+            "a.png:1",
+        ] {
+            let Error::Invalid(e) =
+                NewMessage::from_json(&with_url(refused), "content").unwrap_err()
+            else {
+                panic!("{refused:?}")
+            };
+            assert!(e.get("attachments.0.url").is_some(), "{refused:?}: {e:?}");
+        }
     }
 }

@@ -21,6 +21,10 @@
 //!   by itself and then tells every subscriber to catch up from the store (the `Hub` closes
 //!   its connections with 4200; clients reconnect and fetch `messages?after=`).
 //!
+//! [`PgStore`] also keeps sign-in sessions
+//! ([`SessionStore`](support_core::SessionStore)) for a server that signs its users in
+//! itself: every node on the database sees the same sessions.
+//!
 //! On every node, give the builder the store and the [`PgBus`] on it; the service then
 //! publishes through the database and the node's listener feeds its websocket clients. (Wired
 //! by hand, the service must get the [`PgBroadcaster`] and the listener the hub, or events
@@ -86,6 +90,7 @@ mod migrate;
 mod options;
 mod query;
 mod row;
+mod sessions;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

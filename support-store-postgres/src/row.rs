@@ -7,7 +7,7 @@ use sqlx::postgres::{PgRow, PgTypeInfo, PgValueRef, Postgres};
 use support_core::time::{self, Timestamp};
 use support_core::{
     Attachment, AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority,
-    Result, Status, Ticket, TicketId, TicketNumber, UserId,
+    Result, SessionDigest, Status, StoredSession, Ticket, TicketId, TicketNumber, UserId,
 };
 
 use crate::error::{bad_data, from_sqlx};
@@ -19,6 +19,9 @@ pub(crate) const TICKET_COLUMNS: &str = "id, ticket_number, employee_id, subject
 /// The message columns [`message`] reads.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, ticket_id, author_id, author_name, author_type, \
      content, is_internal, attachments, created_at";
+
+/// The session columns [`session`] reads.
+pub(crate) const SESSION_COLUMNS: &str = "digest, user_id, created_at, last_seen_at, expires_at";
 
 /// The audit columns [`audit_entry`] reads.
 pub(crate) const AUDIT_COLUMNS: &str = "id, ticket_id, actor_id, actor_name, change, at";
@@ -130,6 +133,19 @@ pub(crate) fn audit_entry(row: &PgRow) -> Result<AuditEntry> {
 /// Decodes every row with `decode`, stopping at the first that does not fit.
 pub(crate) fn all<T>(rows: &[PgRow], decode: fn(&PgRow) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(decode).collect()
+}
+
+/// A `sessions` row.
+pub(crate) fn session(row: &PgRow) -> Result<StoredSession> {
+    let digest: Vec<u8> = get(row, "digest")?;
+    Ok(StoredSession {
+        digest: SessionDigest::from_slice(&digest)
+            .ok_or_else(|| bad_data("session digest", format!("{} bytes", digest.len())))?,
+        user: UserId(get(row, "user_id")?),
+        created_at: timestamp(row, "created_at")?,
+        last_seen_at: timestamp(row, "last_seen_at")?,
+        expires_at: timestamp(row, "expires_at")?,
+    })
 }
 
 #[cfg(test)]

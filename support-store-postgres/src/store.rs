@@ -119,7 +119,11 @@ impl PgStore {
     }
 
     /// Runs one call under [`PgOptions::call_timeout`].
-    async fn bounded<T>(&self, what: &str, call: impl Future<Output = Result<T>>) -> Result<T> {
+    pub(crate) async fn bounded<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
         tokio::time::timeout(self.shared.options.call_timeout, call)
             .await
             .unwrap_or_else(|_| Err(timed_out(what)))

@@ -1,5 +1,6 @@
-//! support-core's conformance suite and model check against the machine's PostgreSQL, each
-//! case in a database of its own that is dropped afterwards, so the cases run in parallel.
+//! support-core's conformance suite, model check and session store suite against the machine's
+//! PostgreSQL, each case in a database of its own that is dropped afterwards, so the cases run
+//! in parallel.
 
 mod common;
 
@@ -21,3 +22,13 @@ support_core::conformance_suite!(
 fn postgres_store_matches_the_model() {
     support_core::testing::model::check(common::fresh_store, 32);
 }
+
+support_core::session_conformance_suite!(
+    #[cfg_attr(
+        no_postgres,
+        ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+    )]
+    async {
+        common::fresh_store().await
+    }
+);

@@ -30,6 +30,9 @@
 //! ```
 //!
 //! `sqlite::memory:` opens a private database in memory for tests and demos.
+//!
+//! The store also keeps sign-in sessions ([`SessionStore`](support_core::SessionStore)), in
+//! the same file, for a server that signs its users in itself.
 
 mod append;
 mod connect;
@@ -38,6 +41,7 @@ mod migrate;
 mod options;
 mod query;
 mod row;
+mod sessions;
 mod store;
 
 pub use options::{SqliteOptions, Synchronous};

@@ -5,8 +5,8 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use support_core::time::{self, Timestamp};
 use support_core::{
-    AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority, Result, Status,
-    Ticket, TicketId, TicketNumber, UserId,
+    AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority, Result,
+    SessionDigest, Status, StoredSession, Ticket, TicketId, TicketNumber, UserId,
 };
 
 use crate::error::{bad_data, from_sqlx};
@@ -17,6 +17,9 @@ pub(crate) const TICKET_COLUMNS: &str = "id, ticket_number, employee_id, subject
 
 /// The message columns [`message`] reads.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, ticket_id, author_id, author_name, author_type, content, is_internal, attachments, created_at";
+
+/// The session columns [`session`] reads.
+pub(crate) const SESSION_COLUMNS: &str = "digest, user_id, created_at, last_seen_at, expires_at";
 
 /// The audit columns [`audit_entry`] reads.
 pub(crate) const AUDIT_COLUMNS: &str = "id, ticket_id, actor_id, actor_name, change, at";
@@ -91,5 +94,18 @@ pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry> {
         actor_name: get(row, "actor_name")?,
         change: serde_json::from_str::<Change>(&change).map_err(|e| bad_data("change", e))?,
         at: timestamp(row, "at")?,
+    })
+}
+
+/// A `sessions` row.
+pub(crate) fn session(row: &SqliteRow) -> Result<StoredSession> {
+    let digest: Vec<u8> = get(row, "digest")?;
+    Ok(StoredSession {
+        digest: SessionDigest::from_slice(&digest)
+            .ok_or_else(|| bad_data("session digest", format!("{} bytes", digest.len())))?,
+        user: UserId(get(row, "user_id")?),
+        created_at: timestamp(row, "created_at")?,
+        last_seen_at: timestamp(row, "last_seen_at")?,
+        expires_at: timestamp(row, "expires_at")?,
     })
 }

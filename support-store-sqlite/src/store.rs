@@ -85,6 +85,16 @@ impl SqliteStore {
         self.reader.close().await;
     }
 
+    /// The single writer connection, which every write goes through.
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// The read-only pool.
+    pub(crate) fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
     /// Starts a write transaction. `IMMEDIATE` takes SQLite's write lock up front: with a
     /// deferred `BEGIN`, a transaction that reads and then writes could find that another
     /// process wrote in between and fail at once with `SQLITE_BUSY`, without waiting.

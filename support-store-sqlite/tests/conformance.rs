@@ -1,5 +1,5 @@
-//! support-core's conformance suite and model check, against a fresh SQLite file per case and
-//! against `sqlite::memory:`.
+//! support-core's conformance suite and model check, and its session store suite, against a
+//! fresh SQLite file per case and against `sqlite::memory:`.
 
 // Setup helpers outside #[test] functions panic on failure like the tests themselves.
 #![allow(clippy::unwrap_used)]
@@ -30,3 +30,6 @@ fn memory_store_matches_the_model() {
         32,
     );
 }
+
+support_core::session_conformance_suite!(file_sessions: fresh_file());
+support_core::session_conformance_suite!(in_memory_sessions: async { SqliteStore::open("sqlite::memory:").await.unwrap() });

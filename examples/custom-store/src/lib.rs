@@ -5,6 +5,9 @@
 //! tests are one line, `support_core::conformance_suite!`, and when they pass the service
 //! behaves on it as on the shipped stores.
 //!
+//! It keeps sign-in sessions too ([`SessionStore`], checked by
+//! `support_core::session_conformance_suite!`), in the same file.
+//!
 //! Reads of ticket lists scan every ticket and apply the core's reference semantics
 //! ([`TicketFilter::matches`], [`TicketOrder::compare`](support_core::store::TicketOrder::compare)):
 //! right for any size, fast only for small ones. A production adapter would keep indexes.
@@ -28,9 +31,11 @@ use async_trait::async_trait;
 use redb::{Database, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use support_core::store::*;
+use support_core::time::{from_micros, to_micros};
 use support_core::{
-    AuditEntry, Error, IdempotencyKey, Message, MessageId, Result, Stats, Ticket, TicketFilter,
-    TicketId, TicketNumber, UserId,
+    AuditEntry, Error, IdempotencyKey, Liveness, Message, MessageId, NewSession, Result,
+    SessionDigest, SessionStore, Stats, StoredSession, Ticket, TicketFilter, TicketId,
+    TicketNumber, UserId,
 };
 
 /// Next ids: "ticket", "message", "audit".
@@ -45,6 +50,11 @@ const AUDIT: TableDefinition<'static, (i64, i64), &'static str> = TableDefinitio
 /// (user id, idempotency key) → what it was first used for: a [`KeyUse`] as JSON.
 const KEYS: TableDefinition<'static, (i64, &'static str), &'static str> =
     TableDefinition::new("idempotency_keys");
+
+/// Session digest (32 bytes) → (user id, created, last seen, expires), times in microseconds
+/// since the epoch: the sign-in sessions of [`SessionStore`].
+const SESSIONS: TableDefinition<'static, &'static [u8], (i64, i64, i64, i64)> =
+    TableDefinition::new("sessions");
 
 /// A store in one redb file.
 #[derive(Clone)]
@@ -78,6 +88,8 @@ impl KvStore {
         tx.open_table(MESSAGES).map_err(backend)?;
         tx.open_table(AUDIT).map_err(backend)?;
         tx.open_table(KEYS).map_err(backend)?;
+        // A file written before sessions existed gets the table here: redb's migration.
+        tx.open_table(SESSIONS).map_err(backend)?;
         tx.commit().map_err(backend)?;
         Ok(KvStore { db: Arc::new(db) })
     }
@@ -397,4 +409,148 @@ impl SupportStore for KvStore {
         })
         .await
     }
+}
+
+/// A `SESSIONS` row back into a session.
+fn session_row(
+    digest: &[u8],
+    (user, created, seen, expires): (i64, i64, i64, i64),
+) -> Result<StoredSession> {
+    let time = |micros| from_micros(micros).ok_or_else(|| backend(format!("stored time {micros}")));
+    Ok(StoredSession {
+        digest: SessionDigest::from_slice(digest).ok_or_else(|| backend("stored digest"))?,
+        user: UserId(user),
+        created_at: time(created)?,
+        last_seen_at: time(seen)?,
+        expires_at: time(expires)?,
+    })
+}
+
+/// The keys of the sessions that `remove` picks.
+fn sessions_where(
+    table: &impl ReadableTable<&'static [u8], (i64, i64, i64, i64)>,
+    remove: impl Fn(&StoredSession) -> bool,
+) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for entry in table.iter().map_err(backend)? {
+        let (k, v) = entry.map_err(backend)?;
+        if remove(&session_row(k.value(), v.value())?) {
+            out.push(k.value().to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// Sign-in sessions in the same file. "Sign out everywhere" and the purge scan every session:
+/// right for any number, fast only for small ones, like the ticket lists.
+#[async_trait]
+impl SessionStore for KvStore {
+    async fn create_session(&self, new: &NewSession) -> Result<()> {
+        let new = new.clone();
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(backend)?;
+            {
+                let mut table = tx.open_table(SESSIONS).map_err(backend)?;
+                let key = new.digest.as_bytes().as_slice();
+                if table.get(key).map_err(backend)?.is_some() {
+                    return Err(Error::Conflict("a session with this digest exists".into()));
+                }
+                let created = to_micros(new.created_at);
+                table
+                    .insert(
+                        key,
+                        (new.user.0, created, created, to_micros(new.expires_at)),
+                    )
+                    .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn session(
+        &self,
+        digest: &SessionDigest,
+        at: &Liveness,
+    ) -> Result<Option<StoredSession>> {
+        let (digest, at) = (*digest, *at);
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(backend)?;
+            let table = tx.open_table(SESSIONS).map_err(backend)?;
+            let Some(row) = table.get(digest.as_bytes().as_slice()).map_err(backend)? else {
+                return Ok(None);
+            };
+            let session = session_row(digest.as_bytes(), row.value())?;
+            Ok(at.admits(&session).then_some(session))
+        })
+        .await
+    }
+
+    async fn touch_session(&self, digest: &SessionDigest, at: &Liveness) -> Result<bool> {
+        let (digest, at) = (*digest, *at);
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(backend)?;
+            let touched = {
+                let mut table = tx.open_table(SESSIONS).map_err(backend)?;
+                let key = digest.as_bytes().as_slice();
+                let row = table.get(key).map_err(backend)?.map(|r| r.value());
+                match row {
+                    Some(row) if at.admits(&session_row(key, row)?) => {
+                        let (user, created, seen, expires) = row;
+                        let seen = seen.max(to_micros(at.now));
+                        table
+                            .insert(key, (user, created, seen, expires))
+                            .map_err(backend)?;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            tx.commit().map_err(backend)?;
+            Ok(touched)
+        })
+        .await
+    }
+
+    async fn end_session(&self, digest: &SessionDigest) -> Result<bool> {
+        let digest = *digest;
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(backend)?;
+            let ended = tx
+                .open_table(SESSIONS)
+                .map_err(backend)?
+                .remove(digest.as_bytes().as_slice())
+                .map_err(backend)?
+                .is_some();
+            tx.commit().map_err(backend)?;
+            Ok(ended)
+        })
+        .await
+    }
+
+    async fn end_user_sessions(&self, user: UserId) -> Result<u64> {
+        self.run(move |db| remove_sessions(db, move |s| s.user == user))
+            .await
+    }
+
+    async fn purge_sessions(&self, at: &Liveness) -> Result<u64> {
+        let at = *at;
+        self.run(move |db| remove_sessions(db, move |s| !at.admits(s)))
+            .await
+    }
+}
+
+/// Removes the sessions `remove` picks, in one transaction: how many.
+fn remove_sessions(db: &Database, remove: impl Fn(&StoredSession) -> bool) -> Result<u64> {
+    let tx = db.begin_write().map_err(backend)?;
+    let count = {
+        let mut table = tx.open_table(SESSIONS).map_err(backend)?;
+        let doomed = sessions_where(&table, remove)?;
+        for key in &doomed {
+            table.remove(key.as_slice()).map_err(backend)?;
+        }
+        doomed.len() as u64
+    };
+    tx.commit().map_err(backend)?;
+    Ok(count)
 }

@@ -17,3 +17,4 @@ support_core::conformance_suite!(fresh());
 fn kv_store_matches_the_model() {
     support_core::testing::model::check(fresh, 16);
 }
+support_core::session_conformance_suite!(fresh());

@@ -20,7 +20,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use clap::Parser;
 use ipnet::IpNet;
-use support_core::{StaticDirectory, SupportService};
+use support_core::{SessionStore, StaticDirectory, SupportService};
 use support_store_postgres::{PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
 use support_transport_ws::{AppConfig, HttpLimits, Rate, RateLimits, SupportChat, shutdown_signal};
@@ -68,7 +68,8 @@ struct Args {
     /// non-loopback `--bind` too; without `--users` and without this, such a bind is refused.
     #[arg(long, env = "SUPPORT_DEMO")]
     demo: bool,
-    /// Mark the browser session cookie `Secure` (set this when serving behind HTTPS).
+    /// The server is reached over HTTPS: the session cookie is `__Host-support_session`,
+    /// `Secure`.
     #[arg(long, env = "SUPPORT_SECURE_COOKIES")]
     secure_cookies: bool,
     /// An origin browsers may open the websocket from, as the browser sends it
@@ -142,6 +143,23 @@ struct Args {
     #[arg(long, env = "SUPPORT_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N",
         default_value_t = HttpLimits::default().max_connections_per_address.unwrap_or(0))]
     max_connections_per_address: usize,
+    /// How long a browser session may go unused before it ends: seconds, or a duration such
+    /// as `2h`, `30m`, `90s`.
+    #[arg(
+        long,
+        env = "SUPPORT_SESSION_IDLE_TIMEOUT",
+        default_value = "2h",
+        value_parser = parse_duration
+    )]
+    session_idle_timeout: Duration,
+    /// How long a browser session lasts at most, however busy: seconds or a duration.
+    #[arg(
+        long,
+        env = "SUPPORT_SESSION_LIFETIME",
+        default_value = "12h",
+        value_parser = parse_duration
+    )]
+    session_lifetime: Duration,
 }
 
 impl Args {
@@ -189,6 +207,27 @@ impl Args {
     }
 }
 
+/// A duration flag: whole seconds (`7200`) or a humantime duration (`2h`, `1h 30m`), from one
+/// second to a year.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let duration = match text.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("{e}: give seconds, or a duration such as 2h, 30m or 90s"))?,
+    };
+    if duration < Duration::from_secs(1) {
+        return Err("give at least one second".into());
+    }
+    if duration > Duration::from_secs(366 * 24 * 60 * 60) {
+        return Err("give at most a year".into());
+    }
+    Ok(duration)
+}
+
+/// How often sessions that are over are removed from the store.
+const PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
+
 /// The development Pusher secret, refused on a network bind.
 const DEV_SECRET: &str = "support-secret";
 
@@ -215,6 +254,20 @@ fn refuse_unsafe_exposure(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Removes the sessions that are over, at start and every [`PURGE_EVERY`], for as long as
+/// the process runs (a lookup ignores them anyway; this keeps the table small).
+async fn purge_sessions(sessions: Sessions) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    loop {
+        every.tick().await;
+        match sessions.purge().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "purged sessions that are over"),
+            Err(e) => tracing::warn!("could not purge sessions: {e}"),
+        }
+    }
+}
+
 async fn health(State(service): State<SupportService>) -> (StatusCode, &'static str) {
     match service.store().ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
@@ -222,10 +275,41 @@ async fn health(State(service): State<SupportService>) -> (StatusCode, &'static 
     }
 }
 
-/// Support chat on the database of `args`: SQLite alone, or PostgreSQL with its NOTIFY bus
-/// to the other nodes on the same database.
+/// The database of `--database-url`: it holds the tickets and the browser sessions.
+enum Database {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(PgStore),
+}
+
+impl Database {
+    async fn open(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let store = PgStore::connect(url)
+                .await
+                .map_err(|e| format!("PostgreSQL: {e}"))?;
+            Ok(Database::Postgres(store))
+        } else {
+            let store = SqliteStore::open(url)
+                .await
+                .map_err(|e| format!("SQLite: {e}"))?;
+            Ok(Database::Sqlite(Arc::new(store)))
+        }
+    }
+
+    /// The same store, for the sessions.
+    fn sessions(&self) -> Arc<dyn SessionStore> {
+        match self {
+            Database::Sqlite(store) => store.clone(),
+            Database::Postgres(store) => Arc::new(store.clone()),
+        }
+    }
+}
+
+/// Support chat on the database: SQLite alone, or PostgreSQL with its NOTIFY bus to the other
+/// nodes on the same database.
 async fn build(
     args: &Args,
+    database: Database,
     directory: StaticDirectory,
     identity: Arc<Identity>,
 ) -> Result<SupportChat, String> {
@@ -235,20 +319,11 @@ async fn build(
         ..AppConfig::new(&args.app_id, &args.app_key, &args.app_secret)
     };
     let chat = SupportChat::builder(app).document(auth::describe_session);
-    let chat = if args.database_url.starts_with("postgres://")
-        || args.database_url.starts_with("postgresql://")
-    {
-        let store = PgStore::connect(&args.database_url)
-            .await
-            .map_err(|e| format!("PostgreSQL: {e}"))?;
+    let chat = match database {
         // Events go out through NOTIFY; every node's listener, this one's included, feeds its
         // websocket hub, which closes its connections with 4200 when events may have been lost.
-        chat.bus(PgBus::new(&store)).store(store)
-    } else {
-        let store = SqliteStore::open(&args.database_url)
-            .await
-            .map_err(|e| format!("SQLite: {e}"))?;
-        chat.store(store)
+        Database::Postgres(store) => chat.bus(PgBus::new(&store)).store(store),
+        Database::Sqlite(store) => chat.store(store),
     };
     // One identity for the JSON API and channel auth.
     chat.directory(directory)
@@ -287,17 +362,25 @@ async fn run(args: Args) -> Result<(), String> {
     let directory = users.directory();
     let (session_key, key_source) =
         auth::session_key(&args.database_url, args.app_key_file.as_deref())?;
+    let database = Database::open(&args.database_url).await?;
+    let sessions = Sessions::new(
+        &session_key,
+        database.sessions(),
+        args.session_idle_timeout,
+        args.session_lifetime,
+    );
     let identity = Arc::new(Identity {
         users,
-        sessions: Sessions::new(&session_key, args.secure_cookies),
+        sessions: sessions.clone(),
     });
-    let chat = build(&args, directory, identity.clone()).await?;
+    let chat = build(&args, database, directory, identity.clone()).await?;
     let auth_limits = args.auth_limits();
     let web = web::Web::new(
         identity.clone(),
         demo.clone().unwrap_or_default(),
         &args.app_key,
         SignInThrottle::new(auth_limits.sign_in_failures),
+        args.secure_cookies,
     );
     let tokens = TokenGuard::new(identity.clone(), auth_limits.failed_tokens);
 
@@ -362,6 +445,11 @@ async fn run(args: Args) -> Result<(), String> {
             println!("  session key: made for this process (sign-ins end with it)")
         }
     }
+    println!(
+        "  sessions: kept in the database; end after {} unused, {} at most",
+        humantime::format_duration(args.session_idle_timeout),
+        humantime::format_duration(args.session_lifetime)
+    );
     println!("  web UI: http://{addr}/login");
     if args.no_rate_limits {
         println!("  rate limits: off (--no-rate-limits)");
@@ -379,6 +467,9 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
 
+    // After the banner: what it logs must not come before the "listening" line.
+    tokio::spawn(purge_sessions(sessions));
+
     // Every wait bounded (headers, bodies, idle connections) and connections capped; the peer
     // address (`ConnectInfo`) is what per-address limits count by. On SIGTERM or Ctrl-C:
     // websocket clients get 4200 (and reconnect at once), the bus listener stops, and requests
@@ -387,4 +478,21 @@ async fn run(args: Args) -> Result<(), String> {
         .limits(args.http_limits())
         .with_graceful_shutdown(chat.shutdown_when(shutdown_signal()));
     serve.await.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_seconds_or_humantime() {
+        let h = |n: u64| Duration::from_secs(n * 3600);
+        assert_eq!(parse_duration("7200"), Ok(h(2)));
+        assert_eq!(parse_duration("2h"), Ok(h(2)));
+        assert_eq!(parse_duration(" 1h 30m "), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        for refused in ["0", "0s", "500ms", "two hours", "-5", "", "400days"] {
+            assert!(parse_duration(refused).is_err(), "{refused:?}");
+        }
+    }
 }

@@ -73,10 +73,6 @@ impl TrustedProxies {
     /// `X-Forwarded-Proto` (the value the nearest proxy set: the last, if several). A
     /// request straight from a client is HTTPS only if this server served TLS, which it does
     /// not.
-    #[allow(
-        dead_code,
-        reason = "for the session cookie's `Secure` flag behind a proxy"
-    )]
     pub(crate) fn is_https(&self, peer: IpAddr, headers: &HeaderMap) -> bool {
         self.trusts(peer)
             && headers
@@ -107,8 +103,14 @@ fn parse_hop(entry: &str) -> Option<IpAddr> {
         .map(|ip| ip.to_canonical())
 }
 
+/// In a request's extensions when a trusted proxy says the client reached it over HTTPS
+/// (`X-Forwarded-Proto: https`), which decides the session cookie's name and `Secure`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ForwardedHttps;
+
 /// Puts the request's client, as [`TrustedProxies::client_addr`] says, in its extensions as
-/// [`ClientAddr`], where every per-address limit reads it. Needs the server's
+/// [`ClientAddr`], where every per-address limit reads it, and [`ForwardedHttps`] when a trusted
+/// proxy says so. Needs the server's
 /// `ConnectInfo<SocketAddr>`; without it nothing is added.
 pub(crate) async fn attribute(
     State(proxies): State<TrustedProxies>,
@@ -121,7 +123,11 @@ pub(crate) async fn attribute(
         .map(|ConnectInfo(peer)| peer.ip());
     if let Some(peer) = peer {
         let client = proxies.client_addr(peer, request.headers());
+        let https = proxies.is_https(peer, request.headers());
         request.extensions_mut().insert(ClientAddr(client));
+        if https {
+            request.extensions_mut().insert(ForwardedHttps);
+        }
     }
     next.run(request).await
 }

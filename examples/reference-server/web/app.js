@@ -50,7 +50,11 @@ function header() {
     h('span', { class: 'who' }, me.name, ' ', h('span', { class: 'role' }, me.role)),
     h('form', { method: 'post', action: '/logout', class: 'logout' },
       h('input', { type: 'hidden', name: '_token', value: csrf }),
-      h('button', { type: 'submit', class: 'link' }, 'Sign out')));
+      h('button', { type: 'submit', class: 'link' }, 'Sign out')),
+    h('form', { method: 'post', action: '/logout/everywhere', class: 'logout' },
+      h('input', { type: 'hidden', name: '_token', value: csrf }),
+      h('button', { type: 'submit', class: 'link', title: 'End every session of yours, on every device' },
+        'Sign out everywhere')));
 }
 
 /** The staff sidebar: "Live Support" with the open-ticket badge, updated live. */

@@ -32,6 +32,9 @@
 //! [`model`] adds a property test that runs random operation sequences against a store and a
 //! plain model and compares what each role sees.
 //!
+//! A store that also keeps sign-in sessions ([`SessionStore`](crate::SessionStore)) runs
+//! [`sessions`]' suite, `session_conformance_suite!`, the same way.
+//!
 //! For a store's own tests: [`drafts`] builds drafts to call a store directly,
 //! [`durability`] checks that acknowledged writes survive a reopen and a kill -9 of the
 //! writing process, and [`group_commit`] that concurrent appends written together each get
@@ -81,6 +84,7 @@ pub mod durability;
 mod fixture;
 pub mod group_commit;
 pub mod model;
+pub mod sessions;
 
 pub use fixture::Fixture;
 
@@ -182,6 +186,38 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
+    }
+}
+
+/// Forwards to the store, as for [`SupportStore`](crate::SupportStore): a store kept with its
+/// temporary directory runs `session_conformance_suite!` too.
+#[async_trait::async_trait]
+impl<S: crate::SessionStore, G: Send + Sync + 'static> crate::SessionStore for Guarded<S, G> {
+    async fn create_session(&self, new: &crate::NewSession) -> crate::Result<()> {
+        self.store.create_session(new).await
+    }
+    async fn session(
+        &self,
+        digest: &crate::SessionDigest,
+        at: &crate::Liveness,
+    ) -> crate::Result<Option<crate::StoredSession>> {
+        self.store.session(digest, at).await
+    }
+    async fn touch_session(
+        &self,
+        digest: &crate::SessionDigest,
+        at: &crate::Liveness,
+    ) -> crate::Result<bool> {
+        self.store.touch_session(digest, at).await
+    }
+    async fn end_session(&self, digest: &crate::SessionDigest) -> crate::Result<bool> {
+        self.store.end_session(digest).await
+    }
+    async fn end_user_sessions(&self, user: crate::UserId) -> crate::Result<u64> {
+        self.store.end_user_sessions(user).await
+    }
+    async fn purge_sessions(&self, at: &crate::Liveness) -> crate::Result<u64> {
+        self.store.purge_sessions(at).await
     }
 }
 

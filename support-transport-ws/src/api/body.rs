@@ -90,7 +90,8 @@ pub(crate) struct AttachmentBody {
     /// The file name shown to users: 1 to 255 characters.
     #[schema(min_length = 1, max_length = 255)]
     name: String,
-    /// Where the file can be fetched: 1 to 2048 characters.
+    /// Where the file can be fetched: an `http://` or `https://` URL, or a relative one; 1 to
+    /// 2048 characters.
     #[schema(min_length = 1, max_length = 2048)]
     url: String,
     /// Its media type (`image/png`): 1 to 255 characters.

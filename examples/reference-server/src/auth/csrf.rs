@@ -7,19 +7,26 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Json, Response};
 use serde_json::json;
+use support_transport_ws::api::ApiError;
 
 use super::Identity;
 
-/// Refuses a state-changing request that a session cookie authenticates unless it carries
-/// the session's CSRF token in `X-CSRF-TOKEN`: 419, as Laravel answers. Requests with an
-/// `Authorization` header are judged by it alone and pass through.
+/// Refuses a state-changing request that a live session cookie authenticates unless it
+/// carries the session's CSRF token in `X-CSRF-TOKEN`: 419, as Laravel answers. Requests with
+/// an `Authorization` header are judged by it alone and pass through, and so do requests
+/// whose cookie proves no live session (the handler then answers 401). While the session
+/// store cannot answer: 503.
 pub(crate) async fn csrf_guard(
     State(identity): State<Arc<Identity>>,
     request: Request,
     next: Next,
 ) -> Response {
     if !request.method().is_safe() {
-        if let Some(session) = identity.session(request.headers()) {
+        let session = match identity.session(request.headers()).await {
+            Ok(session) => session,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+        if let Some(session) = session {
             let given = request
                 .headers()
                 .get("x-csrf-token")

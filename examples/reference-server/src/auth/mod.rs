@@ -1,8 +1,8 @@
 //! Who is calling, for the API, the channel auth endpoint and the pages alike:
 //!
 //! - [`identity`]: a bearer token or the session cookie, to an `Actor`;
-//! - [`session`]: the signed session cookie and its CSRF token;
-//! - [`app_key`]: the key sessions are signed with, the server's own;
+//! - [`session`]: sessions kept in the store, their cookie and CSRF token;
+//! - [`app_key`]: the key session cookies and CSRF tokens are signed with, the server's own;
 //! - [`csrf`]: the guard that refuses a cookie-authenticated state change without the token;
 //! - [`users`]: the users file and the demo users;
 //! - [`throttle`]: failed sign-ins and wrong bearer tokens, counted and throttled;

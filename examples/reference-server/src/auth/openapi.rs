@@ -25,7 +25,9 @@ pub(crate) fn describe_session(document: &mut OpenApi) {
         SESSION,
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
             COOKIE_NAME,
-            "The web UI's sign-in (`POST /login`): a signed session cookie. Without an \
+            "The web UI's sign-in (`POST /login`): a session cookie, `__Host-support_session` \
+             when served over HTTPS. Sessions are kept on the server and end at sign-out, \
+             after the idle timeout, or when the user signs out everywhere. Without an \
              `Authorization` header, the request is judged by it; state-changing requests \
              then need `X-CSRF-TOKEN`.",
         ))),

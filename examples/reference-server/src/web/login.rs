@@ -1,8 +1,9 @@
 //! Signing in and out: the sign-in page (the demo users in demo mode, a token form), the
 //! sign-in post, refused from other sites and throttled after failures (5 a minute per
-//! address: then 429 with `Retry-After`, even for the right token), and sign-out, which needs
-//! the CSRF token.
+//! address: then 429 with `Retry-After`, even for the right token), and signing out (of this
+//! session or everywhere), which needs the CSRF token.
 
+use axum::Extension;
 use axum::extract::{Form, Query, State};
 use axum::http::header::{HOST, ORIGIN, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -11,9 +12,10 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Deserialize;
 use support_transport_ws::{ClientAddr, Throttled};
 
-use super::pages::message_page;
+use super::pages::{message_page, unavailable};
 use super::{Web, home_of, redirect, secure_html};
 use crate::auth::page_expired;
+use crate::proxy::ForwardedHttps;
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct LoginQuery {
@@ -21,9 +23,18 @@ pub(super) struct LoginQuery {
     error: Option<String>,
 }
 
-/// Only paths on this site: `//evil.example` and `https://…` would redirect away.
+/// Only paths on this site, as the query extractor gives them (percent-decoded): one leading
+/// `/`, and no `//`, backslash, whitespace or control character anywhere. Browsers read a
+/// backslash as `/` and drop tabs and line breaks, so `/\t/evil.example` is `//evil.example`, another
+/// site; `https://…` has no leading `/`. Anything else goes home.
 fn safe_next(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.contains("//")
+            && !n
+                .chars()
+                .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+    })
 }
 
 pub(super) async fn page(
@@ -31,8 +42,10 @@ pub(super) async fn page(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    if let Some((_, actor)) = web.identity.signed_in(&headers) {
-        return redirect(home_of(&actor));
+    match web.identity.signed_in(&headers).await {
+        Ok(Some((_, actor))) => return redirect(home_of(&actor)),
+        Ok(None) => {}
+        Err(e) => return unavailable(&e),
     }
     let next = safe_next(q.next.as_deref()).unwrap_or("");
     let error = if q.error.is_some() {
@@ -126,6 +139,7 @@ fn too_many_attempts(throttled: Throttled) -> Response {
 pub(super) async fn sign_in(
     State(web): State<Web>,
     client: Option<ClientAddr>,
+    forwarded: Option<Extension<ForwardedHttps>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -153,13 +167,27 @@ pub(super) async fn sign_in(
         let query = serde_urlencoded::to_string(query).unwrap_or_default();
         return redirect(&format!("/login?{query}"));
     };
-    let (cookie, _) = web.identity.sessions.issue(actor.id);
+    // A new session every time, and the one the browser held before (whoever made it) ends:
+    // a cookie planted before sign-in never becomes a signed-in session.
+    let sessions = &web.identity.sessions;
+    let issued = match sessions.end_held(&headers).await {
+        Ok(()) => sessions.issue(actor.id, web.https(forwarded)).await,
+        Err(e) => Err(e),
+    };
+    let cookie = match issued {
+        Ok((cookie, _)) => cookie,
+        Err(e) => return unavailable(&e),
+    };
     let mut response = redirect(next.as_deref().unwrap_or(home_of(&actor)));
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(SET_COOKIE, v);
-    }
+    set_cookie(&mut response, &cookie);
     tracing::info!(user = actor.id.0, "signed in");
     response
+}
+
+fn set_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        response.headers_mut().insert(SET_COOKIE, v);
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,13 +196,44 @@ pub(super) struct LogoutForm {
     token: String,
 }
 
+/// `POST /logout`: ends this session on the server, so its cookie proves nothing any more.
 pub(super) async fn sign_out(
     State(web): State<Web>,
+    forwarded: Option<Extension<ForwardedHttps>>,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Response {
-    if let Some(session) = web.identity.session(&headers) {
-        if !web.identity.sessions.csrf_matches(&session, &form.token) {
+    end_sessions(&web, &headers, web.https(forwarded), &form, false).await
+}
+
+/// `POST /logout/everywhere`: ends every session of the signed-in user, on every browser
+/// and every node.
+pub(super) async fn sign_out_everywhere(
+    State(web): State<Web>,
+    forwarded: Option<Extension<ForwardedHttps>>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    end_sessions(&web, &headers, web.https(forwarded), &form, true).await
+}
+
+/// Signing out: with the session's CSRF token (else 419, and nothing ends), ends the session
+/// or, `everywhere`, all of its user's; then clears the cookie and goes to the sign-in page.
+/// Without a live session there is nothing to end, and the cookie is cleared all the same.
+async fn end_sessions(
+    web: &Web,
+    headers: &HeaderMap,
+    https: bool,
+    form: &LogoutForm,
+    everywhere: bool,
+) -> Response {
+    let sessions = &web.identity.sessions;
+    let session = match web.identity.session(headers).await {
+        Ok(session) => session,
+        Err(e) => return unavailable(&e),
+    };
+    if let Some(session) = session {
+        if !sessions.csrf_matches(&session, &form.token) {
             return message_page(
                 page_expired(),
                 "Page expired",
@@ -182,10 +241,59 @@ pub(super) async fn sign_out(
                 None,
             );
         }
+        let ended = if everywhere {
+            sessions.end_all(session.user).await.map(|n| {
+                tracing::info!(user = session.user.0, sessions = n, "signed out everywhere");
+            })
+        } else {
+            sessions.end(&session).await
+        };
+        if let Err(e) = ended {
+            return unavailable(&e);
+        }
     }
     let mut response = redirect("/login");
-    if let Ok(v) = HeaderValue::from_str(&web.identity.sessions.clear()) {
-        response.headers_mut().insert(SET_COOKIE, v);
-    }
+    set_cookie(&mut response, &sessions.clear(https));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_keeps_only_paths_on_this_site() {
+        for kept in [
+            "/",
+            "/employee/portal/support",
+            "/admin/support/7/live-chat?tab=notes#last",
+            "/employee/portal/support?q=a%2F%2Fb",
+        ] {
+            assert_eq!(safe_next(Some(kept)), Some(kept), "{kept:?}");
+        }
+        // What the query extractor gives after percent-decoding.
+        for attack in [
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/\u{3000}/evil.example",
+            "/a//evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(attack)), None, "{attack:?}");
+        }
+        assert_eq!(safe_next(None), None);
+    }
 }

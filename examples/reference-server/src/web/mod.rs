@@ -7,7 +7,7 @@
 //! `laravel-echo` builds (see `web/vendor/README.md`).
 //!
 //! - [`pages`]: the page shells and the message pages (403, 404);
-//! - [`login`]: the sign-in page, sign-in and sign-out;
+//! - [`login`]: the sign-in page, sign-in, sign-out and signing out everywhere;
 //! - [`assets`]: the files under `web/`, with ETags.
 
 mod assets;
@@ -16,7 +16,6 @@ mod pages;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
@@ -25,9 +24,11 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use support_core::Actor;
 
 use crate::auth::{Identity, SignInThrottle, UserEntry};
+use crate::proxy::ForwardedHttps;
 
 use self::pages::Page;
 
@@ -40,6 +41,8 @@ pub(crate) struct Web {
     pub(super) app_key: String,
     /// Failed sign-ins, per address and account.
     pub(super) sign_ins: SignInThrottle,
+    /// `--secure-cookies`: the server is reached over HTTPS.
+    pub(super) secure_cookies: bool,
 }
 
 impl Web {
@@ -48,13 +51,22 @@ impl Web {
         demo: Vec<UserEntry>,
         app_key: &str,
         sign_ins: SignInThrottle,
+        secure_cookies: bool,
     ) -> Self {
         Web {
             identity,
             demo: Arc::new(demo),
             app_key: app_key.to_owned(),
             sign_ins,
+            secure_cookies,
         }
+    }
+
+    /// Whether this request reached the server over HTTPS (`--secure-cookies`, or a trusted
+    /// proxy's `X-Forwarded-Proto`: `forwarded`), which decides the session cookie's name and
+    /// `Secure` attribute.
+    pub(super) fn https(&self, forwarded: Option<Extension<ForwardedHttps>>) -> bool {
+        self.secure_cookies || forwarded.is_some()
     }
 }
 
@@ -71,6 +83,7 @@ pub(crate) fn router(web: Web) -> Router {
         .route("/", get(pages::home))
         .route("/login", get(login::page).post(login::sign_in))
         .route("/logout", post(login::sign_out))
+        .route("/logout/everywhere", post(login::sign_out_everywhere))
         .route("/assets/{*path}", get(assets::asset))
         .route(employee, get(page(Page::EmployeeIndex)))
         .route(

@@ -57,9 +57,10 @@ impl Page {
 }
 
 pub(super) async fn home(State(web): State<Web>, headers: HeaderMap) -> Response {
-    match web.identity.actor(&headers) {
-        Some(actor) => redirect(home_of(&actor)),
-        None => redirect("/login"),
+    match web.identity.actor(&headers).await {
+        Ok(Some(actor)) => redirect(home_of(&actor)),
+        Ok(None) => redirect("/login"),
+        Err(e) => unavailable(&e),
     }
 }
 
@@ -69,8 +70,10 @@ pub(super) async fn render(
     page: Page,
     ticket: Option<String>,
 ) -> Response {
-    let Some((session, actor)) = web.identity.signed_in(&headers) else {
-        return redirect("/login");
+    let (session, actor) = match web.identity.signed_in(&headers).await {
+        Ok(Some(signed_in)) => signed_in,
+        Ok(None) => return redirect("/login"),
+        Err(e) => return unavailable(&e),
     };
     if page.staff_only() && Policy::check_staff(&actor).is_err() {
         return message_page(
@@ -143,4 +146,15 @@ pub(super) fn message_page(
         back = attr(back),
     );
     secure_html(status, body)
+}
+
+/// 503: the session store cannot answer, so nobody's sign-in can be checked (or made) now.
+pub(super) fn unavailable(e: &support_core::Error) -> Response {
+    tracing::warn!("sessions unavailable: {e}");
+    message_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Unavailable",
+        "Sign-in cannot be checked right now. Try again in a moment.",
+        None,
+    )
 }

@@ -122,12 +122,29 @@ test('CSRF: a state change by cookie without the token is refused with 419; with
   assert.equal(res.status, 403);
   assert.equal(res.headers.get('set-cookie'), null);
 
-  // Signing out ends the session.
+  // Signing out ends the session, on the server too: the old cookie, put back, opens nothing.
   await emp.page.goto('/employee/portal/support');
-  await emp.page.getByRole('button', { name: 'Sign out' }).click();
+  await emp.page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await emp.page.waitForURL('**/login');
   await emp.page.goto('/employee/portal/support');
   assert.equal(new URL(emp.page.url()).pathname, '/login');
+  await emp.context.addCookies([session]);
+  await emp.page.goto('/employee/portal/support');
+  assert.equal(new URL(emp.page.url()).pathname, '/login');
+});
+
+test('"Sign out everywhere" ends every session of that user, and only theirs', async () => {
+  const laptop = await signIn(env.browser, env.server, USERS.alice);
+  const phone = await signIn(env.browser, env.server, USERS.alice);
+  const other = await signIn(env.browser, env.server, USERS.bob);
+  await laptop.page.goto('/employee/portal/support');
+  await laptop.page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await laptop.page.waitForURL('**/login');
+  for (const [who, expected] of [[phone, '/login'], [other, '/employee/portal/support']]) {
+    await who.page.goto('/employee/portal/support');
+    assert.equal(new URL(who.page.url()).pathname, expected);
+  }
+  for (const c of [laptop, phone, other]) await c.context.close();
 });
 
 test('a wrong token is refused on the sign-in page', async () => {

@@ -1,0 +1,111 @@
+//! URLs that come from clients lead nowhere else: the sign-in page's `next` only to a path on
+//! this site, an attachment's `url` only to `http(s)` or a relative URL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sign_in_never_redirects_to_another_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_on(dir.path(), 0);
+    // `/%09/evil.example` is what the query gives as "/\t/evil.example": browsers drop the
+    // tab and go to //evil.example.
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+    ] {
+        let page = client()
+            .get(format!("{}/login", s.base))
+            .query(&[("next", next)])
+            .send()
+            .await
+            .unwrap();
+        let html = page.text().await.unwrap();
+        assert!(!html.contains("evil.example"), "{next:?} kept in the page");
+
+        let answer = client()
+            .post(format!("{}/login", s.base))
+            .form(&[("token", ALICE), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 303);
+        assert_eq!(
+            answer.headers()["location"],
+            "/employee/portal/support",
+            "{next:?} goes home"
+        );
+    }
+    // A path on this site is kept.
+    let answer = client()
+        .post(format!("{}/login", s.base))
+        .form(&[
+            ("token", ALICE),
+            ("next", "/employee/portal/support/create"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.headers()["location"],
+        "/employee/portal/support/create"
+    );
+}
+
+#[tokio::test]
+async fn an_attachment_url_with_a_script_scheme_is_refused_on_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_on(dir.path(), 0);
+    let ticket = s.ticket(ALICE, "file").await;
+    let path = format!("/api/employee/portal/support/{ticket}/comment");
+    let with_url = |url: &str| {
+        json!({"content": "see the file", "attachments": [
+            {"name": "report.html", "url": url, "content_type": "text/html", "size": 10}
+        ]})
+    };
+
+    let (status, body) = s
+        .call(
+            "POST",
+            &path,
+            Some(ALICE),
+            Some(with_url("javascript:alert(document.cookie)")),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    let errors = body["errors"]["attachments.0.url"]
+        .as_array()
+        .expect("{body}");
+    assert!(!errors.is_empty(), "{body}");
+
+    let (status, body) = s
+        .call(
+            "POST",
+            &path,
+            Some(ALICE),
+            Some(with_url("https://files.example/report.html")),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["data"]["attachments"][0]["url"], "https://files.example/report.html",
+        "{body}"
+    );
+}
