@@ -38,7 +38,7 @@
 # one process holds at most the hard limit less 384 connections, and the script says so and
 # which CONNECTIONS fits.
 #
-# Run with: benches/ws-100k.sh            (about 5 minutes; wants the machine to itself)
+# Run with: benches/ws-100k.sh            (a few minutes; wants the machine to itself)
 # Develop with: CONNECTIONS=10000 benches/ws-100k.sh
 # Needs sockudo for its column (`apt-get install -y protobuf-compiler && cargo install sockudo
 # --locked`, or SOCKUDO=path; SERVERS=reference runs without it).

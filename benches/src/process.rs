@@ -111,3 +111,29 @@ pub fn raise_fd_limit(program: &str, needed: usize) {
         Err(e) => eprintln!("{program}: warning: could not raise the file descriptor limit: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_memory_adds_up_from_its_parts() {
+        let m = memory(Some(std::process::id())).expect("/proc/self/status is readable");
+        assert!(m.rss_kb > 0 && m.anon_kb > 0 && m.threads >= 1, "{m:?}");
+        // VmRSS is the sum of the three parts (the kernel adds them up the same way).
+        assert_eq!(m.rss_kb, m.anon_kb + m.file_kb + m.shmem_kb, "{m:?}");
+        assert_eq!(rss(Some(std::process::id())).map(|kb| kb > 0), Some(true));
+    }
+
+    #[test]
+    fn kernel_figures_are_read() {
+        assert!(
+            kernel_tcp_kb().is_some(),
+            "the TCP line of /proc/net/sockstat"
+        );
+        assert!(
+            kernel_slab_kb().is_some_and(|kb| kb > 0),
+            "Slab of /proc/meminfo"
+        );
+    }
+}
