@@ -36,13 +36,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-sockudo=${SOCKUDO:-$(command -v sockudo || echo "$HOME/.cargo/bin/sockudo")}
-if [[ -z ${REPORT_FROM:-} && ! -x $sockudo ]]; then
-    echo "error: sockudo is not installed (looked for \`sockudo\` on PATH and $HOME/.cargo/bin)." >&2
-    echo "Install it with: apt-get install -y protobuf-compiler && cargo install sockudo" >&2
-    echo "or point SOCKUDO at its binary." >&2
-    exit 2
-fi
+# shellcheck source=benches/ws-common.sh
+source benches/ws-common.sh
+[[ -n ${REPORT_FROM:-} ]] || find_sockudo
 
 rate=${RATE:-5000}
 channels=${CHANNELS:-1000}
@@ -68,24 +64,8 @@ else
     mkdir -p "$log_dir"
 fi
 
-# field NAME PHASE KEY: a value of the phase's RESULT line.
-field() {
-    sed -n "s/^RESULT .* $3=\([^ ]*\).*/\1/p" "$log_dir/$1-$2.txt" | tail -1
-}
-
 run_all() {
-    if [[ -n ${NICE:-} ]]; then
-        renice -n "$NICE" -p $$ >/dev/null
-        if [[ -w /proc/$$/autogroup ]]; then
-            echo "$NICE" >/proc/$$/autogroup
-        fi
-        echo "== running at nice $NICE (autogroup: $(cat /proc/$$/autogroup 2>/dev/null || echo none))"
-    fi
-
-    # One app for both servers: bench_server and loadgen read sockudo's variables too.
-    export SOCKUDO_DEFAULT_APP_ID=bench-app
-    export SOCKUDO_DEFAULT_APP_KEY=bench-key
-    export SOCKUDO_DEFAULT_APP_SECRET=bench-secret
+    raise_priority
 
     # 10,000 connections need as many descriptors on each side.
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -100,79 +80,7 @@ run_all() {
     loadgen_bin=target/release/loadgen
     echo "   sockudo: $sockudo ($("$sockudo" --version 2>/dev/null | head -1 || echo "version unknown"))"
     echo "   logs: $log_dir"
-
-    server_pid=
-    stop_server() {
-        [[ -n $server_pid ]] || return 0
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 100); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=
-    }
     trap stop_server EXIT
-
-    # start_server NAME PORT LOG: starts the named server in the background, waits for its port.
-    start_server() {
-        local name=$1 port=$2 log=$3
-        case $name in
-        ours)
-            "$server_bin" --bind "127.0.0.1:$port" >"$log" 2>&1 &
-            ;;
-        sockudo)
-            # Local adapter, memory app manager/cache, no queue, no Redis. Sockudo's own request
-            # and connection rate limits (100 API requests and 20 connections a minute by default)
-            # and the default app's limits (100 connections, 100 backend events/s) would refuse
-            # the benchmark itself, so they are lifted; metrics and info logging are off, as ours
-            # has neither. Run from an empty directory so no config/config.toml is picked up.
-            # Sockudo 5.2 answers every HTTP API request with `Connection: close`
-            # (src/bootstrap/router.rs: "prevent idle HTTP connection buildup"), so the load
-            # generator, like any SDK, opens a new connection for each publish to it: that
-            # cost is sockudo's, and shows in both CPU figures of the table.
-            (
-                cd "$log_dir"
-                exec env HOST=127.0.0.1 PORT="$port" \
-                    ADAPTER_DRIVER=local APP_MANAGER_DRIVER=memory CACHE_DRIVER=memory \
-                    QUEUE_DRIVER=none RATE_LIMITER_ENABLED=false METRICS_ENABLED=false \
-                    SOCKUDO_DEFAULT_APP_MAX_CONNECTIONS=1000000 \
-                    SOCKUDO_DEFAULT_APP_MAX_BACKEND_EVENTS_PER_SECOND=10000000 \
-                    SOCKUDO_DEFAULT_APP_MAX_READ_REQUESTS_PER_SECOND=10000000 \
-                    RUST_LOG="${SOCKUDO_RUST_LOG:-warn}" \
-                    "$sockudo"
-            ) >"$log" 2>&1 &
-            ;;
-        esac
-        server_pid=$!
-        for _ in $(seq 300); do
-            if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-                sleep 1 # let it finish starting before its baseline memory is read
-                return 0
-            fi
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        echo "error: $name did not start listening on port $port; its log ($log):" >&2
-        tail -20 "$log" >&2
-        exit 1
-    }
-
-    # loadgen NAME PORT PHASE ARGS…: runs the load generator, keeps its output, prints its summary.
-    loadgen() {
-        local name=$1 port=$2 phase=$3
-        shift 3
-        local out="$log_dir/$name-$phase.txt"
-        if ! "$loadgen_bin" --port "$port" --server-pid "$server_pid" --publishers "$publishers" \
-            --payload "$payload" --source-ips "$source_ips" "$@" >"$out" 2>&1; then
-            echo "error: loadgen failed against $name ($phase):" >&2
-            tail -20 "$out" >&2
-            exit 1
-        fi
-        grep -E '^(connected|idle:|ceiling:|\[)' "$out" | sed 's/^/   /'
-    }
-
 
     label() { if [[ $1 == ours ]]; then echo support-transport-ws; else echo sockudo; fi; }
     port_of() { if [[ $1 == ours ]]; then echo "$our_port"; else echo "$sockudo_port"; fi; }
@@ -182,7 +90,7 @@ run_all() {
         local name=$1 id=$2
         shift 2
         start_server "$name" "$(port_of "$name")" "$log_dir/$name-server-$id.log"
-        loadgen "$name" "$(port_of "$name")" "$id" "$@"
+        run_loadgen "$name" "$(port_of "$name")" "$id" "$@" || exit 1
         stop_server
     }
 
@@ -214,15 +122,6 @@ run_all() {
 
 # each NAME PHASE KEY ROUNDS: the key's value in every round, one a line.
 each() { for r in $(seq "$4"); do field "$1" "$2-$r" "$3"; done; }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-sum() { awk '{ s += $1 } END { print s + 0 }'; }
-best() { sort -n | tail -1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
-us() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1000 }'; }
-kb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
-row() { printf '%-50s %21s %12s %7s   %s\n' "$@"; }
-verdict() { if [[ $1 == 1 ]]; then echo "met"; else echo "MISSED"; fi; }
 
 declare -A lost p50 p99 p999 achieved cpu lg_cpu ceiling mem
 for name in ours sockudo; do

@@ -15,9 +15,12 @@
 //! drives any Pusher-protocol server with subscribed connections and HTTP API publishes and
 //! reports deliveries, losses, latency percentiles and the server's memory and CPU.
 //! `benches/ws-vs-sockudo.sh` runs `support-transport-ws` (its `bench_server` example) and
-//! sockudo one after the other under the same load and prints the figures side by side. Neither
-//! is part of `cargo test` or CI: the script takes about 20 minutes and wants the machine to
-//! itself.
+//! sockudo one after the other under the same load and prints the figures side by side.
+//! `benches/ws-100k.sh` holds 100,000 subscribed connections on one `reference-server` process
+//! (then on sockudo), and reports the memory per connection, the time to connect them all and
+//! the fan-out latency at 5,000 publishes/s while they are connected (loadgen's `scale` mode);
+//! both scripts share `benches/ws-common.sh`. None is part of `cargo test` or CI: they take
+//! minutes and want the machine to themselves.
 //!
 //! The end-to-end chat load generator is the binary `chatgen` (`src/bin/chatgen.rs`): it drives
 //! the real `reference-server` binary with employees and staff on websockets, chat messages

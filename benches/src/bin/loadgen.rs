@@ -28,7 +28,10 @@
 //!   and the rate achieved is at least `--min-achieved` of the rate asked for; the ceiling is
 //!   the highest passing rate.
 //! - `idle`: opens and subscribes the connections, waits `--settle` seconds, and reports the
-//!   server's resident memory per connection (needs `--server-pid`).
+//!   server's resident memory per connection (needs `--server-pid`), its anonymous part, the
+//!   kernel's memory per connection and the load generator's own RSS per connection.
+//! - `scale`: `idle` (with the time it took to connect and subscribe them all), then one
+//!   `latency` run over the same connections: `benches/ws-100k.sh` holds 100,000 this way.
 //!
 //! With `--server-pid`, the server's RSS (`VmRSS` of `/proc/PID/status`) is read before
 //! connecting, after connecting and after the runs, and its CPU time (`/proc/PID/stat`) around
@@ -54,7 +57,10 @@ use http_body_util::Full;
 use serde::Deserialize;
 use support_benches::http::{self, KeepAlive};
 use support_benches::pace::Schedule;
-use support_benches::process::{cpu_ms, load_average, raise_fd_limit, rss, show_kb};
+use support_benches::process::{
+    Memory, cpu_ms, kernel_slab_kb, kernel_tcp_kb, load_average, memory, raise_fd_limit, rss,
+    show_kb,
+};
 use support_benches::pusher::{self, Frame, PONG, Ws, data_text};
 use support_benches::tally::{Bitmap, Sharded, Windows, histogram};
 use support_transport_ws::signature;
@@ -77,6 +83,9 @@ enum Mode {
     Ceiling,
     /// Server memory per idle subscribed connection.
     Idle,
+    /// Memory per subscribed connection and the time to connect and subscribe them all (as
+    /// `idle`), then one run at `--rate` over the same connections (as `latency`).
+    Scale,
 }
 
 /// Command-line flags.
@@ -141,10 +150,17 @@ struct Args {
     /// The server's pid, to read its resident memory and CPU time.
     #[arg(long)]
     server_pid: Option<u32>,
-    /// Spread client connections over this many source addresses 127.0.0.1, .2, … (when the
-    /// server is on loopback and ephemeral ports run short).
+    /// Spread client connections over this many source addresses from `--first-source-ip` on
+    /// (when the server is on loopback and ephemeral ports run short: each source address has
+    /// the kernel's `ip_local_port_range` of ports). With 1, connections leave from wherever
+    /// the kernel picks.
     #[arg(long, default_value_t = 1)]
     source_ips: u8,
+    /// The last byte of the first source address, 127.0.0.N (with `--source-ips` above 1). The
+    /// default, 2, leaves 127.0.0.1's ports to the HTTP publishers; a second run right after
+    /// a first one gives its own range, as the first one's ports wait in TIME_WAIT.
+    #[arg(long, default_value_t = 2)]
+    first_source_ip: u8,
     /// Connections opened at once while connecting.
     #[arg(long, default_value_t = 64)]
     connect_concurrency: usize,
@@ -164,7 +180,8 @@ struct Args {
     /// Ceiling mode: seconds of rest between runs.
     #[arg(long, default_value_t = 2.0)]
     rest: f64,
-    /// Idle mode: seconds to wait after subscribing before reading the server's memory.
+    /// Idle and scale modes: seconds to wait after subscribing before reading the server's
+    /// memory.
     #[arg(long, default_value_t = 3.0)]
     settle: f64,
     /// Runtime worker threads of the load generator (default: one per CPU).
@@ -196,6 +213,14 @@ fn main() -> Result<(), Error> {
     if !(finite(args.rate) && finite(args.start_rate) && finite(args.duration)) {
         return Err("--rate, --start-rate and --duration must be positive".into());
     }
+    if args.source_ips > 1
+        && (args.first_source_ip == 0 || args.first_source_ip as u16 + args.source_ips as u16 > 256)
+    {
+        return Err(
+            "--first-source-ip and --source-ips must name addresses 127.0.0.1 to 127.0.0.255"
+                .into(),
+        );
+    }
     if !(args.growth.is_finite() && args.growth > 1.0) {
         return Err("--growth must be above 1".into());
     }
@@ -211,9 +236,11 @@ fn main() -> Result<(), Error> {
 async fn run(args: Args) -> Result<(), Error> {
     let args = Arc::new(args);
     let shared = Arc::new(Shared::new(&args)?);
-    let rss_before = rss(args.server_pid);
+    let loadgen_before = rss(Some(std::process::id()));
+    let before = Snapshot::take(&args);
     let started = Instant::now();
     connect_all(&args, &shared, (0..args.connections()).collect()).await?;
+    let connect_time = started.elapsed();
     let rss_connected = rss(args.server_pid);
     let n = args.connections();
     println!(
@@ -223,32 +250,35 @@ async fn run(args: Args) -> Result<(), Error> {
         args.subscribers,
         args.host,
         args.port,
-        started.elapsed().as_secs_f64(),
-        show_kb(rss_before),
+        connect_time.as_secs_f64(),
+        show_kb(before.server.map(|m| m.rss_kb)),
         show_kb(rss_connected),
     );
     match args.mode {
         Mode::Idle => {
             tokio::time::sleep(Args::secs(args.settle)).await;
-            let rss_idle = rss(args.server_pid);
-            let alive = n - shared.dead.lock().map_or(0, |d| d.len());
-            let per = match (rss_before, rss_idle) {
-                (Some(b), Some(a)) => Some((a.saturating_sub(b)) as f64 * 1024.0 / n as f64),
-                _ => None,
-            };
-            println!(
-                "idle: {alive}/{n} connections alive after {:.0} s; server RSS {} -> {}; {} per connection",
-                args.settle,
-                show_kb(rss_before),
-                show_kb(rss_idle),
-                per.map_or("n/a".to_owned(), |b| format!("{:.1} KB", b / 1024.0)),
+            memory_report(
+                &args,
+                &shared,
+                "idle",
+                &before,
+                loadgen_before,
+                connect_time,
             );
-            println!(
-                "RESULT mode=idle connections={n} alive={alive} rss_before_kb={} rss_after_kb={} bytes_per_connection={}",
-                rss_before.unwrap_or(0),
-                rss_idle.unwrap_or(0),
-                per.map_or(0, |b| b.round() as u64),
+        }
+        Mode::Scale => {
+            tokio::time::sleep(Args::secs(args.settle)).await;
+            memory_report(
+                &args,
+                &shared,
+                "scale",
+                &before,
+                loadgen_before,
+                connect_time,
             );
+            let mut publishers = Publishers::open(&args).await?;
+            let r = run_step(&args, &shared, &mut publishers, 1, args.rate).await?;
+            r.print(&args, "latency", rss(args.server_pid));
         }
         Mode::Latency => {
             let mut publishers = Publishers::open(&args).await?;
@@ -258,6 +288,86 @@ async fn run(args: Args) -> Result<(), Error> {
         Mode::Ceiling => ceiling(&args, &shared).await?,
     }
     Ok(())
+}
+
+/// Memory at one moment: the server's (with its parts) and the kernel's for TCP sockets.
+struct Snapshot {
+    server: Option<Memory>,
+    kernel_tcp_kb: Option<u64>,
+    kernel_slab_kb: Option<u64>,
+}
+
+impl Snapshot {
+    fn take(args: &Args) -> Self {
+        Snapshot {
+            server: memory(args.server_pid),
+            kernel_tcp_kb: kernel_tcp_kb(),
+            kernel_slab_kb: kernel_slab_kb(),
+        }
+    }
+}
+
+/// Prints the memory the subscribed connections cost: the server's resident memory per
+/// connection (and its anonymous and file-backed parts), the kernel's memory per connection
+/// (both ends of each loopback connection: socket buffers, and the slab that holds the sockets
+/// themselves, machine-wide figures that other work moves too), and the load generator's own
+/// RSS per connection; then a `RESULT mode=LABEL …` line with the connect time.
+fn memory_report(
+    args: &Args,
+    shared: &Shared,
+    label: &str,
+    before: &Snapshot,
+    loadgen_before: Option<u64>,
+    connect_time: Duration,
+) {
+    let n = args.connections();
+    let after = Snapshot::take(args);
+    let loadgen_after = rss(Some(std::process::id()));
+    let alive = n - shared.dead.lock().map_or(0, |d| d.len());
+    // Bytes per connection of the growth between two kB readings.
+    let per = |b: Option<u64>, a: Option<u64>| {
+        b.zip(a)
+            .map(|(b, a)| a.saturating_sub(b) as f64 * 1024.0 / n as f64)
+    };
+    let show = |b: Option<f64>| b.map_or("n/a".to_owned(), |b| format!("{:.1} KB", b / 1024.0));
+    let server =
+        |f: fn(&Memory) -> u64| per(before.server.as_ref().map(f), after.server.as_ref().map(f));
+    let rss_per = server(|m| m.rss_kb);
+    let kernel_per = per(before.kernel_tcp_kb, after.kernel_tcp_kb);
+    let slab_per = per(before.kernel_slab_kb, after.kernel_slab_kb);
+    let loadgen_per = per(loadgen_before, loadgen_after);
+    println!(
+        "{label}: {alive}/{n} connections alive after {:.0} s; server RSS {} -> {}; {} per connection \
+         (anonymous {}, file-backed {}; {} threads); kernel, per connection (both ends): socket \
+         buffers {}, slab {}; \
+         load generator RSS {} -> {}, {} per connection",
+        args.settle,
+        show_kb(before.server.map(|m| m.rss_kb)),
+        show_kb(after.server.map(|m| m.rss_kb)),
+        show(rss_per),
+        show(server(|m| m.anon_kb)),
+        show(server(|m| m.file_kb)),
+        after.server.map_or(0, |m| m.threads),
+        show(kernel_per),
+        show(slab_per),
+        show_kb(loadgen_before),
+        show_kb(loadgen_after),
+        show(loadgen_per),
+    );
+    let bytes = |b: Option<f64>| b.map_or(0, |b| b.round() as u64);
+    println!(
+        "RESULT mode={label} connections={n} alive={alive} connect_ms={} rss_before_kb={} rss_after_kb={} \
+         bytes_per_connection={} anon_bytes_per_connection={} kernel_tcp_bytes_per_connection={} \
+         kernel_slab_bytes_per_connection={} loadgen_bytes_per_connection={}",
+        connect_time.as_millis(),
+        before.server.map_or(0, |m| m.rss_kb),
+        after.server.map_or(0, |m| m.rss_kb),
+        bytes(rss_per),
+        bytes(server(|m| m.anon_kb)),
+        bytes(kernel_per),
+        bytes(slab_per),
+        bytes(loadgen_per),
+    );
 }
 
 /// Rising rates until a run fails, then bisection.
@@ -499,7 +609,8 @@ async fn reconnect_dead(args: &Arc<Args>, shared: &Arc<Shared>) -> Result<(), Er
 
 /// Opens connection `i`, waits for the handshake, subscribes and waits for the answer.
 async fn subscribe(args: &Args, shared: &Shared, i: usize, channel: usize) -> Result<Ws, Error> {
-    let source = (args.source_ips > 1).then(|| 1 + (i % args.source_ips as usize) as u8);
+    let source =
+        (args.source_ips > 1).then(|| args.first_source_ip + (i % args.source_ips as usize) as u8);
     let (mut ws, socket_id) = pusher::connect(shared.addr, &shared.ws_url, source).await?;
     let name = &shared.channel_names[channel];
     let auth = (!args.public)
@@ -882,9 +993,9 @@ impl StepResult {
                 self.unconfirmed
             );
         }
-        if args.mode == Mode::Latency {
+        if matches!(args.mode, Mode::Latency | Mode::Scale) {
             println!(
-                "RESULT mode=latency rate={:.0} achieved={:.0} published={} publish_errors={} expected={} delivered={} lost={} duplicates={} misrouted={} p50_us={} p99_us={} p999_us={} max_us={} rss_kb={} server_cpu_ns_per_publish={} loadgen_cpu_ns_per_publish={}",
+                "RESULT mode=latency rate={:.0} achieved={:.0} published={} publish_errors={} expected={} delivered={} lost={} duplicates={} misrouted={} p50_us={} p99_us={} p999_us={} max_us={} rss_kb={} server_cpu_ns_per_publish={} loadgen_cpu_ns_per_publish={} load1={}",
                 self.rate,
                 self.achieved,
                 self.published,
@@ -901,6 +1012,7 @@ impl StepResult {
                 rss_kb.unwrap_or(0),
                 self.ns_per_publish(self.server_cpu_ms),
                 self.ns_per_publish(self.loadgen_cpu_ms),
+                load_average().split(' ').next().unwrap_or("n/a"),
             );
         }
     }
