@@ -228,6 +228,13 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 /// How often sessions that are over are removed from the store.
 const PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
 
+/// Raises this process's soft open-files limit to its hard limit (a common soft limit is
+/// 1,024, far below the connections one node holds; what a process may raise without
+/// privilege), and answers the limit now in force.
+fn raise_open_files() -> std::io::Result<u64> {
+    rlimit::increase_nofile_limit(u64::MAX)
+}
+
 /// The development Pusher secret, refused on a network bind.
 const DEV_SECRET: &str = "support-secret";
 
@@ -416,6 +423,7 @@ async fn run(args: Args) -> Result<(), String> {
             TrustedProxies::new(args.trusted_proxies.clone()),
             proxy::attribute,
         ));
+    let open_files = raise_open_files();
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?;
@@ -450,6 +458,19 @@ async fn run(args: Args) -> Result<(), String> {
         humantime::format_duration(args.session_idle_timeout),
         humantime::format_duration(args.session_lifetime)
     );
+    match open_files {
+        Ok(limit) => {
+            println!("  open files: {limit} (each connection takes one)");
+            if limit < args.max_connections as u64 {
+                tracing::warn!(
+                    "{limit} open files allowed, --max-connections is {}: connections beyond \
+                     the file limit wait in the accept queue (raise the hard limit, `ulimit -Hn`)",
+                    args.max_connections
+                );
+            }
+        }
+        Err(e) => tracing::warn!("could not raise the open-files limit: {e}"),
+    }
     println!("  web UI: http://{addr}/login");
     if args.no_rate_limits {
         println!("  rate limits: off (--no-rate-limits)");

@@ -294,3 +294,62 @@ fn secrets_are_printed_only_in_demo_mode_on_loopback() {
         demo.banner
     );
 }
+
+/// The soft and hard open-files limits of process `pid`, from `/proc/{pid}/limits`.
+fn open_files_limits(pid: u32) -> (u64, u64) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let mut numbers = line
+        .split_whitespace()
+        .filter_map(|w| w.parse::<u64>().ok());
+    (numbers.next().unwrap(), numbers.next().unwrap())
+}
+
+#[test]
+fn the_open_files_limit_is_raised_to_the_hard_limit() {
+    // Started the way a login shell often starts it: a soft limit of 1,024 files, far below
+    // the connections one node holds (each takes one), under a higher hard limit.
+    let (_, hard) = open_files_limits(std::process::id());
+    if hard <= 1024 {
+        eprintln!("the hard limit here is {hard}: nothing to raise");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let binary = env!("CARGO_BIN_EXE_reference-server");
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#"ulimit -Sn 1024 && exec "$0" "$@""#)
+        .arg(binary)
+        .args(["--bind", "127.0.0.1:0", "--database-url", "sqlite::memory:"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .env_remove("SUPPORT_APP_KEY")
+        .env_remove("PUSHER_APP_SECRET")
+        .env_remove("SUPPORT_USERS")
+        .env_remove("SUPPORT_DEMO")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("web UI") {
+            break;
+        }
+    }
+    let limits = open_files_limits(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(limits, (hard, hard), "soft limit raised to the hard one");
+    assert!(
+        banner.contains(&format!("open files: {hard}")),
+        "the banner says it: {banner}"
+    );
+}
