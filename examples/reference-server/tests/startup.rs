@@ -21,8 +21,14 @@ token = "alice-token-0123456789"
 
 fn server(args: &[&str], dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_reference-server"));
+    command.args(args);
+    configured(command, dir)
+}
+
+/// `command` (the server, or a shell that runs it) in `dir`, with none of the operator's
+/// settings from the environment, and its output piped.
+fn configured(mut command: Command, dir: &Path) -> Command {
     command
-        .args(args)
         .current_dir(dir)
         .env("RUST_LOG", "warn")
         .env_remove("SUPPORT_APP_KEY")
@@ -319,21 +325,16 @@ fn the_open_files_limit_is_raised_to_the_hard_limit() {
     }
     let dir = tempfile::tempdir().unwrap();
     let binary = env!("CARGO_BIN_EXE_reference-server");
-    let mut command = Command::new("sh");
-    command
+    let mut shell = Command::new("sh");
+    shell
         .arg("-c")
         .arg(r#"ulimit -Sn 1024 && exec "$0" "$@""#)
         .arg(binary)
-        .args(["--bind", "127.0.0.1:0", "--database-url", "sqlite::memory:"])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn")
-        .env_remove("SUPPORT_APP_KEY")
-        .env_remove("PUSHER_APP_SECRET")
-        .env_remove("SUPPORT_USERS")
-        .env_remove("SUPPORT_DEMO")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut child = command.spawn().unwrap();
+        .args(["--bind", "127.0.0.1:0", "--database-url", "sqlite::memory:"]);
+    let mut child = configured(shell, dir.path())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut banner = String::new();
     for line in lines.by_ref() {
