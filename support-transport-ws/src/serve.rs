@@ -32,7 +32,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::io;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -56,6 +56,8 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
+
+use crate::throttle::ClientAddr;
 
 /// The bounds [`serve`] holds every connection to. The defaults suit people on browsers and
 /// the websocket load of one node; each is configurable.
@@ -540,7 +542,7 @@ impl Gate {
         let address = match &self.per_address {
             None => None,
             Some((cap, counts)) => {
-                let address = address_key(peer);
+                let address = ClientAddr::limit_key(peer);
                 let mut open = counts.lock().unwrap_or_else(PoisonError::into_inner);
                 let n = open.entry(address).or_insert(0);
                 if *n >= *cap {
@@ -558,21 +560,6 @@ impl Gate {
             _total: total,
             _address: address,
         })
-    }
-}
-
-/// The address a connection counts under: IPv4 as it is (also when mapped into IPv6), IPv6
-/// by its /64 network, which is what one site or subscriber is given.
-fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
     }
 }
 
@@ -620,23 +607,5 @@ impl AsyncWrite for Admitted {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_count_as_ipv4_or_by_their_ipv6_network() {
-        let v4 = IpAddr::from([192, 0, 2, 7]);
-        let mapped = IpAddr::V6(std::net::Ipv4Addr::new(192, 0, 2, 7).to_ipv6_mapped());
-        let a = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0xaaaa, 0, 0, 1));
-        let b = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0xbbbb, 0, 0, 2));
-        let c = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 3, 0, 0, 0, 1));
-        assert_eq!(address_key(v4), v4);
-        assert_eq!(address_key(mapped), v4);
-        assert_eq!(address_key(a), address_key(b));
-        assert_ne!(address_key(a), address_key(c));
     }
 }

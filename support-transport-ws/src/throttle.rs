@@ -550,6 +550,8 @@ mod tests {
         let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
         assert_eq!(ClientAddr::limit_key(a), ClientAddr::limit_key(b));
         assert_ne!(ClientAddr::limit_key(a), ClientAddr::limit_key(c));
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(ClientAddr::limit_key(v4), v4);
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
         assert_eq!(
             ClientAddr::limit_key(mapped),
