@@ -54,6 +54,11 @@ int_id!(
     /// A user's id in the embedder's directory.
     UserId
 );
+int_id!(
+    /// An API token's id, assigned by the store: what a token is listed and revoked by (the
+    /// token itself is shown once, when it is made).
+    ApiTokenId
+);
 
 /// The human-readable ticket number (`TKT-000042`), unique because it is derived from the id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -12,6 +12,8 @@
 //!   the [`Envelope`] events travel in,
 //! - [`session`]: [`SessionStore`], for a server that keeps its own sign-in sessions (the
 //!   shipped stores implement it; an embedder with sessions of its own needs none of it),
+//! - [`account`]: [`UserStore`], users with passwords and API tokens for a server that keeps
+//!   its own accounts, and [`AccountDirectory`], the [`Directory`] over them,
 //! - [`MemoryStore`] and [`MemoryBroadcaster`] for tests and single-process use, and, behind the
 //!   `testing` feature, the `testing` module and `conformance_suite!`, which every store must pass.
 //! - behind the `sql` feature, the `sql` module: the ticket list as one sea-query statement that
@@ -40,6 +42,7 @@
 //! # Ok::<(), Error>(()) }).unwrap();
 //! ```
 
+pub mod account;
 pub mod actor;
 pub mod audit;
 pub mod broadcast;
@@ -62,11 +65,13 @@ pub mod stats;
 pub mod store;
 pub mod ticket;
 pub mod time;
+pub mod token;
 pub mod validate;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use account::{AccountDirectory, UserStore};
 pub use actor::{Actor, Directory, Role, StaticDirectory};
 pub use audit::{AuditEntry, Change, NewAuditEntry};
 pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
@@ -74,12 +79,12 @@ pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
 pub use event::{Broadcast, Event, StaffEvent, TicketEvent};
-pub use id::{IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
+pub use id::{ApiTokenId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
 pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
 pub use policy::Policy;
 pub use service::{Dashboard, Page, PageRequest, SupportService, TicketView, WriteContext};
-pub use session::{Liveness, NewSession, SessionDigest, SessionStore, StoredSession};
+pub use session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};
 pub use stats::Stats;
 pub use store::{MessagePosition, SupportStore, TicketFilter};
 pub use ticket::{Category, Choice, Priority, Status, Ticket, TicketPatch};

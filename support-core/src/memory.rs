@@ -9,14 +9,17 @@ use crate::audit::{AuditEntry, NewAuditEntry};
 use crate::error::{Error, Result};
 use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::Message;
-use crate::session::{Liveness, NewSession, SessionDigest, SessionStore, StoredSession};
+use crate::session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};
 use crate::stats::Stats;
 use crate::store::*;
 use crate::ticket::Ticket;
 
+mod accounts;
+
 /// A [`SupportStore`] over plain collections behind one mutex. It passes the conformance suite,
-/// so tests written against it hold for the real stores. It keeps sign-in sessions too
-/// ([`SessionStore`]), for as long as the process runs.
+/// so tests written against it hold for the real stores. It keeps sign-in sessions
+/// ([`SessionStore`]) and accounts ([`UserStore`](crate::account::UserStore)) too, for as long
+/// as the process runs.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -28,7 +31,10 @@ struct State {
     messages: BTreeMap<TicketId, Vec<Message>>,
     audit: Vec<AuditEntry>,
     keys: HashMap<(UserId, IdempotencyKey), KeyUse>,
-    sessions: HashMap<SessionDigest, StoredSession>,
+    sessions: HashMap<TokenDigest, StoredSession>,
+    users: BTreeMap<UserId, crate::account::StoredUser>,
+    tokens: BTreeMap<crate::id::ApiTokenId, (TokenDigest, crate::account::StoredApiToken)>,
+    next_token: i64,
     next_ticket: i64,
     next_message: i64,
 }
@@ -230,11 +236,7 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
-    async fn session(
-        &self,
-        digest: &SessionDigest,
-        at: &Liveness,
-    ) -> Result<Option<StoredSession>> {
+    async fn session(&self, digest: &TokenDigest, at: &Liveness) -> Result<Option<StoredSession>> {
         Ok(self
             .lock()
             .sessions
@@ -243,7 +245,7 @@ impl SessionStore for MemoryStore {
             .cloned())
     }
 
-    async fn touch_session(&self, digest: &SessionDigest, at: &Liveness) -> Result<bool> {
+    async fn touch_session(&self, digest: &TokenDigest, at: &Liveness) -> Result<bool> {
         let mut state = self.lock();
         match state.sessions.get_mut(digest) {
             Some(s) if at.admits(s) => {
@@ -254,7 +256,7 @@ impl SessionStore for MemoryStore {
         }
     }
 
-    async fn end_session(&self, digest: &SessionDigest) -> Result<bool> {
+    async fn end_session(&self, digest: &TokenDigest) -> Result<bool> {
         Ok(self.lock().sessions.remove(digest).is_some())
     }
 

@@ -3,7 +3,7 @@
 //! A server that signs browsers in with a cookie of its own (the reference server does) keeps
 //! each session here, so that signing out, an idle timeout and "sign out everywhere" end it
 //! on the server, whatever the browser still holds. The cookie carries a random token; the
-//! store holds only its [`SessionDigest`] (SHA-256), so a copy of the database signs nobody
+//! store holds only its [`TokenDigest`] (SHA-256), so a copy of the database signs nobody
 //! in.
 //!
 //! This is not part of [`SupportStore`](crate::SupportStore), and the support chat never calls
@@ -20,7 +20,7 @@
 //! let store = MemoryStore::new();
 //! let now = time::now();
 //! // The raw token goes into the cookie; the store sees only its digest.
-//! let digest = SessionDigest::of_token(b"a-random-token-of-32-bytes-or-more");
+//! let digest = TokenDigest::of_token(b"a-random-token-of-32-bytes-or-more");
 //! let new = NewSession::new(digest, UserId(7), now, Duration::from_secs(12 * 3600));
 //! store.create_session(&new).await?;
 //!
@@ -31,62 +31,21 @@
 //! # Ok::<(), support_core::Error>(()) }).unwrap();
 //! ```
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 
 use crate::error::Result;
 use crate::id::UserId;
 use crate::time::Timestamp;
-
-/// The SHA-256 digest of a session's token: the session's key in a [`SessionStore`].
-///
-/// The token itself (random, in the browser's cookie) never reaches the store; whoever reads
-/// the store learns digests, from which no token can be worked out. Its `Debug` shows only the
-/// first bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionDigest([u8; 32]);
-
-impl SessionDigest {
-    /// The digest of a token.
-    pub fn of_token(token: &[u8]) -> Self {
-        SessionDigest(Sha256::digest(token).into())
-    }
-
-    /// A digest as stored, from its 32 bytes.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        SessionDigest(bytes)
-    }
-
-    /// A digest as stored, from a slice; `None` unless it holds exactly 32 bytes.
-    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
-        bytes.try_into().ok().map(SessionDigest)
-    }
-
-    /// The 32 bytes, as a store keeps them.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SessionDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SessionDigest(")?;
-        for b in &self.0[..4] {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, "…)")
-    }
-}
+pub use crate::token::TokenDigest;
 
 /// A session to create: whose it is, when it started, and when it ends at the latest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSession {
     /// The digest of its token.
-    pub digest: SessionDigest,
+    pub digest: TokenDigest,
     /// The signed-in user.
     pub user: UserId,
     /// When it was created; also its first "last seen".
@@ -97,7 +56,7 @@ pub struct NewSession {
 
 impl NewSession {
     /// A session of `user` created at `now` that lasts at most `lifetime`.
-    pub fn new(digest: SessionDigest, user: UserId, now: Timestamp, lifetime: Duration) -> Self {
+    pub fn new(digest: TokenDigest, user: UserId, now: Timestamp, lifetime: Duration) -> Self {
         NewSession {
             digest,
             user,
@@ -124,7 +83,7 @@ impl NewSession {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSession {
     /// The digest of its token.
-    pub digest: SessionDigest,
+    pub digest: TokenDigest,
     /// The signed-in user.
     pub user: UserId,
     /// When it was created.
@@ -176,7 +135,7 @@ fn to_delta(d: Duration) -> chrono::TimeDelta {
 ///
 /// # Contract
 ///
-/// - **Digests only.** Every method takes a [`SessionDigest`]; a store never sees, and must
+/// - **Digests only.** Every method takes a [`TokenDigest`]; a store never sees, and must
 ///   never be given, a session's raw token. A digest is all it needs: the same digest finds
 ///   the same session in every process on the same database.
 /// - [`create_session`](Self::create_session) stores the row of [`NewSession::stored`]
@@ -205,14 +164,13 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn create_session(&self, new: &NewSession) -> Result<()>;
 
     /// The session with this digest, if `at` admits it.
-    async fn session(&self, digest: &SessionDigest, at: &Liveness)
-    -> Result<Option<StoredSession>>;
+    async fn session(&self, digest: &TokenDigest, at: &Liveness) -> Result<Option<StoredSession>>;
 
     /// Records that the session was used at `at.now`; false if it is over or unknown.
-    async fn touch_session(&self, digest: &SessionDigest, at: &Liveness) -> Result<bool>;
+    async fn touch_session(&self, digest: &TokenDigest, at: &Liveness) -> Result<bool>;
 
     /// Ends one session; false if there was none.
-    async fn end_session(&self, digest: &SessionDigest) -> Result<bool>;
+    async fn end_session(&self, digest: &TokenDigest) -> Result<bool>;
 
     /// Ends every session of `user`: how many rows were removed.
     async fn end_user_sessions(&self, user: UserId) -> Result<u64>;
@@ -226,17 +184,13 @@ impl<S: SessionStore + ?Sized> SessionStore for Arc<S> {
     async fn create_session(&self, new: &NewSession) -> Result<()> {
         (**self).create_session(new).await
     }
-    async fn session(
-        &self,
-        digest: &SessionDigest,
-        at: &Liveness,
-    ) -> Result<Option<StoredSession>> {
+    async fn session(&self, digest: &TokenDigest, at: &Liveness) -> Result<Option<StoredSession>> {
         (**self).session(digest, at).await
     }
-    async fn touch_session(&self, digest: &SessionDigest, at: &Liveness) -> Result<bool> {
+    async fn touch_session(&self, digest: &TokenDigest, at: &Liveness) -> Result<bool> {
         (**self).touch_session(digest, at).await
     }
-    async fn end_session(&self, digest: &SessionDigest) -> Result<bool> {
+    async fn end_session(&self, digest: &TokenDigest) -> Result<bool> {
         (**self).end_session(digest).await
     }
     async fn end_user_sessions(&self, user: UserId) -> Result<u64> {
@@ -252,25 +206,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_digest_is_sha256_of_the_token() {
-        // SHA-256("abc"), FIPS 180-2's example.
-        let d = SessionDigest::of_token(b"abc");
-        assert_eq!(
-            d.as_bytes()[..4],
-            [0xba, 0x78, 0x16, 0xbf],
-            "{:?}",
-            d.as_bytes()
-        );
-        assert_eq!(format!("{d:?}"), "SessionDigest(ba7816bf…)");
-        assert_eq!(SessionDigest::from_slice(d.as_bytes()), Some(d));
-        assert_eq!(SessionDigest::from_slice(&[0; 31]), None);
-    }
-
-    #[test]
     fn liveness_admits_before_the_end_and_within_the_idle_timeout() {
         let t0 = crate::time::now();
         let s = NewSession::new(
-            SessionDigest::of_token(b"t"),
+            TokenDigest::of_token(b"t"),
             UserId(1),
             t0,
             Duration::from_secs(100),

@@ -7,7 +7,7 @@ use sqlx::postgres::{PgRow, PgTypeInfo, PgValueRef, Postgres};
 use support_core::time::{self, Timestamp};
 use support_core::{
     Attachment, AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority,
-    Result, SessionDigest, Status, StoredSession, Ticket, TicketId, TicketNumber, UserId,
+    Result, Status, StoredSession, Ticket, TicketId, TicketNumber, TokenDigest, UserId,
 };
 
 use crate::error::{bad_data, from_sqlx};
@@ -139,7 +139,7 @@ pub(crate) fn all<T>(rows: &[PgRow], decode: fn(&PgRow) -> Result<T>) -> Result<
 pub(crate) fn session(row: &PgRow) -> Result<StoredSession> {
     let digest: Vec<u8> = get(row, "digest")?;
     Ok(StoredSession {
-        digest: SessionDigest::from_slice(&digest)
+        digest: TokenDigest::from_slice(&digest)
             .ok_or_else(|| bad_data("session digest", format!("{} bytes", digest.len())))?,
         user: UserId(get(row, "user_id")?),
         created_at: timestamp(row, "created_at")?,

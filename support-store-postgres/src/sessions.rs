@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use support_core::{
-    Liveness, NewSession, Result, SessionDigest, SessionStore, StoredSession, UserId,
+    Liveness, NewSession, Result, SessionStore, StoredSession, TokenDigest, UserId,
 };
 
 use crate::error::from_sqlx;
@@ -13,7 +13,7 @@ use crate::store::PgStore;
 /// The condition a live session meets, over `$1` (now) and `$2` (the idle cutoff).
 const ALIVE: &str = "expires_at > $1 AND last_seen_at > $2";
 
-fn digest(d: &SessionDigest) -> &[u8] {
+fn digest(d: &TokenDigest) -> &[u8] {
     d.as_bytes()
 }
 
@@ -38,11 +38,7 @@ impl SessionStore for PgStore {
         .await
     }
 
-    async fn session(
-        &self,
-        digest: &SessionDigest,
-        at: &Liveness,
-    ) -> Result<Option<StoredSession>> {
+    async fn session(&self, digest: &TokenDigest, at: &Liveness) -> Result<Option<StoredSession>> {
         self.bounded("session", async {
             let found = sqlx::query(&format!(
                 "SELECT {SESSION_COLUMNS} FROM sessions WHERE {ALIVE} AND digest = $3"
@@ -58,7 +54,7 @@ impl SessionStore for PgStore {
         .await
     }
 
-    async fn touch_session(&self, digest: &SessionDigest, at: &Liveness) -> Result<bool> {
+    async fn touch_session(&self, digest: &TokenDigest, at: &Liveness) -> Result<bool> {
         self.bounded("touch_session", async {
             let done = sqlx::query(&format!(
                 "UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $1) \
@@ -75,7 +71,7 @@ impl SessionStore for PgStore {
         .await
     }
 
-    async fn end_session(&self, digest: &SessionDigest) -> Result<bool> {
+    async fn end_session(&self, digest: &TokenDigest) -> Result<bool> {
         self.bounded("end_session", async {
             let done = sqlx::query("DELETE FROM sessions WHERE digest = $1")
                 .bind(self::digest(digest))

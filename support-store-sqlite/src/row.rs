@@ -5,8 +5,8 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use support_core::time::{self, Timestamp};
 use support_core::{
-    AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority, Result,
-    SessionDigest, Status, StoredSession, Ticket, TicketId, TicketNumber, UserId,
+    AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority, Result, Status,
+    StoredSession, Ticket, TicketId, TicketNumber, TokenDigest, UserId,
 };
 
 use crate::error::{bad_data, from_sqlx};
@@ -101,7 +101,7 @@ pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry> {
 pub(crate) fn session(row: &SqliteRow) -> Result<StoredSession> {
     let digest: Vec<u8> = get(row, "digest")?;
     Ok(StoredSession {
-        digest: SessionDigest::from_slice(&digest)
+        digest: TokenDigest::from_slice(&digest)
             .ok_or_else(|| bad_data("session digest", format!("{} bytes", digest.len())))?,
         user: UserId(get(row, "user_id")?),
         created_at: timestamp(row, "created_at")?,

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use support_core::time::to_micros;
 use support_core::{
-    Liveness, NewSession, Result, SessionDigest, SessionStore, StoredSession, UserId,
+    Liveness, NewSession, Result, SessionStore, StoredSession, TokenDigest, UserId,
 };
 
 use crate::error::from_sqlx;
@@ -15,7 +15,7 @@ use crate::store::SqliteStore;
 /// The condition a live session meets: binds `now`, then the idle cutoff.
 const ALIVE: &str = "expires_at > ? AND last_seen_at > ?";
 
-fn digest(d: &SessionDigest) -> &[u8] {
+fn digest(d: &TokenDigest) -> &[u8] {
     d.as_bytes()
 }
 
@@ -38,11 +38,7 @@ impl SessionStore for SqliteStore {
         Ok(())
     }
 
-    async fn session(
-        &self,
-        digest: &SessionDigest,
-        at: &Liveness,
-    ) -> Result<Option<StoredSession>> {
+    async fn session(&self, digest: &TokenDigest, at: &Liveness) -> Result<Option<StoredSession>> {
         let found = sqlx::query(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE digest = ? AND {ALIVE}"
         ))
@@ -55,7 +51,7 @@ impl SessionStore for SqliteStore {
         found.as_ref().map(row::session).transpose()
     }
 
-    async fn touch_session(&self, digest: &SessionDigest, at: &Liveness) -> Result<bool> {
+    async fn touch_session(&self, digest: &TokenDigest, at: &Liveness) -> Result<bool> {
         let done = sqlx::query(&format!(
             "UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE digest = ? AND {ALIVE}"
         ))
@@ -69,7 +65,7 @@ impl SessionStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn end_session(&self, digest: &SessionDigest) -> Result<bool> {
+    async fn end_session(&self, digest: &TokenDigest) -> Result<bool> {
         let done = sqlx::query("DELETE FROM sessions WHERE digest = ?")
             .bind(self::digest(digest))
             .execute(self.writer())

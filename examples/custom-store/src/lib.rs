@@ -34,8 +34,8 @@ use support_core::store::*;
 use support_core::time::{from_micros, to_micros};
 use support_core::{
     AuditEntry, Error, IdempotencyKey, Liveness, Message, MessageId, NewSession, Result,
-    SessionDigest, SessionStore, Stats, StoredSession, Ticket, TicketFilter, TicketId,
-    TicketNumber, UserId,
+    SessionStore, Stats, StoredSession, Ticket, TicketFilter, TicketId, TicketNumber, TokenDigest,
+    UserId,
 };
 
 /// Next ids: "ticket", "message", "audit".
@@ -418,7 +418,7 @@ fn session_row(
 ) -> Result<StoredSession> {
     let time = |micros| from_micros(micros).ok_or_else(|| backend(format!("stored time {micros}")));
     Ok(StoredSession {
-        digest: SessionDigest::from_slice(digest).ok_or_else(|| backend("stored digest"))?,
+        digest: TokenDigest::from_slice(digest).ok_or_else(|| backend("stored digest"))?,
         user: UserId(user),
         created_at: time(created)?,
         last_seen_at: time(seen)?,
@@ -468,11 +468,7 @@ impl SessionStore for KvStore {
         .await
     }
 
-    async fn session(
-        &self,
-        digest: &SessionDigest,
-        at: &Liveness,
-    ) -> Result<Option<StoredSession>> {
+    async fn session(&self, digest: &TokenDigest, at: &Liveness) -> Result<Option<StoredSession>> {
         let (digest, at) = (*digest, *at);
         self.run(move |db| {
             let tx = db.begin_read().map_err(backend)?;
@@ -486,7 +482,7 @@ impl SessionStore for KvStore {
         .await
     }
 
-    async fn touch_session(&self, digest: &SessionDigest, at: &Liveness) -> Result<bool> {
+    async fn touch_session(&self, digest: &TokenDigest, at: &Liveness) -> Result<bool> {
         let (digest, at) = (*digest, *at);
         self.run(move |db| {
             let tx = db.begin_write().map_err(backend)?;
@@ -512,7 +508,7 @@ impl SessionStore for KvStore {
         .await
     }
 
-    async fn end_session(&self, digest: &SessionDigest) -> Result<bool> {
+    async fn end_session(&self, digest: &TokenDigest) -> Result<bool> {
         let digest = *digest;
         self.run(move |db| {
             let tx = db.begin_write().map_err(backend)?;

@@ -77,6 +77,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+pub mod accounts;
 pub mod bus;
 pub mod cases;
 pub mod drafts;
@@ -198,19 +199,19 @@ impl<S: crate::SessionStore, G: Send + Sync + 'static> crate::SessionStore for G
     }
     async fn session(
         &self,
-        digest: &crate::SessionDigest,
+        digest: &crate::TokenDigest,
         at: &crate::Liveness,
     ) -> crate::Result<Option<crate::StoredSession>> {
         self.store.session(digest, at).await
     }
     async fn touch_session(
         &self,
-        digest: &crate::SessionDigest,
+        digest: &crate::TokenDigest,
         at: &crate::Liveness,
     ) -> crate::Result<bool> {
         self.store.touch_session(digest, at).await
     }
-    async fn end_session(&self, digest: &crate::SessionDigest) -> crate::Result<bool> {
+    async fn end_session(&self, digest: &crate::TokenDigest) -> crate::Result<bool> {
         self.store.end_session(digest).await
     }
     async fn end_user_sessions(&self, user: crate::UserId) -> crate::Result<u64> {

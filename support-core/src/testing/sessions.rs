@@ -14,7 +14,7 @@
 //! `name`. Each case runs on a fresh multi-threaded runtime ([`run`](crate::testing::run)).
 //!
 //! The cases name their instants (`Liveness`), so idle timeouts and ends are checked exactly,
-//! without waiting. Every key is a [`SessionDigest`]: the suite never hands a store a token.
+//! without waiting. Every key is a [`TokenDigest`]: the suite never hands a store a token.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +23,7 @@ use chrono::TimeDelta;
 
 use crate::error::Error;
 use crate::id::UserId;
-use crate::session::{Liveness, NewSession, SessionDigest, SessionStore};
+use crate::session::{Liveness, NewSession, SessionStore, TokenDigest};
 use crate::time::{self, Timestamp};
 
 /// Expands into the session store conformance suite: see the
@@ -105,8 +105,8 @@ fn bob() -> UserId {
     UserId(102)
 }
 
-fn digest(token: &str) -> SessionDigest {
-    SessionDigest::of_token(token.as_bytes())
+fn digest(token: &str) -> TokenDigest {
+    TokenDigest::of_token(token.as_bytes())
 }
 
 /// `secs` seconds after `t0`.
@@ -159,17 +159,17 @@ pub async fn a_digest_that_exists_cannot_be_created_again(store: Store) {
 /// another process on the same database would) finds the same session.
 pub async fn sessions_are_keyed_by_all_32_bytes_of_the_digest(store: Store) {
     let t0 = time::now();
-    let zeros = SessionDigest::from_bytes([0; 32]);
+    let zeros = TokenDigest::from_bytes([0; 32]);
     let mut last = [0; 32];
     last[31] = 1;
-    let last = SessionDigest::from_bytes(last);
-    let ones = SessionDigest::from_bytes([0xff; 32]);
+    let last = TokenDigest::from_bytes(last);
+    let ones = TokenDigest::from_bytes([0xff; 32]);
     for (d, user) in [(zeros, alice()), (last, bob()), (ones, UserId(7))] {
         let new = NewSession::new(d, user, t0, LIFETIME);
         store.create_session(&new).await.unwrap();
     }
     for (d, user) in [(zeros, alice()), (last, bob()), (ones, UserId(7))] {
-        let rebuilt = SessionDigest::from_slice(d.as_bytes()).unwrap();
+        let rebuilt = TokenDigest::from_slice(d.as_bytes()).unwrap();
         let found = store.session(&rebuilt, &at(t0, 1)).await.unwrap();
         assert_eq!(found.map(|s| s.user), Some(user), "{d:?}");
     }

@@ -36,7 +36,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use support_core::{
-    Liveness, NewSession, Result, SessionDigest, SessionStore, StoredSession, UserId, time,
+    Liveness, NewSession, Result, SessionStore, StoredSession, TokenDigest, UserId, time,
 };
 use support_transport_ws::signature;
 
@@ -55,7 +55,7 @@ const MAX_TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 pub(crate) struct Session {
     pub(crate) user: UserId,
     pub(crate) csrf: String,
-    digest: SessionDigest,
+    digest: TokenDigest,
 }
 
 /// Issues, checks and ends sessions.
@@ -108,7 +108,7 @@ impl Sessions {
     /// says whether this request is served over HTTPS (the `__Host-` cookie, `Secure`).
     pub(crate) async fn issue(&self, user: UserId, https: bool) -> Result<(String, Session)> {
         let token = super::users::random_token(32);
-        let digest = SessionDigest::of_token(token.as_bytes());
+        let digest = TokenDigest::of_token(token.as_bytes());
         let new = NewSession::new(digest, user, time::now(), self.lifetime);
         self.store.create_session(&new).await?;
         let mac = signature::sign(&self.key, &cookie_message(&token));
@@ -156,7 +156,7 @@ impl Sessions {
     pub(crate) async fn of_request(&self, headers: &HeaderMap) -> Result<Option<Session>> {
         let at = self.liveness();
         for token in self.tokens(headers) {
-            let digest = SessionDigest::of_token(token.as_bytes());
+            let digest = TokenDigest::of_token(token.as_bytes());
             if let Some(stored) = self.store.session(&digest, &at).await? {
                 self.touch_if_due(&stored, &at).await;
                 return Ok(Some(Session {
@@ -196,7 +196,7 @@ impl Sessions {
     /// cookie the browser held before never stays a session.
     pub(crate) async fn end_held(&self, headers: &HeaderMap) -> Result<()> {
         for token in self.tokens(headers) {
-            let digest = SessionDigest::of_token(token.as_bytes());
+            let digest = TokenDigest::of_token(token.as_bytes());
             self.store.end_session(&digest).await?;
         }
         Ok(())
@@ -284,7 +284,7 @@ mod tests {
         let value = cookie_pair(&set);
         let token = value.split_once('=').unwrap().1.split_once('.').unwrap().0;
         let at = Liveness::new(time::now(), DEFAULT_IDLE_TIMEOUT);
-        let digest = SessionDigest::of_token(token.as_bytes());
+        let digest = TokenDigest::of_token(token.as_bytes());
         assert_eq!(
             store.session(&digest, &at).await.unwrap().map(|r| r.user),
             Some(UserId(7))
