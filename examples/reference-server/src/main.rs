@@ -160,6 +160,9 @@ struct Args {
         value_parser = parse_duration
     )]
     session_lifetime: Duration,
+    /// Sign-in by the host application's JWTs.
+    #[command(flatten)]
+    jwt: auth::JwtFlags,
 }
 
 impl Args {
@@ -359,6 +362,7 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> Result<(), String> {
     refuse_unsafe_exposure(&args)?;
+    let jwt = auth::JwtVerifier::from_flags(&args.jwt)?;
     let (users, demo) = match &args.users {
         Some(path) => (Users::load(path)?, None),
         None => {
@@ -470,6 +474,14 @@ async fn run(args: Args) -> Result<(), String> {
             }
         }
         Err(e) => tracing::warn!("could not raise the open-files limit: {e}"),
+    }
+    match &jwt {
+        Some(verifier) => println!(
+            "  host app JWTs: {:?}, living {} at most",
+            verifier.algorithm(),
+            humantime::format_duration(args.jwt.jwt_max_lifetime)
+        ),
+        None => println!("  host app JWTs: off (no --jwt-secret or --jwt-public-key)"),
     }
     println!("  web UI: http://{addr}/login");
     if args.no_rate_limits {

@@ -5,12 +5,16 @@
 //! - [`app_key`]: the key session cookies and CSRF tokens are signed with, the server's own;
 //! - [`csrf`]: the guard that refuses a cookie-authenticated state change without the token;
 //! - [`users`]: the users file and the demo users;
+//! - [`jwt`]: the host application's JWTs, verified into the user they describe;
 //! - [`throttle`]: failed sign-ins and wrong bearer tokens, counted and throttled;
 //! - [`openapi`]: the session cookie and CSRF token in the API's OpenAPI document.
 
 mod app_key;
 mod csrf;
 mod identity;
+// Verified at start-up; the bearer path that uses `verify` comes with the store's users.
+#[allow(dead_code)]
+mod jwt;
 mod openapi;
 mod session;
 mod throttle;
@@ -19,6 +23,7 @@ mod users;
 pub(crate) use app_key::{KeySource, session_key};
 pub(crate) use csrf::{csrf_guard, page_expired};
 pub(crate) use identity::Identity;
+pub(crate) use jwt::{JwtFlags, JwtVerifier};
 pub(crate) use openapi::describe_session;
 pub(crate) use session::Sessions;
 pub(crate) use throttle::{AuthLimits, SignInThrottle, TokenGuard, bearer_guard};
