@@ -20,13 +20,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use clap::Parser;
 use ipnet::IpNet;
-use support_core::{SessionStore, StaticDirectory, SupportService};
+use support_core::{AccountDirectory, MemoryStore, SessionStore, SupportService, UserStore};
 use support_store_postgres::{PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
 use support_transport_ws::{AppConfig, HttpLimits, Rate, RateLimits, SupportChat, shutdown_signal};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{AuthLimits, Identity, Sessions, SignInThrottle, TokenGuard, Users};
+use crate::auth::{AuthLimits, Identity, Sessions, SignInThrottle, TokenGuard, UserEntry};
 use crate::proxy::TrustedProxies;
 
 /// The helpdesk server.
@@ -39,8 +39,11 @@ struct Args {
     /// `sqlite://path` (created if missing), `sqlite::memory:`, or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://support.db")]
     database_url: String,
-    /// A TOML users file (`[[user]] id, name, role, token`); without it demo users are created
-    /// and their tokens printed.
+    /// A TOML users file (`[[user]] id, name, role, token`, optional `email`, `password_hash`)
+    /// imported into the database at start-up: each user upserted, each token stored as an API
+    /// token (a token revoked with `users token revoke` comes back at the next start while it
+    /// stays in the file). Without it, and without accounts of its own in the database, the
+    /// server seeds demo users and prints their tokens.
     #[arg(long, env = "SUPPORT_USERS")]
     users: Option<PathBuf>,
     /// Pusher app id.
@@ -241,27 +244,62 @@ fn raise_open_files() -> std::io::Result<u64> {
 /// The development Pusher secret, refused on a network bind.
 const DEV_SECRET: &str = "support-secret";
 
-/// What a non-loopback bind must not run with: the development secret, or demo users nobody
-/// asked for (their tokens are on the sign-in page for every visitor).
+/// What a non-loopback bind must not run with: the development secret.
 fn refuse_unsafe_exposure(args: &Args) -> Result<(), String> {
-    if args.bind.ip().is_loopback() {
-        return Ok(());
-    }
-    if args.app_secret == DEV_SECRET {
+    if !args.bind.ip().is_loopback() && args.app_secret == DEV_SECRET {
         return Err(format!(
             "refusing to listen on {} with the development Pusher secret: set --app-secret \
              (PUSHER_APP_SECRET) to a secret of your own",
             args.bind
         ));
     }
-    if args.users.is_none() && !args.demo {
+    Ok(())
+}
+
+/// Whether the server runs in demo mode: `--demo`, or no `--users` and no account in the
+/// store but the demo users. A non-loopback bind refuses demo mode nobody asked for (their
+/// tokens are on the sign-in page for every visitor): there must be a users source, the
+/// users file or accounts of the store's own (`reference-server users add`).
+async fn demo_mode(args: &Args, users: &dyn UserStore) -> Result<bool, String> {
+    if args.demo {
+        return Ok(true);
+    }
+    if args.users.is_some() {
+        return Ok(false);
+    }
+    let accounts = users
+        .users()
+        .await
+        .map_err(|e| format!("cannot read the users: {e}"))?;
+    if accounts.iter().any(|u| !auth::is_demo(u)) {
+        return Ok(false);
+    }
+    if !args.bind.ip().is_loopback() {
         return Err(format!(
             "refusing to serve demo users on {}: anyone who reaches the sign-in page can sign \
-             in as them. Give --users FILE, or --demo to serve them anyway",
+             in as them. Create an admin (reference-server users add --role admin \
+             --password-stdin …), give --users FILE, or --demo to serve them anyway",
             args.bind
         ));
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Imports the users file and seeds the demo users, as the flags and the store say: the demo
+/// users and their fresh tokens in demo mode, `None` otherwise.
+async fn import_users(
+    args: &Args,
+    users: &dyn UserStore,
+) -> Result<Option<Vec<UserEntry>>, String> {
+    let demo = demo_mode(args, users).await?;
+    if let Some(path) = &args.users {
+        auth::import_users_file(users, &auth::load_users_file(path)?).await?;
+    }
+    if demo {
+        Ok(Some(auth::seed_demo(users).await?))
+    } else {
+        Ok(None)
+    }
 }
 
 /// Removes the sessions that are over, at start and every [`PURGE_EVERY`], for as long as
@@ -285,10 +323,11 @@ async fn health(State(service): State<SupportService>) -> (StatusCode, &'static 
     }
 }
 
-/// The database of `--database-url`: it holds the tickets and the browser sessions.
+/// The database of `--database-url`: it holds the tickets, the users and the browser
+/// sessions.
 enum Database {
-    Sqlite(Arc<SqliteStore>),
-    Postgres(PgStore),
+    Sqlite(Arc<SqliteStore>, Arc<dyn UserStore>),
+    Postgres(PgStore, Arc<dyn UserStore>),
 }
 
 impl Database {
@@ -297,20 +336,31 @@ impl Database {
             let store = PgStore::connect(url)
                 .await
                 .map_err(|e| format!("PostgreSQL: {e}"))?;
-            Ok(Database::Postgres(store))
+            Ok(Database::Postgres(store, Arc::new(MemoryStore::new())))
         } else {
             let store = SqliteStore::open(url)
                 .await
                 .map_err(|e| format!("SQLite: {e}"))?;
-            Ok(Database::Sqlite(Arc::new(store)))
+            Ok(Database::Sqlite(
+                Arc::new(store),
+                Arc::new(MemoryStore::new()),
+            ))
         }
     }
 
     /// The same store, for the sessions.
     fn sessions(&self) -> Arc<dyn SessionStore> {
         match self {
-            Database::Sqlite(store) => store.clone(),
-            Database::Postgres(store) => Arc::new(store.clone()),
+            Database::Sqlite(store, _) => store.clone(),
+            Database::Postgres(store, _) => Arc::new(store.clone()),
+        }
+    }
+
+    /// The users and their API tokens.
+    // Held in memory until the SQL stores implement `UserStore`; then the same store.
+    fn users(&self) -> Arc<dyn UserStore> {
+        match self {
+            Database::Sqlite(_, users) | Database::Postgres(_, users) => users.clone(),
         }
     }
 }
@@ -320,7 +370,6 @@ impl Database {
 async fn build(
     args: &Args,
     database: Database,
-    directory: StaticDirectory,
     identity: Arc<Identity>,
 ) -> Result<SupportChat, String> {
     let app = AppConfig {
@@ -332,11 +381,11 @@ async fn build(
     let chat = match database {
         // Events go out through NOTIFY; every node's listener, this one's included, feeds its
         // websocket hub, which closes its connections with 4200 when events may have been lost.
-        Database::Postgres(store) => chat.bus(PgBus::new(&store)).store(store),
-        Database::Sqlite(store) => chat.store(store),
+        Database::Postgres(store, _) => chat.bus(PgBus::new(&store)).store(store),
+        Database::Sqlite(store, _) => chat.store(store),
     };
-    // One identity for the JSON API and channel auth.
-    chat.directory(directory)
+    // Names and roles from the store's users; one identity for the JSON API and channel auth.
+    chat.directory(AccountDirectory::new(identity.users.clone()))
         .identify(identity)
         .start()
         .await
@@ -363,28 +412,19 @@ async fn main() -> std::process::ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     refuse_unsafe_exposure(&args)?;
     let jwt = auth::JwtVerifier::from_flags(&args.jwt)?;
-    let (users, demo) = match &args.users {
-        Some(path) => (Users::load(path)?, None),
-        None => {
-            let (users, entries) = Users::demo();
-            (users, Some(entries))
-        }
-    };
-    let directory = users.directory();
     let (session_key, key_source) =
         auth::session_key(&args.database_url, args.app_key_file.as_deref())?;
     let database = Database::open(&args.database_url).await?;
+    let users = database.users();
+    let demo = import_users(&args, &*users).await?;
     let sessions = Sessions::new(
         &session_key,
         database.sessions(),
         args.session_idle_timeout,
         args.session_lifetime,
     );
-    let identity = Arc::new(Identity {
-        users,
-        sessions: sessions.clone(),
-    });
-    let chat = build(&args, database, directory, identity.clone()).await?;
+    let identity = Arc::new(Identity::new(users, sessions.clone()));
+    let chat = build(&args, database, identity.clone()).await?;
     let auth_limits = args.auth_limits();
     let web = web::Web::new(
         identity.clone(),

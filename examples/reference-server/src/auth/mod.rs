@@ -4,7 +4,8 @@
 //! - [`session`]: sessions kept in the store, their cookie and CSRF token;
 //! - [`app_key`]: the key session cookies and CSRF tokens are signed with, the server's own;
 //! - [`csrf`]: the guard that refuses a cookie-authenticated state change without the token;
-//! - [`users`]: the users file and the demo users;
+//! - [`users`]: the users file and the demo users, imported into the store at start-up;
+//! - [`password`]: argon2id hashes, made and checked off the async threads;
 //! - [`jwt`]: the host application's JWTs, verified into the user they describe;
 //! - [`throttle`]: failed sign-ins and wrong bearer tokens, counted and throttled;
 //! - [`openapi`]: the session cookie and CSRF token in the API's OpenAPI document.
@@ -16,6 +17,7 @@ mod identity;
 #[allow(dead_code)]
 mod jwt;
 mod openapi;
+mod password;
 mod session;
 mod throttle;
 mod users;
@@ -27,4 +29,6 @@ pub(crate) use jwt::{JwtFlags, JwtVerifier};
 pub(crate) use openapi::describe_session;
 pub(crate) use session::Sessions;
 pub(crate) use throttle::{AuthLimits, SignInThrottle, TokenGuard, bearer_guard};
-pub(crate) use users::{UserEntry, Users};
+pub(crate) use users::{
+    UserEntry, import as import_users_file, is_demo, load as load_users_file, seed_demo,
+};

@@ -158,7 +158,11 @@ pub(super) async fn sign_in(
         return too_many_attempts(throttled);
     }
     let next = safe_next(form.next.as_deref()).map(str::to_owned);
-    let Some(actor) = web.identity.users.by_token(form.token.trim()) else {
+    let actor = match web.identity.by_token(form.token.trim()).await {
+        Ok(actor) => actor,
+        Err(e) => return unavailable(&e),
+    };
+    let Some(actor) = actor else {
         web.sign_ins.failed(client, account);
         let mut query = vec![("error", "1")];
         if let Some(n) = &next {
