@@ -423,7 +423,7 @@ async fn run(args: Args) -> Result<(), String> {
         args.session_idle_timeout,
         args.session_lifetime,
     );
-    let identity = Arc::new(Identity::new(users, sessions.clone()));
+    let identity = Arc::new(Identity::new(users, sessions.clone()).with_jwt(jwt.clone()));
     let chat = build(&args, database, identity.clone()).await?;
     let auth_limits = args.auth_limits();
     let web = web::Web::new(

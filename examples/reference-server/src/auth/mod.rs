@@ -13,8 +13,6 @@
 mod app_key;
 mod csrf;
 mod identity;
-// Verified at start-up; the bearer path that uses `verify` comes with the store's users.
-#[allow(dead_code)]
 mod jwt;
 mod openapi;
 mod password;
