@@ -8,8 +8,8 @@ use support_core::account::{
     Email, NewApiToken, NewUser, StoredApiToken, StoredUser, UserUpdate, check_name,
 };
 use support_core::{
-    ApiTokenId, Error, FieldErrors, Result, Role, SessionStore, TokenDigest, UserId, UserStore,
-    time,
+    ApiTokenId, Broadcaster, Dispatch, Error, FieldErrors, Result, Role, SessionStore, TokenDigest,
+    UserId, UserStore, time,
 };
 
 use crate::auth::{Passwords, new_api_token};
@@ -23,6 +23,10 @@ pub(crate) struct Accounts {
     pub(crate) users: Arc<dyn UserStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
     pub(crate) passwords: Passwords,
+    /// Where a process with no websockets of its own (the CLI on PostgreSQL) publishes that a
+    /// disabled user's connections must close, for every node to hear; `None` for a server,
+    /// which closes them through its service.
+    pub(crate) notices: Option<Arc<dyn Broadcaster>>,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -137,6 +141,9 @@ impl Accounts {
             .ok_or(Error::NotFound)?;
         if change.disabled == Some(true) {
             self.sessions.end_user_sessions(id).await?;
+            if let Some(notices) = &self.notices {
+                notices.publish(Dispatch::DisconnectUser(id)).await?;
+            }
         }
         Ok(user)
     }

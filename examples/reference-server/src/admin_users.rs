@@ -13,8 +13,8 @@
 //!
 //! Bad input is 422 in Laravel's shape. An admin cannot disable themself or take away their
 //! own admin role (422). Disabling a user ends their sessions, so their cookie and tokens
-//! answer 401 from the next request on; websockets already open stay open until they
-//! reconnect, when channel auth refuses them.
+//! answer 401 from the next request on, and closes their websockets with 4009 on every node
+//! ([`SupportService::disconnect_user`]).
 
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use support_core::account::{StoredApiToken, StoredUser};
-use support_core::{Actor, ApiTokenId, Error, Role, UserId};
+use support_core::{Actor, ApiTokenId, Error, Role, SupportService, UserId};
 use support_transport_ws::api::{ApiError, MAX_BODY_BYTES};
 
 use crate::accounts::{AccountChange, Accounts, NewAccount, parse_role};
@@ -39,6 +39,7 @@ use crate::auth::Identity;
 pub(crate) struct AdminUsers {
     pub(crate) identity: Arc<Identity>,
     pub(crate) accounts: Accounts,
+    pub(crate) service: SupportService,
 }
 
 /// The routes.
@@ -182,6 +183,13 @@ async fn update(
     };
     let user = state.accounts.change(id, &change).await?;
     if change.disabled == Some(true) {
+        // Their sessions ended with the change; now their open websockets, on every node.
+        if let Err(e) = state.service.disconnect_user(id).await {
+            tracing::warn!(
+                user = id.0,
+                "could not close a disabled user's websockets: {e}"
+            );
+        }
         tracing::info!(user = id.0, by = me.id.0, "user disabled");
     }
     Ok(Json(json!({ "data": user_view(&user) })).into_response())

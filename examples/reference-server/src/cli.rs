@@ -7,9 +7,10 @@
 //!
 //! `users disable` also ends the user's sessions in the store, so their cookies and tokens
 //! prove nobody from the next request on. Their open websockets close when a server hears of
-//! it: this process cannot reach a running server's sockets (on SQLite there is no channel
-//! between processes), so the sockets of a user disabled from the CLI stay open until they
-//! reconnect, when channel auth refuses them. The admins' users page closes them at once.
+//! it: on PostgreSQL the command publishes the disconnect notice on the bus (`PgBroadcaster`),
+//! and every node closes them with 4009; on SQLite this process cannot reach a running
+//! server's sockets, so they stay open until they reconnect, when channel auth refuses them
+//! (the admins' users page closes them at once).
 
 use std::io::Read;
 

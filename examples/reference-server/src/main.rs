@@ -23,8 +23,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use clap::Parser;
 use ipnet::IpNet;
-use support_core::{AccountDirectory, MemoryStore, SessionStore, SupportService, UserStore};
-use support_store_postgres::{PgBus, PgStore};
+use support_core::{AccountDirectory, Broadcaster, SessionStore, SupportService, UserStore};
+use support_store_postgres::{PgBroadcaster, PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
 use support_transport_ws::{AppConfig, HttpLimits, Rate, RateLimits, SupportChat, shutdown_signal};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -338,7 +338,7 @@ async fn health(State(service): State<SupportService>) -> (StatusCode, &'static 
 /// sessions.
 enum Database {
     Sqlite(Arc<SqliteStore>),
-    Postgres(PgStore, Arc<dyn UserStore>),
+    Postgres(PgStore),
 }
 
 impl Database {
@@ -347,9 +347,7 @@ impl Database {
             let store = PgStore::connect(url)
                 .await
                 .map_err(|e| format!("PostgreSQL: {e}"))?;
-            // Until PgStore implements UserStore, each node keeps the users in memory, filled
-            // at start-up from the users file or the demo seed.
-            Ok(Database::Postgres(store, Arc::new(MemoryStore::new())))
+            Ok(Database::Postgres(store))
         } else {
             let store = SqliteStore::open(url)
                 .await
@@ -362,16 +360,19 @@ impl Database {
     fn sessions(&self) -> Arc<dyn SessionStore> {
         match self {
             Database::Sqlite(store) => store.clone(),
-            Database::Postgres(store, _) => Arc::new(store.clone()),
+            Database::Postgres(store) => Arc::new(store.clone()),
         }
     }
 
-    /// What the account operations need: the users, the sessions and a password hasher.
+    /// What the `users` commands need: the users, the sessions, a password hasher, and on
+    /// PostgreSQL the bus that tells every node to close a disabled user's websockets.
     async fn accounts(&self) -> Result<Accounts, String> {
-        if let Database::Postgres(..) = self {
-            return Err("accounts are kept in SQLite databases only, for now".into());
-        }
+        let notices: Option<Arc<dyn Broadcaster>> = match self {
+            Database::Postgres(store) => Some(Arc::new(PgBroadcaster::new(store))),
+            Database::Sqlite(_) => None,
+        };
         Ok(Accounts {
+            notices,
             users: self.users(),
             sessions: self.sessions(),
             passwords: Passwords::new()
@@ -384,7 +385,7 @@ impl Database {
     fn users(&self) -> Arc<dyn UserStore> {
         match self {
             Database::Sqlite(store) => store.clone(),
-            Database::Postgres(_, users) => users.clone(),
+            Database::Postgres(store) => Arc::new(store.clone()),
         }
     }
 }
@@ -405,7 +406,7 @@ async fn build(
     let chat = match database {
         // Events go out through NOTIFY; every node's listener, this one's included, feeds its
         // websocket hub, which closes its connections with 4200 when events may have been lost.
-        Database::Postgres(store, _) => chat.bus(PgBus::new(&store)).store(store),
+        Database::Postgres(store) => chat.bus(PgBus::new(&store)).store(store),
         Database::Sqlite(store) => chat.store(store),
     };
     // Names and roles from the store's users; one identity for the JSON API and channel auth.
@@ -466,6 +467,7 @@ async fn run(args: Args) -> Result<(), String> {
         args.session_lifetime,
     );
     let accounts = Accounts {
+        notices: None,
         users: users.clone(),
         sessions: database.sessions(),
         passwords: Passwords::new()
@@ -491,6 +493,7 @@ async fn run(args: Args) -> Result<(), String> {
     let admin_users = admin_users::router(admin_users::AdminUsers {
         identity: identity.clone(),
         accounts,
+        service: chat.service().clone(),
     });
     let guarded = chat
         .router()

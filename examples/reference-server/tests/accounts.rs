@@ -344,6 +344,21 @@ async fn failures_on_one_account_are_throttled_across_addresses() {
     assert_eq!(status, 422);
 }
 
+/// The code of the close frame the server sends next (other frames are skipped).
+async fn close_code(ws: &mut support_transport_ws::testing::Ws) -> u16 {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let wait = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(frame) = ws.next().await {
+            if let Ok(Message::Close(Some(close))) = frame {
+                return u16::from(close.code);
+            }
+        }
+        0
+    });
+    wait.await.expect("a close frame within 10 s")
+}
+
 /// Signs in Olga, an admin made with the CLI, on a server with the usual users: her cookie
 /// and CSRF token.
 async fn admin_session(server: &common::Server) -> (String, String) {
@@ -637,6 +652,70 @@ async fn the_admin_api_creates_changes_and_disables_users() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+#[cfg_attr(no_postgres, ignore = "no PostgreSQL server found at build time")]
+async fn on_postgres_the_cli_makes_an_admin_who_signs_in_and_disabling_ends_it() {
+    common::postgres_probe_still_holds();
+    let pg = common::Database::create();
+    let url = pg.url();
+    let dir = tempfile::tempdir().unwrap();
+    let olga = command_ok(
+        &url,
+        &[
+            "users",
+            "add",
+            "--name",
+            "Olga",
+            "--email",
+            "olga@example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        PASSWORD,
+    );
+    let token = command_ok(&url, &["users", "token", "create", &olga], "");
+    let server = start_with_args(dir.path(), 0, &url, &["--no-rate-limits"]);
+    let (status, cookie, ..) = sign_in(&server.base, "olga@example.com", PASSWORD, None).await;
+    assert_eq!(status, 303);
+    let cookie = cookie.unwrap();
+    assert_eq!(
+        with_cookie(&server.base, "/api/admin/users", &cookie).await,
+        200
+    );
+    assert_eq!(
+        server
+            .call("GET", "/api/admin/users", Some(&token), None)
+            .await
+            .0,
+        200
+    );
+    let wrong = sign_in(&server.base, "olga@example.com", "not the password", None).await;
+    let unknown = sign_in(&server.base, "nobody@example.com", "not the password", None).await;
+    assert_eq!((wrong.0, &wrong.2), (unknown.0, &unknown.2));
+
+    // Disabled from the CLI: her websocket hears of it through the bus; cookie and token end.
+    let addr = format!("127.0.0.1:{}", server.port).parse().unwrap();
+    let mut socket = support_transport_ws::testing::Client::connect(addr, "support-key").await;
+    let bearer = format!("Bearer {token}");
+    socket
+        .sign_in("private-support.admin", &[("authorization", &bearer)])
+        .await;
+    command_ok(&url, &["users", "disable", &olga], "");
+    assert_eq!(close_code(socket.ws()).await, 4009);
+    assert_eq!(
+        with_cookie(&server.base, "/api/admin/users", &cookie).await,
+        401
+    );
+    assert_eq!(
+        server
+            .call("GET", "/api/admin/users", Some(&token), None)
+            .await
+            .0,
+        401
+    );
 }
 
 #[tokio::test]
