@@ -5,7 +5,10 @@
 //! the browser UI (sign-in, the employee portal and the staff dashboard), all on one port. SQLite by default; `--database-url postgres://…` uses PostgreSQL, and
 //! several processes on one database then deliver every event to every client.
 
+mod accounts;
+mod admin_users;
 mod auth;
+mod cli;
 mod proxy;
 mod web;
 
@@ -20,24 +23,35 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use clap::Parser;
 use ipnet::IpNet;
-use support_core::{AccountDirectory, MemoryStore, SessionStore, SupportService, UserStore};
-use support_store_postgres::{PgBus, PgStore};
+use support_core::{AccountDirectory, Broadcaster, SessionStore, SupportService, UserStore};
+use support_store_postgres::{PgBroadcaster, PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
 use support_transport_ws::{AppConfig, HttpLimits, Rate, RateLimits, SupportChat, shutdown_signal};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{AuthLimits, Identity, Sessions, SignInThrottle, TokenGuard, UserEntry};
+use crate::accounts::Accounts;
+use crate::auth::{
+    AuthLimits, Identity, Passwords, Sessions, SignInThrottle, TokenGuard, UserEntry,
+};
 use crate::proxy::TrustedProxies;
 
-/// The helpdesk server.
+/// The helpdesk server; `reference-server users …` manages its accounts.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    /// Without a subcommand, the server runs.
+    #[command(subcommand)]
+    command: Option<cli::Command>,
     /// Address to listen on.
     #[arg(long, env = "SUPPORT_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
     /// `sqlite://path` (created if missing), `sqlite::memory:`, or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://support.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://support.db",
+        global = true
+    )]
     database_url: String,
     /// A TOML users file (`[[user]] id, name, role, token`, optional `email`, `password_hash`)
     /// imported into the database at start-up: each user upserted, each token stored as an API
@@ -326,8 +340,8 @@ async fn health(State(service): State<SupportService>) -> (StatusCode, &'static 
 /// The database of `--database-url`: it holds the tickets, the users and the browser
 /// sessions.
 enum Database {
-    Sqlite(Arc<SqliteStore>, Arc<dyn UserStore>),
-    Postgres(PgStore, Arc<dyn UserStore>),
+    Sqlite(Arc<SqliteStore>),
+    Postgres(PgStore),
 }
 
 impl Database {
@@ -336,31 +350,45 @@ impl Database {
             let store = PgStore::connect(url)
                 .await
                 .map_err(|e| format!("PostgreSQL: {e}"))?;
-            Ok(Database::Postgres(store, Arc::new(MemoryStore::new())))
+            Ok(Database::Postgres(store))
         } else {
             let store = SqliteStore::open(url)
                 .await
                 .map_err(|e| format!("SQLite: {e}"))?;
-            Ok(Database::Sqlite(
-                Arc::new(store),
-                Arc::new(MemoryStore::new()),
-            ))
+            Ok(Database::Sqlite(Arc::new(store)))
         }
     }
 
     /// The same store, for the sessions.
     fn sessions(&self) -> Arc<dyn SessionStore> {
         match self {
-            Database::Sqlite(store, _) => store.clone(),
-            Database::Postgres(store, _) => Arc::new(store.clone()),
+            Database::Sqlite(store) => store.clone(),
+            Database::Postgres(store) => Arc::new(store.clone()),
         }
     }
 
-    /// The users and their API tokens.
-    // Held in memory until the SQL stores implement `UserStore`; then the same store.
+    /// What the `users` commands need: the users, the sessions, a password hasher, and on
+    /// PostgreSQL the bus that tells every node to close a disabled user's websockets.
+    async fn accounts(&self) -> Result<Accounts, String> {
+        let notices: Option<Arc<dyn Broadcaster>> = match self {
+            Database::Postgres(store) => Some(Arc::new(PgBroadcaster::new(store))),
+            Database::Sqlite(_) => None,
+        };
+        Ok(Accounts {
+            notices,
+            users: self.users(),
+            sessions: self.sessions(),
+            passwords: Passwords::new()
+                .await
+                .map_err(|e| format!("the password hasher: {e}"))?,
+        })
+    }
+
+    /// The same store, for the users and their API tokens.
     fn users(&self) -> Arc<dyn UserStore> {
         match self {
-            Database::Sqlite(_, users) | Database::Postgres(_, users) => users.clone(),
+            Database::Sqlite(store) => store.clone(),
+            Database::Postgres(store) => Arc::new(store.clone()),
         }
     }
 }
@@ -381,8 +409,8 @@ async fn build(
     let chat = match database {
         // Events go out through NOTIFY; every node's listener, this one's included, feeds its
         // websocket hub, which closes its connections with 4200 when events may have been lost.
-        Database::Postgres(store, _) => chat.bus(PgBus::new(&store)).store(store),
-        Database::Sqlite(store, _) => chat.store(store),
+        Database::Postgres(store) => chat.bus(PgBus::new(&store)).store(store),
+        Database::Sqlite(store) => chat.store(store),
     };
     // Names and roles from the store's users; one identity for the JSON API and channel auth.
     chat.directory(AccountDirectory::new(identity.users.clone()))
@@ -394,19 +422,38 @@ async fn build(
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let args = Args::parse();
-    match run(args).await {
+    let mut args = Args::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let done = match args.command.take() {
+        // A command's stdout is its answer alone: the log goes to stderr.
+        Some(command) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .init();
+            run_command(&args, command).await
+        }
+        None => {
+            tracing_subscriber::fmt().with_env_filter(filter).init();
+            run(args).await
+        }
+    };
+    match done {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("reference-server: {e}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a `users` command on the database of `--database-url`.
+async fn run_command(args: &Args, command: cli::Command) -> Result<(), String> {
+    let cli::Command::Users { command } = command;
+    let database = Database::open(&args.database_url).await?;
+    let accounts = database.accounts().await?;
+    cli::run(&accounts, command).await
 }
 
 async fn run(args: Args) -> Result<(), String> {
@@ -423,25 +470,42 @@ async fn run(args: Args) -> Result<(), String> {
         args.session_idle_timeout,
         args.session_lifetime,
     );
+    let accounts = Accounts {
+        notices: None,
+        users: users.clone(),
+        sessions: database.sessions(),
+        passwords: Passwords::new()
+            .await
+            .map_err(|e| format!("the password hasher: {e}"))?,
+    };
     let identity = Arc::new(Identity::new(users, sessions.clone()).with_jwt(jwt.clone()));
     let chat = build(&args, database, identity.clone()).await?;
     let auth_limits = args.auth_limits();
     let web = web::Web::new(
         identity.clone(),
-        demo.clone().unwrap_or_default(),
+        demo.clone(),
         &args.app_key,
         SignInThrottle::new(auth_limits.sign_in_failures),
         args.secure_cookies,
+        accounts.passwords.clone(),
     );
     let tokens = TokenGuard::new(identity.clone(), auth_limits.failed_tokens);
 
     // The browser authenticates by cookie: every state change it asks of the API or the
     // channel auth endpoint must carry the session's CSRF token (and the API's document says
     // so: see `build`).
-    let guarded = chat.router().layer(axum::middleware::from_fn_with_state(
-        identity,
-        auth::csrf_guard,
-    ));
+    let admin_users = admin_users::router(admin_users::AdminUsers {
+        identity: identity.clone(),
+        accounts,
+        service: chat.service().clone(),
+    });
+    let guarded = chat
+        .router()
+        .merge(admin_users)
+        .layer(axum::middleware::from_fn_with_state(
+            identity,
+            auth::csrf_guard,
+        ));
     // Outermost: who the client is (behind a trusted proxy, the one it forwards), then the
     // throttle on wrong bearer tokens, before anything looks at a token. Whatever answers
     // without saying how to cache (the guards' 419 and 429 too) is `no-store` and `nosniff`,

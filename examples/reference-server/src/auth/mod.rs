@@ -25,8 +25,10 @@ pub(crate) use csrf::{csrf_guard, page_expired};
 pub(crate) use identity::Identity;
 pub(crate) use jwt::{JwtFlags, JwtVerifier};
 pub(crate) use openapi::describe_session;
+pub(crate) use password::{Passwords, check as check_password};
 pub(crate) use session::Sessions;
 pub(crate) use throttle::{AuthLimits, SignInThrottle, TokenGuard, bearer_guard};
 pub(crate) use users::{
-    UserEntry, import as import_users_file, is_demo, load as load_users_file, seed_demo,
+    UserEntry, import as import_users_file, is_demo, load as load_users_file, new_api_token,
+    seed_demo,
 };
