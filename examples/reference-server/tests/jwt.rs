@@ -495,6 +495,71 @@ async fn the_widgets_session_token_is_a_bearer_for_the_api_and_channel_auth_unti
 
 #[tokio::test]
 #[cfg_attr(
+    no_pyjwt,
+    ignore = "needs python3 on PATH with PyJWT and cryptography installed"
+)]
+async fn a_disabled_users_jwt_and_widget_session_prove_nobody() {
+    let host = Host::new();
+    let s = host.hs256_server(&["--no-rate-limits"]);
+    let jwt = host.hs256(&claims(json!("gone-1"), "Dee Parted", "employee"));
+    let (status, body) = s
+        .call("POST", "/sso/session", None, Some(json!({"token": jwt})))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let session = body["token"].as_str().unwrap().to_owned();
+    let id = body["user"]["id"].as_i64().unwrap();
+    let (status, _) = s
+        .call("GET", "/api/employee/portal/support", Some(&session), None)
+        .await;
+    assert_eq!(status, 200);
+
+    // An admin disables them.
+    let (status, body) = s
+        .call(
+            "PATCH",
+            &format!("/api/admin/users/{id}"),
+            Some(common::ADA),
+            Some(json!({"disabled": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for token in [&session, &jwt] {
+        let (status, _) = s
+            .call("GET", "/api/employee/portal/support", Some(token), None)
+            .await;
+        assert_eq!(status, 401);
+    }
+    assert!(!s.log_lines("JWT refused: the user is disabled").is_empty());
+    let (status, _) = s
+        .call("POST", "/sso/session", None, Some(json!({"token": jwt})))
+        .await;
+    assert_eq!(status, 401);
+    let res = no_redirects()
+        .get(format!("{}/sso", s.base))
+        .query(&[("token", jwt.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    // A JWT never enables a user again.
+    let (_, users) = s
+        .call("GET", "/api/admin/users", Some(common::ADA), None)
+        .await;
+    let dee = users["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|u| u["name"] == "Dee Parted")
+        .cloned();
+    assert_eq!(
+        dee.map(|u| u["disabled"].clone()),
+        Some(json!(true)),
+        "{users}"
+    );
+}
+
+#[tokio::test]
+#[cfg_attr(
     no_postgres,
     ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
 )]
