@@ -141,7 +141,14 @@ pub(crate) async fn bearer_guard(
     if let Err(throttled) = guard.failures.peek(&key) {
         return throttled.into_response();
     }
-    if token.is_empty() || guard.identity.users.by_token(token).is_none() {
+    // The handler looks the token up again: an indexed read, which spares the identity a
+    // cache that a revocation from another process would have to reach.
+    let proves = match guard.identity.by_token(token).await {
+        Ok(actor) => actor.is_some(),
+        // The store cannot answer: the handler will say so (503); count nothing.
+        Err(_) => true,
+    };
+    if !proves {
         tracing::warn!(address = %client, path = request.uri().path(), "unknown bearer token");
         if let Err(throttled) = guard.failures.check(&key) {
             return throttled.into_response();

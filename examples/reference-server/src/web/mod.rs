@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use support_core::Actor;
 
-use crate::auth::{Identity, SignInThrottle, UserEntry};
+use crate::auth::{Identity, Passwords, SignInThrottle, UserEntry};
 use crate::proxy::ForwardedHttps;
 
 use self::pages::Page;
@@ -36,29 +36,33 @@ use self::pages::Page;
 #[derive(Clone)]
 pub(crate) struct Web {
     pub(super) identity: Arc<Identity>,
-    /// The demo users listed on the sign-in page; empty with a users file.
-    pub(super) demo: Arc<Vec<UserEntry>>,
+    /// The demo users listed on the sign-in page, in demo mode only.
+    pub(super) demo: Option<Arc<Vec<UserEntry>>>,
     pub(super) app_key: String,
     /// Failed sign-ins, per address and account.
     pub(super) sign_ins: SignInThrottle,
     /// `--secure-cookies`: the server is reached over HTTPS.
     pub(super) secure_cookies: bool,
+    /// Checks passwords at sign-in.
+    pub(super) passwords: Passwords,
 }
 
 impl Web {
     pub(crate) fn new(
         identity: Arc<Identity>,
-        demo: Vec<UserEntry>,
+        demo: Option<Vec<UserEntry>>,
         app_key: &str,
         sign_ins: SignInThrottle,
         secure_cookies: bool,
+        passwords: Passwords,
     ) -> Self {
         Web {
             identity,
-            demo: Arc::new(demo),
+            demo: demo.map(Arc::new),
             app_key: app_key.to_owned(),
             sign_ins,
             secure_cookies,
+            passwords,
         }
     }
 
@@ -99,6 +103,7 @@ pub(crate) fn router(web: Web) -> Router {
             get(page(Page::AdminDashboard)),
         )
         .route(admin, get(page(Page::AdminIndex)))
+        .route("/admin/users", get(page(Page::AdminUsers)))
         .route(&format!("{admin}/{{ticket}}"), get(page(Page::AdminShow)))
         .route(
             &format!("{admin}/{{ticket}}/live-chat"),

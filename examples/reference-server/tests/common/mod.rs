@@ -260,3 +260,44 @@ fn fastrand_suffix() -> u64 {
         .unwrap()
         .subsec_nanos() as u64
 }
+
+/// What a `reference-server …` command did: its exit success, stdout and stderr.
+pub(crate) struct Ran {
+    pub(crate) ok: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs `reference-server {args} --database-url {db}` with `stdin` on its standard input.
+pub(crate) fn command(db: &str, args: &[&str], stdin: &str) -> Ran {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reference-server"))
+        .args(args)
+        .args(["--database-url", db])
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the reference-server binary");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Ran {
+        ok: out.status.success(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// Like [`command`], and it must succeed: its stdout, trimmed.
+pub(crate) fn command_ok(db: &str, args: &[&str], stdin: &str) -> String {
+    let ran = command(db, args, stdin);
+    assert!(ran.ok, "{args:?}: {}", ran.stderr);
+    ran.stdout.trim().to_owned()
+}
