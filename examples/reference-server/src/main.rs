@@ -177,6 +177,9 @@ struct Args {
         value_parser = parse_duration
     )]
     session_lifetime: Duration,
+    /// Sign-in by the host application's JWTs.
+    #[command(flatten)]
+    jwt: auth::JwtFlags,
 }
 
 impl Args {
@@ -455,6 +458,7 @@ async fn run_command(args: &Args, command: cli::Command) -> Result<(), String> {
 
 async fn run(args: Args) -> Result<(), String> {
     refuse_unsafe_exposure(&args)?;
+    let jwt = auth::JwtVerifier::from_flags(&args.jwt)?;
     let (session_key, key_source) =
         auth::session_key(&args.database_url, args.app_key_file.as_deref())?;
     let database = Database::open(&args.database_url).await?;
@@ -474,7 +478,7 @@ async fn run(args: Args) -> Result<(), String> {
             .await
             .map_err(|e| format!("the password hasher: {e}"))?,
     };
-    let identity = Arc::new(Identity::new(users, sessions.clone()));
+    let identity = Arc::new(Identity::new(users, sessions.clone()).with_jwt(jwt.clone()));
     let chat = build(&args, database, identity.clone()).await?;
     let auth_limits = args.auth_limits();
     let web = web::Web::new(
@@ -574,6 +578,14 @@ async fn run(args: Args) -> Result<(), String> {
             }
         }
         Err(e) => tracing::warn!("could not raise the open-files limit: {e}"),
+    }
+    match &jwt {
+        Some(verifier) => println!(
+            "  host app JWTs: {:?}, living {} at most",
+            verifier.algorithm(),
+            humantime::format_duration(args.jwt.jwt_max_lifetime)
+        ),
+        None => println!("  host app JWTs: off (no --jwt-secret or --jwt-public-key)"),
     }
     println!("  web UI: http://{addr}/login");
     if args.no_rate_limits {

@@ -17,7 +17,8 @@ use support_core::account::{StoredApiToken, StoredUser};
 use support_core::{Actor, Result, Timestamp, TokenDigest, UserStore, time};
 use support_transport_ws::Identify;
 
-use super::session::{Session, Sessions};
+use super::jwt::{JwtRefusal, JwtVerifier, is_jwt};
+use super::session::{SESSION_BEARER_PREFIX, Session, Sessions};
 
 /// The longest gap between two records of a token's or a user's use.
 pub(crate) const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
@@ -26,10 +27,48 @@ pub(crate) const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 /// header, the enabled user of the live session the cookie names. A request that carries a
 /// bearer token is never judged by its cookie, so a wrong token cannot fall back to a
 /// browser session.
+///
+/// A bearer token is one of three kinds, told apart by its shape: a session's
+/// (`sess_…`, [`Sessions::issue_bearer`]), the host application's JWT (three base64url
+/// parts: verified, then the user it describes is created or updated), or an API token.
 #[derive(Clone)]
 pub(crate) struct Identity {
     pub(crate) users: Arc<dyn UserStore>,
     pub(crate) sessions: Sessions,
+    /// The host application's JWTs; `None` when no key is configured (then a JWT proves
+    /// nobody).
+    pub(crate) jwt: Option<Arc<JwtVerifier>>,
+}
+
+/// Why a bearer token proves nobody: what the log says (the client hears only 401).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BearerRefusal {
+    /// No API token or live session has it (or it is empty, or another scheme).
+    Unknown,
+    /// A JWT, and no key to verify it with.
+    JwtOff,
+    /// A JWT that does not verify, or whose claims are not acceptable.
+    Jwt(JwtRefusal),
+    /// A JWT for a user who is disabled.
+    Disabled,
+    /// A JWT whose email belongs to a user with another external id.
+    EmailTaken,
+}
+
+impl std::fmt::Display for BearerRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BearerRefusal::Unknown => f.write_str("unknown bearer token"),
+            BearerRefusal::JwtOff => {
+                f.write_str("JWT refused: no --jwt-secret or --jwt-public-key configured")
+            }
+            BearerRefusal::Jwt(why) => write!(f, "JWT refused: {why}"),
+            BearerRefusal::Disabled => f.write_str("JWT refused: the user is disabled"),
+            BearerRefusal::EmailTaken => {
+                f.write_str("JWT refused: its email belongs to another host application user")
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Identity {
@@ -62,7 +101,17 @@ fn due(last: Option<Timestamp>, now: Timestamp) -> bool {
 impl Identity {
     /// Identity over this store's users and these sessions.
     pub(crate) fn new(users: Arc<dyn UserStore>, sessions: Sessions) -> Self {
-        Identity { users, sessions }
+        Identity {
+            users,
+            sessions,
+            jwt: None,
+        }
+    }
+
+    /// With this verifier for the host application's JWTs.
+    pub(crate) fn with_jwt(mut self, jwt: Option<JwtVerifier>) -> Self {
+        self.jwt = jwt.map(Arc::new);
+        self
     }
 
     /// The live session a request proves by cookie, when it carries no `Authorization`
@@ -83,13 +132,32 @@ impl Identity {
         }
     }
 
-    /// The user a bearer token proves. One match, one arm per kind of token.
+    /// The user a bearer token proves.
     pub(crate) async fn by_token(&self, token: &str) -> Result<Option<Actor>> {
-        match token {
-            "" => Ok(None),
+        Ok(self.prove(token).await?.ok())
+    }
+
+    /// The user a bearer token proves, or why it proves nobody. One match, one arm per kind
+    /// of token.
+    pub(crate) async fn prove(
+        &self,
+        token: &str,
+    ) -> Result<std::result::Result<Actor, BearerRefusal>> {
+        let actor = match token {
+            "" => None,
+            // A session's bearer token (`POST /sso/session`).
+            token if token.starts_with(SESSION_BEARER_PREFIX) => {
+                match self.sessions.of_bearer(token).await? {
+                    Some(session) => self.user_of(&session).await?,
+                    None => None,
+                }
+            }
+            // The host application's JWT.
+            token if is_jwt(token) => return self.by_jwt(token).await,
             // An API token (`users token create`, the users file, the demo users).
-            token => self.by_api_token(token).await,
-        }
+            token => self.by_api_token(token).await?,
+        };
+        Ok(actor.ok_or(BearerRefusal::Unknown))
     }
 
     /// The enabled user whose API token this is (the store refuses disabled users' tokens).
@@ -100,6 +168,32 @@ impl Identity {
         };
         self.record_use(Some(&token), &user);
         Ok(Some(user.actor()))
+    }
+
+    /// The user a host application's JWT describes, created or updated in the store
+    /// ([`UserStore::sync_external_user`]); refused when the JWT does not verify or the user
+    /// is disabled.
+    pub(crate) async fn by_jwt(
+        &self,
+        token: &str,
+    ) -> Result<std::result::Result<Actor, BearerRefusal>> {
+        let Some(verifier) = &self.jwt else {
+            return Ok(Err(BearerRefusal::JwtOff));
+        };
+        let external = match verifier.verify(token) {
+            Ok(external) => external,
+            Err(why) => return Ok(Err(BearerRefusal::Jwt(why))),
+        };
+        let user = match self.users.sync_external_user(&external, time::now()).await {
+            Ok(user) => user,
+            Err(support_core::Error::Conflict(_)) => return Ok(Err(BearerRefusal::EmailTaken)),
+            Err(e) => return Err(e),
+        };
+        if user.disabled {
+            return Ok(Err(BearerRefusal::Disabled));
+        }
+        self.record_use(None, &user);
+        Ok(Ok(user.actor()))
     }
 
     /// The enabled user of this session, if they are still in the store.
@@ -283,6 +377,112 @@ mod tests {
             .unwrap();
         assert_eq!(id.actor(&headers).await.unwrap(), None);
         assert!(id.signed_in(&headers).await.unwrap().is_none());
+    }
+
+    fn with_jwt(store: &Arc<MemoryStore>) -> Identity {
+        let flags = super::super::JwtFlags {
+            jwt_secret: Some("a-shared-secret-of-at-least-32-bytes!".into()),
+            jwt_public_key: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            jwt_max_lifetime: Duration::from_secs(3600),
+        };
+        identity(store).with_jwt(JwtVerifier::from_flags(&flags).unwrap())
+    }
+
+    fn jwt(sub: &str, name: &str, role: &str, email: Option<&str>) -> String {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = serde_json::json!({"sub": sub, "name": name, "role": role,
+            "email": email, "iat": now, "exp": now + 300});
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(b"a-shared-secret-of-at-least-32-bytes!"),
+        )
+        .unwrap()
+    }
+
+    async fn disable(store: &MemoryStore, id: support_core::UserId) {
+        let change = UserUpdate {
+            disabled: Some(true),
+            ..UserUpdate::default()
+        };
+        store.update_user(id, &change).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_jwt_creates_links_and_updates_its_user_and_a_disabled_one_is_refused() {
+        let store = Arc::new(MemoryStore::new());
+        // An account made by hand, with the email the host app will give.
+        let email = support_core::account::Email::parse("kim@host.example").unwrap();
+        let kim = store
+            .create_user(&NewUser::new("Kim", Role::Employee, time::now()).email(email))
+            .await
+            .unwrap();
+        let id = with_jwt(&store);
+        let token = jwt("k-1", "Kim Host", "support", Some("kim@host.example"));
+        let actor = id.prove(&token).await.unwrap().unwrap();
+        assert_eq!(
+            (actor.id, &*actor.name, actor.role),
+            (kim.id, "Kim Host", Role::Support)
+        );
+        // A new user for an unknown `sub`.
+        let new = id
+            .prove(&jwt("k-2", "Noa", "employee", None))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(new.id, kim.id);
+        // An email another host user holds: refused.
+        let stealing = jwt("k-3", "Eve", "admin", Some("kim@host.example"));
+        assert_eq!(
+            id.prove(&stealing).await.unwrap(),
+            Err(BearerRefusal::EmailTaken)
+        );
+
+        disable(&store, kim.id).await;
+        assert_eq!(
+            id.prove(&token).await.unwrap(),
+            Err(BearerRefusal::Disabled)
+        );
+        assert!(
+            store.user(kim.id).await.unwrap().unwrap().disabled,
+            "stays disabled"
+        );
+
+        // Without a verifier no JWT proves anyone.
+        assert_eq!(
+            identity(&store).prove(&token).await.unwrap(),
+            Err(BearerRefusal::JwtOff)
+        );
+        let refused = id.prove(&format!("{token}x")).await.unwrap();
+        assert_eq!(refused, Err(BearerRefusal::Jwt(JwtRefusal::BadSignature)));
+    }
+
+    #[tokio::test]
+    async fn a_session_bearer_token_proves_its_user_until_the_session_or_user_ends() {
+        let store = Arc::new(MemoryStore::new());
+        let wil = store
+            .create_user(&NewUser::new("Wil", Role::Employee, time::now()))
+            .await
+            .unwrap();
+        let id = identity(&store);
+        let (token, _) = id.sessions.issue_bearer(wil.id).await.unwrap();
+        assert!(token.starts_with(SESSION_BEARER_PREFIX));
+        let actor = id.actor(&with_bearer(&token)).await.unwrap();
+        assert_eq!(actor.map(|a| a.id), Some(wil.id));
+        // A bearer session is not a cookie's: the pages and the CSRF guard see none.
+        assert!(id.session(&with_bearer(&token)).await.unwrap().is_none());
+        disable(&store, wil.id).await;
+        assert_eq!(id.actor(&with_bearer(&token)).await.unwrap(), None);
+
+        let ada = store
+            .create_user(&NewUser::new("Ada", Role::Admin, time::now()))
+            .await
+            .unwrap();
+        let (token, _) = id.sessions.issue_bearer(ada.id).await.unwrap();
+        id.sessions.end_all(ada.id).await.unwrap();
+        assert_eq!(id.prove(&token).await.unwrap(), Err(BearerRefusal::Unknown));
     }
 
     #[test]

@@ -6,12 +6,14 @@
 //! - [`csrf`]: the guard that refuses a cookie-authenticated state change without the token;
 //! - [`users`]: the users file and the demo users, imported into the store at start-up;
 //! - [`password`]: argon2id hashes, made and checked off the async threads;
+//! - [`jwt`]: the host application's JWTs, verified into the user they describe;
 //! - [`throttle`]: failed sign-ins and wrong bearer tokens, counted and throttled;
 //! - [`openapi`]: the session cookie and CSRF token in the API's OpenAPI document.
 
 mod app_key;
 mod csrf;
 mod identity;
+mod jwt;
 mod openapi;
 mod password;
 mod session;
@@ -21,6 +23,7 @@ mod users;
 pub(crate) use app_key::{KeySource, session_key};
 pub(crate) use csrf::{csrf_guard, page_expired};
 pub(crate) use identity::Identity;
+pub(crate) use jwt::{JwtFlags, JwtVerifier};
 pub(crate) use openapi::describe_session;
 pub(crate) use password::{Passwords, check as check_password};
 pub(crate) use session::Sessions;

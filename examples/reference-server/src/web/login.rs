@@ -34,7 +34,7 @@ pub(super) struct LoginQuery {
 /// `/`, and no `//`, backslash, whitespace or control character anywhere. Browsers read a
 /// backslash as `/` and drop tabs and line breaks, so `/\t/evil.example` is `//evil.example`, another
 /// site; `https://…` has no leading `/`. Anything else goes home.
-fn safe_next(next: Option<&str>) -> Option<&str> {
+pub(super) fn safe_next(next: Option<&str>) -> Option<&str> {
     next.filter(|n| {
         n.starts_with('/')
             && !n.contains("//")
@@ -154,7 +154,7 @@ fn same_site(headers: &HeaderMap) -> bool {
 }
 
 /// The 429 page of a throttled sign-in: when to try again, in the page and in `Retry-After`.
-fn too_many_attempts(throttled: Throttled) -> Response {
+pub(super) fn too_many_attempts(throttled: Throttled) -> Response {
     let seconds = throttled.retry_after_secs();
     let unit = if seconds == 1 { "second" } else { "seconds" };
     let mut response = message_page(
@@ -289,7 +289,7 @@ async fn start_session(
     response
 }
 
-fn set_cookie(response: &mut Response, cookie: &str) {
+pub(super) fn set_cookie(response: &mut Response, cookie: &str) {
     if let Ok(v) = HeaderValue::from_str(cookie) {
         response.headers_mut().insert(SET_COOKIE, v);
     }

@@ -8,11 +8,13 @@
 //!
 //! - [`pages`]: the page shells and the message pages (403, 404);
 //! - [`login`]: the sign-in page, sign-in, sign-out and signing out everywhere;
+//! - [`sso`]: sign-in by the host application's JWT (`/sso`, the widget's `/sso/session`);
 //! - [`assets`]: the files under `web/`, with ETags.
 
 mod assets;
 mod login;
 mod pages;
+mod sso;
 
 use std::sync::Arc;
 
@@ -88,6 +90,8 @@ pub(crate) fn router(web: Web) -> Router {
         .route("/login", get(login::page).post(login::sign_in))
         .route("/logout", post(login::sign_out))
         .route("/logout/everywhere", post(login::sign_out_everywhere))
+        .route("/sso", get(sso::sso))
+        .route("/sso/session", post(sso::session))
         .route("/assets/{*path}", get(assets::asset))
         .route(employee, get(page(Page::EmployeeIndex)))
         .route(
