@@ -9,10 +9,10 @@ use tokio::sync::{broadcast, watch};
 use crate::bus::Fanout;
 use crate::channel::Channel;
 use crate::error::Result;
-use crate::event::Broadcast;
+use crate::event::{Broadcast, Dispatch};
 use crate::id::SocketId;
 
-/// Delivers events to whoever listens on a channel.
+/// Delivers events to whoever listens on a channel, and notices to the connections they name.
 ///
 /// # Contract
 ///
@@ -22,13 +22,19 @@ use crate::id::SocketId;
 /// - `publish` must not wait on slow subscribers: queue or drop per subscriber, never block the
 ///   caller for long.
 /// - A subscriber whose connection is `broadcast.except` must not receive it.
+/// - A [`Dispatch::DisconnectUser`] goes where events go (to every node, on a bus) and to no
+///   channel: whatever holds client connections closes that user's; a broadcaster without
+///   connections of its own ([`MemoryBroadcaster`], [`NoBroadcast`]) has nothing to close.
 /// - An error is logged by the service and the operation still succeeds: the data is stored,
-///   and clients recover what they missed with `messages?after=`.
+///   and clients recover what they missed with `messages?after=`. An error publishing a
+///   [`Dispatch::DisconnectUser`] is returned to the caller of
+///   [`SupportService::disconnect_user`](crate::SupportService::disconnect_user), who may
+///   retry.
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
 /// use async_trait::async_trait;
-/// use support_core::{Broadcast, Broadcaster};
+/// use support_core::{Broadcaster, Dispatch};
 ///
 /// /// Records event names, for a test.
 /// #[derive(Default)]
@@ -36,22 +42,27 @@ use crate::id::SocketId;
 ///
 /// #[async_trait]
 /// impl Broadcaster for Recorder {
-///     async fn publish(&self, b: Arc<Broadcast>) -> support_core::Result<()> {
-///         self.0.lock().unwrap().push(format!("{} {}", b.channel(), b.name()));
+///     async fn publish(&self, d: Dispatch) -> support_core::Result<()> {
+///         let line = match d {
+///             Dispatch::Event(b) => format!("{} {}", b.channel(), b.name()),
+///             Dispatch::DisconnectUser(user) => format!("disconnect user {user}"),
+///         };
+///         self.0.lock().unwrap().push(line);
 ///         Ok(())
 ///     }
 /// }
 /// ```
 #[async_trait]
 pub trait Broadcaster: Send + Sync + 'static {
-    /// Delivers one event to its channel's subscribers.
-    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()>;
+    /// Delivers one event to its channel's subscribers, or one notice to the connections it
+    /// names.
+    async fn publish(&self, dispatch: Dispatch) -> Result<()>;
 }
 
 #[async_trait]
 impl<B: Broadcaster + ?Sized> Broadcaster for Arc<B> {
-    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
-        (**self).publish(broadcast).await
+    async fn publish(&self, dispatch: Dispatch) -> Result<()> {
+        (**self).publish(dispatch).await
     }
 }
 
@@ -61,7 +72,7 @@ pub struct NoBroadcast;
 
 #[async_trait]
 impl Broadcaster for NoBroadcast {
-    async fn publish(&self, _: Arc<Broadcast>) -> Result<()> {
+    async fn publish(&self, _: Dispatch) -> Result<()> {
         Ok(())
     }
 }
@@ -75,7 +86,8 @@ impl Broadcaster for NoBroadcast {
 /// [`Fanout`]. A subscriber that falls more than `capacity` events behind loses the oldest and
 /// is told so ([`Missed::Lagged`]), so it can catch up from the store instead of silently
 /// missing events. Every subscriber is told ([`Missed::Resync`]) when whatever feeds the hub
-/// reports a gap of its own ([`Fanout::resync`]).
+/// reports a gap of its own ([`Fanout::resync`]). Its subscribers are channels' listeners,
+/// not users' connections: a [`Dispatch::DisconnectUser`] has nothing here to close.
 #[derive(Debug, Clone)]
 pub struct MemoryBroadcaster {
     inner: Arc<HubInner>,
@@ -205,6 +217,14 @@ impl MemoryBroadcaster {
         }
     }
 
+    /// Queues an event for its channel's subscribers; a notice for connections has none here.
+    fn dispatch(&self, dispatch: Dispatch) {
+        match dispatch {
+            Dispatch::Event(broadcast) => self.send(broadcast),
+            Dispatch::DisconnectUser(_) => {}
+        }
+    }
+
     /// Queues an event for its channel's subscribers.
     fn send(&self, broadcast: Arc<Broadcast>) {
         let channel = broadcast.channel();
@@ -224,15 +244,15 @@ impl MemoryBroadcaster {
 
 #[async_trait]
 impl Broadcaster for MemoryBroadcaster {
-    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
-        self.send(broadcast);
+    async fn publish(&self, dispatch: Dispatch) -> Result<()> {
+        self.dispatch(dispatch);
         Ok(())
     }
 }
 
 impl Fanout for MemoryBroadcaster {
-    fn deliver(&self, broadcast: Arc<Broadcast>) {
-        self.send(broadcast);
+    fn deliver(&self, dispatch: Dispatch) {
+        self.dispatch(dispatch);
     }
 
     /// The next [`Subscription::recv`] of every current subscription returns
@@ -263,13 +283,13 @@ mod tests {
     async fn resync_is_reported_once_then_events_flow_again() {
         let hub = MemoryBroadcaster::new(16);
         let mut sub = hub.subscribe(Channel::Admin, None);
-        hub.publish(stats_event(1)).await.unwrap();
+        hub.publish(stats_event(1).into()).await.unwrap();
         hub.resync();
         hub.resync();
         assert_eq!(sub.recv().await.unwrap_err(), Missed::Resync);
         // The event queued before the gap is still delivered: catching up merges by id.
         assert_eq!(sub.recv().await.unwrap(), stats_event(1));
-        hub.publish(stats_event(2)).await.unwrap();
+        hub.publish(stats_event(2).into()).await.unwrap();
         assert_eq!(sub.try_recv().unwrap().unwrap(), stats_event(2));
         assert!(sub.try_recv().is_none());
 
@@ -279,6 +299,19 @@ mod tests {
         hub.resync();
         assert_eq!(late.try_recv().unwrap().unwrap_err(), Missed::Resync);
         assert!(late.try_recv().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_disconnect_notice_reaches_no_channel() {
+        let hub = MemoryBroadcaster::new(16);
+        let mut sub = hub.subscribe(Channel::Admin, None);
+        hub.publish(Dispatch::DisconnectUser(crate::UserId(7)))
+            .await
+            .unwrap();
+        hub.deliver(Dispatch::DisconnectUser(crate::UserId(7)));
+        hub.publish(stats_event(1).into()).await.unwrap();
+        assert_eq!(sub.try_recv().unwrap().unwrap(), stats_event(1));
+        assert!(sub.try_recv().is_none());
     }
 
     #[tokio::test]

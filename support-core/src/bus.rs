@@ -29,7 +29,7 @@ pub use wire::Envelope;
 
 use crate::broadcast::Broadcaster;
 use crate::error::Result;
-use crate::event::Broadcast;
+use crate::event::Dispatch;
 
 /// A bus between nodes, as one node joins it: given the node's [`Fanout`], it starts a
 /// listener feeding it and hands back the [`Broadcaster`] the node's service publishes
@@ -45,7 +45,8 @@ use crate::event::Broadcast;
 /// - The [`BusNode::publisher`] writes each event to the bus as an [`Envelope`] and delivers
 ///   nothing locally: this node's subscribers get it from this node's listener, like every
 ///   other node's, so no node delivers an event twice and every node delivers the events of
-///   a channel in the bus's one order.
+///   a channel in the bus's one order. A [`Dispatch::DisconnectUser`] travels the same way
+///   (an [`Envelope`] has a form for it), so it reaches every node's fan-out once.
 /// - The [`BusNode::listener`] feeds `fanout` as [`Fanout`]'s contract says, reconnects by
 ///   itself when its connection drops, and then calls [`Fanout::resync`]. It runs until it
 ///   is [`stop`](BusListener::stop)ped or dropped.
@@ -99,10 +100,15 @@ pub trait BusListener: Send + Sync + 'static {
 ///
 /// # Contract
 ///
-/// - `deliver` hands one event to the subscribers of its channel connected to this node,
-///   leaving out the one whose connection is `broadcast.except` (the sender's socket, which
-///   may be on any node). Each subscriber gets the events of a channel in the order of the
-///   `deliver` calls; the listener makes them one at a time, in the bus's order.
+/// - `deliver` hands one event ([`Dispatch::Event`]) to the subscribers of its channel
+///   connected to this node, leaving out the one whose connection is `broadcast.except` (the
+///   sender's socket, which may be on any node). Each subscriber gets the events of a channel
+///   in the order of the `deliver` calls; the listener makes them one at a time, in the bus's
+///   order.
+/// - A [`Dispatch::DisconnectUser`] closes every connection of that user connected to this
+///   node (the websocket `Hub` closes them with 4009, and they leave their channels as a
+///   normal close does) and goes to no channel. A fan-out whose subscribers are not users'
+///   connections ([`MemoryBroadcaster`](crate::MemoryBroadcaster)) has nothing to close.
 /// - `deliver` must not wait on subscribers: queue or drop per subscriber (and tell one that
 ///   fell behind, so it catches up), never block the listener, which holds up every later
 ///   event while it waits.
@@ -117,15 +123,19 @@ pub trait BusListener: Send + Sync + 'static {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use support_core::{Broadcast, Fanout};
+/// use support_core::{Dispatch, Fanout};
 ///
 /// /// Records what a listener hands over, for a test.
 /// #[derive(Default)]
 /// struct Recorder(Mutex<Vec<String>>);
 ///
 /// impl Fanout for Recorder {
-///     fn deliver(&self, b: Arc<Broadcast>) {
-///         self.0.lock().unwrap().push(format!("{} {}", b.channel(), b.name()));
+///     fn deliver(&self, d: Dispatch) {
+///         let line = match d {
+///             Dispatch::Event(b) => format!("{} {}", b.channel(), b.name()),
+///             Dispatch::DisconnectUser(user) => format!("disconnect user {user}"),
+///         };
+///         self.0.lock().unwrap().push(line);
 ///     }
 ///     fn resync(&self) {
 ///         self.0.lock().unwrap().push("resync".to_owned());
@@ -138,8 +148,9 @@ pub trait BusListener: Send + Sync + 'static {
 /// assert_eq!(*recorder.0.lock().unwrap(), ["resync"]);
 /// ```
 pub trait Fanout: Send + Sync + 'static {
-    /// Hands an event that came from the bus to this node's subscribers of its channel.
-    fn deliver(&self, broadcast: Arc<Broadcast>);
+    /// Hands an event that came from the bus to this node's subscribers of its channel, or
+    /// closes the connections a notice names.
+    fn deliver(&self, dispatch: Dispatch);
 
     /// Events may have been lost before this point: every current subscriber must catch up
     /// from the store.
@@ -147,8 +158,8 @@ pub trait Fanout: Send + Sync + 'static {
 }
 
 impl<F: Fanout + ?Sized> Fanout for Arc<F> {
-    fn deliver(&self, broadcast: Arc<Broadcast>) {
-        (**self).deliver(broadcast);
+    fn deliver(&self, dispatch: Dispatch) {
+        (**self).deliver(dispatch);
     }
 
     fn resync(&self) {

@@ -3,13 +3,19 @@
 //! The types make the confidentiality rule structural: [`TicketEvent`], the only thing that goes
 //! to a ticket's channel, carries a [`PublicMessage`], which cannot be built from an internal
 //! note. Notes travel only as [`StaffEvent::MessageCreated`] on the staff channel.
+//!
+//! What travels from the service to every node is a [`Dispatch`]: an event ([`Broadcast`]),
+//! or a notice about connections themselves ([`Dispatch::DisconnectUser`]), which goes to no
+//! channel and so has no channel name, event name or payload.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::audit::Change;
 use crate::channel::Channel;
-use crate::id::{SocketId, TicketId};
+use crate::id::{SocketId, TicketId, UserId};
 use crate::message::{Message, PublicMessage};
 use crate::stats::Stats;
 use crate::ticket::Ticket;
@@ -64,6 +70,35 @@ pub struct Broadcast {
     pub event: Event,
     /// The connection that caused it, which does not get it back.
     pub except: Option<SocketId>,
+}
+
+/// What a [`Broadcaster`](crate::Broadcaster) carries to every node, and what a bus listener
+/// hands to each node's [`Fanout`](crate::Fanout): an event for the subscribers of its
+/// channel, or a notice for the connections themselves.
+///
+/// Every consumer matches on it, so a notice can never be taken for an event: it has no
+/// channel, no event name and no payload for clients. Cloning is cheap (an event is shared).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dispatch {
+    /// An event for the subscribers of [`Broadcast::channel`].
+    Event(Arc<Broadcast>),
+    /// Every open connection of this user, on every node, must close now with Pusher's 4009
+    /// ("unauthorized"), which tells clients not to reconnect unchanged: their access was
+    /// revoked (an admin disabled them). A connection is the user's once one of its
+    /// subscriptions was signed with `channel_data` naming the user (`{"user_id": "…"}`).
+    DisconnectUser(UserId),
+}
+
+impl From<Broadcast> for Dispatch {
+    fn from(b: Broadcast) -> Self {
+        Dispatch::Event(Arc::new(b))
+    }
+}
+
+impl From<Arc<Broadcast>> for Dispatch {
+    fn from(b: Arc<Broadcast>) -> Self {
+        Dispatch::Event(b)
+    }
 }
 
 /// The `chat.message` payload: the fields the Laravel helpdesk's Echo listener reads, plus ids.

@@ -11,7 +11,7 @@ use crate::audit::AuditEntry;
 use crate::broadcast::Broadcaster;
 use crate::channel::Channel;
 use crate::error::{Error, Result};
-use crate::event::{Broadcast, Event, StaffEvent, TicketEvent};
+use crate::event::{Broadcast, Dispatch, Event, StaffEvent, TicketEvent};
 use crate::id::{IdempotencyKey, SocketId, TicketId, UserId};
 use crate::message::Message;
 use crate::owners::Owners;
@@ -468,6 +468,29 @@ impl SupportService {
         }
     }
 
+    /// Closes every open realtime connection of `user`, on every node: publishes
+    /// [`Dispatch::DisconnectUser`] through the broadcaster (or the bus), and each node's
+    /// websocket hub closes that user's connections with 4009 ("unauthorized", which tells
+    /// clients not to reconnect unchanged); they leave their channels and presence as a normal
+    /// close does. Other users' connections are untouched. A connection is the user's once one
+    /// of its subscriptions was signed with `channel_data` naming the user, which is how
+    /// channel auth signs every join it allows.
+    ///
+    /// Call it after revoking the user's access (an admin disabled them), once their sessions
+    /// and tokens no longer identify them. It ends no session and no token itself, and it does
+    /// not stop a new connection: the embedder's identity must refuse the user from now on, or
+    /// the client reconnects and signs in to its channels again. There is no policy check: it
+    /// carries out a decision the caller has already made.
+    ///
+    /// Fails only if the broadcaster (the bus) does not take the notice (typically
+    /// [`Error::Unavailable`]); nothing was closed then, and calling it again is harmless.
+    pub async fn disconnect_user(&self, user: UserId) -> Result<()> {
+        self.inner
+            .broadcaster
+            .publish(Dispatch::DisconnectUser(user))
+            .await
+    }
+
     // ----- internals -----------------------------------------------------------------------
 
     async fn visible_ticket(&self, actor: &Actor, id: TicketId) -> Result<Ticket> {
@@ -526,7 +549,8 @@ impl SupportService {
 
     async fn publish(&self, event: Event, except: Option<SocketId>) {
         let broadcast = Arc::new(Broadcast { event, except });
-        if let Err(e) = self.inner.broadcaster.publish(broadcast.clone()).await {
+        let dispatch = Dispatch::Event(broadcast.clone());
+        if let Err(e) = self.inner.broadcaster.publish(dispatch).await {
             tracing::warn!(
                 channel = %broadcast.channel(),
                 event = broadcast.name(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
-use support_core::{Broadcast, Broadcaster, Error, Result};
+use support_core::{Broadcaster, Dispatch, Error, Result};
 
 use crate::error::{from_sqlx, timed_out};
 use crate::store::PgStore;
@@ -35,6 +35,10 @@ const OUTBOX_RETENTION: &str = "10 minutes";
 ///   so the row is visible to the listeners the moment they are notified.
 /// - **`toOthers()`.** The socket to leave out travels with the event, and each node's hub
 ///   skips it, whichever node that socket is connected to.
+/// - **Notices.** A [`Dispatch::DisconnectUser`] (a user's access was revoked) travels the
+///   same way and reaches every node's hub, which closes that user's connections with 4009.
+///   A node whose listener was disconnected at that moment resyncs when it is back, which
+///   closes every connection there (4200), the revoked user's included.
 /// - **Failures.** A publish while the database is unreachable fails with
 ///   [`Error::Unavailable`](support_core::Error::Unavailable) within the store's bounds; the
 ///   service logs it, and clients catch up from the store.
@@ -86,7 +90,7 @@ impl PgBroadcaster {
         })
     }
 
-    async fn send(&self, b: &Broadcast) -> Result<()> {
+    async fn send(&self, b: &Dispatch) -> Result<()> {
         let sent = match Outgoing::of(b)? {
             Outgoing::Inline(payload) => {
                 sqlx::query("SELECT pg_notify($1, $2)")
@@ -119,8 +123,8 @@ impl PgBroadcaster {
 
 #[async_trait]
 impl Broadcaster for PgBroadcaster {
-    async fn publish(&self, broadcast: Arc<Broadcast>) -> Result<()> {
-        tokio::time::timeout(self.call_timeout, self.send(&broadcast))
+    async fn publish(&self, dispatch: Dispatch) -> Result<()> {
+        tokio::time::timeout(self.call_timeout, self.send(&dispatch))
             .await
             .unwrap_or_else(|_| Err(timed_out("pg_notify")))
     }

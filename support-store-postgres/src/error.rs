@@ -38,8 +38,8 @@ pub(crate) fn from_sqlx(e: sqlx::Error) -> Error {
             let sqlstate = db.code().map(|c| c.into_owned()).unwrap_or_default();
             match sqlstate.as_str() {
                 code::UNIQUE_VIOLATION => Error::Conflict(db.message().to_owned()),
-                // Every foreign key of the schema points at a ticket (or at a message of one):
-                // the ticket is missing.
+                // Every foreign key of the schema points at a ticket (or at a message of one),
+                // or for an API token at its user: the row the write refers to is missing.
                 code::FOREIGN_KEY_VIOLATION => Error::NotFound,
                 code::SERIALIZATION_FAILURE
                 | code::DEADLOCK_DETECTED

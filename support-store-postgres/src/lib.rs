@@ -22,8 +22,9 @@
 //!   its connections with 4200; clients reconnect and fetch `messages?after=`).
 //!
 //! [`PgStore`] also keeps sign-in sessions
-//! ([`SessionStore`](support_core::SessionStore)) for a server that signs its users in
-//! itself: every node on the database sees the same sessions.
+//! ([`SessionStore`](support_core::SessionStore)) and users with their API tokens
+//! ([`UserStore`](support_core::UserStore)) for a server that signs its users in itself:
+//! every node on the database sees the same sessions and accounts.
 //!
 //! On every node, give the builder the store and the [`PgBus`] on it; the service then
 //! publishes through the database and the node's listener feeds its websocket clients. (Wired
@@ -78,6 +79,7 @@
 //! # Ok::<(), Error>(()) }).unwrap();
 //! ```
 
+mod accounts;
 mod append;
 mod broadcaster;
 mod bus;

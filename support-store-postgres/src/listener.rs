@@ -272,8 +272,8 @@ impl Context {
             Ok(Notice::Outbox(id)) => self.outbox(id).await,
             Err(e) => Err(e),
         };
-        match envelope.and_then(Envelope::into_broadcast) {
-            Ok(broadcast) => self.fanout.deliver(Arc::new(broadcast)),
+        match envelope.and_then(Envelope::into_dispatch) {
+            Ok(dispatch) => self.fanout.deliver(dispatch),
             Err(e) => {
                 tracing::warn!(error = %e, payload, "unreadable NOTIFY event");
                 self.resync("unreadable event");

@@ -1,12 +1,12 @@
-//! Events on the NOTIFY channel: how a [`Broadcast`] is written into a notification payload
-//! and read back on every node.
+//! Events on the NOTIFY channel: how a [`Dispatch`] (an event, or a notice for connections)
+//! is written into a notification payload and read back on every node.
 //!
 //! A payload is JSON, either the whole event in the [`Envelope`] every bus carries
 //! (`{"event":{…}}`) or, for an event whose encoding does not fit the 8000 bytes Postgres
 //! allows in a payload, the id of the `broadcast_outbox` row that holds it (`{"outbox":42}`).
 
 use serde::{Deserialize, Serialize};
-use support_core::{Broadcast, Envelope, Error, Result};
+use support_core::{Dispatch, Envelope, Error, Result};
 
 /// Postgres refuses a NOTIFY payload of this many bytes or more (in the default build).
 pub(crate) const NOTIFY_LIMIT: usize = 8000;
@@ -31,7 +31,7 @@ pub(crate) enum Outgoing {
 }
 
 impl Outgoing {
-    pub(crate) fn of(b: &Broadcast) -> Result<Self> {
+    pub(crate) fn of(b: &Dispatch) -> Result<Self> {
         let envelope = Envelope::of(b).to_json()?;
         // Notice::Event's externally tagged form, without encoding the envelope twice.
         let notice = format!(r#"{{"event":{envelope}}}"#);
@@ -54,7 +54,7 @@ mod tests {
     use super::*;
     use support_core::time::now;
     use support_core::{
-        AuthorType, Event, Message, MessageId, StaffEvent, TicketEvent, TicketId, UserId,
+        AuthorType, Broadcast, Event, Message, MessageId, StaffEvent, TicketEvent, TicketId, UserId,
     };
 
     fn message(content: &str) -> Message {
@@ -73,30 +73,43 @@ mod tests {
 
     #[test]
     fn a_2000_emoji_message_does_not_fit_a_notification() {
-        let b = Broadcast {
+        let b = Dispatch::from(Broadcast {
             event: Event::Ticket(
                 TicketId(3),
                 TicketEvent::ChatMessage(message(&"😀".repeat(2000)).public().unwrap()),
             ),
             except: None,
-        };
+        });
         let Outgoing::Outbox(envelope) = Outgoing::of(&b).unwrap() else {
             panic!("a 2000-emoji message went inline");
         };
-        let back = Envelope::from_json(&envelope).unwrap().into_broadcast();
+        let back = Envelope::from_json(&envelope).unwrap().into_dispatch();
         assert_eq!(back.unwrap(), b);
 
-        let small = Broadcast {
+        let small = Dispatch::from(Broadcast {
             event: Event::Staff(StaffEvent::MessageCreated(message("hi"))),
             except: Some("1.2".parse().unwrap()),
-        };
+        });
         let Outgoing::Inline(payload) = Outgoing::of(&small).unwrap() else {
             panic!("a short message went to the outbox");
         };
         let Notice::Event(envelope) = Notice::parse(&payload).unwrap() else {
             panic!("not an event: {payload}");
         };
-        assert_eq!(envelope.into_broadcast().unwrap(), small);
+        assert_eq!(envelope.into_dispatch().unwrap(), small);
+
+        let notice = Dispatch::DisconnectUser(UserId(101));
+        let Outgoing::Inline(payload) = Outgoing::of(&notice).unwrap() else {
+            panic!("a disconnect notice went to the outbox");
+        };
+        assert_eq!(
+            payload,
+            r#"{"event":{"event":{"kind":"disconnect_user","user_id":101}}}"#
+        );
+        let Notice::Event(envelope) = Notice::parse(&payload).unwrap() else {
+            panic!("not an event: {payload}");
+        };
+        assert_eq!(envelope.into_dispatch().unwrap(), notice);
         assert!(matches!(
             Notice::parse(r#"{"outbox":42}"#).unwrap(),
             Notice::Outbox(42)

@@ -1,6 +1,7 @@
 //! What is particular to Postgres: the ticket number computed in SQL, timestamp precision,
 //! text Postgres cannot hold, migrations from several nodes at once, and the per-ticket order,
-//! ticket numbers and counts under concurrency from several pools.
+//! ticket numbers and counts under concurrency from several pools, and one user per host user
+//! however many nodes sign them in at once.
 
 mod common;
 
@@ -10,11 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
 use sqlx::Row;
+use support_core::account::{Email, ExternalUser, NewUser};
 use support_core::store::*;
 use support_core::time::{self, Timestamp};
 use support_core::{
     Actor, Error, MessageBody, MessageId, NewMessage, NewTicket, Priority, Role, Stats, Status,
-    TicketFilter, TicketId, TicketNumber, TicketPatch,
+    TicketFilter, TicketId, TicketNumber, TicketPatch, UserStore,
 };
 use support_store_postgres::{PgOptions, PgStore};
 
@@ -215,6 +217,74 @@ async fn ticket_numbers_stay_unique_under_concurrent_creation_from_several_pools
         assert!(numbers.insert(t.ticket_number), "duplicate number");
     }
     assert_eq!(stores[0].stats().await.unwrap().open, 120);
+}
+
+/// Eight sign-ins of one host user (`sub`, with `email`) at once, from two nodes' pools: the
+/// ids of the users they answer. A sign-in that fails fails the test.
+#[allow(clippy::unwrap_used)]
+async fn sign_in_at_once(stores: &[PgStore; 2], sub: &str, email: &str) -> HashSet<i64> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let host_user = ExternalUser {
+        external_id: sub.into(),
+        name: "Alice Employee".into(),
+        email: Some(Email::parse(email).unwrap()),
+        role: Role::Employee,
+    };
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (store, barrier, host_user) =
+            (stores[i % 2].clone(), barrier.clone(), host_user.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store.sync_external_user(&host_user, time::now()).await
+        }));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        let user = t.await.unwrap().unwrap();
+        assert_eq!(user.external_id.as_deref(), Some(sub));
+        ids.insert(user.id.get());
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
+async fn concurrent_sign_ins_of_one_host_user_make_one_user() {
+    let db = TestDb::create().await;
+    let stores = [db.store().await, db.store().await];
+    // Open the connections first, so that the sign-ins start together rather than in the
+    // order their connections come up.
+    let warm: Vec<_> = (0..8)
+        .map(|i| {
+            let store = stores[i % 2].clone();
+            tokio::spawn(async move { store.users().await.unwrap() })
+        })
+        .collect();
+    for w in warm {
+        w.await.unwrap();
+    }
+    // Users the host application signs in for the first time, each on every node at once.
+    for round in 0..10 {
+        let (sub, email) = (format!("host-{round}"), format!("user{round}@host.example"));
+        let ids = sign_in_at_once(&stores, &sub, &email).await;
+        assert_eq!(ids.len(), 1, "one user for {sub}, not {ids:?}");
+    }
+    // An account made by hand, first signed in by the host application on every node at once.
+    let by_hand = NewUser::new("Bob", Role::Support, time::now())
+        .email(Email::parse("bob@example.com").unwrap());
+    let by_hand = stores[0].create_user(&by_hand).await.unwrap();
+    let linked = sign_in_at_once(&stores, "host-bob", "bob@example.com").await;
+    assert_eq!(
+        linked,
+        HashSet::from([by_hand.id.get()]),
+        "the account by hand"
+    );
+    let users = stores[1].users().await.unwrap();
+    assert_eq!(users.len(), 11, "{users:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

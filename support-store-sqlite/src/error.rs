@@ -34,7 +34,8 @@ pub(crate) fn from_sqlx(e: sqlx::Error) -> Error {
                 (code::CONSTRAINT_UNIQUE | code::CONSTRAINT_PRIMARYKEY, _) => {
                     Error::Conflict(db.message().to_owned())
                 }
-                // Every foreign key of the schema points at a ticket: the ticket is missing.
+                // Every foreign key of the schema points at a ticket (or, for an API token, at
+                // its user): the row the write refers to is missing.
                 (code::CONSTRAINT_FOREIGNKEY, _) => Error::NotFound,
                 (_, code::BUSY | code::LOCKED | code::IOERR | code::FULL) => {
                     Error::Unavailable(format!("sqlite: {}", db.message()))

@@ -31,9 +31,11 @@
 //!
 //! `sqlite::memory:` opens a private database in memory for tests and demos.
 //!
-//! The store also keeps sign-in sessions ([`SessionStore`](support_core::SessionStore)), in
-//! the same file, for a server that signs its users in itself.
+//! The store also keeps sign-in sessions ([`SessionStore`](support_core::SessionStore)) and
+//! users with their API tokens ([`UserStore`](support_core::UserStore)), in the same file,
+//! for a server that signs its users in itself.
 
+mod accounts;
 mod append;
 mod connect;
 mod error;

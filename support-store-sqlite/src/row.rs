@@ -3,10 +3,11 @@
 
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use support_core::account::{Email, PasswordHash, StoredApiToken, StoredUser};
 use support_core::time::{self, Timestamp};
 use support_core::{
-    AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority, Result, Status,
-    StoredSession, Ticket, TicketId, TicketNumber, TokenDigest, UserId,
+    ApiTokenId, AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority,
+    Result, Role, Status, StoredSession, Ticket, TicketId, TicketNumber, TokenDigest, UserId,
 };
 
 use crate::error::{bad_data, from_sqlx};
@@ -21,6 +22,19 @@ pub(crate) const MESSAGE_COLUMNS: &str = "id, ticket_id, author_id, author_name,
 /// The session columns [`session`] reads.
 pub(crate) const SESSION_COLUMNS: &str = "digest, user_id, created_at, last_seen_at, expires_at";
 
+/// The user columns [`user`] reads.
+pub(crate) const USER_COLUMNS: &str =
+    "id, name, email, role, disabled, password_hash, external_id, created_at, last_seen_at";
+
+/// The API token columns [`api_token`] reads.
+pub(crate) const API_TOKEN_COLUMNS: &str = "id, user_id, name, created_at, last_used_at";
+
+/// A token and its user in one row, for [`token_and_user`]: the user's columns as [`user`]
+/// reads them, the token's under names of their own (`t` and `u` are the tables' aliases).
+pub(crate) const TOKEN_AND_USER_COLUMNS: &str = "u.id, u.name, u.email, u.role, u.disabled, \
+     u.password_hash, u.external_id, u.created_at, u.last_seen_at, t.id AS token_id, \
+     t.user_id AS token_user_id, t.name AS token_name, t.created_at AS token_created_at, t.last_used_at AS token_last_used_at";
+
 /// The audit columns [`audit_entry`] reads.
 pub(crate) const AUDIT_COLUMNS: &str = "id, ticket_id, actor_id, actor_name, change, at";
 
@@ -34,6 +48,12 @@ where
 fn timestamp(row: &SqliteRow, column: &str) -> Result<Timestamp> {
     let micros: i64 = get(row, column)?;
     time::from_micros(micros).ok_or_else(|| bad_data(column, micros))
+}
+
+fn optional_timestamp(row: &SqliteRow, column: &str) -> Result<Option<Timestamp>> {
+    get::<Option<i64>>(row, column)?
+        .map(|micros| time::from_micros(micros).ok_or_else(|| bad_data(column, micros)))
+        .transpose()
 }
 
 fn choice<T: Choice>(row: &SqliteRow, column: &str) -> Result<T> {
@@ -57,12 +77,7 @@ pub(crate) fn ticket(row: &SqliteRow) -> Result<Ticket> {
         priority: Priority::from_rank(rank).ok_or_else(|| bad_data("priority", rank))?,
         status: choice::<Status>(row, "status")?,
         assigned_to: get::<Option<i64>>(row, "assigned_to")?.map(UserId),
-        resolved_at: match get::<Option<i64>>(row, "resolved_at")? {
-            Some(micros) => {
-                Some(time::from_micros(micros).ok_or_else(|| bad_data("resolved_at", micros))?)
-            }
-            None => None,
-        },
+        resolved_at: optional_timestamp(row, "resolved_at")?,
         created_at: timestamp(row, "created_at")?,
         updated_at: timestamp(row, "updated_at")?,
     })
@@ -108,4 +123,42 @@ pub(crate) fn session(row: &SqliteRow) -> Result<StoredSession> {
         last_seen_at: timestamp(row, "last_seen_at")?,
         expires_at: timestamp(row, "expires_at")?,
     })
+}
+
+/// A `users` row.
+pub(crate) fn user(row: &SqliteRow) -> Result<StoredUser> {
+    Ok(StoredUser {
+        id: UserId(get(row, "id")?),
+        name: get(row, "name")?,
+        email: get::<Option<String>>(row, "email")?.map(Email::from_stored),
+        role: choice::<Role>(row, "role")?,
+        disabled: get(row, "disabled")?,
+        password: get::<Option<String>>(row, "password_hash")?.map(PasswordHash::new),
+        external_id: get(row, "external_id")?,
+        created_at: timestamp(row, "created_at")?,
+        last_seen_at: optional_timestamp(row, "last_seen_at")?,
+    })
+}
+
+/// The token of an `api_tokens` row whose columns are named `id`, `name`, … with `prefix`.
+fn api_token_named(row: &SqliteRow, prefix: &str) -> Result<StoredApiToken> {
+    Ok(StoredApiToken {
+        id: ApiTokenId(get(row, &format!("{prefix}id"))?),
+        user: UserId(get(row, &format!("{prefix}user_id"))?),
+        name: get(row, &format!("{prefix}name"))?,
+        created_at: timestamp(row, &format!("{prefix}created_at"))?,
+        last_used_at: optional_timestamp(row, &format!("{prefix}last_used_at"))?,
+    })
+}
+
+/// An `api_tokens` row ([`API_TOKEN_COLUMNS`]).
+pub(crate) fn api_token(row: &SqliteRow) -> Result<StoredApiToken> {
+    api_token_named(row, "")
+}
+
+/// A token and its user ([`TOKEN_AND_USER_COLUMNS`]).
+pub(crate) fn token_and_user(row: &SqliteRow) -> Result<(StoredApiToken, StoredUser)> {
+    let user = user(row)?;
+    let token = api_token_named(row, "token_")?;
+    Ok((token, user))
 }

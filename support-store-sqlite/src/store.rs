@@ -98,7 +98,7 @@ impl SqliteStore {
     /// Starts a write transaction. `IMMEDIATE` takes SQLite's write lock up front: with a
     /// deferred `BEGIN`, a transaction that reads and then writes could find that another
     /// process wrote in between and fail at once with `SQLITE_BUSY`, without waiting.
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
         self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await

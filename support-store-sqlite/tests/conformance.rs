@@ -1,4 +1,4 @@
-//! support-core's conformance suite and model check, and its session store suite, against a
+//! support-core's conformance suite and model check, and its session and user store suites, against a
 //! fresh SQLite file per case and against `sqlite::memory:`.
 
 // Setup helpers outside #[test] functions panic on failure like the tests themselves.
@@ -33,3 +33,6 @@ fn memory_store_matches_the_model() {
 
 support_core::session_conformance_suite!(file_sessions: fresh_file());
 support_core::session_conformance_suite!(in_memory_sessions: async { SqliteStore::open("sqlite::memory:").await.unwrap() });
+
+support_core::user_conformance_suite!(file_users: fresh_file());
+support_core::user_conformance_suite!(in_memory_users: async { SqliteStore::open("sqlite::memory:").await.unwrap() });

@@ -97,6 +97,8 @@ pub(crate) async fn serve(
         socket_id: socket_id(),
         outbox,
         channels: HashMap::new(),
+        users: Vec::new(),
+        revoked: None,
         window: (Instant::now(), 0),
     };
     conn.run(socket, queue, overflow).await;
@@ -111,6 +113,12 @@ struct Connection {
     /// Channel → the user id it joined as: the presence member, or the user signed into a
     /// private subscription; `None` for public channels and standard private signatures.
     channels: HashMap<String, Option<String>>,
+    /// The users this connection was signed in as (by any subscription, even one it left
+    /// since): the hub's index holds it under each, until it closes.
+    users: Vec<Arc<str>>,
+    /// Cancelled by [`Hub::disconnect_user`]: the connection closes with 4009. Made when the
+    /// connection is first signed in as a user; `None` before.
+    revoked: Option<CancellationToken>,
     /// Client events in the current one-second window.
     window: (Instant, u32),
 }
@@ -178,6 +186,7 @@ impl Connection {
                     () = shutdown.cancelled() => break Some(Close(code::GOING_AWAY, "Server shutting down")),
                     () = reconnect.cancelled() => break Some(Close(code::GOING_AWAY, "Reconnect to catch up")),
                     () = overflow.cancelled() => break Some(Close(code::OVER_CAPACITY, "Too slow to read")),
+                    () = cancelled(self.revoked.as_ref()) => break Some(Close(code::UNAUTHORIZED, "Access revoked")),
                     end = &mut writer => match end {
                         WriteEnd::Stalled => break Some(Close(code::OVER_CAPACITY, "Too slow to read")),
                         WriteEnd::Closed => break None,
@@ -299,6 +308,9 @@ impl Connection {
         {
             Ok(data) => {
                 self.send(protocol::subscription_succeeded(&channel, &data));
+                if let Some(user_id) = &user_id {
+                    self.signed_in_as(user_id);
+                }
                 self.channels.insert(channel, user_id);
             }
             Err(e) => refuse(self, 403, &e.to_string()),
@@ -361,10 +373,34 @@ impl Connection {
             .client_event(channel, event, data, &self.socket_id, &user_id);
     }
 
+    /// Puts this connection in the hub's index under `user_id`, once per user, so that
+    /// [`Hub::disconnect_user`] closes it.
+    fn signed_in_as(&mut self, user_id: &str) {
+        if self.users.iter().any(|u| &**u == user_id) {
+            return;
+        }
+        let user_id = Arc::<str>::from(user_id);
+        let revoked = self.revoked.get_or_insert_with(CancellationToken::new);
+        self.hub
+            .add_user_connection(&user_id, &self.socket_id, revoked);
+        self.users.push(user_id);
+    }
+
     fn leave_all(&mut self) {
         for channel in std::mem::take(&mut self.channels).into_keys() {
             self.hub.unsubscribe(&channel, &self.socket_id);
         }
+        for user_id in std::mem::take(&mut self.users) {
+            self.hub.remove_user_connection(&user_id, &self.socket_id);
+        }
+    }
+}
+
+/// Waits until `token` is cancelled; forever if there is none.
+async fn cancelled(token: Option<&CancellationToken>) {
+    match token {
+        Some(token) => token.cancelled().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -390,6 +426,8 @@ pub(crate) fn dispatch_frames(hub: &Hub, socket_id: &str, frames: &[&str]) -> Ve
         socket_id: Arc::from(socket_id),
         outbox,
         channels: HashMap::new(),
+        users: Vec::new(),
+        revoked: None,
         window: (Instant::now(), 0),
     };
     for frame in frames {

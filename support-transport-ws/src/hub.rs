@@ -3,6 +3,10 @@
 //! An event is serialized once; every subscriber's queue gets a cheap clone of the same bytes.
 //! Queues are bounded: a subscriber that stops reading is cut off (its connection closes with
 //! 4100) instead of making the server hold an ever-growing backlog for it.
+//!
+//! Beside the channels, the hub knows which connections are which user's (those with a
+//! subscription signed for a user), so that [`Hub::disconnect_user`] closes them with 4009 when
+//! the user's access is revoked. Delivery never looks at that index.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +16,7 @@ use async_trait::async_trait;
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
 use serde_json::Value;
+use support_core::Dispatch;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -144,7 +149,9 @@ pub struct ChannelInfo {
 /// it, and [`support_core::Fanout`], so with several nodes a bus listener (such as
 /// `support_store_postgres::PgListener`) feeds it what any node publishes. A resync from the
 /// bus closes every connection with 4200 ([`Hub::reconnect_all`]): clients reconnect and
-/// catch up from the store.
+/// catch up from the store. A [`Dispatch::DisconnectUser`](support_core::Dispatch) notice,
+/// published on this node or arriving from the bus, closes that user's connections with 4009
+/// ([`Hub::disconnect_user`]).
 ///
 /// [`SupportChat`](crate::SupportChat) creates one and wires the service and the routers to
 /// it; build one yourself only for wiring of your own, and then give the service this hub
@@ -164,6 +171,10 @@ struct Inner {
     /// Cancelled (and replaced) by `reconnect_all`: connections open at that moment close with
     /// 4200, later ones hold the new token.
     reconnect: std::sync::Mutex<CancellationToken>,
+    /// User id → the connections signed in as that user (socket id, the token that closes the
+    /// connection with 4009). Written on a user's first subscription per connection and on
+    /// close, read by `disconnect_user`; delivery never touches it.
+    users: DashMap<Arc<str>, Vec<(Arc<str>, CancellationToken)>>,
 }
 
 impl Hub {
@@ -182,6 +193,7 @@ impl Hub {
                 connections: AtomicUsize::new(0),
                 shutdown: CancellationToken::new(),
                 reconnect: std::sync::Mutex::new(CancellationToken::new()),
+                users: DashMap::new(),
             }),
         }
     }
@@ -221,6 +233,60 @@ impl Hub {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// Closes every connection of this node signed in as `user_id` (Pusher's wire form of the
+    /// id, as in `channel_data`) with 4009, "unauthorized", which tells clients not to
+    /// reconnect unchanged. Each closes through its own task and leaves its channels as a
+    /// normal close does: presence members leave (once, with their last connection), and
+    /// other users' connections are untouched. Returns how many connections were asked to
+    /// close.
+    ///
+    /// A connection is the user's once one of its subscriptions was signed with
+    /// `channel_data` naming the user: every presence subscription, and the private ones
+    /// allowed as a user ([`Decision::allow_as`](crate::Decision::allow_as)). Connections
+    /// subscribed later are not affected: the caller's identity must refuse the user from now
+    /// on. On several nodes, publish [`Dispatch::DisconnectUser`](support_core::Dispatch)
+    /// instead (`SupportService::disconnect_user`), which reaches every node's hub.
+    pub fn disconnect_user(&self, user_id: &str) -> usize {
+        let Some((_, connections)) = self.inner.users.remove(user_id) else {
+            return 0;
+        };
+        for (_, close) in &connections {
+            close.cancel();
+        }
+        connections.len()
+    }
+
+    /// Records that the connection `socket_id` is signed in as `user_id`:
+    /// [`Hub::disconnect_user`] cancels `close`.
+    pub(crate) fn add_user_connection(
+        &self,
+        user_id: &Arc<str>,
+        socket_id: &Arc<str>,
+        close: &CancellationToken,
+    ) {
+        self.inner
+            .users
+            .entry(user_id.clone())
+            .or_default()
+            .push((socket_id.clone(), close.clone()));
+    }
+
+    /// Forgets that the connection `socket_id` is signed in as `user_id` (it closed).
+    pub(crate) fn remove_user_connection(&self, user_id: &str, socket_id: &str) {
+        let empty = {
+            let Some(mut connections) = self.inner.users.get_mut(user_id) else {
+                return;
+            };
+            connections.retain(|(s, _)| &**s != socket_id);
+            connections.is_empty()
+        };
+        if empty {
+            self.inner
+                .users
+                .remove_if(user_id, |_, connections| connections.is_empty());
+        }
     }
 
     /// Open connections now.
@@ -451,6 +517,18 @@ fn presence_data(state: &ChannelState, presence: bool) -> String {
 }
 
 impl Hub {
+    /// Delivers a core event to its channel's subscribers but its `except` socket, or closes
+    /// the connections a notice names.
+    fn dispatch(&self, d: &Dispatch) {
+        match d {
+            Dispatch::Event(b) => self.send(b),
+            Dispatch::DisconnectUser(user) => {
+                let closed = self.disconnect_user(&user.to_string());
+                tracing::info!(user = %user, closed, "closing a revoked user's connections");
+            }
+        }
+    }
+
     /// Delivers a core event to its channel's subscribers but its `except` socket.
     fn send(&self, b: &support_core::Broadcast) {
         let channel = b.channel().to_string();
@@ -466,20 +544,65 @@ impl Hub {
 
 #[async_trait]
 impl support_core::Broadcaster for Hub {
-    async fn publish(&self, b: Arc<support_core::Broadcast>) -> support_core::Result<()> {
-        self.send(&b);
+    async fn publish(&self, d: Dispatch) -> support_core::Result<()> {
+        self.dispatch(&d);
         Ok(())
     }
 }
 
 impl support_core::Fanout for Hub {
-    fn deliver(&self, b: Arc<support_core::Broadcast>) {
-        self.send(&b);
+    fn deliver(&self, d: Dispatch) {
+        self.dispatch(&d);
     }
 
     /// Closes every open connection with 4200 ([`Hub::reconnect_all`]): clients reconnect,
     /// resubscribe and, on `subscription_succeeded`, catch up from the store.
     fn resync(&self) {
         self.reconnect_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::channel_auth;
+
+    /// A connection signed in as a user is in the index until it closes, and the index
+    /// forgets a user with no connection left: it does not grow with users who came and went.
+    #[test]
+    fn the_user_index_forgets_closed_connections() {
+        let hub = Hub::new(AppConfig::new("app", "key", "secret"));
+        let data = r#"{"user_id":"101","user_info":{"name":"Alice"}}"#;
+        let auth = channel_auth("key", "secret", "1.1", "presence-room", Some(data));
+        let frame = serde_json::json!({
+            "event": "pusher:subscribe",
+            "data": {"channel": "presence-room", "auth": auth, "channel_data": data},
+        })
+        .to_string();
+        let sent = crate::connection::dispatch_frames(&hub, "1.1", &[&frame]);
+        assert!(
+            sent[0].contains("subscription_succeeded"),
+            "subscribed: {sent:?}"
+        );
+        assert!(
+            hub.inner.users.is_empty(),
+            "the closed connection is forgotten"
+        );
+        assert_eq!(hub.disconnect_user("101"), 0);
+
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("1.1"), Arc::from("2.2"));
+        let user: Arc<str> = Arc::from("101");
+        let (close_a, close_b) = (CancellationToken::new(), CancellationToken::new());
+        hub.add_user_connection(&user, &a, &close_a);
+        hub.add_user_connection(&user, &b, &close_b);
+        hub.remove_user_connection("101", "1.1");
+        assert_eq!(hub.disconnect_user("102"), 0);
+        assert_eq!(hub.disconnect_user("101"), 1);
+        assert!(
+            !close_a.is_cancelled(),
+            "a closed connection is not asked again"
+        );
+        assert!(close_b.is_cancelled());
+        assert!(hub.inner.users.is_empty());
     }
 }

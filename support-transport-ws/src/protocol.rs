@@ -40,7 +40,9 @@ pub mod code {
     pub const GOING_AWAY: u16 = 4200;
     /// No pong after a ping.
     pub const PONG_TIMEOUT: u16 = 4201;
-    /// The connection is not authorized. Sent as `pusher:error` (the connection stays open)
+    /// The connection is not authorized. The close code of a connection whose user's access
+    /// was revoked ([`Hub::disconnect_user`](crate::Hub::disconnect_user)); in 4000–4099, so
+    /// clients do not reconnect unchanged. Sent as `pusher:error` (the connection stays open)
     /// for a client event from a subscription signed without a user, as Reverb sends it for
     /// a client that is not a member of the channel.
     pub const UNAUTHORIZED: u16 = 4009;

@@ -103,6 +103,13 @@ impl SupportChat {
     }
 
     /// The service, for calls of your own (it publishes as the routes' calls do).
+    ///
+    /// When you revoke a user's access (an admin disabled them), end their sessions and
+    /// tokens in your identity, then call
+    /// [`service().disconnect_user(id)`](SupportService::disconnect_user): their websocket
+    /// connections close with 4009 on every node (through the bus, if there is one). It ends
+    /// no session and no token: unless your [`Identify`] refuses the user from then on, the
+    /// client reconnects and signs in to its channels again.
     pub fn service(&self) -> &SupportService {
         &self.service
     }

@@ -446,15 +446,14 @@ async fn reconnect_all_closes_open_connections_with_4200_and_keeps_serving() {
 
 #[tokio::test]
 async fn fed_by_a_bus_the_hub_delivers_to_all_but_the_sender_and_a_resync_closes_with_4200() {
-    use std::sync::Arc;
-    use support_core::{Broadcast, Channel, Event, Fanout, StaffEvent, Stats};
+    use support_core::{Broadcast, Channel, Dispatch, Event, Fanout, StaffEvent, Stats};
 
     let s = start(Limits::default()).await;
     let channel = Channel::Admin.to_string();
     let (mut sender, sender_socket) = s.subscribed(&channel).await;
     let (mut other, _) = s.subscribed(&channel).await;
     let fanout: &dyn Fanout = &s.hub;
-    fanout.deliver(Arc::new(Broadcast {
+    fanout.deliver(Dispatch::from(Broadcast {
         event: Event::Staff(StaffEvent::StatsUpdated(Stats {
             open: 3,
             in_progress: 1,

@@ -27,6 +27,7 @@
 //! | [`Prereq::Node`] | `node --version` and `npm --version` run | `no_node` |
 //! | [`Prereq::Schemathesis`] | `$SCHEMATHESIS --version` (default `st`) runs | `no_schemathesis` |
 //! | [`Prereq::Pysher`] | `python3 -c "import pysher"` runs | `no_pysher` |
+//! | [`Prereq::PyJwt`] | `python3 -c "import jwt, cryptography"` runs | `no_pyjwt` |
 //!
 //! A test that runs assumes its prerequisite: if it turns out to be gone, the test fails.
 //!
@@ -77,16 +78,20 @@ pub enum Prereq {
     Schemathesis,
     /// The Python Pusher client `pysher`, importable by `python3` on `PATH`.
     Pysher,
+    /// PyJWT with `cryptography` (RS256, ES256), importable by `python3` on `PATH`: tokens
+    /// signed by an implementation that is not the server's.
+    PyJwt,
 }
 
 impl Prereq {
     /// Every prerequisite.
-    pub const ALL: [Prereq; 5] = [
+    pub const ALL: [Prereq; 6] = [
         Prereq::Postgres,
         Prereq::Chromium,
         Prereq::Node,
         Prereq::Schemathesis,
         Prereq::Pysher,
+        Prereq::PyJwt,
     ];
 
     /// What it is, for messages.
@@ -97,6 +102,7 @@ impl Prereq {
             Prereq::Node => "Node.js with npm",
             Prereq::Schemathesis => "schemathesis",
             Prereq::Pysher => "pysher (Python)",
+            Prereq::PyJwt => "PyJWT with cryptography (Python)",
         }
     }
 
@@ -108,6 +114,7 @@ impl Prereq {
             Prereq::Node => "no_node",
             Prereq::Schemathesis => "no_schemathesis",
             Prereq::Pysher => "no_pysher",
+            Prereq::PyJwt => "no_pyjwt",
         }
     }
 
@@ -121,6 +128,7 @@ impl Prereq {
             Prereq::Node => "needs Node.js 20 and npm on PATH",
             Prereq::Schemathesis => "needs schemathesis (st) on PATH or SCHEMATHESIS",
             Prereq::Pysher => "needs python3 on PATH with pysher installed",
+            Prereq::PyJwt => "needs python3 on PATH with PyJWT and cryptography installed",
         }
     }
 
@@ -136,6 +144,7 @@ impl Prereq {
                 "install it with `pip install schemathesis==4.32.5`, or set SCHEMATHESIS"
             }
             Prereq::Pysher => "install it with `pip install pysher==1.0.8 websocket-client==1.9.2`",
+            Prereq::PyJwt => "install it with `pip install 'PyJWT[crypto]==2.10.1'`",
         }
     }
 
@@ -146,7 +155,7 @@ impl Prereq {
             Prereq::Chromium => &["CHROMIUM_PATH"],
             Prereq::Node => &[],
             Prereq::Schemathesis => &["SCHEMATHESIS"],
-            Prereq::Pysher => &[],
+            Prereq::Pysher | Prereq::PyJwt => &[],
         }
     }
 
@@ -158,6 +167,7 @@ impl Prereq {
             Prereq::Node => probe::node(),
             Prereq::Schemathesis => probe::schemathesis(&schemathesis_path()),
             Prereq::Pysher => probe::pysher(),
+            Prereq::PyJwt => probe::pyjwt(),
         }
     }
 }

@@ -99,6 +99,27 @@ pub(crate) fn pysher() -> Result<String, String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// `python3` imports `jwt` (PyJWT) and `cryptography`; found as their installed versions.
+pub(crate) fn pyjwt() -> Result<String, String> {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import importlib.metadata as m, jwt, cryptography; \
+             print('PyJWT', m.version('PyJWT'), 'cryptography', m.version('cryptography'))",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("`python3` does not run ({e})"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`python3 -c \"import jwt, cryptography\"` failed ({})",
+            output.status
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
 /// `node --version` and `npm --version` run.
 pub(crate) fn node() -> Result<String, String> {
     let node = version("node")?;

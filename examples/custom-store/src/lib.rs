@@ -6,7 +6,9 @@
 //! behaves on it as on the shipped stores.
 //!
 //! It keeps sign-in sessions too ([`SessionStore`], checked by
-//! `support_core::session_conformance_suite!`), in the same file.
+//! `support_core::session_conformance_suite!`), and users with their API tokens
+//! ([`UserStore`](support_core::UserStore), checked by `support_core::user_conformance_suite!`;
+//! see `accounts.rs`), in the same file.
 //!
 //! Reads of ticket lists scan every ticket and apply the core's reference semantics
 //! ([`TicketFilter::matches`], [`TicketOrder::compare`](support_core::store::TicketOrder::compare)):
@@ -24,6 +26,8 @@
 //! # Ok::<(), Error>(()) }).unwrap();
 //! ```
 
+mod accounts;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -38,7 +42,7 @@ use support_core::{
     UserId,
 };
 
-/// Next ids: "ticket", "message", "audit".
+/// Next ids: "ticket", "message", "audit", "token"; and "user", the highest user id held.
 const COUNTERS: TableDefinition<'static, &'static str, i64> = TableDefinition::new("counters");
 /// Ticket id → ticket JSON.
 const TICKETS: TableDefinition<'static, i64, &'static str> = TableDefinition::new("tickets");
@@ -90,6 +94,8 @@ impl KvStore {
         tx.open_table(KEYS).map_err(backend)?;
         // A file written before sessions existed gets the table here: redb's migration.
         tx.open_table(SESSIONS).map_err(backend)?;
+        // And the account tables, since accounts came.
+        accounts::create_tables(&tx)?;
         tx.commit().map_err(backend)?;
         Ok(KvStore { db: Arc::new(db) })
     }

@@ -18,3 +18,4 @@ fn kv_store_matches_the_model() {
     support_core::testing::model::check(fresh, 16);
 }
 support_core::session_conformance_suite!(fresh());
+support_core::user_conformance_suite!(fresh());

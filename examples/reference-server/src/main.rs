@@ -5,7 +5,10 @@
 //! the browser UI (sign-in, the employee portal and the staff dashboard), all on one port. SQLite by default; `--database-url postgres://…` uses PostgreSQL, and
 //! several processes on one database then deliver every event to every client.
 
+mod accounts;
+mod admin_users;
 mod auth;
+mod cli;
 mod proxy;
 mod web;
 
@@ -20,27 +23,41 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use clap::Parser;
 use ipnet::IpNet;
-use support_core::{SessionStore, StaticDirectory, SupportService};
-use support_store_postgres::{PgBus, PgStore};
+use support_core::{AccountDirectory, Broadcaster, SessionStore, SupportService, UserStore};
+use support_store_postgres::{PgBroadcaster, PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
 use support_transport_ws::{AppConfig, HttpLimits, Rate, RateLimits, SupportChat, shutdown_signal};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::auth::{AuthLimits, Identity, Sessions, SignInThrottle, TokenGuard, Users};
+use crate::accounts::Accounts;
+use crate::auth::{
+    AuthLimits, Identity, Passwords, Sessions, SignInThrottle, TokenGuard, UserEntry,
+};
 use crate::proxy::TrustedProxies;
 
-/// The helpdesk server.
+/// The helpdesk server; `reference-server users …` manages its accounts.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    /// Without a subcommand, the server runs.
+    #[command(subcommand)]
+    command: Option<cli::Command>,
     /// Address to listen on.
     #[arg(long, env = "SUPPORT_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
     /// `sqlite://path` (created if missing), `sqlite::memory:`, or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://support.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://support.db",
+        global = true
+    )]
     database_url: String,
-    /// A TOML users file (`[[user]] id, name, role, token`); without it demo users are created
-    /// and their tokens printed.
+    /// A TOML users file (`[[user]] id, name, role, token`, optional `email`, `password_hash`)
+    /// imported into the database at start-up: each user upserted, each token stored as an API
+    /// token (a token revoked with `users token revoke` comes back at the next start while it
+    /// stays in the file). Without it, and without accounts of its own in the database, the
+    /// server seeds demo users and prints their tokens.
     #[arg(long, env = "SUPPORT_USERS")]
     users: Option<PathBuf>,
     /// Pusher app id.
@@ -163,6 +180,9 @@ struct Args {
         value_parser = parse_duration
     )]
     session_lifetime: Duration,
+    /// Sign-in by the host application's JWTs.
+    #[command(flatten)]
+    jwt: auth::JwtFlags,
 }
 
 impl Args {
@@ -241,27 +261,62 @@ fn raise_open_files() -> std::io::Result<u64> {
 /// The development Pusher secret, refused on a network bind.
 const DEV_SECRET: &str = "support-secret";
 
-/// What a non-loopback bind must not run with: the development secret, or demo users nobody
-/// asked for (their tokens are on the sign-in page for every visitor).
+/// What a non-loopback bind must not run with: the development secret.
 fn refuse_unsafe_exposure(args: &Args) -> Result<(), String> {
-    if args.bind.ip().is_loopback() {
-        return Ok(());
-    }
-    if args.app_secret == DEV_SECRET {
+    if !args.bind.ip().is_loopback() && args.app_secret == DEV_SECRET {
         return Err(format!(
             "refusing to listen on {} with the development Pusher secret: set --app-secret \
              (PUSHER_APP_SECRET) to a secret of your own",
             args.bind
         ));
     }
-    if args.users.is_none() && !args.demo {
+    Ok(())
+}
+
+/// Whether the server runs in demo mode: `--demo`, or no `--users` and no account in the
+/// store but the demo users. A non-loopback bind refuses demo mode nobody asked for (their
+/// tokens are on the sign-in page for every visitor): there must be a users source, the
+/// users file or accounts of the store's own (`reference-server users add`).
+async fn demo_mode(args: &Args, users: &dyn UserStore) -> Result<bool, String> {
+    if args.demo {
+        return Ok(true);
+    }
+    if args.users.is_some() {
+        return Ok(false);
+    }
+    let accounts = users
+        .users()
+        .await
+        .map_err(|e| format!("cannot read the users: {e}"))?;
+    if accounts.iter().any(|u| !auth::is_demo(u)) {
+        return Ok(false);
+    }
+    if !args.bind.ip().is_loopback() {
         return Err(format!(
             "refusing to serve demo users on {}: anyone who reaches the sign-in page can sign \
-             in as them. Give --users FILE, or --demo to serve them anyway",
+             in as them. Create an admin (reference-server users add --role admin \
+             --password-stdin …), give --users FILE, or --demo to serve them anyway",
             args.bind
         ));
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Imports the users file and seeds the demo users, as the flags and the store say: the demo
+/// users and their fresh tokens in demo mode, `None` otherwise.
+async fn import_users(
+    args: &Args,
+    users: &dyn UserStore,
+) -> Result<Option<Vec<UserEntry>>, String> {
+    let demo = demo_mode(args, users).await?;
+    if let Some(path) = &args.users {
+        auth::import_users_file(users, &auth::load_users_file(path)?).await?;
+    }
+    if demo {
+        Ok(Some(auth::seed_demo(users).await?))
+    } else {
+        Ok(None)
+    }
 }
 
 /// Removes the sessions that are over, at start and every [`PURGE_EVERY`], for as long as
@@ -285,7 +340,8 @@ async fn health(State(service): State<SupportService>) -> (StatusCode, &'static 
     }
 }
 
-/// The database of `--database-url`: it holds the tickets and the browser sessions.
+/// The database of `--database-url`: it holds the tickets, the users and the browser
+/// sessions.
 enum Database {
     Sqlite(Arc<SqliteStore>),
     Postgres(PgStore),
@@ -313,6 +369,31 @@ impl Database {
             Database::Postgres(store) => Arc::new(store.clone()),
         }
     }
+
+    /// What the `users` commands need: the users, the sessions, a password hasher, and on
+    /// PostgreSQL the bus that tells every node to close a disabled user's websockets.
+    async fn accounts(&self) -> Result<Accounts, String> {
+        let notices: Option<Arc<dyn Broadcaster>> = match self {
+            Database::Postgres(store) => Some(Arc::new(PgBroadcaster::new(store))),
+            Database::Sqlite(_) => None,
+        };
+        Ok(Accounts {
+            notices,
+            users: self.users(),
+            sessions: self.sessions(),
+            passwords: Passwords::new()
+                .await
+                .map_err(|e| format!("the password hasher: {e}"))?,
+        })
+    }
+
+    /// The same store, for the users and their API tokens.
+    fn users(&self) -> Arc<dyn UserStore> {
+        match self {
+            Database::Sqlite(store) => store.clone(),
+            Database::Postgres(store) => Arc::new(store.clone()),
+        }
+    }
 }
 
 /// Support chat on the database: SQLite alone, or PostgreSQL with its NOTIFY bus to the other
@@ -320,7 +401,6 @@ impl Database {
 async fn build(
     args: &Args,
     database: Database,
-    directory: StaticDirectory,
     identity: Arc<Identity>,
 ) -> Result<SupportChat, String> {
     let app = AppConfig {
@@ -335,8 +415,8 @@ async fn build(
         Database::Postgres(store) => chat.bus(PgBus::new(&store)).store(store),
         Database::Sqlite(store) => chat.store(store),
     };
-    // One identity for the JSON API and channel auth.
-    chat.directory(directory)
+    // Names and roles from the store's users; one identity for the JSON API and channel auth.
+    chat.directory(AccountDirectory::new(identity.users.clone()))
         .identify(identity)
         .start()
         .await
@@ -345,13 +425,24 @@ async fn build(
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let args = Args::parse();
-    match run(args).await {
+    let mut args = Args::parse();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let done = match args.command.take() {
+        // A command's stdout is its answer alone: the log goes to stderr.
+        Some(command) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .init();
+            run_command(&args, command).await
+        }
+        None => {
+            tracing_subscriber::fmt().with_env_filter(filter).init();
+            run(args).await
+        }
+    };
+    match done {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("reference-server: {e}");
@@ -360,37 +451,46 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// Runs a `users` command on the database of `--database-url`.
+async fn run_command(args: &Args, command: cli::Command) -> Result<(), String> {
+    let cli::Command::Users { command } = command;
+    let database = Database::open(&args.database_url).await?;
+    let accounts = database.accounts().await?;
+    cli::run(&accounts, command).await
+}
+
 async fn run(args: Args) -> Result<(), String> {
     refuse_unsafe_exposure(&args)?;
-    let (users, demo) = match &args.users {
-        Some(path) => (Users::load(path)?, None),
-        None => {
-            let (users, entries) = Users::demo();
-            (users, Some(entries))
-        }
-    };
-    let directory = users.directory();
+    let jwt = auth::JwtVerifier::from_flags(&args.jwt)?;
     let (session_key, key_source) =
         auth::session_key(&args.database_url, args.app_key_file.as_deref())?;
     let database = Database::open(&args.database_url).await?;
+    let users = database.users();
+    let demo = import_users(&args, &*users).await?;
     let sessions = Sessions::new(
         &session_key,
         database.sessions(),
         args.session_idle_timeout,
         args.session_lifetime,
     );
-    let identity = Arc::new(Identity {
-        users,
-        sessions: sessions.clone(),
-    });
-    let chat = build(&args, database, directory, identity.clone()).await?;
+    let accounts = Accounts {
+        notices: None,
+        users: users.clone(),
+        sessions: database.sessions(),
+        passwords: Passwords::new()
+            .await
+            .map_err(|e| format!("the password hasher: {e}"))?,
+    };
+    let identity = Arc::new(Identity::new(users, sessions.clone()).with_jwt(jwt.clone()));
+    let chat = build(&args, database, identity.clone()).await?;
     let auth_limits = args.auth_limits();
     let web = web::Web::new(
         identity.clone(),
-        demo.clone().unwrap_or_default(),
+        demo.clone(),
         &args.app_key,
         SignInThrottle::new(auth_limits.sign_in_failures),
         args.secure_cookies,
+        accounts.passwords.clone(),
     );
     let tokens = TokenGuard::new(identity.clone(), auth_limits.failed_tokens);
     let embedding = web::Embedding::new(&args.app_key, &args.allowed_origins)?;
@@ -398,10 +498,18 @@ async fn run(args: Args) -> Result<(), String> {
     // The browser authenticates by cookie: every state change it asks of the API or the
     // channel auth endpoint must carry the session's CSRF token (and the API's document says
     // so: see `build`).
-    let guarded = chat.router().layer(axum::middleware::from_fn_with_state(
-        identity,
-        auth::csrf_guard,
-    ));
+    let admin_users = admin_users::router(admin_users::AdminUsers {
+        identity: identity.clone(),
+        accounts,
+        service: chat.service().clone(),
+    });
+    let guarded = chat
+        .router()
+        .merge(admin_users)
+        .layer(axum::middleware::from_fn_with_state(
+            identity,
+            auth::csrf_guard,
+        ));
     // Pages of the `--allowed-origin` sites may call the API and channel auth with a bearer
     // token (the embedded widget's frame needs none of it: it is of this origin).
     let guarded = match embedding.cors() {
@@ -481,6 +589,14 @@ async fn run(args: Args) -> Result<(), String> {
             }
         }
         Err(e) => tracing::warn!("could not raise the open-files limit: {e}"),
+    }
+    match &jwt {
+        Some(verifier) => println!(
+            "  host app JWTs: {:?}, living {} at most",
+            verifier.algorithm(),
+            humantime::format_duration(args.jwt.jwt_max_lifetime)
+        ),
+        None => println!("  host app JWTs: off (no --jwt-secret or --jwt-public-key)"),
     }
     println!("  web UI: http://{addr}/login");
     if args.no_rate_limits {

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 const EMP: &str = "/api/employee/portal/support";
 const ADM: &str = "/api/admin/support";
+const USERS: &str = "/api/admin/users";
 
 fn start() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
@@ -121,6 +122,44 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             format!("{ADM}/{t}/audit"),
             None,
             [401, 403, 403, 200, 200, 200],
+        ),
+        // The admins' users API: admins only, other staff too get 403.
+        ("GET", USERS.into(), None, [401, 403, 403, 403, 200, 403]),
+        (
+            "POST",
+            USERS.into(),
+            Some(json!({"name": "Nina New", "email": "nina@example.com", "role": "support"})),
+            [401, 403, 403, 403, 201, 403],
+        ),
+        (
+            "PATCH",
+            format!("{USERS}/102"),
+            Some(json!({"name": "Bob Employee"})),
+            [401, 403, 403, 403, 200, 403],
+        ),
+        (
+            "POST",
+            format!("{USERS}/102/password"),
+            Some(json!({"password": "a long enough password"})),
+            [401, 403, 403, 403, 200, 403],
+        ),
+        (
+            "GET",
+            format!("{USERS}/102/tokens"),
+            None,
+            [401, 403, 403, 403, 200, 403],
+        ),
+        (
+            "POST",
+            format!("{USERS}/102/tokens"),
+            Some(json!({"name": "laptop"})),
+            [401, 403, 403, 403, 201, 403],
+        ),
+        (
+            "DELETE",
+            "/api/admin/tokens/99999".into(),
+            None,
+            [401, 403, 403, 403, 404, 403],
         ),
         // A ticket that does not exist looks the same as one the caller may not see.
         (

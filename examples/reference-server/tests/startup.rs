@@ -1,5 +1,6 @@
 //! Start-up and secrets: a network bind refuses the development Pusher secret and unasked-for
-//! demo users, browser sessions are signed with the server's own key (not the Pusher secret),
+//! demo users (no users file, no `--demo` and no account in the database), starts once an
+//! admin was created with the `users` CLI, browser sessions are signed with the server's own key (not the Pusher secret),
 //! secrets are printed only in demo mode on loopback, and `--allowed-origin` limits the
 //! websocket to the origins it names.
 
@@ -173,6 +174,46 @@ fn a_network_bind_refuses_demo_users_unless_asked_for() {
         "{}",
         running.banner
     );
+}
+
+#[test]
+fn a_network_bind_starts_without_a_users_file_once_an_admin_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = Command::new(env!("CARGO_BIN_EXE_reference-server"))
+        .args([
+            "users",
+            "add",
+            "--name",
+            "Olga Owner",
+            "--email",
+            "olga@example.com",
+            "--role",
+            "admin",
+            "--database-url",
+            "sqlite://db",
+        ])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let running = started(
+        &[
+            "--bind",
+            "0.0.0.0:0",
+            "--database-url",
+            "sqlite://db",
+            "--app-secret",
+            "a-secret-of-our-own-0123456789",
+        ],
+        dir.path(),
+    );
+    // No demo users: nothing of them in the banner.
+    assert!(!running.banner.contains("demo users"), "{}", running.banner);
 }
 
 #[tokio::test]

@@ -1,20 +1,24 @@
-//! [`Envelope`]: a [`Broadcast`] as it travels between nodes.
+//! [`Envelope`]: a [`Dispatch`] (an event, or a notice for connections) as it travels between
+//! nodes.
 
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Change;
 use crate::error::{Error, Result};
-use crate::event::{Broadcast, Event, StaffEvent, TicketEvent};
-use crate::id::{SocketId, TicketId};
+use crate::event::{Broadcast, Dispatch, Event, StaffEvent, TicketEvent};
+use crate::id::{SocketId, TicketId, UserId};
 use crate::message::Message;
 use crate::stats::Stats;
 use crate::ticket::Ticket;
 
-/// A [`Broadcast`] in the node-to-node form every bus carries: the event with the socket it
-/// must not be sent back to, so `toOthers()` holds on every node.
+/// A [`Dispatch`] in the node-to-node form every bus carries: the event with the socket it
+/// must not be sent back to, so `toOthers()` holds on every node, or a notice for
+/// connections.
 ///
 /// Its JSON is `{"except":"1.2","event":{"kind":"chat_message","ticket_id":3,"message":{…}}}`
-/// (`except` absent when there is none). The core's event types are not (de)serializable on
+/// (`except` absent when there is none); [`Dispatch::DisconnectUser`] is
+/// `{"event":{"kind":"disconnect_user","user_id":101}}`. A node older than that kind cannot
+/// read it and resyncs, as after any unreadable event: its clients reconnect (4200). The core's event types are not (de)serializable on
 /// purpose: their payload format is the client-facing one, which leaves the channel implicit.
 /// Nodes of different versions share one bus, so this form only ever grows.
 ///
@@ -22,14 +26,19 @@ use crate::ticket::Ticket;
 /// `Serialize` and `Deserialize`, in a frame of its own) and reads it back on every node:
 ///
 /// ```
-/// use support_core::{Broadcast, Envelope, Event, StaffEvent, Stats};
+/// use support_core::{Broadcast, Dispatch, Envelope, Event, StaffEvent, Stats, UserId};
 ///
-/// let sent = Broadcast {
+/// let sent = Dispatch::from(Broadcast {
 ///     event: Event::Staff(StaffEvent::StatsUpdated(Stats { open: 2, in_progress: 1, urgent: 0 })),
 ///     except: Some("1234.5678".parse()?),
-/// };
+/// });
 /// let json = Envelope::of(&sent).to_json()?;
-/// assert_eq!(Envelope::from_json(&json)?.into_broadcast()?, sent);
+/// assert_eq!(Envelope::from_json(&json)?.into_dispatch()?, sent);
+///
+/// let revoked = Dispatch::DisconnectUser(UserId(101));
+/// let json = Envelope::of(&revoked).to_json()?;
+/// assert_eq!(json, r#"{"event":{"kind":"disconnect_user","user_id":101}}"#);
+/// assert_eq!(Envelope::from_json(&json)?.into_dispatch()?, revoked);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,12 +74,26 @@ enum WireEvent {
     StaffMessageCreated {
         message: Message,
     },
+    /// [`Dispatch::DisconnectUser`]: no channel, no payload.
+    DisconnectUser {
+        user_id: UserId,
+    },
 }
 
 impl Envelope {
-    /// The wire form of a broadcast. Every event kind has one: a kind added to [`Event`]
-    /// does not compile until it is given a form here.
-    pub fn of(b: &Broadcast) -> Self {
+    /// The wire form of an event or a notice. Every kind has one: a kind added to [`Event`]
+    /// or [`Dispatch`] does not compile until it is given a form here.
+    pub fn of(dispatch: &Dispatch) -> Self {
+        match dispatch {
+            Dispatch::Event(b) => Self::of_event(b),
+            Dispatch::DisconnectUser(user_id) => Envelope {
+                except: None,
+                event: WireEvent::DisconnectUser { user_id: *user_id },
+            },
+        }
+    }
+
+    fn of_event(b: &Broadcast) -> Self {
         let event = match &b.event {
             Event::Ticket(id, TicketEvent::ChatMessage(m)) => WireEvent::ChatMessage {
                 ticket_id: *id,
@@ -105,11 +128,14 @@ impl Envelope {
         }
     }
 
-    /// The broadcast again. An internal note addressed to a ticket channel is refused
+    /// The event or notice again. An internal note addressed to a ticket channel is refused
     /// ([`Error::Backend`]), so the confidentiality rule holds for whatever arrives on a bus
-    /// too.
-    pub fn into_broadcast(self) -> Result<Broadcast> {
+    /// too. A notice has no socket to leave out: an `except` beside one is ignored.
+    pub fn into_dispatch(self) -> Result<Dispatch> {
         let event = match self.event {
+            WireEvent::DisconnectUser { user_id } => {
+                return Ok(Dispatch::DisconnectUser(user_id));
+            }
             WireEvent::ChatMessage { ticket_id, message } => {
                 let public = message.public().ok_or_else(|| {
                     Error::backend("an internal note addressed to a ticket channel")
@@ -132,10 +158,10 @@ impl Envelope {
                 Event::Staff(StaffEvent::MessageCreated(message))
             }
         };
-        Ok(Broadcast {
+        Ok(Dispatch::from(Broadcast {
             event,
             except: self.except,
-        })
+        }))
     }
 
     /// The envelope as JSON text.
@@ -188,12 +214,9 @@ mod tests {
         }
     }
 
-    fn round_trip(b: Broadcast) -> Broadcast {
-        let json = Envelope::of(&b).to_json().unwrap();
-        Envelope::from_json(&json)
-            .unwrap()
-            .into_broadcast()
-            .unwrap()
+    fn round_trip(d: Dispatch) -> Dispatch {
+        let json = Envelope::of(&d).to_json().unwrap();
+        Envelope::from_json(&json).unwrap().into_dispatch().unwrap()
     }
 
     #[test]
@@ -228,11 +251,11 @@ mod tests {
         ];
         for event in events {
             for except in [None, Some("12.34".parse().unwrap())] {
-                let b = Broadcast {
+                let d = Dispatch::from(Broadcast {
                     event: event.clone(),
                     except,
-                };
-                assert_eq!(round_trip(b.clone()), b);
+                });
+                assert_eq!(round_trip(d.clone()), d);
             }
         }
     }
@@ -248,17 +271,38 @@ mod tests {
             except: Some("12.34".parse().unwrap()),
         };
         let json = r#"{"except":"12.34","event":{"kind":"staff_stats_updated","stats":{"open":1,"in_progress":2,"urgent":3}}}"#;
-        assert_eq!(Envelope::of(&b).to_json().unwrap(), json);
-        let without: Broadcast = Broadcast { except: None, ..b };
+        assert_eq!(Envelope::of(&b.clone().into()).to_json().unwrap(), json);
+        let without = Dispatch::from(Broadcast { except: None, ..b });
         let json = Envelope::of(&without).to_json().unwrap();
         assert!(!json.contains("except"), "{json}");
         assert_eq!(
-            Envelope::from_json(&json)
-                .unwrap()
-                .into_broadcast()
-                .unwrap(),
+            Envelope::from_json(&json).unwrap().into_dispatch().unwrap(),
             without
         );
+    }
+
+    #[test]
+    fn a_disconnect_notice_travels_without_a_channel_or_a_socket() {
+        let notice = Dispatch::DisconnectUser(UserId(101));
+        let json = Envelope::of(&notice).to_json().unwrap();
+        assert_eq!(
+            json,
+            r#"{"event":{"kind":"disconnect_user","user_id":101}}"#
+        );
+        assert_eq!(round_trip(notice.clone()), notice);
+        // A socket beside a notice means nothing: nobody is left out of a disconnect.
+        let with_except = r#"{"except":"1.2","event":{"kind":"disconnect_user","user_id":101}}"#;
+        let read = Envelope::from_json(with_except).unwrap().into_dispatch();
+        assert_eq!(read.unwrap(), notice);
+        for bad in [
+            r#"{"event":{"kind":"disconnect_user"}}"#,
+            r#"{"event":{"kind":"disconnect_user","user_id":"x"}}"#,
+        ] {
+            assert!(
+                matches!(Envelope::from_json(bad), Err(Error::Backend(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -267,7 +311,7 @@ mod tests {
             + &serde_json::to_string(&message("secret", true)).unwrap()
             + "}}";
         let envelope = Envelope::from_json(&forged).unwrap();
-        assert!(matches!(envelope.into_broadcast(), Err(Error::Backend(_))));
+        assert!(matches!(envelope.into_dispatch(), Err(Error::Backend(_))));
     }
 
     #[test]

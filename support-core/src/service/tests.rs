@@ -171,3 +171,59 @@ async fn bad_cursors_and_limits_are_rejected() {
             .is_ok()
     );
 }
+
+/// Records the notices a bus hands a node, beside the events, which go to its hub.
+#[derive(Default)]
+struct Notices {
+    hub: MemoryBroadcaster,
+    disconnected: std::sync::Mutex<Vec<UserId>>,
+}
+
+impl Fanout for Notices {
+    fn deliver(&self, dispatch: Dispatch) {
+        match dispatch {
+            Dispatch::DisconnectUser(user) => self.disconnected.lock().unwrap().push(user),
+            event @ Dispatch::Event(_) => self.hub.deliver(event),
+        }
+    }
+
+    fn resync(&self) {
+        self.hub.resync();
+    }
+}
+
+/// `disconnect_user` goes through the service's broadcaster, here a bus, to every node, and to
+/// no channel: the staff channel hears the next event and nothing before it.
+#[tokio::test]
+async fn disconnect_user_reaches_every_node_and_no_channel() {
+    use crate::testing::bus::InProcessBus;
+    let f = Fixture::in_memory();
+    let bus = InProcessBus::default();
+    let (one, two) = (Arc::new(Notices::default()), Arc::new(Notices::default()));
+    let node_one = bus.join(one.clone()).await.unwrap();
+    let _node_two = bus.join(two.clone()).await.unwrap();
+    let service = SupportService::from_parts(
+        f.store.clone(),
+        node_one.publisher.clone(),
+        f.service.directory().clone(),
+    );
+    let mut staff = two.hub.subscribe(Channel::Admin, None);
+
+    service.disconnect_user(f.alice.id).await.unwrap();
+    let t = f.ticket(&f.alice, "after", Priority::Low).await;
+    service
+        .post_message(
+            &f.alice,
+            t.id,
+            NewMessage::public(MessageBody::parse("still here").unwrap()),
+            &WriteContext::default(),
+        )
+        .await
+        .unwrap();
+
+    for node in [&one, &two] {
+        assert_eq!(*node.disconnected.lock().unwrap(), [f.alice.id]);
+    }
+    let first = staff.try_recv().unwrap().unwrap();
+    assert_eq!(first.name(), "message.created");
+}

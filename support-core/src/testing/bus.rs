@@ -30,7 +30,8 @@
 //! `bus_conformance_suite!(nats: async { … })` expands into `nats::bus_conformance`.
 //!
 //! Every node's fan-out is a [`MemoryBroadcaster`], so the cases observe exactly what each
-//! node delivers, and the events are built here, with no store: the suite checks the bus
+//! node delivers (and beside it a record of the [`Dispatch::DisconnectUser`] notices, which
+//! go to no channel), and the events are built here, with no store: the suite checks the bus
 //! alone. Each case runs on a fresh multi-threaded runtime ([`run`](crate::testing::run)).
 //!
 //! [`InProcessBus`] is the smallest bus that passes the suite: every node in one process. It
@@ -47,7 +48,7 @@ use crate::broadcast::{Broadcaster, MemoryBroadcaster, Missed, Subscription};
 use crate::bus::{Bus, BusListener, BusNode, Fanout};
 use crate::channel::Channel;
 use crate::error::Result;
-use crate::event::{Broadcast, Event, StaffEvent, TicketEvent};
+use crate::event::{Broadcast, Dispatch, Event, StaffEvent, TicketEvent};
 use crate::id::{MessageId, SocketId, TicketId, TicketNumber, UserId};
 use crate::message::{AuthorType, Message};
 use crate::stats::Stats;
@@ -93,6 +94,7 @@ macro_rules! bus_conformance_suite {
             the_sender_socket_is_left_out_on_every_node,
             a_cut_connection_makes_that_nodes_subscribers_resync,
             an_event_over_the_notification_size_limit_still_arrives,
+            a_disconnect_notice_reaches_every_node_once_and_no_channel,
         );
     };
     ($($input:tt)+) => {
@@ -134,9 +136,10 @@ const QUIET: Duration = Duration::from_millis(300);
 /// The ticket whose channel the cases use.
 const TICKET: TicketId = TicketId(7);
 
-/// A node with the fan-out its listener feeds.
+/// A node with the fan-out its listener feeds, and the notices that reached it.
 struct Started<L> {
     fanout: MemoryBroadcaster,
+    disconnects: tokio::sync::mpsc::UnboundedReceiver<UserId>,
     node: BusNode<L>,
 }
 
@@ -144,9 +147,31 @@ impl<L> Started<L> {
     async fn publish(&self, b: Broadcast) {
         self.node
             .publisher
-            .publish(Arc::new(b))
+            .publish(b.into())
             .await
             .expect("the bus accepts an event");
+    }
+}
+
+/// A node's fan-out: events to its [`MemoryBroadcaster`], notices to a record of their own.
+struct NodeFanout {
+    fanout: MemoryBroadcaster,
+    disconnects: tokio::sync::mpsc::UnboundedSender<UserId>,
+}
+
+impl Fanout for NodeFanout {
+    fn deliver(&self, dispatch: Dispatch) {
+        match dispatch {
+            event @ Dispatch::Event(_) => self.fanout.deliver(event),
+            Dispatch::DisconnectUser(user) => {
+                // The case holds the receiver until it ends.
+                let _ = self.disconnects.send(user);
+            }
+        }
+    }
+
+    fn resync(&self) {
+        self.fanout.resync();
     }
 }
 
@@ -167,11 +192,19 @@ async fn start<H: BusHarness>(harness: &H, nodes: usize) -> Vec<Started<H::Liste
     let mut started = Vec::new();
     for _ in 0..nodes {
         let fanout = MemoryBroadcaster::default();
+        let (tx, disconnects) = tokio::sync::mpsc::unbounded_channel();
         let node = harness
-            .join(Arc::new(fanout.clone()))
+            .join(Arc::new(NodeFanout {
+                fanout: fanout.clone(),
+                disconnects: tx,
+            }))
             .await
             .expect("a node joins the bus");
-        started.push(Started { fanout, node });
+        started.push(Started {
+            fanout,
+            disconnects,
+            node,
+        });
     }
     started
 }
@@ -342,7 +375,7 @@ pub async fn every_event_reaches_every_node_exactly_once<H: BusHarness>(harness:
         publishers.push(tokio::spawn(async move {
             for event in events {
                 publisher
-                    .publish(Arc::new(event))
+                    .publish(event.into())
                     .await
                     .expect("the bus accepts an event");
             }
@@ -389,7 +422,7 @@ pub async fn per_ticket_order_is_kept_on_every_node<H: BusHarness>(harness: H) {
                 *id += 1;
                 for event in [chat(*id, "in turn", None), staff_copy(*id, "in turn", None)] {
                     publisher
-                        .publish(Arc::new(event))
+                        .publish(event.into())
                         .await
                         .expect("the bus accepts an event");
                 }
@@ -534,6 +567,40 @@ pub async fn an_event_over_the_notification_size_limit_still_arrives<H: BusHarne
     }
 }
 
+/// An admin disabled a user: the notice that the user's connections must close, published
+/// through one node between two events, reaches every node's fan-out exactly once, and is no
+/// event on any channel, whose subscribers get the two events and nothing else.
+pub async fn a_disconnect_notice_reaches_every_node_once_and_no_channel<H: BusHarness>(harness: H) {
+    let mut nodes = start(&harness, 3).await;
+    let mut subs = listen_on_both_channels(&nodes);
+    let user = UserId(101);
+
+    nodes[0].publish(chat(1, "before the notice", None)).await;
+    nodes[1]
+        .node
+        .publisher
+        .publish(Dispatch::DisconnectUser(user))
+        .await
+        .expect("the bus accepts a notice");
+    nodes[2].publish(chat(2, "after the notice", None)).await;
+
+    for (i, (node, (ticket_sub, staff_sub))) in nodes.iter_mut().zip(&mut subs).enumerate() {
+        let who = format!("node {i}");
+        let got = timeout(BOUND, node.disconnects.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{who}: no disconnect notice within {BOUND:?}"));
+        assert_eq!(got, Some(user), "{who}");
+        let who = format!("the ticket channel on node {i}");
+        assert_eq!(ids(&receive(ticket_sub, 2, &who).await), [1, 2], "{who}");
+        assert_quiet(ticket_sub, &who).await;
+        assert_quiet(staff_sub, &format!("the staff channel on node {i}")).await;
+        assert!(
+            node.disconnects.try_recv().is_err(),
+            "node {i} got the notice twice"
+        );
+    }
+}
+
 /// A bus inside one process: every node that joins it is fed, in publishing order, every
 /// event any node publishes, through the wire form ([`Envelope`](crate::Envelope)) as on a
 /// real bus. For tests of several nodes without a broker; cloning shares the bus.
@@ -585,12 +652,12 @@ struct InProcessPublisher(InProcessBus);
 
 #[async_trait]
 impl Broadcaster for InProcessPublisher {
-    async fn publish(&self, b: Arc<Broadcast>) -> Result<()> {
-        let json = crate::Envelope::of(&b).to_json()?;
+    async fn publish(&self, dispatch: Dispatch) -> Result<()> {
+        let json = crate::Envelope::of(&dispatch).to_json()?;
         let fanouts = self.0.fanouts();
         for fanout in fanouts.iter() {
-            let arrived = crate::Envelope::from_json(&json)?.into_broadcast()?;
-            fanout.deliver(Arc::new(arrived));
+            let arrived = crate::Envelope::from_json(&json)?.into_dispatch()?;
+            fanout.deliver(arrived);
         }
         Ok(())
     }

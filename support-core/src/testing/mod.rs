@@ -222,6 +222,73 @@ impl<S: crate::SessionStore, G: Send + Sync + 'static> crate::SessionStore for G
     }
 }
 
+#[async_trait::async_trait]
+impl<S: crate::UserStore, G: Send + Sync + 'static> crate::UserStore for Guarded<S, G> {
+    async fn create_user(
+        &self,
+        new: &crate::account::NewUser,
+    ) -> crate::Result<crate::account::StoredUser> {
+        self.store.create_user(new).await
+    }
+    async fn user(&self, id: crate::UserId) -> crate::Result<Option<crate::account::StoredUser>> {
+        self.store.user(id).await
+    }
+    async fn user_by_email(
+        &self,
+        email: &crate::account::Email,
+    ) -> crate::Result<Option<crate::account::StoredUser>> {
+        self.store.user_by_email(email).await
+    }
+    async fn users(&self) -> crate::Result<Vec<crate::account::StoredUser>> {
+        self.store.users().await
+    }
+    async fn update_user(
+        &self,
+        id: crate::UserId,
+        change: &crate::account::UserUpdate,
+    ) -> crate::Result<Option<crate::account::StoredUser>> {
+        self.store.update_user(id, change).await
+    }
+    async fn sync_external_user(
+        &self,
+        user: &crate::account::ExternalUser,
+        now: crate::Timestamp,
+    ) -> crate::Result<crate::account::StoredUser> {
+        self.store.sync_external_user(user, now).await
+    }
+    async fn touch_user(&self, id: crate::UserId, now: crate::Timestamp) -> crate::Result<bool> {
+        self.store.touch_user(id, now).await
+    }
+    async fn create_api_token(
+        &self,
+        new: &crate::account::NewApiToken,
+    ) -> crate::Result<crate::account::StoredApiToken> {
+        self.store.create_api_token(new).await
+    }
+    async fn api_token(
+        &self,
+        digest: &crate::TokenDigest,
+    ) -> crate::Result<Option<(crate::account::StoredApiToken, crate::account::StoredUser)>> {
+        self.store.api_token(digest).await
+    }
+    async fn api_tokens(
+        &self,
+        user: crate::UserId,
+    ) -> crate::Result<Vec<crate::account::StoredApiToken>> {
+        self.store.api_tokens(user).await
+    }
+    async fn revoke_api_token(&self, id: crate::ApiTokenId) -> crate::Result<bool> {
+        self.store.revoke_api_token(id).await
+    }
+    async fn touch_api_token(
+        &self,
+        id: crate::ApiTokenId,
+        now: crate::Timestamp,
+    ) -> crate::Result<bool> {
+        self.store.touch_api_token(id, now).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Guarded;

@@ -36,7 +36,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use support_core::{
-    Liveness, NewSession, Result, SessionStore, StoredSession, TokenDigest, UserId, time,
+    Liveness, NewSession, Result, SessionStore, StoredSession, Timestamp, TokenDigest, UserId, time,
 };
 use support_transport_ws::signature;
 
@@ -46,6 +46,10 @@ pub(crate) const COOKIE_NAME: &str = "support_session";
 /// The session cookie's name over HTTPS: the `__Host-` prefix makes browsers refuse it
 /// unless it is `Secure`, has `Path=/` and no `Domain`.
 pub(crate) const SECURE_COOKIE_NAME: &str = "__Host-support_session";
+
+/// How a session's bearer token begins (API tokens begin `sup_`): the prefix says which
+/// lookup proves it.
+pub(crate) const SESSION_BEARER_PREFIX: &str = "sess_";
 
 /// The longest gap between two records of a session's use.
 const MAX_TOUCH_INTERVAL: Duration = Duration::from_secs(60);
@@ -124,6 +128,37 @@ impl Sessions {
             digest,
         };
         Ok((cookie, session))
+    }
+
+    /// A new session for `user` proved by a bearer token instead of a cookie (the embedded
+    /// widget, whose third-party frame cannot count on cookies): the token, shown once, and
+    /// when the session ends at the latest. It lives in the same store as browser sessions,
+    /// so the idle timeout, disabling the user and signing out everywhere end it too.
+    pub(crate) async fn issue_bearer(&self, user: UserId) -> Result<(String, Timestamp)> {
+        let token = format!("{SESSION_BEARER_PREFIX}{}", super::users::random_token(32));
+        let digest = TokenDigest::of_token(token.as_bytes());
+        let new = NewSession::new(digest, user, time::now(), self.lifetime);
+        self.store.create_session(&new).await?;
+        Ok((token, new.expires_at))
+    }
+
+    /// The live session a bearer token of [`issue_bearer`](Self::issue_bearer) proves, if
+    /// any; its use recorded as a cookie's is.
+    pub(crate) async fn of_bearer(&self, token: &str) -> Result<Option<Session>> {
+        if !token.starts_with(SESSION_BEARER_PREFIX) {
+            return Ok(None);
+        }
+        let at = self.liveness();
+        let digest = TokenDigest::of_token(token.as_bytes());
+        let Some(stored) = self.store.session(&digest, &at).await? else {
+            return Ok(None);
+        };
+        self.touch_if_due(&stored, &at).await;
+        Ok(Some(Session {
+            user: stored.user,
+            csrf: self.csrf_for(token),
+            digest,
+        }))
     }
 
     /// The `Set-Cookie` value that ends a session in the browser; `https` as for

@@ -1,7 +1,12 @@
-//! Signing in and out: the sign-in page (the demo users in demo mode, a token form), the
-//! sign-in post, refused from other sites and throttled after failures (5 a minute per
-//! address: then 429 with `Retry-After`, even for the right token), and signing out (of this
-//! session or everywhere), which needs the CSRF token.
+//! Signing in and out: the sign-in page (email and password; the demo users in demo mode; an
+//! API token, secondary), the sign-in post, refused from other sites and throttled after
+//! failures (5 a minute per address, and per email named: then 429 with `Retry-After`, even
+//! for the right password), and signing out (of this session or everywhere), which needs the
+//! CSRF token.
+//!
+//! A wrong password, an unknown email and a disabled user get the same page and status
+//! (Laravel's "These credentials do not match our records."), after the same work: an
+//! unknown email is checked against a dummy hash.
 
 use axum::Extension;
 use axum::extract::{Form, Query, State};
@@ -10,6 +15,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde::Deserialize;
+use support_core::Actor;
+use support_core::account::Email;
 use support_transport_ws::{ClientAddr, Throttled};
 
 use super::pages::{message_page, unavailable};
@@ -27,7 +34,7 @@ pub(super) struct LoginQuery {
 /// `/`, and no `//`, backslash, whitespace or control character anywhere. Browsers read a
 /// backslash as `/` and drop tabs and line breaks, so `/\t/evil.example` is `//evil.example`, another
 /// site; `https://…` has no leading `/`. Anything else goes home.
-fn safe_next(next: Option<&str>) -> Option<&str> {
+pub(super) fn safe_next(next: Option<&str>) -> Option<&str> {
     next.filter(|n| {
         n.starts_with('/')
             && !n.contains("//")
@@ -36,6 +43,9 @@ fn safe_next(next: Option<&str>) -> Option<&str> {
                 .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
     })
 }
+
+/// What a failed sign-in by email and password says, whatever failed.
+const NO_MATCH: &str = "These credentials do not match our records.";
 
 pub(super) async fn page(
     State(web): State<Web>,
@@ -48,14 +58,22 @@ pub(super) async fn page(
         Err(e) => return unavailable(&e),
     }
     let next = safe_next(q.next.as_deref()).unwrap_or("");
-    let error = if q.error.is_some() {
-        r#"<p class="error" role="alert">That token does not belong to any user.</p>"#
-    } else {
-        ""
-    };
+    let error = q
+        .error
+        .is_some()
+        .then_some("That token does not belong to any user.");
+    login_page(&web, next, error, StatusCode::OK)
+}
+
+/// The sign-in page, with `error` said at the top.
+fn login_page(web: &Web, next: &str, error: Option<&str>, status: StatusCode) -> Response {
+    let error = error.map_or_else(String::new, |e| {
+        format!(r#"<p class="error" role="alert">{}</p>"#, text(e))
+    });
     let demo: String = web
         .demo
         .iter()
+        .flat_map(|d| d.iter())
         .map(|u| {
             format!(
                 r#"<li><form method="post" action="/login"><input type="hidden" name="token" value="{token}"><input type="hidden" name="next" value="{next}"><button type="submit" class="user-choice">{name} <span class="role">{role}</span></button></form></li>"#,
@@ -80,24 +98,39 @@ pub(super) async fn page(
 <body><main class="narrow">
 <h1>Support</h1>
 {error}
-{demo}
-<section aria-labelledby="token-sign-in"><h2 id="token-sign-in">Sign in with a token</h2>
+<section aria-labelledby="password-sign-in"><h2 id="password-sign-in">Sign in</h2>
 <form method="post" action="/login" class="stack">
-<label for="token">Access token</label>
-<input id="token" name="token" type="password" autocomplete="current-password" required>
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
 <input type="hidden" name="next" value="{next}">
 <button type="submit">Sign in</button>
 </form></section>
+{demo}
+<details class="token-sign-in"><summary>Sign in with an API token</summary>
+<form method="post" action="/login" class="stack">
+<label for="token">API token</label>
+<input id="token" name="token" type="password" autocomplete="off" required>
+<input type="hidden" name="next" value="{next}">
+<button type="submit">Sign in with the token</button>
+</form></details>
 </main></body></html>
 "#,
         next = attr(next),
     );
-    secure_html(StatusCode::OK, body)
+    secure_html(status, body)
 }
 
+/// A sign-in: by `email` and `password`, or by `token` (an API token, a demo user's).
 #[derive(Debug, Deserialize)]
 pub(super) struct LoginForm {
-    token: String,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
     next: Option<String>,
 }
 
@@ -121,7 +154,7 @@ fn same_site(headers: &HeaderMap) -> bool {
 }
 
 /// The 429 page of a throttled sign-in: when to try again, in the page and in `Retry-After`.
-fn too_many_attempts(throttled: Throttled) -> Response {
+pub(super) fn too_many_attempts(throttled: Throttled) -> Response {
     let seconds = throttled.retry_after_secs();
     let unit = if seconds == 1 { "second" } else { "seconds" };
     let mut response = message_page(
@@ -151,14 +184,21 @@ pub(super) async fn sign_in(
             None,
         );
     }
-    // A token names no account; a sign-in by account and password would name it here, and
-    // be counted per account as well.
-    let (client, account) = (client.map(|ClientAddr(ip)| ip), None);
+    let client = client.map(|ClientAddr(ip)| ip);
+    let next = safe_next(form.next.as_deref()).map(str::to_owned);
+    let Some(token) = &form.token else {
+        return sign_in_by_password(&web, client, forwarded, &headers, &form, next).await;
+    };
+    // A token names no account.
+    let account = None;
     if let Err(throttled) = web.sign_ins.check(client, account) {
         return too_many_attempts(throttled);
     }
-    let next = safe_next(form.next.as_deref()).map(str::to_owned);
-    let Some(actor) = web.identity.users.by_token(form.token.trim()) else {
+    let actor = match web.identity.by_token(token.trim()).await {
+        Ok(actor) => actor,
+        Err(e) => return unavailable(&e),
+    };
+    let Some(actor) = actor else {
         web.sign_ins.failed(client, account);
         let mut query = vec![("error", "1")];
         if let Some(n) = &next {
@@ -167,10 +207,75 @@ pub(super) async fn sign_in(
         let query = serde_urlencoded::to_string(query).unwrap_or_default();
         return redirect(&format!("/login?{query}"));
     };
+    start_session(&web, &actor, forwarded, &headers, next.as_deref()).await
+}
+
+/// A sign-in by email and password: throttled per address and per email named; a wrong
+/// password, an unknown email and a disabled user all get the same page and status.
+async fn sign_in_by_password(
+    web: &Web,
+    client: Option<std::net::IpAddr>,
+    forwarded: Option<Extension<ForwardedHttps>>,
+    headers: &HeaderMap,
+    form: &LoginForm,
+    next: Option<String>,
+) -> Response {
+    let typed = form.email.as_deref().unwrap_or_default().trim();
+    let password = form.password.as_deref().unwrap_or_default();
+    let next_value = next.as_deref().unwrap_or("");
+    if typed.is_empty() || password.is_empty() {
+        return login_page(
+            web,
+            next_value,
+            Some("Give your email and your password."),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let account = typed.to_lowercase();
+    if let Err(throttled) = web.sign_ins.check(client, Some(&account)) {
+        return too_many_attempts(throttled);
+    }
+    let user = match Email::parse(typed) {
+        Ok(email) => match web.identity.users.user_by_email(&email).await {
+            Ok(user) => user,
+            Err(e) => return unavailable(&e),
+        },
+        Err(_) => None,
+    };
+    // Verified whatever the user (the dummy hash without one), so every case does the same
+    // work; a disabled user's right password still signs nobody in.
+    let matched = match web
+        .passwords
+        .verify(password, user.as_ref().and_then(|u| u.password.as_ref()))
+        .await
+    {
+        Ok(matched) => matched,
+        Err(e) => return unavailable(&e),
+    };
+    let Some(user) = user.filter(|u| matched && !u.disabled) else {
+        web.sign_ins.failed(client, Some(&account));
+        return login_page(
+            web,
+            next_value,
+            Some(NO_MATCH),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    };
+    start_session(web, &user.actor(), forwarded, headers, next.as_deref()).await
+}
+
+/// A new session for `actor`, and a redirect to `next` or their home with its cookie.
+async fn start_session(
+    web: &Web,
+    actor: &Actor,
+    forwarded: Option<Extension<ForwardedHttps>>,
+    headers: &HeaderMap,
+    next: Option<&str>,
+) -> Response {
     // A new session every time, and the one the browser held before (whoever made it) ends:
     // a cookie planted before sign-in never becomes a signed-in session.
     let sessions = &web.identity.sessions;
-    let issued = match sessions.end_held(&headers).await {
+    let issued = match sessions.end_held(headers).await {
         Ok(()) => sessions.issue(actor.id, web.https(forwarded)).await,
         Err(e) => Err(e),
     };
@@ -178,13 +283,13 @@ pub(super) async fn sign_in(
         Ok((cookie, _)) => cookie,
         Err(e) => return unavailable(&e),
     };
-    let mut response = redirect(next.as_deref().unwrap_or(home_of(&actor)));
+    let mut response = redirect(next.unwrap_or(home_of(actor)));
     set_cookie(&mut response, &cookie);
     tracing::info!(user = actor.id.0, "signed in");
     response
 }
 
-fn set_cookie(response: &mut Response, cookie: &str) {
+pub(super) fn set_cookie(response: &mut Response, cookie: &str) {
     if let Ok(v) = HeaderValue::from_str(cookie) {
         response.headers_mut().insert(SET_COOKIE, v);
     }

@@ -8,12 +8,14 @@
 //!
 //! - [`pages`]: the page shells and the message pages (403, 404);
 //! - [`login`]: the sign-in page, sign-in, sign-out and signing out everywhere;
+//! - [`sso`]: sign-in by the host application's JWT (`/sso`, the widget's `/sso/session`);
 //! - [`assets`]: the files under `web/`, with ETags;
 //! - [`widget`]: the chat widget other sites embed (`/widget.js` and its frame).
 
 mod assets;
 mod login;
 mod pages;
+mod sso;
 mod widget;
 
 pub(crate) use widget::{Embedding, router as widget_router};
@@ -31,7 +33,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use support_core::Actor;
 
-use crate::auth::{Identity, SignInThrottle, UserEntry};
+use crate::auth::{Identity, Passwords, SignInThrottle, UserEntry};
 use crate::proxy::ForwardedHttps;
 
 use self::pages::Page;
@@ -40,29 +42,33 @@ use self::pages::Page;
 #[derive(Clone)]
 pub(crate) struct Web {
     pub(super) identity: Arc<Identity>,
-    /// The demo users listed on the sign-in page; empty with a users file.
-    pub(super) demo: Arc<Vec<UserEntry>>,
+    /// The demo users listed on the sign-in page, in demo mode only.
+    pub(super) demo: Option<Arc<Vec<UserEntry>>>,
     pub(super) app_key: String,
     /// Failed sign-ins, per address and account.
     pub(super) sign_ins: SignInThrottle,
     /// `--secure-cookies`: the server is reached over HTTPS.
     pub(super) secure_cookies: bool,
+    /// Checks passwords at sign-in.
+    pub(super) passwords: Passwords,
 }
 
 impl Web {
     pub(crate) fn new(
         identity: Arc<Identity>,
-        demo: Vec<UserEntry>,
+        demo: Option<Vec<UserEntry>>,
         app_key: &str,
         sign_ins: SignInThrottle,
         secure_cookies: bool,
+        passwords: Passwords,
     ) -> Self {
         Web {
             identity,
-            demo: Arc::new(demo),
+            demo: demo.map(Arc::new),
             app_key: app_key.to_owned(),
             sign_ins,
             secure_cookies,
+            passwords,
         }
     }
 
@@ -88,6 +94,8 @@ pub(crate) fn router(web: Web) -> Router {
         .route("/login", get(login::page).post(login::sign_in))
         .route("/logout", post(login::sign_out))
         .route("/logout/everywhere", post(login::sign_out_everywhere))
+        .route("/sso", get(sso::sso))
+        .route("/sso/session", post(sso::session))
         .route("/assets/{*path}", get(assets::asset))
         .route(employee, get(page(Page::EmployeeIndex)))
         .route(
@@ -103,6 +111,7 @@ pub(crate) fn router(web: Web) -> Router {
             get(page(Page::AdminDashboard)),
         )
         .route(admin, get(page(Page::AdminIndex)))
+        .route("/admin/users", get(page(Page::AdminUsers)))
         .route(&format!("{admin}/{{ticket}}"), get(page(Page::AdminShow)))
         .route(
             &format!("{admin}/{{ticket}}/live-chat"),

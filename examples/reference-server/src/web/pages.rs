@@ -20,6 +20,7 @@ pub(super) enum Page {
     AdminIndex,
     AdminShow,
     AdminLiveChat,
+    AdminUsers,
 }
 
 impl Page {
@@ -33,6 +34,7 @@ impl Page {
             Page::AdminIndex => "admin.index",
             Page::AdminShow => "admin.show",
             Page::AdminLiveChat => "admin.live-chat",
+            Page::AdminUsers => "admin.users",
         }
     }
 
@@ -45,14 +47,23 @@ impl Page {
             Page::AdminIndex => "All tickets",
             Page::AdminShow => "Ticket",
             Page::AdminLiveChat => "Live chat",
+            Page::AdminUsers => "Users",
         }
     }
 
     fn staff_only(self) -> bool {
         matches!(
             self,
-            Page::AdminDashboard | Page::AdminIndex | Page::AdminShow | Page::AdminLiveChat
+            Page::AdminDashboard
+                | Page::AdminIndex
+                | Page::AdminShow
+                | Page::AdminLiveChat
+                | Page::AdminUsers
         )
+    }
+
+    fn admins_only(self) -> bool {
+        matches!(self, Page::AdminUsers)
     }
 }
 
@@ -80,6 +91,14 @@ pub(super) async fn render(
             StatusCode::FORBIDDEN,
             "Staff only",
             "This page is for support staff.",
+            Some(&actor),
+        );
+    }
+    if page.admins_only() && actor.role != support_core::Role::Admin {
+        return message_page(
+            StatusCode::FORBIDDEN,
+            "Admins only",
+            "This page is for administrators.",
             Some(&actor),
         );
     }

@@ -53,6 +53,9 @@ pub(crate) struct Server {
     pub(crate) port: u16,
     pub(crate) dir: std::path::PathBuf,
     pub(crate) http: reqwest::Client,
+    /// What the server has written after its first line (its log, on stdout) and to stderr
+    /// so far, line by line; stderr's lines are passed on to the test's stderr too.
+    pub(crate) log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -105,9 +108,18 @@ pub(crate) fn start_with_args(
         .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("the reference-server binary");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stderr = child.stderr.take().unwrap();
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            kept.lock().unwrap().push(line);
+        }
+    });
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let first = lines.next().expect("a line").unwrap();
@@ -115,8 +127,14 @@ pub(crate) fn start_with_args(
         .strip_prefix("reference-server listening on http://")
         .expect(&first)
         .to_owned();
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    // Keep draining stdout so the server never blocks on a full pipe; its log lines (tracing
+    // writes to stdout) are kept with stderr's.
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line);
+        }
+    });
     let port = addr.rsplit(':').next().unwrap().parse().unwrap();
     Server {
         child,
@@ -130,10 +148,32 @@ pub(crate) fn start_with_args(
             .pool_max_idle_per_host(0)
             .build()
             .unwrap(),
+        log,
     }
 }
 
 impl Server {
+    /// The lines of the server's log that contain `needle`, waiting up to two seconds for
+    /// one to appear.
+    pub(crate) fn log_lines(&self, needle: &str) -> Vec<String> {
+        for _ in 0..40 {
+            let found: Vec<String> = (self.log.lock().unwrap().iter())
+                .filter(|l| l.contains(needle))
+                .cloned()
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Vec::new()
+    }
+
+    /// The whole log so far.
+    pub(crate) fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
     pub(crate) async fn call(
         &self,
         method: &str,
@@ -259,4 +299,45 @@ fn fastrand_suffix() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos() as u64
+}
+
+/// What a `reference-server …` command did: its exit success, stdout and stderr.
+pub(crate) struct Ran {
+    pub(crate) ok: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs `reference-server {args} --database-url {db}` with `stdin` on its standard input.
+pub(crate) fn command(db: &str, args: &[&str], stdin: &str) -> Ran {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reference-server"))
+        .args(args)
+        .args(["--database-url", db])
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the reference-server binary");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Ran {
+        ok: out.status.success(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// Like [`command`], and it must succeed: its stdout, trimmed.
+pub(crate) fn command_ok(db: &str, args: &[&str], stdin: &str) -> String {
+    let ran = command(db, args, stdin);
+    assert!(ran.ok, "{args:?}: {}", ran.stderr);
+    ran.stdout.trim().to_owned()
 }
