@@ -8,6 +8,7 @@
 import { api, ApiError, newKey, showErrors } from './api.js';
 import { badge, h, replace, select, time } from './dom.js';
 import { ChatThread } from './chat.js';
+import { storage } from './storage.js';
 
 const DONE = ['resolved', 'closed'];
 const BASE = '/employee/portal/support';
@@ -80,7 +81,7 @@ export function mountWidget({ me, resize = null }) {
   }
 
   async function start() {
-    const id = Number(localStorage.getItem(storeKey));
+    const id = Number(storage.getItem(storeKey));
     if (id) {
       try {
         const ticket = await open(id);
@@ -88,7 +89,7 @@ export function mountWidget({ me, resize = null }) {
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
       }
-      localStorage.removeItem(storeKey);
+      storage.removeItem(storeKey);
     }
     startForm();
   }
@@ -134,7 +135,7 @@ export function mountWidget({ me, resize = null }) {
         const { data } = await api('POST', `${BASE}/quick-chat`,
           Object.fromEntries(new FormData(form)), { idempotencyKey: key });
         key = newKey();
-        localStorage.setItem(storeKey, String(data.ticket.id));
+        storage.setItem(storeKey, String(data.ticket.id));
         window.dispatchEvent(new CustomEvent('support:ticket-created', { detail: data.ticket }));
         showThread(data.ticket, [data.message], false);
       } catch (err) {
