@@ -9,7 +9,10 @@
 //!   presence channels, client events (Echo's whispers) and keep-alive. The [`Hub`] holds the
 //!   connections and implements [`support_core::Broadcaster`] (a `SupportService` built with
 //!   it publishes straight to the connected clients, after each commit, with no HTTP hop)
-//!   and [`support_core::Fanout`] (a bus listener feeds it what other nodes publish).
+//!   and [`support_core::Fanout`] (a bus listener feeds it what other nodes publish). Close
+//!   codes: 4200 on shutdown or resync (reconnect now), 4100 for a client too slow to read,
+//!   4201 for a missing pong, 4009 for the connections of a user whose access was revoked
+//!   ([`Hub::disconnect_user`], `SupportService::disconnect_user` on any node).
 //! - `POST /broadcasting/auth` (module `authorize`), answered by a [`ChannelAuthorizer`];
 //!   [`ServiceAuthorizer`] asks `support_core`'s one policy.
 //! - Pusher's signed HTTP API (module `pusher_http`) for triggering events and querying

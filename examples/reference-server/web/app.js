@@ -7,6 +7,7 @@ import { h, replace } from './js/dom.js';
 import { echo, onState } from './js/realtime.js';
 import * as employee from './js/employee.js';
 import * as admin from './js/admin.js';
+import { users } from './js/users.js';
 import { mountWidget } from './js/widget.js';
 
 const me = JSON.parse(document.querySelector('meta[name="support-user"]').content);
@@ -22,6 +23,7 @@ const pages = {
   'admin.index': admin.index,
   'admin.show': admin.show,
   'admin.live-chat': admin.liveChat,
+  'admin.users': users,
 };
 
 function connectionIndicator() {
@@ -71,7 +73,8 @@ function sidebar() {
     h('h2', {}, 'Communication'),
     h('nav', { 'aria-label': 'Support' },
       link('/admin/support/dashboard', 'Live Support ', count),
-      link('/admin/support', 'All tickets')));
+      link('/admin/support', 'All tickets'),
+      me.role === 'admin' ? link('/admin/users', 'Users') : null));
 }
 
 const main = h('main', { id: 'main', tabindex: '-1' });

@@ -122,26 +122,38 @@ pub(crate) async fn import(store: &dyn UserStore, entries: &[UserEntry]) -> Resu
     for Checked { user, digest } in check(entries)? {
         let id = user.id.unwrap_or(UserId(0));
         let what = format!("users file, user {id}");
-        match store.user(id).await.map_err(|e| store_error(&what, e))? {
-            None => {
-                store
-                    .create_user(&user)
-                    .await
-                    .map_err(|e| store_error(&what, e))?;
-            }
-            Some(_) => {
-                let change = UserUpdate {
-                    name: Some(user.name.clone()),
-                    role: Some(user.role),
-                    email: user.email.clone().map(Some),
-                    password: user.password.clone().map(Some),
-                    ..UserUpdate::default()
-                };
-                store
-                    .update_user(id, &change)
-                    .await
-                    .map_err(|e| store_error(&what, e))?;
-            }
+        let exists = store
+            .user(id)
+            .await
+            .map_err(|e| store_error(&what, e))?
+            .is_some();
+        let created = !exists
+            && match store.create_user(&user).await {
+                Ok(_) => true,
+                // Another node importing the same file at the same time made it first.
+                Err(Error::Conflict(_))
+                    if store
+                        .user(id)
+                        .await
+                        .map_err(|e| store_error(&what, e))?
+                        .is_some() =>
+                {
+                    false
+                }
+                Err(e) => return Err(store_error(&what, e)),
+            };
+        if !created {
+            let change = UserUpdate {
+                name: Some(user.name.clone()),
+                role: Some(user.role),
+                email: user.email.clone().map(Some),
+                password: user.password.clone().map(Some),
+                ..UserUpdate::default()
+            };
+            store
+                .update_user(id, &change)
+                .await
+                .map_err(|e| store_error(&what, e))?;
         }
         if let Some((_, holder)) = store
             .api_token(&digest)

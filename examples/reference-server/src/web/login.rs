@@ -108,13 +108,13 @@ fn login_page(web: &Web, next: &str, error: Option<&str>, status: StatusCode) ->
 <button type="submit">Sign in</button>
 </form></section>
 {demo}
-<details class="token-sign-in"><summary>Sign in with an API token</summary>
+<section aria-labelledby="token-sign-in" class="secondary"><h2 id="token-sign-in">Or sign in with an API token</h2>
 <form method="post" action="/login" class="stack">
-<label for="token">API token</label>
+<label for="token">Access token</label>
 <input id="token" name="token" type="password" autocomplete="off" required>
 <input type="hidden" name="next" value="{next}">
 <button type="submit">Sign in with the token</button>
-</form></details>
+</form></section>
 </main></body></html>
 "#,
         next = attr(next),

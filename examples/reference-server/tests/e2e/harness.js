@@ -85,7 +85,7 @@ export async function signIn(browser, server, user, { viewport } = {}) {
   page.on('pageerror', (e) => { page.errors = [...(page.errors || []), e]; });
   await page.goto('/login');
   await page.getByLabel('Access token').fill(user.token);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign in with the token' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
   return { context, page };
 }

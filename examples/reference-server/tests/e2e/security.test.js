@@ -152,7 +152,7 @@ test('a wrong token is refused on the sign-in page', async () => {
   const page = await ctx.newPage();
   await page.goto('/login');
   await page.getByLabel('Access token').fill('not-a-real-token-at-all');
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign in with the token' }).click();
   await page.getByRole('alert').filter({ hasText: 'does not belong to any user' }).waitFor();
   await ctx.close();
 });
