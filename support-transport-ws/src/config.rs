@@ -234,10 +234,16 @@ mod tests {
         assert!(!app.allows_handshake(Some("https://evil.example"), host));
         assert!(!app.allows_handshake(Some("https://help.example.com.evil"), host));
         assert!(!app.allows_handshake(Some("http://127.0.0.1:9999"), Some("127.0.0.1:8080")));
-        assert!(!app.allows_handshake(None, host), "no Origin, a list: refused");
+        assert!(
+            !app.allows_handshake(None, host),
+            "no Origin, a list: refused"
+        );
         assert!(!app.allows_handshake(Some("https://help.example.com"), None));
         app.allowed_origins.clear();
-        assert!(app.allows_handshake(Some("https://evil.example"), host), "no list: all");
+        assert!(
+            app.allows_handshake(Some("https://evil.example"), host),
+            "no list: all"
+        );
     }
     use support_core::{Channel, TicketId};
 

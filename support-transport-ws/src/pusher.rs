@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderValue};
 use axum::http::header::{HOST, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -75,7 +75,11 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let max_frame = hub.app().limits.max_frame_bytes;
-    let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     let origin_allowed = hub.app().allows_handshake(header(ORIGIN), header(HOST));
     upgrade
         // Small buffers: most of a connection's life is idle, and memory per connection is

@@ -171,7 +171,10 @@ mod tests {
     fn origins_are_checked_and_listed_as_frame_ancestors() {
         let e = Embedding::new(
             "key",
-            &["https://portal.example.com".into(), "http://localhost:3000".into()],
+            &[
+                "https://portal.example.com".into(),
+                "http://localhost:3000".into(),
+            ],
         )
         .unwrap();
         assert_eq!(
