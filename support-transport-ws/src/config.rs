@@ -24,7 +24,8 @@ pub struct AppConfig {
     /// compared without regard to ASCII case or a trailing `/`), like Reverb's
     /// `allowed_origins`. Empty (the default), or an entry `*`, allows every origin. Otherwise
     /// a handshake with another `Origin`, or none, is refused with `pusher:error` 4009 and
-    /// closed with 4009, which tells pusher-js not to retry.
+    /// closed with 4009, which tells pusher-js not to retry; a page of the server's own host
+    /// is always allowed ([`AppConfig::allows_handshake`]).
     pub allowed_origins: Vec<String>,
 }
 
@@ -68,6 +69,23 @@ impl AppConfig {
         let normal = |o: &str| o.trim().trim_end_matches('/').to_ascii_lowercase();
         let origin = normal(origin);
         self.allowed_origins.iter().any(|o| normal(o) == origin)
+    }
+
+    /// Whether a websocket handshake may connect: its `Origin` is allowed
+    /// ([`allows_origin`](Self::allows_origin)), or it is this server's own, naming the host
+    /// the request was sent to (`Host`), so that the pages a server serves itself reach its
+    /// websocket whatever else `allowed_origins` lists. Behind a proxy that rewrites `Host`,
+    /// list the public origin too.
+    pub fn allows_handshake(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+        if self.allows_origin(origin) {
+            return true;
+        }
+        let (Some(origin), Some(host)) = (origin, host) else {
+            return false;
+        };
+        origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host.trim()))
     }
 }
 
@@ -204,6 +222,29 @@ fn matches(pattern: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handshake_from_the_servers_own_host_is_allowed_whatever_the_list() {
+        let mut app = AppConfig::new("id", "key", "secret");
+        app.allowed_origins = vec!["https://portal.example.com".into()];
+        let host = Some("help.example.com");
+        assert!(app.allows_handshake(Some("https://portal.example.com"), host));
+        assert!(app.allows_handshake(Some("https://Help.Example.com"), host));
+        assert!(app.allows_handshake(Some("http://127.0.0.1:8080"), Some("127.0.0.1:8080")));
+        assert!(!app.allows_handshake(Some("https://evil.example"), host));
+        assert!(!app.allows_handshake(Some("https://help.example.com.evil"), host));
+        assert!(!app.allows_handshake(Some("http://127.0.0.1:9999"), Some("127.0.0.1:8080")));
+        assert!(
+            !app.allows_handshake(None, host),
+            "no Origin, a list: refused"
+        );
+        assert!(!app.allows_handshake(Some("https://help.example.com"), None));
+        app.allowed_origins.clear();
+        assert!(
+            app.allows_handshake(Some("https://evil.example"), host),
+            "no list: all"
+        );
+    }
     use support_core::{Channel, TicketId};
 
     #[test]

@@ -41,7 +41,7 @@ fn refusal(
     hub: &Hub,
     key: &str,
     query: &ConnectQuery,
-    origin: Option<&str>,
+    origin_allowed: bool,
 ) -> Option<(u16, &'static str)> {
     if key != hub.app().key {
         return Some((code::APP_NOT_FOUND, "Application does not exist"));
@@ -54,7 +54,7 @@ fn refusal(
         }
         Some(Ok(_)) => {}
     }
-    if !hub.app().allows_origin(origin) {
+    if !origin_allowed {
         return Some((code::ORIGIN_NOT_ALLOWED, "Origin not allowed"));
     }
     None
@@ -75,15 +75,16 @@ async fn refuse(mut socket: WebSocket, code: u16, message: &'static str) {
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, refusal).await;
 }
 
-/// Serves one upgraded websocket until it closes. `origin` is the handshake's `Origin` header.
+/// Serves one upgraded websocket until it closes. `origin_allowed`: whether the handshake's
+/// `Origin` may connect ([`AppConfig::allows_handshake`](crate::AppConfig::allows_handshake)).
 pub(crate) async fn serve(
     hub: Hub,
     socket: WebSocket,
     key: String,
     query: ConnectQuery,
-    origin: Option<String>,
+    origin_allowed: bool,
 ) {
-    if let Some((code, message)) = refusal(&hub, &key, &query, origin.as_deref()) {
+    if let Some((code, message)) = refusal(&hub, &key, &query, origin_allowed) {
         return refuse(socket, code, message).await;
     }
     if !hub.admit() {

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State, WebSocketUpgrade};
-use axum::http::HeaderMap;
-use axum::http::header::ORIGIN;
+use axum::http::header::{HOST, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -75,9 +75,12 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let max_frame = hub.app().limits.max_frame_bytes;
-    let origin = headers
-        .get(ORIGIN)
-        .map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned());
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let origin_allowed = hub.app().allows_handshake(header(ORIGIN), header(HOST));
     upgrade
         // Small buffers: most of a connection's life is idle, and memory per connection is
         // what limits how many one server holds. Writes go straight to the socket; the
@@ -89,5 +92,5 @@ async fn websocket(
         .write_buffer_size(0)
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
-        .on_upgrade(move |socket| connection::serve(hub, socket, key, query, origin))
+        .on_upgrade(move |socket| connection::serve(hub, socket, key, query, origin_allowed))
 }

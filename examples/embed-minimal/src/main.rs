@@ -9,10 +9,15 @@
 //!
 //! `BIND` (default `127.0.0.1:3000`) and `DATABASE_URL` (default
 //! `sqlite://embedded-support.db`) override where it listens and stores.
+//!
+//! The same users can also chat through a reference server's embeddable widget instead: with
+//! `SUPPORT_JWT_SECRET` set to that server's `--jwt-secret`, `GET /support/widget-token`
+//! answers a short-lived JWT for the caller, for
+//! `<script src="https://help.example.com/widget.js" data-token="…" async></script>`.
 
 use async_trait::async_trait;
 use axum::Router;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use support_core::{Actor, Role, StaticDirectory};
 use support_store_sqlite::SqliteStore;
@@ -40,6 +45,35 @@ impl Identify for HeaderUser {
     }
 }
 
+/// A JWT that signs `actor` in to a reference server (its widget, `/sso`, or as a bearer
+/// token), HS256 with the secret both share, valid for five minutes: make one per page view.
+fn widget_token(actor: &Actor, secret: &[u8]) -> Result<String, jsonwebtoken::errors::Error> {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = serde_json::json!({
+        "sub": actor.id.to_string(),
+        "name": actor.name,
+        "role": actor.role,
+        "iat": now,
+        "exp": now + 300,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+}
+
+/// `GET /support/widget-token`: the caller's JWT, or 401 for nobody, 404 without a secret.
+async fn widget_token_route(headers: HeaderMap) -> Result<String, StatusCode> {
+    let secret = std::env::var("SUPPORT_JWT_SECRET").map_err(|_| StatusCode::NOT_FOUND)?;
+    let actor = HeaderUser(users())
+        .identify(&headers)
+        .await
+        .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?
+        .ok_or(StatusCode::UNAUTHORIZED)?;
+    widget_token(&actor, secret.as_bytes()).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".into());
@@ -55,6 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = Router::new()
         .route("/", get(|| async { "the existing app" }))
+        .route("/support/widget-token", get(widget_token_route))
         .merge(chat.router());
 
     let listener = tokio::net::TcpListener::bind(&bind).await?;

@@ -27,9 +27,15 @@ impl Drop for Example {
 }
 
 fn start() -> Example {
+    start_with(&[])
+}
+
+fn start_with(envs: &[(&str, &str)]) -> Example {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("support.db").display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_embed-minimal"))
+        .env_remove("SUPPORT_JWT_SECRET")
+        .envs(envs.iter().copied())
         .env("BIND", "127.0.0.1:0")
         .env("DATABASE_URL", db)
         .stdout(Stdio::piped())
@@ -111,4 +117,54 @@ async fn a_reply_posted_over_http_reaches_the_employees_websocket_and_sigterm_cl
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "exited with {status}");
+}
+
+/// The JWT a host page puts in the widget's `data-token`: the caller's id, name and role,
+/// HS256 with the shared secret, living five minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_token_names_the_caller_signed_with_the_shared_secret() {
+    let secret = "a-secret-shared-with-the-reference-server";
+    let example = start_with(&[("SUPPORT_JWT_SECRET", secret)]);
+    let (status, token) = http(
+        example.addr,
+        "GET",
+        "/support/widget-token",
+        &[("x-user", "2")],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200, "{token}");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    let claims = jsonwebtoken::decode::<Value>(
+        &token,
+        &jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .expect("a valid HS256 token")
+    .claims;
+    assert_eq!(claims["sub"], "2");
+    assert_eq!(claims["name"], "Sid Support");
+    assert_eq!(claims["role"], "support");
+    let lifetime = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
+    assert_eq!(lifetime, 300);
+    let wrong = jsonwebtoken::decode::<Value>(
+        &token,
+        &jsonwebtoken::DecodingKey::from_secret(b"another-secret"),
+        &validation,
+    );
+    assert!(wrong.is_err(), "signed with the shared secret, not any");
+
+    let (status, _) = http(example.addr, "GET", "/support/widget-token", &[], b"").await;
+    assert_eq!(status, 401, "nobody gets no token");
+    let without = start();
+    let (status, _) = http(
+        without.addr,
+        "GET",
+        "/support/widget-token",
+        &[("x-user", "1")],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 404, "no secret, no route");
 }

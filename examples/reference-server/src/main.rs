@@ -89,9 +89,12 @@ struct Args {
     /// `Secure`.
     #[arg(long, env = "SUPPORT_SECURE_COOKIES")]
     secure_cookies: bool,
-    /// An origin browsers may open the websocket from, as the browser sends it
-    /// (`https://help.example.com`); repeat the flag for several, or give
-    /// `SUPPORT_ALLOWED_ORIGINS` as a comma-separated list. Without any, every origin may.
+    /// A site that may embed the chat widget, call the API from its pages (CORS, bearer tokens
+    /// only) and open the websocket, as the browser sends its origin
+    /// (`https://portal.example.com`); repeat the flag for several, or give
+    /// `SUPPORT_ALLOWED_ORIGINS` as a comma-separated list. This server's own pages are always
+    /// allowed. Without any, no other site may embed the widget or call the API, and any
+    /// origin may open the websocket.
     #[arg(
         long = "allowed-origin",
         value_name = "ORIGIN",
@@ -490,6 +493,7 @@ async fn run(args: Args) -> Result<(), String> {
         accounts.passwords.clone(),
     );
     let tokens = TokenGuard::new(identity.clone(), auth_limits.failed_tokens);
+    let embedding = web::Embedding::new(&args.app_key, &args.allowed_origins)?;
 
     // The browser authenticates by cookie: every state change it asks of the API or the
     // channel auth endpoint must carry the session's CSRF token (and the API's document says
@@ -506,6 +510,12 @@ async fn run(args: Args) -> Result<(), String> {
             identity,
             auth::csrf_guard,
         ));
+    // Pages of the `--allowed-origin` sites may call the API and channel auth with a bearer
+    // token (the embedded widget's frame needs none of it: it is of this origin).
+    let guarded = match embedding.cors() {
+        Some(cors) => guarded.layer(cors),
+        None => guarded,
+    };
     // Outermost: who the client is (behind a trusted proxy, the one it forwards), then the
     // throttle on wrong bearer tokens, before anything looks at a token. Whatever answers
     // without saying how to cache (the guards' 419 and 429 too) is `no-store` and `nosniff`,
@@ -515,6 +525,7 @@ async fn run(args: Args) -> Result<(), String> {
         .with_state(chat.service().clone())
         .merge(guarded)
         .merge(web::router(web))
+        .merge(web::widget_router(embedding))
         .layer(axum::middleware::from_fn_with_state(
             tokens,
             auth::bearer_guard,

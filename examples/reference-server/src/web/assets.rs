@@ -15,7 +15,12 @@ use rust_embed::RustEmbed;
 struct Assets;
 
 pub(super) async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    let Some(file) = Assets::get(&path) else {
+    serve(&path, &headers)
+}
+
+/// The file at `path` under `web/` (304 when the client's copy is current), or 404.
+pub(super) fn serve(path: &str, headers: &HeaderMap) -> Response {
+    let Some(file) = Assets::get(path) else {
         return (StatusCode::NOT_FOUND, "no such asset").into_response();
     };
     let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));

@@ -9,12 +9,16 @@
 //! - [`pages`]: the page shells and the message pages (403, 404);
 //! - [`login`]: the sign-in page, sign-in, sign-out and signing out everywhere;
 //! - [`sso`]: sign-in by the host application's JWT (`/sso`, the widget's `/sso/session`);
-//! - [`assets`]: the files under `web/`, with ETags.
+//! - [`assets`]: the files under `web/`, with ETags;
+//! - [`widget`]: the chat widget other sites embed (`/widget.js` and its frame).
 
 mod assets;
 mod login;
 mod pages;
 mod sso;
+mod widget;
+
+pub(crate) use widget::{Embedding, router as widget_router};
 
 use std::sync::Arc;
 
@@ -133,21 +137,34 @@ pub(super) fn redirect(to: &str) -> Response {
 /// Headers every HTML answer carries: scripts only from this origin, no framing, and no
 /// caching of pages that hold a CSRF token.
 pub(super) fn secure_html(status: StatusCode, body: String) -> Response {
+    let mut response = html_with_policy(status, body, "frame-ancestors 'none'");
+    response
+        .headers_mut()
+        .insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// An HTML answer with the policy every page shares plus `framing` (its `frame-ancestors`
+/// directive), not cached, its referrer kept to this site.
+pub(super) fn html_with_policy(status: StatusCode, body: String, framing: &str) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
     h.insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    h.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        ),
+    let policy = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; {framing}; base-uri 'none'; form-action 'self'"
     );
+    // `framing` is built from checked origins; were it ever not a header value, the page
+    // would still go out under the strict policy, never under none.
+    let policy = HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ));
+    h.insert(CONTENT_SECURITY_POLICY, policy);
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

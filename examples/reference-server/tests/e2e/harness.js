@@ -21,10 +21,10 @@ const SHOTS = process.env.SCREENSHOTS_DIR || new URL('../../../../target/screens
 
 /** Starts a server. `demo: true` starts it without a users file (demo users);
  * `rateLimits: false` with `--no-rate-limits`, for a test that seeds data faster than a person
- * writes. */
-export async function startServer({ demo = false, rateLimits = true } = {}) {
+ * writes; `args`: more flags. */
+export async function startServer({ demo = false, rateLimits = true, args: extra = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'support-e2e-'));
-  const args = ['--bind', '127.0.0.1:0', '--database-url', `sqlite://${join(dir, 'support.db')}`];
+  const args = ['--bind', '127.0.0.1:0', '--database-url', `sqlite://${join(dir, 'support.db')}`, ...extra];
   if (!rateLimits) args.push('--no-rate-limits');
   if (!demo) {
     const toml = Object.values(USERS)

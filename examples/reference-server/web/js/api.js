@@ -1,9 +1,9 @@
-// The JSON API, called with the session cookie, the CSRF token and (for toOthers) the
-// socket id, as Laravel's own frontend sends them.
+// The JSON API, called with the session cookie and the CSRF token (or, in the embedded
+// widget, a bearer token: see auth.js) and (for toOthers) the socket id, as Laravel's own
+// frontend sends them.
 
+import { authHeaders, credentials, sessionEnded } from './auth.js';
 import { socketId } from './realtime.js';
-
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
 
 /** The server refused the request: `status`, Laravel's `message` and field `errors`. */
 export class ApiError extends Error {
@@ -25,7 +25,7 @@ export function newKey() {
 
 /** Calls `/api{path}`. Resolves to the parsed body; rejects with ApiError or NetworkError. */
 export async function api(method, path, body, { idempotencyKey } = {}) {
-  const headers = { Accept: 'application/json', 'X-CSRF-TOKEN': csrf };
+  const headers = { Accept: 'application/json', ...authHeaders() };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const sid = socketId();
   if (sid) headers['X-Socket-ID'] = sid;
@@ -35,17 +35,14 @@ export async function api(method, path, body, { idempotencyKey } = {}) {
     response = await fetch(`/api${path}`, {
       method,
       headers,
-      credentials: 'same-origin',
+      credentials: credentials(),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
     throw new NetworkError(e.message);
   }
   const parsed = await response.json().catch(() => null);
-  if (response.status === 401 || response.status === 419) {
-    // The session ended: sign in again and come back here.
-    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-  }
+  if (response.status === 401 || response.status === 419) sessionEnded();
   if (!response.ok) {
     // 502-504 come from proxies while the server is away: as good as no answer.
     if ([502, 503, 504].includes(response.status)) throw new NetworkError(`status ${response.status}`);

@@ -1,9 +1,11 @@
 // The outbox of one conversation: messages the user sent that the server has not confirmed
-// yet. Each is kept in localStorage with its idempotency key until the server answers, so a
-// message typed offline goes out once when the connection returns, even after a reload, and
-// another tab of the same user sees it waiting.
+// yet. Each is kept in localStorage (storage.js) with its idempotency key until the server
+// answers, so a message typed offline goes out once when the connection returns, even after a
+// reload, and another tab of the same user sees it waiting. Where the browser refuses storage
+// (a third-party frame), it is kept for as long as the page lives.
 
 import { NetworkError, newKey } from './api.js';
+import { storage } from './storage.js';
 
 const RETRY_MS = 3000;
 
@@ -26,15 +28,15 @@ export class Outbox {
   /** What is waiting, oldest first. */
   items() {
     try {
-      return JSON.parse(localStorage.getItem(this.storageKey) || '[]');
+      return JSON.parse(storage.getItem(this.storageKey) || '[]');
     } catch {
       return [];
     }
   }
 
   save(items) {
-    if (items.length) localStorage.setItem(this.storageKey, JSON.stringify(items));
-    else localStorage.removeItem(this.storageKey);
+    if (items.length) storage.setItem(this.storageKey, JSON.stringify(items));
+    else storage.removeItem(this.storageKey);
   }
 
   /** Queues a message (`{text, internal}`) under a fresh idempotency key; returns the item. */

@@ -1,6 +1,9 @@
 // The realtime connection: laravel-echo over pusher-js, configured as the Laravel helpdesk's
 // frontend configures it, to this same server, and the connection state the page shows (on
-// "connected", queued messages go out).
+// "connected", queued messages go out). Channel auth proves the user as the API calls do
+// (auth.js): import this module only once that is settled.
+
+import { authHeaders } from './auth.js';
 
 const key = document.querySelector('meta[name="pusher-key"]')?.content || '';
 const secure = location.protocol === 'https:';
@@ -16,6 +19,7 @@ export const echo = new window.Echo.default({
   forceTLS: secure,
   enabledTransports: ['ws', 'wss'],
   authEndpoint: '/broadcasting/auth',
+  auth: { headers: authHeaders() },
 });
 
 const pusher = echo.connector.pusher;

@@ -1,20 +1,39 @@
-// Employee/LiveChatWidget: a floating button on every employee page that opens a quick chat.
-// The first message creates a ticket (quick-chat); later openings continue that ticket until
-// it is resolved or closed.
+// Employee/LiveChatWidget: a floating button that opens a quick chat. The first message creates
+// a ticket (quick-chat); later openings continue that ticket until it is resolved or closed.
+// On the helpdesk's own employee pages it floats over the page; embedded in another site
+// (frame.js, loaded by /widget.js) it fills its frame, lists the user's tickets itself (the
+// helpdesk's pages are not theirs to open there) and tells the host page how big to make the
+// frame.
 
 import { api, ApiError, newKey, showErrors } from './api.js';
-import { h, replace, select } from './dom.js';
+import { badge, h, replace, select, time } from './dom.js';
 import { ChatThread } from './chat.js';
+import { storage } from './storage.js';
 
 const DONE = ['resolved', 'closed'];
+const BASE = '/employee/portal/support';
 
-export function mountWidget({ me }) {
+/**
+ * @param {object} o
+ * @param {object} o.me the signed-in user
+ * @param {Function} [o.resize] embedded: called with `true` before the panel opens and `false`
+ *   after it closes, so the host page can size the frame
+ */
+export function mountWidget({ me, resize = null }) {
+  const embedded = !!resize;
   const storeKey = `support.widget.${me.id}`;
   const panelBody = h('div', { class: 'widget-body' });
+  const ticketsButton = embedded
+    ? h('button', { type: 'button', class: 'link', onclick: () => showTickets() }, 'My tickets')
+    : null;
+  const newButton = embedded
+    ? h('button', { type: 'button', class: 'link', hidden: true, onclick: () => startForm() }, 'New chat')
+    : null;
   const panel = h('section', { class: 'widget-panel', id: 'chat-widget', role: 'dialog', 'aria-label': 'Chat with support', hidden: true },
     h('header', {},
       h('h2', {}, 'Chat with support'),
-      h('button', { type: 'button', class: 'link', 'aria-label': 'Close chat', onclick: () => toggle(false) }, '×')),
+      h('span', { class: 'widget-nav' }, ticketsButton, newButton,
+        h('button', { type: 'button', class: 'link close', 'aria-label': 'Close chat', onclick: () => toggle(false) }, '×'))),
     panelBody);
   const button = h('button', {
     type: 'button', class: 'widget-button', 'aria-controls': 'chat-widget', 'aria-expanded': 'false',
@@ -22,44 +41,83 @@ export function mountWidget({ me }) {
   }, 'Chat with support');
   document.body.append(h('div', { class: 'widget' }, panel, button));
   let thread = null;
+  let started = false;
 
   async function toggle(open) {
+    if (open) resize?.(true);
     panel.hidden = !open;
+    button.hidden = embedded && open;
     button.setAttribute('aria-expanded', String(open));
-    if (open && !thread) await start();
+    if (open && !started) {
+      started = true;
+      await start();
+    }
     if (open) panel.querySelector('textarea')?.focus();
+    if (!open) {
+      resize?.(false);
+      button.focus();
+    }
   }
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && !panel.hidden) { toggle(false); button.focus(); }
+    if (e.key === 'Escape' && !panel.hidden) toggle(false);
   });
 
   function showThread(ticket, messages, hasOlder) {
     thread = new ChatThread({ ticket, me, messages, hasOlder });
+    const title = `${ticket.ticket_number}: ${ticket.subject}`;
     replace(panelBody,
-      h('p', { class: 'widget-ticket' }, h('a', { href: `/employee/portal/support/${ticket.id}` }, `${ticket.ticket_number}: ${ticket.subject}`)),
+      h('p', { class: 'widget-ticket' },
+        embedded ? h('strong', {}, title) : h('a', { href: `${BASE}/${ticket.id}` }, title)),
       thread.el);
+    if (newButton) newButton.hidden = false;
     thread.scrollToEnd();
     thread.input.focus();
   }
 
+  async function open(id) {
+    const { data } = await api('GET', `${BASE}/${id}`);
+    showThread(data.ticket, data.messages, data.has_older);
+    return data.ticket;
+  }
+
   async function start() {
-    const id = Number(localStorage.getItem(storeKey));
+    const id = Number(storage.getItem(storeKey));
     if (id) {
       try {
-        const { data } = await api('GET', `/employee/portal/support/${id}`);
-        if (!DONE.includes(data.ticket.status)) {
-          showThread(data.ticket, data.messages, data.has_older);
-          return;
-        }
+        const ticket = await open(id);
+        if (!DONE.includes(ticket.status)) return;
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
       }
-      localStorage.removeItem(storeKey);
+      storage.removeItem(storeKey);
     }
     startForm();
   }
 
+  /** Embedded: the user's tickets, newest activity first; one opens in the panel. */
+  async function showTickets() {
+    const list = h('ul', { class: 'widget-tickets', 'aria-label': 'Your tickets' });
+    replace(panelBody, h('p', { class: 'muted' }, 'Loading…'));
+    if (newButton) newButton.hidden = false;
+    let page;
+    try {
+      page = await api('GET', BASE);
+    } catch (e) {
+      replace(panelBody, h('p', { class: 'form-error', role: 'alert' }, e.message));
+      return;
+    }
+    for (const t of page.data) {
+      list.append(h('li', {},
+        h('button', { type: 'button', class: 'widget-ticket-row', onclick: () => open(t.id) },
+          h('span', { class: 'number' }, t.ticket_number), ' ',
+          h('span', { class: 'subject' }, t.subject), ' ',
+          badge('status', t.status), ' ', time(t.updated_at))));
+    }
+    replace(panelBody, page.data.length ? list : h('p', { class: 'empty' }, 'You have no support tickets yet.'));
+  }
+
   function startForm() {
+    if (newButton) newButton.hidden = true;
     let key = newKey();
     const form = h('form', { class: 'stack' },
       h('label', { for: 'widget-message' }, 'How can we help?'),
@@ -74,10 +132,10 @@ export function mountWidget({ me }) {
       const submit = form.querySelector('button[type=submit]');
       submit.disabled = true;
       try {
-        const { data } = await api('POST', '/employee/portal/support/quick-chat',
+        const { data } = await api('POST', `${BASE}/quick-chat`,
           Object.fromEntries(new FormData(form)), { idempotencyKey: key });
         key = newKey();
-        localStorage.setItem(storeKey, String(data.ticket.id));
+        storage.setItem(storeKey, String(data.ticket.id));
         window.dispatchEvent(new CustomEvent('support:ticket-created', { detail: data.ticket }));
         showThread(data.ticket, [data.message], false);
       } catch (err) {
@@ -86,5 +144,8 @@ export function mountWidget({ me }) {
       }
     });
     replace(panelBody, form);
+    form.querySelector('textarea').focus();
   }
+
+  return { toggle };
 }
