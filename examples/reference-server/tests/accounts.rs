@@ -655,7 +655,10 @@ async fn the_admin_api_creates_changes_and_disables_users() {
 }
 
 #[tokio::test]
-#[cfg_attr(no_postgres, ignore = "no PostgreSQL server found at build time")]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
 async fn on_postgres_the_cli_makes_an_admin_who_signs_in_and_disabling_ends_it() {
     common::postgres_probe_still_holds();
     let pg = common::Database::create();
