@@ -3,7 +3,7 @@
 //!
 //! Hashing and verifying take tens of milliseconds of CPU each, so they run on tokio's
 //! blocking threads, and at most [`MAX_AT_ONCE`] at a time: a flood of sign-ins waits its
-//! turn instead of starving the server. A sign-in for an unknown email (or an account without
+//! turn (10 s at most, then 503) instead of starving the server. A sign-in for an unknown email (or an account without
 //! a password) is verified against a dummy hash made at start, so it takes as long and gets
 //! the same answer as a wrong password. Passwords are never logged.
 
@@ -24,6 +24,10 @@ pub(crate) const MIN_LEN: usize = 12;
 
 /// The longest password accepted, in bytes (argon2 takes any length; this bounds the work).
 pub(crate) const MAX_BYTES: usize = 1024;
+
+/// How long a hash waits for its turn at most; then the request is answered 503 rather than
+/// held while a flood of sign-ins drains.
+const QUEUE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Checks a new password's length: `Err` is a validation error on `password`, in Laravel's
 /// words.
@@ -100,10 +104,9 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
-        let _permit = self
-            .permits
-            .acquire()
+        let _permit = tokio::time::timeout(QUEUE_TIMEOUT, self.permits.acquire())
             .await
+            .map_err(|_| Error::Unavailable("the password hasher is busy".into()))?
             .map_err(|_| Error::Unavailable("the password hasher is closed".into()))?;
         tokio::task::spawn_blocking(work)
             .await
