@@ -87,13 +87,22 @@ pub async fn connect(
     }
 }
 
-/// Subscribes to `channel` (with `auth` for a private channel) and waits for the answer.
-/// Channel events that arrive meanwhile are dropped: subscribe before the load starts.
-pub async fn subscribe(ws: &mut Ws, channel: &str, auth: Option<&str>) -> Result<(), BoxError> {
-    let data = match auth {
-        Some(auth) => serde_json::json!({ "channel": channel, "auth": auth }),
-        None => serde_json::json!({ "channel": channel }),
-    };
+/// Subscribes to `channel` (with `auth` for a private channel, and the `channel_data` the
+/// signature covers when the channel auth answered one) and waits for the answer. Channel
+/// events that arrive meanwhile are dropped: subscribe before the load starts.
+pub async fn subscribe(
+    ws: &mut Ws,
+    channel: &str,
+    auth: Option<&str>,
+    channel_data: Option<&str>,
+) -> Result<(), BoxError> {
+    let mut data = serde_json::json!({ "channel": channel });
+    if let Some(auth) = auth {
+        data["auth"] = auth.into();
+    }
+    if let Some(channel_data) = channel_data {
+        data["channel_data"] = channel_data.into();
+    }
     let subscribe = serde_json::json!({ "event": "pusher:subscribe", "data": data });
     ws.send(Message::text(subscribe.to_string())).await?;
     loop {

@@ -397,7 +397,12 @@ async fn join(
         .get("auth")
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| format!("no auth in {answer}"))?;
-    pusher::subscribe(ws, channel, Some(auth)).await
+    // The server signs the caller's user id into private channels (`channel_data`), as
+    // presence channels do; the subscription must carry what was signed.
+    let channel_data = answer
+        .get("channel_data")
+        .and_then(serde_json::Value::as_str);
+    pusher::subscribe(ws, channel, Some(auth), channel_data).await
 }
 
 // ----- what the sockets receive -----------------------------------------------------------------

@@ -615,7 +615,7 @@ async fn subscribe(args: &Args, shared: &Shared, i: usize, channel: usize) -> Re
     let name = &shared.channel_names[channel];
     let auth = (!args.public)
         .then(|| signature::channel_auth(&args.app_key, &args.app_secret, &socket_id, name, None));
-    pusher::subscribe(&mut ws, name, auth.as_deref()).await?;
+    pusher::subscribe(&mut ws, name, auth.as_deref(), None).await?;
     Ok(ws)
 }
 

@@ -492,7 +492,7 @@ async fn run(args: Args) -> Result<(), String> {
         args.secure_cookies,
         accounts.passwords.clone(),
     );
-    let tokens = TokenGuard::new(identity.clone(), auth_limits.failed_tokens);
+    let tokens = TokenGuard::new(auth_limits.failed_tokens);
     let embedding = web::Embedding::new(&args.app_key, &args.allowed_origins)?;
 
     // The browser authenticates by cookie: every state change it asks of the API or the

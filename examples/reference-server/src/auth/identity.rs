@@ -132,9 +132,16 @@ impl Identity {
         }
     }
 
-    /// The user a bearer token proves.
+    /// The user a bearer token proves. Why a token proves nobody is logged here, once per
+    /// request, never the token (the bearer guard counts the 401 that follows).
     pub(crate) async fn by_token(&self, token: &str) -> Result<Option<Actor>> {
-        Ok(self.prove(token).await?.ok())
+        match self.prove(token).await? {
+            Ok(actor) => Ok(Some(actor)),
+            Err(why) => {
+                tracing::warn!("{why}");
+                Ok(None)
+            }
+        }
     }
 
     /// The user a bearer token proves, or why it proves nobody. One match, one arm per kind
