@@ -115,6 +115,14 @@ pub struct Limits {
     /// Client events one connection may send per second (Pusher: 10); beyond, `pusher:error`
     /// 4301 and the event is dropped, the connection stays open.
     pub client_events_per_second: u32,
+    /// Frames one connection may send per second, of every kind (subscriptions, pings, client
+    /// events, websocket pings); the frame beyond closes the connection with 4100 ("Too many
+    /// messages"), and Pusher clients reconnect after backing off. Each frame costs the server
+    /// work and its answer a place in the connection's queue, so a client that floods is cut
+    /// off at once, whether it reads its answers or not. The default (200) leaves a client
+    /// room to subscribe to every channel it may ([`Limits::max_channels_per_connection`]) at
+    /// once; `u32::MAX` turns it off.
+    pub max_frames_per_second: u32,
     /// The client events (Echo's whispers) the server relays: an event is relayed only if one
     /// rule names its channel and its name. Anything else gets `pusher:error` 4301 and reaches
     /// nobody; an empty list turns client events off (soketi's and sockudo's default).
@@ -161,6 +169,7 @@ impl Default for Limits {
             max_event_channels: 100,
             max_batch_events: 10,
             client_events_per_second: 10,
+            max_frames_per_second: 200,
             client_events: vec![ClientEventRule::support_typing()],
             max_client_event_bytes: 256,
             outbound_queue: 1024,

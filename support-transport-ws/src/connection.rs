@@ -99,7 +99,8 @@ pub(crate) async fn serve(
         channels: HashMap::new(),
         users: Vec::new(),
         revoked: None,
-        window: (Instant::now(), 0),
+        client_events: Window::new(),
+        frames: Window::new(),
     };
     conn.run(socket, queue, overflow).await;
     conn.leave_all();
@@ -120,7 +121,42 @@ struct Connection {
     /// connection is first signed in as a user; `None` before.
     revoked: Option<CancellationToken>,
     /// Client events in the current one-second window.
-    window: (Instant, u32),
+    client_events: Window,
+    /// Frames read in the current one-second window, of every kind.
+    frames: Window,
+}
+
+/// A count of things in the current one-second window: cheap enough for every connection
+/// (16 bytes), and all a per-connection bound needs.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    started: Instant,
+    count: u32,
+}
+
+impl Window {
+    fn new() -> Self {
+        Window {
+            started: Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// Counts one more, unless `limit` were already counted in this second (`false`).
+    fn admit(&mut self, limit: u32) -> bool {
+        let now = Instant::now();
+        if now.duration_since(self.started) >= Duration::from_secs(1) {
+            *self = Window {
+                started: now,
+                count: 0,
+            };
+        }
+        if self.count >= limit {
+            return false;
+        }
+        self.count += 1;
+        true
+    }
 }
 
 /// Why the writer stopped.
@@ -193,6 +229,9 @@ impl Connection {
                     },
                     incoming = stream.next() => {
                         let Some(Ok(message)) = incoming else { break None };
+                        if !self.frames.admit(limits.max_frames_per_second) {
+                            break Some(Close(code::OVER_CAPACITY, "Too many messages"));
+                        }
                         deadline = Instant::now() + limits.activity_timeout;
                         pinged = false;
                         match message {
@@ -358,17 +397,12 @@ impl Connection {
             );
             return self.send(protocol::error(Some(code::CLIENT_EVENT_REJECTED), &message));
         }
-        let now = Instant::now();
-        if now.duration_since(self.window.0) >= Duration::from_secs(1) {
-            self.window = (now, 0);
-        }
-        if self.window.1 >= limits.client_events_per_second {
+        if !self.client_events.admit(limits.client_events_per_second) {
             return self.send(protocol::error(
                 Some(code::CLIENT_EVENT_RATE),
                 "Client event rate limit exceeded",
             ));
         }
-        self.window.1 += 1;
         self.hub
             .client_event(channel, event, data, &self.socket_id, &user_id);
     }
@@ -428,7 +462,8 @@ pub(crate) fn dispatch_frames(hub: &Hub, socket_id: &str, frames: &[&str]) -> Ve
         channels: HashMap::new(),
         users: Vec::new(),
         revoked: None,
-        window: (Instant::now(), 0),
+        client_events: Window::new(),
+        frames: Window::new(),
     };
     for frame in frames {
         conn.handle(frame);

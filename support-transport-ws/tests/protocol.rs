@@ -349,6 +349,41 @@ async fn a_client_that_never_answers_pings_is_closed_with_4201() {
 }
 
 #[tokio::test]
+async fn a_client_that_sends_more_frames_a_second_than_allowed_is_closed_with_4100() {
+    let limits = Limits {
+        max_frames_per_second: 20,
+        ..Limits::default()
+    };
+    let s = start(limits).await;
+    let (mut ws, _) = s.client().await;
+    // Twenty frames in a burst are answered; the twenty-first closes the connection.
+    for _ in 0..21 {
+        send(&mut ws, json!({"event": "pusher:ping", "data": {}})).await;
+    }
+    for _ in 0..20 {
+        assert_eq!(next(&mut ws).await["event"], "pusher:pong");
+    }
+    assert_eq!(next(&mut ws).await["close"], 4100);
+}
+
+#[tokio::test]
+async fn a_client_within_the_frame_rate_stays_connected() {
+    let limits = Limits {
+        max_frames_per_second: 20,
+        ..Limits::default()
+    };
+    let s = start(limits).await;
+    let (mut ws, _) = s.client().await;
+    // Sixty frames over three seconds or more: never twenty in one second.
+    for _ in 0..60 {
+        send(&mut ws, json!({"event": "pusher:ping", "data": {}})).await;
+        assert_eq!(next(&mut ws).await["event"], "pusher:pong");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    assert_eq!(s.hub.connection_count(), 1);
+}
+
+#[tokio::test]
 async fn connections_beyond_the_limit_get_4100() {
     let limits = Limits {
         max_connections: 2,

@@ -74,6 +74,9 @@ async fn connections_drop_to(server: &Server, n: usize, bound: Duration) -> bool
     server.hub.connection_count() <= n
 }
 
+/// Whatever the socket buffers can absorb (megabytes of pongs on loopback), the flood is cut
+/// off by the bound on frames a second (`Limits::max_frames_per_second`), not by how fast the
+/// machine happens to fill those buffers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_floods_pings_and_never_reads_is_dropped() {
     let s = start(Limits::default()).await;
