@@ -215,7 +215,7 @@ export async function show({ main, me, ticketId }) {
   draw(data.ticket);
   const thread = new ChatThread({
     ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
-    people, onTicket: draw,
+    people, describe: true, employeeName: nameOf(people, data.ticket.employee_id), onTicket: draw,
   });
   document.title = `${data.ticket.ticket_number} · Support`;
   replace(main,
@@ -223,7 +223,6 @@ export async function show({ main, me, ticketId }) {
     head,
     h('div', { class: 'columns' },
       h('div', { class: 'column-main' },
-        h('section', { class: 'description', 'aria-labelledby': 'd-h' }, h('h2', { id: 'd-h' }, 'Description'), h('p', {}, data.ticket.description)),
         h('h2', {}, 'Conversation'),
         thread.el),
       h('div', { class: 'column-side' },
@@ -238,8 +237,14 @@ export async function liveChat({ main, me, ticketId }) {
   const people = await users();
   const list = h('ul', { class: 'chat-list' });
   const pane = h('div', { class: 'chat-pane' });
-  replace(main, h('h1', { class: 'visually-hidden' }, 'Live chat'),
-    h('div', { class: 'live-chat' }, h('nav', { class: 'chat-list-wrap', 'aria-label': 'Active tickets' }, h('h2', {}, 'Active tickets'), list), pane));
+  // On a phone the list and the conversation take turns (show-list / show-chat); on a wider
+  // screen both show and the classes change nothing.
+  const layout = h('div', { class: 'live-chat show-list' },
+    h('nav', { class: 'chat-list-wrap', 'aria-label': 'Active tickets' }, h('h2', {}, 'Active tickets'), list), pane);
+  const phone = window.matchMedia('(max-width: 700px)');
+  const showList = () => { layout.classList.replace('show-chat', 'show-list'); list.querySelector('li.current a')?.focus(); };
+  const showChat = () => layout.classList.replace('show-list', 'show-chat');
+  replace(main, h('h1', { class: 'visually-hidden' }, 'Live chat'), layout);
   const chats = new Map();
   const unread = new Map();
   let current = null;
@@ -272,6 +277,7 @@ export async function liveChat({ main, me, ticketId }) {
       const { data } = await api('GET', `${BASE}/${id}/live-chat`);
       const header = h('div', {});
       const drawHeader = (t) => replace(header,
+        h('button', { type: 'button', class: 'link back', onclick: showList }, '← Tickets'),
         h('div', { class: 'chat-title' },
           h('h2', {}, `${t.ticket_number}: ${t.subject}`),
           h('p', {}, data.employee?.full_name || nameOf(people, t.employee_id), ' · ', badge('status', t.status), ' ', badge('priority', t.priority),
@@ -287,13 +293,15 @@ export async function liveChat({ main, me, ticketId }) {
       drawHeader(data.ticket);
       const thread = new ChatThread({
         ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
-        people, onTicket: drawHeader,
+        people, describe: true, employeeName: data.employee?.full_name || nameOf(people, data.ticket.employee_id),
+        onTicket: drawHeader,
       });
       const el = h('div', { class: 'chat-view', dataset: { ticket: id } }, header, thread.el);
       chats.set(id, { thread, el });
       pane.append(el);
     }
     for (const [cid, c] of chats) c.el.hidden = cid !== id;
+    showChat();
     chats.get(id).thread.scrollToEnd();
     drawList();
     document.title = `${chats.get(id).thread.ticket.ticket_number} · Live chat`;
@@ -311,6 +319,6 @@ export async function liveChat({ main, me, ticketId }) {
     });
   await loadList();
   if (ticketId) await open(ticketId);
-  else if (active.length) await open(active[0].id);
+  else if (active.length && !phone.matches) await open(active[0].id);
   else replace(pane, h('p', { class: 'empty' }, 'No active tickets.'));
 }
