@@ -217,6 +217,26 @@ test('times and day separators read as people say them', async () => {
   await emp.context.close();
 });
 
+test('times age while the page stays open: "2 min ago", then the day turns "Yesterday"', async () => {
+  const t = await newTicket('Ageing');
+  await employeeSays(t, 'Posted a moment ago');
+  const emp = await signIn(env.browser, env.server, USERS.alice);
+  const page = await emp.context.newPage();
+  await page.clock.install();
+  await page.goto(`/employee/portal/support/${t.id}`);
+  const when = message(page, 'Posted a moment ago').locator('time');
+  await when.waitFor();
+  assert.equal(await when.textContent(), 'just now');
+  const title = await when.getAttribute('title');
+  await page.clock.fastForward('02:05');
+  await page.waitForFunction(() => document.querySelector('li.message time').textContent === '2 min ago');
+  assert.equal(await when.getAttribute('title'), title, 'the full date changed');
+  await page.clock.fastForward('24:00:00');
+  await page.locator('.day-separator', { hasText: 'Yesterday' }).first().waitFor();
+  assert.match(await when.textContent(), /^yesterday \d\d:\d\d$/);
+  await emp.context.close();
+});
+
 test('a note written in note mode is internal, looks it, and whispers nothing to the employee', async () => {
   const t = await newTicket('Needs a note');
   const emp = await signIn(env.browser, env.server, USERS.alice);
