@@ -139,6 +139,14 @@ test('live chat on a phone: the list or the conversation, with a back button', a
   await back.click();
   await list.getByRole('link', { name: /Phone layout first/ }).click();
   await message(staff.page, 'Hello from the first').waitFor();
+  // The browser's Back goes from the conversation to the list too, and Forward returns.
+  await staff.page.goBack();
+  await list.waitFor();
+  assert.equal(await composer(staff.page).isVisible(), false);
+  await staff.page.goForward();
+  await message(staff.page, 'Hello from the first').waitFor();
+  assert.equal(await list.isVisible(), false);
+  assert.equal(new URL(staff.page.url()).pathname, `/admin/support/${first.id}/live-chat`);
 
   assert.deepEqual(staff.page.errors || [], []);
   await staff.context.close();

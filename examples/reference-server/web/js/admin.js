@@ -244,6 +244,8 @@ export async function liveChat({ main, me, ticketId }) {
   const phone = window.matchMedia('(max-width: 700px)');
   const showList = () => { layout.classList.replace('show-chat', 'show-list'); list.querySelector('li.current a')?.focus(); };
   const showChat = () => layout.classList.replace('show-list', 'show-chat');
+  const back = () => { if (history.state?.liveChat) history.back(); else showList(); };
+  window.addEventListener('popstate', (e) => { if (e.state?.liveChat) open(e.state.liveChat); else showList(); });
   replace(main, h('h1', { class: 'visually-hidden' }, 'Live chat'), layout);
   const chats = new Map();
   const unread = new Map();
@@ -253,7 +255,12 @@ export async function liveChat({ main, me, ticketId }) {
     const count = unread.get(t.id) || 0;
     return h('li', { dataset: { ticket: t.id }, class: t.id === current ? 'current' : '' },
       h('a', { href: `${BASE}/${t.id}/live-chat`, 'aria-current': t.id === current ? 'true' : null,
-        onclick: (e) => { e.preventDefault(); open(t.id); } },
+        onclick: (e) => {
+          e.preventDefault();
+          // On a phone, going from the list into a conversation is a step Back undoes.
+          if (phone.matches && layout.classList.contains('show-list')) history.pushState({ liveChat: t.id }, '', `${BASE}/${t.id}/live-chat`);
+          open(t.id);
+        } },
       h('span', { class: 'subject' }, t.subject),
       h('span', { class: 'line' }, badge('priority', t.priority), ' ', nameOf(people, t.employee_id)),
       count ? h('span', { class: 'unread', 'aria-label': `${count} unread` }, String(count)) : null));
@@ -272,12 +279,12 @@ export async function liveChat({ main, me, ticketId }) {
   async function open(id) {
     current = id;
     unread.delete(id);
-    history.replaceState(null, '', `${BASE}/${id}/live-chat`);
+    history.replaceState(history.state, '', `${BASE}/${id}/live-chat`);
     if (!chats.has(id)) {
       const { data } = await api('GET', `${BASE}/${id}/live-chat`);
       const header = h('div', {});
       const drawHeader = (t) => replace(header,
-        h('button', { type: 'button', class: 'link back', onclick: showList }, '← Tickets'),
+        h('button', { type: 'button', class: 'link back', onclick: back }, '← Tickets'),
         h('div', { class: 'chat-title' },
           h('h2', {}, `${t.ticket_number}: ${t.subject}`),
           h('p', {}, data.employee?.full_name || nameOf(people, t.employee_id), ' · ', badge('status', t.status), ' ', badge('priority', t.priority),
