@@ -116,9 +116,9 @@ test('new ticket flow: the checklist of both sides, live', async () => {
 
   // Writing an internal note whispers nothing on the ticket's channel, which the employee is on.
   await recordWhispers(emp.page);
-  await staff.page.getByLabel('Internal note').check();
+  await staff.page.getByRole('tab', { name: 'Note' }).click();
   await composer(staff.page).pressSequentially('Password reset looks blocked by the SSO policy', { delay: 40 });
-  await staff.page.getByRole('button', { name: 'Send' }).click();
+  await staff.page.getByRole('button', { name: 'Add note' }).click();
   const note = staff.page.locator('li.message.internal', { hasText: 'SSO policy' });
   await note.waitFor();
   await note.getByText('Internal note').waitFor();
@@ -129,6 +129,7 @@ test('new ticket flow: the checklist of both sides, live', async () => {
 
   // A public message after the note: once the employee has it, the note would have come too.
   // Its typing is whispered, with no name in it.
+  await staff.page.getByRole('tab', { name: 'Reply' }).click();
   await composer(staff.page).fill('We are on it.');
   await typing(emp.page, 'Sam Support').waitFor();
   await staff.page.getByRole('button', { name: 'Send' }).click();

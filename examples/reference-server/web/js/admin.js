@@ -215,7 +215,7 @@ export async function show({ main, me, ticketId }) {
   draw(data.ticket);
   const thread = new ChatThread({
     ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
-    people, onTicket: draw,
+    people, describe: true, employeeName: nameOf(people, data.ticket.employee_id), onTicket: draw,
   });
   document.title = `${data.ticket.ticket_number} · Support`;
   replace(main,
@@ -223,7 +223,6 @@ export async function show({ main, me, ticketId }) {
     head,
     h('div', { class: 'columns' },
       h('div', { class: 'column-main' },
-        h('section', { class: 'description', 'aria-labelledby': 'd-h' }, h('h2', { id: 'd-h' }, 'Description'), h('p', {}, data.ticket.description)),
         h('h2', {}, 'Conversation'),
         thread.el),
       h('div', { class: 'column-side' },
@@ -238,8 +237,16 @@ export async function liveChat({ main, me, ticketId }) {
   const people = await users();
   const list = h('ul', { class: 'chat-list' });
   const pane = h('div', { class: 'chat-pane' });
-  replace(main, h('h1', { class: 'visually-hidden' }, 'Live chat'),
-    h('div', { class: 'live-chat' }, h('nav', { class: 'chat-list-wrap', 'aria-label': 'Active tickets' }, h('h2', {}, 'Active tickets'), list), pane));
+  // On a phone the list and the conversation take turns (show-list / show-chat); on a wider
+  // screen both show and the classes change nothing.
+  const layout = h('div', { class: 'live-chat show-list' },
+    h('nav', { class: 'chat-list-wrap', 'aria-label': 'Active tickets' }, h('h2', {}, 'Active tickets'), list), pane);
+  const phone = window.matchMedia('(max-width: 700px)');
+  const showList = () => { layout.classList.replace('show-chat', 'show-list'); list.querySelector('li.current a')?.focus(); };
+  const showChat = () => layout.classList.replace('show-list', 'show-chat');
+  const back = () => { if (history.state?.liveChat) history.back(); else showList(); };
+  window.addEventListener('popstate', (e) => { if (e.state?.liveChat) open(e.state.liveChat); else showList(); });
+  replace(main, h('h1', { class: 'visually-hidden' }, 'Live chat'), layout);
   const chats = new Map();
   const unread = new Map();
   let current = null;
@@ -248,7 +255,12 @@ export async function liveChat({ main, me, ticketId }) {
     const count = unread.get(t.id) || 0;
     return h('li', { dataset: { ticket: t.id }, class: t.id === current ? 'current' : '' },
       h('a', { href: `${BASE}/${t.id}/live-chat`, 'aria-current': t.id === current ? 'true' : null,
-        onclick: (e) => { e.preventDefault(); open(t.id); } },
+        onclick: (e) => {
+          e.preventDefault();
+          // On a phone, going from the list into a conversation is a step Back undoes.
+          if (phone.matches && layout.classList.contains('show-list')) history.pushState({ liveChat: t.id }, '', `${BASE}/${t.id}/live-chat`);
+          open(t.id);
+        } },
       h('span', { class: 'subject' }, t.subject),
       h('span', { class: 'line' }, badge('priority', t.priority), ' ', nameOf(people, t.employee_id)),
       count ? h('span', { class: 'unread', 'aria-label': `${count} unread` }, String(count)) : null));
@@ -267,11 +279,12 @@ export async function liveChat({ main, me, ticketId }) {
   async function open(id) {
     current = id;
     unread.delete(id);
-    history.replaceState(null, '', `${BASE}/${id}/live-chat`);
+    history.replaceState(history.state, '', `${BASE}/${id}/live-chat`);
     if (!chats.has(id)) {
       const { data } = await api('GET', `${BASE}/${id}/live-chat`);
       const header = h('div', {});
       const drawHeader = (t) => replace(header,
+        h('button', { type: 'button', class: 'link back', onclick: back }, '← Tickets'),
         h('div', { class: 'chat-title' },
           h('h2', {}, `${t.ticket_number}: ${t.subject}`),
           h('p', {}, data.employee?.full_name || nameOf(people, t.employee_id), ' · ', badge('status', t.status), ' ', badge('priority', t.priority),
@@ -287,13 +300,15 @@ export async function liveChat({ main, me, ticketId }) {
       drawHeader(data.ticket);
       const thread = new ChatThread({
         ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
-        people, onTicket: drawHeader,
+        people, describe: true, employeeName: data.employee?.full_name || nameOf(people, data.ticket.employee_id),
+        onTicket: drawHeader,
       });
       const el = h('div', { class: 'chat-view', dataset: { ticket: id } }, header, thread.el);
       chats.set(id, { thread, el });
       pane.append(el);
     }
     for (const [cid, c] of chats) c.el.hidden = cid !== id;
+    showChat();
     chats.get(id).thread.scrollToEnd();
     drawList();
     document.title = `${chats.get(id).thread.ticket.ticket_number} · Live chat`;
@@ -311,6 +326,6 @@ export async function liveChat({ main, me, ticketId }) {
     });
   await loadList();
   if (ticketId) await open(ticketId);
-  else if (active.length) await open(active[0].id);
+  else if (active.length && !phone.matches) await open(active[0].id);
   else replace(pane, h('p', { class: 'empty' }, 'No active tickets.'));
 }

@@ -2,9 +2,10 @@
 // the typing indicator, and a composer whose messages are never lost (see outbox.js).
 
 import { api, ApiError, NetworkError } from './api.js';
-import { h, replace, time } from './dom.js';
+import { ago, dayKey, h, linkify, refreshDays, replace } from './dom.js';
 import { Outbox } from './outbox.js';
 import { echo, onState, onWhisper } from './realtime.js';
+import { storage } from './storage.js';
 
 const PAGE = 100;
 const OLDER_PAGE = 50;
@@ -30,6 +31,15 @@ function fromEvent(d) {
   };
 }
 
+const LIMIT = 2000;
+const COUNT_FROM = 1800;
+const count = new Intl.NumberFormat();
+
+/** The length the server checks: characters (code points), not UTF-16 units. */
+function length(text) {
+  return [...text].length;
+}
+
 export class ChatThread {
   /**
    * @param {object} o
@@ -39,9 +49,11 @@ export class ChatThread {
    * @param {boolean} o.hasOlder whether older messages exist
    * @param {boolean} o.staff staff view: staff routes, internal notes shown and writable
    * @param {Map} [o.people] users by id ({full_name}) the page knows (staff pages)
+   * @param {boolean} [o.describe] show the ticket's description as the thread's first item
+   * @param {string} [o.employeeName] the ticket's employee, who wrote the description
    * @param {Function} [o.onTicket] called with the ticket when it changes
    */
-  constructor({ ticket, me, messages, hasOlder, staff = false, people = null, onTicket }) {
+  constructor({ ticket, me, messages, hasOlder, staff = false, people = null, describe = false, employeeName, onTicket }) {
     this.ticket = ticket;
     this.me = me;
     this.staff = staff;
@@ -57,39 +69,28 @@ export class ChatThread {
     this.loadingOlder = false;
     this.outbox = new Outbox(`support.outbox.${me.id}.${ticket.id}`, {
       send: (item) => this.post(item),
-      sent: (item, stored) => { this.pendingItem(item.key)?.remove(); this.receive(stored); },
+      sent: (item, stored) => { this.pendingItem(item.key)?.remove(); this.receive(stored); this.arrange(); },
       refused: (item, e) => this.showRefused(item, e),
       waiting: () => this.setPendingState('Not sent yet: it will be sent when the connection returns.', true),
     });
+    this.draftKey = `support.draft.${me.id}.${ticket.id}`;
     this.typingTimer = null;
     this.lastTypingSent = 0;
+    this.mode = 'reply';
 
     this.list = h('ol', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', tabindex: '0' });
+    if (describe) this.list.append(this.renderDescription(employeeName));
     this.olderButton = h('button', { type: 'button', class: 'link older', onclick: () => this.loadOlder() }, 'Load older messages');
-    this.scroller = h('div', { class: 'scroller', onscroll: () => { if (this.scroller.scrollTop < 40) this.loadOlder(); } },
-      this.olderButton, this.list);
+    this.olderRow = h('li', { class: 'older-row' }, this.olderButton);
+    this.emptyState = h('li', { class: 'empty-thread' }, staff
+      ? 'No messages yet. Write the first reply below, or add an internal note only staff will see.'
+      : 'No replies yet. Write a message below: support answers here, and you can leave this page meanwhile — the reply will be waiting.');
+    this.list.append(this.olderRow, this.emptyState);
+    this.scroller = h('div', { class: 'scroller', onscroll: () => this.scrolled() }, this.list);
+    this.cue = h('button', { type: 'button', class: 'new-messages', hidden: true, onclick: () => this.scrollToEnd() }, 'New messages ↓');
     this.typing = h('p', { class: 'typing', 'aria-live': 'polite' });
-    this.input = h('textarea', {
-      id: `message-${ticket.id}`, name: 'message', rows: 2, maxlength: 2000, required: true,
-      placeholder: 'Type a message…',
-      onkeydown: (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); this.form.requestSubmit(); } },
-      oninput: () => this.sendTyping(),
-    });
-    // An internal note is for staff only: while it is checked nothing is whispered on the
-    // ticket's channel, which the employee is on.
-    this.internal = staff ? h('input', {
-      type: 'checkbox', id: `internal-${ticket.id}`, name: 'is_internal',
-      onchange: () => { if (this.internal.checked) this.stopTyping(); else this.sendTyping(); },
-    }) : null;
-    this.error = h('p', { class: 'form-error', role: 'alert' });
-    this.form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } },
-      h('label', { for: `message-${ticket.id}`, class: 'visually-hidden' }, 'Message'),
-      this.input,
-      h('div', { class: 'composer-actions' },
-        staff ? h('label', { class: 'internal-toggle' }, this.internal, ' Internal note') : null,
-        h('button', { type: 'submit' }, 'Send')),
-      this.error);
-    this.el = h('section', { class: 'chat', dataset: { ticket: ticket.id } }, this.scroller, this.typing, this.form);
+    this.el = h('section', { class: 'chat', dataset: { ticket: ticket.id } },
+      h('div', { class: 'thread-wrap' }, this.scroller, this.cue), this.typing, this.composer());
 
     for (const m of messages) this.add(m);
     // The newest id known to have been received in order: from this first page, live events
@@ -97,7 +98,9 @@ export class ChatThread {
     // it may still be missing, and catching up starts from here.
     this.seen = messages.reduce((max, m) => Math.max(max, m.id), 0);
     for (const item of this.outbox.items()) this.showPending(item);
+    this.arrange();
     this.updateOlder();
+    this.restoreDraft();
     this.listen();
     // Online: send what is queued (on every "connected", the first included). What was
     // missed before a (re)subscription is loaded when it succeeds (see listen()).
@@ -105,6 +108,109 @@ export class ChatThread {
     this.outbox.onChange(() => this.syncPendingFromStorage());
     this.outbox.flush();
     requestAnimationFrame(() => this.scrollToEnd());
+  }
+
+  /** The composer: Reply / Note tabs for staff, the reopen notice for the employee, the text
+   * with its counter near the limit, and the send button. */
+  composer() {
+    const id = `message-${this.ticket.id}`;
+    this.input = h('textarea', {
+      id, name: 'message', rows: 2, required: true, placeholder: 'Type a message…',
+      'aria-describedby': `counter-${this.ticket.id}`,
+      onkeydown: (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); this.form.requestSubmit(); } },
+      oninput: (e) => this.typed(e),
+    });
+    this.counter = h('span', { class: 'counter', id: `counter-${this.ticket.id}`, hidden: true });
+    this.submit = h('button', { type: 'submit' }, 'Send');
+    this.notice = h('p', { class: 'reopen-notice', role: 'status', hidden: true });
+    this.error = h('p', { class: 'form-error', role: 'alert' });
+    // An internal note is for staff only: in note mode nothing is whispered on the ticket's
+    // channel, which the employee is on.
+    const tab = (mode, label) => h('button', {
+      type: 'button', role: 'tab', class: `tab tab-${mode}`, id: `tab-${mode}-${this.ticket.id}`,
+      'aria-controls': id, onclick: () => this.setMode(mode),
+      onkeydown: (e) => {
+        if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+        this.setMode(mode === 'reply' ? 'note' : 'reply');
+        this.tabs[this.mode].focus();
+      },
+    }, label);
+    this.tabs = this.staff ? { reply: tab('reply', 'Reply'), note: tab('note', 'Note') } : null;
+    this.form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } },
+      this.tabs ? h('div', { class: 'composer-tabs', role: 'tablist', 'aria-label': 'Write a' }, this.tabs.reply, this.tabs.note) : null,
+      this.notice,
+      h('label', { for: id, class: 'visually-hidden' }, 'Message'),
+      this.input,
+      h('div', { class: 'composer-actions' }, this.counter, this.submit),
+      this.error);
+    this.setMode('reply');
+    this.updateNotice();
+    return this.form;
+  }
+
+  /** Switches between a public reply and an internal note (staff). */
+  setMode(mode) {
+    if (!this.staff) mode = 'reply';
+    this.mode = mode;
+    const note = mode === 'note';
+    this.form.classList.toggle('note', note);
+    if (this.tabs) {
+      for (const [m, el] of Object.entries(this.tabs)) {
+        el.setAttribute('aria-selected', String(m === mode));
+        el.tabIndex = m === mode ? 0 : -1;
+      }
+    }
+    this.submit.textContent = note ? 'Add note' : 'Send';
+    this.input.placeholder = note ? 'Internal note: only staff will see it…' : 'Type a message…';
+    if (note) this.stopTyping(); else this.sendTyping();
+    if (this.input.value) this.saveDraft();
+  }
+
+  /** The employee is told before sending that a reply reopens a resolved or closed ticket. */
+  updateNotice() {
+    const s = this.ticket.status;
+    const done = !this.staff && (s === 'resolved' || s === 'closed');
+    this.notice.hidden = !done;
+    this.notice.textContent = done ? `This ticket is ${s}. Replying will reopen it.` : '';
+  }
+
+  typed(e) {
+    this.sendTyping();
+    this.saveDraft();
+    const n = this.updateCounter();
+    if (n > LIMIT && e?.inputType === 'insertFromPaste') {
+      this.error.textContent = `What you pasted makes the message ${count.format(n)} characters long; the limit is ${count.format(LIMIT)}. Shorten it to send it.`;
+    } else if (n <= LIMIT) {
+      this.error.textContent = '';
+    }
+  }
+
+  /** Shows "1,950 / 2,000" from 1,800 characters on; over the limit it says by how much. */
+  updateCounter() {
+    const n = length(this.input.value);
+    this.counter.hidden = n < COUNT_FROM;
+    this.counter.classList.toggle('over', n > LIMIT);
+    this.counter.textContent = n > LIMIT
+      ? `${count.format(n)} / ${count.format(LIMIT)}: ${count.format(n - LIMIT)} too many`
+      : `${count.format(n)} / ${count.format(LIMIT)}`;
+    return n;
+  }
+
+  // ----- drafts ----------------------------------------------------------------------------
+
+  saveDraft() {
+    if (!this.input) return;
+    if (this.input.value) storage.setItem(this.draftKey, JSON.stringify({ text: this.input.value, mode: this.mode }));
+    else storage.removeItem(this.draftKey);
+  }
+
+  restoreDraft() {
+    let draft = null;
+    try { draft = JSON.parse(storage.getItem(this.draftKey) || 'null'); } catch { draft = null; }
+    if (!draft?.text) return;
+    this.input.value = draft.text;
+    this.setMode(draft.mode === 'note' ? 'note' : 'reply');
+    this.updateCounter();
   }
 
   listen() {
@@ -115,7 +221,7 @@ export class ChatThread {
     // live. Ids are the same in both, so nothing shows twice.
     channel.subscribed(() => this.catchUp());
     channel.listen('.chat.message', (d) => this.receive(fromEvent(d), { inOrder: true }));
-    channel.listen('.ticket.updated', (d) => { this.ticket = d.ticket; this.onTicket(d.ticket, d.changes); });
+    channel.listen('.ticket.updated', (d) => { this.ticket = d.ticket; this.updateNotice(); this.onTicket(d.ticket, d.changes); });
     onWhisper(channel.name, 'typing', (d, userId) => this.showTyping(d, userId));
     if (this.staff) {
       // Internal notes never travel on the ticket's channel; staff get them on the admin one.
@@ -135,22 +241,40 @@ export class ChatThread {
 
   scrollToEnd() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.cue.hidden = true;
+  }
+
+  scrolled() {
+    if (this.scroller.scrollTop < 40) this.loadOlder();
+    if (this.nearEnd()) this.cue.hidden = true;
+  }
+
+  /** The ticket's description, drawn as the employee's first message. */
+  renderDescription(employeeName) {
+    const t = this.ticket;
+    const mine = t.employee_id === this.me.id;
+    return h('li', { class: `entry description-item ${mine ? 'mine' : 'theirs'}`, dataset: { at: t.created_at } },
+      h('div', { class: 'meta' },
+        h('span', { class: 'author' }, employeeName || (mine ? this.me.name : 'Employee')),
+        h('span', { class: 'description-label' }, 'Description'),
+        ago(t.created_at)),
+      h('p', { class: 'content' }, linkify(t.description || '')));
   }
 
   render(m) {
     const mine = m.author_id === this.me.id;
     return h('li', {
-      class: ['message', mine ? 'mine' : 'theirs', m.is_internal ? 'internal' : '', m.author_type].join(' '),
-      dataset: { id: m.id, author: m.author_type },
+      class: ['entry message', mine ? 'mine' : 'theirs', m.is_internal ? 'internal' : '', m.author_type].join(' '),
+      dataset: { id: m.id, author: m.author_type, at: m.created_at },
     },
     h('div', { class: 'meta' },
       h('span', { class: 'author' }, m.author?.full_name || (m.author_type === 'support' ? 'Support' : 'Employee')),
       m.is_internal ? h('span', { class: 'internal-label' }, 'Internal note') : null,
-      time(m.created_at)),
-    h('p', { class: 'content' }, m.content));
+      ago(m.created_at)),
+    h('p', { class: 'content' }, linkify(m.content)));
   }
 
-  /** Adds a message in id order; a message already shown is ignored. */
+  /** Adds a message in id order; a message already shown is ignored. Call `arrange` after. */
   add(m) {
     if (m.author_id != null && m.author?.full_name) this.names.set(String(m.author_id), m.author.full_name);
     if (this.items.has(m.id)) return false;
@@ -168,12 +292,32 @@ export class ChatThread {
     return true;
   }
 
+  /** Puts a day separator ("Today", "Yesterday", "Mon 30 Nov") before each day's first item,
+   * and the empty state where there is no message. */
+  arrange() {
+    for (const sep of this.list.querySelectorAll('li.day-separator')) sep.remove();
+    let day = null;
+    for (const li of [...this.list.querySelectorAll('li.entry')]) {
+      if (!li.dataset.at) continue;
+      const key = dayKey(new Date(li.dataset.at));
+      if (key === day) continue;
+      day = key;
+      const sep = h('li', { class: 'day-separator', role: 'separator' }, h('span', { dataset: { day: key } }));
+      this.list.insertBefore(sep, li);
+    }
+    refreshDays(this.list);
+    this.emptyState.hidden = !!this.list.querySelector('li.message');
+  }
+
   /** A message that arrived live (`inOrder`), by catching up, or as the answer to a post. */
   receive(m, { inOrder = false } = {}) {
     if (m.ticket_id !== undefined && m.ticket_id !== this.ticket.id) return;
     if (inOrder) this.seen = Math.max(this.seen, m.id);
     const atEnd = this.nearEnd();
-    if (this.add(m) && atEnd) this.scrollToEnd();
+    const added = this.add(m);
+    if (added) this.arrange();
+    if (added && atEnd) this.scrollToEnd();
+    else if (added && m.author_id !== this.me.id) this.cue.hidden = false;
     if (m.author_id !== this.me.id) this.hideTyping();
   }
 
@@ -211,6 +355,7 @@ export class ChatThread {
 
   updateOlder() {
     this.olderButton.hidden = !this.hasOlder;
+    this.olderRow.hidden = !this.hasOlder;
   }
 
   /** Loads the page of messages before the oldest shown, keeping the view where it was. */
@@ -222,8 +367,10 @@ export class ChatThread {
       let first = Infinity;
       for (const id of this.items.keys()) first = Math.min(first, id);
       const { data } = await api('GET', `${this.base}/messages?before=${first}&limit=${OLDER_PAGE}`);
+      // What is on screen stays where it is: the distance from the bottom is kept.
       const from = this.scroller.scrollHeight - this.scroller.scrollTop;
       for (const m of data) this.add(m);
+      this.arrange();
       this.scroller.scrollTop = this.scroller.scrollHeight - from;
       this.hasOlder = data.length === OLDER_PAGE;
     } catch (e) {
@@ -240,7 +387,7 @@ export class ChatThread {
   /** Tells the others this user is typing; the server adds who. Never for an internal note. */
   sendTyping() {
     const now = Date.now();
-    if (this.internal?.checked) return;
+    if (this.mode === 'note') return;
     if (now - this.lastTypingSent < TYPING_SENT_EVERY_MS || !this.input.value.trim()) return;
     this.lastTypingSent = now;
     this.whisperTyping(true);
@@ -291,12 +438,18 @@ export class ChatThread {
     const text = this.input.value;
     this.error.textContent = '';
     if (!text.trim()) {
-      this.error.textContent = 'Type a message first.';
+      this.error.textContent = this.mode === 'note' ? 'Write the note first.' : 'Type a message first.';
       return;
     }
-    const item = this.outbox.add({ text, internal: !!this.internal?.checked });
+    const n = length(text.trim());
+    if (n > LIMIT) {
+      this.error.textContent = `The message is ${count.format(n - LIMIT)} characters too long: the limit is ${count.format(LIMIT)}.`;
+      return;
+    }
+    const item = this.outbox.add({ text, internal: this.mode === 'note' });
     this.input.value = '';
-    if (this.internal) this.internal.checked = false;
+    storage.removeItem(this.draftKey);
+    this.updateCounter();
     this.stopTyping();
     this.showPending(item);
     this.scrollToEnd();
@@ -326,6 +479,7 @@ export class ChatThread {
     delete li.dataset.id;
     li.append(h('p', { class: 'state' }, 'Sending…'));
     this.list.append(li);
+    this.arrange();
   }
 
   /** Another tab of this user sent (or queued) messages of this ticket. */
@@ -335,6 +489,7 @@ export class ChatThread {
       if (!keys.has(li.dataset.key) && !li.classList.contains('failed')) li.remove();
     }
     for (const item of this.outbox.items()) this.showPending(item);
+    this.arrange();
   }
 
   setPendingState(text, waiting) {
@@ -350,6 +505,6 @@ export class ChatThread {
     if (!li) return;
     li.classList.add('failed');
     replace(li.querySelector('.state'), `Not sent: ${e instanceof ApiError ? e.message : String(e)} `,
-      h('button', { type: 'button', class: 'link', onclick: () => li.remove() }, 'Dismiss'));
+      h('button', { type: 'button', class: 'link', onclick: () => { li.remove(); this.arrange(); } }, 'Dismiss'));
   }
 }

@@ -69,6 +69,115 @@ export function time(iso) {
   return h('time', { datetime: iso, title: dateTimeFormat.format(d) }, today ? timeFormat.format(d) : dateTimeFormat.format(d));
 }
 
+// ----- times that read as people say them --------------------------------------------------
+
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric' });
+const monthFormat = new Intl.DateTimeFormat(undefined, { month: 'short' });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
+
+function startOfDay(d) {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate());
+}
+
+/** Whole calendar days from `d` to `now` (0 today, 1 yesterday), in the browser's time zone. */
+function daysAgo(d, now = new Date()) {
+  return Math.round((startOfDay(now) - startOfDay(d)) / 86400000);
+}
+
+/** A calendar day as a thread's separator names it: "Today", "Yesterday", "Mon 30 Nov"
+ * (with the year when it is not this one). */
+export function dayLabel(d, now = new Date()) {
+  const days = daysAgo(d, now);
+  if (days === 0) return 'Today';
+  if (days === 1) return 'Yesterday';
+  const year = d.getFullYear() === now.getFullYear() ? '' : ` ${d.getFullYear()}`;
+  return `${weekdayFormat.format(d)} ${dayFormat.format(d)} ${monthFormat.format(d)}${year}`;
+}
+
+/** A moment as a conversation says it: "just now", "2 min ago", "14:03" (earlier today),
+ * "yesterday 14:03", then "Mon 30 Nov 14:03". */
+export function agoText(d, now = new Date()) {
+  const seconds = (now - d) / 1000;
+  if (seconds < 45) return 'just now';
+  if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min ago`;
+  const days = daysAgo(d, now);
+  if (days === 0) return clockFormat.format(d);
+  if (days === 1) return `yesterday ${clockFormat.format(d)}`;
+  return `${dayLabel(d, now)} ${clockFormat.format(d)}`;
+}
+
+/** The local calendar day of `d` as `YYYY-MM-DD`, for grouping a thread by day. */
+export function dayKey(d) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+let ticking = null;
+
+/** Names the day separators under `root` ("Today" becomes "Yesterday" at midnight). */
+export function refreshDays(root = document, now = new Date()) {
+  for (const el of root.querySelectorAll('[data-day]')) {
+    const [y, m, d] = el.dataset.day.split('-').map(Number);
+    el.textContent = dayLabel(new Date(y, m - 1, d), now);
+  }
+}
+
+/** Redraws every relative time and day separator on the page (they age as the page stays open). */
+export function refreshTimes() {
+  const now = new Date();
+  for (const el of document.querySelectorAll('time[data-ago]')) el.textContent = agoText(new Date(el.dateTime), now);
+  refreshDays(document, now);
+}
+
+/** A `<time>` that reads relatively ("2 min ago") with the full date on hover (`title`),
+ * kept current once a minute. */
+export function ago(iso) {
+  const d = new Date(iso);
+  ticking ||= setInterval(refreshTimes, 60000);
+  return h('time', { datetime: iso, title: fullFormat.format(d), dataset: { ago: '' } }, agoText(d));
+}
+
+// ----- links in message text -------------------------------------------------------------
+
+const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING = /[.,;:!?'")\]}>*]+$/;
+
+/**
+ * Message text as nodes: http and https addresses become links that open in a new tab
+ * (`rel="noopener noreferrer"`); everything else, other schemes included, stays text. Returns
+ * text nodes and `<a>` elements, never parsed HTML.
+ */
+export function linkify(value) {
+  const text = String(value);
+  const nodes = [];
+  let at = 0;
+  for (const match of text.matchAll(URL_IN_TEXT)) {
+    let url = match[0];
+    // Punctuation that ends a sentence is not part of the address; a closing bracket is, when
+    // the address opened one ("https://en.wikipedia.org/wiki/Rust_(language)").
+    const tail = url.match(TRAILING);
+    if (tail) {
+      let keep = url.slice(0, url.length - tail[0].length);
+      for (const ch of tail[0]) {
+        const open = { ')': '(', ']': '[', '}': '{' }[ch];
+        if (open && keep.split(open).length > keep.split(ch).length) keep += ch;
+        else break;
+      }
+      url = keep;
+    }
+    let parsed = null;
+    try { parsed = new URL(url); } catch { parsed = null; }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || !parsed.hostname) continue;
+    if (match.index > at) nodes.push(document.createTextNode(text.slice(at, match.index)));
+    nodes.push(h('a', { href: parsed.href, target: '_blank', rel: 'noopener noreferrer' }, url));
+    at = match.index + url.length;
+  }
+  if (at < text.length) nodes.push(document.createTextNode(text.slice(at)));
+  return nodes;
+}
+
 /** A select of an enum's values, with an optional empty first choice. */
 export function select(kind, { id, name, value, empty } = {}) {
   return h('select', { id, name: name || kind },

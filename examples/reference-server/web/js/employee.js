@@ -104,12 +104,12 @@ export async function show({ main, me, ticketId }) {
   const head = h('div', {}, ticketHead(data.ticket));
   const thread = new ChatThread({
     ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older,
+    describe: true, employeeName: me.name,
     onTicket: (t) => replace(head, ticketHead(t)),
   });
   document.title = `${data.ticket.subject} · Support`;
   replace(main,
     h('p', {}, h('a', { href: BASE }, '← My tickets')),
     head,
-    h('details', { class: 'description' }, h('summary', {}, 'Description'), h('p', {}, data.ticket.description)),
     thread.el);
 }
