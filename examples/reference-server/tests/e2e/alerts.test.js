@@ -68,7 +68,7 @@ test('staff: an employee message on any ticket toasts, counts, sounds and notifi
   const { data: other } = await api(USERS.bob, 'POST', '/employee/portal/support',
     { subject: 'Badge not working', description: 'Door 3', category: 'facilities', priority: 'low' });
 
-  const staff = await person(USERS.sam, '/admin/support/dashboard');
+  const staff = await person(USERS.sam, '/admin/support/dashboard', { viewport: { width: 1280, height: 800 } });
   await staff.page.getByRole('heading', { name: 'Live support' }).waitFor();
   assert.equal(await staff.page.getByRole('button', { name: 'Enable desktop notifications' }).count(), 0,
     'allowed already: no button');
@@ -233,6 +233,20 @@ test('employee: a staff reply on another page of the portal alerts them', async 
   assert.equal(await emp.page.locator('.toast').count(), 0);
   assert.equal(await chimes(emp.page), 0);
   await emp.context.close();
+});
+
+test('staff: a new ticket alerts once, a quick chat (ticket and first message) too', async () => {
+  const staff = await person(USERS.ada, '/admin/support', { viewport: { width: 1280, height: 800 } });
+  const before = await chimes(staff.page);
+  await env.server.api(USERS.alice, 'POST', '/employee/portal/support/quick-chat', { message: 'Quick: screen flickers' });
+  await staff.page.locator('.toast', { hasText: /New ticket TKT-\d+ from Alice Employee/ }).waitFor({ timeout: 2000 });
+  await env.server.api(USERS.bob, 'POST', '/employee/portal/support',
+    { subject: 'Urgent: payroll missing', description: 'x', category: 'payroll', priority: 'urgent' });
+  await staff.page.locator('.toast.urgent', { hasText: 'Urgent ticket' }).waitFor({ timeout: 2000 });
+  assert.equal(await staff.page.locator('.toast').count(), 2, 'one toast per ticket');
+  assert.equal(await chimes(staff.page), before + 2, 'one sound per ticket');
+  assert.equal(await title(staff.page), '(2) All tickets · Support');
+  await staff.context.close();
 });
 
 test('desktop notifications are asked for only on the button', async () => {
