@@ -226,6 +226,7 @@ test('employee: a staff reply on another page of the portal alerts them', async 
   assert.equal(await emp.page.getByLabel('Pop-up alerts').isChecked(), false);
   assert.equal(await emp.page.getByLabel('Sound').isChecked(), false);
   assert.equal(await emp.page.getByLabel('Desktop notifications').isChecked(), true);
+  await screenshot(emp.page, 'alerts-employee-settings-phone');
   await emp.page.locator('details.alert-settings summary').click();
   await setHidden(emp.page, true);
   await api(USERS.sam, 'POST', `/admin/support/${ticket.id}/chat`, { message: 'Quietly' });
@@ -251,10 +252,19 @@ test('staff: a new ticket alerts once, a quick chat (ticket and first message) t
 
 test('desktop notifications are asked for only on the button', async () => {
   const emp = await signIn(env.browser, env.server, USERS.alice);
+  await emp.context.addInitScript(() => {
+    window.asked = 0;
+    const ask = Notification.requestPermission.bind(Notification);
+    Notification.requestPermission = (...a) => { window.asked += 1; return ask(...a); };
+  });
+  await emp.page.reload();
   await live(emp.page);
-  assert.equal(await emp.page.evaluate(() => Notification.permission), 'default', 'nothing asked on load');
+  await emp.page.waitForTimeout(300);
+  assert.equal(await emp.page.evaluate(() => window.asked), 0, 'nothing asked on load');
+  assert.equal(await emp.page.evaluate(() => Notification.permission), 'default');
   await emp.page.locator('details.alert-settings summary').click();
-  await emp.page.getByRole('button', { name: 'Enable desktop notifications' }).waitFor();
   await screenshot(emp.page, 'alerts-employee-settings');
+  await emp.page.getByRole('button', { name: 'Enable desktop notifications' }).click();
+  await emp.page.waitForFunction(() => window.asked === 1);
   await emp.context.close();
 });
