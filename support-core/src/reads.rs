@@ -151,3 +151,49 @@ impl TicketSummary {
         }
     }
 }
+
+/// One side's read mark on a ticket, as a view shows it: how far, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Receipt {
+    /// The last message read.
+    pub message_id: MessageId,
+    /// When the position last moved.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub read_at: Timestamp,
+}
+
+/// The "Seen" marks of a ticket, for one caller: how far the ticket's employee has read, and
+/// how far staff have (the furthest of any staff member, never saying which). For an employee
+/// caller the staff mark is clamped to the last public message up to it, so it never names an
+/// internal note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadReceipts {
+    /// The ticket's employee; `null` until they read a message.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub employee: Option<Receipt>,
+    /// Staff; `null` until one of them read a message (the caller may see).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub staff: Option<Receipt>,
+}
+
+/// The `message_id` of a read request's body: a positive integer (or a string of digits, as
+/// Laravel's `integer` rule takes it). Anything else is a validation error on `message_id`.
+pub fn message_id_from_json(body: &serde_json::Value) -> crate::Result<MessageId> {
+    use serde_json::Value;
+    let invalid = |m: &str| crate::Error::invalid("message_id", m);
+    let id = match body.get("message_id") {
+        None | Some(Value::Null) => return Err(invalid("The message id field is required.")),
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().ok()
+        }
+        Some(_) => None,
+    };
+    match id {
+        Some(id) if id > 0 => Ok(MessageId(id)),
+        Some(_) => Err(invalid("The selected message id is invalid.")),
+        None => Err(invalid("The message id field must be an integer.")),
+    }
+}

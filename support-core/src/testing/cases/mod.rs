@@ -157,6 +157,7 @@ macro_rules! __conformance_cases {
                 waiting_since_is_the_oldest_unanswered_employee_message,
                 summaries_cover_every_ticket_asked_for_and_no_other,
                 read_state_of_an_unknown_ticket,
+                reading_tells_the_ticket_channel_only_public_positions,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,

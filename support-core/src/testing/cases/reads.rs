@@ -236,3 +236,77 @@ pub async fn read_state_of_an_unknown_ticket(store: Store) {
             .is_empty()
     );
 }
+
+pub async fn reading_tells_the_ticket_channel_only_public_positions(store: Store) {
+    let f = Fixture::new(store);
+    let t = f.ticket(&f.alice, "seen", Priority::Medium).await;
+    let hello = f.say(&f.alice, t.id, "hello").await;
+    let note = f.note(&f.sam, t.id, "SECRET").await;
+    let mut ticket_channel = f.hub.subscribe(Channel::Ticket(t.id), None);
+    let mut staff_channel = f.hub.subscribe(Channel::Admin, None);
+    let ctx = WriteContext::default();
+    let reads = |events: Vec<Arc<Broadcast>>| -> Vec<serde_json::Value> {
+        events
+            .iter()
+            .filter(|e| e.name() == "message.read")
+            .map(|e| e.payload())
+            .collect()
+    };
+
+    assert!(
+        f.service
+            .mark_read(&f.sam, t.id, note.id, &ctx)
+            .await
+            .unwrap()
+    );
+    let heard = reads(Fixture::drain(&mut ticket_channel));
+    assert_eq!(
+        heard,
+        vec![serde_json::json!({
+            "ticket_id": t.id, "reader_id": f.sam.id, "reader_type": "support",
+            "message_id": hello.id,
+        })],
+        "clamped to the last public message"
+    );
+    let staff = reads(Fixture::drain(&mut staff_channel));
+    assert_eq!(staff.len(), 1);
+    assert_eq!(staff[0]["message_id"], serde_json::json!(note.id));
+
+    // Another note read: the position moves, the public one does not: staff hear it, the
+    // ticket channel hears nothing.
+    let note2 = f.note(&f.ada, t.id, "SECRET 2").await;
+    Fixture::drain(&mut staff_channel);
+    assert!(
+        f.service
+            .mark_read(&f.sam, t.id, note2.id, &ctx)
+            .await
+            .unwrap()
+    );
+    assert!(reads(Fixture::drain(&mut ticket_channel)).is_empty());
+    assert_eq!(reads(Fixture::drain(&mut staff_channel)).len(), 1);
+
+    // A lower id changes and sends nothing.
+    assert!(
+        !f.service
+            .mark_read(&f.sam, t.id, hello.id, &ctx)
+            .await
+            .unwrap()
+    );
+    assert!(reads(Fixture::drain(&mut ticket_channel)).is_empty());
+    assert!(reads(Fixture::drain(&mut staff_channel)).is_empty());
+
+    // The employee may not mark a note read (it is no message of hers), nor Bob her ticket.
+    let refused = f.service.mark_read(&f.alice, t.id, note.id, &ctx).await;
+    assert!(
+        matches!(refused, Err(Error::Invalid(ref e)) if e.get("message_id").is_some()),
+        "{refused:?}"
+    );
+    assert!(is_not_found(
+        f.service.mark_read(&f.bob, t.id, hello.id, &ctx).await
+    ));
+    let receipts = f.service.read_receipts(&f.alice, &t).await.unwrap();
+    assert_eq!(receipts.employee, None);
+    assert_eq!(receipts.staff.map(|r| r.message_id), Some(hello.id));
+    let receipts = f.service.read_receipts(&f.ada, &t).await.unwrap();
+    assert_eq!(receipts.staff.map(|r| r.message_id), Some(note2.id));
+}
