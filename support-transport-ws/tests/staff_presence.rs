@@ -220,6 +220,23 @@ fn quick() -> Limits {
     }
 }
 
+/// `GET path` on Pusher's HTTP API of `chat`, signed as the server SDKs sign it.
+async fn api_get(chat: &Chat, path: &str) -> Value {
+    let mut params = std::collections::BTreeMap::new();
+    params.insert("auth_key".to_owned(), KEY.to_owned());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    params.insert("auth_timestamp".to_owned(), now.as_secs().to_string());
+    params.insert("auth_version".to_owned(), "1.0".to_owned());
+    let signed = signature::sign(SECRET, &signature::api_string("GET", path, &params));
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let url = format!("{path}?{}&auth_signature={signed}", query.join("&"));
+    let (status, body) = http(chat.addr, "GET", &url, &[], b"").await;
+    assert_eq!(status, 200, "{url}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
 fn ids(data: &Value) -> Vec<String> {
     let mut ids: Vec<String> = data["presence"]["ids"]
         .as_array()
@@ -272,6 +289,15 @@ async fn on_a_bus_members_are_every_nodes_once_per_user_across_tabs_and_nodes() 
     members_become(&a, &["201", "202"], Duration::from_secs(2)).await;
     let info = a.app.hub().channel_info(&a.presence());
     assert_eq!((info.subscription_count, info.user_count), (1, 2));
+    for node in [&a, &b] {
+        let path = format!("/apps/presence-app/channels/{}/users", node.presence());
+        let users = api_get(node, &path).await;
+        assert_eq!(
+            users,
+            json!({"users": [{"id": "201"}, {"id": "202"}]}),
+            "the HTTP API lists every node's members"
+        );
+    }
 
     // Ada opens the ticket on node A as well, Sam on node B: nobody is new.
     let (ada_on_a, data) = a.join("202").await;
