@@ -553,11 +553,12 @@ impl Hub {
     /// [joined a cluster](Hub::join_cluster).
     pub fn channel_info(&self, channel: &str) -> ChannelInfo {
         match self.inner.channels.get(channel) {
-            Some(s) => ChannelInfo {
+            // (An entry without subscribers is a refused first join's, about to go.)
+            Some(s) if !s.subscribers.is_empty() => ChannelInfo {
                 subscription_count: s.subscribers.len(),
                 user_count: s.announced.len(),
             },
-            None => ChannelInfo {
+            _ => ChannelInfo {
                 subscription_count: 0,
                 user_count: self
                     .cluster()
@@ -602,8 +603,10 @@ impl Hub {
     /// [joined a cluster](Hub::join_cluster).
     pub fn presence_users(&self, channel: &str) -> Vec<String> {
         let mut users: Vec<String> = match self.inner.channels.get(channel) {
-            Some(s) => s.announced.keys().map(|k| k.to_string()).collect(),
-            None => self.cluster().map_or_else(Vec::new, |c| {
+            Some(s) if !s.subscribers.is_empty() => {
+                s.announced.keys().map(|k| k.to_string()).collect()
+            }
+            _ => self.cluster().map_or_else(Vec::new, |c| {
                 c.remote_members(channel)
                     .keys()
                     .map(|k| k.to_string())
