@@ -13,7 +13,8 @@ use crate::message::{AuthorType, Visibility};
 /// - Staff (support, admin, hr) see every ticket and every note.
 /// - Only staff change status, priority or assignment, and only staff can be assigned.
 /// - `private-support.ticket.{id}`: the ticket's employee and staff may join;
-///   `private-support.admin`: staff only.
+///   `private-support.admin`: staff only; `presence-support.ticket.{id}.staff` (who has the
+///   ticket open): staff only, the ticket's own employee included among those refused.
 ///
 /// A ticket the actor may not see is reported as [`Error::NotFound`], so that its existence
 /// does not leak.
@@ -84,6 +85,7 @@ impl Policy {
         match channel {
             Channel::Admin => actor.is_staff(),
             Channel::Ticket(_) => ticket_owner.is_some_and(|owner| Self::can_view(actor, owner)),
+            Channel::TicketStaff(_) => actor.is_staff() && ticket_owner.is_some(),
         }
     }
 }

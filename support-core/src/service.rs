@@ -457,9 +457,9 @@ impl SupportService {
     /// `Ok` if `actor` may join `channel` (the Pusher channel authorization).
     /// Refusals are [`Error::Forbidden`], whether or not the ticket exists.
     pub async fn authorize_channel(&self, actor: &Actor, channel: &Channel) -> Result<()> {
-        let owner = match channel {
-            Channel::Ticket(id) => self.owner(*id).await?,
-            _ => None,
+        let owner = match channel.ticket() {
+            Some(id) => self.owner(id).await?,
+            None => None,
         };
         if Policy::can_join(actor, channel, owner) {
             Ok(())

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use support_core::{Channel, Error, SupportService, UserId};
+use support_core::{Actor, Channel, Error, SupportService, UserId};
 
 use crate::hub::Hub;
 use crate::identify::Identify;
@@ -103,8 +103,9 @@ pub trait ChannelAuthorizer: Send + Sync + 'static {
 /// A [`ChannelAuthorizer`] that identifies the caller with `I` (the same [`Identify`] the JSON
 /// API takes) and asks [`SupportService::authorize_channel`], i.e. the core's one `Policy`.
 /// A join it allows is signed for the caller's user id ([`Decision::allow_as`]), so their
-/// whispers carry it. Presence channels are not part of the support channels, so they are
-/// refused. An identity backend or store that is [`Error::Unavailable`] gives
+/// whispers carry it; a join of a ticket's staff presence (`presence-support.ticket.{id}.staff`)
+/// is signed with the member `{"user_id": "<id>", "user_info": {"name": …, "role": …}}`.
+/// Other presence channels are not part of the support channels, so they are refused. An identity backend or store that is [`Error::Unavailable`] gives
 /// [`Decision::Unavailable`]. Each
 /// identified user may ask at the default
 /// [`RateLimits::channel_auth`](crate::RateLimits::channel_auth) ([`with_rate`](Self::with_rate)
@@ -150,10 +151,18 @@ impl<I: Identify> ChannelAuthorizer for ServiceAuthorizer<I> {
             return Decision::Forbidden;
         };
         match self.service.authorize_channel(&actor, &channel).await {
+            Ok(()) if matches!(channel, Channel::TicketStaff(_)) => Decision::Allow {
+                member: Some((actor.id.to_string(), member_info(&actor))),
+            },
             Ok(()) => Decision::allow_as(actor.id.to_string()),
             Err(e) => refusal(e),
         }
     }
+}
+
+/// What the other members of a presence channel see of `actor`: `{"name": …, "role": …}`.
+fn member_info(actor: &Actor) -> Value {
+    json!({ "name": actor.name, "role": actor.role })
 }
 
 /// A failed lookup: unavailable backends are 503, anything else refuses the join.

@@ -71,9 +71,10 @@ impl Client {
 
     /// Signs in to a private (or presence) `channel`: asks `POST /broadcasting/auth` with
     /// `headers` (the caller's credentials), subscribes with the signature, and waits for
-    /// `subscription_succeeded`. Panics if the server refuses.
-    pub async fn sign_in(&mut self, channel: &str, headers: &[(&str, &str)]) {
-        sign_in(&mut self.ws, self.server, &self.socket_id, channel, headers).await;
+    /// `subscription_succeeded`, which it returns (its `data` lists a presence channel's members).
+    /// Panics if the server refuses.
+    pub async fn sign_in(&mut self, channel: &str, headers: &[(&str, &str)]) -> Value {
+        sign_in(&mut self.ws, self.server, &self.socket_id, channel, headers).await
     }
 
     /// The next event named `name` on any channel (other frames are skipped), its `data`
@@ -155,7 +156,7 @@ pub async fn sign_in(
     socket_id: &str,
     channel: &str,
     headers: &[(&str, &str)],
-) {
+) -> Value {
     let form = serde_urlencoded::to_string([("socket_id", socket_id), ("channel_name", channel)])
         .expect("a form");
     let mut with_form = headers.to_vec();
@@ -176,7 +177,7 @@ pub async fn sign_in(
         let frame = next(ws).await;
         match frame["event"].as_str() {
             Some("pusher_internal:subscription_succeeded") if frame["channel"] == channel => {
-                return;
+                return frame;
             }
             Some("pusher:subscription_error") | None => {
                 panic!("subscribing to {channel} failed: {frame}")

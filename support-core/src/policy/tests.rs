@@ -109,6 +109,23 @@ fn a_ticket_channel_admits_its_employee_and_staff_and_the_admin_channel_staff() 
     }
 }
 
+#[test]
+fn a_tickets_staff_presence_admits_staff_only() {
+    let presence = Channel::TicketStaff(TicketId(1));
+    assert!(
+        !Policy::can_join(&owner(), &presence, Some(OWNER)),
+        "not even the ticket's own employee"
+    );
+    assert!(!Policy::can_join(&other_employee(), &presence, Some(OWNER)));
+    for s in staff() {
+        assert!(Policy::can_join(&s, &presence, Some(OWNER)), "{s:?}");
+        assert!(
+            !Policy::can_join(&s, &presence, None),
+            "no presence on a ticket that does not exist: {s:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn employee_cannot_write_internal_notes() {
     let f = Fixture::in_memory();
@@ -219,4 +236,18 @@ async fn channel_joins_follow_the_policy() {
     let missing = Channel::Ticket(TicketId(t.id.0 + 500));
     assert!(s.authorize_channel(&f.sam, &missing).await.is_err());
     assert!(s.authorize_channel(&f.alice, &missing).await.is_err());
+
+    let presence = Channel::TicketStaff(t.id);
+    assert!(
+        matches!(
+            s.authorize_channel(&f.alice, &presence).await,
+            Err(Error::Forbidden(_))
+        ),
+        "the owner is refused the staff presence of their own ticket"
+    );
+    for staff in f.staff() {
+        assert!(s.authorize_channel(staff, &presence).await.is_ok());
+    }
+    let missing = Channel::TicketStaff(TicketId(t.id.0 + 500));
+    assert!(s.authorize_channel(&f.sam, &missing).await.is_err());
 }

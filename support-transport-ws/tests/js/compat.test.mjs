@@ -166,6 +166,20 @@ test('presence: here, joining and leaving, once per user however many tabs', asy
   assert.deepEqual(users, { users: [{ id: '101' }] });
 });
 
+test('a ticket\'s staff presence: Echo.join signs staff in with name and role, employees are refused', async () => {
+  const STAFF = `${TICKET}.staff`; // wire name presence-support.ticket.1.staff
+  const sam = track(echoClient(server, 'sam-token'));
+  const alice = track(echoClient(server, 'alice-token'));
+  await Promise.all([echoConnected(sam), echoConnected(alice)]);
+  const here = await within(5000, 'here', (done) => sam.join(STAFF).here(done));
+  assert.deepEqual(here, [{ name: 'Sam Support', role: 'support' }]);
+  const err = await within(5000, 'error callback', (done) => alice.join(STAFF).error(done));
+  assert.equal(err.status, 403, 'not even the ticket\'s own employee');
+  const users = await (await serverSdk(server).get({ path: '/channels/presence-support.ticket.1.staff/users' })).json();
+  assert.deepEqual(users, { users: [{ id: '201' }] });
+  sam.leave(STAFF);
+});
+
 test('the server SDK reads channel information', async () => {
   const sam = track(echoClient(server, 'sam-token'));
   await echoConnected(sam);

@@ -1,0 +1,190 @@
+//! A ticket's staff presence, `presence-support.ticket.{id}.staff`, through the real
+//! `SupportChat`: `/broadcasting/auth` signs staff in with `{name, role}` as their member
+//! info and refuses employees (the ticket's own included) and tickets that do not exist; the
+//! members are the staff with the ticket open, one per user however many tabs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+use support_core::*;
+use support_transport_ws::testing::{Client, http, next_within};
+use support_transport_ws::{AppConfig, SupportChat, identify_fn, signature};
+
+const KEY: &str = "presence-key";
+const SECRET: &str = "presence-secret";
+const QUIET: Duration = Duration::from_millis(300);
+
+fn cast() -> [Actor; 3] {
+    [
+        Actor::new(101, "Alice Employee", Role::Employee),
+        Actor::new(201, "Sam Support", Role::Support),
+        Actor::new(202, "Ada Admin", Role::Admin),
+    ]
+}
+
+/// `x-user: {id}` names the caller.
+fn user(headers: &HeaderMap) -> Option<Actor> {
+    let id: i64 = headers.get("x-user")?.to_str().ok()?.parse().ok()?;
+    cast().into_iter().find(|a| a.id == UserId(id))
+}
+
+struct Chat {
+    app: SupportChat,
+    addr: SocketAddr,
+    ticket: TicketId,
+}
+
+async fn start() -> Chat {
+    let app = SupportChat::builder(AppConfig::new("presence-app", KEY, SECRET))
+        .store(MemoryStore::new())
+        .directory(StaticDirectory::new(cast()))
+        .identify(identify_fn(|headers| {
+            let caller = user(headers);
+            Box::pin(async move { Ok(caller) })
+        }))
+        .start()
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let body =
+        json!({"subject": "VPN", "description": "down", "category": "it", "priority": "high"});
+    let (status, text) = http(
+        addr,
+        "POST",
+        "/api/employee/portal/support",
+        &[("x-user", "101"), ("content-type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 201, "{text}");
+    let id = serde_json::from_str::<Value>(&text).unwrap()["data"]["id"]
+        .as_i64()
+        .unwrap();
+    Chat {
+        app,
+        addr,
+        ticket: TicketId(id),
+    }
+}
+
+impl Chat {
+    fn presence(&self) -> String {
+        Channel::TicketStaff(self.ticket).to_string()
+    }
+
+    /// `POST /broadcasting/auth` as `who` for `channel`: the status and the JSON answer.
+    async fn auth(&self, who: &str, channel: &str) -> (u16, Value) {
+        let form =
+            serde_urlencoded::to_string([("socket_id", "123.456"), ("channel_name", channel)])
+                .unwrap();
+        let (status, body) = http(
+            self.addr,
+            "POST",
+            "/broadcasting/auth",
+            &[
+                ("x-user", who),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            form.as_bytes(),
+        )
+        .await;
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    /// A new connection of user `who` joined to the ticket's staff presence; the
+    /// `subscription_succeeded` data.
+    async fn join(&self, who: &str) -> (Client, Value) {
+        let mut c = Client::connect(self.addr, KEY).await;
+        let ok = c.sign_in(&self.presence(), &[("x-user", who)]).await;
+        let data = serde_json::from_str(ok["data"].as_str().unwrap()).unwrap();
+        (c, data)
+    }
+}
+
+async fn nothing_for(c: &mut Client) {
+    let got = next_within(c.ws(), QUIET).await;
+    assert!(got.is_none(), "expected nothing, got {got:?}");
+}
+
+#[tokio::test]
+async fn staff_are_signed_in_with_their_name_and_role() {
+    let chat = start().await;
+    let channel = chat.presence();
+    let (status, answer) = chat.auth("201", &channel).await;
+    assert_eq!(status, 200, "{answer}");
+    let channel_data = answer["channel_data"].as_str().expect("channel_data");
+    assert_eq!(
+        serde_json::from_str::<Value>(channel_data).unwrap(),
+        json!({"user_id": "201", "user_info": {"name": "Sam Support", "role": "support"}})
+    );
+    assert!(
+        signature::verify_channel_auth(
+            KEY,
+            SECRET,
+            answer["auth"].as_str().unwrap(),
+            "123.456",
+            &channel,
+            Some(channel_data),
+        ),
+        "signed over socket_id:channel:channel_data"
+    );
+    chat.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn employees_and_missing_tickets_are_refused() {
+    let chat = start().await;
+    let (status, answer) = chat.auth("101", &chat.presence()).await;
+    assert_eq!(status, 403, "the ticket's own employee: {answer}");
+    assert!(answer.get("auth").is_none(), "{answer}");
+    let missing = Channel::TicketStaff(TicketId(chat.ticket.0 + 100)).to_string();
+    let (status, _) = chat.auth("201", &missing).await;
+    assert_eq!(status, 403, "a ticket that does not exist");
+    for bad in [
+        format!("presence-support.ticket.{}", chat.ticket),
+        format!("presence-support.ticket.0{}.staff", chat.ticket),
+        "presence-support.admin".to_owned(),
+    ] {
+        let (status, _) = chat.auth("201", &bad).await;
+        assert_eq!(status, 403, "{bad}");
+    }
+    chat.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn members_are_the_staff_with_the_ticket_open_once_per_user() {
+    let chat = start().await;
+    let channel = chat.presence();
+    let (mut sam, data) = chat.join("201").await;
+    assert_eq!(data["presence"]["ids"], json!(["201"]));
+    let (mut ada, data) = chat.join("202").await;
+    assert_eq!(data["presence"]["count"], 2);
+    assert_eq!(
+        data["presence"]["hash"]["201"],
+        json!({"name": "Sam Support", "role": "support"})
+    );
+    let added = sam.event("pusher_internal:member_added").await;
+    assert_eq!(
+        added,
+        json!({"user_id": "202", "user_info": {"name": "Ada Admin", "role": "admin"}})
+    );
+
+    // Sam's second tab is not a new member.
+    let (sam_tab, data) = chat.join("201").await;
+    assert_eq!(data["presence"]["count"], 2);
+    nothing_for(&mut ada).await;
+    drop(sam_tab);
+    nothing_for(&mut ada).await;
+    drop(sam);
+    let removed = ada.event("pusher_internal:member_removed").await;
+    assert_eq!(removed, json!({"user_id": "201"}));
+    assert_eq!(chat.app.hub().presence_users(&channel), ["202"]);
+    chat.app.shutdown().await;
+}
