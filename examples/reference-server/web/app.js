@@ -2,13 +2,14 @@
 // staff sidebar with its live badge, the employee chat widget) and the page the server
 // named in <body data-page>.
 
-import { api } from './js/api.js';
+import { api, NetworkError } from './js/api.js';
 import { h, replace } from './js/dom.js';
 import { echo, onState } from './js/realtime.js';
 import * as employee from './js/employee.js';
 import * as admin from './js/admin.js';
 import { users } from './js/users.js';
 import { mountWidget } from './js/widget.js';
+import { mountAlerts } from './js/alerts.js';
 
 const me = JSON.parse(document.querySelector('meta[name="support-user"]').content);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -40,7 +41,7 @@ function connectionIndicator() {
   return el;
 }
 
-function header() {
+function header(alerts) {
   const links = me.staff
     ? [['/admin/support/dashboard', 'Dashboard'], ['/admin/support', 'All tickets'], ['/employee/portal/support', 'My tickets']]
     : [['/employee/portal/support', 'My tickets'], ['/employee/portal/support/create', 'New ticket']];
@@ -49,6 +50,7 @@ function header() {
     h('nav', { 'aria-label': 'Main' },
       links.map(([href, label]) => h('a', { href, 'aria-current': location.pathname === href ? 'page' : null }, label))),
     connectionIndicator(),
+    alerts,
     h('span', { class: 'who' }, me.name, ' ', h('span', { class: 'role' }, me.role)),
     h('form', { method: 'post', action: '/logout', class: 'logout' },
       h('input', { type: 'hidden', name: '_token', value: csrf }),
@@ -80,14 +82,23 @@ function sidebar() {
 const main = h('main', { id: 'main', tabindex: '-1' });
 const frame = h('div', { class: me.staff && page.startsWith('admin.') ? 'layout with-sidebar' : 'layout' },
   me.staff && page.startsWith('admin.') ? sidebar() : null, main);
-replace(document.body, h('a', { class: 'skip', href: '#main' }, 'Skip to content'), header(), frame);
+replace(document.body, h('a', { class: 'skip', href: '#main' }, 'Skip to content'), header(mountAlerts({ me })), frame);
 if (page === 'admin.live-chat') document.body.classList.add('full-screen');
 
 const draw = pages[page];
 if (draw) {
+  // Until the page's first fetch answers: a spinner, not a blank page.
+  replace(main, h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…'));
   draw({ main, me, ticketId }).catch((e) => {
+    if (e instanceof NetworkError) {
+      replace(main, h('h1', {}, 'Could not load this page'),
+        h('p', { class: 'form-error', role: 'alert' }, 'No connection to the server. ',
+          h('button', { type: 'button', class: 'small', onclick: () => location.reload() }, 'Retry')));
+      return;
+    }
     replace(main, h('h1', {}, e.status === 404 ? 'Not found' : 'Something went wrong'),
       h('p', {}, e.status === 404 ? 'There is no such ticket, or it is not yours.' : e.message));
   });
 }
-if (!me.staff && page.startsWith('employee.')) mountWidget({ me });
+// The floating launcher, except where the page is a chat already (its composer is there).
+if (!me.staff && page.startsWith('employee.') && page !== 'employee.show') mountWidget({ me });

@@ -1,7 +1,7 @@
 // The staff side: Admin/Support/Dashboard, Index, Show and LiveChat.
 
-import { api, newKey, showErrors } from './api.js';
-import { badge, h, LABELS, replace, select, ticketHead, time, toast } from './dom.js';
+import { api, failureNotice, newKey, showErrors } from './api.js';
+import { badge, h, LABELS, replace, select, ticketHead, time } from './dom.js';
 import { echo } from './realtime.js';
 import { ChatThread } from './chat.js';
 
@@ -10,7 +10,8 @@ const BASE = '/admin/support';
 let usersPromise = null;
 /** Every user by id (names on lists, the assignment menu). */
 function users() {
-  usersPromise ||= api('GET', `${BASE}/users`).then(({ data }) => new Map(data.map((u) => [u.id, u])));
+  usersPromise ||= api('GET', `${BASE}/users`).then(({ data }) => new Map(data.map((u) => [u.id, u])))
+    .catch((e) => { usersPromise = null; throw e; });
   return usersPromise;
 }
 
@@ -26,13 +27,6 @@ function debounce(fn, ms = 150) {
 
 function adminChannel() {
   return echo.private('support.admin');
-}
-
-/** A live notification for a new ticket; urgent ones are alerts. */
-function announce(ticket, people) {
-  const urgent = ticket.priority === 'urgent';
-  toast(`${urgent ? 'Urgent ticket' : 'New ticket'} ${ticket.ticket_number} from ${nameOf(people, ticket.employee_id)}: ${ticket.subject}`,
-    { urgent, href: `${BASE}/${ticket.id}/live-chat` });
 }
 
 function ticketRow(t, people, { liveChat = true } = {}) {
@@ -85,7 +79,7 @@ export async function dashboard({ main }) {
   };
   const reload = debounce(() => load().catch(() => {}));
   adminChannel()
-    .listen('.ticket.created', (d) => { announce(d.ticket, people); reload(); })
+    .listen('.ticket.created', reload)
     .listen('.ticket.updated', reload)
     .listen('.stats.updated', (d) => showStats(d.stats));
   await load();
@@ -149,7 +143,7 @@ export async function index({ main }) {
   next.addEventListener('click', () => { if (nextCursor) { cursors[at + 1] = nextCursor; at += 1; load(); } });
   const reload = debounce(() => load());
   adminChannel()
-    .listen('.ticket.created', (d) => { announce(d.ticket, people); reload(); })
+    .listen('.ticket.created', reload)
     .listen('.ticket.updated', reload);
   await load();
 }
@@ -185,7 +179,7 @@ function updateForm(ticket, people, onSaved) {
       saved.textContent = 'Saved.';
       onSaved(data);
     } catch (err) {
-      showErrors(form, err);
+      showErrors(form, err, { retry: () => form.requestSubmit() });
     }
   });
   return form;
@@ -294,8 +288,13 @@ export async function liveChat({ main, me, ticketId }) {
         t.status !== 'in_progress' ? h('button', { type: 'button', onclick: () => patch(t.id, { status: 'in_progress', assigned_to: me.id }) }, 'Take it') : null,
         t.status !== 'resolved' ? h('button', { type: 'button', onclick: () => patch(t.id, { status: 'resolved' }) }, 'Resolve') : null);
       const patch = async (tid, body) => {
-        const { data: t } = await api('PATCH', `${BASE}/${tid}`, body, { idempotencyKey: newKey() });
-        drawHeader(t);
+        try {
+          const { data: t } = await api('PATCH', `${BASE}/${tid}`, body, { idempotencyKey: newKey() });
+          drawHeader(t);
+        } catch (e) {
+          header.querySelector('.quick-actions .form-error')?.remove();
+          header.querySelector('.quick-actions')?.append(failureNotice(e, () => patch(tid, body)));
+        }
       };
       drawHeader(data.ticket);
       const thread = new ChatThread({
@@ -316,7 +315,7 @@ export async function liveChat({ main, me, ticketId }) {
 
   const reload = debounce(() => loadList().catch(() => {}));
   adminChannel()
-    .listen('.ticket.created', (d) => { announce(d.ticket, people); reload(); })
+    .listen('.ticket.created', reload)
     .listen('.ticket.updated', reload)
     .listen('.message.created', (d) => {
       if (d.ticket_id !== current && d.sender_type === 'employee') {

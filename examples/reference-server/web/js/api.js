@@ -4,6 +4,7 @@
 
 import { authHeaders, credentials, sessionEnded } from './auth.js';
 import { socketId } from './realtime.js';
+import { h } from './dom.js';
 
 /** The server refused the request: `status`, Laravel's `message` and field `errors`. */
 export class ApiError extends Error {
@@ -51,17 +52,25 @@ export async function api(method, path, body, { idempotencyKey } = {}) {
   return parsed;
 }
 
-/** Shows Laravel field errors beside a form's fields (elements with `data-error-for`). */
-export function showErrors(form, error) {
+/** What a failed action says in the page: the reason and, when the server could not be
+ * reached, a Retry button that calls `retry`. */
+export function failureNotice(error, retry) {
+  const offline = error instanceof NetworkError;
+  return h('p', { class: 'form-error', role: 'alert' },
+    offline ? 'No connection to the server. Try again in a moment.' : error.message,
+    offline && retry ? [' ', h('button', { type: 'button', class: 'small retry', onclick: retry }, 'Retry')] : null);
+}
+
+/** Shows Laravel field errors beside a form's fields (elements with `data-error-for`); with
+ * `retry`, a failure to reach the server offers a Retry button that calls it. */
+export function showErrors(form, error, { retry } = {}) {
   for (const el of form.querySelectorAll('[data-error-for]')) el.textContent = '';
   const summary = form.querySelector('.form-error');
   if (summary) summary.textContent = '';
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   if (!error) return;
   if (!(error instanceof ApiError) || !Object.keys(error.errors).length) {
-    if (summary) summary.textContent = error instanceof NetworkError
-      ? 'No connection to the server. Try again in a moment.'
-      : error.message;
+    if (summary) summary.replaceChildren(...failureNotice(error, retry).childNodes);
     return;
   }
   for (const [field, messages] of Object.entries(error.errors)) {

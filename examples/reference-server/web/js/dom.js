@@ -185,13 +185,16 @@ export function select(kind, { id, name, value, empty } = {}) {
     Object.entries(LABELS[kind]).map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
 }
 
-/** A short-lived announcement in the corner (`role=status`, read by screen readers). */
+/** A short-lived announcement in the corner (`role=status`, read by screen readers), below
+ * the header so it never covers the header's links (signing out). */
 export function toast(message, { urgent = false, href } = {}) {
   let area = document.getElementById('toasts');
   if (!area) {
     area = h('div', { id: 'toasts', class: 'toasts', 'aria-live': 'polite' });
     document.body.append(area);
   }
+  const header = document.querySelector('body > header');
+  if (header) area.style.top = `${Math.max(header.getBoundingClientRect().bottom, 0) + 8}px`;
   const item = h('div', { class: urgent ? 'toast urgent' : 'toast', role: urgent ? 'alert' : 'status' },
     href ? h('a', { href }, message) : message,
     h('button', { type: 'button', class: 'link', 'aria-label': 'Dismiss', onclick: () => item.remove() }, '×'));
