@@ -254,11 +254,15 @@ function updateForm(ticket, people, onSaved) {
     e.preventDefault();
     saved.textContent = '';
     const f = new FormData(form);
-    send({
+    const chosen = {
       status: f.get('status'),
       priority: f.get('priority'),
       assigned_to: f.get('assigned_to') ? Number(f.get('assigned_to')) : null,
-    }, base.version);
+    };
+    // Only what the agent changed is sent, so applying it on top of someone else's change
+    // (after a 409) keeps theirs in the other fields.
+    const changed = Object.fromEntries(Object.entries(chosen).filter(([k, v]) => v !== base[k]));
+    send(Object.keys(changed).length ? changed : chosen, base.version);
   });
   return {
     form,
