@@ -10,13 +10,13 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit::Change;
 use crate::channel::Channel;
-use crate::id::{SocketId, TicketId, UserId};
-use crate::message::{Message, PublicMessage};
+use crate::id::{MessageId, SocketId, TicketId, UserId};
+use crate::message::{AuthorType, Message, PublicMessage};
 use crate::stats::Stats;
 use crate::ticket::Ticket;
 
@@ -33,6 +33,23 @@ pub enum TicketEvent {
         /// What changed.
         changes: Vec<Change>,
     },
+    /// `message.read`: a reader's position moved. Its `message_id` is the highest *public*
+    /// message id up to the position, so it never names an internal note; staff reading only
+    /// notes send none of these.
+    MessageRead(MessageRead),
+}
+
+/// The `message.read` payload: `reader_id` has read the ticket up to `message_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRead {
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// Who read.
+    pub reader_id: UserId,
+    /// Which side they are on: the ticket's employee or support.
+    pub reader_type: AuthorType,
+    /// The last message read (on the ticket channel: the last public one).
+    pub message_id: MessageId,
 }
 
 /// An event on the staff channel.
@@ -52,6 +69,9 @@ pub enum StaffEvent {
     StatsUpdated(Stats),
     /// `message.created`: any new message, internal notes included.
     MessageCreated(Message),
+    /// `message.read`: a reader's position moved, with the full position (internal notes
+    /// included), so the reader's other tabs and other staff see it.
+    MessageRead(MessageRead),
 }
 
 /// Where an event goes.
@@ -149,6 +169,8 @@ impl Broadcast {
             Event::Staff(StaffEvent::TicketUpdated { .. }) => "ticket.updated",
             Event::Staff(StaffEvent::StatsUpdated(_)) => "stats.updated",
             Event::Staff(StaffEvent::MessageCreated(_)) => "message.created",
+            Event::Ticket(_, TicketEvent::MessageRead(_))
+            | Event::Staff(StaffEvent::MessageRead(_)) => "message.read",
         }
     }
 
@@ -167,6 +189,8 @@ impl Broadcast {
             }
             Event::Staff(StaffEvent::TicketCreated(ticket)) => Ok(json!({ "ticket": ticket })),
             Event::Staff(StaffEvent::StatsUpdated(stats)) => Ok(json!({ "stats": stats })),
+            Event::Ticket(_, TicketEvent::MessageRead(read))
+            | Event::Staff(StaffEvent::MessageRead(read)) => serde_json::to_value(read),
         };
         // Every payload is built from plain structs with string keys: serializing cannot fail.
         value.unwrap_or(Value::Null)

@@ -57,6 +57,7 @@ pub mod memory;
 pub mod message;
 mod owners;
 pub mod policy;
+pub mod reads;
 pub mod service;
 pub mod session;
 #[cfg(feature = "sql")]
@@ -78,11 +79,12 @@ pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscri
 pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
-pub use event::{Broadcast, Dispatch, Event, StaffEvent, TicketEvent};
+pub use event::{Broadcast, Dispatch, Event, MessageRead, StaffEvent, TicketEvent};
 pub use id::{ApiTokenId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
 pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
 pub use policy::Policy;
+pub use reads::{LastMessage, ReadAdvance, ReadPosition, TicketSummary};
 pub use service::{Dashboard, Page, PageRequest, SupportService, TicketView, WriteContext};
 pub use session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};
 pub use stats::Stats;

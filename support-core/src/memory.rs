@@ -9,6 +9,7 @@ use crate::audit::{AuditEntry, NewAuditEntry};
 use crate::error::{Error, Result};
 use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::Message;
+use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
 use crate::session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};
 use crate::stats::Stats;
 use crate::store::*;
@@ -31,6 +32,7 @@ struct State {
     messages: BTreeMap<TicketId, Vec<Message>>,
     audit: Vec<AuditEntry>,
     keys: HashMap<(UserId, IdempotencyKey), KeyUse>,
+    reads: BTreeMap<(TicketId, UserId), ReadPosition>,
     sessions: HashMap<TokenDigest, StoredSession>,
     users: BTreeMap<UserId, crate::account::StoredUser>,
     tokens: BTreeMap<crate::id::ApiTokenId, (TokenDigest, crate::account::StoredApiToken)>,
@@ -221,6 +223,55 @@ impl SupportStore for MemoryStore {
             .iter()
             .filter(|e| e.ticket_id == ticket_id)
             .cloned()
+            .collect())
+    }
+
+    async fn mark_read(&self, p: &ReadPosition) -> Result<Option<ReadAdvance>> {
+        let mut s = self.lock();
+        if !s.tickets.contains_key(&p.ticket_id) {
+            return Err(Error::NotFound);
+        }
+        let before = s.reads.get(&(p.ticket_id, p.user_id)).map(|r| r.message_id);
+        if before.is_some_and(|b| b >= p.message_id) {
+            return Ok(None);
+        }
+        s.reads.insert((p.ticket_id, p.user_id), p.clone());
+        Ok(Some(ReadAdvance {
+            before,
+            position: p.clone(),
+        }))
+    }
+
+    async fn ticket_summaries(
+        &self,
+        tickets: &[TicketId],
+        reader: UserId,
+        include_internal: bool,
+    ) -> Result<Vec<TicketSummary>> {
+        let s = self.lock();
+        let mut out = Vec::new();
+        for id in tickets {
+            let Some(ticket) = s.tickets.get(id) else {
+                continue;
+            };
+            let messages = s.messages.get(id).map(Vec::as_slice).unwrap_or_default();
+            let position = s.reads.get(&(*id, reader)).map(|r| r.message_id);
+            out.push(TicketSummary::compute(
+                ticket,
+                messages,
+                reader,
+                position,
+                include_internal,
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<ReadPosition>> {
+        let s = self.lock();
+        Ok(s.reads
+            .range((ticket_id, UserId(i64::MIN))..=(ticket_id, UserId(i64::MAX)))
+            .map(|(_, r)| r.clone())
             .collect())
     }
 }

@@ -588,5 +588,6 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
     }
 }
 
+mod reads;
 #[cfg(test)]
 mod tests;

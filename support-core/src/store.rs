@@ -8,6 +8,7 @@ use crate::audit::{AuditEntry, Change};
 use crate::error::{Error, Result};
 use crate::id::{MessageId, TicketId, UserId};
 use crate::message::Message;
+use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
 use crate::stats::Stats;
 use crate::ticket::{Category, Priority, Status, Ticket};
 use crate::time::{self, Timestamp};
@@ -273,6 +274,11 @@ pub struct MessageQuery {
 /// - **Errors** are [`Error`] kinds: a missing ticket on a write is `NotFound`; a unique
 ///   violation `Conflict`; a busy, locked or unreachable backend `Unavailable`; anything
 ///   permanent `Backend`. No method panics on any input.
+/// - **Read state.** [`SupportStore::mark_read`] keeps one position per (ticket, user) and
+///   only ever moves it forward: an id lower than or equal to the stored one writes nothing.
+///   It does not check that the message exists (the service does); a missing ticket is
+///   `NotFound`. [`SupportStore::ticket_summaries`] reproduces [`TicketSummary::compute`] for
+///   a whole page of tickets in one query (never one query per ticket).
 ///
 /// - **Wrappers** (a store that delegates to another, to count, log or trace calls) forward
 ///   every method, the provided ones included ([`SupportStore::ping`]). A provided method left
@@ -286,7 +292,8 @@ pub struct MessageQuery {
 ///
 /// use async_trait::async_trait;
 /// use support_core::store::*;
-/// use support_core::{AuditEntry, Message, Result, Stats, Ticket, TicketId};
+/// use support_core::reads::{ReadAdvance, ReadPosition, TicketSummary};
+/// use support_core::{AuditEntry, Message, Result, Stats, Ticket, TicketId, UserId};
 ///
 /// /// A store that delegates to another and counts the writes.
 /// struct Counting<S> {
@@ -319,6 +326,14 @@ pub struct MessageQuery {
 ///     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> { self.inner.messages(q).await }
 ///     async fn stats(&self) -> Result<Stats> { self.inner.stats().await }
 ///     async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> { self.inner.audit_trail(id).await }
+///     async fn mark_read(&self, p: &ReadPosition) -> Result<Option<ReadAdvance>> {
+///         self.write();
+///         self.inner.mark_read(p).await
+///     }
+///     async fn ticket_summaries(&self, t: &[TicketId], reader: UserId, internal: bool) -> Result<Vec<TicketSummary>> {
+///         self.inner.ticket_summaries(t, reader, internal).await
+///     }
+///     async fn read_positions(&self, id: TicketId) -> Result<Vec<ReadPosition>> { self.inner.read_positions(id).await }
 ///     // Provided, and forwarded all the same: the inner store may have its own.
 ///     async fn ping(&self) -> Result<()> { self.inner.ping().await }
 /// }
@@ -368,6 +383,26 @@ pub trait SupportStore: Send + Sync + 'static {
     /// Every audit entry of a ticket, oldest first.
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>>;
 
+    /// Moves `position.user_id`'s read position on `position.ticket_id` forward to
+    /// `position.message_id`, at `position.read_at`, in one transaction. `Ok(None)` when the
+    /// stored position is already there or further (nothing is written); otherwise the
+    /// position before and after. `NotFound` if the ticket does not exist.
+    async fn mark_read(&self, position: &ReadPosition) -> Result<Option<ReadAdvance>>;
+
+    /// The summaries of `tickets` for `reader` ([`TicketSummary::compute`]: unread count,
+    /// last message, waiting since), internal notes counted and shown only if
+    /// `include_internal`. One summary per ticket that exists, in any order; unknown ids are
+    /// left out. One query, whatever the number of tickets.
+    async fn ticket_summaries(
+        &self,
+        tickets: &[TicketId],
+        reader: UserId,
+        include_internal: bool,
+    ) -> Result<Vec<TicketSummary>>;
+
+    /// Every reader's position on a ticket, by user id; empty for an unknown ticket.
+    async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<ReadPosition>>;
+
     /// `Ok` when the backend answers: for health checks. The default reads the stats; a store
     /// with a cheaper check overrides it, and a wrapper forwards it (see the contract).
     async fn ping(&self) -> Result<()> {
@@ -410,6 +445,22 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
     }
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
         (**self).audit_trail(ticket_id).await
+    }
+    async fn mark_read(&self, position: &ReadPosition) -> Result<Option<ReadAdvance>> {
+        (**self).mark_read(position).await
+    }
+    async fn ticket_summaries(
+        &self,
+        tickets: &[TicketId],
+        reader: UserId,
+        include_internal: bool,
+    ) -> Result<Vec<TicketSummary>> {
+        (**self)
+            .ticket_summaries(tickets, reader, include_internal)
+            .await
+    }
+    async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<ReadPosition>> {
+        (**self).read_positions(ticket_id).await
     }
     async fn ping(&self) -> Result<()> {
         (**self).ping().await

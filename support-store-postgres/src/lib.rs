@@ -91,6 +91,7 @@ mod lookup;
 mod migrate;
 mod options;
 mod query;
+mod reads;
 mod row;
 mod sessions;
 mod store;

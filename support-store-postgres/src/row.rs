@@ -66,7 +66,7 @@ impl<'r> sqlx::Decode<'r, Postgres> for RawTimestamp {
     }
 }
 
-fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T>
+pub(crate) fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
 {
@@ -79,18 +79,18 @@ fn to_timestamp(column: &str, raw: i64) -> Result<Timestamp> {
         .ok_or_else(|| bad_data(column, format!("{raw} µs after 2000-01-01")))
 }
 
-fn timestamp(row: &PgRow, column: &str) -> Result<Timestamp> {
+pub(crate) fn timestamp(row: &PgRow, column: &str) -> Result<Timestamp> {
     let RawTimestamp(raw) = get(row, column)?;
     to_timestamp(column, raw)
 }
 
-fn optional_timestamp(row: &PgRow, column: &str) -> Result<Option<Timestamp>> {
+pub(crate) fn optional_timestamp(row: &PgRow, column: &str) -> Result<Option<Timestamp>> {
     get::<Option<RawTimestamp>>(row, column)?
         .map(|RawTimestamp(raw)| to_timestamp(column, raw))
         .transpose()
 }
 
-fn choice<T: Choice>(row: &PgRow, column: &str) -> Result<T> {
+pub(crate) fn choice<T: Choice>(row: &PgRow, column: &str) -> Result<T> {
     let name: String = get(row, column)?;
     T::from_name(&name).ok_or_else(|| bad_data(column, format!("{name:?}")))
 }

@@ -498,6 +498,31 @@ impl SupportStore for PgStore {
         .await
     }
 
+    async fn mark_read(
+        &self,
+        position: &support_core::ReadPosition,
+    ) -> Result<Option<support_core::reads::ReadAdvance>> {
+        self.bounded("mark_read", self.advance_read(position)).await
+    }
+
+    async fn ticket_summaries(
+        &self,
+        tickets: &[TicketId],
+        reader: UserId,
+        include_internal: bool,
+    ) -> Result<Vec<support_core::TicketSummary>> {
+        self.bounded(
+            "ticket_summaries",
+            self.summaries(tickets, reader, include_internal),
+        )
+        .await
+    }
+
+    async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<support_core::ReadPosition>> {
+        self.bounded("read_positions", self.positions(ticket_id))
+            .await
+    }
+
     async fn ping(&self) -> Result<()> {
         self.bounded("ping", async {
             sqlx::query("SELECT 1")

@@ -42,6 +42,7 @@ mod error;
 mod migrate;
 mod options;
 mod query;
+mod reads;
 mod row;
 mod sessions;
 mod store;

@@ -38,25 +38,25 @@ pub(crate) const TOKEN_AND_USER_COLUMNS: &str = "u.id, u.name, u.email, u.role, 
 /// The audit columns [`audit_entry`] reads.
 pub(crate) const AUDIT_COLUMNS: &str = "id, ticket_id, actor_id, actor_name, change, at";
 
-fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T>
+pub(crate) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
 {
     row.try_get(column).map_err(from_sqlx)
 }
 
-fn timestamp(row: &SqliteRow, column: &str) -> Result<Timestamp> {
+pub(crate) fn timestamp(row: &SqliteRow, column: &str) -> Result<Timestamp> {
     let micros: i64 = get(row, column)?;
     time::from_micros(micros).ok_or_else(|| bad_data(column, micros))
 }
 
-fn optional_timestamp(row: &SqliteRow, column: &str) -> Result<Option<Timestamp>> {
+pub(crate) fn optional_timestamp(row: &SqliteRow, column: &str) -> Result<Option<Timestamp>> {
     get::<Option<i64>>(row, column)?
         .map(|micros| time::from_micros(micros).ok_or_else(|| bad_data(column, micros)))
         .transpose()
 }
 
-fn choice<T: Choice>(row: &SqliteRow, column: &str) -> Result<T> {
+pub(crate) fn choice<T: Choice>(row: &SqliteRow, column: &str) -> Result<T> {
     let name: String = get(row, column)?;
     T::from_name(&name).ok_or_else(|| bad_data(column, format!("{name:?}")))
 }

@@ -381,4 +381,24 @@ impl SupportStore for SqliteStore {
         .map_err(from_sqlx)?;
         rows(found, row::audit_entry)
     }
+
+    async fn mark_read(
+        &self,
+        position: &support_core::ReadPosition,
+    ) -> Result<Option<support_core::reads::ReadAdvance>> {
+        self.advance_read(position).await
+    }
+
+    async fn ticket_summaries(
+        &self,
+        tickets: &[TicketId],
+        reader: UserId,
+        include_internal: bool,
+    ) -> Result<Vec<support_core::TicketSummary>> {
+        self.summaries(tickets, reader, include_internal).await
+    }
+
+    async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<support_core::ReadPosition>> {
+        self.positions(ticket_id).await
+    }
 }

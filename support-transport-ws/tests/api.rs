@@ -111,6 +111,23 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.audit_trail(id).await
     }
+    async fn mark_read(&self, p: &ReadPosition) -> Result<Option<ReadAdvance>> {
+        self.check()?;
+        self.store.mark_read(p).await
+    }
+    async fn ticket_summaries(
+        &self,
+        t: &[TicketId],
+        reader: UserId,
+        internal: bool,
+    ) -> Result<Vec<TicketSummary>> {
+        self.check()?;
+        self.store.ticket_summaries(t, reader, internal).await
+    }
+    async fn read_positions(&self, id: TicketId) -> Result<Vec<ReadPosition>> {
+        self.check()?;
+        self.store.read_positions(id).await
+    }
     async fn ping(&self) -> Result<()> {
         self.check()?;
         self.store.ping().await

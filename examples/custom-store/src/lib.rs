@@ -27,6 +27,7 @@
 //! ```
 
 mod accounts;
+mod reads;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -96,6 +97,8 @@ impl KvStore {
         tx.open_table(SESSIONS).map_err(backend)?;
         // And the account tables, since accounts came.
         accounts::create_tables(&tx)?;
+        // And read positions, since read state came.
+        tx.open_table(reads::READS).map_err(backend)?;
         tx.commit().map_err(backend)?;
         Ok(KvStore { db: Arc::new(db) })
     }
@@ -414,6 +417,29 @@ impl SupportStore for KvStore {
                 .collect()
         })
         .await
+    }
+
+    async fn mark_read(
+        &self,
+        position: &support_core::ReadPosition,
+    ) -> Result<Option<support_core::reads::ReadAdvance>> {
+        let position = position.clone();
+        self.run(move |db| reads::mark_read(db, &position)).await
+    }
+
+    async fn ticket_summaries(
+        &self,
+        tickets: &[TicketId],
+        reader: UserId,
+        include_internal: bool,
+    ) -> Result<Vec<support_core::TicketSummary>> {
+        let tickets = tickets.to_vec();
+        self.run(move |db| reads::summaries(db, &tickets, reader, include_internal))
+            .await
+    }
+
+    async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<support_core::ReadPosition>> {
+        self.run(move |db| reads::positions(db, ticket_id)).await
     }
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::Change;
 use crate::error::{Error, Result};
-use crate::event::{Broadcast, Dispatch, Event, StaffEvent, TicketEvent};
+use crate::event::{Broadcast, Dispatch, Event, MessageRead, StaffEvent, TicketEvent};
 use crate::id::{SocketId, TicketId, UserId};
 use crate::message::Message;
 use crate::stats::Stats;
@@ -74,6 +74,15 @@ enum WireEvent {
     StaffMessageCreated {
         message: Message,
     },
+    /// On the ticket channel: the id is a public message's.
+    MessageRead {
+        #[serde(flatten)]
+        read: MessageRead,
+    },
+    StaffMessageRead {
+        #[serde(flatten)]
+        read: MessageRead,
+    },
     /// [`Dispatch::DisconnectUser`]: no channel, no payload.
     DisconnectUser {
         user_id: UserId,
@@ -121,6 +130,12 @@ impl Envelope {
             Event::Staff(StaffEvent::MessageCreated(m)) => {
                 WireEvent::StaffMessageCreated { message: m.clone() }
             }
+            Event::Ticket(_, TicketEvent::MessageRead(read)) => {
+                WireEvent::MessageRead { read: *read }
+            }
+            Event::Staff(StaffEvent::MessageRead(read)) => {
+                WireEvent::StaffMessageRead { read: *read }
+            }
         };
         Envelope {
             except: b.except.clone(),
@@ -157,6 +172,10 @@ impl Envelope {
             WireEvent::StaffMessageCreated { message } => {
                 Event::Staff(StaffEvent::MessageCreated(message))
             }
+            WireEvent::MessageRead { read } => {
+                Event::Ticket(read.ticket_id, TicketEvent::MessageRead(read))
+            }
+            WireEvent::StaffMessageRead { read } => Event::Staff(StaffEvent::MessageRead(read)),
         };
         Ok(Dispatch::from(Broadcast {
             event,
@@ -214,6 +233,28 @@ mod tests {
         }
     }
 
+    fn read() -> MessageRead {
+        MessageRead {
+            ticket_id: TicketId(3),
+            reader_id: UserId(201),
+            reader_type: AuthorType::Support,
+            message_id: MessageId(9),
+        }
+    }
+
+    #[test]
+    fn a_read_travels_with_the_payload_fields() {
+        let d = Dispatch::from(Broadcast {
+            event: Event::Ticket(TicketId(3), TicketEvent::MessageRead(read())),
+            except: None,
+        });
+        let json = Envelope::of(&d).to_json().unwrap();
+        assert_eq!(
+            json,
+            r#"{"event":{"kind":"message_read","ticket_id":3,"reader_id":201,"reader_type":"support","message_id":9}}"#
+        );
+    }
+
     fn round_trip(d: Dispatch) -> Dispatch {
         let json = Envelope::of(&d).to_json().unwrap();
         Envelope::from_json(&json).unwrap().into_dispatch().unwrap()
@@ -248,6 +289,8 @@ mod tests {
                 urgent: 3,
             })),
             Event::Staff(StaffEvent::MessageCreated(message("note", true))),
+            Event::Ticket(TicketId(3), TicketEvent::MessageRead(read())),
+            Event::Staff(StaffEvent::MessageRead(read())),
         ];
         for event in events {
             for except in [None, Some("12.34".parse().unwrap())] {

@@ -185,6 +185,25 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     async fn audit_trail(&self, id: crate::TicketId) -> crate::Result<Vec<crate::AuditEntry>> {
         self.store.audit_trail(id).await
     }
+    async fn mark_read(
+        &self,
+        p: &crate::ReadPosition,
+    ) -> crate::Result<Option<crate::reads::ReadAdvance>> {
+        self.store.mark_read(p).await
+    }
+    async fn ticket_summaries(
+        &self,
+        tickets: &[crate::TicketId],
+        reader: crate::UserId,
+        include_internal: bool,
+    ) -> crate::Result<Vec<crate::TicketSummary>> {
+        self.store
+            .ticket_summaries(tickets, reader, include_internal)
+            .await
+    }
+    async fn read_positions(&self, id: crate::TicketId) -> crate::Result<Vec<crate::ReadPosition>> {
+        self.store.read_positions(id).await
+    }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
     }
@@ -292,8 +311,9 @@ impl<S: crate::UserStore, G: Send + Sync + 'static> crate::UserStore for Guarded
 #[cfg(test)]
 mod tests {
     use super::Guarded;
+    use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
     use crate::store::*;
-    use crate::{AuditEntry, Error, MemoryStore, Message, Result, Stats, Ticket, TicketId};
+    use crate::{AuditEntry, Error, MemoryStore, Message, Result, Stats, Ticket, TicketId, UserId};
 
     /// A store whose only own behaviour is a failing health check.
     struct Down(MemoryStore);
@@ -330,6 +350,20 @@ mod tests {
         }
         async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> {
             self.0.audit_trail(id).await
+        }
+        async fn mark_read(&self, p: &ReadPosition) -> Result<Option<ReadAdvance>> {
+            self.0.mark_read(p).await
+        }
+        async fn ticket_summaries(
+            &self,
+            t: &[TicketId],
+            reader: UserId,
+            internal: bool,
+        ) -> Result<Vec<TicketSummary>> {
+            self.0.ticket_summaries(t, reader, internal).await
+        }
+        async fn read_positions(&self, id: TicketId) -> Result<Vec<ReadPosition>> {
+            self.0.read_positions(id).await
         }
         async fn ping(&self) -> Result<()> {
             Err(Error::Unavailable("down".into()))

@@ -22,6 +22,7 @@ mod idempotency;
 mod messages;
 mod missing;
 mod queues;
+mod reads;
 mod stats;
 mod tickets;
 mod updates;
@@ -146,6 +147,17 @@ macro_rules! __conformance_cases {
             stats: [
                 stats_equal_a_recount_after_mixed_operations,
                 stats_count_urgent_only_while_open_or_in_progress,
+            ]
+            reads: [
+                read_positions_only_move_forward,
+                read_positions_are_kept_per_user_and_per_ticket,
+                unread_counts_and_previews_leave_internal_notes_out_for_employees,
+                own_messages_are_never_unread,
+                previews_keep_the_first_200_characters,
+                waiting_since_is_the_oldest_unanswered_employee_message,
+                summaries_cover_every_ticket_asked_for_and_no_other,
+                read_state_of_an_unknown_ticket,
+                reading_tells_the_ticket_channel_only_public_positions,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,
