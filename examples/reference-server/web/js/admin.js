@@ -49,7 +49,7 @@ function ticketRow(t, people, { liveChat = true } = {}) {
   return h('tr', { class: [t.priority === 'urgent' ? 'urgent' : '', t.unread_count > 0 ? 'has-unread' : ''].join(' ').trim(), dataset: { ticket: t.id } },
     h('td', {}, h('a', { href: `${BASE}/${t.id}` }, t.ticket_number)),
     h('td', { class: 'subject' },
-      h('span', { class: 'subject-line' }, h('a', { href: `${BASE}/${t.id}` }, t.subject), ' ', unreadBadge(t)),
+      h('span', { class: 'subject-line' }, h('a', { href: `${BASE}/${t.id}` }, t.subject), unreadBadge(t)),
       preview(t),
       waiting(t.waiting_since)),
     h('td', {}, nameOf(people, t.employee_id)),
@@ -98,12 +98,14 @@ export async function dashboard({ main }) {
       rows.sort((a, b) => key(a) - key(b));
     }
     replace(body, rows.map((t) => ticketRow(t, people)));
+    caption.textContent = sort.value === 'waiting' ? 'Active tickets, longest waiting first' : 'Active tickets, urgent first';
   };
   sort.addEventListener('change', () => { storage.setItem(sortKey, sort.value); drawRows(); });
   replace(main, h('h1', {}, 'Live support'), alert, stats,
     h('div', { class: 'list-head' }, h('h2', {}, 'Active tickets'),
       h('div', { class: 'field inline' }, h('label', { for: 'dashboard-sort' }, 'Sort'), sort)),
-    empty, ticketTable('Active tickets', body));
+    empty, ticketTable('Active tickets, urgent first', body));
+  const caption = main.querySelector('table.tickets caption');
   const showStats = (s) => {
     replace(stats, statCards(s));
     alert.hidden = !(s.urgent > 0);
@@ -289,6 +291,7 @@ export async function show({ main, me, ticketId }) {
   const head = h('div', {});
   const info = h('div', {});
   let manage = null;
+  let presence = null;
   const draw = (t) => {
     replace(head, ticketHead(t));
     replace(info, details(t, people));
@@ -299,9 +302,10 @@ export async function show({ main, me, ticketId }) {
     ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
     people, describe: true, employeeName: nameOf(people, data.ticket.employee_id), onTicket: draw,
     activity: data.activity, receipts: data.read_receipts,
+    onTyping: (id, typing) => presence?.setTyping(id, typing),
   });
   manage = updateForm(data.ticket, people, (t, { mine }) => thread.setTicket(t, mine ? byMe(me) : {}));
-  const presence = new StaffPresence(data.ticket.id, me);
+  presence = new StaffPresence(data.ticket.id, me);
   document.title = `${data.ticket.ticket_number} · Support`;
   replace(main,
     h('p', {}, h('a', { href: BASE }, '← All tickets'), ' · ', h('a', { href: `${BASE}/${ticketId}/live-chat` }, 'Open in live chat')),
@@ -425,6 +429,7 @@ export async function liveChat({ main, me, ticketId }) {
         ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
         people, describe: true, employeeName: data.employee?.full_name || nameOf(people, data.ticket.employee_id),
         onTicket: drawHeader, activity: data.activity, receipts: data.read_receipts,
+        onTyping: (uid, typing) => presence.setTyping(uid, typing),
       });
       const presence = new StaffPresence(id, me);
       const el = h('div', { class: 'chat-view', dataset: { ticket: id } }, header, presence.el, notice, thread.el);

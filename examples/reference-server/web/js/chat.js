@@ -58,9 +58,11 @@ export class ChatThread {
    * @param {Function} [o.onTicket] called with the ticket when it changes
    * @param {Array} [o.activity] the ticket's audit entries, oldest first (event lines)
    * @param {object} [o.receipts] the view's `read_receipts` ({employee, staff})
+   * @param {Function} [o.onTyping] called with (user id, true) when someone types, (null, false)
+   *   when the indicator clears
    */
   constructor({ ticket, me, messages, hasOlder, staff = false, people = null, describe = false, employeeName, onTicket,
-    activity = [], receipts = null }) {
+    activity = [], receipts = null, onTyping = null }) {
     this.ticket = ticket;
     this.me = me;
     this.staff = staff;
@@ -70,6 +72,7 @@ export class ChatThread {
     for (const [id, u] of people || []) if (u?.full_name) this.names.set(String(id), u.full_name);
     this.names.set(String(me.id), me.name);
     this.onTicket = onTicket || (() => {});
+    this.onTyping = onTyping || (() => {});
     this.base = staff ? `/admin/support/${ticket.id}` : `/employee/portal/support/${ticket.id}`;
     this.items = new Map();
     this.hasOlder = hasOlder;
@@ -544,6 +547,7 @@ export class ChatThread {
     if (d.typing === false) { this.hideTyping(); return; }
     this.typing.textContent = `${this.nameFor(userId)} is typing…`;
     this.typing.classList.add('shown');
+    this.onTyping(userId, true);
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => this.hideTyping(), TYPING_SHOWN_MS);
   }
@@ -552,6 +556,7 @@ export class ChatThread {
     clearTimeout(this.typingTimer);
     this.typing.textContent = '';
     this.typing.classList.remove('shown');
+    this.onTyping(null, false);
   }
 
   // ----- sending ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ function unreadMark(t) {
 function ticketRow(t) {
   const row = h('tr', { class: t.unread_count > 0 ? 'has-unread' : null, dataset: { ticket: t.id } },
     h('td', {}, h('a', { href: `${BASE}/${t.id}` }, t.ticket_number)),
-    h('td', { class: 'subject' }, h('a', { href: `${BASE}/${t.id}` }, t.subject), ' ', unreadMark(t)),
+    h('td', { class: 'subject' }, h('a', { href: `${BASE}/${t.id}` }, t.subject), unreadMark(t)),
     h('td', {}, LABELS.category[t.category] || t.category),
     h('td', { class: 'priority' }, badge('priority', t.priority)),
     h('td', { class: 'status' }, badge('status', t.status)),

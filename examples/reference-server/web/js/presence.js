@@ -49,9 +49,11 @@ export class StaffPresence {
     this.draw();
   }
 
-  /** Marks user `id` (a string) as typing or not, beside their initials. */
+  /** Marks user `id` (a string) as typing or not, beside their initials; `null` clears all. */
   setTyping(id, typing) {
-    if (typing) this.typing.add(id); else this.typing.delete(id);
+    if (id == null) this.typing.clear();
+    else if (typing) this.typing.add(id);
+    else this.typing.delete(id);
     this.draw();
   }
 
