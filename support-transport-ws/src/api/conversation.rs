@@ -17,8 +17,8 @@ pub(crate) async fn show_ticket(
     actor: &Actor,
     id: TicketId,
 ) -> Result<Response, ApiError> {
-    let thread: view::TicketThread = s.service.show_ticket(actor, id).await?.into();
-    Ok(view::ok(thread))
+    let v = s.service.show_ticket(actor, id).await?;
+    Ok(view::ok(view::TicketThread::new(s, actor, v).await?))
 }
 
 /// A page of the ticket's messages.

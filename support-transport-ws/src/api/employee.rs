@@ -13,8 +13,9 @@ use super::extract::{
     ApiQuery, Caller, JsonBody, MessageWrite, TicketPath, TicketWrite, WriteHeaders,
 };
 use super::query::{MessagesQuery, PageQuery};
+use super::reads::{ReadBody, TicketItem};
 use super::view::{Data, MessageView, QuickChatView, TicketThread};
-use super::{ApiError, ApiState, conversation, view};
+use super::{ApiError, ApiState, conversation, reads, view};
 
 /// The employee routes, relative to where [`super::router`] nests them. One `routes!` line per
 /// path: the router and the OpenAPI document are both made from it.
@@ -26,6 +27,7 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(comment))
         .routes(routes!(chat))
         .routes(routes!(messages))
+        .routes(routes!(mark_read))
 }
 
 /// The caller's own tickets
@@ -38,7 +40,7 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
     operation_id = "employee_list_tickets",
     params(PageQuery),
     responses(
-        (status = 200, description = "A page of the caller's tickets.", body = support_core::Page<Ticket>),
+        (status = 200, description = "A page of the caller's tickets, with their read state.", body = support_core::Page<TicketItem>),
         Caller,
         ApiQuery<PageQuery>,
     ),
@@ -48,7 +50,8 @@ async fn my_tickets(
     Caller(actor): Caller,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(view::page(s.service.my_tickets(&actor, &q.page()?).await?))
+    let page = s.service.my_tickets(&actor, &q.page()?).await?;
+    Ok(view::page(reads::page(&s, &actor, page).await?))
 }
 
 /// Open a ticket
@@ -222,4 +225,34 @@ async fn messages(
     ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> Result<Response, ApiError> {
     conversation::messages(&s, &actor, id, &q).await
+}
+
+/// Mark a ticket read
+///
+/// Records that the caller has read the ticket up to `message_id` (a message of the ticket
+/// they may see). Monotonic: a lower id changes nothing. When the position moves,
+/// `message.read` is sent on the ticket's channel (and to staff), except to `X-Socket-ID`.
+#[utoipa::path(
+    post,
+    path = "/{ticket}/read",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_mark_read",
+    params(TicketPath, WriteHeaders),
+    request_body = ReadBody,
+    responses(
+        (status = 204, description = "Recorded (or already further)."),
+        Caller,
+        TicketPath,
+        WriteHeaders,
+        JsonBody,
+    ),
+)]
+async fn mark_read(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    TicketPath(id): TicketPath,
+    WriteHeaders(ctx): WriteHeaders,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    reads::mark_read(&s, &actor, id, &body, &ctx).await
 }

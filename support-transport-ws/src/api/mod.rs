@@ -29,7 +29,8 @@
 //! ticket, the write headers, query and body), `query` (the query strings), `body` (the
 //! request bodies, as the document describes them), `view` (the answers' shapes), `employee`
 //! and `staff` (each side's router and its own handlers), `conversation` (what both sides do
-//! on one ticket), and `document` (the OpenAPI document's frame and the route serving it).
+//! on one ticket), `reads` (the read route both sides share and the read state every ticket
+//! object carries), and `document` (the OpenAPI document's frame and the route serving it).
 //!
 //! A new route is a handler in the module of its side with a `#[utoipa::path]` annotation
 //! (its path, parameters, body and answers), one `routes!` line in that side's `routes()`,
@@ -44,6 +45,7 @@ mod employee;
 mod error;
 mod extract;
 mod query;
+mod reads;
 mod staff;
 mod view;
 
@@ -106,13 +108,13 @@ impl Writes {
 /// - employee (any signed-in user; an employee sees only their own tickets):
 ///   `GET|POST /api/employee/portal/support`, `POST …/quick-chat`, `GET …/{ticket}`,
 ///   `POST …/{ticket}/comment`, `POST …/{ticket}/chat`,
-///   `GET …/{ticket}/messages?after=&before=&limit=`;
+///   `GET …/{ticket}/messages?after=&before=&limit=`, `POST …/{ticket}/read`;
 /// - staff (support, admin, hr; 403 for anyone else): `GET /api/admin/support/dashboard`,
 ///   `GET /api/admin/support` (filters `status`, `priority`, `category`, `assigned_to`, `q`,
 ///   paging `cursor`, `limit`), `GET /api/admin/support/stats`,
 ///   `GET /api/admin/support/users`, `GET|PATCH /api/admin/support/{ticket}`,
 ///   `GET …/{ticket}/live-chat`, `POST …/{ticket}/chat`, `POST …/{ticket}/comment`,
-///   `GET …/{ticket}/messages`, `GET …/{ticket}/audit`.
+///   `GET …/{ticket}/messages`, `GET …/{ticket}/audit`, `POST …/{ticket}/read`.
 ///
 /// A path it does not mount (`/api/nope`) is left to your app's fallback, as axum does with
 /// merged routers; a mounted path with the wrong method is the API's 405.

@@ -15,8 +15,9 @@ use super::extract::{
     ApiQuery, JsonBody, MessageWrite, Staff, TicketPath, TicketWrite, WriteHeaders,
 };
 use super::query::{ListQuery, MessagesQuery, PageQuery};
+use super::reads::{ReadBody, TicketItem};
 use super::view::{self, DashboardView, Data, LiveChat, MessageView, TicketThread, UserView};
-use super::{ApiError, ApiState, conversation};
+use super::{ApiError, ApiState, conversation, reads};
 
 /// The staff routes, relative to where [`super::router`] nests them, guarded by [`Staff`].
 /// One `routes!` line per path: the router and the OpenAPI document are both made from it.
@@ -32,6 +33,7 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
         .routes(routes!(comment))
         .routes(routes!(messages))
         .routes(routes!(audit))
+        .routes(routes!(mark_read))
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
 
@@ -57,7 +59,7 @@ async fn dashboard(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
     let d = s.service.dashboard(&actor, &q.page()?).await?;
-    Ok(Json(DashboardView::from(d)).into_response())
+    Ok(Json(DashboardView::new(&s, &actor, d).await?).into_response())
 }
 
 /// The badge counts
@@ -109,7 +111,7 @@ async fn users(State(s): State<ApiState>, Staff(actor): Staff) -> Result<Respons
     operation_id = "staff_list_tickets",
     params(ListQuery),
     responses(
-        (status = 200, description = "A page of tickets.", body = Page<Ticket>),
+        (status = 200, description = "A page of tickets, with the caller's read state.", body = Page<TicketItem>),
         Staff,
         ApiQuery<ListQuery>,
     ),
@@ -120,9 +122,8 @@ async fn list_tickets(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     let page = q.page()?;
-    Ok(view::page(
-        s.service.list_tickets(&actor, q.filter()?, &page).await?,
-    ))
+    let found = s.service.list_tickets(&actor, q.filter()?, &page).await?;
+    Ok(view::page(reads::page(&s, &actor, found).await?))
 }
 
 /// A ticket with its latest messages
@@ -174,7 +175,8 @@ async fn live_chat(
         .directory()
         .actor(ticket.ticket.employee_id)
         .await?;
-    Ok(view::ok(LiveChat::new(ticket, employee)))
+    let thread = TicketThread::new(&s, &actor, ticket).await?;
+    Ok(view::ok(LiveChat::new(thread, employee)))
 }
 
 /// Change a ticket's status, priority or assignee
@@ -321,4 +323,36 @@ async fn audit(
     TicketPath(id): TicketPath,
 ) -> Result<Response, ApiError> {
     Ok(view::ok(s.service.audit_trail(&actor, id).await?))
+}
+
+/// Mark a ticket read
+///
+/// Records that the caller has read the ticket up to `message_id` (any of its messages,
+/// internal notes included). Monotonic: a lower id changes nothing. When the position moves,
+/// `message.read` goes to staff with the position, and to the ticket's channel with the last
+/// public message up to it (nothing there when only notes were read), except to
+/// `X-Socket-ID`.
+#[utoipa::path(
+    post,
+    path = "/{ticket}/read",
+    tag = STAFF_TAG,
+    operation_id = "staff_mark_read",
+    params(TicketPath, WriteHeaders),
+    request_body = ReadBody,
+    responses(
+        (status = 204, description = "Recorded (or already further)."),
+        Staff,
+        TicketPath,
+        WriteHeaders,
+        JsonBody,
+    ),
+)]
+async fn mark_read(
+    State(s): State<ApiState>,
+    Staff(actor): Staff,
+    TicketPath(id): TicketPath,
+    WriteHeaders(ctx): WriteHeaders,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    reads::mark_read(&s, &actor, id, &body, &ctx).await
 }

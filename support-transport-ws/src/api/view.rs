@@ -6,8 +6,12 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use support_core::reads::ReadReceipts;
 use support_core::{Actor, Channel, Message, Page, Role, Stats, Ticket, TicketView, UserId};
 use utoipa::ToSchema;
+
+use super::reads::{self, TicketItem};
+use super::{ApiError, ApiState};
 
 /// `{"data": …}`: the envelope of every success but pages, the dashboard and the stats.
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,24 +76,29 @@ impl From<Actor> for UserView {
     }
 }
 
-/// A ticket with its latest messages: `{ticket, messages, has_older}`.
+/// A ticket with its latest messages: `{ticket, messages, has_older, read_receipts}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TicketThread {
-    /// The ticket.
-    ticket: Ticket,
+    /// The ticket, with the caller's read state.
+    ticket: TicketItem,
     /// The newest messages the caller may see (at most 50), oldest first.
     messages: Vec<MessageView>,
     /// True if older messages exist: page back with `messages?before=<first id>`.
     has_older: bool,
+    /// How far the ticket's employee and staff have read ("Seen" marks).
+    read_receipts: ReadReceipts,
 }
 
-impl From<TicketView> for TicketThread {
-    fn from(v: TicketView) -> Self {
-        TicketThread {
-            ticket: v.ticket,
+impl TicketThread {
+    /// The thread of `v` for `actor`, with their read state and the ticket's receipts.
+    pub(crate) async fn new(s: &ApiState, actor: &Actor, v: TicketView) -> Result<Self, ApiError> {
+        let read_receipts = s.service.read_receipts(actor, &v.ticket).await?;
+        Ok(TicketThread {
+            ticket: reads::item(s, actor, v.ticket).await?,
             messages: messages(v.messages),
             has_older: v.has_older,
-        }
+            read_receipts,
+        })
     }
 }
 
@@ -107,10 +116,10 @@ pub(crate) struct LiveChat {
 }
 
 impl LiveChat {
-    pub(crate) fn new(view: TicketView, employee: Option<Actor>) -> Self {
-        let channel = Channel::Ticket(view.ticket.id).to_string();
+    pub(crate) fn new(thread: TicketThread, employee: Option<Actor>) -> Self {
+        let channel = Channel::Ticket(thread.ticket.id()).to_string();
         LiveChat {
-            thread: view.into(),
+            thread,
             employee: employee.map(|e| UserRef {
                 id: e.id,
                 full_name: e.name,
@@ -141,8 +150,9 @@ impl QuickChatView {
 /// The live dashboard: a page of active tickets, urgent first, with the badge counts.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct DashboardView {
-    /// Active tickets (open, in progress, pending), urgent first, longest waiting first.
-    data: Vec<Ticket>,
+    /// Active tickets (open, in progress, pending), urgent first, longest waiting first, with
+    /// the caller's read state.
+    data: Vec<TicketItem>,
     /// Pass this as `cursor` for the next page; `null` on the last page.
     #[schema(required = true)]
     next_cursor: Option<String>,
@@ -150,13 +160,17 @@ pub(crate) struct DashboardView {
     stats: Stats,
 }
 
-impl From<support_core::Dashboard> for DashboardView {
-    fn from(d: support_core::Dashboard) -> Self {
-        DashboardView {
-            data: d.tickets.data,
+impl DashboardView {
+    pub(crate) async fn new(
+        s: &ApiState,
+        actor: &Actor,
+        d: support_core::Dashboard,
+    ) -> Result<Self, ApiError> {
+        Ok(DashboardView {
+            data: reads::items(s, actor, d.tickets.data).await?,
             next_cursor: d.tickets.next_cursor,
             stats: d.stats,
-        }
+        })
     }
 }
 
