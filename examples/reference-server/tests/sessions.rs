@@ -129,7 +129,11 @@ async fn signing_out_ends_the_session_on_the_server() {
         .await
         .unwrap();
     assert_eq!(page.status(), 303);
-    assert_eq!(page.headers()["location"], "/login");
+    assert_eq!(
+        page.headers()["location"],
+        "/login?next=%2Femployee%2Fportal%2Fsupport",
+        "signed out: sign in again, then back to the page"
+    );
 }
 
 #[tokio::test]

@@ -18,6 +18,11 @@ pub(super) async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Respo
     serve(&path, &headers)
 }
 
+/// `/favicon.ico`, where browsers look for a site's icon whatever the page links.
+pub(super) async fn favicon(headers: HeaderMap) -> Response {
+    serve("favicon.ico", &headers)
+}
+
 /// The file at `path` under `web/` (304 when the client's copy is current), or 404.
 pub(super) fn serve(path: &str, headers: &HeaderMap) -> Response {
     let Some(file) = Assets::get(path) else {

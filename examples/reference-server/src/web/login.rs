@@ -94,7 +94,7 @@ fn login_page(web: &Web, next: &str, error: Option<&str>, status: StatusCode) ->
     let body = format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Support</title><link rel="stylesheet" href="/assets/app.css"></head>
+<title>Sign in · Support</title><link rel="icon" href="/assets/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/app.css"></head>
 <body><main class="narrow">
 <h1>Support</h1>
 {error}

@@ -9,7 +9,7 @@
 //! - [`pages`]: the page shells and the message pages (403, 404);
 //! - [`login`]: the sign-in page, sign-in, sign-out and signing out everywhere;
 //! - [`sso`]: sign-in by the host application's JWT (`/sso`, the widget's `/sso/session`);
-//! - [`assets`]: the files under `web/`, with ETags;
+//! - [`assets`]: the files under `web/`, with ETags, and `/favicon.ico`;
 //! - [`widget`]: the chat widget other sites embed (`/widget.js` and its frame).
 
 mod assets;
@@ -27,7 +27,7 @@ use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -85,8 +85,8 @@ pub(crate) fn router(web: Web) -> Router {
     let employee = "/employee/portal/support";
     let admin = "/admin/support";
     let page = |p: Page| {
-        move |State(web): State<Web>, headers: HeaderMap, ticket: Option<Path<String>>| {
-            pages::render(web, headers, p, ticket.map(|Path(t)| t))
+        move |State(web): State<Web>, headers: HeaderMap, uri: Uri, ticket: Option<Path<String>>| {
+            pages::render(web, headers, uri, p, ticket.map(|Path(t)| t))
         }
     };
     Router::new()
@@ -97,6 +97,7 @@ pub(crate) fn router(web: Web) -> Router {
         .route("/sso", get(sso::sso))
         .route("/sso/session", post(sso::session))
         .route("/assets/{*path}", get(assets::asset))
+        .route("/favicon.ico", get(assets::favicon))
         .route(employee, get(page(Page::EmployeeIndex)))
         .route(
             &format!("{employee}/create"),

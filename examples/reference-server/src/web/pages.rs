@@ -2,7 +2,7 @@
 //! short message pages for refusals.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde_json::json;
@@ -78,12 +78,13 @@ pub(super) async fn home(State(web): State<Web>, headers: HeaderMap) -> Response
 pub(super) async fn render(
     web: Web,
     headers: HeaderMap,
+    uri: Uri,
     page: Page,
     ticket: Option<String>,
 ) -> Response {
     let (session, actor) = match web.identity.signed_in(&headers).await {
         Ok(Some(signed_in)) => signed_in,
-        Ok(None) => return redirect("/login"),
+        Ok(None) => return redirect(&sign_in_then(&uri)),
         Err(e) => return unavailable(&e),
     };
     if page.staff_only() && Policy::check_staff(&actor).is_err() {
@@ -128,6 +129,7 @@ pub(super) async fn render(
 <meta name="csrf-token" content="{csrf}">
 <meta name="support-user" content="{user}">
 <meta name="pusher-key" content="{key}">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/app.css">
 <script src="/assets/vendor/pusher.min.js" defer></script>
 <script src="/assets/vendor/echo.iife.js" defer></script>
@@ -147,6 +149,16 @@ pub(super) async fn render(
     secure_html(StatusCode::OK, body)
 }
 
+/// The sign-in page, asked to come back to `uri` (this page, with its query) afterwards.
+/// The sign-in page checks `next` again (only paths on this site are followed).
+fn sign_in_then(uri: &Uri) -> String {
+    let back = uri.path_and_query().map_or("/", |p| p.as_str());
+    match serde_urlencoded::to_string([("next", back)]) {
+        Ok(query) => format!("/login?{query}"),
+        Err(_) => "/login".to_owned(),
+    }
+}
+
 pub(super) fn message_page(
     status: StatusCode,
     title: &str,
@@ -157,7 +169,7 @@ pub(super) fn message_page(
     let body = format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · Support</title><link rel="stylesheet" href="/assets/app.css"></head>
+<title>{title} · Support</title><link rel="icon" href="/assets/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/app.css"></head>
 <body><main class="narrow"><h1>{title}</h1><p>{message}</p><p><a href="{back}">Back</a></p></main></body></html>
 "#,
         title = text(title),
@@ -176,4 +188,30 @@ pub(super) fn unavailable(e: &support_core::Error) -> Response {
         "Sign-in cannot be checked right now. Try again in a moment.",
         None,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Uri;
+
+    use super::sign_in_then;
+
+    #[test]
+    fn sign_in_comes_back_to_the_page_asked_for() {
+        let uri: Uri = "/admin/support/7?from=mail&x=a%20b".parse().unwrap();
+        let to = sign_in_then(&uri);
+        assert_eq!(
+            to,
+            "/login?next=%2Fadmin%2Fsupport%2F7%3Ffrom%3Dmail%26x%3Da%2520b"
+        );
+        let next: Vec<(String, String)> =
+            serde_urlencoded::from_str(to.trim_start_matches("/login?")).unwrap();
+        assert_eq!(
+            next,
+            [(
+                "next".to_owned(),
+                "/admin/support/7?from=mail&x=a%20b".to_owned()
+            )]
+        );
+    }
 }

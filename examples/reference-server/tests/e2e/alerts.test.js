@@ -68,7 +68,7 @@ test('staff: an employee message on any ticket toasts, counts, sounds and notifi
   const { data: other } = await api(USERS.bob, 'POST', '/employee/portal/support',
     { subject: 'Badge not working', description: 'Door 3', category: 'facilities', priority: 'low' });
 
-  const staff = await person(USERS.sam, '/admin/support/dashboard');
+  const staff = await person(USERS.sam, '/admin/support/dashboard', { viewport: { width: 1280, height: 800 } });
   await staff.page.getByRole('heading', { name: 'Live support' }).waitFor();
   assert.equal(await staff.page.getByRole('button', { name: 'Enable desktop notifications' }).count(), 0,
     'allowed already: no button');
@@ -226,6 +226,7 @@ test('employee: a staff reply on another page of the portal alerts them', async 
   assert.equal(await emp.page.getByLabel('Pop-up alerts').isChecked(), false);
   assert.equal(await emp.page.getByLabel('Sound').isChecked(), false);
   assert.equal(await emp.page.getByLabel('Desktop notifications').isChecked(), true);
+  await screenshot(emp.page, 'alerts-employee-settings-phone');
   await emp.page.locator('details.alert-settings summary').click();
   await setHidden(emp.page, true);
   await api(USERS.sam, 'POST', `/admin/support/${ticket.id}/chat`, { message: 'Quietly' });
@@ -235,12 +236,35 @@ test('employee: a staff reply on another page of the portal alerts them', async 
   await emp.context.close();
 });
 
+test('staff: a new ticket alerts once, a quick chat (ticket and first message) too', async () => {
+  const staff = await person(USERS.ada, '/admin/support', { viewport: { width: 1280, height: 800 } });
+  const before = await chimes(staff.page);
+  await env.server.api(USERS.alice, 'POST', '/employee/portal/support/quick-chat', { message: 'Quick: screen flickers' });
+  await staff.page.locator('.toast', { hasText: /New ticket TKT-\d+ from Alice Employee/ }).waitFor({ timeout: 2000 });
+  await env.server.api(USERS.bob, 'POST', '/employee/portal/support',
+    { subject: 'Urgent: payroll missing', description: 'x', category: 'payroll', priority: 'urgent' });
+  await staff.page.locator('.toast.urgent', { hasText: 'Urgent ticket' }).waitFor({ timeout: 2000 });
+  assert.equal(await staff.page.locator('.toast').count(), 2, 'one toast per ticket');
+  assert.equal(await chimes(staff.page), before + 2, 'one sound per ticket');
+  assert.equal(await title(staff.page), '(2) All tickets · Support');
+  await staff.context.close();
+});
+
 test('desktop notifications are asked for only on the button', async () => {
   const emp = await signIn(env.browser, env.server, USERS.alice);
+  await emp.context.addInitScript(() => {
+    window.asked = 0;
+    const ask = Notification.requestPermission.bind(Notification);
+    Notification.requestPermission = (...a) => { window.asked += 1; return ask(...a); };
+  });
+  await emp.page.reload();
   await live(emp.page);
-  assert.equal(await emp.page.evaluate(() => Notification.permission), 'default', 'nothing asked on load');
+  await emp.page.waitForTimeout(300);
+  assert.equal(await emp.page.evaluate(() => window.asked), 0, 'nothing asked on load');
+  assert.equal(await emp.page.evaluate(() => Notification.permission), 'default');
   await emp.page.locator('details.alert-settings summary').click();
-  await emp.page.getByRole('button', { name: 'Enable desktop notifications' }).waitFor();
   await screenshot(emp.page, 'alerts-employee-settings');
+  await emp.page.getByRole('button', { name: 'Enable desktop notifications' }).click();
+  await emp.page.waitForFunction(() => window.asked === 1);
   await emp.context.close();
 });

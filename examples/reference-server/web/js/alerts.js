@@ -198,13 +198,14 @@ function staffAlerts(me, raise) {
     }
     return tickets.get(id);
   };
-  // A quick chat opens a ticket with its first message: one alert, for the new ticket.
+  // A quick chat opens a ticket with its first message: one alert, for the new ticket (the
+  // first employee message within 2 s of the ticket is that one).
   const justOpened = new Set();
   echo.private('support.admin')
     .listen('.ticket.created', async ({ ticket: t }) => {
       tickets.set(t.id, Promise.resolve(t));
       justOpened.add(t.id);
-      setTimeout(() => justOpened.delete(t.id), 5000);
+      setTimeout(() => justOpened.delete(t.id), 2000);
       if (t.employee_id === me.id) return;
       const urgent = t.priority === 'urgent';
       const who = await nameOf(t.employee_id);
@@ -218,7 +219,8 @@ function staffAlerts(me, raise) {
     })
     .listen('.ticket.updated', ({ ticket: t }) => tickets.set(t.id, Promise.resolve(t)))
     .listen('.message.created', async (m) => {
-      if (m.sender_id === me.id || justOpened.has(m.ticket_id)) return;
+      if (justOpened.delete(m.ticket_id) && m.sender_type === 'employee') return;
+      if (m.sender_id === me.id) return;
       const fromEmployee = m.sender_type === 'employee' && !m.is_internal;
       const note = m.is_internal;
       if (!fromEmployee && !note) return;
