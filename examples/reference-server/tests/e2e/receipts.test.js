@@ -89,10 +89,10 @@ test('unread badge, preview and waiting time; Seen on both sides', async (t) => 
 });
 
 test('the dashboard sorts by longest waiting, and keeps the choice', async (t) => {
-  if (!(await readStateServed())) { t.skip('the server does not serve read state yet (branch read-state)'); return; }
   const older = await newTicket('Older question');
   await new Promise((r) => setTimeout(r, 1100));
   const newer = await newTicket('Newer question');
+  if (!(await readStateServed())) { t.skip('the server does not serve read state yet (branch read-state)'); return; }
   await env.server.api(USERS.sam, 'PATCH', `/admin/support/${older.id}`, { priority: 'low' });
   await env.server.api(USERS.sam, 'PATCH', `/admin/support/${newer.id}`, { priority: 'urgent' });
   const sam = await signIn(env.browser, env.server, USERS.sam);
@@ -110,6 +110,18 @@ test('the dashboard sorts by longest waiting, and keeps the choice', async (t) =
   assert.equal(await sam.page.getByLabel('Sort').inputValue(), 'waiting');
   ids = await order();
   assert.ok(ids.indexOf(older.id) < ids.indexOf(newer.id));
+  await screenshot(sam.page, 'receipts-dashboard-waiting-1280');
+
+  // The live chat's list shows the same: the latest message and how long it has waited.
+  const phone = await signIn(env.browser, env.server, USERS.sam, { viewport: { width: 390, height: 844 } });
+  await phone.page.goto(`/admin/support/${newer.id}/live-chat`);
+  await phone.page.getByRole('button', { name: '← Tickets' }).click();
+  const entry = phone.page.locator(`.chat-list li[data-ticket="${older.id}"]`);
+  await entry.waitFor();
+  assert.match(await entry.locator('.preview').textContent(), /About Older question|Older question/);
+  await entry.locator('time.waiting').waitFor();
+  await screenshot(phone.page, 'receipts-live-chat-list-390');
+  await phone.context.close();
   await sam.context.close();
 });
 

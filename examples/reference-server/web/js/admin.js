@@ -38,11 +38,13 @@ function unreadBadge(t) {
   return n > 0 ? h('span', { class: 'unread', 'aria-label': n === 1 ? '1 unread message' : `${n} unread messages` }, String(n)) : null;
 }
 
-/** The latest message in one line (the list cuts it with an ellipsis), with who wrote it. */
+/** The latest message in one line (the list cuts it with an ellipsis), with who wrote it;
+ * the description while there is no message yet. */
 function preview(t) {
   const m = t.last_message;
-  if (!m?.content) return null;
-  return h('span', { class: 'preview', title: m.content }, m.author_type === 'support' ? 'Support: ' : '', m.content);
+  const text = m?.content || (m ? '' : t.description);
+  if (!text) return null;
+  return h('span', { class: 'preview', title: text }, m?.author_type === 'support' ? 'Support: ' : '', text);
 }
 
 function ticketRow(t, people, { liveChat = true } = {}) {
