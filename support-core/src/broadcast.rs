@@ -221,7 +221,7 @@ impl MemoryBroadcaster {
     fn dispatch(&self, dispatch: Dispatch) {
         match dispatch {
             Dispatch::Event(broadcast) => self.send(broadcast),
-            Dispatch::DisconnectUser(_) => {}
+            Dispatch::DisconnectUser(_) | Dispatch::Presence(_) => {}
         }
     }
 

@@ -45,8 +45,9 @@ use crate::event::Dispatch;
 /// - The [`BusNode::publisher`] writes each event to the bus as an [`Envelope`] and delivers
 ///   nothing locally: this node's subscribers get it from this node's listener, like every
 ///   other node's, so no node delivers an event twice and every node delivers the events of
-///   a channel in the bus's one order. A [`Dispatch::DisconnectUser`] travels the same way
-///   (an [`Envelope`] has a form for it), so it reaches every node's fan-out once.
+///   a channel in the bus's one order. A [`Dispatch::DisconnectUser`] or a
+///   [`Dispatch::Presence`] travels the same way (an [`Envelope`] has a form for each), so it
+///   reaches every node's fan-out once, the notices of one publisher in the order published.
 /// - The [`BusNode::listener`] feeds `fanout` as [`Fanout`]'s contract says, reconnects by
 ///   itself when its connection drops, and then calls [`Fanout::resync`]. It runs until it
 ///   is [`stop`](BusListener::stop)ped or dropped.
@@ -109,6 +110,10 @@ pub trait BusListener: Send + Sync + 'static {
 ///   node (the websocket `Hub` closes them with 4009, and they leave their channels as a
 ///   normal close does) and goes to no channel. A fan-out whose subscribers are not users'
 ///   connections ([`MemoryBroadcaster`](crate::MemoryBroadcaster)) has nothing to close.
+/// - A [`Dispatch::Presence`] tells this node another node's presence members (the hub keeps
+///   them, and announces the members that are new or gone cluster-wide to its own presence
+///   subscribers); it goes to no channel. One from this node itself is ignored. A fan-out
+///   without presence channels ignores it.
 /// - `deliver` must not wait on subscribers: queue or drop per subscriber (and tell one that
 ///   fell behind, so it catches up), never block the listener, which holds up every later
 ///   event while it waits.
@@ -134,6 +139,7 @@ pub trait BusListener: Send + Sync + 'static {
 ///         let line = match d {
 ///             Dispatch::Event(b) => format!("{} {}", b.channel(), b.name()),
 ///             Dispatch::DisconnectUser(user) => format!("disconnect user {user}"),
+///             Dispatch::Presence(notice) => format!("presence of node {}", notice.node),
 ///         };
 ///         self.0.lock().unwrap().push(line);
 ///     }

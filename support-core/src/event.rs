@@ -5,8 +5,9 @@
 //! note. Notes travel only as [`StaffEvent::MessageCreated`] on the staff channel.
 //!
 //! What travels from the service to every node is a [`Dispatch`]: an event ([`Broadcast`]),
-//! or a notice about connections themselves ([`Dispatch::DisconnectUser`]), which goes to no
-//! channel and so has no channel name, event name or payload.
+//! or a notice about connections themselves ([`Dispatch::DisconnectUser`],
+//! [`Dispatch::Presence`]), which goes to no channel and so has no channel name, event name or
+//! payload.
 
 use std::sync::Arc;
 
@@ -107,6 +108,76 @@ pub enum Dispatch {
     /// revoked (an admin disabled them). A connection is the user's once one of its
     /// subscriptions was signed with `channel_data` naming the user (`{"user_id": "…"}`).
     DisconnectUser(UserId),
+    /// A node's presence members changed, or its periodic report of them: for the other
+    /// nodes' hubs, so that presence channels have the members of every node. It goes to no
+    /// channel itself; each hub turns it into `member_added` / `member_removed` for its own
+    /// subscribers when the cluster-wide membership changes. The node it comes from ignores
+    /// it.
+    Presence(Arc<PresenceNotice>),
+}
+
+/// What one node tells the others about its presence members ([`Dispatch::Presence`]).
+///
+/// The websocket hub of each node publishes one when a user's first connection on that node
+/// joins a presence channel ([`PresenceChange::Joined`]) or their last one there leaves
+/// ([`PresenceChange::Left`]), and every few seconds a [`PresenceChange::Snapshot`] of all its
+/// members, which doubles as its heartbeat: a node that joins late or missed a notice
+/// converges on the next one, and a node not heard from for a while is taken to be gone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PresenceNotice {
+    /// The node it comes from: an id each hub draws for itself when it starts (at most
+    /// [`PresenceNotice::MAX_ID_BYTES`] bytes).
+    pub node: String,
+    /// What changed.
+    pub change: PresenceChange,
+}
+
+impl PresenceNotice {
+    /// The longest node id, channel name or user id a notice may carry, in bytes.
+    pub const MAX_ID_BYTES: usize = 200;
+    /// The most members one snapshot may list, over all its channels.
+    pub const MAX_SNAPSHOT_MEMBERS: usize = 100_000;
+}
+
+/// A change of one node's presence members; see [`PresenceNotice`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum PresenceChange {
+    /// The user's first connection on the node joined the channel.
+    Joined {
+        /// The presence channel's full name (`presence-support.ticket.7.staff`).
+        channel: String,
+        /// Who, and what the other members see of them.
+        member: PresenceEntry,
+    },
+    /// The user's last connection on the node left the channel.
+    Left {
+        /// The presence channel's full name.
+        channel: String,
+        /// Pusher's wire form of the user's id.
+        user_id: String,
+    },
+    /// Every presence member on the node now, by channel: it replaces whatever the others
+    /// knew of this node. An empty one says the node has no members (it is shutting down).
+    Snapshot(Vec<PresenceChannel>),
+}
+
+/// One presence member as nodes tell each other: Pusher's `user_id` and `user_info`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PresenceEntry {
+    /// Pusher's wire form of the user's id.
+    pub user_id: String,
+    /// What the other members see of the user (`{"name": …, "role": …}` on a ticket's staff
+    /// presence).
+    pub user_info: Value,
+}
+
+/// One channel of a [`PresenceChange::Snapshot`]: its members on the node.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PresenceChannel {
+    /// The presence channel's full name.
+    pub channel: String,
+    /// Its members on the node.
+    pub members: Vec<PresenceEntry>,
 }
 
 impl From<Broadcast> for Dispatch {

@@ -79,7 +79,10 @@ pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscri
 pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
-pub use event::{Broadcast, Dispatch, Event, MessageRead, StaffEvent, TicketEvent};
+pub use event::{
+    Broadcast, Dispatch, Event, MessageRead, PresenceChange, PresenceChannel, PresenceEntry,
+    PresenceNotice, StaffEvent, TicketEvent,
+};
 pub use id::{ApiTokenId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
 pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};

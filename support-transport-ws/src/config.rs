@@ -106,6 +106,19 @@ pub struct Limits {
     pub max_presence_members: usize,
     /// Bytes of `user_info` for one presence member (Pusher: 1 KB).
     pub max_presence_user_info_bytes: usize,
+    /// With a bus between nodes: how often this node tells the others all its presence
+    /// members (its heartbeat), so that a node that joined late or missed a change converges
+    /// within this long. Default 5 s.
+    pub presence_heartbeat: Duration,
+    /// With a bus between nodes: a node not heard from for this long (killed, or cut off
+    /// from the bus) is taken to be gone, and its presence members leave on the others. A
+    /// killed node's members are removed within this plus one second (the sweep). Keep it
+    /// a few heartbeats long; default 15 s.
+    pub presence_expiry: Duration,
+    /// With a bus between nodes: the presence members this node keeps for one other node,
+    /// over all channels (each channel also at most `max_presence_members`); a report beyond
+    /// is cut short, with a log line. Default 10 000.
+    pub max_remote_presence_members: usize,
     /// Bytes of an event's `data` from the HTTP API (Pusher: 10 KB).
     pub max_event_bytes: usize,
     /// Channels one HTTP API event may name (Pusher: 100).
@@ -165,6 +178,9 @@ impl Default for Limits {
             max_channels_per_connection: 100,
             max_presence_members: 100,
             max_presence_user_info_bytes: 1024,
+            presence_heartbeat: Duration::from_secs(5),
+            presence_expiry: Duration::from_secs(15),
+            max_remote_presence_members: 10_000,
             max_event_bytes: 10 * 1024,
             max_event_channels: 100,
             max_batch_events: 10,

@@ -9,18 +9,19 @@
 //! the user's access is revoked. Delivery never looks at that index.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use axum::extract::ws::Utf8Bytes;
 use dashmap::DashMap;
 use serde_json::Value;
-use support_core::Dispatch;
+use support_core::{Broadcaster, Dispatch, PresenceChannel, PresenceEntry, PresenceNotice};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::AppConfig;
+use crate::presence::{Affected, Cluster, Local, Members};
 use crate::protocol;
 use crate::webhooks::Webhooks;
 
@@ -115,7 +116,12 @@ struct Subscriber {
 #[derive(Debug, Default)]
 struct ChannelState {
     subscribers: Vec<Subscriber>,
+    /// This node's presence members: users with a connection here in the channel.
     members: HashMap<Arc<str>, Member>,
+    /// The members the subscribers here were told of: this node's and, on a bus, every other
+    /// node's (what `subscription_succeeded` lists and the HTTP API counts). Without a bus,
+    /// the same users as `members`.
+    announced: HashMap<Arc<str>, Value>,
 }
 
 /// A presence member joining: who, and what others see of them.
@@ -175,6 +181,10 @@ struct Inner {
     /// connection with 4009). Written on a user's first subscription per connection and on
     /// close, read by `disconnect_user`; delivery never touches it.
     users: DashMap<Arc<str>, Vec<(Arc<str>, CancellationToken)>>,
+    /// This node's id among the nodes of a bus (random, drawn at start).
+    node: Arc<str>,
+    /// Presence across nodes, once [`Hub::join_cluster`] was called.
+    cluster: OnceLock<Arc<Cluster>>,
 }
 
 impl Hub {
@@ -194,6 +204,12 @@ impl Hub {
                 shutdown: CancellationToken::new(),
                 reconnect: std::sync::Mutex::new(CancellationToken::new()),
                 users: DashMap::new(),
+                node: Arc::from(format!(
+                    "{:016x}{:016x}",
+                    fastrand::u64(..),
+                    fastrand::u64(..)
+                )),
+                cluster: OnceLock::new(),
             }),
         }
     }
@@ -201,6 +217,56 @@ impl Hub {
     /// The app it serves.
     pub fn app(&self) -> &AppConfig {
         &self.inner.app
+    }
+
+    /// This hub's id among the nodes of a bus: random, drawn when it was created. The
+    /// presence notices it publishes carry it.
+    pub fn node_id(&self) -> &str {
+        &self.inner.node
+    }
+
+    /// Makes presence cluster-wide: from now on this hub publishes its presence changes, and
+    /// every [`Limits::presence_heartbeat`](crate::Limits::presence_heartbeat) a snapshot of
+    /// its members, through `publisher` (the bus's broadcaster, whose listener feeds this
+    /// hub), and takes in the other nodes' notices ([`Dispatch::Presence`]) as they arrive.
+    /// A user is then a member of a presence channel if any of their connections on any node
+    /// is in it: `member_added` goes out once, when their first connection anywhere joins,
+    /// and `member_removed` once, when their last one anywhere leaves or its node is not
+    /// heard from for [`Limits::presence_expiry`](crate::Limits::presence_expiry).
+    /// `subscription_succeeded`, [`Hub::presence_users`] and [`Hub::channel_info`]'s
+    /// `user_count` are cluster-wide; `max_presence_members` counts the users this node
+    /// knows of (other nodes' included, so two nodes admitting at the same moment may go one
+    /// over).
+    ///
+    /// Webhooks fire once per cluster-wide change, from the node whose own connection caused
+    /// it; for the members of a node that expired, from the surviving node with the lowest
+    /// id. Without a call (one node) presence stays this node's, as before.
+    ///
+    /// [`SupportChat`](crate::SupportChat) calls it when it joins a bus. Call it inside a
+    /// tokio runtime; it starts the task that publishes, which ends with the hub or at
+    /// [`Hub::shutdown`] (after an empty snapshot, so this node's members leave everywhere
+    /// at once). Returns `false`, doing nothing, if it was called before.
+    pub fn join_cluster(&self, publisher: Arc<dyn Broadcaster>) -> bool {
+        let (cluster, rx) = Cluster::new(self.inner.node.clone());
+        let cluster = Arc::new(cluster);
+        if self.inner.cluster.set(cluster.clone()).is_err() {
+            return false;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let upgrade = move || weak.upgrade().map(|inner| Hub { inner });
+        tokio::spawn(crate::presence::run(
+            upgrade,
+            Arc::downgrade(&cluster),
+            rx,
+            publisher,
+            self.inner.app.limits.presence_heartbeat,
+            self.inner.shutdown.clone(),
+        ));
+        true
+    }
+
+    fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.inner.cluster.get()
     }
 
     /// Asks every connection to close with 4200, so clients reconnect at once (to this server
@@ -318,11 +384,16 @@ impl Hub {
         outbox: &Outbox,
         member: Option<PresenceMember>,
     ) -> Result<String, JoinError> {
-        let mut state = self.inner.channels.entry(Arc::from(channel)).or_default();
+        let name: Arc<str> = Arc::from(channel);
+        let mut state = self.inner.channels.entry(name.clone()).or_default();
         let was_empty = state.subscribers.is_empty();
         if state.subscribers.iter().any(|s| &s.socket_id == socket_id) {
             // A repeated subscribe on the same connection: answer again, change nothing.
             return Ok(presence_data(&state, member.is_some()));
+        }
+        if let (true, true, Some(cluster)) = (was_empty, member.is_some(), self.cluster()) {
+            // The first subscriber here: the members on the other nodes, as they are now.
+            state.announced = cluster.remote_members(channel);
         }
         let user_id = member
             .as_ref()
@@ -334,13 +405,10 @@ impl Hub {
                     existing.info = m.user_info.clone();
                 }
                 None => {
+                    let known = state.announced.contains_key(uid);
                     let max = self.inner.app.limits.max_presence_members;
-                    if state.members.len() >= max {
+                    if !known && state.announced.len() >= max {
                         return Err(JoinError::PresenceFull(max));
-                    }
-                    let frame = Utf8Bytes::from(protocol::member_added(channel, uid, &m.user_info));
-                    for s in &state.subscribers {
-                        s.outbox.push(frame.clone());
                     }
                     state.members.insert(
                         uid.clone(),
@@ -349,9 +417,25 @@ impl Hub {
                             connections: 1,
                         },
                     );
-                    if let Some(w) = &self.inner.webhooks {
-                        w.member_added(channel, uid);
+                    if let Some(cluster) = self.cluster() {
+                        cluster.tell(Local::Joined {
+                            channel: name.clone(),
+                            user_id: uid.clone(),
+                            info: m.user_info.clone(),
+                        });
                     }
+                    if !known {
+                        // New cluster-wide (on one node: new here).
+                        let frame =
+                            Utf8Bytes::from(protocol::member_added(channel, uid, &m.user_info));
+                        for s in &state.subscribers {
+                            s.outbox.push(frame.clone());
+                        }
+                        if let Some(w) = &self.inner.webhooks {
+                            w.member_added(channel, uid);
+                        }
+                    }
+                    state.announced.insert(uid.clone(), m.user_info.clone());
                 }
             }
         }
@@ -393,12 +477,28 @@ impl Hub {
                 };
                 if last {
                     state.members.remove(&uid);
-                    if let Some(w) = &self.inner.webhooks {
-                        w.member_removed(channel, &uid);
-                    }
-                    let frame = Utf8Bytes::from(protocol::member_removed(channel, &uid));
-                    for s in &state.subscribers {
-                        s.outbox.push(frame.clone());
+                    let elsewhere = self.cluster().and_then(|cluster| {
+                        cluster.tell(Local::Left {
+                            channel: Arc::from(channel),
+                            user_id: uid.clone(),
+                        });
+                        cluster.remote_member(channel, &uid)
+                    });
+                    match elsewhere {
+                        // Still connected on another node: still a member.
+                        Some(info) => {
+                            state.announced.insert(uid, info);
+                        }
+                        None => {
+                            state.announced.remove(&uid);
+                            if let Some(w) = &self.inner.webhooks {
+                                w.member_removed(channel, &uid);
+                            }
+                            let frame = Utf8Bytes::from(protocol::member_removed(channel, &uid));
+                            for s in &state.subscribers {
+                                s.outbox.push(frame.clone());
+                            }
+                        }
                     }
                 }
             }
@@ -448,18 +548,27 @@ impl Hub {
         }
     }
 
-    /// Subscription and user counts of a channel; zero if nobody listens.
+    /// Subscription and user counts of a channel; zero if nobody listens. The subscriptions
+    /// are this node's; the users of a presence channel are every node's when the hub
+    /// [joined a cluster](Hub::join_cluster).
     pub fn channel_info(&self, channel: &str) -> ChannelInfo {
-        self.inner
-            .channels
-            .get(channel)
-            .map_or_else(ChannelInfo::default, |s| ChannelInfo {
+        match self.inner.channels.get(channel) {
+            Some(s) => ChannelInfo {
                 subscription_count: s.subscribers.len(),
-                user_count: s.members.len(),
-            })
+                user_count: s.announced.len(),
+            },
+            None => ChannelInfo {
+                subscription_count: 0,
+                user_count: self
+                    .cluster()
+                    .map_or(0, |c| c.remote_members(channel).len()),
+            },
+        }
     }
 
-    /// Every occupied channel whose name starts with `prefix`, with its counts.
+    /// Every occupied channel whose name starts with `prefix`, with its counts (as
+    /// [`Hub::channel_info`]: presence channels with members on other nodes only are listed
+    /// too, with no subscription here).
     pub fn channels(&self, prefix: &str) -> Vec<(String, ChannelInfo)> {
         let mut out: Vec<(String, ChannelInfo)> = self
             .inner
@@ -469,23 +578,38 @@ impl Hub {
             .map(|e| {
                 let info = ChannelInfo {
                     subscription_count: e.subscribers.len(),
-                    user_count: e.members.len(),
+                    user_count: e.announced.len(),
                 };
                 (e.key().to_string(), info)
             })
             .collect();
+        if let Some(cluster) = self.cluster() {
+            for (channel, users) in cluster.remote_channels(prefix) {
+                if !out.iter().any(|(c, _)| **c == *channel) {
+                    let info = ChannelInfo {
+                        subscription_count: 0,
+                        user_count: users.len(),
+                    };
+                    out.push((channel.to_string(), info));
+                }
+            }
+        }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
 
-    /// The user ids present in a presence channel.
+    /// The user ids present in a presence channel: on every node, once the hub
+    /// [joined a cluster](Hub::join_cluster).
     pub fn presence_users(&self, channel: &str) -> Vec<String> {
-        let mut users: Vec<String> = self
-            .inner
-            .channels
-            .get(channel)
-            .map(|s| s.members.keys().map(|k| k.to_string()).collect())
-            .unwrap_or_default();
+        let mut users: Vec<String> = match self.inner.channels.get(channel) {
+            Some(s) => s.announced.keys().map(|k| k.to_string()).collect(),
+            None => self.cluster().map_or_else(Vec::new, |c| {
+                c.remote_members(channel)
+                    .keys()
+                    .map(|k| k.to_string())
+                    .collect()
+            }),
+        };
         users.sort();
         users
     }
@@ -507,11 +631,11 @@ fn presence_data(state: &ChannelState, presence: bool) -> String {
     if !presence {
         return "{}".to_owned();
     }
-    let ids: Vec<&str> = state.members.keys().map(|k| &**k).collect();
+    let ids: Vec<&str> = state.announced.keys().map(|k| &**k).collect();
     let hash: serde_json::Map<String, Value> = state
-        .members
+        .announced
         .iter()
-        .map(|(k, m)| (k.to_string(), m.info.clone()))
+        .map(|(k, info)| (k.to_string(), info.clone()))
         .collect();
     serde_json::json!({ "presence": { "ids": ids, "hash": hash, "count": ids.len() } }).to_string()
 }
@@ -526,9 +650,110 @@ impl Hub {
                 let closed = self.disconnect_user(&user.to_string());
                 tracing::info!(user = %user, closed, "closing a revoked user's connections");
             }
+            Dispatch::Presence(notice) => self.presence_notice(notice),
         }
     }
 
+    /// Takes in another node's presence notice (ignored without a cluster, or from this
+    /// node) and tells this node's subscribers what changed cluster-wide.
+    fn presence_notice(&self, notice: &PresenceNotice) {
+        let Some(cluster) = self.cluster() else {
+            return;
+        };
+        let affected = cluster.apply(notice, &self.inner.app.limits);
+        self.reconcile(cluster, affected, false);
+    }
+
+    /// Brings what this node's subscribers were told of each affected user in line with the
+    /// members now (here or on another node): `member_added` for one new cluster-wide,
+    /// `member_removed` for one gone. With `hooks` (the members of an expired node, on the
+    /// elected node) a member gone cluster-wide is reported to the webhooks too, whether or
+    /// not anyone here listens.
+    fn reconcile(&self, cluster: &Cluster, affected: Affected, hooks: bool) {
+        let hooks = if hooks {
+            self.inner.webhooks.as_ref()
+        } else {
+            None
+        };
+        for (channel, users) in affected {
+            let Some(mut state) = self.inner.channels.get_mut(&*channel) else {
+                for uid in users.iter().filter(|_| hooks.is_some()) {
+                    if cluster.remote_member(&channel, uid).is_none() {
+                        hooks.inspect(|w| w.member_removed(&channel, uid));
+                    }
+                }
+                continue;
+            };
+            if state.subscribers.is_empty() {
+                continue;
+            }
+            let state = &mut *state;
+            for uid in users {
+                let now = state
+                    .members
+                    .get(&uid)
+                    .map(|m| m.info.clone())
+                    .or_else(|| cluster.remote_member(&channel, &uid));
+                let frame = match (now, state.announced.contains_key(&uid)) {
+                    (Some(info), false) => {
+                        let frame = protocol::member_added(&channel, &uid, &info);
+                        state.announced.insert(uid, info);
+                        frame
+                    }
+                    (Some(info), true) => {
+                        state.announced.insert(uid, info);
+                        continue;
+                    }
+                    (None, true) => {
+                        state.announced.remove(&uid);
+                        hooks.inspect(|w| w.member_removed(&channel, &uid));
+                        protocol::member_removed(&channel, &uid)
+                    }
+                    (None, false) => continue,
+                };
+                let frame = Utf8Bytes::from(frame);
+                for s in &state.subscribers {
+                    s.outbox.push(frame.clone());
+                }
+            }
+        }
+    }
+}
+
+impl Members for Hub {
+    fn local_snapshot(&self) -> Vec<PresenceChannel> {
+        self.inner
+            .channels
+            .iter()
+            .filter(|e| !e.value().members.is_empty())
+            .map(|e| PresenceChannel {
+                channel: e.key().to_string(),
+                members: e
+                    .value()
+                    .members
+                    .iter()
+                    .map(|(uid, m)| PresenceEntry {
+                        user_id: uid.to_string(),
+                        user_info: m.info.clone(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn sweep(&self) {
+        let Some(cluster) = self.cluster() else {
+            return;
+        };
+        let gone = cluster.expire(self.inner.app.limits.presence_expiry);
+        if !gone.is_empty() {
+            let elected = cluster.elected();
+            self.reconcile(cluster, gone, elected);
+        }
+    }
+}
+
+impl Hub {
     /// Delivers a core event to its channel's subscribers but its `except` socket.
     fn send(&self, b: &support_core::Broadcast) {
         let channel = b.channel().to_string();

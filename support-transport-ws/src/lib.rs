@@ -77,6 +77,7 @@ mod connection;
 mod hub;
 mod identify;
 pub mod names;
+mod presence;
 pub mod protocol;
 mod pusher;
 mod pusher_http;

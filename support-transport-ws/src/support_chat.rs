@@ -29,7 +29,9 @@ const CLOSE_BOUND: Duration = Duration::from_secs(2);
 ///
 /// - alone, the service publishes into the hub;
 /// - on a bus ([`SupportChatBuilder::bus`]), the service publishes through the bus, and the
-///   bus's listener feeds the hub what any node publishes (this one's included).
+///   bus's listener feeds the hub what any node publishes (this one's included); the hub
+///   publishes its presence changes through the bus as well ([`Hub::join_cluster`]), so
+///   presence channels have the members of every node.
 ///
 /// [`router`](SupportChat::router) mounts the JSON API ([`crate::api::router`], under
 /// `/api`), the websocket `/app/{key}`, `POST /broadcasting/auth` (through
@@ -293,6 +295,8 @@ impl SupportChatBuilder<Arc<dyn SupportStore>, Arc<dyn Directory>, Arc<dyn Ident
             Some(bus) => {
                 let fanout: Arc<dyn Fanout> = Arc::new(hub.clone());
                 let node = bus.join_boxed(fanout).await?;
+                // Presence goes through the bus too, so that members are every node's.
+                hub.join_cluster(node.publisher.clone());
                 (node.publisher, Some(node.listener))
             }
         };

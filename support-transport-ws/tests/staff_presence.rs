@@ -1,7 +1,9 @@
 //! A ticket's staff presence, `presence-support.ticket.{id}.staff`, through the real
 //! `SupportChat`: `/broadcasting/auth` signs staff in with `{name, role}` as their member
 //! info and refuses employees (the ticket's own included) and tickets that do not exist; the
-//! members are the staff with the ticket open, one per user however many tabs.
+//! members are the staff with the ticket open, one per user however many tabs, and on a bus
+//! every node's: joins and leaves once per user across tabs and nodes, a node that joins late
+//! converges, and a node not heard from has its members removed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,9 +12,12 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use support_core::*;
+
+use support_core::testing::bus::InProcessBus;
 use support_transport_ws::testing::{Client, http, next_within};
-use support_transport_ws::{AppConfig, SupportChat, identify_fn, signature};
+use support_transport_ws::{AppConfig, Limits, SupportChat, identify_fn, signature};
 
 const KEY: &str = "presence-key";
 const SECRET: &str = "presence-secret";
@@ -39,16 +44,28 @@ struct Chat {
 }
 
 async fn start() -> Chat {
-    let app = SupportChat::builder(AppConfig::new("presence-app", KEY, SECRET))
+    node(None, Limits::default()).await
+}
+
+/// A node with a ticket of Alice's (each node has a store of its own here, so each opens the
+/// same ticket 1), on `bus` if given.
+async fn node(bus: Option<InProcessBus>, limits: Limits) -> Chat {
+    let app = AppConfig {
+        limits,
+        ..AppConfig::new("presence-app", KEY, SECRET)
+    };
+    let builder = SupportChat::builder(app)
         .store(MemoryStore::new())
         .directory(StaticDirectory::new(cast()))
         .identify(identify_fn(|headers| {
             let caller = user(headers);
             Box::pin(async move { Ok(caller) })
-        }))
-        .start()
-        .await
-        .unwrap();
+        }));
+    let builder = match bus {
+        Some(bus) => builder.bus(bus),
+        None => builder,
+    };
+    let app = builder.start().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = app.router();
@@ -187,4 +204,155 @@ async fn members_are_the_staff_with_the_ticket_open_once_per_user() {
     assert_eq!(removed, json!({"user_id": "201"}));
     assert_eq!(chat.app.hub().presence_users(&channel), ["202"]);
     chat.app.shutdown().await;
+}
+
+/// Limits for the cross-node cases: a heartbeat and an expiry short enough to wait for.
+fn quick() -> Limits {
+    Limits {
+        presence_heartbeat: Duration::from_millis(200),
+        presence_expiry: Duration::from_secs(1),
+        ..Limits::default()
+    }
+}
+
+fn ids(data: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = data["presence"]["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Waits (at most `bound`) until `chat`'s hub lists exactly `want` as the channel's members.
+async fn members_become(chat: &Chat, want: &[&str], bound: Duration) {
+    let deadline = tokio::time::Instant::now() + bound;
+    loop {
+        let now = chat.app.hub().presence_users(&chat.presence());
+        if now == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "members {now:?}, not {want:?}, after {bound:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_bus_members_are_every_nodes_once_per_user_across_tabs_and_nodes() {
+    let bus = InProcessBus::default();
+    let a = node(Some(bus.clone()), Limits::default()).await;
+    let b = node(Some(bus), Limits::default()).await;
+    assert_ne!(a.app.hub().node_id(), b.app.hub().node_id());
+
+    let (mut sam, data) = a.join("201").await;
+    assert_eq!(ids(&data), ["201"]);
+    members_become(&b, &["201"], Duration::from_secs(2)).await;
+    let (mut ada, data) = b.join("202").await;
+    assert_eq!(ids(&data), ["201", "202"], "B lists A's member too");
+    assert_eq!(
+        data["presence"]["hash"]["201"],
+        json!({"name": "Sam Support", "role": "support"})
+    );
+    let added = sam.event("pusher_internal:member_added").await;
+    assert_eq!(
+        added,
+        json!({"user_id": "202", "user_info": {"name": "Ada Admin", "role": "admin"}}),
+        "A's subscriber hears of B's member"
+    );
+    members_become(&a, &["201", "202"], Duration::from_secs(2)).await;
+    let info = a.app.hub().channel_info(&a.presence());
+    assert_eq!((info.subscription_count, info.user_count), (1, 2));
+
+    // Ada opens the ticket on node A as well, Sam on node B: nobody is new.
+    let (ada_on_a, data) = a.join("202").await;
+    assert_eq!(ids(&data), ["201", "202"]);
+    let (sam_on_b, _) = b.join("201").await;
+    nothing_for(&mut sam).await;
+    nothing_for(&mut ada).await;
+
+    // Ada closes her tab on B: she is still on A.
+    drop(ada);
+    nothing_for(&mut sam).await;
+    members_become(&b, &["201", "202"], Duration::from_secs(1)).await;
+    // And on A: now she is gone, once.
+    drop(ada_on_a);
+    let removed = sam.event("pusher_internal:member_removed").await;
+    assert_eq!(removed, json!({"user_id": "202"}));
+    nothing_for(&mut sam).await;
+    members_become(&b, &["201"], Duration::from_secs(2)).await;
+    members_become(&a, &["201"], Duration::from_secs(2)).await;
+
+    // Sam leaves A but is still on B; then B shuts down, and A forgets him at once (B's last
+    // snapshot is empty), not after the expiry.
+    drop(sam);
+    members_become(&a, &["201"], Duration::from_millis(500)).await;
+    let (mut ada, data) = a.join("202").await;
+    assert_eq!(ids(&data), ["201", "202"]);
+    b.app.shutdown().await;
+    drop(sam_on_b);
+    let removed = ada.event("pusher_internal:member_removed").await;
+    assert_eq!(removed, json!({"user_id": "201"}));
+    members_become(&a, &["202"], Duration::from_secs(1)).await;
+    a.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_joins_late_learns_the_members_from_the_next_snapshot() {
+    let bus = InProcessBus::default();
+    let a = node(Some(bus.clone()), quick()).await;
+    let (_sam, _) = a.join("201").await;
+    // B was not there when Sam joined: A's heartbeat tells it.
+    let b = node(Some(bus), quick()).await;
+    members_become(&b, &["201"], Duration::from_secs(2)).await;
+    let (_ada, data) = b.join("202").await;
+    assert_eq!(ids(&data), ["201", "202"]);
+    a.app.shutdown().await;
+    b.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_members_of_a_node_not_heard_from_are_removed_after_the_expiry() {
+    let bus = InProcessBus::default();
+    let a = node(Some(bus.clone()), quick()).await;
+    let (mut sam, _) = a.join("201").await;
+
+    // A node that says one member joined, then is never heard from again (killed).
+    let ghost = support_core::Bus::join(&bus, Arc::new(MemoryBroadcaster::default()))
+        .await
+        .unwrap();
+    let joined = PresenceNotice {
+        node: "ghost".into(),
+        change: PresenceChange::Joined {
+            channel: a.presence(),
+            member: PresenceEntry {
+                user_id: "202".into(),
+                user_info: json!({"name": "Ada Admin", "role": "admin"}),
+            },
+        },
+    };
+    ghost
+        .publisher
+        .publish(Dispatch::Presence(Arc::new(joined)))
+        .await
+        .unwrap();
+    let added = sam.event("pusher_internal:member_added").await;
+    assert_eq!(added["user_id"], "202");
+    assert_eq!(a.app.hub().presence_users(&a.presence()), ["201", "202"]);
+
+    let started = std::time::Instant::now();
+    let removed = sam.event("pusher_internal:member_removed").await;
+    assert_eq!(removed, json!({"user_id": "202"}));
+    let waited = started.elapsed();
+    assert!(
+        waited <= Duration::from_millis(2500),
+        "expiry 1 s plus the sweep, took {waited:?}"
+    );
+    assert_eq!(a.app.hub().presence_users(&a.presence()), ["201"]);
+    nothing_for(&mut sam).await;
+    a.app.shutdown().await;
 }

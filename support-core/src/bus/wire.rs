@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::Change;
 use crate::error::{Error, Result};
-use crate::event::{Broadcast, Dispatch, Event, MessageRead, StaffEvent, TicketEvent};
+use crate::event::{
+    Broadcast, Dispatch, Event, MessageRead, PresenceChange, PresenceChannel, PresenceEntry,
+    PresenceNotice, StaffEvent, TicketEvent,
+};
 use crate::id::{SocketId, TicketId, UserId};
 use crate::message::Message;
 use crate::stats::Stats;
@@ -87,6 +90,23 @@ enum WireEvent {
     DisconnectUser {
         user_id: UserId,
     },
+    /// [`PresenceChange::Joined`] of a node.
+    PresenceJoined {
+        node: String,
+        channel: String,
+        member: PresenceEntry,
+    },
+    /// [`PresenceChange::Left`] of a node.
+    PresenceLeft {
+        node: String,
+        channel: String,
+        user_id: String,
+    },
+    /// [`PresenceChange::Snapshot`] of a node.
+    PresenceSnapshot {
+        node: String,
+        channels: Vec<PresenceChannel>,
+    },
 }
 
 impl Envelope {
@@ -98,6 +118,30 @@ impl Envelope {
             Dispatch::DisconnectUser(user_id) => Envelope {
                 except: None,
                 event: WireEvent::DisconnectUser { user_id: *user_id },
+            },
+            Dispatch::Presence(notice) => Envelope {
+                except: None,
+                event: Self::of_presence(notice),
+            },
+        }
+    }
+
+    fn of_presence(notice: &PresenceNotice) -> WireEvent {
+        let node = notice.node.clone();
+        match &notice.change {
+            PresenceChange::Joined { channel, member } => WireEvent::PresenceJoined {
+                node,
+                channel: channel.clone(),
+                member: member.clone(),
+            },
+            PresenceChange::Left { channel, user_id } => WireEvent::PresenceLeft {
+                node,
+                channel: channel.clone(),
+                user_id: user_id.clone(),
+            },
+            PresenceChange::Snapshot(channels) => WireEvent::PresenceSnapshot {
+                node,
+                channels: channels.clone(),
             },
         }
     }
@@ -151,6 +195,19 @@ impl Envelope {
             WireEvent::DisconnectUser { user_id } => {
                 return Ok(Dispatch::DisconnectUser(user_id));
             }
+            WireEvent::PresenceJoined {
+                node,
+                channel,
+                member,
+            } => return presence(node, PresenceChange::Joined { channel, member }),
+            WireEvent::PresenceLeft {
+                node,
+                channel,
+                user_id,
+            } => return presence(node, PresenceChange::Left { channel, user_id }),
+            WireEvent::PresenceSnapshot { node, channels } => {
+                return presence(node, PresenceChange::Snapshot(channels));
+            }
             WireEvent::ChatMessage { ticket_id, message } => {
                 let public = message.public().ok_or_else(|| {
                     Error::backend("an internal note addressed to a ticket channel")
@@ -192,6 +249,35 @@ impl Envelope {
     pub fn from_json(json: &str) -> Result<Self> {
         serde_json::from_str(json).map_err(Error::backend)
     }
+}
+
+/// A presence notice read off the bus, checked: ids and names within
+/// [`PresenceNotice::MAX_ID_BYTES`], every channel a `presence-` one, a snapshot of at most
+/// [`PresenceNotice::MAX_SNAPSHOT_MEMBERS`] members. Anything else is an [`Error::Backend`].
+fn presence(node: String, change: PresenceChange) -> Result<Dispatch> {
+    let id_ok = |s: &str| !s.is_empty() && s.len() <= PresenceNotice::MAX_ID_BYTES;
+    let channel_ok = |c: &str| id_ok(c) && c.starts_with("presence-");
+    let ok = id_ok(&node)
+        && match &change {
+            PresenceChange::Joined { channel, member } => {
+                channel_ok(channel) && id_ok(&member.user_id)
+            }
+            PresenceChange::Left { channel, user_id } => channel_ok(channel) && id_ok(user_id),
+            PresenceChange::Snapshot(channels) => {
+                channels.iter().map(|c| c.members.len()).sum::<usize>()
+                    <= PresenceNotice::MAX_SNAPSHOT_MEMBERS
+                    && channels.iter().all(|c| {
+                        channel_ok(&c.channel) && c.members.iter().all(|m| id_ok(&m.user_id))
+                    })
+            }
+        };
+    if !ok {
+        return Err(Error::backend("a presence notice out of bounds"));
+    }
+    Ok(Dispatch::Presence(std::sync::Arc::new(PresenceNotice {
+        node,
+        change,
+    })))
 }
 
 #[cfg(test)]
@@ -345,6 +431,65 @@ mod tests {
                 matches!(Envelope::from_json(bad), Err(Error::Backend(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn presence_notices_round_trip_and_out_of_bounds_ones_are_refused() {
+        let member = PresenceEntry {
+            user_id: "201".into(),
+            user_info: serde_json::json!({"name": "Sam", "role": "support"}),
+        };
+        let channel = "presence-support.ticket.7.staff".to_owned();
+        let notice = |change| {
+            Dispatch::Presence(std::sync::Arc::new(PresenceNotice {
+                node: "n1".into(),
+                change,
+            }))
+        };
+        for change in [
+            PresenceChange::Joined {
+                channel: channel.clone(),
+                member: member.clone(),
+            },
+            PresenceChange::Left {
+                channel: channel.clone(),
+                user_id: "201".into(),
+            },
+            PresenceChange::Snapshot(vec![PresenceChannel {
+                channel: channel.clone(),
+                members: vec![member.clone()],
+            }]),
+            PresenceChange::Snapshot(Vec::new()),
+        ] {
+            let d = notice(change);
+            assert_eq!(round_trip(d.clone()), d);
+        }
+        let json = Envelope::of(&notice(PresenceChange::Left {
+            channel: channel.clone(),
+            user_id: "201".into(),
+        }))
+        .to_json()
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"{"event":{"kind":"presence_left","node":"n1","channel":"presence-support.ticket.7.staff","user_id":"201"}}"#
+        );
+        let long = "x".repeat(PresenceNotice::MAX_ID_BYTES + 1);
+        let too_many = serde_json::json!({"event": {"kind": "presence_snapshot", "node": "n1",
+            "channels": [{"channel": channel, "members": vec![&member; PresenceNotice::MAX_SNAPSHOT_MEMBERS + 1]}]}})
+        .to_string();
+        for bad in [
+            r#"{"event":{"kind":"presence_left","node":"","channel":"presence-a","user_id":"1"}}"#.to_owned(),
+            r#"{"event":{"kind":"presence_left","node":"n","channel":"private-a","user_id":"1"}}"#.to_owned(),
+            r#"{"event":{"kind":"presence_left","node":"n","channel":"presence-a","user_id":""}}"#.to_owned(),
+            format!(r#"{{"event":{{"kind":"presence_left","node":"{long}","channel":"presence-a","user_id":"1"}}}}"#),
+            r#"{"event":{"kind":"presence_joined","node":"n","channel":"presence-a"}}"#.to_owned(),
+            r#"{"event":{"kind":"presence_snapshot","node":"n","channels":[{"channel":"private-a","members":[]}]}}"#.to_owned(),
+            too_many,
+        ] {
+            let read = Envelope::from_json(&bad).and_then(Envelope::into_dispatch);
+            assert!(matches!(read, Err(Error::Backend(_))), "{bad}");
         }
     }
 

@@ -183,7 +183,7 @@ impl Fanout for Notices {
     fn deliver(&self, dispatch: Dispatch) {
         match dispatch {
             Dispatch::DisconnectUser(user) => self.disconnected.lock().unwrap().push(user),
-            event @ Dispatch::Event(_) => self.hub.deliver(event),
+            other @ (Dispatch::Event(_) | Dispatch::Presence(_)) => self.hub.deliver(other),
         }
     }
 

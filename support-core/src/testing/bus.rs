@@ -48,7 +48,10 @@ use crate::broadcast::{Broadcaster, MemoryBroadcaster, Missed, Subscription};
 use crate::bus::{Bus, BusListener, BusNode, Fanout};
 use crate::channel::Channel;
 use crate::error::Result;
-use crate::event::{Broadcast, Dispatch, Event, StaffEvent, TicketEvent};
+use crate::event::{
+    Broadcast, Dispatch, Event, PresenceChange, PresenceChannel, PresenceEntry, PresenceNotice,
+    StaffEvent, TicketEvent,
+};
 use crate::id::{MessageId, SocketId, TicketId, TicketNumber, UserId};
 use crate::message::{AuthorType, Message};
 use crate::stats::Stats;
@@ -95,6 +98,7 @@ macro_rules! bus_conformance_suite {
             a_cut_connection_makes_that_nodes_subscribers_resync,
             an_event_over_the_notification_size_limit_still_arrives,
             a_disconnect_notice_reaches_every_node_once_and_no_channel,
+            presence_notices_reach_every_node_once_in_order_and_no_channel,
         );
     };
     ($($input:tt)+) => {
@@ -140,6 +144,7 @@ const TICKET: TicketId = TicketId(7);
 struct Started<L> {
     fanout: MemoryBroadcaster,
     disconnects: tokio::sync::mpsc::UnboundedReceiver<UserId>,
+    presence: tokio::sync::mpsc::UnboundedReceiver<Arc<PresenceNotice>>,
     node: BusNode<L>,
 }
 
@@ -157,6 +162,7 @@ impl<L> Started<L> {
 struct NodeFanout {
     fanout: MemoryBroadcaster,
     disconnects: tokio::sync::mpsc::UnboundedSender<UserId>,
+    presence: tokio::sync::mpsc::UnboundedSender<Arc<PresenceNotice>>,
 }
 
 impl Fanout for NodeFanout {
@@ -166,6 +172,9 @@ impl Fanout for NodeFanout {
             Dispatch::DisconnectUser(user) => {
                 // The case holds the receiver until it ends.
                 let _ = self.disconnects.send(user);
+            }
+            Dispatch::Presence(notice) => {
+                let _ = self.presence.send(notice);
             }
         }
     }
@@ -193,16 +202,19 @@ async fn start<H: BusHarness>(harness: &H, nodes: usize) -> Vec<Started<H::Liste
     for _ in 0..nodes {
         let fanout = MemoryBroadcaster::default();
         let (tx, disconnects) = tokio::sync::mpsc::unbounded_channel();
+        let (presence_tx, presence) = tokio::sync::mpsc::unbounded_channel();
         let node = harness
             .join(Arc::new(NodeFanout {
                 fanout: fanout.clone(),
                 disconnects: tx,
+                presence: presence_tx,
             }))
             .await
             .expect("a node joins the bus");
         started.push(Started {
             fanout,
             disconnects,
+            presence,
             node,
         });
     }
@@ -597,6 +609,64 @@ pub async fn a_disconnect_notice_reaches_every_node_once_and_no_channel<H: BusHa
         assert!(
             node.disconnects.try_recv().is_err(),
             "node {i} got the notice twice"
+        );
+    }
+}
+
+/// Node 1 tells the others that a user joined a presence channel, then (its heartbeat) a
+/// snapshot of its members large enough to need a bus's large-message path: every node, the
+/// publishing one included, gets both notices once and in that order, between the events
+/// around them, and no channel's subscribers hear of them.
+pub async fn presence_notices_reach_every_node_once_in_order_and_no_channel<H: BusHarness>(
+    harness: H,
+) {
+    let mut nodes = start(&harness, 3).await;
+    let mut subs = listen_on_both_channels(&nodes);
+    let channel = "presence-support.ticket.7.staff".to_owned();
+    let member = |id: usize| PresenceEntry {
+        user_id: id.to_string(),
+        user_info: serde_json::json!({"name": format!("Agent {id} 😀"), "role": "support"}),
+    };
+    let joined = Arc::new(PresenceNotice {
+        node: "node-1".into(),
+        change: PresenceChange::Joined {
+            channel: channel.clone(),
+            member: member(201),
+        },
+    });
+    let snapshot = Arc::new(PresenceNotice {
+        node: "node-1".into(),
+        change: PresenceChange::Snapshot(vec![PresenceChannel {
+            channel,
+            members: (200..600).map(member).collect(),
+        }]),
+    });
+
+    nodes[0].publish(chat(1, "before the notices", None)).await;
+    for notice in [&joined, &snapshot] {
+        nodes[1]
+            .node
+            .publisher
+            .publish(Dispatch::Presence(notice.clone()))
+            .await
+            .expect("the bus accepts a presence notice");
+    }
+    nodes[2].publish(chat(2, "after the notices", None)).await;
+
+    for (i, (node, (ticket_sub, staff_sub))) in nodes.iter_mut().zip(&mut subs).enumerate() {
+        for want in [&joined, &snapshot] {
+            let got = timeout(BOUND, node.presence.recv())
+                .await
+                .unwrap_or_else(|_| panic!("node {i}: no presence notice within {BOUND:?}"));
+            assert_eq!(got.as_deref(), Some(&**want), "node {i}");
+        }
+        let who = format!("the ticket channel on node {i}");
+        assert_eq!(ids(&receive(ticket_sub, 2, &who).await), [1, 2], "{who}");
+        assert_quiet(ticket_sub, &who).await;
+        assert_quiet(staff_sub, &format!("the staff channel on node {i}")).await;
+        assert!(
+            node.presence.try_recv().is_err(),
+            "node {i} got a notice twice"
         );
     }
 }
