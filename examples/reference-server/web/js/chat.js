@@ -79,7 +79,7 @@ export class ChatThread {
     this.loadingOlder = false;
     this.outbox = new Outbox(`support.outbox.${me.id}.${ticket.id}`, {
       send: (item) => this.post(item),
-      sent: (item, stored) => { this.pendingItem(item.key)?.remove(); this.receive(stored); this.arrange(); },
+      sent: (item, stored) => { this.pendingItem(item.key)?.remove(); this.receive(stored); this.arrange(); this.reopened(stored); },
       refused: (item, e) => this.showRefused(item, e),
       waiting: () => this.setPendingState('Not sent yet: it will be sent when the connection returns.', true),
     });
@@ -324,6 +324,18 @@ export class ChatThread {
   }
 
   // ----- event lines -----------------------------------------------------------------------
+
+  /** After the employee's reply on a resolved or closed ticket, which reopens it: the ticket
+   * as it is now (this page's own change does not come back to it as an event). */
+  async reopened(reply) {
+    if (this.staff || !['resolved', 'closed'].includes(this.ticket.status)) return;
+    try {
+      const { data } = await api('GET', this.base);
+      this.setTicket(data.ticket, { actor: { id: this.me.id, full_name: this.me.name }, at: reply?.created_at || new Date().toISOString() });
+    } catch {
+      // The live event or the next visit shows it.
+    }
+  }
 
   /** The ticket changed (a live event, or this page's own update with `actor` = this user):
    * draws its event lines and tells the page. An update that changes nothing shown is
