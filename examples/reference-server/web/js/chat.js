@@ -289,9 +289,14 @@ export class ChatThread {
   /** Tells the server this user read up to the newest message shown (never backwards). */
   async markRead() {
     if (!this.readSupported || !this.endInView()) return;
+    // Only others' messages can be unread: this user's own never make a read worth sending.
     let newest = 0;
-    for (const id of this.items.keys()) newest = Math.max(newest, id);
-    if (newest <= this.readUpTo) return;
+    let newestOthers = 0;
+    for (const [id, { m }] of this.items) {
+      newest = Math.max(newest, id);
+      if (m.author_id !== this.me.id) newestOthers = Math.max(newestOthers, id);
+    }
+    if (newestOthers <= this.readUpTo) return;
     const before = this.readUpTo;
     this.readUpTo = newest;
     try {
