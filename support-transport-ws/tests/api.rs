@@ -301,6 +301,11 @@ fn routes(t: i64) -> Vec<(&'static str, String, Option<Value>)> {
         ("POST", format!("{EMP}/{t}/comment"), comment()),
         ("POST", format!("{EMP}/{t}/chat"), chat()),
         ("GET", format!("{EMP}/{t}/messages?after=0"), None),
+        (
+            "POST",
+            format!("{EMP}/{t}/read"),
+            Some(json!({"message_id": 1})),
+        ),
     ];
     all.extend(staff_routes(t));
     all
@@ -331,6 +336,11 @@ fn staff_routes(t: i64) -> Vec<(&'static str, String, Option<Value>)> {
         ),
         ("GET", format!("{ADM}/{t}/messages"), None),
         ("GET", format!("{ADM}/{t}/audit"), None),
+        (
+            "POST",
+            format!("{ADM}/{t}/read"),
+            Some(json!({"message_id": 1})),
+        ),
     ]
 }
 
@@ -601,7 +611,7 @@ async fn another_employees_ticket_and_an_id_that_is_not_one_are_404() {
         for (method, path, who) in checks {
             let body = match method {
                 "GET" => None,
-                _ => Some(json!({"message": "x", "content": "x"})),
+                _ => Some(json!({"message": "x", "content": "x", "message_id": 1})),
             };
             let a = app.call(method, &path, Some(who), body).await;
             assert_eq!(
@@ -1164,6 +1174,16 @@ async fn nested_under_a_prefix_every_path_moves_under_it() {
         .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     let t = a.body["data"]["id"].as_i64().unwrap();
+    // Message 1, on this ticket, for the read routes.
+    let a = app
+        .send(
+            "POST",
+            &format!("/support{EMP}/{t}/chat"),
+            "Alice",
+            json!({"message": "hi"}),
+        )
+        .await;
+    assert_eq!(a.body["data"]["id"], 1, "{}", a.body);
     for (method, path, body) in routes(t) {
         let staff_route = path.starts_with(ADM);
         let path = format!("/support{path}");

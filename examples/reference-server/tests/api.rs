@@ -31,6 +31,16 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
         )
         .await;
     assert_eq!(st, 201);
+    let (st, v) = s
+        .call(
+            "POST",
+            &format!("{EMP}/{t}/chat"),
+            Some(ALICE),
+            Some(json!({"message": "first"})),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let read = json!({"message_id": v["data"]["id"]});
     let chat = json!({"message": "hi"});
     let comment = json!({"content": "hi"});
     let patch = json!({"status": "in_progress"});
@@ -60,6 +70,18 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             format!("{EMP}/{t}/messages?after=0"),
             None,
             [401, 200, 404, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("{EMP}/{t}/read"),
+            Some(read.clone()),
+            [401, 204, 404, 204, 204, 204],
+        ),
+        (
+            "POST",
+            format!("{ADM}/{t}/read"),
+            Some(read.clone()),
+            [401, 403, 403, 204, 204, 204],
         ),
         (
             "GET",
