@@ -298,13 +298,16 @@ impl SupportService {
             at: time::now(),
         };
         match self.inner.store.append_message(&draft).await? {
-            Created::Existing(m) => {
+            Created::Existing(Appended { message: m, .. }) => {
                 let same = m.ticket_id == ticket_id
                     && m.content == draft.message.body.as_str()
                     && m.is_internal == (draft.message.visibility == crate::Visibility::Internal);
                 if same { Ok(m) } else { Err(reused_key()) }
             }
-            Created::New(m) => {
+            Created::New(Appended {
+                message: m,
+                reopened,
+            }) => {
                 let except = ctx.socket_id.clone();
                 if let Some(public) = m.clone().public() {
                     self.publish(
@@ -313,8 +316,14 @@ impl SupportService {
                     )
                     .await;
                 }
-                self.publish(Event::Staff(StaffEvent::MessageCreated(m.clone())), except)
-                    .await;
+                self.publish(
+                    Event::Staff(StaffEvent::MessageCreated(m.clone())),
+                    except.clone(),
+                )
+                .await;
+                if let Some(update) = reopened {
+                    self.publish_update(&update, except).await;
+                }
                 Ok(m)
             }
         }
@@ -402,30 +411,8 @@ impl SupportService {
             .update_ticket(ticket_id, &change)
             .await?
             .ok_or(Error::NotFound)?;
-        if update.changes.is_empty() {
-            return Ok(update.after);
-        }
-        let except = ctx.socket_id.clone();
-        let (ticket, changes) = (update.after.clone(), update.changes.clone());
-        self.publish(
-            Event::Ticket(
-                ticket_id,
-                TicketEvent::TicketUpdated {
-                    ticket: ticket.clone(),
-                    changes: changes.clone(),
-                },
-            ),
-            except.clone(),
-        )
-        .await;
-        self.publish(
-            Event::Staff(StaffEvent::TicketUpdated { ticket, changes }),
-            except,
-        )
-        .await;
-        let counts = |t: &Ticket| Stats::of(t.status, t.priority);
-        if counts(&update.before) != counts(&update.after) {
-            self.publish_stats().await;
+        if !update.changes.is_empty() {
+            self.publish_update(&update, ctx.socket_id.clone()).await;
         }
         Ok(update.after)
     }
@@ -557,6 +544,33 @@ impl SupportService {
                 error = %e,
                 "broadcast failed; clients will catch up from the store"
             );
+        }
+    }
+
+    /// After a committed change of a ticket (a staff change, or a reopening reply):
+    /// `ticket.updated` on the ticket's channel and to staff, and `stats.updated` when the
+    /// counts moved.
+    async fn publish_update(&self, update: &TicketUpdate, except: Option<SocketId>) {
+        let (ticket, changes) = (update.after.clone(), update.changes.clone());
+        self.publish(
+            Event::Ticket(
+                ticket.id,
+                TicketEvent::TicketUpdated {
+                    ticket: ticket.clone(),
+                    changes: changes.clone(),
+                },
+            ),
+            except.clone(),
+        )
+        .await;
+        self.publish(
+            Event::Staff(StaffEvent::TicketUpdated { ticket, changes }),
+            except,
+        )
+        .await;
+        let counts = |t: &Ticket| Stats::of(t.status, t.priority);
+        if counts(&update.before) != counts(&update.after) {
+            self.publish_stats().await;
         }
     }
 

@@ -144,6 +144,16 @@ impl Status {
     pub fn is_active(self) -> bool {
         Self::ACTIVE.contains(&self)
     }
+
+    /// The statuses an employee's reply takes back to [`Status::Open`]: the ticket was
+    /// finished, and its employee writes again. The SQL stores spell the same list as
+    /// `status IN ('resolved', 'closed')` in the statements that append a message.
+    pub const REOPENED_BY_REPLY: &'static [Status] = &[Status::Resolved, Status::Closed];
+
+    /// True for resolved and closed: see [`Status::REOPENED_BY_REPLY`].
+    pub fn is_reopened_by_reply(self) -> bool {
+        Self::REOPENED_BY_REPLY.contains(&self)
+    }
 }
 
 /// A support ticket as stored.

@@ -172,7 +172,7 @@ impl PgStore {
         Ok(Some(Created::Existing((ticket, message))))
     }
 
-    async fn append(&self, d: &MessageDraft) -> Result<Created<Message>> {
+    async fn append(&self, d: &MessageDraft) -> Result<Created<Appended>> {
         let Some(key) = &d.idempotency_key else {
             return self.appender.append(d.pending()).await.map(Created::New);
         };
@@ -192,7 +192,7 @@ impl PgStore {
         &self,
         user: UserId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Created<Message>>> {
+    ) -> Result<Option<Created<Appended>>> {
         let Some(used) = remembered(&self.pool, user, key).await? else {
             return Ok(None);
         };
@@ -200,7 +200,7 @@ impl PgStore {
         let message = select_message(&self.pool, m)
             .await?
             .ok_or(Error::NotFound)?;
-        Ok(Some(Created::Existing(message)))
+        Ok(Some(Created::Existing(Appended::message(message))))
     }
 
     async fn update(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>> {
@@ -472,7 +472,7 @@ impl SupportStore for PgStore {
         self.bounded("update_ticket", self.update(id, change)).await
     }
 
-    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Appended>> {
         self.bounded("append_message", self.append(d)).await
     }
 

@@ -74,7 +74,7 @@ impl Both {
         )
     }
 
-    async fn append(&self, d: &MessageDraft) -> Option<Created<support_core::Message>> {
+    async fn append(&self, d: &MessageDraft) -> Option<Created<support_core::store::Appended>> {
         same(
             "append_message",
             self.reference.append_message(d).await,

@@ -12,7 +12,8 @@ use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use support_core::store::{
-    Created, MessageDraft, MessageQuery, TicketChange, TicketDraft, TicketQuery, TicketUpdate,
+    Appended, Created, MessageDraft, MessageQuery, TicketChange, TicketDraft, TicketQuery,
+    TicketUpdate,
 };
 use support_core::*;
 use support_transport_ws::{AppConfig, Hub, Identify, ServiceAuthorizer, api};
@@ -95,7 +96,7 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.update_ticket(id, c).await
     }
-    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Appended>> {
         self.check()?;
         self.store.append_message(d).await
     }
