@@ -105,6 +105,29 @@ impl SqliteStore {
         }))
     }
 
+    /// The plan SQLite picks for [`SupportStore::ticket_summaries`](support_core::SupportStore::ticket_summaries),
+    /// one line per step of `EXPLAIN QUERY PLAN`: for checking that every message it reads
+    /// comes from an index range of its ticket, never a scan of the table.
+    pub async fn explain_ticket_summaries(
+        &self,
+        tickets: &[TicketId],
+        reader: UserId,
+        include_internal: bool,
+    ) -> Result<Vec<String>> {
+        let ids: Vec<i64> = tickets.iter().map(|t| t.get()).collect();
+        let ids = serde_json::to_string(&ids).map_err(support_core::Error::backend)?;
+        let plan = sqlx::query(&format!("EXPLAIN QUERY PLAN {SUMMARIES}"))
+            .bind(reader.get())
+            .bind(include_internal)
+            .bind(ids)
+            .fetch_all(self.reader())
+            .await
+            .map_err(from_sqlx)?;
+        plan.iter()
+            .map(|row| sqlx::Row::try_get::<String, _>(row, "detail").map_err(from_sqlx))
+            .collect()
+    }
+
     pub(crate) async fn summaries(
         &self,
         tickets: &[TicketId],

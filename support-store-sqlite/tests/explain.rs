@@ -161,3 +161,27 @@ async fn filtered_staff_lists_need_no_sort() {
         );
     }
 }
+
+#[tokio::test]
+async fn ticket_summaries_read_messages_through_their_tickets_indexes() {
+    let (_dir, store) = populated().await;
+    let ids: Vec<support_core::TicketId> = (1..=25).map(support_core::TicketId).collect();
+    for include_internal in [false, true] {
+        let plan = store
+            .explain_ticket_summaries(&ids, UserId(201), include_internal)
+            .await
+            .unwrap();
+        let text = plan.join("\n");
+        // Only the list of asked ids is scanned; every table is searched by key or index.
+        for step in plan.iter().filter(|l| l.starts_with("SCAN")) {
+            assert!(step.starts_with("SCAN json_each"), "a scan:\n{text}");
+        }
+        for index in [
+            "messages_public_by_side (ticket_id=? AND author_type=?",
+            "messages_by_ticket (ticket_id=? AND id>?)",
+            "t USING INTEGER PRIMARY KEY",
+        ] {
+            assert!(text.contains(index), "not through {index}:\n{text}");
+        }
+    }
+}

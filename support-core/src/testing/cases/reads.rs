@@ -304,8 +304,33 @@ pub async fn reading_tells_the_ticket_channel_only_public_positions(store: Store
     assert!(is_not_found(
         f.service.mark_read(&f.bob, t.id, hello.id, &ctx).await
     ));
+    // Nor read the summaries of a ticket that is not hers.
+    assert!(is_not_found(
+        f.service
+            .ticket_summaries(&f.bob, std::slice::from_ref(&t))
+            .await
+    ));
+
+    // The reader's own socket does not hear its read; her other tab does.
+    let socket: SocketId = "7.7".parse().unwrap();
+    let mut own_tab = f.hub.subscribe(Channel::Ticket(t.id), Some(socket.clone()));
+    let from_tab = WriteContext {
+        idempotency_key: None,
+        socket_id: Some(socket),
+    };
+    assert!(
+        f.service
+            .mark_read(&f.alice, t.id, hello.id, &from_tab)
+            .await
+            .unwrap()
+    );
+    assert!(reads(Fixture::drain(&mut own_tab)).is_empty());
+    let heard = reads(Fixture::drain(&mut ticket_channel));
+    assert_eq!(heard.len(), 1);
+    assert_eq!(heard[0]["reader_type"], "employee");
+
     let receipts = f.service.read_receipts(&f.alice, &t).await.unwrap();
-    assert_eq!(receipts.employee, None);
+    assert_eq!(receipts.employee.map(|r| r.message_id), Some(hello.id));
     assert_eq!(receipts.staff.map(|r| r.message_id), Some(hello.id));
     let receipts = f.service.read_receipts(&f.ada, &t).await.unwrap();
     assert_eq!(receipts.staff.map(|r| r.message_id), Some(note2.id));
