@@ -46,6 +46,7 @@ use crate::id::SocketId;
 ///         let line = match d {
 ///             Dispatch::Event(b) => format!("{} {}", b.channel(), b.name()),
 ///             Dispatch::DisconnectUser(user) => format!("disconnect user {user}"),
+///             Dispatch::Presence(notice) => format!("presence of node {}", notice.node),
 ///         };
 ///         self.0.lock().unwrap().push(line);
 ///         Ok(())

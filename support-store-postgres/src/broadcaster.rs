@@ -39,6 +39,10 @@ const OUTBOX_RETENTION: &str = "10 minutes";
 ///   same way and reaches every node's hub, which closes that user's connections with 4009.
 ///   A node whose listener was disconnected at that moment resyncs when it is back, which
 ///   closes every connection there (4200), the revoked user's included.
+/// - **Presence.** Each node's hub publishes its presence changes and, every few seconds, a
+///   snapshot of its members ([`Dispatch::Presence`]) through it too, so that presence
+///   channels have every node's members; a snapshot too large for a notification goes
+///   through the outbox like any large event.
 /// - **Failures.** A publish while the database is unreachable fails with
 ///   [`Error::Unavailable`](support_core::Error::Unavailable) within the store's bounds; the
 ///   service logs it, and clients catch up from the store.

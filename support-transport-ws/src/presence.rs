@@ -312,8 +312,10 @@ pub(crate) async fn run<M: Members>(
     heartbeat: Duration,
     shutdown: CancellationToken,
 ) {
-    let mut beat = tokio::time::interval(heartbeat.max(Duration::from_millis(10)));
-    let mut sweep = tokio::time::interval(SWEEP.min(heartbeat));
+    // A zero interval would panic: 10 ms is the shortest.
+    let shortest = Duration::from_millis(10);
+    let mut beat = tokio::time::interval(heartbeat.max(shortest));
+    let mut sweep = tokio::time::interval(SWEEP.min(heartbeat).max(shortest));
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -17,17 +17,18 @@ use support_core::*;
 
 use support_core::testing::bus::InProcessBus;
 use support_transport_ws::testing::{Client, http, next_within};
-use support_transport_ws::{AppConfig, Limits, SupportChat, identify_fn, signature};
+use support_transport_ws::{AppConfig, Limits, SupportChat, WebhookConfig, identify_fn, signature};
 
 const KEY: &str = "presence-key";
 const SECRET: &str = "presence-secret";
 const QUIET: Duration = Duration::from_millis(300);
 
-fn cast() -> [Actor; 3] {
+fn cast() -> [Actor; 4] {
     [
         Actor::new(101, "Alice Employee", Role::Employee),
         Actor::new(201, "Sam Support", Role::Support),
         Actor::new(202, "Ada Admin", Role::Admin),
+        Actor::new(203, "Hana HR", Role::Hr),
     ]
 }
 
@@ -54,6 +55,10 @@ async fn node(bus: Option<InProcessBus>, limits: Limits) -> Chat {
         limits,
         ..AppConfig::new("presence-app", KEY, SECRET)
     };
+    node_with(bus, app).await
+}
+
+async fn node_with(bus: Option<InProcessBus>, app: AppConfig) -> Chat {
     let builder = SupportChat::builder(app)
         .store(MemoryStore::new())
         .directory(StaticDirectory::new(cast()))
@@ -215,6 +220,23 @@ fn quick() -> Limits {
     }
 }
 
+/// `GET path` on Pusher's HTTP API of `chat`, signed as the server SDKs sign it.
+async fn api_get(chat: &Chat, path: &str) -> Value {
+    let mut params = std::collections::BTreeMap::new();
+    params.insert("auth_key".to_owned(), KEY.to_owned());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    params.insert("auth_timestamp".to_owned(), now.as_secs().to_string());
+    params.insert("auth_version".to_owned(), "1.0".to_owned());
+    let signed = signature::sign(SECRET, &signature::api_string("GET", path, &params));
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let url = format!("{path}?{}&auth_signature={signed}", query.join("&"));
+    let (status, body) = http(chat.addr, "GET", &url, &[], b"").await;
+    assert_eq!(status, 200, "{url}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
 fn ids(data: &Value) -> Vec<String> {
     let mut ids: Vec<String> = data["presence"]["ids"]
         .as_array()
@@ -267,6 +289,15 @@ async fn on_a_bus_members_are_every_nodes_once_per_user_across_tabs_and_nodes() 
     members_become(&a, &["201", "202"], Duration::from_secs(2)).await;
     let info = a.app.hub().channel_info(&a.presence());
     assert_eq!((info.subscription_count, info.user_count), (1, 2));
+    for node in [&a, &b] {
+        let path = format!("/apps/presence-app/channels/{}/users", node.presence());
+        let users = api_get(node, &path).await;
+        assert_eq!(
+            users,
+            json!({"users": [{"id": "201"}, {"id": "202"}]}),
+            "the HTTP API lists every node's members"
+        );
+    }
 
     // Ada opens the ticket on node A as well, Sam on node B: nobody is new.
     let (ada_on_a, data) = a.join("202").await;
@@ -355,4 +386,158 @@ async fn the_members_of_a_node_not_heard_from_are_removed_after_the_expiry() {
     assert_eq!(a.app.hub().presence_users(&a.presence()), ["201"]);
     nothing_for(&mut sam).await;
     a.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_member_cap_counts_every_nodes_members() {
+    let bus = InProcessBus::default();
+    let capped = Limits {
+        max_presence_members: 2,
+        ..Limits::default()
+    };
+    let a = node(Some(bus.clone()), capped.clone()).await;
+    let b = node(Some(bus), capped).await;
+    let (_sam, _) = a.join("201").await;
+    let (_ada, _) = b.join("202").await;
+    members_become(&a, &["201", "202"], Duration::from_secs(2)).await;
+    // A third user on A is one too many, though A has one member of its own.
+    let mut hana = Client::connect(a.addr, KEY).await;
+    let channel = a.presence();
+    let form = serde_urlencoded::to_string([
+        ("socket_id", hana.socket_id()),
+        ("channel_name", channel.as_str()),
+    ])
+    .unwrap();
+    let (status, body) = http(
+        a.addr,
+        "POST",
+        "/broadcasting/auth",
+        &[
+            ("x-user", "203"),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        form.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "channel auth allows Hana: {body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    support_transport_ws::testing::subscribe(
+        hana.ws(),
+        &channel,
+        answer["auth"].as_str().unwrap(),
+        answer["channel_data"].as_str(),
+    )
+    .await;
+    let refused = hana.next().await;
+    assert_eq!(refused["event"], "pusher:subscription_error", "{refused}");
+    // Sam's second tab is no new user: it fits.
+    let (_sam_tab, data) = a.join("201").await;
+    assert_eq!(ids(&data), ["201", "202"]);
+    a.app.shutdown().await;
+    b.app.shutdown().await;
+}
+
+/// What a webhook endpoint shared by every node received: each event's name and user.
+#[derive(Clone, Default)]
+struct Hooks(Arc<std::sync::Mutex<Vec<(String, String)>>>);
+
+impl Hooks {
+    async fn serve(&self) -> String {
+        let hooks = self.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: String| {
+                let hooks = hooks.clone();
+                async move {
+                    let body: Value = serde_json::from_str(&body).unwrap();
+                    for e in body["events"].as_array().unwrap() {
+                        let name = e["name"].as_str().unwrap().to_owned();
+                        let user = e["user_id"].as_str().unwrap_or_default().to_owned();
+                        hooks.0.lock().unwrap().push((name, user));
+                    }
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    /// The member events so far, after a pause long enough for any batch to arrive.
+    async fn members(&self) -> Vec<(String, String)> {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(name, _)| name.starts_with("member_"))
+            .cloned()
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_report_each_cluster_wide_change_once() {
+    let hooks = Hooks::default();
+    let url = hooks.serve().await;
+    let app = || {
+        let mut webhooks = WebhookConfig::new(url.clone());
+        webhooks.batch_window = Duration::from_millis(50);
+        AppConfig {
+            limits: quick(),
+            webhooks: Some(webhooks),
+            ..AppConfig::new("presence-app", KEY, SECRET)
+        }
+    };
+    let bus = InProcessBus::default();
+    let a = node_with(Some(bus.clone()), app()).await;
+    let b = node_with(Some(bus.clone()), app()).await;
+    let event = |name: &str, user: &str| (name.to_owned(), user.to_owned());
+
+    let (sam, _) = a.join("201").await;
+    members_become(&b, &["201"], Duration::from_secs(2)).await;
+    let (sam_on_b, _) = b.join("201").await;
+    drop(sam);
+    members_become(&a, &["201"], Duration::from_secs(2)).await;
+    assert_eq!(hooks.members().await, [event("member_added", "201")]);
+    drop(sam_on_b);
+    members_become(&a, &[], Duration::from_secs(2)).await;
+    assert_eq!(
+        hooks.members().await,
+        [event("member_added", "201"), event("member_removed", "201")]
+    );
+
+    // A node that is killed after its member joined: one of the others reports the leave.
+    let ghost = support_core::Bus::join(&bus, Arc::new(MemoryBroadcaster::default()))
+        .await
+        .unwrap();
+    let joined = PresenceNotice {
+        node: "ghost".into(),
+        change: PresenceChange::Joined {
+            channel: a.presence(),
+            member: PresenceEntry {
+                user_id: "202".into(),
+                user_info: json!({"name": "Ada Admin", "role": "admin"}),
+            },
+        },
+    };
+    ghost
+        .publisher
+        .publish(Dispatch::Presence(Arc::new(joined)))
+        .await
+        .unwrap();
+    members_become(&a, &["202"], Duration::from_secs(2)).await;
+    drop(ghost);
+    members_become(&a, &[], Duration::from_secs(3)).await;
+    members_become(&b, &[], Duration::from_secs(3)).await;
+    let got = hooks.members().await;
+    assert_eq!(
+        got[2..],
+        [event("member_removed", "202")],
+        "the ghost's join was not this deployment's to report, its leave is reported once"
+    );
+    a.app.shutdown().await;
+    b.app.shutdown().await;
 }

@@ -20,8 +20,14 @@ use crate::ticket::Ticket;
 ///
 /// Its JSON is `{"except":"1.2","event":{"kind":"chat_message","ticket_id":3,"message":{…}}}`
 /// (`except` absent when there is none); [`Dispatch::DisconnectUser`] is
-/// `{"event":{"kind":"disconnect_user","user_id":101}}`. A node older than that kind cannot
-/// read it and resyncs, as after any unreadable event: its clients reconnect (4200). The core's event types are not (de)serializable on
+/// `{"event":{"kind":"disconnect_user","user_id":101}}`; [`Dispatch::Presence`] is
+/// `{"event":{"kind":"presence_joined","node":"…","channel":"presence-…","member":{"user_id":"…","user_info":{…}}}}`,
+/// `presence_left` (`node`, `channel`, `user_id`) or `presence_snapshot` (`node`,
+/// `channels`: `[{"channel":"presence-…","members":[…]}]`), bounded as
+/// [`into_dispatch`](Envelope::into_dispatch) says. A node older than a kind cannot
+/// read it and resyncs, as after any unreadable event: its clients reconnect (4200). Every
+/// node with a websocket hub sends a presence snapshot every few seconds, so upgrade all the
+/// nodes of a deployment together (or stop the old ones first), not one at a time. The core's event types are not (de)serializable on
 /// purpose: their payload format is the client-facing one, which leaves the channel implicit.
 /// Nodes of different versions share one bus, so this form only ever grows.
 ///
@@ -189,7 +195,11 @@ impl Envelope {
 
     /// The event or notice again. An internal note addressed to a ticket channel is refused
     /// ([`Error::Backend`]), so the confidentiality rule holds for whatever arrives on a bus
-    /// too. A notice has no socket to leave out: an `except` beside one is ignored.
+    /// too. A notice has no socket to leave out: an `except` beside one is ignored. A
+    /// presence notice whose node id, channel or user id is empty or over
+    /// [`PresenceNotice::MAX_ID_BYTES`], whose channel is not a `presence-` one, or whose
+    /// snapshot lists more than [`PresenceNotice::MAX_SNAPSHOT_MEMBERS`] members is refused
+    /// ([`Error::Backend`]) too.
     pub fn into_dispatch(self) -> Result<Dispatch> {
         let event = match self.event {
             WireEvent::DisconnectUser { user_id } => {

@@ -30,9 +30,9 @@
 //! `bus_conformance_suite!(nats: async { … })` expands into `nats::bus_conformance`.
 //!
 //! Every node's fan-out is a [`MemoryBroadcaster`], so the cases observe exactly what each
-//! node delivers (and beside it a record of the [`Dispatch::DisconnectUser`] notices, which
-//! go to no channel), and the events are built here, with no store: the suite checks the bus
-//! alone. Each case runs on a fresh multi-threaded runtime ([`run`](crate::testing::run)).
+//! node delivers (and beside it a record of the [`Dispatch::DisconnectUser`] and
+//! [`Dispatch::Presence`] notices, which go to no channel), and the events are built here,
+//! with no store: the suite checks the bus alone. Each case runs on a fresh multi-threaded runtime ([`run`](crate::testing::run)).
 //!
 //! [`InProcessBus`] is the smallest bus that passes the suite: every node in one process. It
 //! lets tests of what sits on a bus (several nodes' websocket hubs, say) run without a
