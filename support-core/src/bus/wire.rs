@@ -211,6 +211,7 @@ mod tests {
             resolved_at: None,
             created_at: now(),
             updated_at: now(),
+            version: 3,
         }
     }
 

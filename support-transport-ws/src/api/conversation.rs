@@ -17,8 +17,10 @@ pub(crate) async fn show_ticket(
     actor: &Actor,
     id: TicketId,
 ) -> Result<Response, ApiError> {
-    let thread: view::TicketThread = s.service.show_ticket(actor, id).await?.into();
-    Ok(view::ok(thread))
+    let shown = s.service.show_ticket(actor, id).await?;
+    let version = shown.ticket.version;
+    let thread: view::TicketThread = shown.into();
+    Ok(view::ok_tagged(version, thread))
 }
 
 /// A page of the ticket's messages.
