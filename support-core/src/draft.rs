@@ -64,6 +64,7 @@ impl TicketDraft {
             resolved_at: None,
             created_at: self.at,
             updated_at: self.at,
+            version: crate::ticket::FIRST_VERSION,
         }
     }
 
@@ -161,7 +162,7 @@ impl PendingMessage {
     ///
     /// The one rule of reopening, for every store: an employee's public message on a ticket in
     /// [`Status::REOPENED_BY_REPLY`] sets it to [`Status::Open`] exactly as a staff change to
-    /// open does ([`TicketPatch::apply`]: `resolved_at` cleared,
+    /// open does ([`TicketPatch::apply`]: `resolved_at` cleared, `version` bumped,
     /// `updated_at` the message's time), recorded as `Change::Status` with the employee as the
     /// actor.
     pub fn reopening(&self, before: &Ticket) -> Option<Reopening> {
@@ -228,8 +229,25 @@ pub struct TicketChange {
     /// Makes the change safe to retry; scoped to `author.id` (see
     /// [`KeyUse::replay_update`](crate::idempotency::KeyUse::replay_update)).
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The [`Ticket::version`] the change was made from: compared and set in the store's
+    /// transaction, so a change made from a stale view is refused with
+    /// [`Error::Stale`](crate::Error::Stale) and writes nothing. `None` applies it to
+    /// whatever the ticket is now.
+    pub expected_version: Option<i64>,
     /// When.
     pub at: Timestamp,
+}
+
+impl TicketChange {
+    /// `Err(Stale)` with the ticket as it is when the change names a version `before` is no
+    /// longer at. Stores call it on the row read inside their write transaction, after a
+    /// retry's key was looked up (a retry answers as the first call did).
+    pub fn check_version(&self, before: &Ticket) -> crate::Result<()> {
+        match self.expected_version {
+            Some(v) if v != before.version => Err(crate::Error::Stale(Box::new(before.clone()))),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl TicketChange {

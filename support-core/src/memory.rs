@@ -144,6 +144,7 @@ impl SupportStore for MemoryStore {
             used.replay_update(id, &change.patch)?;
             return Ok(Some(TicketUpdate::unchanged(before)));
         }
+        change.check_version(&before)?;
         let (after, changes) = change.patch.apply(&before, change.at);
         if !changes.is_empty() {
             s.tickets.insert(id, after.clone());

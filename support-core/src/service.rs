@@ -389,6 +389,22 @@ impl SupportService {
         patch: TicketPatch,
         ctx: &WriteContext,
     ) -> Result<Ticket> {
+        self.update_ticket_from(actor, ticket_id, patch, None, ctx)
+            .await
+    }
+
+    /// [`SupportService::update_ticket`] made from the ticket at `expected_version` (a
+    /// client's `If-Match`): when the ticket has changed since, [`Error::Stale`] with the
+    /// ticket as it is, and nothing is written, recorded or sent. The version is compared in
+    /// the store's write transaction. `None` is `update_ticket`.
+    pub async fn update_ticket_from(
+        &self,
+        actor: &Actor,
+        ticket_id: TicketId,
+        patch: TicketPatch,
+        expected_version: Option<i64>,
+        ctx: &WriteContext,
+    ) -> Result<Ticket> {
         Policy::check_staff(actor)?;
         if let Some(Some(assignee)) = patch.assigned_to {
             let user = self.inner.directory.actor(assignee).await?;
@@ -403,6 +419,7 @@ impl SupportService {
             patch,
             author: Author::of(actor),
             idempotency_key: ctx.idempotency_key.clone(),
+            expected_version,
             at: time::now(),
         };
         let update = self

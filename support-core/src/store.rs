@@ -393,6 +393,13 @@ pub trait SupportStore: Send + Sync + 'static {
     /// (nothing when there is no change) and the idempotency key if there is one, and returns
     /// before and after. A retry with the same key answers [`TicketUpdate::unchanged`] (see
     /// the contract). `Ok(None)` if the ticket does not exist.
+    ///
+    /// A change with [`TicketChange::expected_version`] is compared with the row's
+    /// [`Ticket::version`] inside the same transaction ([`TicketChange::check_version`], after
+    /// a retry's key is looked up): when they differ it writes nothing (no audit entry, no
+    /// key) and fails with [`Error::Stale`] holding the row as it is. A change that changes
+    /// something bumps the version by one ([`TicketPatch::apply`](crate::TicketPatch::apply));
+    /// a message does not.
     async fn update_ticket(
         &self,
         id: TicketId,

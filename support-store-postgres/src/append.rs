@@ -30,7 +30,7 @@ use crate::row;
 macro_rules! reopen_columns {
     () => {
         "t.id, t.ticket_number, t.employee_id, t.subject, t.description, t.category, \
-         t.priority, t.status, t.assigned_to, t.resolved_at, t.created_at, \
+         t.priority, t.status, t.assigned_to, t.resolved_at, t.created_at, t.version, \
          (SELECT updated_at FROM ticket_activity WHERE ticket_id = t.id) AS updated_at"
     };
 }
@@ -44,7 +44,7 @@ macro_rules! reopen_ctes {
     ($pair:literal) => {
         concat!(
             "reopened AS ( \
-                 UPDATE tickets t SET status = 'open', resolved_at = NULL \
+                 UPDATE tickets t SET status = 'open', resolved_at = NULL, version = t.version + 1 \
                  FROM r WHERE t.id = r.id AND r.id = ANY (ARRAY (SELECT m.ticket_id FROM m)) \
                  RETURNING t.id \
              ), audit AS ( \

@@ -228,6 +228,9 @@ impl PgStore {
                 return Ok(Some(TicketUpdate::unchanged(before)));
             }
         }
+        // Compare-and-set: the row was read under its lock, so no change can slip in between
+        // this comparison and the write. Dropping the transaction frees the lock.
+        change.check_version(&before)?;
         let (after, changes) = change.patch.apply(&before, change.at);
         if changes.is_empty() && key.is_none() {
             // Nothing to write; dropping the transaction rolls it back and frees the lock.
@@ -283,7 +286,7 @@ impl PgStore {
         sqlx::query(
             "WITH u AS ( \
                  UPDATE tickets SET status = $2, priority = $3, assigned_to = $4, \
-                     resolved_at = $5 \
+                     resolved_at = $5, version = $10 \
                  WHERE id = $1 RETURNING id \
              ), activity AS ( \
                  UPDATE ticket_activity SET updated_at = $6 WHERE ticket_id = $1 \
@@ -302,6 +305,7 @@ impl PgStore {
         .bind(change.author.id.get())
         .bind(&change.author.name)
         .bind(entries)
+        .bind(after.version)
         .execute(&mut **tx)
         .await
         .map_err(from_sqlx)?;

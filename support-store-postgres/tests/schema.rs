@@ -396,6 +396,7 @@ async fn counts_stay_exact_under_opposite_concurrent_changes_from_several_pools(
                     },
                     author: author(9),
                     idempotency_key: None,
+                    expected_version: None,
                     at: time::now(),
                 };
                 store

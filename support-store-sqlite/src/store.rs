@@ -213,14 +213,15 @@ pub(crate) async fn insert_audit(
 /// [`TicketPatch::apply`]: support_core::TicketPatch::apply
 pub(crate) async fn write_ticket(conn: &mut SqliteConnection, after: &Ticket) -> Result<()> {
     sqlx::query(
-        "UPDATE tickets SET status = ?, priority = ?, assigned_to = ?, resolved_at = ?, updated_at = ? \
-         WHERE id = ?",
+        "UPDATE tickets SET status = ?, priority = ?, assigned_to = ?, resolved_at = ?, updated_at = ?, \
+         version = ? WHERE id = ?",
     )
     .bind(after.status.as_str())
     .bind(i64::from(after.priority.rank()))
     .bind(after.assigned_to.map(UserId::get))
     .bind(after.resolved_at.map(to_micros))
     .bind(to_micros(after.updated_at))
+    .bind(after.version)
     .bind(after.id.get())
     .execute(&mut *conn)
     .await
@@ -319,6 +320,8 @@ impl SupportStore for SqliteStore {
                 return Ok(Some(TicketUpdate::unchanged(before)));
             }
         }
+        // Compared on the row read in this write transaction: nothing writes in between.
+        change.check_version(&before)?;
         let (after, changes) = change.patch.apply(&before, change.at);
         if !changes.is_empty() {
             write_ticket(&mut tx, &after).await?;

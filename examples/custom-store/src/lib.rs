@@ -309,6 +309,7 @@ impl SupportStore for KvStore {
                 used.replay_update(id, &change.patch)?;
                 return Ok(Some(TicketUpdate::unchanged(before)));
             }
+            change.check_version(&before)?;
             let (after, changes) = change.patch.apply(&before, change.at);
             if !changes.is_empty() {
                 put_ticket(&tx, &after)?;

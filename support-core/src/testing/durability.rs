@@ -63,6 +63,7 @@ where
             },
             author: author(9),
             idempotency_key: None,
+            expected_version: None,
             at: at(6),
         };
         let updated = store

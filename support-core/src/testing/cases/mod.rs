@@ -27,6 +27,7 @@ mod reopening;
 mod stats;
 mod tickets;
 mod updates;
+mod versions;
 
 crate::__conformance_cases!(reexport);
 
@@ -146,6 +147,10 @@ macro_rules! __conformance_cases {
                 only_an_employee_reply_on_a_finished_ticket_reopens_it,
                 a_replayed_reply_reopens_nothing_twice,
                 replies_racing_resolves_always_leave_a_consistent_trail,
+            ]
+            versions: [
+                a_stale_version_is_refused_and_writes_nothing,
+                versions_count_changes_of_the_ticket_not_its_messages,
             ]
             missing: [
                 writes_to_a_missing_ticket_are_not_found,
