@@ -216,6 +216,7 @@ function updateForm(ticket, people, onSaved) {
   const saved = h('span', { class: 'saved', role: 'status' });
   const conflictSlot = h('div', { class: 'conflict-slot' });
   const form = h('form', { class: 'ticket-update', oninput: () => { touched = true; saved.textContent = ''; } },
+    conflictSlot,
     h('div', { class: 'field' }, h('label', { for: `status-${ticket.id}` }, 'Status'),
       select('status', { id: `status-${ticket.id}`, value: ticket.status }), h('p', { class: 'field-error', 'data-error-for': 'status' })),
     h('div', { class: 'field' }, h('label', { for: `priority-${ticket.id}` }, 'Priority'),
@@ -223,8 +224,7 @@ function updateForm(ticket, people, onSaved) {
     h('div', { class: 'field' }, h('label', { for: `assign-${ticket.id}` }, 'Assigned to'), assign,
       h('p', { class: 'field-error', 'data-error-for': 'assigned_to' })),
     h('button', { type: 'submit' }, 'Update ticket'), saved,
-    h('p', { class: 'form-error', role: 'alert' }),
-    conflictSlot);
+    h('p', { class: 'form-error', role: 'alert' }));
   const fill = (t) => {
     base = t;
     touched = false;
