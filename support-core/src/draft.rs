@@ -6,6 +6,7 @@ use crate::actor::Actor;
 use crate::audit::{Change, NewAuditEntry};
 use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::{Attachment, AuthorType, Message, Visibility};
+use crate::store::TicketUpdate;
 use crate::ticket::{Status, Ticket, TicketPatch};
 use crate::time::Timestamp;
 use crate::validate::{self, MessageBody, NewMessage, NewTicket};
@@ -63,6 +64,7 @@ impl TicketDraft {
             resolved_at: None,
             created_at: self.at,
             updated_at: self.at,
+            version: crate::ticket::FIRST_VERSION,
         }
     }
 
@@ -148,6 +150,49 @@ pub struct PendingMessage {
 }
 
 impl PendingMessage {
+    /// True if this message reopens a resolved or closed ticket: an employee's public reply.
+    /// Staff replies and internal notes never do.
+    pub fn can_reopen(&self) -> bool {
+        self.author_type == AuthorType::Employee && !self.is_internal
+    }
+
+    /// What appending this message does to its ticket `before` (the row as it is inside the
+    /// append's transaction), besides touching `updated_at`: `Some` when it reopens it, with
+    /// the ticket after and the audit entry to record in the same transaction.
+    ///
+    /// The one rule of reopening, for every store: an employee's public message on a ticket in
+    /// [`Status::REOPENED_BY_REPLY`] sets it to [`Status::Open`] exactly as a staff change to
+    /// open does ([`TicketPatch::apply`]: `resolved_at` cleared, `version` bumped,
+    /// `updated_at` the message's time), recorded as `Change::Status` with the employee as the
+    /// actor.
+    pub fn reopening(&self, before: &Ticket) -> Option<Reopening> {
+        if !self.can_reopen() || !before.status.is_reopened_by_reply() {
+            return None;
+        }
+        let patch = TicketPatch {
+            status: Some(Status::Open),
+            ..TicketPatch::default()
+        };
+        let (after, changes) = patch.apply(before, self.at);
+        let audit = changes
+            .iter()
+            .map(|c| NewAuditEntry {
+                actor_id: self.author.id,
+                actor_name: self.author.name.clone(),
+                change: c.clone(),
+                at: self.at,
+            })
+            .collect();
+        Some(Reopening {
+            update: TicketUpdate {
+                before: before.clone(),
+                after,
+                changes,
+            },
+            audit,
+        })
+    }
+
     /// The message as stored under the id the store assigned.
     pub fn stored(self, id: MessageId) -> Message {
         Message {
@@ -164,6 +209,16 @@ impl PendingMessage {
     }
 }
 
+/// A ticket reopened by an employee's reply ([`PendingMessage::reopening`]): what the store
+/// writes with the message, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reopening {
+    /// The ticket before and after; `changes` holds the one status change.
+    pub update: TicketUpdate,
+    /// The audit entries to record (one: the status change, by the employee).
+    pub audit: Vec<NewAuditEntry>,
+}
+
 /// A staff change to apply with [`TicketPatch::apply`] inside the store's transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketChange {
@@ -174,8 +229,25 @@ pub struct TicketChange {
     /// Makes the change safe to retry; scoped to `author.id` (see
     /// [`KeyUse::replay_update`](crate::idempotency::KeyUse::replay_update)).
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The [`Ticket::version`] the change was made from: compared and set in the store's
+    /// transaction, so a change made from a stale view is refused with
+    /// [`Error::Stale`](crate::Error::Stale) and writes nothing. `None` applies it to
+    /// whatever the ticket is now.
+    pub expected_version: Option<i64>,
     /// When.
     pub at: Timestamp,
+}
+
+impl TicketChange {
+    /// `Err(Stale)` with the ticket as it is when the change names a version `before` is no
+    /// longer at. Stores call it on the row read inside their write transaction, after a
+    /// retry's key was looked up (a retry answers as the first call did).
+    pub fn check_version(&self, before: &Ticket) -> crate::Result<()> {
+        match self.expected_version {
+            Some(v) if v != before.version => Err(crate::Error::Stale(Box::new(before.clone()))),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl TicketChange {

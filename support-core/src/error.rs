@@ -23,6 +23,10 @@ pub enum Error {
     /// different request).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A change named a version the ticket is no longer at: someone else changed it first.
+    /// Nothing was written; this is the ticket as it is now.
+    #[error("stale: the ticket is at version {}", .0.version)]
+    Stale(Box<crate::Ticket>),
     /// A transient failure: the backend is busy, locked or unreachable. Retrying later may work.
     #[error("unavailable: {0}")]
     Unavailable(String),

@@ -144,6 +144,7 @@ impl SupportStore for MemoryStore {
             used.replay_update(id, &change.patch)?;
             return Ok(Some(TicketUpdate::unchanged(before)));
         }
+        change.check_version(&before)?;
         let (after, changes) = change.patch.apply(&before, change.at);
         if !changes.is_empty() {
             s.tickets.insert(id, after.clone());
@@ -160,23 +161,32 @@ impl SupportStore for MemoryStore {
         }))
     }
 
-    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Appended>> {
         let mut s = self.lock();
         if let Some(used) = s.used(d.author.id, d.idempotency_key.as_ref()) {
             let (t, m) = used.replay_append()?;
             let message = s.message(t, m).cloned().ok_or(Error::NotFound)?;
-            return Ok(Created::Existing(message));
+            return Ok(Created::Existing(Appended::message(message)));
         }
-        if !s.tickets.contains_key(&d.ticket_id) {
+        let Some(before) = s.tickets.get(&d.ticket_id) else {
             return Err(Error::NotFound);
-        }
-        let message = s.push_message(d.pending());
+        };
+        let pending = d.pending();
+        let reopening = pending.reopening(before);
+        let message = s.push_message(pending);
+        let reopened = reopening.map(|r| {
+            s.tickets.insert(d.ticket_id, r.update.after.clone());
+            for e in r.audit {
+                s.audit(d.ticket_id, e);
+            }
+            r.update
+        });
         let used = KeyUse::Message {
             ticket: d.ticket_id,
             message: message.id,
         };
         s.remember(d.author.id, d.idempotency_key.as_ref(), used);
-        Ok(Created::New(message))
+        Ok(Created::New(Appended { message, reopened }))
     }
 
     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {

@@ -298,13 +298,16 @@ impl SupportService {
             at: time::now(),
         };
         match self.inner.store.append_message(&draft).await? {
-            Created::Existing(m) => {
+            Created::Existing(Appended { message: m, .. }) => {
                 let same = m.ticket_id == ticket_id
                     && m.content == draft.message.body.as_str()
                     && m.is_internal == (draft.message.visibility == crate::Visibility::Internal);
                 if same { Ok(m) } else { Err(reused_key()) }
             }
-            Created::New(m) => {
+            Created::New(Appended {
+                message: m,
+                reopened,
+            }) => {
                 let except = ctx.socket_id.clone();
                 if let Some(public) = m.clone().public() {
                     self.publish(
@@ -313,8 +316,14 @@ impl SupportService {
                     )
                     .await;
                 }
-                self.publish(Event::Staff(StaffEvent::MessageCreated(m.clone())), except)
-                    .await;
+                self.publish(
+                    Event::Staff(StaffEvent::MessageCreated(m.clone())),
+                    except.clone(),
+                )
+                .await;
+                if let Some(update) = reopened {
+                    self.publish_update(&update, except).await;
+                }
                 Ok(m)
             }
         }
@@ -380,6 +389,22 @@ impl SupportService {
         patch: TicketPatch,
         ctx: &WriteContext,
     ) -> Result<Ticket> {
+        self.update_ticket_from(actor, ticket_id, patch, None, ctx)
+            .await
+    }
+
+    /// [`SupportService::update_ticket`] made from the ticket at `expected_version` (a
+    /// client's `If-Match`): when the ticket has changed since, [`Error::Stale`] with the
+    /// ticket as it is, and nothing is written, recorded or sent. The version is compared in
+    /// the store's write transaction. `None` is `update_ticket`.
+    pub async fn update_ticket_from(
+        &self,
+        actor: &Actor,
+        ticket_id: TicketId,
+        patch: TicketPatch,
+        expected_version: Option<i64>,
+        ctx: &WriteContext,
+    ) -> Result<Ticket> {
         Policy::check_staff(actor)?;
         if let Some(Some(assignee)) = patch.assigned_to {
             let user = self.inner.directory.actor(assignee).await?;
@@ -394,6 +419,7 @@ impl SupportService {
             patch,
             author: Author::of(actor),
             idempotency_key: ctx.idempotency_key.clone(),
+            expected_version,
             at: time::now(),
         };
         let update = self
@@ -402,30 +428,8 @@ impl SupportService {
             .update_ticket(ticket_id, &change)
             .await?
             .ok_or(Error::NotFound)?;
-        if update.changes.is_empty() {
-            return Ok(update.after);
-        }
-        let except = ctx.socket_id.clone();
-        let (ticket, changes) = (update.after.clone(), update.changes.clone());
-        self.publish(
-            Event::Ticket(
-                ticket_id,
-                TicketEvent::TicketUpdated {
-                    ticket: ticket.clone(),
-                    changes: changes.clone(),
-                },
-            ),
-            except.clone(),
-        )
-        .await;
-        self.publish(
-            Event::Staff(StaffEvent::TicketUpdated { ticket, changes }),
-            except,
-        )
-        .await;
-        let counts = |t: &Ticket| Stats::of(t.status, t.priority);
-        if counts(&update.before) != counts(&update.after) {
-            self.publish_stats().await;
+        if !update.changes.is_empty() {
+            self.publish_update(&update, ctx.socket_id.clone()).await;
         }
         Ok(update.after)
     }
@@ -557,6 +561,33 @@ impl SupportService {
                 error = %e,
                 "broadcast failed; clients will catch up from the store"
             );
+        }
+    }
+
+    /// After a committed change of a ticket (a staff change, or a reopening reply):
+    /// `ticket.updated` on the ticket's channel and to staff, and `stats.updated` when the
+    /// counts moved.
+    async fn publish_update(&self, update: &TicketUpdate, except: Option<SocketId>) {
+        let (ticket, changes) = (update.after.clone(), update.changes.clone());
+        self.publish(
+            Event::Ticket(
+                ticket.id,
+                TicketEvent::TicketUpdated {
+                    ticket: ticket.clone(),
+                    changes: changes.clone(),
+                },
+            ),
+            except.clone(),
+        )
+        .await;
+        self.publish(
+            Event::Staff(StaffEvent::TicketUpdated { ticket, changes }),
+            except,
+        )
+        .await;
+        let counts = |t: &Ticket| Stats::of(t.status, t.priority);
+        if counts(&update.before) != counts(&update.after) {
+            self.publish_stats().await;
         }
     }
 

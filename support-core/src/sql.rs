@@ -85,11 +85,13 @@ pub enum TicketColumn {
     CreatedAt,
     /// `updated_at`: the latest activity.
     UpdatedAt,
+    /// `version`: [`Ticket::version`](crate::Ticket::version).
+    Version,
 }
 
 impl TicketColumn {
     /// Every column, in the order they are selected.
-    pub const ALL: [TicketColumn; 12] = [
+    pub const ALL: [TicketColumn; 13] = [
         TicketColumn::Id,
         TicketColumn::TicketNumber,
         TicketColumn::EmployeeId,
@@ -102,6 +104,7 @@ impl TicketColumn {
         TicketColumn::ResolvedAt,
         TicketColumn::CreatedAt,
         TicketColumn::UpdatedAt,
+        TicketColumn::Version,
     ];
 }
 

@@ -13,7 +13,9 @@ use crate::stats::Stats;
 use crate::ticket::{Category, Priority, Status, Ticket};
 use crate::time::{self, Timestamp};
 
-pub use crate::draft::{Author, MessageDraft, PendingMessage, TicketChange, TicketDraft};
+pub use crate::draft::{
+    Author, MessageDraft, PendingMessage, Reopening, TicketChange, TicketDraft,
+};
 pub use crate::idempotency::KeyUse;
 
 /// The outcome of a create that may be a retry.
@@ -67,6 +69,34 @@ impl TicketUpdate {
             before: ticket.clone(),
             after: ticket,
             changes: Vec::new(),
+        }
+    }
+}
+
+/// What an append stored: the message and, when it was an employee's reply on a resolved or
+/// closed ticket, the ticket's reopening ([`PendingMessage::reopening`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The message as stored.
+    pub message: Message,
+    /// The ticket reopened by this message, before and after, written in the append's
+    /// transaction; `None` when the status did not change (and always for a replay).
+    pub reopened: Option<TicketUpdate>,
+}
+
+impl Created<Appended> {
+    /// The message, new or not.
+    pub fn into_message(self) -> Message {
+        self.into_inner().message
+    }
+}
+
+impl Appended {
+    /// A message that changed nothing else.
+    pub fn message(message: Message) -> Self {
+        Appended {
+            message,
+            reopened: None,
         }
     }
 }
@@ -319,7 +349,7 @@ pub struct MessageQuery {
 ///         self.write();
 ///         self.inner.update_ticket(id, c).await
 ///     }
-///     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+///     async fn append_message(&self, d: &MessageDraft) -> Result<Created<Appended>> {
 ///         self.write();
 ///         self.inner.append_message(d).await
 ///     }
@@ -363,6 +393,13 @@ pub trait SupportStore: Send + Sync + 'static {
     /// (nothing when there is no change) and the idempotency key if there is one, and returns
     /// before and after. A retry with the same key answers [`TicketUpdate::unchanged`] (see
     /// the contract). `Ok(None)` if the ticket does not exist.
+    ///
+    /// A change with [`TicketChange::expected_version`] is compared with the row's
+    /// [`Ticket::version`] inside the same transaction ([`TicketChange::check_version`], after
+    /// a retry's key is looked up): when they differ it writes nothing (no audit entry, no
+    /// key) and fails with [`Error::Stale`] holding the row as it is. A change that changes
+    /// something bumps the version by one ([`TicketPatch::apply`](crate::TicketPatch::apply));
+    /// a message does not.
     async fn update_ticket(
         &self,
         id: TicketId,
@@ -371,7 +408,14 @@ pub trait SupportStore: Send + Sync + 'static {
 
     /// Appends a message and sets the ticket's `updated_at` to its time. `NotFound` if the
     /// ticket does not exist.
-    async fn append_message(&self, draft: &MessageDraft) -> Result<Created<Message>>;
+    ///
+    /// In the same transaction, a message that reopens its ticket
+    /// ([`PendingMessage::reopening`] of the row as it is in that transaction: an employee's
+    /// public reply on a resolved or closed ticket) sets it back to open and records the
+    /// status change in the audit trail, and the answer says so ([`Appended::reopened`]). A
+    /// ticket resolved just before the append is therefore reopened all the same. A replay
+    /// ([`Created::Existing`]) reopens nothing.
+    async fn append_message(&self, draft: &MessageDraft) -> Result<Created<Appended>>;
 
     /// A page of one ticket's messages, oldest first. For `Latest` and `Before`, the page is
     /// the newest `limit` messages of the range, still returned oldest first.
@@ -434,7 +478,7 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
     ) -> Result<Option<TicketUpdate>> {
         (**self).update_ticket(id, change).await
     }
-    async fn append_message(&self, draft: &MessageDraft) -> Result<Created<Message>> {
+    async fn append_message(&self, draft: &MessageDraft) -> Result<Created<Appended>> {
         (**self).append_message(draft).await
     }
     async fn messages(&self, query: &MessageQuery) -> Result<Vec<Message>> {

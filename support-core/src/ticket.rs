@@ -144,6 +144,16 @@ impl Status {
     pub fn is_active(self) -> bool {
         Self::ACTIVE.contains(&self)
     }
+
+    /// The statuses an employee's reply takes back to [`Status::Open`]: the ticket was
+    /// finished, and its employee writes again. The SQL stores spell the same list as
+    /// `status IN ('resolved', 'closed')` in the statements that append a message.
+    pub const REOPENED_BY_REPLY: &'static [Status] = &[Status::Resolved, Status::Closed];
+
+    /// True for resolved and closed: see [`Status::REOPENED_BY_REPLY`].
+    pub fn is_reopened_by_reply(self) -> bool {
+        Self::REOPENED_BY_REPLY.contains(&self)
+    }
 }
 
 /// A support ticket as stored.
@@ -180,6 +190,21 @@ pub struct Ticket {
     /// The latest activity: a change or a message.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
+    /// Grows by one with every change of the ticket's own fields (status, priority,
+    /// assignment, a reopening reply); a new ticket is at 1. A new message does not change
+    /// it, so a staff change made from a page that is current except for newer messages
+    /// still applies. A change may name the version it was made from
+    /// ([`TicketChange::expected_version`](crate::store::TicketChange::expected_version)),
+    /// and is refused when the ticket has moved on.
+    #[serde(default = "first_version")]
+    pub version: i64,
+}
+
+/// The version of a new ticket (and of a row stored before tickets had versions).
+pub const FIRST_VERSION: i64 = 1;
+
+fn first_version() -> i64 {
+    FIRST_VERSION
 }
 
 /// A staff change to a ticket's workflow fields. `None` leaves a field as it is;
@@ -236,6 +261,7 @@ impl TicketPatch {
         }
         if !changes.is_empty() {
             after.updated_at = at;
+            after.version = before.version + 1;
         }
         (after, changes)
     }
@@ -261,6 +287,7 @@ mod tests {
             resolved_at: None,
             created_at: at,
             updated_at: at,
+            version: FIRST_VERSION,
         }
     }
 

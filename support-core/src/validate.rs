@@ -335,6 +335,38 @@ impl TicketPatch {
     }
 }
 
+/// The `version` a ticket change is made from (see
+/// [`Ticket::version`](crate::Ticket::version)), from a JSON body: absent or `null` is
+/// `None`; anything but a positive integer is a validation error on `version`.
+pub fn ticket_version(body: &Value) -> Result<Option<i64>> {
+    match body.as_object().and_then(|m| m.get("version")) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_i64().filter(|n| *n >= 1).map(Some).ok_or_else(|| {
+            Error::invalid("version", "The version field must be a positive integer.")
+        }),
+    }
+}
+
+/// The ticket version of an `If-Match` header: `3`, `"3"` or `W/"3"`. Anything else (a list,
+/// `*`, a tag that is not a positive integer) is a validation error on `If-Match`.
+pub fn if_match_version(header: &str) -> Result<i64> {
+    let tag = header.trim();
+    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+    let tag = tag
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(tag);
+    tag.parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 1 && tag.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            Error::invalid(
+                "If-Match",
+                "The If-Match header must be the ticket's version, such as \"3\".",
+            )
+        })
+}
+
 /// Reads fields out of a JSON object and collects every error before giving up.
 #[derive(Default)]
 struct Form<'a> {

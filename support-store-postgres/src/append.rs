@@ -11,23 +11,85 @@
 //! only after its ticket's `ticket_activity` row is locked, and the lock is held to the commit,
 //! so a concurrent append to the same ticket waits and then draws a larger id.
 
+use std::collections::HashMap;
+
+use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::{PgExecutor, PgPool};
-use support_core::store::PendingMessage;
-use support_core::{Choice, Error, IdempotencyKey, Message, MessageId, Result};
+use sqlx::{PgExecutor, PgPool, Row};
+use support_core::store::{Appended, PendingMessage};
+use support_core::{Choice, Error, IdempotencyKey, MessageId, Result, Ticket};
 use tokio::sync::oneshot;
 
 use crate::error::{bad_data, from_sqlx};
 use crate::lanes::Lanes;
+use crate::row;
 
-/// One message: the activity update locks the ticket's row and returns it only if the ticket
-/// exists, and the insert draws the id for the row it returned, so after the lock.
-const APPEND_ONE: &str = "\
-    WITH a AS (UPDATE ticket_activity SET updated_at = $8 WHERE ticket_id = $1 RETURNING ticket_id) \
-    INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, \
-        attachments, created_at) \
-    SELECT ticket_id, $2, $3, $4, $5, $6, $7, $8 FROM a \
-    RETURNING id, ticket_id";
+/// The columns of a ticket a batch may reopen, `t` in `tickets`, named as [`row::ticket`]
+/// reads them: the row before the reopening. Its activity time is read, not locked: the
+/// statement locks (and sets) it next.
+macro_rules! reopen_columns {
+    () => {
+        "t.id, t.ticket_number, t.employee_id, t.subject, t.description, t.category, \
+         t.priority, t.status, t.assigned_to, t.resolved_at, t.created_at, t.version, \
+         (SELECT updated_at FROM ticket_activity WHERE ticket_id = t.id) AS updated_at"
+    };
+}
+
+/// The reopening of `r`'s tickets (an employee's reply on a resolved or closed ticket:
+/// [`PendingMessage::reopening`], spelled in SQL): the same fields a staff change to open
+/// writes, for the tickets `r` locked whose message `m` inserted. `$first` is the
+/// `FROM`/`WHERE` that pairs each reopened ticket `r` with the author and time of its first
+/// reopening message, for the audit entry.
+macro_rules! reopen_ctes {
+    ($pair:literal) => {
+        concat!(
+            "reopened AS ( \
+                 UPDATE tickets t SET status = 'open', resolved_at = NULL, version = t.version + 1 \
+                 FROM r WHERE t.id = r.id AND r.id = ANY (ARRAY (SELECT m.ticket_id FROM m)) \
+                 RETURNING t.id \
+             ), audit AS ( \
+                 INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) \
+                 SELECT r.id, f.author_id, f.author_name, \
+                     jsonb_build_object('field', 'status', 'before', r.status, 'after', 'open'), \
+                     f.created_at \
+                 ",
+            $pair,
+            " \
+                 ORDER BY r.id \
+             )"
+        )
+    };
+}
+
+/// One message. `r` locks the ticket's row first when the message may reopen it (an
+/// employee's public reply on a resolved or closed ticket), as a staff change locks it before
+/// the activity row: the activity update waits for `r` (its one-time condition reads it). The
+/// activity update then locks the ticket's activity row and returns it only if the ticket
+/// exists, and the insert draws the id for the row it returned, so after the lock. The answer
+/// carries `r`'s row, the ticket before, when the message reopened it.
+const APPEND_ONE: &str = concat!(
+    "WITH r AS ( \
+         SELECT ",
+    reopen_columns!(),
+    " FROM tickets t \
+         WHERE t.id = $1 AND $4 = 'employee' AND NOT $6 AND t.status IN ('resolved', 'closed') \
+         FOR NO KEY UPDATE OF t \
+     ), a AS ( \
+         UPDATE ticket_activity SET updated_at = $8 \
+         WHERE ticket_id = $1 AND (SELECT count(*) FROM r) >= 0 RETURNING ticket_id \
+     ), m AS ( \
+         INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, \
+             is_internal, attachments, created_at) \
+         SELECT ticket_id, $2, $3, $4, $5, $6, $7, $8 FROM a \
+         RETURNING id, ticket_id \
+     ), ",
+    reopen_ctes!(
+        "FROM reopened JOIN r ON r.id = reopened.id, \
+         (SELECT $2::bigint AS author_id, $3::text AS author_name, $8::timestamptz AS created_at) f"
+    ),
+    " SELECT m.id AS message_id, m.ticket_id AS message_ticket_id, r.* \
+     FROM m LEFT JOIN r ON r.id = m.ticket_id"
+);
 
 /// A batch, as arrays of its columns. What orders the steps is data, not the order of the
 /// `WITH` parts (which Postgres does not promise):
@@ -47,8 +109,8 @@ const APPEND_ONE: &str = "\
 /// into. Were they visible, every plan would be costed for the batch's exact size, cheaper
 /// than the plan for any size, and Postgres would keep planning the statement afresh for
 /// each batch instead of reusing one plan: a quarter of the server's time under load.
-const APPEND_BATCH: &str = "\
-    WITH p AS MATERIALIZED ( \
+const APPEND_BATCH: &str = concat!(
+    "WITH p AS MATERIALIZED ( \
         SELECT $1::bigint[] AS ticket_id, $2::bigint[] AS author_id, $3::text[] AS author_name, \
             $4::text[] AS author_type, $5::text[] AS content, $6::boolean[] AS is_internal, \
             $7::jsonb[] AS attachments, $8::timestamptz[] AS created_at \
@@ -57,8 +119,17 @@ const APPEND_BATCH: &str = "\
             p.content, p.is_internal, p.attachments, p.created_at) \
         WITH ORDINALITY AS b (ticket_id, author_id, author_name, author_type, content, \
             is_internal, attachments, created_at, n) \
+    ), r AS ( \
+        SELECT ",
+    reopen_columns!(),
+    " FROM tickets t \
+        WHERE t.id = ANY (ARRAY (SELECT b.ticket_id FROM b \
+                WHERE b.author_type = 'employee' AND NOT b.is_internal)) \
+            AND t.status IN ('resolved', 'closed') \
+        ORDER BY t.id FOR NO KEY UPDATE OF t \
     ), locked AS ( \
         SELECT a.ticket_id FROM p, ticket_activity a WHERE a.ticket_id = ANY (p.ticket_id) \
+            AND (SELECT count(*) FROM r) >= 0 \
         ORDER BY a.ticket_id FOR NO KEY UPDATE OF a \
     ), touched AS ( \
         UPDATE ticket_activity a SET updated_at = last.created_at \
@@ -69,23 +140,34 @@ const APPEND_BATCH: &str = "\
         WHERE a.ticket_id = last.ticket_id \
             AND a.ticket_id = ANY (ARRAY (SELECT locked.ticket_id FROM locked)) \
         RETURNING a.ticket_id \
-    ) \
-    INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, \
-        attachments, created_at) \
-    SELECT b.ticket_id, b.author_id, b.author_name, b.author_type, b.content, b.is_internal, \
-        b.attachments, b.created_at \
-    FROM b JOIN touched ON touched.ticket_id = b.ticket_id \
-    ORDER BY b.n \
-    RETURNING id, ticket_id";
+    ), m AS ( \
+        INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, \
+            is_internal, attachments, created_at) \
+        SELECT b.ticket_id, b.author_id, b.author_name, b.author_type, b.content, b.is_internal, \
+            b.attachments, b.created_at \
+        FROM b JOIN touched ON touched.ticket_id = b.ticket_id \
+        ORDER BY b.n \
+        RETURNING id, ticket_id \
+    ), ",
+    reopen_ctes!(
+        "FROM reopened JOIN r ON r.id = reopened.id JOIN ( \
+             SELECT DISTINCT ON (b.ticket_id) b.ticket_id, b.author_id, b.author_name, b.created_at \
+             FROM b WHERE b.author_type = 'employee' AND NOT b.is_internal \
+             ORDER BY b.ticket_id, b.n \
+         ) f ON f.ticket_id = r.id"
+    ),
+    " SELECT m.id AS message_id, m.ticket_id AS message_ticket_id, r.* \
+     FROM m LEFT JOIN r ON r.id = m.ticket_id"
+);
 
-/// Writes a batch with one statement. Each message gets its id, or `None` if its ticket does
-/// not exist (nothing was written for it then).
+/// Writes a batch with one statement. Each message gets its answer, or `None` if its ticket
+/// does not exist (nothing was written for it then).
 async fn insert_batch(
     ex: impl PgExecutor<'_>,
     batch: &[PendingMessage],
-) -> Result<Vec<Option<i64>>> {
-    let mut rows: Vec<(i64, i64)> = if let [m] = batch {
-        sqlx::query_as(APPEND_ONE)
+) -> Result<Vec<Option<Appended>>> {
+    let rows: Vec<PgRow> = if let [m] = batch {
+        sqlx::query(APPEND_ONE)
             .bind(m.ticket_id.get())
             .bind(m.author.id.get())
             .bind(&m.author.name)
@@ -102,7 +184,7 @@ async fn insert_batch(
         for m in batch {
             attachments.push(serde_json::to_value(&m.attachments).map_err(Error::backend)?);
         }
-        sqlx::query_as(APPEND_BATCH)
+        sqlx::query(APPEND_BATCH)
             .bind(batch.iter().map(|m| m.ticket_id.get()).collect::<Vec<_>>())
             .bind(batch.iter().map(|m| m.author.id.get()).collect::<Vec<_>>())
             .bind(
@@ -125,24 +207,66 @@ async fn insert_batch(
             .await
             .map_err(from_sqlx)?
     };
+    let mut inserted = Vec::with_capacity(rows.len());
+    let mut reopened: HashMap<i64, Ticket> = HashMap::new();
+    for row in &rows {
+        let id: i64 = row.try_get("message_id").map_err(from_sqlx)?;
+        let ticket: i64 = row.try_get("message_ticket_id").map_err(from_sqlx)?;
+        inserted.push((id, ticket));
+        if row
+            .try_get::<Option<i64>, _>("id")
+            .map_err(from_sqlx)?
+            .is_some()
+        {
+            reopened.insert(ticket, row::ticket(row)?);
+        }
+    }
     // One INSERT draws its ids in the order it inserts, which is batch order; the rows it
     // returns need not come back in that order.
-    rows.sort_unstable();
+    inserted.sort_unstable();
     // The inserted messages are the batch minus those whose ticket is missing, in order, and
     // a ticket is either present for all its messages or for none.
-    let mut inserted = rows.into_iter().peekable();
-    let ids: Vec<Option<i64>> = batch
+    let mut inserted = inserted.into_iter().peekable();
+    let mut answers: Vec<Option<Appended>> = batch
         .iter()
         .map(|m| {
             inserted
                 .next_if(|(_, t)| *t == m.ticket_id.get())
-                .map(|(id, _)| id)
+                .map(|(id, _)| Appended::message(m.clone().stored(MessageId(id))))
         })
         .collect();
     if inserted.next().is_some() {
         return Err(bad_data("batch of messages", "ids do not match the batch"));
     }
-    Ok(ids)
+    attach_reopenings(batch, &mut answers, reopened);
+    Ok(answers)
+}
+
+/// Gives each ticket the statement reopened (`before`: its row as `r` locked it) to the first
+/// of its messages that can reopen it, as [`PendingMessage::reopening`] says, with the
+/// activity time the statement left: its last message of the batch.
+fn attach_reopenings(
+    batch: &[PendingMessage],
+    answers: &mut [Option<Appended>],
+    mut before: HashMap<i64, Ticket>,
+) {
+    for (i, m) in batch.iter().enumerate() {
+        if !m.can_reopen() {
+            continue;
+        }
+        let Some(ticket) = before.remove(&m.ticket_id.get()) else {
+            continue;
+        };
+        let Some(mut update) = m.reopening(&ticket).map(|r| r.update) else {
+            continue;
+        };
+        if let Some(last) = batch.iter().rev().find(|l| l.ticket_id == m.ticket_id) {
+            update.after.updated_at = last.at;
+        }
+        if let Some(Some(answer)) = answers.get_mut(i) {
+            answer.reopened = Some(update);
+        }
+    }
 }
 
 /// One message with its idempotency key, so that a retry finds it. The key's record needs the
@@ -155,9 +279,16 @@ async fn insert_batch(
 ///
 /// So either all three rows are written, or none, and then the statement returns no row.
 /// The key's reference to the message is checked at the end of the statement, after `m`.
-const APPEND_KEYED: &str = "\
-    WITH locked AS ( \
-        SELECT ticket_id FROM ticket_activity WHERE ticket_id = $1 FOR NO KEY UPDATE \
+const APPEND_KEYED: &str = concat!(
+    "WITH r AS ( \
+        SELECT ",
+    reopen_columns!(),
+    " FROM tickets t \
+        WHERE t.id = $1 AND $4 = 'employee' AND NOT $6 AND t.status IN ('resolved', 'closed') \
+        FOR NO KEY UPDATE OF t \
+    ), locked AS ( \
+        SELECT ticket_id FROM ticket_activity \
+        WHERE ticket_id = $1 AND (SELECT count(*) FROM r) >= 0 FOR NO KEY UPDATE \
     ), k AS ( \
         INSERT INTO idempotency_keys (user_id, \"key\", kind, ticket_id, message_id) \
         SELECT $2, $9, 'message', ticket_id, nextval(pg_get_serial_sequence('messages', 'id')) \
@@ -172,8 +303,14 @@ const APPEND_KEYED: &str = "\
         RETURNING id, ticket_id \
     ), a AS ( \
         UPDATE ticket_activity SET updated_at = $8 FROM m WHERE ticket_activity.ticket_id = m.ticket_id \
-    ) \
-    SELECT id FROM m";
+    ), ",
+    reopen_ctes!(
+        "FROM reopened JOIN r ON r.id = reopened.id, \
+         (SELECT $2::bigint AS author_id, $3::text AS author_name, $8::timestamptz AS created_at) f"
+    ),
+    " SELECT m.id AS message_id, m.ticket_id AS message_ticket_id, r.* \
+     FROM m LEFT JOIN r ON r.id = m.ticket_id"
+);
 
 /// Writes one message and records its idempotency key, in one statement committed on return.
 /// `None` if nothing was written: the key was used before by the same user, or the ticket does
@@ -182,9 +319,9 @@ pub(crate) async fn insert_keyed(
     ex: impl PgExecutor<'_>,
     message: PendingMessage,
     key: &IdempotencyKey,
-) -> Result<Option<Message>> {
+) -> Result<Option<Appended>> {
     let m = &message;
-    let id: Option<i64> = sqlx::query_scalar(APPEND_KEYED)
+    let row: Option<PgRow> = sqlx::query(APPEND_KEYED)
         .bind(m.ticket_id.get())
         .bind(m.author.id.get())
         .bind(&m.author.name)
@@ -197,29 +334,34 @@ pub(crate) async fn insert_keyed(
         .fetch_optional(ex)
         .await
         .map_err(from_sqlx)?;
-    Ok(id.map(|id| message.stored(MessageId(id))))
+    let Some(row) = row else { return Ok(None) };
+    let id: i64 = row.try_get("message_id").map_err(from_sqlx)?;
+    let mut before = HashMap::new();
+    if row
+        .try_get::<Option<i64>, _>("id")
+        .map_err(from_sqlx)?
+        .is_some()
+    {
+        before.insert(m.ticket_id.get(), row::ticket(&row)?);
+    }
+    let mut answers = [Some(Appended::message(m.clone().stored(MessageId(id))))];
+    attach_reopenings(std::slice::from_ref(&message), &mut answers, before);
+    Ok(answers[0].take())
 }
 
 /// Writes one message without a key. `NotFound` if the ticket does not exist.
-async fn insert_one(ex: impl PgExecutor<'_>, message: PendingMessage) -> Result<Message> {
-    let ids = insert_batch(ex, std::slice::from_ref(&message)).await?;
-    match ids.first() {
-        Some(Some(id)) => Ok(message.stored(MessageId(*id))),
-        _ => Err(Error::NotFound),
-    }
+async fn insert_one(ex: impl PgExecutor<'_>, message: PendingMessage) -> Result<Appended> {
+    let mut answers = insert_batch(ex, std::slice::from_ref(&message)).await?;
+    answers.pop().flatten().ok_or(Error::NotFound)
 }
 
 /// Writes a batch and answers each message. When the call fails for a reason that may be one
 /// message's fault, each is written alone, so only that one fails.
-async fn write(pool: &PgPool, batch: Vec<PendingMessage>) -> Vec<Result<Message>> {
-    let found = |m: PendingMessage, id: Option<i64>| {
-        id.map(|id| m.stored(MessageId(id))).ok_or(Error::NotFound)
-    };
+async fn write(pool: &PgPool, batch: Vec<PendingMessage>) -> Vec<Result<Appended>> {
     match insert_batch(pool, &batch).await {
-        Ok(ids) => batch
+        Ok(answers) => answers
             .into_iter()
-            .zip(ids)
-            .map(|(m, id)| found(m, id))
+            .map(|a| a.ok_or(Error::NotFound))
             .collect(),
         // Unreachable or busy: it would be the same for each message alone.
         Err(Error::Unavailable(e)) => batch
@@ -230,8 +372,7 @@ async fn write(pool: &PgPool, batch: Vec<PendingMessage>) -> Vec<Result<Message>
         Err(_) => {
             let mut results = Vec::with_capacity(batch.len());
             for m in batch {
-                let alone = insert_batch(pool, std::slice::from_ref(&m)).await;
-                results.push(alone.and_then(|ids| found(m, ids.into_iter().next().flatten())));
+                results.push(insert_one(pool, m).await);
             }
             results
         }
@@ -240,7 +381,7 @@ async fn write(pool: &PgPool, batch: Vec<PendingMessage>) -> Vec<Result<Message>
 
 struct Job {
     message: PendingMessage,
-    reply: oneshot::Sender<Result<Message>>,
+    reply: oneshot::Sender<Result<Appended>>,
 }
 
 /// Plain appends: written directly while few are in flight, in batches beyond that.
@@ -270,7 +411,7 @@ impl Appender {
     }
 
     /// Appends a message; answers after the commit that stores it.
-    pub(crate) async fn append(&self, message: PendingMessage) -> Result<Message> {
+    pub(crate) async fn append(&self, message: PendingMessage) -> Result<Appended> {
         if let Some(_running) = self.lanes.direct() {
             return insert_one(&self.pool, message).await;
         }

@@ -16,7 +16,7 @@ use crate::error::{bad_data, from_sqlx};
 
 /// The ticket columns [`ticket`] reads, for hand-written queries of the `ticket_rows` view.
 pub(crate) const TICKET_COLUMNS: &str = "id, ticket_number, employee_id, subject, description, \
-     category, priority, status, assigned_to, resolved_at, created_at, updated_at";
+     category, priority, status, assigned_to, resolved_at, created_at, updated_at, version";
 
 /// The message columns [`message`] reads.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, ticket_id, author_id, author_name, author_type, \
@@ -116,6 +116,7 @@ pub(crate) fn ticket(row: &PgRow) -> Result<Ticket> {
         resolved_at: optional_timestamp(row, "resolved_at")?,
         created_at: timestamp(row, "created_at")?,
         updated_at: timestamp(row, "updated_at")?,
+        version: get(row, "version")?,
     })
 }
 

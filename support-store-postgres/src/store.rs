@@ -172,7 +172,7 @@ impl PgStore {
         Ok(Some(Created::Existing((ticket, message))))
     }
 
-    async fn append(&self, d: &MessageDraft) -> Result<Created<Message>> {
+    async fn append(&self, d: &MessageDraft) -> Result<Created<Appended>> {
         let Some(key) = &d.idempotency_key else {
             return self.appender.append(d.pending()).await.map(Created::New);
         };
@@ -192,7 +192,7 @@ impl PgStore {
         &self,
         user: UserId,
         key: &IdempotencyKey,
-    ) -> Result<Option<Created<Message>>> {
+    ) -> Result<Option<Created<Appended>>> {
         let Some(used) = remembered(&self.pool, user, key).await? else {
             return Ok(None);
         };
@@ -200,7 +200,7 @@ impl PgStore {
         let message = select_message(&self.pool, m)
             .await?
             .ok_or(Error::NotFound)?;
-        Ok(Some(Created::Existing(message)))
+        Ok(Some(Created::Existing(Appended::message(message))))
     }
 
     async fn update(&self, id: TicketId, change: &TicketChange) -> Result<Option<TicketUpdate>> {
@@ -228,6 +228,9 @@ impl PgStore {
                 return Ok(Some(TicketUpdate::unchanged(before)));
             }
         }
+        // Compare-and-set: the row was read under its lock, so no change can slip in between
+        // this comparison and the write. Dropping the transaction frees the lock.
+        change.check_version(&before)?;
         let (after, changes) = change.patch.apply(&before, change.at);
         if changes.is_empty() && key.is_none() {
             // Nothing to write; dropping the transaction rolls it back and frees the lock.
@@ -283,7 +286,7 @@ impl PgStore {
         sqlx::query(
             "WITH u AS ( \
                  UPDATE tickets SET status = $2, priority = $3, assigned_to = $4, \
-                     resolved_at = $5 \
+                     resolved_at = $5, version = $10 \
                  WHERE id = $1 RETURNING id \
              ), activity AS ( \
                  UPDATE ticket_activity SET updated_at = $6 WHERE ticket_id = $1 \
@@ -302,6 +305,7 @@ impl PgStore {
         .bind(change.author.id.get())
         .bind(&change.author.name)
         .bind(entries)
+        .bind(after.version)
         .execute(&mut **tx)
         .await
         .map_err(from_sqlx)?;
@@ -472,7 +476,7 @@ impl SupportStore for PgStore {
         self.bounded("update_ticket", self.update(id, change)).await
     }
 
-    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Appended>> {
         self.bounded("append_message", self.append(d)).await
     }
 

@@ -57,6 +57,7 @@ async fn every_call(
         },
         author: author(9),
         idempotency_key: None,
+        expected_version: None,
         at: support_core::time::now(),
     };
     let mut out = Vec::new();

@@ -130,6 +130,7 @@ async fn coalesced_lookups_each_get_their_ticket_and_see_earlier_writes() {
                     },
                     author: author(9),
                     idempotency_key: None,
+                    expected_version: None,
                     at: time::now(),
                 };
                 store.update_ticket(mine.id, &change).await.unwrap();

@@ -70,7 +70,7 @@ async fn timestamps_round_trip_at_microsecond_precision() {
             .append_message(&message(t.id, 1, "then", at))
             .await
             .unwrap()
-            .into_inner();
+            .into_message();
         let read = store.ticket(t.id).await.unwrap().unwrap();
         assert_eq!((read.created_at, read.updated_at), (at, at), "{at:?}");
         let page = MessageQuery {
@@ -121,7 +121,7 @@ async fn text_postgres_cannot_hold_never_reaches_it() {
     let odd = Actor::new(1, "user\0 1", Role::Employee);
     let mut draft = message(t.id, 1, "hello", at(1));
     draft.author = Author::of(&odd);
-    let m = store.append_message(&draft).await.unwrap().into_inner();
+    let m = store.append_message(&draft).await.unwrap().into_message();
     assert_eq!(m.author_name, "user 1");
 
     // Searching for it is simply no match.
@@ -396,6 +396,7 @@ async fn counts_stay_exact_under_opposite_concurrent_changes_from_several_pools(
                     },
                     author: author(9),
                     idempotency_key: None,
+                    expected_version: None,
                     at: time::now(),
                 };
                 store

@@ -5,14 +5,22 @@
 //! one commit, the WAL pages of the messages table and its index written once for the batch
 //! instead of once per message. Every caller still gets its answer only after the commit that
 //! holds its message.
+//!
+//! An employee's public reply may reopen its ticket ([`PendingMessage::reopening`]): a batch
+//! holding one is an explicit transaction instead, which reads those tickets, inserts the
+//! batch and writes the reopened tickets with their audit entries, so a ticket resolved just
+//! before is reopened all the same.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use support_core::store::PendingMessage;
+use std::collections::HashSet;
+
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use support_core::store::{Appended, PendingMessage, Reopening};
 use support_core::time::to_micros;
-use support_core::{Choice, Error, Message, MessageId, Result};
+use support_core::{Choice, Error, MessageId, Result};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::from_sqlx;
+use crate::store::{insert_audit, select_ticket, write_ticket};
 
 /// The most messages written by one statement. 64 rows × 8 columns stays far below SQLite's
 /// limit on bound parameters, and a batch never waits to fill up: it takes what is queued.
@@ -57,18 +65,83 @@ async fn insert_rows(conn: &mut SqliteConnection, batch: &[PendingMessage]) -> R
     Ok(ids)
 }
 
-/// Inserts one message.
+/// Inserts messages with one statement and reopens the tickets they reopen
+/// ([`PendingMessage::reopening`] of each ticket as it was before the batch, for the first of
+/// its messages that can reopen it), answering each message in order.
+///
+/// A batch holding a message that [can reopen](PendingMessage::can_reopen) its ticket must run
+/// inside a write transaction: the tickets are read, the messages inserted and the reopened
+/// tickets written as one. Any other batch is the one INSERT.
+pub(crate) async fn append_rows(
+    conn: &mut SqliteConnection,
+    batch: &[PendingMessage],
+) -> Result<Vec<Appended>> {
+    let mut reopenings: Vec<(usize, Reopening)> = Vec::new();
+    let mut read = HashSet::new();
+    for (i, m) in batch.iter().enumerate() {
+        if m.can_reopen() && read.insert(m.ticket_id) {
+            // A missing ticket fails the insert below.
+            if let Some(r) = select_ticket(conn, m.ticket_id)
+                .await?
+                .and_then(|before| m.reopening(&before))
+            {
+                reopenings.push((i, r));
+            }
+        }
+    }
+    let ids = insert_rows(conn, batch).await?;
+    let mut out: Vec<Appended> = batch
+        .iter()
+        .zip(ids)
+        .map(|(m, id)| Appended::message(m.clone().stored(MessageId(id))))
+        .collect();
+    for (i, mut r) in reopenings {
+        let ticket = r.update.after.id;
+        // The trigger left the ticket's activity at its last message of the batch.
+        if let Some(last) = out.iter().rev().find(|a| a.message.ticket_id == ticket) {
+            r.update.after.updated_at = last.message.created_at;
+        }
+        write_ticket(conn, &r.update.after).await?;
+        for e in &r.audit {
+            insert_audit(conn, ticket, e).await?;
+        }
+        out[i].reopened = Some(r.update);
+    }
+    Ok(out)
+}
+
+/// Inserts one message, reopening its ticket if it does (inside the caller's transaction).
 pub(crate) async fn insert_message(
     conn: &mut SqliteConnection,
     message: PendingMessage,
-) -> Result<Message> {
-    let ids = insert_rows(conn, std::slice::from_ref(&message)).await?;
-    Ok(message.stored(MessageId(ids[0])))
+) -> Result<Appended> {
+    let mut appended = append_rows(conn, std::slice::from_ref(&message)).await?;
+    appended
+        .pop()
+        .ok_or_else(|| Error::backend("inserted a message, got no answer"))
+}
+
+/// [`append_rows`] on the writer connection in autocommit: in a transaction of its own when
+/// the batch may reopen a ticket, as the single INSERT otherwise.
+async fn commit_rows(
+    conn: &mut SqliteConnection,
+    batch: &[PendingMessage],
+) -> Result<Vec<Appended>> {
+    if !batch.iter().any(PendingMessage::can_reopen) {
+        return append_rows(conn, batch).await;
+    }
+    let mut tx = conn
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(from_sqlx)?;
+    let appended = append_rows(&mut tx, batch).await?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(appended)
 }
 
 struct Job {
     message: PendingMessage,
-    reply: oneshot::Sender<Result<Message>>,
+    reply: oneshot::Sender<Result<Appended>>,
 }
 
 /// The queue of plain appends, written in batches by one task that shares the store's single
@@ -87,7 +160,7 @@ impl Appender {
     }
 
     /// Appends a message; answers after the commit that stores it.
-    pub(crate) async fn append(&self, message: PendingMessage) -> Result<Message> {
+    pub(crate) async fn append(&self, message: PendingMessage) -> Result<Appended> {
         let (reply, answer) = oneshot::channel();
         let closed = || Error::Unavailable("the store is closed".into());
         self.jobs
@@ -110,9 +183,10 @@ async fn write_batches(writer: SqlitePool, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-/// Writes a batch and answers each message: all in one statement when possible; when one
-/// message fails the statement (a missing ticket), each is written alone, so only it fails.
-async fn write(writer: &SqlitePool, messages: Vec<PendingMessage>) -> Vec<Result<Message>> {
+/// Writes a batch and answers each message: all in one statement (one transaction) when
+/// possible; when one message fails it (a missing ticket), each is written alone, so only it
+/// fails.
+async fn write(writer: &SqlitePool, messages: Vec<PendingMessage>) -> Vec<Result<Appended>> {
     let count = messages.len();
     let mut conn = match writer.acquire().await {
         Ok(conn) => conn,
@@ -124,14 +198,8 @@ async fn write(writer: &SqlitePool, messages: Vec<PendingMessage>) -> Vec<Result
         }
     };
     if count > 1 {
-        match insert_rows(&mut conn, &messages).await {
-            Ok(ids) => {
-                return messages
-                    .into_iter()
-                    .zip(ids)
-                    .map(|(m, id)| Ok(m.stored(MessageId(id))))
-                    .collect();
-            }
+        match commit_rows(&mut conn, &messages).await {
+            Ok(appended) => return appended.into_iter().map(Ok).collect(),
             // Busy or gone: it would be the same for each message alone.
             Err(Error::Unavailable(e)) => {
                 return (0..count)
@@ -144,7 +212,11 @@ async fn write(writer: &SqlitePool, messages: Vec<PendingMessage>) -> Vec<Result
     }
     let mut results = Vec::with_capacity(count);
     for m in messages {
-        results.push(insert_message(&mut conn, m).await);
+        let alone = commit_rows(&mut conn, std::slice::from_ref(&m)).await;
+        results.push(alone.and_then(|mut a| {
+            a.pop()
+                .ok_or_else(|| Error::backend("inserted a message, got no answer"))
+        }));
     }
     results
 }

@@ -14,7 +14,7 @@ use crate::error::{bad_data, from_sqlx};
 
 /// The ticket columns in the order [`ticket`] reads them, for hand-written queries.
 pub(crate) const TICKET_COLUMNS: &str = "id, ticket_number, employee_id, subject, description, category, priority, \
-     status, assigned_to, resolved_at, created_at, updated_at";
+     status, assigned_to, resolved_at, created_at, updated_at, version";
 
 /// The message columns [`message`] reads.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, ticket_id, author_id, author_name, author_type, content, is_internal, attachments, created_at";
@@ -80,6 +80,7 @@ pub(crate) fn ticket(row: &SqliteRow) -> Result<Ticket> {
         resolved_at: optional_timestamp(row, "resolved_at")?,
         created_at: timestamp(row, "created_at")?,
         updated_at: timestamp(row, "updated_at")?,
+        version: get(row, "version")?,
     })
 }
 

@@ -164,7 +164,10 @@ async fn remember(
     Ok(())
 }
 
-async fn select_ticket(conn: &mut SqliteConnection, id: TicketId) -> Result<Option<Ticket>> {
+pub(crate) async fn select_ticket(
+    conn: &mut SqliteConnection,
+    id: TicketId,
+) -> Result<Option<Ticket>> {
     let row = sqlx::query(&format!(
         "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?"
     ))
@@ -186,7 +189,7 @@ async fn select_message(conn: &mut SqliteConnection, id: MessageId) -> Result<Op
     row.as_ref().map(row::message).transpose()
 }
 
-async fn insert_audit(
+pub(crate) async fn insert_audit(
     conn: &mut SqliteConnection,
     ticket: TicketId,
     e: &NewAuditEntry,
@@ -201,6 +204,28 @@ async fn insert_audit(
         .execute(&mut *conn)
         .await
         .map_err(from_sqlx)?;
+    Ok(())
+}
+
+/// Writes a changed ticket's workflow fields (what [`TicketPatch::apply`] changes) and its
+/// activity time.
+///
+/// [`TicketPatch::apply`]: support_core::TicketPatch::apply
+pub(crate) async fn write_ticket(conn: &mut SqliteConnection, after: &Ticket) -> Result<()> {
+    sqlx::query(
+        "UPDATE tickets SET status = ?, priority = ?, assigned_to = ?, resolved_at = ?, updated_at = ?, \
+         version = ? WHERE id = ?",
+    )
+    .bind(after.status.as_str())
+    .bind(i64::from(after.priority.rank()))
+    .bind(after.assigned_to.map(UserId::get))
+    .bind(after.resolved_at.map(to_micros))
+    .bind(to_micros(after.updated_at))
+    .bind(after.version)
+    .bind(after.id.get())
+    .execute(&mut *conn)
+    .await
+    .map_err(from_sqlx)?;
     Ok(())
 }
 
@@ -249,7 +274,7 @@ impl SupportStore for SqliteStore {
             .map_err(from_sqlx)?;
         insert_audit(&mut tx, id, &d.audit_entry()).await?;
         let message = match d.pending_first_message(id) {
-            Some(first) => Some(insert_message(&mut tx, first).await?),
+            Some(first) => Some(insert_message(&mut tx, first).await?.message),
             None => None,
         };
         if let Some(key) = &d.idempotency_key {
@@ -295,21 +320,11 @@ impl SupportStore for SqliteStore {
                 return Ok(Some(TicketUpdate::unchanged(before)));
             }
         }
+        // Compared on the row read in this write transaction: nothing writes in between.
+        change.check_version(&before)?;
         let (after, changes) = change.patch.apply(&before, change.at);
         if !changes.is_empty() {
-            sqlx::query(
-                "UPDATE tickets SET status = ?, priority = ?, assigned_to = ?, resolved_at = ?, updated_at = ? \
-                 WHERE id = ?",
-            )
-            .bind(after.status.as_str())
-            .bind(i64::from(after.priority.rank()))
-            .bind(after.assigned_to.map(UserId::get))
-            .bind(after.resolved_at.map(to_micros))
-            .bind(to_micros(after.updated_at))
-            .bind(id.get())
-            .execute(&mut *tx)
-            .await
-            .map_err(from_sqlx)?;
+            write_ticket(&mut tx, &after).await?;
             for e in change.audit_entries(&changes) {
                 insert_audit(&mut tx, id, &e).await?;
             }
@@ -328,29 +343,30 @@ impl SupportStore for SqliteStore {
         }))
     }
 
-    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Appended>> {
         let row = d.pending();
         let Some(key) = &d.idempotency_key else {
             // The common case: an INSERT in its own implicit transaction (shared with whatever
             // other plain appends are queued: see `append`), committed before it returns. The
             // trigger records the activity and the foreign key refuses a missing ticket
-            // (`NotFound`). The single writer connection makes ids grow in commit order.
+            // (`NotFound`). The single writer connection makes ids grow in commit order. A
+            // batch holding a reply that may reopen its ticket is one explicit transaction.
             return self.appender.append(row).await.map(Created::New);
         };
         let mut tx = self.begin_write().await?;
         if let Some(used) = remembered(&mut tx, d.author.id, key).await? {
             let (_, m) = used.replay_append()?;
             let message = select_message(&mut tx, m).await?.ok_or(Error::NotFound)?;
-            return Ok(Created::Existing(message));
+            return Ok(Created::Existing(Appended::message(message)));
         }
-        let message = insert_message(&mut tx, row).await?;
+        let appended = insert_message(&mut tx, row).await?;
         let used = KeyUse::Message {
             ticket: d.ticket_id,
-            message: message.id,
+            message: appended.message.id,
         };
         remember(&mut tx, d.author.id, key, &used).await?;
         tx.commit().await.map_err(from_sqlx)?;
-        Ok(Created::New(message))
+        Ok(Created::New(appended))
     }
 
     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {

@@ -74,7 +74,7 @@ impl Both {
         )
     }
 
-    async fn append(&self, d: &MessageDraft) -> Option<Created<support_core::Message>> {
+    async fn append(&self, d: &MessageDraft) -> Option<Created<support_core::store::Appended>> {
         same(
             "append_message",
             self.reference.append_message(d).await,
@@ -242,6 +242,7 @@ async fn sqlite_reproduces_the_reference_store() {
             patch: patches[n % patches.len()].clone(),
             author: author(900),
             idempotency_key: None,
+            expected_version: None,
             at: at(400 + n as i64),
         };
         s.update(*id, &change).await.unwrap().unwrap();
@@ -254,6 +255,7 @@ async fn sqlite_reproduces_the_reference_store() {
         patch: reopen,
         author: author(901),
         idempotency_key: None,
+        expected_version: None,
         at: at(500),
     };
     s.update(ids[8], &change).await.unwrap().unwrap();

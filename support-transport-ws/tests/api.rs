@@ -12,7 +12,8 @@ use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use support_core::store::{
-    Created, MessageDraft, MessageQuery, TicketChange, TicketDraft, TicketQuery, TicketUpdate,
+    Appended, Created, MessageDraft, MessageQuery, TicketChange, TicketDraft, TicketQuery,
+    TicketUpdate,
 };
 use support_core::*;
 use support_transport_ws::{AppConfig, Hub, Identify, ServiceAuthorizer, api};
@@ -95,7 +96,7 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.update_ticket(id, c).await
     }
-    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Appended>> {
         self.check()?;
         self.store.append_message(d).await
     }
@@ -1053,6 +1054,89 @@ async fn idempotency_keys_answer_retries_and_refuse_reuse_with_409() {
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_eq!(a.body["data"]["status"], "resolved");
+}
+
+#[tokio::test]
+async fn a_patch_from_a_stale_version_is_409_with_the_ticket_now() {
+    let app = App::new();
+    let t = app.ticket("Alice").await;
+    let etag = |a: &Answer| {
+        a.headers
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    for (path, who) in [
+        (format!("{EMP}/{t}"), "Alice"),
+        (format!("{ADM}/{t}"), "Sam"),
+        (format!("{ADM}/{t}/live-chat"), "Sam"),
+    ] {
+        let shown = app.get(&path, who).await;
+        assert_eq!(etag(&shown).as_deref(), Some("\"1\""), "{path}");
+    }
+    let patch = |body: Value, if_match: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let headers: Vec<(&str, &str)> =
+                if_match.map(|v| ("if-match", v)).into_iter().collect();
+            app.raw(
+                "PATCH",
+                &format!("{ADM}/{t}"),
+                Some("Sam"),
+                &headers,
+                Some(("application/json", body.to_string().into_bytes())),
+            )
+            .await
+        }
+    };
+    let took = patch(json!({"status": "in_progress"}), Some("\"1\"")).await;
+    assert_eq!(took.status, StatusCode::OK, "{}", took.body);
+    assert_eq!(took.body["data"]["version"], 2);
+    assert_eq!(etag(&took).as_deref(), Some("\"2\""));
+
+    for stale in [
+        patch(json!({"status": "resolved"}), Some("\"1\"")).await,
+        patch(json!({"status": "resolved"}), Some("W/\"1\"")).await,
+        patch(json!({"status": "resolved", "version": 1}), None).await,
+    ] {
+        assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+        assert_eq!(
+            stale.body["message"],
+            "This ticket was changed by someone else."
+        );
+        assert_eq!(stale.body["data"], took.body["data"]);
+        assert_eq!(etag(&stale).as_deref(), Some("\"2\""));
+    }
+    let now = app.get(&format!("{ADM}/{t}"), "Sam").await;
+    assert_eq!(
+        now.body["data"]["ticket"]["status"], "in_progress",
+        "{}",
+        now.body
+    );
+
+    for (body, header, field) in [
+        (json!({"version": 0}), None, "version"),
+        (json!({"version": "2"}), None, "version"),
+        (json!({"version": 1.5}), None, "version"),
+        (json!({}), Some("*"), "If-Match"),
+        (json!({}), Some("\"two\""), "If-Match"),
+        (json!({"version": 3}), Some("2"), "version"),
+    ] {
+        let a = patch(body.clone(), header).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body} {header:?}"
+        );
+        assert!(a.body["errors"][field].is_array(), "{}", a.body);
+    }
+    let applied = patch(json!({"status": "resolved", "version": 2}), Some("2")).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
+    assert_eq!(applied.body["data"]["version"], 3);
+    let plain = patch(json!({"priority": "low"}), None).await;
+    assert_eq!(
+        plain.body["data"]["version"], 4,
+        "without a version, as before"
+    );
 }
 
 #[tokio::test]

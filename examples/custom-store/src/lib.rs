@@ -171,17 +171,33 @@ fn get_message(
 }
 
 /// Stores a new message and touches its ticket; the ticket must exist.
-fn put_message(tx: &redb::WriteTransaction, pending: PendingMessage) -> Result<Message> {
+/// Stores a message, touches its ticket and, for an employee's reply on a resolved or closed
+/// ticket, reopens it with its audit entry ([`PendingMessage::reopening`]), all in `tx`.
+fn put_message(tx: &redb::WriteTransaction, pending: PendingMessage) -> Result<Appended> {
     let mut ticket = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, pending.ticket_id)?
         .ok_or(Error::NotFound)?;
+    let reopening = pending.reopening(&ticket);
     let m = pending.stored(MessageId(next_id(tx, "message")?));
     tx.open_table(MESSAGES)
         .map_err(backend)?
         .insert((m.ticket_id.0, m.id.0), to_json(&m)?.as_str())
         .map_err(backend)?;
     ticket.updated_at = m.created_at;
+    let reopened = match reopening {
+        Some(r) => {
+            ticket = r.update.after.clone();
+            for e in r.audit {
+                audit(tx, ticket.id, e)?;
+            }
+            Some(r.update)
+        }
+        None => None,
+    };
     put_ticket(tx, &ticket)?;
-    Ok(m)
+    Ok(Appended {
+        message: m,
+        reopened,
+    })
 }
 
 /// What `user` first used `key` for, if they did.
@@ -236,7 +252,7 @@ impl SupportStore for KvStore {
             audit(&tx, id, d.audit_entry())?;
             let message = d
                 .pending_first_message(id)
-                .map(|first| put_message(&tx, first))
+                .map(|first| put_message(&tx, first).map(|a| a.message))
                 .transpose()?;
             let used = KeyUse::Ticket {
                 ticket: id,
@@ -293,6 +309,7 @@ impl SupportStore for KvStore {
                 used.replay_update(id, &change.patch)?;
                 return Ok(Some(TicketUpdate::unchanged(before)));
             }
+            change.check_version(&before)?;
             let (after, changes) = change.patch.apply(&before, change.at);
             if !changes.is_empty() {
                 put_ticket(&tx, &after)?;
@@ -318,7 +335,7 @@ impl SupportStore for KvStore {
         .await
     }
 
-    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+    async fn append_message(&self, d: &MessageDraft) -> Result<Created<Appended>> {
         let d = d.clone();
         self.run(move |db| {
             let tx = db.begin_write().map_err(backend)?;
@@ -326,12 +343,14 @@ impl SupportStore for KvStore {
             if let Some(used) = remembered(&tx, d.author.id, key)? {
                 let (t, m) = used.replay_append()?;
                 let message = get_message(&tx.open_table(MESSAGES).map_err(backend)?, t.0, m.0)?;
-                return message.map(Created::Existing).ok_or(Error::NotFound);
+                return message
+                    .map(|m| Created::Existing(Appended::message(m)))
+                    .ok_or(Error::NotFound);
             }
             let m = put_message(&tx, d.pending())?;
             let used = KeyUse::Message {
                 ticket: d.ticket_id,
-                message: m.id,
+                message: m.message.id,
             };
             remember(&tx, d.author.id, key, &used)?;
             tx.commit().map_err(backend)?;

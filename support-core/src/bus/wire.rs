@@ -326,6 +326,7 @@ mod tests {
             resolved_at: None,
             created_at: now(),
             updated_at: now(),
+            version: 3,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::testing::Fixture;
-use crate::testing::cases::{ctx_key, is_not_found};
+use crate::testing::cases::{self, ctx_key, is_not_found};
 use crate::*;
 
 fn ctx_socket(socket: &str) -> WriteContext {
@@ -226,4 +226,48 @@ async fn disconnect_user_reaches_every_node_and_no_channel() {
     }
     let first = staff.try_recv().unwrap().unwrap();
     assert_eq!(first.name(), "message.created");
+}
+
+/// An employee's reply on a resolved ticket reopens it, and the service says so as a staff
+/// change does: `ticket.updated` with the change on the ticket's channel and to staff, then
+/// `stats.updated`, all after the message's own events and none to the sender's socket.
+#[tokio::test]
+async fn a_reopening_reply_broadcasts_ticket_updated_and_stats() {
+    let f = Fixture::in_memory();
+    let t = f.ticket(&f.alice, "back again", Priority::Low).await;
+    f.patch(&f.sam, t.id, cases::status(Status::Resolved)).await;
+    let mut ticket_side = f.hub.subscribe(Channel::Ticket(t.id), None);
+    let mut staff = f.hub.subscribe(Channel::Admin, None);
+    let mut sender = f
+        .hub
+        .subscribe(Channel::Ticket(t.id), Some("9.9".parse().unwrap()));
+    let body = NewMessage::public(MessageBody::parse("not fixed").unwrap());
+    f.service
+        .post_message(&f.alice, t.id, body, &ctx_socket("9.9"))
+        .await
+        .unwrap();
+
+    let names = |events: &[Arc<Broadcast>]| events.iter().map(|e| e.name()).collect::<Vec<_>>();
+    let ticket_events = Fixture::drain(&mut ticket_side);
+    assert_eq!(names(&ticket_events), ["chat.message", "ticket.updated"]);
+    let updated = ticket_events[1].payload();
+    assert_eq!(updated["ticket"]["status"], "open");
+    assert_eq!(
+        updated["changes"],
+        serde_json::json!([{"field": "status", "before": "resolved", "after": "open"}])
+    );
+    let staff_events = Fixture::drain(&mut staff);
+    assert_eq!(
+        names(&staff_events),
+        ["message.created", "ticket.updated", "stats.updated"]
+    );
+    assert_eq!(staff_events[1].payload(), updated);
+    assert_eq!(staff_events[2].payload()["stats"]["open"], 1);
+    assert!(Fixture::drain(&mut sender).is_empty(), "not to the sender");
+
+    // A staff reply on a resolved ticket sends the message and nothing else.
+    f.patch(&f.sam, t.id, cases::status(Status::Resolved)).await;
+    Fixture::drain(&mut staff);
+    f.say(&f.sam, t.id, "it is fixed now").await;
+    assert_eq!(names(&Fixture::drain(&mut staff)), ["message.created"]);
 }

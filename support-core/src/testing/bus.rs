@@ -249,6 +249,7 @@ fn ticket(subject: &str, description: &str) -> Ticket {
         resolved_at: None,
         created_at: time::now(),
         updated_at: time::now(),
+        version: 1,
     }
 }
 

@@ -55,7 +55,7 @@ where
             .append_message(&message(t.id, 3, "still here?", at(5)))
             .await
             .unwrap()
-            .into_inner();
+            .into_message();
         let change = TicketChange {
             patch: TicketPatch {
                 status: Some(Status::InProgress),
@@ -63,6 +63,7 @@ where
             },
             author: author(9),
             idempotency_key: None,
+            expected_version: None,
             at: at(6),
         };
         let updated = store

@@ -51,7 +51,7 @@ pub async fn concurrent_appends_each_get_their_own_message<S: SupportStore>(
             let (ticket, text, result) = task.await.unwrap();
             match result {
                 Ok(created) => {
-                    let m = created.into_inner();
+                    let m = created.into_message();
                     assert_eq!((m.ticket_id, m.content.as_str()), (ticket, text.as_str()));
                     let q = MessageQuery {
                         ticket_id: ticket,

@@ -173,7 +173,7 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     async fn append_message(
         &self,
         d: &crate::store::MessageDraft,
-    ) -> crate::Result<crate::store::Created<crate::Message>> {
+    ) -> crate::Result<crate::store::Created<crate::store::Appended>> {
         self.store.append_message(d).await
     }
     async fn messages(&self, q: &crate::store::MessageQuery) -> crate::Result<Vec<crate::Message>> {
@@ -339,7 +339,7 @@ mod tests {
         ) -> Result<Option<TicketUpdate>> {
             self.0.update_ticket(id, c).await
         }
-        async fn append_message(&self, d: &MessageDraft) -> Result<Created<Message>> {
+        async fn append_message(&self, d: &MessageDraft) -> Result<Created<Appended>> {
             self.0.append_message(d).await
         }
         async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> {

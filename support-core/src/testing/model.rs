@@ -248,6 +248,12 @@ pub async fn run_scenario(store: Arc<dyn SupportStore>, ops: &[Op]) {
                             assert_eq!(msg.id, id, "step {step}: retry")
                         }
                         _ => {
+                            // The owner's public reply (written as the employee, whatever
+                            // their role) reopens a resolved or closed ticket.
+                            let entry = &mut m.tickets[index];
+                            if owner == who.id && !internal && entry.2.is_reopened_by_reply() {
+                                entry.2 = Status::Open;
+                            }
                             m.messages.push((index, msg.id, internal));
                             if let Some(k) = key {
                                 m.keys.insert(

@@ -112,6 +112,11 @@ pub(crate) struct TicketPatchBody {
     priority: Option<Priority>,
     #[schema(schema_with = assignee)]
     assigned_to: Option<i64>,
+    /// The ticket's version this change is made from (its `version`; `If-Match` says the
+    /// same): a positive integer. When the ticket has changed since, nothing changes and the
+    /// answer is 409 with the ticket as it is now.
+    #[schema(minimum = 1)]
+    version: Option<i64>,
 }
 
 /// `is_internal`: Laravel's `boolean` rule, or `null` (absent).

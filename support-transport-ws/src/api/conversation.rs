@@ -18,7 +18,11 @@ pub(crate) async fn show_ticket(
     id: TicketId,
 ) -> Result<Response, ApiError> {
     let v = s.service.show_ticket(actor, id).await?;
-    Ok(view::ok(view::TicketThread::new(s, actor, v).await?))
+    let version = v.ticket.version;
+    Ok(view::ok_tagged(
+        version,
+        view::TicketThread::new(s, actor, v).await?,
+    ))
 }
 
 /// A page of the ticket's messages.

@@ -12,6 +12,7 @@ use support_core::{Error, FieldErrors};
 use utoipa::ToSchema;
 
 use super::MAX_BODY_BYTES;
+use super::view;
 
 /// An API failure, answered in Laravel's JSON shape: `{"message": "…"}`, plus `errors`
 /// (`{field: [messages]}`) for 422. Extractors and handlers only say what went wrong; the
@@ -25,6 +26,7 @@ use super::MAX_BODY_BYTES;
 /// | `Service(Error::NotFound)` | 404 |
 /// | [`MethodNotAllowed`](Self::MethodNotAllowed) | 405 |
 /// | `Service(Error::Conflict)` | 409 |
+/// | `Service(Error::Stale)` | 409 (with `data`: the ticket now, and its `ETag`) |
 /// | [`PayloadTooLarge`](Self::PayloadTooLarge) | 413 |
 /// | [`UnsupportedMediaType`](Self::UnsupportedMediaType) | 415 |
 /// | `Service(Error::Invalid)` | 422 (with `errors`) |
@@ -157,6 +159,7 @@ impl IntoResponse for ApiError {
                     .into_response(),
                 ),
                 Error::Conflict(why) => (StatusCode::CONFLICT, message(why)),
+                Error::Stale(ticket) => (StatusCode::CONFLICT, view::stale(*ticket)),
                 Error::Unavailable(why) => {
                     tracing::warn!(%why, "backend unavailable");
                     (

@@ -3,9 +3,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use axum::middleware::from_extractor_with_state;
 use axum::response::{IntoResponse, Response};
-use support_core::{AuditEntry, Page, Stats, Ticket, TicketPatch};
+use support_core::{AuditEntry, Page, Stats, Ticket, TicketPatch, validate};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,7 +17,9 @@ use super::extract::{
 };
 use super::query::{ListQuery, MessagesQuery, PageQuery};
 use super::reads::{ReadBody, TicketItem};
-use super::view::{self, DashboardView, Data, LiveChat, MessageView, TicketThread, UserView};
+use super::view::{
+    self, DashboardView, Data, LiveChat, MessageView, StaleTicket, TicketThread, UserView,
+};
 use super::{ApiError, ApiState, conversation, reads};
 
 /// The staff routes, relative to where [`super::router`] nests them, guarded by [`Staff`].
@@ -175,32 +178,44 @@ async fn live_chat(
         .directory()
         .actor(ticket.ticket.employee_id)
         .await?;
+    let version = ticket.ticket.version;
     let thread = TicketThread::new(&s, &actor, ticket).await?;
-    Ok(view::ok(LiveChat::new(thread, employee)))
+    Ok(view::ok_tagged(version, LiveChat::new(thread, employee)))
 }
 
 /// Change a ticket's status, priority or assignee
 ///
 /// A retried PATCH with the same `Idempotency-Key` answers the ticket as it is and changes
 /// nothing twice; the same key on a different request is 409.
+///
+/// A change made from a version of the ticket (its `ETag`, sent back as `If-Match`, or
+/// `version` in the body) applies only if the ticket is still at that version; otherwise it
+/// changes nothing and answers 409 with the ticket as it is now (`data`, and its `ETag`).
+/// Without either, the change applies to the ticket as it is.
 #[utoipa::path(
     patch,
     path = "/{ticket}",
     tag = STAFF_TAG,
     operation_id = "staff_update_ticket",
-    params(TicketPath, WriteHeaders),
+    params(
+        TicketPath,
+        WriteHeaders,
+        ("If-Match" = Option<String>, Header, description = "The ticket's version this change is made from: its `ETag` (`\"3\"`, also `3` or `W/\"3\"`). A stale version is 409; a malformed header is 422 on `If-Match`."),
+    ),
     request_body(
         content = Option<TicketPatchBody>,
         description = "Any of the fields; an empty body, `{}` or `null` changes nothing.",
     ),
     responses(
-        (status = 200, description = "The ticket after the change.", body = Data<Ticket>),
+        (status = 200, description = "The ticket after the change, with its `ETag`.", body = Data<Ticket>,
+            headers(("ETag" = String, description = "The ticket's version: `\"N\"`."))),
+        (status = 409, description = "The ticket was changed since the version named (`If-Match` or `version`): nothing changed; `data` is the ticket now. Or the `Idempotency-Key` was used for another request.", body = StaleTicket,
+            headers(("ETag" = String, description = "The ticket's version now, for a stale version."))),
         Staff,
         TicketWrite,
         TicketPath,
         WriteHeaders,
         JsonBody,
-        Conflict,
     ),
 )]
 async fn update_ticket(
@@ -209,12 +224,44 @@ async fn update_ticket(
     _: TicketWrite,
     TicketPath(id): TicketPath,
     WriteHeaders(ctx): WriteHeaders,
+    headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let patch = TicketPatch::from_json(&body)?;
-    Ok(view::ok(
-        s.service.update_ticket(&actor, id, patch, &ctx).await?,
-    ))
+    let expected = expected_version(&headers, &body)?;
+    let ticket = s
+        .service
+        .update_ticket_from(&actor, id, patch, expected, &ctx)
+        .await?;
+    Ok(view::ok_tagged(ticket.version, ticket))
+}
+
+/// The version a change is made from: `If-Match`, or `version` in the body; both must agree
+/// when both are sent.
+fn expected_version(
+    headers: &HeaderMap,
+    body: &serde_json::Value,
+) -> Result<Option<i64>, ApiError> {
+    let from_body = validate::ticket_version(body)?;
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(from_body);
+    };
+    let bad = || {
+        support_core::Error::invalid(
+            "If-Match",
+            "The If-Match header must be the ticket's version, such as \"3\".",
+        )
+    };
+    let text = value.to_str().map_err(|_| bad())?;
+    let from_header = validate::if_match_version(text)?;
+    match from_body {
+        Some(v) if v != from_header => Err(support_core::Error::invalid(
+            "version",
+            "The version field must match the If-Match header.",
+        )
+        .into()),
+        _ => Ok(Some(from_header)),
+    }
 }
 
 /// Send a chat message on a ticket

@@ -184,6 +184,37 @@ pub(crate) fn ok<T: Serialize>(value: T) -> Response {
     Json(Data { data: value }).into_response()
 }
 
+/// The `ETag` of a ticket at `version`: `"N"`, the form `If-Match` sends back.
+pub(crate) fn etag(version: i64) -> (axum::http::HeaderName, String) {
+    (axum::http::header::ETAG, format!("\"{version}\""))
+}
+
+/// 200 with `{"data": …}` and the `ETag` of the ticket at `version`.
+pub(crate) fn ok_tagged<T: Serialize>(version: i64, value: T) -> Response {
+    ([etag(version)], Json(Data { data: value })).into_response()
+}
+
+/// The answer to a change made from a stale version: `{"message", "data": the ticket now}`
+/// with its `ETag`, so the client can show what changed and retry from it.
+pub(crate) fn stale(ticket: Ticket) -> Response {
+    let tag = etag(ticket.version);
+    let body = StaleTicket {
+        message: "This ticket was changed by someone else.",
+        data: ticket,
+    };
+    ([tag], Json(body)).into_response()
+}
+
+/// The 409 of a change made from a stale version of the ticket.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct StaleTicket {
+    /// `This ticket was changed by someone else.`
+    message: &'static str,
+    /// The ticket as it is now (absent when the 409 is a reused `Idempotency-Key`).
+    #[schema(required = false)]
+    data: Ticket,
+}
+
 /// 200 with `{"data": [...], "next_cursor": …}`.
 pub(crate) fn page<T: Serialize>(p: Page<T>) -> Response {
     Json(p).into_response()

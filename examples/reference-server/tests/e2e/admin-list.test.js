@@ -6,7 +6,8 @@ import { USERS, fresh, screenshot, signIn } from './harness.js';
 
 const env = fresh();
 
-const subjects = (page) => page.locator('tbody tr[data-ticket] td.subject').allTextContents();
+// The subject's link: the cell also holds the latest message and the waiting time.
+const subjects = (page) => page.locator('tbody tr[data-ticket] td.subject a').allTextContents();
 
 test('the ticket list filters, searches and pages', async () => {
   const priorities = ['low', 'medium', 'high', 'urgent'];

@@ -1,9 +1,12 @@
 // The staff side: Admin/Support/Dashboard, Index, Show and LiveChat.
 
-import { api, failureNotice, newKey, showErrors } from './api.js';
-import { badge, h, LABELS, replace, select, ticketHead, time } from './dom.js';
+import { api, ApiError, failureNotice, newKey, showErrors } from './api.js';
+import { badge, h, LABELS, replace, select, ticketHead, time, waiting } from './dom.js';
 import { echo } from './realtime.js';
 import { ChatThread } from './chat.js';
+import { conflictPanel } from './conflict.js';
+import { StaffPresence } from './presence.js';
+import { storage } from './storage.js';
 
 const BASE = '/admin/support';
 
@@ -29,10 +32,28 @@ function adminChannel() {
   return echo.private('support.admin');
 }
 
+/** The unread count of a ticket for this user, as a badge (nothing when none or unknown). */
+function unreadBadge(t) {
+  const n = t.unread_count || 0;
+  return n > 0 ? h('span', { class: 'unread', 'aria-label': n === 1 ? '1 unread message' : `${n} unread messages` }, String(n)) : null;
+}
+
+/** The latest message in one line (the list cuts it with an ellipsis), with who wrote it;
+ * the description while there is no message yet. */
+function preview(t) {
+  const m = t.last_message;
+  const text = m?.content || (m ? '' : t.description);
+  if (!text) return null;
+  return h('span', { class: 'preview', title: text }, m?.author_type === 'support' ? 'Support: ' : '', text);
+}
+
 function ticketRow(t, people, { liveChat = true } = {}) {
-  return h('tr', { class: t.priority === 'urgent' ? 'urgent' : '', dataset: { ticket: t.id } },
+  return h('tr', { class: [t.priority === 'urgent' ? 'urgent' : '', t.unread_count > 0 ? 'has-unread' : ''].join(' ').trim(), dataset: { ticket: t.id } },
     h('td', {}, h('a', { href: `${BASE}/${t.id}` }, t.ticket_number)),
-    h('td', { class: 'subject' }, h('a', { href: `${BASE}/${t.id}` }, t.subject)),
+    h('td', { class: 'subject' },
+      h('span', { class: 'subject-line' }, h('a', { href: `${BASE}/${t.id}` }, t.subject), unreadBadge(t)),
+      preview(t),
+      waiting(t.waiting_since)),
     h('td', {}, nameOf(people, t.employee_id)),
     h('td', {}, LABELS.category[t.category] || t.category),
     h('td', { class: 'priority' }, badge('priority', t.priority)),
@@ -64,8 +85,29 @@ export async function dashboard({ main }) {
   const alert = h('p', { class: 'urgent-alert', role: 'alert', hidden: true });
   const body = h('tbody');
   const empty = h('p', { class: 'empty', hidden: true }, 'No active tickets. All caught up.');
+  // The order is the agent's choice, kept for the next visit.
+  const sortKey = 'support.dashboard.sort';
+  const sort = h('select', { id: 'dashboard-sort', name: 'sort' },
+    h('option', { value: 'urgent' }, 'Urgent first'),
+    h('option', { value: 'waiting' }, 'Longest waiting'));
+  sort.value = storage.getItem(sortKey) === 'waiting' ? 'waiting' : 'urgent';
+  let tickets = [];
+  const drawRows = () => {
+    const rows = [...tickets];
+    if (sort.value === 'waiting') {
+      // Oldest waiting first; tickets nobody waits on (staff answered last) after them.
+      const key = (t) => (t.waiting_since ? new Date(t.waiting_since).getTime() : Infinity);
+      rows.sort((a, b) => key(a) - key(b));
+    }
+    replace(body, rows.map((t) => ticketRow(t, people)));
+    caption.textContent = sort.value === 'waiting' ? 'Active tickets, longest waiting first' : 'Active tickets, urgent first';
+  };
+  sort.addEventListener('change', () => { storage.setItem(sortKey, sort.value); drawRows(); });
   replace(main, h('h1', {}, 'Live support'), alert, stats,
-    h('h2', {}, 'Active tickets'), empty, ticketTable('Active tickets, urgent first', body));
+    h('div', { class: 'list-head' }, h('h2', {}, 'Active tickets'),
+      h('div', { class: 'field inline' }, h('label', { for: 'dashboard-sort' }, 'Sort'), sort)),
+    empty, ticketTable('Active tickets, urgent first', body));
+  const caption = main.querySelector('table.tickets caption');
   const showStats = (s) => {
     replace(stats, statCards(s));
     alert.hidden = !(s.urgent > 0);
@@ -73,7 +115,8 @@ export async function dashboard({ main }) {
   };
   const load = async () => {
     const d = await api('GET', `${BASE}/dashboard?limit=100`);
-    replace(body, d.data.map((t) => ticketRow(t, people)));
+    tickets = d.data;
+    drawRows();
     empty.hidden = d.data.length > 0;
     showStats(d.stats);
   };
@@ -81,6 +124,8 @@ export async function dashboard({ main }) {
   adminChannel()
     .listen('.ticket.created', reload)
     .listen('.ticket.updated', reload)
+    .listen('.message.created', reload)
+    .listen('.message.read', reload)
     .listen('.stats.updated', (d) => showStats(d.stats));
   await load();
 }
@@ -144,18 +189,34 @@ export async function index({ main }) {
   const reload = debounce(() => load());
   adminChannel()
     .listen('.ticket.created', reload)
-    .listen('.ticket.updated', reload);
+    .listen('.ticket.updated', reload)
+    .listen('.message.created', reload)
+    .listen('.message.read', reload);
   await load();
 }
 
-/** The status, priority and assignment form of a ticket. */
+/** A PATCH of ticket `id` based on `version` (If-Match), when the page knows it. */
+function patchTicket(id, body, version) {
+  return api('PATCH', `${BASE}/${id}`, body, { idempotencyKey: newKey(), ifMatch: version ?? null });
+}
+
+/**
+ * The status, priority and assignment form of a ticket. It sends the version the agent's
+ * choices were based on: a change by someone else meanwhile answers 409 and the form shows
+ * what changed, to apply the agent's change anyway or keep the current state. A live change
+ * while the form is untouched just shows in it. Returns `{form, update(ticket)}`.
+ */
 function updateForm(ticket, people, onSaved) {
+  let base = ticket;
+  let touched = false;
   const staff = [...people.values()].filter((u) => u.staff);
   const assign = h('select', { id: `assign-${ticket.id}`, name: 'assigned_to' },
     h('option', { value: '' }, 'Unassigned'),
     staff.map((u) => h('option', { value: String(u.id), selected: u.id === ticket.assigned_to }, u.full_name)));
   const saved = h('span', { class: 'saved', role: 'status' });
-  const form = h('form', { class: 'ticket-update' },
+  const conflictSlot = h('div', { class: 'conflict-slot' });
+  const form = h('form', { class: 'ticket-update', oninput: () => { touched = true; saved.textContent = ''; } },
+    conflictSlot,
     h('div', { class: 'field' }, h('label', { for: `status-${ticket.id}` }, 'Status'),
       select('status', { id: `status-${ticket.id}`, value: ticket.status }), h('p', { class: 'field-error', 'data-error-for': 'status' })),
     h('div', { class: 'field' }, h('label', { for: `priority-${ticket.id}` }, 'Priority'),
@@ -164,25 +225,54 @@ function updateForm(ticket, people, onSaved) {
       h('p', { class: 'field-error', 'data-error-for': 'assigned_to' })),
     h('button', { type: 'submit' }, 'Update ticket'), saved,
     h('p', { class: 'form-error', role: 'alert' }));
-  form.addEventListener('submit', async (e) => {
+  const fill = (t) => {
+    base = t;
+    touched = false;
+    form.elements.status.value = t.status;
+    form.elements.priority.value = t.priority;
+    assign.value = t.assigned_to == null ? '' : String(t.assigned_to);
+  };
+  const send = async (body, version) => {
+    try {
+      const { data } = await patchTicket(ticket.id, body, version);
+      showErrors(form, null);
+      replace(conflictSlot);
+      saved.textContent = 'Saved.';
+      fill(data);
+      onSaved(data, { mine: true });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409 && err.body?.data) {
+        showErrors(form, null);
+        const now = err.body.data;
+        replace(conflictSlot, conflictPanel({
+          saw: base, now, mine: body, nameOf: (id) => nameOf(people, id),
+          onReapply: () => send(body, now.version),
+          onKeep: () => { fill(now); onSaved(now, { mine: false }); },
+        }));
+        return;
+      }
+      showErrors(form, err, { retry: () => form.requestSubmit() });
+    }
+  };
+  form.addEventListener('submit', (e) => {
     e.preventDefault();
     saved.textContent = '';
     const f = new FormData(form);
-    const body = {
+    const chosen = {
       status: f.get('status'),
       priority: f.get('priority'),
       assigned_to: f.get('assigned_to') ? Number(f.get('assigned_to')) : null,
     };
-    try {
-      const { data } = await api('PATCH', `${BASE}/${ticket.id}`, body, { idempotencyKey: newKey() });
-      showErrors(form, null);
-      saved.textContent = 'Saved.';
-      onSaved(data);
-    } catch (err) {
-      showErrors(form, err, { retry: () => form.requestSubmit() });
-    }
+    // Only what the agent changed is sent, so applying it on top of someone else's change
+    // (after a 409) keeps theirs in the other fields.
+    const changed = Object.fromEntries(Object.entries(chosen).filter(([k, v]) => v !== base[k]));
+    send(Object.keys(changed).length ? changed : chosen, base.version);
   });
-  return form;
+  return {
+    form,
+    /** The ticket changed elsewhere: shown in the form unless the agent is editing it. */
+    update(t) { if (!touched && !conflictSlot.firstChild) fill(t); },
+  };
 }
 
 function details(t, people) {
@@ -202,19 +292,27 @@ export async function show({ main, me, ticketId }) {
   const { data } = await api('GET', `${BASE}/${ticketId}`);
   const head = h('div', {});
   const info = h('div', {});
+  let manage = null;
+  let presence = null;
   const draw = (t) => {
     replace(head, ticketHead(t));
     replace(info, details(t, people));
+    manage?.update(t);
   };
   draw(data.ticket);
   const thread = new ChatThread({
     ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
     people, describe: true, employeeName: nameOf(people, data.ticket.employee_id), onTicket: draw,
+    activity: data.activity, receipts: data.read_receipts,
+    onTyping: (id, typing) => presence?.setTyping(id, typing),
   });
+  manage = updateForm(data.ticket, people, (t, { mine }) => thread.setTicket(t, mine ? byMe(me) : {}));
+  presence = new StaffPresence(data.ticket.id, me);
   document.title = `${data.ticket.ticket_number} · Support`;
   replace(main,
     h('p', {}, h('a', { href: BASE }, '← All tickets'), ' · ', h('a', { href: `${BASE}/${ticketId}/live-chat` }, 'Open in live chat')),
     head,
+    presence.el,
     h('div', { class: 'columns' },
       h('div', { class: 'column-main' },
         h('h2', {}, 'Conversation'),
@@ -222,7 +320,12 @@ export async function show({ main, me, ticketId }) {
       h('div', { class: 'column-side' },
         info,
         h('h2', {}, 'Manage'),
-        updateForm(data.ticket, people, draw))));
+        manage.form)));
+}
+
+/** This user as the actor of a change this page made (its event line). */
+function byMe(me) {
+  return { actor: { id: me.id, full_name: me.name }, at: new Date().toISOString() };
 }
 
 /** Admin/Support/LiveChat: the active tickets beside one chat; switching keeps each chat's
@@ -246,7 +349,8 @@ export async function liveChat({ main, me, ticketId }) {
   let current = null;
 
   const entry = (t) => {
-    const count = unread.get(t.id) || 0;
+    // The server's count for this user where it gives one, else what arrived while here.
+    const count = t.id === current ? 0 : (t.unread_count ?? unread.get(t.id)) || 0;
     return h('li', { dataset: { ticket: t.id }, class: t.id === current ? 'current' : '' },
       h('a', { href: `${BASE}/${t.id}/live-chat`, 'aria-current': t.id === current ? 'true' : null,
         onclick: (e) => {
@@ -256,7 +360,8 @@ export async function liveChat({ main, me, ticketId }) {
           open(t.id);
         } },
       h('span', { class: 'subject' }, t.subject),
-      h('span', { class: 'line' }, badge('priority', t.priority), ' ', nameOf(people, t.employee_id)),
+      h('span', { class: 'line' }, badge('priority', t.priority), ' ', nameOf(people, t.employee_id), ' ', waiting(t.waiting_since)),
+      preview(t),
       count ? h('span', { class: 'unread', 'aria-label': `${count} unread` }, String(count)) : null));
   };
   let active = [];
@@ -284,29 +389,60 @@ export async function liveChat({ main, me, ticketId }) {
           h('p', {}, data.employee?.full_name || nameOf(people, t.employee_id), ' · ', badge('status', t.status), ' ', badge('priority', t.priority),
             ' · ', h('a', { href: `${BASE}/${t.id}` }, 'Details'))),
         quickActions(t));
+      // Confirmations and conflicts of the quick actions show under the header.
+      const notice = h('div', { class: 'chat-notice' });
       const quickActions = (t) => h('div', { class: 'quick-actions' },
-        t.status !== 'in_progress' ? h('button', { type: 'button', onclick: () => patch(t.id, { status: 'in_progress', assigned_to: me.id }) }, 'Take it') : null,
-        t.status !== 'resolved' ? h('button', { type: 'button', onclick: () => patch(t.id, { status: 'resolved' }) }, 'Resolve') : null);
-      const patch = async (tid, body) => {
+        t.status !== 'in_progress' || t.assigned_to !== me.id ? h('button', { type: 'button', onclick: () => takeIt() }, 'Take it') : null,
+        t.status !== 'resolved' ? h('button', { type: 'button', onclick: () => patch({ status: 'resolved' }) }, 'Resolve') : null);
+      // Taking a ticket someone else has is a decision: asked first.
+      const takeIt = () => {
+        const t = thread.ticket;
+        const body = { status: 'in_progress', assigned_to: me.id };
+        if (t.assigned_to == null || t.assigned_to === me.id) { patch(body); return; }
+        const ask = h('div', { class: 'confirm', role: 'alertdialog', 'aria-label': 'Take this ticket?' },
+          h('p', {}, `Assigned to ${nameOf(people, t.assigned_to)}. Take it anyway?`),
+          h('button', { type: 'button', onclick: () => { replace(notice); patch(body); } }, 'Take it anyway'), ' ',
+          h('button', { type: 'button', class: 'alt', onclick: () => replace(notice) }, 'Cancel'));
+        replace(notice, ask);
+        ask.querySelector('button').focus();
+      };
+      const patch = async (body, version = thread.ticket.version) => {
+        const saw = thread.ticket;
+        header.querySelector('.quick-actions .form-error')?.remove();
         try {
-          const { data: t } = await api('PATCH', `${BASE}/${tid}`, body, { idempotencyKey: newKey() });
-          drawHeader(t);
+          const { data: t } = await patchTicket(id, body, version);
+          replace(notice);
+          thread.setTicket(t, byMe(me));
         } catch (e) {
-          header.querySelector('.quick-actions .form-error')?.remove();
-          header.querySelector('.quick-actions')?.append(failureNotice(e, () => patch(tid, body)));
+          if (e instanceof ApiError && e.status === 409 && e.body?.data) {
+            const now = e.body.data;
+            replace(notice, conflictPanel({
+              saw, now, mine: body, nameOf: (uid) => nameOf(people, uid),
+              onReapply: () => patch(body, now.version),
+              onKeep: () => thread.setTicket(now),
+            }));
+            return;
+          }
+          header.querySelector('.quick-actions')?.append(failureNotice(e, () => patch(body, version)));
         }
       };
       drawHeader(data.ticket);
       const thread = new ChatThread({
         ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older, staff: true,
         people, describe: true, employeeName: data.employee?.full_name || nameOf(people, data.ticket.employee_id),
-        onTicket: drawHeader,
+        onTicket: drawHeader, activity: data.activity, receipts: data.read_receipts,
+        onTyping: (uid, typing) => presence.setTyping(uid, typing),
       });
-      const el = h('div', { class: 'chat-view', dataset: { ticket: id } }, header, thread.el);
-      chats.set(id, { thread, el });
+      const presence = new StaffPresence(id, me);
+      const el = h('div', { class: 'chat-view', dataset: { ticket: id } }, header, presence.el, notice, thread.el);
+      chats.set(id, { thread, el, presence });
       pane.append(el);
     }
-    for (const [cid, c] of chats) c.el.hidden = cid !== id;
+    // Only the chat on screen counts as viewing the ticket.
+    for (const [cid, c] of chats) {
+      c.el.hidden = cid !== id;
+      if (cid === id) c.presence.join(); else c.presence.leave();
+    }
     showChat();
     chats.get(id).thread.scrollToEnd();
     drawList();
@@ -322,7 +458,9 @@ export async function liveChat({ main, me, ticketId }) {
         unread.set(d.ticket_id, (unread.get(d.ticket_id) || 0) + 1);
         drawList();
       }
-    });
+      reload();
+    })
+    .listen('.message.read', reload);
   await loadList();
   if (ticketId) await open(ticketId);
   else if (active.length && !phone.matches) await open(active[0].id);

@@ -6,12 +6,14 @@ import { authHeaders, credentials, sessionEnded } from './auth.js';
 import { socketId } from './realtime.js';
 import { h } from './dom.js';
 
-/** The server refused the request: `status`, Laravel's `message` and field `errors`. */
+/** The server refused the request: `status`, Laravel's `message`, field `errors` and the
+ * whole `body` (a 409 carries the current ticket in `body.data`). */
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message || `The server answered ${status}.`);
     this.status = status;
     this.errors = body?.errors || {};
+    this.body = body;
   }
 }
 
@@ -24,9 +26,11 @@ export function newKey() {
   return crypto.randomUUID();
 }
 
-/** Calls `/api{path}`. Resolves to the parsed body; rejects with ApiError or NetworkError. */
-export async function api(method, path, body, { idempotencyKey } = {}) {
+/** Calls `/api{path}`. Resolves to the parsed body (null for 204); rejects with ApiError or
+ * NetworkError. `ifMatch`: the version the change was based on (a stale one answers 409). */
+export async function api(method, path, body, { idempotencyKey, ifMatch } = {}) {
   const headers = { Accept: 'application/json', ...authHeaders() };
+  if (ifMatch != null) headers['If-Match'] = `"${ifMatch}"`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const sid = socketId();
   if (sid) headers['X-Socket-ID'] = sid;

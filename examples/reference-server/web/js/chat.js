@@ -1,8 +1,11 @@
 // One ticket's conversation: the messages (older ones load on scrolling up), live arrivals,
-// the typing indicator, and a composer whose messages are never lost (see outbox.js).
+// event lines (taken, resolved, reopened: events.js), read state (the thread marks itself
+// read, "Seen" under the latest message the other side has read), the typing indicator, and
+// a composer whose messages are never lost (see outbox.js).
 
 import { api, ApiError, NetworkError } from './api.js';
 import { ago, dayKey, h, linkify, refreshDays, replace } from './dom.js';
+import { describeChanges, diffTicket, groupActivity } from './events.js';
 import { Outbox } from './outbox.js';
 import { echo, onState, onWhisper } from './realtime.js';
 import { storage } from './storage.js';
@@ -11,6 +14,7 @@ const PAGE = 100;
 const OLDER_PAGE = 50;
 const TYPING_SHOWN_MS = 4000;
 const TYPING_SENT_EVERY_MS = 1500;
+const READ_AFTER_MS = 400;
 
 /**
  * A message as the chat.message and message.created events carry it, in the API's shape.
@@ -52,8 +56,13 @@ export class ChatThread {
    * @param {boolean} [o.describe] show the ticket's description as the thread's first item
    * @param {string} [o.employeeName] the ticket's employee, who wrote the description
    * @param {Function} [o.onTicket] called with the ticket when it changes
+   * @param {Array} [o.activity] the ticket's audit entries, oldest first (event lines)
+   * @param {object} [o.receipts] the view's `read_receipts` ({employee, staff})
+   * @param {Function} [o.onTyping] called with (user id, true) when someone types, (null, false)
+   *   when the indicator clears
    */
-  constructor({ ticket, me, messages, hasOlder, staff = false, people = null, describe = false, employeeName, onTicket }) {
+  constructor({ ticket, me, messages, hasOlder, staff = false, people = null, describe = false, employeeName, onTicket,
+    activity = [], receipts = null, onTyping = null }) {
     this.ticket = ticket;
     this.me = me;
     this.staff = staff;
@@ -63,13 +72,14 @@ export class ChatThread {
     for (const [id, u] of people || []) if (u?.full_name) this.names.set(String(id), u.full_name);
     this.names.set(String(me.id), me.name);
     this.onTicket = onTicket || (() => {});
+    this.onTyping = onTyping || (() => {});
     this.base = staff ? `/admin/support/${ticket.id}` : `/employee/portal/support/${ticket.id}`;
     this.items = new Map();
     this.hasOlder = hasOlder;
     this.loadingOlder = false;
     this.outbox = new Outbox(`support.outbox.${me.id}.${ticket.id}`, {
       send: (item) => this.post(item),
-      sent: (item, stored) => { this.pendingItem(item.key)?.remove(); this.receive(stored); this.arrange(); },
+      sent: (item, stored) => { this.pendingItem(item.key)?.remove(); this.receive(stored); this.arrange(); this.reopened(stored); },
       refused: (item, e) => this.showRefused(item, e),
       waiting: () => this.setPendingState('Not sent yet: it will be sent when the connection returns.', true),
     });
@@ -77,6 +87,13 @@ export class ChatThread {
     this.typingTimer = null;
     this.lastTypingSent = 0;
     this.mode = 'reply';
+    // Read state: how far this user has told the server they read (only ever forward), and
+    // how far the other side has read (the "Seen" mark).
+    const mine = staff ? null : receipts?.employee;
+    this.readUpTo = mine?.message_id || 0;
+    this.readSupported = true;
+    this.readTimer = null;
+    this.theirRead = (staff ? receipts?.employee : receipts?.staff)?.message_id || 0;
 
     this.list = h('ol', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', tabindex: '0' });
     if (describe) this.list.append(this.renderDescription(employeeName));
@@ -93,6 +110,7 @@ export class ChatThread {
       h('div', { class: 'thread-wrap' }, this.scroller, this.cue), this.typing, this.composer());
 
     for (const m of messages) this.add(m);
+    for (const group of groupActivity(activity)) this.addEvent(group);
     // The newest id known to have been received in order: from this first page, live events
     // and catch-ups. The answer to our own post does not count: others' messages older than
     // it may still be missing, and catching up starts from here.
@@ -108,6 +126,8 @@ export class ChatThread {
     this.outbox.onChange(() => this.syncPendingFromStorage());
     this.outbox.flush();
     requestAnimationFrame(() => this.scrollToEnd());
+    document.addEventListener('visibilitychange', () => this.markReadSoon());
+    window.addEventListener('focus', () => this.markReadSoon());
   }
 
   /** The composer: Reply / Note tabs for staff, the reopen notice for the employee, the text
@@ -221,7 +241,8 @@ export class ChatThread {
     // live. Ids are the same in both, so nothing shows twice.
     channel.subscribed(() => this.catchUp());
     channel.listen('.chat.message', (d) => this.receive(fromEvent(d), { inOrder: true }));
-    channel.listen('.ticket.updated', (d) => { this.ticket = d.ticket; this.updateNotice(); this.onTicket(d.ticket, d.changes); });
+    channel.listen('.ticket.updated', (d) => this.setTicket(d.ticket, { changes: d.changes, actor: d.actor, at: d.at }));
+    channel.listen('.message.read', (d) => this.read(d));
     onWhisper(channel.name, 'typing', (d, userId) => this.showTyping(d, userId));
     if (this.staff) {
       // Internal notes never travel on the ticket's channel; staff get them on the admin one.
@@ -242,11 +263,130 @@ export class ChatThread {
   scrollToEnd() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
     this.cue.hidden = true;
+    this.markReadSoon();
   }
 
   scrolled() {
     if (this.scroller.scrollTop < 40) this.loadOlder();
-    if (this.nearEnd()) this.cue.hidden = true;
+    if (this.nearEnd()) { this.cue.hidden = true; this.markReadSoon(); }
+  }
+
+  // ----- read state ------------------------------------------------------------------------
+
+  /** Whether the user can see the end of this thread now: the tab is visible, the thread is
+   * on screen (not in a closed widget or a hidden live chat) and scrolled to the bottom. */
+  endInView() {
+    return document.visibilityState === 'visible' && this.el.isConnected
+      && this.el.getClientRects().length > 0 && this.nearEnd();
+  }
+
+  /** Marks the thread read up to its newest message shortly, if its end is in view. */
+  markReadSoon() {
+    clearTimeout(this.readTimer);
+    this.readTimer = setTimeout(() => this.markRead(), READ_AFTER_MS);
+  }
+
+  /** Tells the server this user read up to the newest message shown (never backwards). */
+  async markRead() {
+    if (!this.readSupported || !this.endInView()) return;
+    // Only others' messages can be unread: this user's own never make a read worth sending.
+    let newest = 0;
+    let newestOthers = 0;
+    for (const [id, { m }] of this.items) {
+      newest = Math.max(newest, id);
+      if (m.author_id !== this.me.id) newestOthers = Math.max(newestOthers, id);
+    }
+    if (newestOthers <= this.readUpTo) return;
+    const before = this.readUpTo;
+    this.readUpTo = newest;
+    try {
+      await api('POST', `${this.base}/read`, { message_id: newest });
+      window.dispatchEvent(new CustomEvent('support:read', { detail: { ticketId: this.ticket.id, messageId: newest } }));
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 405)) this.readSupported = false;
+      else this.readUpTo = before;
+    }
+  }
+
+  /** A `message.read` event: the other side read up to `message_id`. */
+  read(d) {
+    if (!d || d.ticket_id !== this.ticket.id) return;
+    const other = this.staff ? 'employee' : 'support';
+    if (d.reader_type === other && d.message_id > this.theirRead) {
+      this.theirRead = d.message_id;
+      this.drawSeen();
+    }
+  }
+
+  /** "Seen" under the latest public message of this side (the employee's own, or staff's
+   * latest reply) once the other side has read it. */
+  drawSeen() {
+    for (const el of this.list.querySelectorAll('.seen')) el.remove();
+    const side = this.staff ? 'support' : 'employee';
+    const mine = [...this.list.querySelectorAll(`li.message.${side}:not(.pending):not(.internal)`)];
+    const last = mine[mine.length - 1];
+    if (last && this.theirRead >= Number(last.dataset.id)) last.append(h('p', { class: 'seen' }, 'Seen'));
+  }
+
+  // ----- event lines -----------------------------------------------------------------------
+
+  /** After the employee's reply on a resolved or closed ticket, which reopens it: the ticket
+   * as it is now (this page's own change does not come back to it as an event). */
+  async reopened(reply) {
+    if (this.staff || !['resolved', 'closed'].includes(this.ticket.status)) return;
+    try {
+      const { data } = await api('GET', this.base);
+      this.setTicket(data.ticket, { actor: { id: this.me.id, full_name: this.me.name }, at: reply?.created_at || new Date().toISOString() });
+    } catch {
+      // The live event or the next visit shows it.
+    }
+  }
+
+  /** The ticket changed (a live event, or this page's own update with `actor` = this user):
+   * draws its event lines and tells the page. An update that changes nothing shown is
+   * ignored (this page's own change arriving a second time). */
+  setTicket(ticket, { changes, actor, at } = {}) {
+    if (!ticket || ticket.id !== this.ticket.id) return;
+    const diff = diffTicket(this.ticket, ticket);
+    if (this.ticket.version != null && ticket.version != null && ticket.version < this.ticket.version) return;
+    this.ticket = ticket;
+    this.updateNotice();
+    if (diff.length) {
+      this.addEvent({ actor: actor || null, at: at || ticket.updated_at || new Date().toISOString(), changes: changes?.length ? changes : diff });
+      this.arrange();
+      if (this.nearEnd()) this.scrollToEnd();
+    }
+    this.onTicket(ticket, changes);
+  }
+
+  nameOf(id) {
+    return id == null ? null : this.names.get(String(id)) || null;
+  }
+
+  /** Adds the lines of one group of changes; `arrange` puts them in time order. */
+  addEvent(group) {
+    const lines = describeChanges(group, { nameOf: (id) => this.nameOf(id), employeeId: this.ticket.employee_id });
+    for (const text of lines) {
+      const li = h('li', { class: 'entry event-line', role: 'note', dataset: { at: group.at } },
+        h('span', { class: 'event-text' }, text), ' ', ago(group.at));
+      this.list.insertBefore(li, this.list.querySelector('li.pending'));
+    }
+  }
+
+  /** Puts each event line after the messages written before it. An event older than every
+   * loaded message waits hidden until older messages load (it belongs among them). */
+  placeEvents() {
+    const events = [...this.list.querySelectorAll('li.event-line')];
+    if (!events.length) return;
+    const messages = [...this.list.querySelectorAll('li.message:not(.pending)')];
+    const firstAt = messages.length ? new Date(messages[0].dataset.at) : null;
+    for (const ev of events) {
+      const at = new Date(ev.dataset.at);
+      ev.hidden = this.hasOlder && firstAt && at < firstAt;
+      // In document order, so the lines of one moment keep the order they were written in.
+      const next = messages.find((m) => new Date(m.dataset.at) > at) || this.list.querySelector('li.pending');
+      this.list.insertBefore(ev, next);
+    }
   }
 
   /** The ticket's description, drawn as the employee's first message. */
@@ -295,10 +435,11 @@ export class ChatThread {
   /** Puts a day separator ("Today", "Yesterday", "Mon 30 Nov") before each day's first item,
    * and the empty state where there is no message. */
   arrange() {
+    this.placeEvents();
     for (const sep of this.list.querySelectorAll('li.day-separator')) sep.remove();
     let day = null;
     for (const li of [...this.list.querySelectorAll('li.entry')]) {
-      if (!li.dataset.at) continue;
+      if (!li.dataset.at || li.hidden) continue;
       const key = dayKey(new Date(li.dataset.at));
       if (key === day) continue;
       day = key;
@@ -307,6 +448,7 @@ export class ChatThread {
     }
     refreshDays(this.list);
     this.emptyState.hidden = !!this.list.querySelector('li.message');
+    this.drawSeen();
   }
 
   /** A message that arrived live (`inOrder`), by catching up, or as the answer to a post. */
@@ -370,9 +512,9 @@ export class ChatThread {
       // What is on screen stays where it is: the distance from the bottom is kept.
       const from = this.scroller.scrollHeight - this.scroller.scrollTop;
       for (const m of data) this.add(m);
+      this.hasOlder = data.length === OLDER_PAGE;
       this.arrange();
       this.scroller.scrollTop = this.scroller.scrollHeight - from;
-      this.hasOlder = data.length === OLDER_PAGE;
     } catch (e) {
       if (!(e instanceof NetworkError)) throw e;
     } finally {
@@ -422,6 +564,7 @@ export class ChatThread {
     if (d.typing === false) { this.hideTyping(); return; }
     this.typing.textContent = `${this.nameFor(userId)} is typing…`;
     this.typing.classList.add('shown');
+    this.onTyping(userId, true);
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => this.hideTyping(), TYPING_SHOWN_MS);
   }
@@ -430,6 +573,7 @@ export class ChatThread {
     clearTimeout(this.typingTimer);
     this.typing.textContent = '';
     this.typing.classList.remove('shown');
+    this.onTyping(null, false);
   }
 
   // ----- sending ---------------------------------------------------------------------------

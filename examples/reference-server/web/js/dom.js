@@ -128,7 +128,28 @@ export function refreshDays(root = document, now = new Date()) {
 export function refreshTimes() {
   const now = new Date();
   for (const el of document.querySelectorAll('time[data-ago]')) el.textContent = agoText(new Date(el.dateTime), now);
+  for (const el of document.querySelectorAll('time[data-waiting]')) el.textContent = `waiting ${waitedText(new Date(el.dateTime), now)}`;
   refreshDays(document, now);
+}
+
+/** How long someone has waited since `d`: "12 min", "2 h 5 min", "3 days". */
+export function waitedText(d, now = new Date()) {
+  const minutes = Math.max(0, Math.floor((now - d) / 60000));
+  if (minutes < 1) return 'under a minute';
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 24 * 60) return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
+  const days = Math.floor(minutes / (24 * 60));
+  return days === 1 ? '1 day' : `${days} days`;
+}
+
+/** "waiting 12 min" since `iso` (a ticket's `waiting_since`), kept current once a minute;
+ * nothing when `iso` is null. */
+export function waiting(iso) {
+  if (!iso) return null;
+  const d = new Date(iso);
+  ticking ||= setInterval(refreshTimes, 60000);
+  return h('time', { class: 'waiting', datetime: iso, title: `Waiting since ${fullFormat.format(d)}`, dataset: { waiting: '' } },
+    `waiting ${waitedText(d)}`);
 }
 
 /** A `<time>` that reads relatively ("2 min ago") with the full date on hover (`title`),

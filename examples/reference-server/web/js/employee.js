@@ -7,10 +7,16 @@ import { ChatThread } from './chat.js';
 
 const BASE = '/employee/portal/support';
 
+/** "2 new replies" beside a ticket with replies this employee has not read. */
+function unreadMark(t) {
+  const n = t.unread_count || 0;
+  return n > 0 ? h('span', { class: 'unread', 'aria-label': n === 1 ? '1 new reply' : `${n} new replies` }, String(n)) : null;
+}
+
 function ticketRow(t) {
-  const row = h('tr', { dataset: { ticket: t.id } },
+  const row = h('tr', { class: t.unread_count > 0 ? 'has-unread' : null, dataset: { ticket: t.id } },
     h('td', {}, h('a', { href: `${BASE}/${t.id}` }, t.ticket_number)),
-    h('td', { class: 'subject' }, h('a', { href: `${BASE}/${t.id}` }, t.subject)),
+    h('td', { class: 'subject' }, h('a', { href: `${BASE}/${t.id}` }, t.subject), unreadMark(t)),
     h('td', {}, LABELS.category[t.category] || t.category),
     h('td', { class: 'priority' }, badge('priority', t.priority)),
     h('td', { class: 'status' }, badge('status', t.status)),
@@ -38,9 +44,20 @@ export async function index({ main }) {
     if (body.querySelector(`tr[data-ticket="${t.id}"]`)) return;
     const row = ticketRow(t);
     if (first) body.prepend(row); else body.append(row);
-    echo.private(`support.ticket.${t.id}`).listen('.ticket.updated', (d) => {
-      body.querySelector(`tr[data-ticket="${d.ticket.id}"]`)?.replaceWith(ticketRow(d.ticket));
-    });
+    // Kept current: status changes, new replies (one more unread) and reads in another tab.
+    let shown = t;
+    const redraw = (next) => {
+      shown = next;
+      body.querySelector(`tr[data-ticket="${next.id}"]`)?.replaceWith(ticketRow(next));
+    };
+    echo.private(`support.ticket.${t.id}`)
+      .listen('.ticket.updated', (d) => redraw({ ...d.ticket, unread_count: shown.unread_count }))
+      .listen('.chat.message', (d) => {
+        if (d.sender_type === 'support' && shown.unread_count !== undefined) redraw({ ...shown, unread_count: shown.unread_count + 1 });
+      })
+      .listen('.message.read', (d) => {
+        if (d.reader_type === 'employee' && shown.unread_count) redraw({ ...shown, unread_count: 0 });
+      });
     empty.hidden = true;
     table.hidden = false;
   };
@@ -104,7 +121,7 @@ export async function show({ main, me, ticketId }) {
   const head = h('div', {}, ticketHead(data.ticket));
   const thread = new ChatThread({
     ticket: data.ticket, me, messages: data.messages, hasOlder: data.has_older,
-    describe: true, employeeName: me.name,
+    describe: true, employeeName: me.name, activity: data.activity, receipts: data.read_receipts,
     onTicket: (t) => replace(head, ticketHead(t)),
   });
   document.title = `${data.ticket.subject} · Support`;

@@ -8,6 +8,7 @@
 import { api, ApiError, newKey, showErrors } from './api.js';
 import { badge, h, replace, select, time } from './dom.js';
 import { ChatThread } from './chat.js';
+import { echo } from './realtime.js';
 import { storage } from './storage.js';
 
 const DONE = ['resolved', 'closed'];
@@ -35,10 +36,12 @@ export function mountWidget({ me, resize = null }) {
       h('span', { class: 'widget-nav' }, ticketsButton, newButton,
         h('button', { type: 'button', class: 'link close', 'aria-label': 'Close chat', onclick: () => toggle(false) }, '×'))),
     panelBody);
+  // The closed launcher shows how many replies the user has not read yet.
+  const count = h('span', { class: 'launcher-count', hidden: true });
   const button = h('button', {
     type: 'button', class: 'widget-button', 'aria-controls': 'chat-widget', 'aria-expanded': 'false',
     onclick: () => toggle(panel.hidden),
-  }, 'Chat with support');
+  }, 'Chat with support', count);
   document.body.append(h('div', { class: 'widget' }, panel, button));
   let thread = null;
   let started = false;
@@ -46,6 +49,8 @@ export function mountWidget({ me, resize = null }) {
   async function toggle(open) {
     if (open) resize?.(true);
     panel.hidden = !open;
+    drawCount();
+    if (open) thread?.markReadSoon();
     button.hidden = embedded && open;
     button.setAttribute('aria-expanded', String(open));
     if (open && !started) {
@@ -62,8 +67,8 @@ export function mountWidget({ me, resize = null }) {
     if (e.key === 'Escape' && !panel.hidden) toggle(false);
   });
 
-  function showThread(ticket, messages, hasOlder) {
-    thread = new ChatThread({ ticket, me, messages, hasOlder });
+  function showThread(ticket, messages, hasOlder, view = {}) {
+    thread = new ChatThread({ ticket, me, messages, hasOlder, activity: view.activity, receipts: view.read_receipts });
     const title = `${ticket.ticket_number}: ${ticket.subject}`;
     replace(panelBody,
       h('p', { class: 'widget-ticket' },
@@ -76,7 +81,7 @@ export function mountWidget({ me, resize = null }) {
 
   async function open(id) {
     const { data } = await api('GET', `${BASE}/${id}`);
-    showThread(data.ticket, data.messages, data.has_older);
+    showThread(data.ticket, data.messages, data.has_older, data);
     return data.ticket;
   }
 
@@ -146,6 +151,46 @@ export function mountWidget({ me, resize = null }) {
     replace(panelBody, form);
     form.querySelector('textarea').focus();
   }
+
+  // ----- unread replies on the launcher ---------------------------------------------------
+
+  const unread = new Map();
+  const listening = new Set();
+  function drawCount() {
+    let n = 0;
+    for (const v of unread.values()) n += v;
+    count.hidden = !(n > 0) || !panel.hidden;
+    count.textContent = String(n);
+    count.setAttribute('aria-label', n === 1 ? '1 unread reply' : `${n} unread replies`);
+  }
+  function follow(id) {
+    if (listening.has(id)) return;
+    listening.add(id);
+    echo.private(`support.ticket.${id}`).listen('.chat.message', (d) => {
+      if (d.sender_type !== 'support' || d.is_internal) return;
+      // A reply read as it arrives (the open chat, scrolled to the end) is not unread.
+      if (!panel.hidden && thread?.ticket.id === id && thread.endInView()) return;
+      unread.set(id, (unread.get(id) || 0) + 1);
+      drawCount();
+    });
+  }
+  async function loadUnread() {
+    let page;
+    try { page = await api('GET', BASE); } catch { return; }
+    // Only a server that counts unread replies gives `unread_count`.
+    if (!page.data.some((t) => t.unread_count !== undefined)) return;
+    for (const t of page.data) {
+      unread.set(t.id, t.unread_count || 0);
+      follow(t.id);
+    }
+    drawCount();
+  }
+  window.addEventListener('support:read', (e) => {
+    if (!unread.has(e.detail.ticketId)) return;
+    unread.set(e.detail.ticketId, 0);
+    drawCount();
+  });
+  loadUnread();
 
   return { toggle };
 }

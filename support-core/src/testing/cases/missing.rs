@@ -52,6 +52,7 @@ pub async fn writes_to_a_missing_ticket_are_not_found(store: Store) {
             name: f.sam.name.clone(),
         },
         idempotency_key: None,
+        expected_version: None,
         at: time::now(),
     };
     assert!(

@@ -23,9 +23,11 @@ mod messages;
 mod missing;
 mod queues;
 mod reads;
+mod reopening;
 mod stats;
 mod tickets;
 mod updates;
+mod versions;
 
 crate::__conformance_cases!(reexport);
 
@@ -139,6 +141,16 @@ macro_rules! __conformance_cases {
                 updates_record_audit_entries_with_before_and_after,
                 an_update_that_changes_nothing_records_and_sends_nothing,
                 concurrent_updates_lose_no_change,
+            ]
+            reopening: [
+                an_employee_reply_reopens_a_resolved_or_closed_ticket,
+                only_an_employee_reply_on_a_finished_ticket_reopens_it,
+                a_replayed_reply_reopens_nothing_twice,
+                replies_racing_resolves_always_leave_a_consistent_trail,
+            ]
+            versions: [
+                a_stale_version_is_refused_and_writes_nothing,
+                versions_count_changes_of_the_ticket_not_its_messages,
             ]
             missing: [
                 writes_to_a_missing_ticket_are_not_found,
