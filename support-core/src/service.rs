@@ -60,6 +60,12 @@ pub struct TicketView {
     pub messages: Vec<Message>,
     /// True if older messages exist: page back with `Before(first id)`.
     pub has_older: bool,
+    /// The ticket's audit entries the caller may see, oldest first: what the thread draws
+    /// its event lines from (opened, status changes and reopenings, priority, assignment).
+    /// Every kind recorded today shows values the ticket itself shows its employee, so an
+    /// employee sees them all; a kind that holds anything staff-only must be left out here
+    /// for employees.
+    pub activity: Vec<AuditEntry>,
 }
 
 /// The live dashboard.
@@ -270,10 +276,12 @@ impl SupportService {
         if has_older {
             messages.remove(0);
         }
+        let activity = self.inner.store.audit_trail(id).await?;
         Ok(TicketView {
             ticket,
             messages,
             has_older,
+            activity,
         })
     }
 

@@ -6,7 +6,9 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use support_core::{Actor, Channel, Message, Page, Role, Stats, Ticket, TicketView, UserId};
+use support_core::{
+    Actor, AuditEntry, Channel, Message, Page, Role, Stats, Ticket, TicketView, UserId,
+};
 use utoipa::ToSchema;
 
 /// `{"data": …}`: the envelope of every success but pages, the dashboard and the stats.
@@ -81,6 +83,9 @@ pub(crate) struct TicketThread {
     messages: Vec<MessageView>,
     /// True if older messages exist: page back with `messages?before=<first id>`.
     has_older: bool,
+    /// What happened to the ticket, oldest first (its audit entries the caller may see):
+    /// the thread's event lines, such as "Sam Support took this ticket" or a reopening.
+    activity: Vec<AuditEntry>,
 }
 
 impl From<TicketView> for TicketThread {
@@ -89,6 +94,7 @@ impl From<TicketView> for TicketThread {
             ticket: v.ticket,
             messages: messages(v.messages),
             has_older: v.has_older,
+            activity: v.activity,
         }
     }
 }
