@@ -78,7 +78,7 @@ pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscri
 pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
-pub use event::{Broadcast, Dispatch, Event, StaffEvent, TicketEvent};
+pub use event::{Broadcast, Dispatch, Event, EventActor, StaffEvent, TicketEvent};
 pub use id::{ApiTokenId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
 pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
