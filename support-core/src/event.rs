@@ -33,6 +33,10 @@ pub enum TicketEvent {
         ticket: Ticket,
         /// What changed.
         changes: Vec<Change>,
+        /// Who changed it (the employee, for a reopening reply).
+        actor: EventActor,
+        /// When: the time of its audit entries.
+        at: crate::Timestamp,
     },
     /// `message.read`: a reader's position moved. Its `message_id` is the highest *public*
     /// message id up to the position, so it never names an internal note; staff reading only
@@ -65,6 +69,10 @@ pub enum StaffEvent {
         ticket: Ticket,
         /// What changed.
         changes: Vec<Change>,
+        /// Who changed it (the employee, for a reopening reply).
+        actor: EventActor,
+        /// When: the time of its audit entries.
+        at: crate::Timestamp,
     },
     /// `stats.updated`: the badge counts after a change that moved them.
     StatsUpdated(Stats),
@@ -73,6 +81,16 @@ pub enum StaffEvent {
     /// `message.read`: a reader's position moved, with the full position (internal notes
     /// included), so the reader's other tabs and other staff see it.
     MessageRead(MessageRead),
+}
+
+/// Who made a change, as `ticket.updated` names them (`actor: {id, full_name}`), so a live
+/// page can draw the thread's event line without reading the ticket again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct EventActor {
+    /// Their user id.
+    pub id: UserId,
+    /// Their name at the time.
+    pub full_name: String,
 }
 
 /// Where an event goes.
@@ -254,10 +272,21 @@ impl Broadcast {
             Event::Staff(StaffEvent::MessageCreated(m)) => {
                 serde_json::to_value(ChatPayload::from(m))
             }
-            Event::Ticket(_, TicketEvent::TicketUpdated { ticket, changes })
-            | Event::Staff(StaffEvent::TicketUpdated { ticket, changes }) => {
-                Ok(json!({ "ticket": ticket, "changes": changes }))
-            }
+            Event::Ticket(
+                _,
+                TicketEvent::TicketUpdated {
+                    ticket,
+                    changes,
+                    actor,
+                    at,
+                },
+            )
+            | Event::Staff(StaffEvent::TicketUpdated {
+                ticket,
+                changes,
+                actor,
+                at,
+            }) => Ok(json!({ "ticket": ticket, "changes": changes, "actor": actor, "at": at })),
             Event::Staff(StaffEvent::TicketCreated(ticket)) => Ok(json!({ "ticket": ticket })),
             Event::Staff(StaffEvent::StatsUpdated(stats)) => Ok(json!({ "stats": stats })),
             Event::Ticket(_, TicketEvent::MessageRead(read))

@@ -80,8 +80,8 @@ pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
 pub use event::{
-    Broadcast, Dispatch, Event, MessageRead, PresenceChange, PresenceChannel, PresenceEntry,
-    PresenceNotice, StaffEvent, TicketEvent,
+    Broadcast, Dispatch, Event, EventActor, MessageRead, PresenceChange, PresenceChannel,
+    PresenceEntry, PresenceNotice, StaffEvent, TicketEvent,
 };
 pub use id::{ApiTokenId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
 pub use memory::MemoryStore;

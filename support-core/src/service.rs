@@ -11,7 +11,7 @@ use crate::audit::AuditEntry;
 use crate::broadcast::Broadcaster;
 use crate::channel::Channel;
 use crate::error::{Error, Result};
-use crate::event::{Broadcast, Dispatch, Event, StaffEvent, TicketEvent};
+use crate::event::{Broadcast, Dispatch, Event, EventActor, StaffEvent, TicketEvent};
 use crate::id::{IdempotencyKey, SocketId, TicketId, UserId};
 use crate::message::Message;
 use crate::owners::Owners;
@@ -60,6 +60,12 @@ pub struct TicketView {
     pub messages: Vec<Message>,
     /// True if older messages exist: page back with `Before(first id)`.
     pub has_older: bool,
+    /// The ticket's audit entries the caller may see, oldest first: what the thread draws
+    /// its event lines from (opened, status changes and reopenings, priority, assignment).
+    /// Every kind recorded today shows values the ticket itself shows its employee, so an
+    /// employee sees them all; a kind that holds anything staff-only must be left out here
+    /// for employees.
+    pub activity: Vec<AuditEntry>,
 }
 
 /// The live dashboard.
@@ -270,10 +276,12 @@ impl SupportService {
         if has_older {
             messages.remove(0);
         }
+        let activity = self.inner.store.audit_trail(id).await?;
         Ok(TicketView {
             ticket,
             messages,
             has_older,
+            activity,
         })
     }
 
@@ -322,7 +330,8 @@ impl SupportService {
                 )
                 .await;
                 if let Some(update) = reopened {
-                    self.publish_update(&update, except).await;
+                    self.publish_update(&update, &draft.author, m.created_at, except)
+                        .await;
                 }
                 Ok(m)
             }
@@ -429,7 +438,8 @@ impl SupportService {
             .await?
             .ok_or(Error::NotFound)?;
         if !update.changes.is_empty() {
-            self.publish_update(&update, ctx.socket_id.clone()).await;
+            self.publish_update(&update, &change.author, change.at, ctx.socket_id.clone())
+                .await;
         }
         Ok(update.after)
     }
@@ -567,21 +577,38 @@ impl SupportService {
     /// After a committed change of a ticket (a staff change, or a reopening reply):
     /// `ticket.updated` on the ticket's channel and to staff, and `stats.updated` when the
     /// counts moved.
-    async fn publish_update(&self, update: &TicketUpdate, except: Option<SocketId>) {
+    async fn publish_update(
+        &self,
+        update: &TicketUpdate,
+        by: &Author,
+        at: time::Timestamp,
+        except: Option<SocketId>,
+    ) {
         let (ticket, changes) = (update.after.clone(), update.changes.clone());
+        let actor = EventActor {
+            id: by.id,
+            full_name: by.name.clone(),
+        };
         self.publish(
             Event::Ticket(
                 ticket.id,
                 TicketEvent::TicketUpdated {
                     ticket: ticket.clone(),
                     changes: changes.clone(),
+                    actor: actor.clone(),
+                    at,
                 },
             ),
             except.clone(),
         )
         .await;
         self.publish(
-            Event::Staff(StaffEvent::TicketUpdated { ticket, changes }),
+            Event::Staff(StaffEvent::TicketUpdated {
+                ticket,
+                changes,
+                actor,
+                at,
+            }),
             except,
         )
         .await;

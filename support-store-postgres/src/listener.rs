@@ -268,7 +268,7 @@ impl Context {
 
     async fn deliver(&self, payload: &str) {
         let envelope = match Notice::parse(payload) {
-            Ok(Notice::Event(envelope)) => Ok(envelope),
+            Ok(Notice::Event(envelope)) => Ok(*envelope),
             Ok(Notice::Outbox(id)) => self.outbox(id).await,
             Err(e) => Err(e),
         };

@@ -15,8 +15,8 @@ pub(crate) const NOTIFY_LIMIT: usize = 8000;
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Notice {
-    /// The event itself.
-    Event(Envelope),
+    /// The event itself (boxed: an envelope is large, an outbox id is not).
+    Event(Box<Envelope>),
     /// The id of the `broadcast_outbox` row holding the encoded [`Envelope`].
     Outbox(i64),
 }

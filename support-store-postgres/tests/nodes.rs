@@ -208,7 +208,9 @@ async fn events_larger_than_a_notification_arrive_whole_on_every_node() {
         names.push(event.name());
         match &event.event {
             Event::Staff(StaffEvent::TicketCreated(t)) => assert_eq!(*t, ticket),
-            Event::Staff(StaffEvent::TicketUpdated { ticket: t, changes }) => {
+            Event::Staff(StaffEvent::TicketUpdated {
+                ticket: t, changes, ..
+            }) => {
                 assert_eq!(*t, updated);
                 assert_eq!(changes.len(), 1);
                 assert_eq!(event.except, Some("5.6".parse().unwrap()));

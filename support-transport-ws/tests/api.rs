@@ -1057,6 +1057,93 @@ async fn idempotency_keys_answer_retries_and_refuse_reuse_with_409() {
 }
 
 #[tokio::test]
+async fn ticket_views_carry_the_activity_an_employee_reply_reopening_included() {
+    let app = App::new();
+    let t = app.ticket("Alice").await;
+    let sam = app.get(&format!("{ADM}/users"), "Sam").await;
+    let sam_id = sam.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["full_name"] == "Sam Support")
+        .map(|u| u["id"].clone())
+        .unwrap();
+    let took = app
+        .send(
+            "PATCH",
+            &format!("{ADM}/{t}"),
+            "Sam",
+            json!({"assigned_to": sam_id}),
+        )
+        .await;
+    assert_eq!(took.status, StatusCode::OK, "{}", took.body);
+    let done = app
+        .send(
+            "PATCH",
+            &format!("{ADM}/{t}"),
+            "Sam",
+            json!({"status": "resolved"}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let reply = app
+        .send(
+            "POST",
+            &format!("{EMP}/{t}/chat"),
+            "Alice",
+            json!({"message": "still broken"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    let lines = |a: &Answer| {
+        a.body["data"]["activity"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no activity: {}", a.body))
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["actor_name"].as_str().unwrap().to_owned(),
+                    e["after"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = vec![
+        (
+            "created".to_owned(),
+            "Alice Employee".to_owned(),
+            Value::Null,
+        ),
+        (
+            "assigned_to".to_owned(),
+            "Sam Support".to_owned(),
+            sam_id.clone(),
+        ),
+        (
+            "status".to_owned(),
+            "Sam Support".to_owned(),
+            json!("resolved"),
+        ),
+        (
+            "status".to_owned(),
+            "Alice Employee".to_owned(),
+            json!("open"),
+        ),
+    ];
+    let employee = app.get(&format!("{EMP}/{t}"), "Alice").await;
+    assert_eq!(employee.body["data"]["ticket"]["status"], "open");
+    assert_eq!(lines(&employee), expected, "the employee's view");
+    let reopen = &employee.body["data"]["activity"][3];
+    assert_eq!(reopen["before"], "resolved");
+    assert!(reopen["at"].is_string() && reopen["id"].is_i64() && reopen["ticket_id"] == t);
+    for path in [format!("{ADM}/{t}"), format!("{ADM}/{t}/live-chat")] {
+        assert_eq!(lines(&app.get(&path, "Sam").await), expected, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn a_patch_from_a_stale_version_is_409_with_the_ticket_now() {
     let app = App::new();
     let t = app.ticket("Alice").await;

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 use crate::audit::Change;
 use crate::error::{Error, Result};
 use crate::event::{
-    Broadcast, Dispatch, Event, MessageRead, PresenceChange, PresenceChannel, PresenceEntry,
-    PresenceNotice, StaffEvent, TicketEvent,
+    Broadcast, Dispatch, Event, EventActor, MessageRead, PresenceChange, PresenceChannel,
+    PresenceEntry, PresenceNotice, StaffEvent, TicketEvent,
 };
 use crate::id::{SocketId, TicketId, UserId};
 use crate::message::Message;
 use crate::stats::Stats;
 use crate::ticket::Ticket;
+use crate::time::Timestamp;
 
 /// A [`Dispatch`] in the node-to-node form every bus carries: the event with the socket it
 /// must not be sent back to, so `toOthers()` holds on every node, or a notice for
@@ -69,6 +70,8 @@ enum WireEvent {
         ticket_id: TicketId,
         ticket: Ticket,
         changes: Vec<Change>,
+        actor: EventActor,
+        at: Timestamp,
     },
     StaffTicketCreated {
         ticket: Ticket,
@@ -76,6 +79,8 @@ enum WireEvent {
     StaffTicketUpdated {
         ticket: Ticket,
         changes: Vec<Change>,
+        actor: EventActor,
+        at: Timestamp,
     },
     StaffStatsUpdated {
         stats: Stats,
@@ -158,22 +163,35 @@ impl Envelope {
                 ticket_id: *id,
                 message: m.get().clone(),
             },
-            Event::Ticket(id, TicketEvent::TicketUpdated { ticket, changes }) => {
-                WireEvent::TicketUpdated {
-                    ticket_id: *id,
-                    ticket: ticket.clone(),
-                    changes: changes.clone(),
-                }
-            }
+            Event::Ticket(
+                id,
+                TicketEvent::TicketUpdated {
+                    ticket,
+                    changes,
+                    actor,
+                    at,
+                },
+            ) => WireEvent::TicketUpdated {
+                ticket_id: *id,
+                ticket: ticket.clone(),
+                changes: changes.clone(),
+                actor: actor.clone(),
+                at: *at,
+            },
             Event::Staff(StaffEvent::TicketCreated(ticket)) => WireEvent::StaffTicketCreated {
                 ticket: ticket.clone(),
             },
-            Event::Staff(StaffEvent::TicketUpdated { ticket, changes }) => {
-                WireEvent::StaffTicketUpdated {
-                    ticket: ticket.clone(),
-                    changes: changes.clone(),
-                }
-            }
+            Event::Staff(StaffEvent::TicketUpdated {
+                ticket,
+                changes,
+                actor,
+                at,
+            }) => WireEvent::StaffTicketUpdated {
+                ticket: ticket.clone(),
+                changes: changes.clone(),
+                actor: actor.clone(),
+                at: *at,
+            },
             Event::Staff(StaffEvent::StatsUpdated(stats)) => {
                 WireEvent::StaffStatsUpdated { stats: *stats }
             }
@@ -228,13 +246,31 @@ impl Envelope {
                 ticket_id,
                 ticket,
                 changes,
-            } => Event::Ticket(ticket_id, TicketEvent::TicketUpdated { ticket, changes }),
+                actor,
+                at,
+            } => Event::Ticket(
+                ticket_id,
+                TicketEvent::TicketUpdated {
+                    ticket,
+                    changes,
+                    actor,
+                    at,
+                },
+            ),
             WireEvent::StaffTicketCreated { ticket } => {
                 Event::Staff(StaffEvent::TicketCreated(ticket))
             }
-            WireEvent::StaffTicketUpdated { ticket, changes } => {
-                Event::Staff(StaffEvent::TicketUpdated { ticket, changes })
-            }
+            WireEvent::StaffTicketUpdated {
+                ticket,
+                changes,
+                actor,
+                at,
+            } => Event::Staff(StaffEvent::TicketUpdated {
+                ticket,
+                changes,
+                actor,
+                at,
+            }),
             WireEvent::StaffStatsUpdated { stats } => Event::Staff(StaffEvent::StatsUpdated(stats)),
             WireEvent::StaffMessageCreated { message } => {
                 Event::Staff(StaffEvent::MessageCreated(message))
@@ -373,12 +409,22 @@ mod tests {
                 TicketEvent::TicketUpdated {
                     ticket: ticket(),
                     changes: changes.clone(),
+                    actor: EventActor {
+                        id: UserId(2),
+                        full_name: "Sam".into(),
+                    },
+                    at: now(),
                 },
             ),
             Event::Staff(StaffEvent::TicketCreated(ticket())),
             Event::Staff(StaffEvent::TicketUpdated {
                 ticket: ticket(),
                 changes,
+                actor: EventActor {
+                    id: UserId(2),
+                    full_name: "Sam".into(),
+                },
+                at: now(),
             }),
             Event::Staff(StaffEvent::StatsUpdated(Stats {
                 open: 1,

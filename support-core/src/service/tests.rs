@@ -261,6 +261,17 @@ async fn a_reopening_reply_broadcasts_ticket_updated_and_stats() {
         names(&staff_events),
         ["message.created", "ticket.updated", "stats.updated"]
     );
+    assert_eq!(
+        updated["actor"],
+        serde_json::json!({"id": f.alice.id, "full_name": "Alice Employee"}),
+        "the employee reopened it"
+    );
+    let trail = f.store.audit_trail(t.id).await.unwrap();
+    assert_eq!(
+        updated["at"],
+        serde_json::to_value(trail.last().unwrap().at).unwrap(),
+        "at the time of its audit entry"
+    );
     assert_eq!(staff_events[1].payload(), updated);
     assert_eq!(staff_events[2].payload()["stats"]["open"], 1);
     assert!(Fixture::drain(&mut sender).is_empty(), "not to the sender");

@@ -38,6 +38,7 @@
 //! lets tests of what sits on a bus (several nodes' websocket hubs, say) run without a
 //! database.
 
+use crate::EventActor;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -288,12 +289,22 @@ fn every_kind(n: i64) -> Vec<Broadcast> {
             TicketEvent::TicketUpdated {
                 ticket: ticket(&subject, "updated"),
                 changes: changes.clone(),
+                actor: EventActor {
+                    id: UserId(201),
+                    full_name: format!("Sam {n}"),
+                },
+                at: time::now(),
             },
         ),
         Event::Staff(StaffEvent::TicketCreated(ticket(&subject, "created"))),
         Event::Staff(StaffEvent::TicketUpdated {
             ticket: ticket(&subject, "updated"),
             changes,
+            actor: EventActor {
+                id: UserId(201),
+                full_name: format!("Sam {n}"),
+            },
+            at: time::now(),
         }),
         Event::Staff(StaffEvent::StatsUpdated(Stats {
             open: n.unsigned_abs(),

@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use support_core::reads::ReadReceipts;
-use support_core::{Actor, Channel, Message, Page, Role, Stats, Ticket, TicketView, UserId};
+use support_core::{
+    Actor, AuditEntry, Channel, Message, Page, Role, Stats, Ticket, TicketView, UserId,
+};
 use utoipa::ToSchema;
 
 use super::reads::{self, TicketItem};
@@ -76,7 +78,7 @@ impl From<Actor> for UserView {
     }
 }
 
-/// A ticket with its latest messages: `{ticket, messages, has_older, read_receipts}`.
+/// A ticket with its latest messages: `{ticket, messages, has_older, read_receipts, activity}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct TicketThread {
     /// The ticket, with the caller's read state.
@@ -87,6 +89,9 @@ pub(crate) struct TicketThread {
     has_older: bool,
     /// How far the ticket's employee and staff have read ("Seen" marks).
     read_receipts: ReadReceipts,
+    /// What happened to the ticket, oldest first (its audit entries the caller may see):
+    /// the thread's event lines, such as "Sam Support took this ticket" or a reopening.
+    activity: Vec<AuditEntry>,
 }
 
 impl TicketThread {
@@ -98,6 +103,7 @@ impl TicketThread {
             messages: messages(v.messages),
             has_older: v.has_older,
             read_receipts,
+            activity: v.activity,
         })
     }
 }
