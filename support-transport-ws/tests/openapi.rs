@@ -355,7 +355,7 @@ async fn bodies_carry_the_fields_their_validators_read() {
         .unwrap_or_default();
     assert_eq!(
         fields.into_iter().cloned().collect::<Vec<_>>(),
-        ["assigned_to", "priority", "status"]
+        ["assigned_to", "priority", "status", "version"]
     );
     // Pages and lists carry their cursor; the dashboard its stats.
     let ok = |path: &str| {
