@@ -7,73 +7,11 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
 const EMP: &str = "/api/employee/portal/support";
 const ADM: &str = "/api/admin/support";
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Connects as `token` and subscribes to the ticket's private channel through
-/// `/broadcasting/auth`.
-async fn subscribe(s: &Server, token: &str, ticket: i64) -> Ws {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
-        "ws://127.0.0.1:{}/app/support-key?protocol=7",
-        s.port
-    ))
-    .await
-    .unwrap();
-    let hello = next_event(&mut ws).await;
-    let data: Value = serde_json::from_str(hello["data"].as_str().unwrap()).unwrap();
-    let socket = data["socket_id"].as_str().unwrap().to_owned();
-    let channel = format!("private-support.ticket.{ticket}");
-    let res = s
-        .http
-        .post(format!("{}/broadcasting/auth", s.base))
-        .bearer_auth(token)
-        .form(&[
-            ("socket_id", socket.as_str()),
-            ("channel_name", channel.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let auth: Value = res.json().await.unwrap();
-    let data = json!({
-        "channel": channel,
-        "auth": auth["auth"],
-        "channel_data": auth["channel_data"],
-    });
-    let frame = json!({"event": "pusher:subscribe", "data": data});
-    ws.send(Message::Text(frame.to_string().into()))
-        .await
-        .unwrap();
-    assert_eq!(
-        next_event(&mut ws).await["event"],
-        "pusher_internal:subscription_succeeded"
-    );
-    ws
-}
-
-async fn next_event(ws: &mut Ws) -> Value {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a frame in 5 s")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(t) = frame {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
 
 /// The next `message.read` on the socket, its data parsed.
 async fn next_read(ws: &mut Ws) -> Value {
@@ -132,7 +70,7 @@ async fn unread(s: &Server, token: &str, path: &str, t: i64) -> i64 {
 
 async fn scenario(s: &Server) {
     let t = s.ticket(ALICE, "Printer").await;
-    let mut alice_ws = subscribe(s, ALICE, t).await;
+    let mut alice_ws = ticket_socket(s, ALICE, t).await;
 
     // A fresh ticket: nothing unread, nothing said, waiting since it was opened.
     let mine = listed(s, ALICE, EMP, t).await;

@@ -341,3 +341,63 @@ pub(crate) fn command_ok(db: &str, args: &[&str], stdin: &str) -> String {
     assert!(ran.ok, "{args:?}: {}", ran.stderr);
     ran.stdout.trim().to_owned()
 }
+
+// ----- websockets ------------------------------------------------------------------------
+
+pub(crate) type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A websocket connected as `token` and subscribed to the ticket's private channel through
+/// `/broadcasting/auth`.
+pub(crate) async fn ticket_socket(s: &Server, token: &str, ticket: i64) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "ws://127.0.0.1:{}/app/support-key?protocol=7",
+        s.port
+    ))
+    .await
+    .unwrap();
+    let hello = next_event(&mut ws).await;
+    let data: serde_json::Value = serde_json::from_str(hello["data"].as_str().unwrap()).unwrap();
+    let socket = data["socket_id"].as_str().unwrap().to_owned();
+    let channel = format!("private-support.ticket.{ticket}");
+    let res = s
+        .http
+        .post(format!("{}/broadcasting/auth", s.base))
+        .bearer_auth(token)
+        .form(&[
+            ("socket_id", socket.as_str()),
+            ("channel_name", channel.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let auth: serde_json::Value = res.json().await.unwrap();
+    let data = serde_json::json!({
+        "channel": channel,
+        "auth": auth["auth"],
+        "channel_data": auth["channel_data"],
+    });
+    let frame = serde_json::json!({"event": "pusher:subscribe", "data": data});
+    let frame = tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into());
+    futures::SinkExt::send(&mut ws, frame).await.unwrap();
+    assert_eq!(
+        next_event(&mut ws).await["event"],
+        "pusher_internal:subscription_succeeded"
+    );
+    ws
+}
+
+/// The next text frame, parsed; fails the test after 5 s without one.
+pub(crate) async fn next_event(ws: &mut Ws) -> serde_json::Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), futures::StreamExt::next(ws))
+            .await
+            .expect("a frame in 5 s")
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = frame {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
