@@ -1,6 +1,7 @@
 //! Two server processes on one PostgreSQL database, with no load balancer: a client connected
 //! to one node sees what is posted through the other, in order and exactly once, and a
-//! ticket's staff presence has the agents of both nodes.
+//! ticket's staff presence has the agents of both nodes, and reads and reopenings made on one
+//! node reach the employee's socket on the other.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,23 +12,98 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use support_transport_ws::testing::{Client, next_within};
-use tokio_tungstenite::tungstenite::Message;
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
+async fn a_read_and_a_reopening_on_one_node_reach_the_employee_on_the_other() {
+    let db = Database::create();
+    let dir = tempfile::tempdir().unwrap();
+    let a = start_with_db(dir.path(), 0, &db.url());
+    let b = start_with_db(dir.path(), 0, &db.url());
+    let t = a.ticket(ALICE, "two nodes, read").await;
+    let mut alice = ticket_socket(&b, ALICE, t).await;
+    let (st, v) = a
+        .call(
+            "POST",
+            &format!("/api/admin/support/{t}/chat"),
+            Some(SAM),
+            Some(json!({"message": "Have you tried turning it off?"})),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let reply = v["data"]["id"].as_i64().unwrap();
+    let (st, v) = a
+        .call(
+            "PATCH",
+            &format!("/api/admin/support/{t}"),
+            Some(SAM),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
 
-async fn next_event(ws: &mut Ws) -> Value {
+    // Alice reads through node B: node A's view has the receipt.
+    let (st, v) = b
+        .call(
+            "POST",
+            &format!("/api/employee/portal/support/{t}/read"),
+            Some(ALICE),
+            Some(json!({ "message_id": reply })),
+        )
+        .await;
+    assert_eq!(st, 204, "{v}");
+    let (_, v) = a
+        .call("GET", &format!("/api/admin/support/{t}"), Some(SAM), None)
+        .await;
+    assert_eq!(v["data"]["read_receipts"]["employee"]["message_id"], reply);
+
+    // Sam's read on node A, and Alice's reopening reply on node A, reach her socket on B.
+    let (st, _) = a
+        .call(
+            "POST",
+            &format!("/api/employee/portal/support/{t}/chat"),
+            Some(ALICE),
+            Some(json!({"message": "It did not help"})),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let mine = loop {
+        let e = next_event(&mut alice).await;
+        if e["event"] == "ticket.updated" {
+            let d: Value = serde_json::from_str(e["data"].as_str().unwrap()).unwrap();
+            if d["ticket"]["status"] == "open" {
+                assert_eq!(d["actor"]["full_name"], "Alice Employee", "{d}");
+                break d["ticket"]["version"].clone();
+            }
+        }
+    };
+    assert_eq!(mine, 3, "version 1, resolved (2), reopened (3)");
+    let (_, v) = a
+        .call("GET", &format!("/api/admin/support/{t}"), Some(SAM), None)
+        .await;
+    let newest = v["data"]["messages"].as_array().unwrap().last().unwrap()["id"].clone();
+    let (st, _) = a
+        .call(
+            "POST",
+            &format!("/api/admin/support/{t}/read"),
+            Some(SAM),
+            Some(json!({ "message_id": newest })),
+        )
+        .await;
+    assert_eq!(st, 204);
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a frame in 10 s")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(t) = frame {
-            return serde_json::from_str(&t).unwrap();
+        let e = next_event(&mut alice).await;
+        if e["event"] == "message.read" {
+            let d: Value = serde_json::from_str(e["data"].as_str().unwrap()).unwrap();
+            assert_eq!(d["reader_type"], "support");
+            assert_eq!(d["message_id"], newest);
+            break;
         }
     }
 }
@@ -45,44 +121,7 @@ async fn a_client_on_one_node_sees_what_is_posted_through_the_other() {
     let t = a.ticket(ALICE, "two nodes").await;
 
     // Sam is connected to node B.
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
-        "ws://127.0.0.1:{}/app/support-key?protocol=7",
-        b.port
-    ))
-    .await
-    .unwrap();
-    let hello = next_event(&mut ws).await;
-    let socket: Value = serde_json::from_str(hello["data"].as_str().unwrap()).unwrap();
-    let socket = socket["socket_id"].as_str().unwrap().to_owned();
-    let channel = format!("private-support.ticket.{t}");
-    let auth: Value = b
-        .http
-        .post(format!("{}/broadcasting/auth", b.base))
-        .bearer_auth(SAM)
-        .form(&[
-            ("socket_id", socket.as_str()),
-            ("channel_name", channel.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    // As pusher-js does: the auth answer's channel_data (the signed-in user) goes along.
-    let data = json!({
-        "channel": channel,
-        "auth": auth["auth"],
-        "channel_data": auth["channel_data"],
-    });
-    let sub = json!({"event": "pusher:subscribe", "data": data});
-    ws.send(Message::Text(sub.to_string().into()))
-        .await
-        .unwrap();
-    assert_eq!(
-        next_event(&mut ws).await["event"],
-        "pusher_internal:subscription_succeeded"
-    );
+    let mut ws = ticket_socket(&b, SAM, t).await;
 
     // Alice posts through node A.
     let texts = vec!["first".to_owned(), "😀".repeat(2000), "third".to_owned()];

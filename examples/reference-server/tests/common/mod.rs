@@ -388,12 +388,12 @@ pub(crate) async fn ticket_socket(s: &Server, token: &str, ticket: i64) -> Ws {
     ws
 }
 
-/// The next text frame, parsed; fails the test after 5 s without one.
+/// The next text frame, parsed; fails the test after 10 s without one.
 pub(crate) async fn next_event(ws: &mut Ws) -> serde_json::Value {
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), futures::StreamExt::next(ws))
+        let frame = tokio::time::timeout(Duration::from_secs(10), futures::StreamExt::next(ws))
             .await
-            .expect("a frame in 5 s")
+            .expect("a frame in 10 s")
             .unwrap()
             .unwrap();
         if let tokio_tungstenite::tungstenite::Message::Text(t) = frame {
