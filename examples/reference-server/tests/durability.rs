@@ -10,9 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
 async fn all_messages(s: &Server, token: &str, ticket: i64) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
@@ -95,64 +93,6 @@ async fn every_acknowledged_message_survives_kill_9() {
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Connects as `token` and subscribes to the ticket's private channel through `/broadcasting/auth`.
-async fn subscribe(s: &Server, token: &str, ticket: i64) -> Ws {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
-        "ws://127.0.0.1:{}/app/support-key?protocol=7",
-        s.port
-    ))
-    .await
-    .unwrap();
-    let hello = next_event(&mut ws).await;
-    let data: Value = serde_json::from_str(hello["data"].as_str().unwrap()).unwrap();
-    let socket = data["socket_id"].as_str().unwrap().to_owned();
-    let channel = format!("private-support.ticket.{ticket}");
-    let res = s
-        .http
-        .post(format!("{}/broadcasting/auth", s.base))
-        .bearer_auth(token)
-        .form(&[
-            ("socket_id", socket.as_str()),
-            ("channel_name", channel.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let auth: Value = res.json().await.unwrap();
-    // As pusher-js does: the auth answer's channel_data (the signed-in user) goes along.
-    let data = json!({
-        "channel": channel,
-        "auth": auth["auth"],
-        "channel_data": auth["channel_data"],
-    });
-    let frame = json!({"event": "pusher:subscribe", "data": data});
-    ws.send(Message::Text(frame.to_string().into()))
-        .await
-        .unwrap();
-    assert_eq!(
-        next_event(&mut ws).await["event"],
-        "pusher_internal:subscription_succeeded"
-    );
-    ws
-}
-
-async fn next_event(ws: &mut Ws) -> Value {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a frame in 5 s")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(t) = frame {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
-
 async fn post(s: &Server, ticket: i64, text: &str) -> i64 {
     let (st, v) = s
         .call(
@@ -174,7 +114,7 @@ async fn a_client_that_was_offline_catches_up_exactly_once_in_order() {
     let mut seen: Vec<i64> = Vec::new();
     let mut posted: Vec<i64> = Vec::new();
 
-    let mut staff = subscribe(&s, SAM, t).await;
+    let mut staff = ticket_socket(&s, SAM, t).await;
     for i in 0..3 {
         posted.push(post(&s, t, &format!("live {i}")).await);
         let e = next_event(&mut staff).await;
@@ -187,7 +127,7 @@ async fn a_client_that_was_offline_catches_up_exactly_once_in_order() {
         posted.push(post(&s, t, &format!("while offline {i}")).await);
     }
     // Back online: subscribe first, then fetch what was missed, then merge live events by id.
-    let mut staff = subscribe(&s, SAM, t).await;
+    let mut staff = ticket_socket(&s, SAM, t).await;
     let last = *seen.last().unwrap();
     let (_, v) = s
         .call(
