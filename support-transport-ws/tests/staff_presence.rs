@@ -38,6 +38,33 @@ fn user(headers: &HeaderMap) -> Option<Actor> {
     cast().into_iter().find(|a| a.id == UserId(id))
 }
 
+/// A node on `bus` that announces Ada (202) joining `channel`, then says nothing more: kept
+/// alive, it stands for a node that was killed after its member joined.
+async fn ghost_with_ada(
+    bus: &InProcessBus,
+    channel: String,
+) -> support_core::BusNode<<InProcessBus as support_core::Bus>::Listener> {
+    let ghost = support_core::Bus::join(bus, Arc::new(MemoryBroadcaster::default()))
+        .await
+        .unwrap();
+    let joined = PresenceNotice {
+        node: "ghost".into(),
+        change: PresenceChange::Joined {
+            channel,
+            member: PresenceEntry {
+                user_id: "202".into(),
+                user_info: json!({"name": "Ada Admin", "role": "admin"}),
+            },
+        },
+    };
+    ghost
+        .publisher
+        .publish(Dispatch::Presence(Arc::new(joined)))
+        .await
+        .unwrap();
+    ghost
+}
+
 struct Chat {
     app: SupportChat,
     addr: SocketAddr,
@@ -353,24 +380,7 @@ async fn the_members_of_a_node_not_heard_from_are_removed_after_the_expiry() {
     let (mut sam, _) = a.join("201").await;
 
     // A node that says one member joined, then is never heard from again (killed).
-    let ghost = support_core::Bus::join(&bus, Arc::new(MemoryBroadcaster::default()))
-        .await
-        .unwrap();
-    let joined = PresenceNotice {
-        node: "ghost".into(),
-        change: PresenceChange::Joined {
-            channel: a.presence(),
-            member: PresenceEntry {
-                user_id: "202".into(),
-                user_info: json!({"name": "Ada Admin", "role": "admin"}),
-            },
-        },
-    };
-    ghost
-        .publisher
-        .publish(Dispatch::Presence(Arc::new(joined)))
-        .await
-        .unwrap();
+    let _ghost = ghost_with_ada(&bus, a.presence()).await;
     let added = sam.event("pusher_internal:member_added").await;
     assert_eq!(added["user_id"], "202");
     assert_eq!(a.app.hub().presence_users(&a.presence()), ["201", "202"]);
@@ -510,24 +520,7 @@ async fn webhooks_report_each_cluster_wide_change_once() {
     );
 
     // A node that is killed after its member joined: one of the others reports the leave.
-    let ghost = support_core::Bus::join(&bus, Arc::new(MemoryBroadcaster::default()))
-        .await
-        .unwrap();
-    let joined = PresenceNotice {
-        node: "ghost".into(),
-        change: PresenceChange::Joined {
-            channel: a.presence(),
-            member: PresenceEntry {
-                user_id: "202".into(),
-                user_info: json!({"name": "Ada Admin", "role": "admin"}),
-            },
-        },
-    };
-    ghost
-        .publisher
-        .publish(Dispatch::Presence(Arc::new(joined)))
-        .await
-        .unwrap();
+    let ghost = ghost_with_ada(&bus, a.presence()).await;
     members_become(&a, &["202"], Duration::from_secs(2)).await;
     drop(ghost);
     members_become(&a, &[], Duration::from_secs(3)).await;
