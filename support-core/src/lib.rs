@@ -67,6 +67,7 @@ pub mod store;
 pub mod ticket;
 pub mod time;
 pub mod token;
+pub mod transcript;
 pub mod validate;
 
 #[cfg(feature = "testing")]

@@ -12,7 +12,7 @@ use crate::broadcast::Broadcaster;
 use crate::channel::Channel;
 use crate::error::{Error, Result};
 use crate::event::{Broadcast, Dispatch, Event, EventActor, StaffEvent, TicketEvent};
-use crate::id::{IdempotencyKey, SocketId, TicketId, UserId};
+use crate::id::{IdempotencyKey, MessageId, SocketId, TicketId, UserId};
 use crate::message::Message;
 use crate::owners::Owners;
 use crate::policy::Policy;
@@ -20,6 +20,7 @@ use crate::stats::Stats;
 use crate::store::*;
 use crate::ticket::{Status, Ticket, TicketPatch};
 use crate::time;
+use crate::transcript::Transcript;
 use crate::validate::{NewMessage, NewTicket, QuickChat};
 
 /// Where a write came from: what makes it safe to retry and whom not to echo it to.
@@ -282,6 +283,67 @@ impl SupportService {
             messages,
             has_older,
             activity,
+        })
+    }
+
+    /// The whole conversation of a ticket the caller may see, for export: every message they
+    /// may see (an employee's never holds an internal note), oldest first, up to
+    /// [`Transcript::MAX_MESSAGES`], with the ticket's event lines and the names they mention.
+    pub async fn transcript(&self, actor: &Actor, id: TicketId) -> Result<Transcript> {
+        let ticket = self.visible_ticket(actor, id).await?;
+        let include_internal = Policy::can_see_internal(actor);
+        let page = Self::MESSAGE_PAGE.1;
+        let mut messages: Vec<Message> = Vec::new();
+        let mut truncated = false;
+        loop {
+            let position = messages
+                .last()
+                .map_or(MessagePosition::After(MessageId(i64::MIN)), |m| {
+                    MessagePosition::After(m.id)
+                });
+            let found = self
+                .inner
+                .store
+                .messages(&MessageQuery {
+                    ticket_id: id,
+                    position,
+                    limit: page,
+                    include_internal,
+                })
+                .await?;
+            let full = found.len() == page as usize;
+            messages.extend(found);
+            if messages.len() > Transcript::MAX_MESSAGES {
+                messages.truncate(Transcript::MAX_MESSAGES);
+                truncated = true;
+                break;
+            }
+            if !full {
+                break;
+            }
+        }
+        let activity = self.inner.store.audit_trail(id).await?;
+        let mut names = std::collections::BTreeMap::new();
+        for e in &activity {
+            if let crate::audit::Change::AssignedTo {
+                after: Some(to), ..
+            } = e.change
+            {
+                if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(to) {
+                    if let Some(user) = self.inner.directory.actor(to).await? {
+                        slot.insert(user.name);
+                    }
+                }
+            }
+        }
+        Ok(Transcript {
+            ticket,
+            messages,
+            activity,
+            names,
+            includes_internal: include_internal,
+            truncated,
+            exported_at: time::now(),
         })
     }
 

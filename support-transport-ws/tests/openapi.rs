@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/employee/portal/support/{ticket}/chat"),
     ("GET", "/api/employee/portal/support/{ticket}/messages"),
     ("POST", "/api/employee/portal/support/{ticket}/read"),
+    ("GET", "/api/employee/portal/support/{ticket}/transcript"),
     ("GET", "/api/admin/support"),
     ("GET", "/api/admin/support/dashboard"),
     ("GET", "/api/admin/support/stats"),
@@ -39,6 +40,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin/support/{ticket}/messages"),
     ("GET", "/api/admin/support/{ticket}/audit"),
     ("POST", "/api/admin/support/{ticket}/read"),
+    ("GET", "/api/admin/support/{ticket}/transcript"),
 ];
 
 const METHODS: &[&str] = &[

@@ -78,6 +78,18 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             [401, 204, 404, 204, 204, 204],
         ),
         (
+            "GET",
+            format!("{EMP}/{t}/transcript?format=html"),
+            None,
+            [401, 200, 404, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("{ADM}/{t}/transcript"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
             "POST",
             format!("{ADM}/{t}/read"),
             Some(read.clone()),

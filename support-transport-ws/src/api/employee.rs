@@ -14,6 +14,7 @@ use super::extract::{
 };
 use super::query::{MessagesQuery, PageQuery};
 use super::reads::{ReadBody, TicketItem};
+use super::transcript::{self, TranscriptQuery};
 use super::view::{Data, MessageView, QuickChatView, TicketThread};
 use super::{ApiError, ApiState, conversation, reads, view};
 
@@ -28,6 +29,7 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(chat))
         .routes(routes!(messages))
         .routes(routes!(mark_read))
+        .routes(routes!(transcript))
 }
 
 /// The caller's own tickets
@@ -255,4 +257,35 @@ async fn mark_read(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     reads::mark_read(&s, &actor, id, &body, &ctx).await
+}
+
+/// Download a ticket's transcript
+///
+/// The whole conversation as a file (`Content-Disposition: attachment`): every message the caller may see (never an internal note on this side), oldest
+/// first, with authors, times, attachments and the ticket's event lines. `format=txt`
+/// (default), `json`, or `html` (a print-friendly page with no script).
+#[utoipa::path(
+    get,
+    path = "/{ticket}/transcript",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_transcript",
+    params(TicketPath, TranscriptQuery),
+    responses(
+        (status = 200, description = "The transcript.", content(
+            (String = "text/plain"),
+            (String = "text/html"),
+            (Object = "application/json"),
+        )),
+        Caller,
+        TicketPath,
+        ApiQuery<TranscriptQuery>,
+    ),
+)]
+async fn transcript(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    TicketPath(id): TicketPath,
+    ApiQuery(q): ApiQuery<TranscriptQuery>,
+) -> Result<Response, ApiError> {
+    transcript::transcript(&s, &actor, id, &q).await
 }

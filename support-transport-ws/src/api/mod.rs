@@ -47,6 +47,7 @@ mod extract;
 mod query;
 mod reads;
 mod staff;
+mod transcript;
 mod view;
 
 use std::sync::Arc;

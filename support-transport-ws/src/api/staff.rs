@@ -17,6 +17,7 @@ use super::extract::{
 };
 use super::query::{ListQuery, MessagesQuery, PageQuery};
 use super::reads::{ReadBody, TicketItem};
+use super::transcript::{self, TranscriptQuery};
 use super::view::{
     self, DashboardView, Data, LiveChat, MessageView, StaleTicket, TicketThread, UserView,
 };
@@ -37,6 +38,7 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
         .routes(routes!(messages))
         .routes(routes!(audit))
         .routes(routes!(mark_read))
+        .routes(routes!(transcript))
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
 
@@ -402,4 +404,35 @@ async fn mark_read(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     reads::mark_read(&s, &actor, id, &body, &ctx).await
+}
+
+/// Download a ticket's transcript
+///
+/// The whole conversation as a file (`Content-Disposition: attachment`): every message, internal notes marked as such, oldest
+/// first, with authors, times, attachments and the ticket's event lines. `format=txt`
+/// (default), `json`, or `html` (a print-friendly page with no script).
+#[utoipa::path(
+    get,
+    path = "/{ticket}/transcript",
+    tag = STAFF_TAG,
+    operation_id = "staff_transcript",
+    params(TicketPath, TranscriptQuery),
+    responses(
+        (status = 200, description = "The transcript.", content(
+            (String = "text/plain"),
+            (String = "text/html"),
+            (Object = "application/json"),
+        )),
+        Staff,
+        TicketPath,
+        ApiQuery<TranscriptQuery>,
+    ),
+)]
+async fn transcript(
+    State(s): State<ApiState>,
+    Staff(actor): Staff,
+    TicketPath(id): TicketPath,
+    ApiQuery(q): ApiQuery<TranscriptQuery>,
+) -> Result<Response, ApiError> {
+    transcript::transcript(&s, &actor, id, &q).await
 }
