@@ -18,6 +18,7 @@ use crate::audit::Change;
 use crate::channel::Channel;
 use crate::id::{MessageId, SocketId, TicketId, UserId};
 use crate::message::{AuthorType, Message, PublicMessage};
+use crate::reaction::ReactionCount;
 use crate::stats::Stats;
 use crate::ticket::Ticket;
 
@@ -42,6 +43,9 @@ pub enum TicketEvent {
     /// message id up to the position, so it never names an internal note; staff reading only
     /// notes send none of these.
     MessageRead(MessageRead),
+    /// `message.reaction`: an emoji's count on a public message moved. A note's reactions go
+    /// only to the staff channel ([`StaffEvent::MessageReaction`]).
+    MessageReaction(ReactionCount),
 }
 
 /// The `message.read` payload: `reader_id` has read the ticket up to `message_id`.
@@ -81,6 +85,9 @@ pub enum StaffEvent {
     /// `message.read`: a reader's position moved, with the full position (internal notes
     /// included), so the reader's other tabs and other staff see it.
     MessageRead(MessageRead),
+    /// `message.reaction`: an emoji's count on an internal note moved (public messages' go to
+    /// their ticket's channel).
+    MessageReaction(ReactionCount),
 }
 
 /// Who made a change, as `ticket.updated` names them (`actor: {id, full_name}`), so a live
@@ -260,6 +267,8 @@ impl Broadcast {
             Event::Staff(StaffEvent::MessageCreated(_)) => "message.created",
             Event::Ticket(_, TicketEvent::MessageRead(_))
             | Event::Staff(StaffEvent::MessageRead(_)) => "message.read",
+            Event::Ticket(_, TicketEvent::MessageReaction(_))
+            | Event::Staff(StaffEvent::MessageReaction(_)) => "message.reaction",
         }
     }
 
@@ -291,6 +300,8 @@ impl Broadcast {
             Event::Staff(StaffEvent::StatsUpdated(stats)) => Ok(json!({ "stats": stats })),
             Event::Ticket(_, TicketEvent::MessageRead(read))
             | Event::Staff(StaffEvent::MessageRead(read)) => serde_json::to_value(read),
+            Event::Ticket(_, TicketEvent::MessageReaction(r))
+            | Event::Staff(StaffEvent::MessageReaction(r)) => serde_json::to_value(r),
         };
         // Every payload is built from plain structs with string keys: serializing cannot fail.
         value.unwrap_or(Value::Null)

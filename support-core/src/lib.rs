@@ -57,6 +57,7 @@ pub mod memory;
 pub mod message;
 mod owners;
 pub mod policy;
+pub mod reaction;
 pub mod reads;
 pub mod service;
 pub mod session;
@@ -88,6 +89,7 @@ pub use id::{ApiTokenId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNu
 pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
 pub use policy::Policy;
+pub use reaction::{Emoji, Reaction, ReactionCount};
 pub use reads::{LastMessage, ReadAdvance, ReadPosition, TicketSummary};
 pub use service::{Dashboard, Page, PageRequest, SupportService, TicketView, WriteContext};
 pub use session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};

@@ -9,6 +9,7 @@ use crate::audit::{AuditEntry, NewAuditEntry};
 use crate::error::{Error, Result};
 use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::Message;
+use crate::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
 use crate::session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};
 use crate::stats::Stats;
@@ -16,6 +17,7 @@ use crate::store::*;
 use crate::ticket::Ticket;
 
 mod accounts;
+mod reactions;
 
 /// A [`SupportStore`] over plain collections behind one mutex. It passes the conformance suite,
 /// so tests written against it hold for the real stores. It keeps sign-in sessions
@@ -33,6 +35,7 @@ struct State {
     audit: Vec<AuditEntry>,
     keys: HashMap<(UserId, IdempotencyKey), KeyUse>,
     reads: BTreeMap<(TicketId, UserId), ReadPosition>,
+    reactions: Vec<reactions::Row>,
     sessions: HashMap<TokenDigest, StoredSession>,
     users: BTreeMap<UserId, crate::account::StoredUser>,
     tokens: BTreeMap<crate::id::ApiTokenId, (TokenDigest, crate::account::StoredApiToken)>,
@@ -283,6 +286,19 @@ impl SupportStore for MemoryStore {
             .range((ticket_id, UserId(i64::MIN))..=(ticket_id, UserId(i64::MAX)))
             .map(|(_, r)| r.clone())
             .collect())
+    }
+
+    async fn react(&self, c: &ReactionChange) -> Result<Option<ReactionOutcome>> {
+        Ok(self.lock().react(c))
+    }
+
+    async fn reactions(
+        &self,
+        ticket_id: TicketId,
+        messages: &[MessageId],
+        viewer: UserId,
+    ) -> Result<Vec<MessageReactions>> {
+        Ok(self.lock().reactions_of(ticket_id, messages, viewer))
     }
 }
 

@@ -584,6 +584,27 @@ impl SupportService {
         Ok(owner)
     }
 
+    /// Message `id` of ticket `ticket_id` if `actor` may see it (an internal note only for
+    /// staff); `None` otherwise. The ticket itself must have been checked.
+    async fn visible_message(
+        &self,
+        actor: &Actor,
+        ticket_id: TicketId,
+        id: MessageId,
+    ) -> Result<Option<Message>> {
+        let found = self
+            .inner
+            .store
+            .messages(&MessageQuery {
+                ticket_id,
+                position: MessagePosition::After(MessageId(id.get().saturating_sub(1))),
+                limit: 1,
+                include_internal: Policy::can_see_internal(actor),
+            })
+            .await?;
+        Ok(found.into_iter().next().filter(|m| m.id == id))
+    }
+
     /// The owner of a ticket, `None` if there is no such ticket.
     async fn owner(&self, id: TicketId) -> Result<Option<UserId>> {
         if let Some(owner) = self.inner.owners.get(id) {
@@ -708,6 +729,7 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
     }
 }
 
+mod reactions;
 mod reads;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ use crate::audit::{AuditEntry, Change};
 use crate::error::{Error, Result};
 use crate::id::{MessageId, TicketId, UserId};
 use crate::message::Message;
+use crate::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
 use crate::stats::Stats;
 use crate::ticket::{Category, Priority, Status, Ticket};
@@ -323,7 +324,8 @@ pub struct MessageQuery {
 /// use async_trait::async_trait;
 /// use support_core::store::*;
 /// use support_core::reads::{ReadAdvance, ReadPosition, TicketSummary};
-/// use support_core::{AuditEntry, Message, Result, Stats, Ticket, TicketId, UserId};
+/// use support_core::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
+/// use support_core::{AuditEntry, Message, MessageId, Result, Stats, Ticket, TicketId, UserId};
 ///
 /// /// A store that delegates to another and counts the writes.
 /// struct Counting<S> {
@@ -364,6 +366,13 @@ pub struct MessageQuery {
 ///         self.inner.ticket_summaries(t, reader, internal).await
 ///     }
 ///     async fn read_positions(&self, id: TicketId) -> Result<Vec<ReadPosition>> { self.inner.read_positions(id).await }
+///     async fn react(&self, c: &ReactionChange) -> Result<Option<ReactionOutcome>> {
+///         self.write();
+///         self.inner.react(c).await
+///     }
+///     async fn reactions(&self, t: TicketId, m: &[MessageId], viewer: UserId) -> Result<Vec<MessageReactions>> {
+///         self.inner.reactions(t, m, viewer).await
+///     }
 ///     // Provided, and forwarded all the same: the inner store may have its own.
 ///     async fn ping(&self) -> Result<()> { self.inner.ping().await }
 /// }
@@ -447,6 +456,25 @@ pub trait SupportStore: Send + Sync + 'static {
     /// Every reader's position on a ticket, by user id; empty for an unknown ticket.
     async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<ReadPosition>>;
 
+    /// Adds or removes `change.user_id`'s `change.emoji` on message `change.message_id` of
+    /// ticket `change.ticket_id`, in one transaction, and answers the emoji's count on the
+    /// message after it ([`ReactionOutcome`]). `Ok(None)` if the ticket has no such message.
+    /// Adding one that is there, or removing one that is not, writes nothing
+    /// (`Unchanged`); adding one that would give the user more than
+    /// [`reaction::MAX_PER_USER`](crate::reaction::MAX_PER_USER) emoji on the message writes
+    /// nothing (`TooMany`). It does not check who may see the message (the service does).
+    async fn react(&self, change: &ReactionChange) -> Result<Option<ReactionOutcome>>;
+
+    /// The reactions on those of `messages` that belong to ticket `ticket_id` and have any,
+    /// for `viewer` ([`crate::reaction::summarize`]: each emoji in the order it was first put
+    /// on the message, with its count and whether `viewer` is among them), in one query.
+    async fn reactions(
+        &self,
+        ticket_id: TicketId,
+        messages: &[MessageId],
+        viewer: UserId,
+    ) -> Result<Vec<MessageReactions>>;
+
     /// `Ok` when the backend answers: for health checks. The default reads the stats; a store
     /// with a cheaper check overrides it, and a wrapper forwards it (see the contract).
     async fn ping(&self) -> Result<()> {
@@ -505,6 +533,17 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
     }
     async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<ReadPosition>> {
         (**self).read_positions(ticket_id).await
+    }
+    async fn react(&self, change: &ReactionChange) -> Result<Option<ReactionOutcome>> {
+        (**self).react(change).await
+    }
+    async fn reactions(
+        &self,
+        ticket_id: TicketId,
+        messages: &[MessageId],
+        viewer: UserId,
+    ) -> Result<Vec<MessageReactions>> {
+        (**self).reactions(ticket_id, messages, viewer).await
     }
     async fn ping(&self) -> Result<()> {
         (**self).ping().await

@@ -91,6 +91,7 @@ mod lookup;
 mod migrate;
 mod options;
 mod query;
+mod reactions;
 mod reads;
 mod row;
 mod sessions;

@@ -527,6 +527,26 @@ impl SupportStore for PgStore {
             .await
     }
 
+    async fn react(
+        &self,
+        change: &support_core::reaction::ReactionChange,
+    ) -> Result<Option<support_core::reaction::ReactionOutcome>> {
+        self.bounded("react", self.apply_reaction(change)).await
+    }
+
+    async fn reactions(
+        &self,
+        ticket_id: TicketId,
+        messages: &[MessageId],
+        viewer: UserId,
+    ) -> Result<Vec<support_core::reaction::MessageReactions>> {
+        self.bounded(
+            "reactions",
+            self.message_reactions(ticket_id, messages, viewer),
+        )
+        .await
+    }
+
     async fn ping(&self) -> Result<()> {
         self.bounded("ping", async {
             sqlx::query("SELECT 1")

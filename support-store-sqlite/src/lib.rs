@@ -42,6 +42,7 @@ mod error;
 mod migrate;
 mod options;
 mod query;
+mod reactions;
 mod reads;
 mod row;
 mod sessions;

@@ -417,4 +417,20 @@ impl SupportStore for SqliteStore {
     async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<support_core::ReadPosition>> {
         self.positions(ticket_id).await
     }
+
+    async fn react(
+        &self,
+        change: &support_core::reaction::ReactionChange,
+    ) -> Result<Option<support_core::reaction::ReactionOutcome>> {
+        self.apply_reaction(change).await
+    }
+
+    async fn reactions(
+        &self,
+        ticket_id: TicketId,
+        messages: &[MessageId],
+        viewer: UserId,
+    ) -> Result<Vec<support_core::reaction::MessageReactions>> {
+        self.message_reactions(ticket_id, messages, viewer).await
+    }
 }

@@ -27,6 +27,7 @@
 //! ```
 
 mod accounts;
+mod reactions;
 mod reads;
 
 use std::path::Path;
@@ -43,7 +44,7 @@ use support_core::{
     UserId,
 };
 
-/// Next ids: "ticket", "message", "audit", "token"; and "user", the highest user id held.
+/// Next ids: "ticket", "message", "audit", "token", "reaction"; and "user", the highest user id held.
 const COUNTERS: TableDefinition<'static, &'static str, i64> = TableDefinition::new("counters");
 /// Ticket id → ticket JSON.
 const TICKETS: TableDefinition<'static, i64, &'static str> = TableDefinition::new("tickets");
@@ -99,6 +100,8 @@ impl KvStore {
         accounts::create_tables(&tx)?;
         // And read positions, since read state came.
         tx.open_table(reads::READS).map_err(backend)?;
+        // And reactions, since reactions came.
+        tx.open_table(reactions::REACTIONS).map_err(backend)?;
         tx.commit().map_err(backend)?;
         Ok(KvStore { db: Arc::new(db) })
     }
@@ -459,6 +462,25 @@ impl SupportStore for KvStore {
 
     async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<support_core::ReadPosition>> {
         self.run(move |db| reads::positions(db, ticket_id)).await
+    }
+
+    async fn react(
+        &self,
+        change: &support_core::reaction::ReactionChange,
+    ) -> Result<Option<support_core::reaction::ReactionOutcome>> {
+        let change = change.clone();
+        self.run(move |db| reactions::react(db, &change)).await
+    }
+
+    async fn reactions(
+        &self,
+        ticket_id: TicketId,
+        messages: &[MessageId],
+        viewer: UserId,
+    ) -> Result<Vec<support_core::reaction::MessageReactions>> {
+        let messages = messages.to_vec();
+        self.run(move |db| reactions::reactions(db, ticket_id, &messages, viewer))
+            .await
     }
 }
 

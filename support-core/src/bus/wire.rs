@@ -11,6 +11,7 @@ use crate::event::{
 };
 use crate::id::{SocketId, TicketId, UserId};
 use crate::message::Message;
+use crate::reaction::ReactionCount;
 use crate::stats::Stats;
 use crate::ticket::Ticket;
 use crate::time::Timestamp;
@@ -96,6 +97,15 @@ enum WireEvent {
     StaffMessageRead {
         #[serde(flatten)]
         read: MessageRead,
+    },
+    /// On the ticket channel: a public message's emoji count.
+    MessageReaction {
+        #[serde(flatten)]
+        reaction: ReactionCount,
+    },
+    StaffMessageReaction {
+        #[serde(flatten)]
+        reaction: ReactionCount,
     },
     /// [`Dispatch::DisconnectUser`]: no channel, no payload.
     DisconnectUser {
@@ -204,6 +214,12 @@ impl Envelope {
             Event::Staff(StaffEvent::MessageRead(read)) => {
                 WireEvent::StaffMessageRead { read: *read }
             }
+            Event::Ticket(_, TicketEvent::MessageReaction(r)) => WireEvent::MessageReaction {
+                reaction: r.clone(),
+            },
+            Event::Staff(StaffEvent::MessageReaction(r)) => WireEvent::StaffMessageReaction {
+                reaction: r.clone(),
+            },
         };
         Envelope {
             except: b.except.clone(),
@@ -279,6 +295,12 @@ impl Envelope {
                 Event::Ticket(read.ticket_id, TicketEvent::MessageRead(read))
             }
             WireEvent::StaffMessageRead { read } => Event::Staff(StaffEvent::MessageRead(read)),
+            WireEvent::MessageReaction { reaction } => {
+                Event::Ticket(reaction.ticket_id, TicketEvent::MessageReaction(reaction))
+            }
+            WireEvent::StaffMessageReaction { reaction } => {
+                Event::Staff(StaffEvent::MessageReaction(reaction))
+            }
         };
         Ok(Dispatch::from(Broadcast {
             event,
@@ -366,6 +388,17 @@ mod tests {
         }
     }
 
+    fn reaction() -> ReactionCount {
+        ReactionCount {
+            ticket_id: TicketId(3),
+            message_id: crate::MessageId(9),
+            emoji: crate::Emoji::parse("👍🏽").unwrap(),
+            count: 2,
+            user_id: UserId(201),
+            added: true,
+        }
+    }
+
     fn read() -> MessageRead {
         MessageRead {
             ticket_id: TicketId(3),
@@ -434,6 +467,8 @@ mod tests {
             Event::Staff(StaffEvent::MessageCreated(message("note", true))),
             Event::Ticket(TicketId(3), TicketEvent::MessageRead(read())),
             Event::Staff(StaffEvent::MessageRead(read())),
+            Event::Ticket(TicketId(3), TicketEvent::MessageReaction(reaction())),
+            Event::Staff(StaffEvent::MessageReaction(reaction())),
         ];
         for event in events {
             for except in [None, Some("12.34".parse().unwrap())] {

@@ -32,17 +32,11 @@ impl SupportService {
     ) -> Result<bool> {
         let owner = self.visible_owner(actor, ticket_id).await?;
         let include_internal = Policy::can_see_internal(actor);
-        let found = self
-            .inner
-            .store
-            .messages(&MessageQuery {
-                ticket_id,
-                position: MessagePosition::After(MessageId(message_id.get().saturating_sub(1))),
-                limit: 1,
-                include_internal,
-            })
-            .await?;
-        if found.first().is_none_or(|m| m.id != message_id) {
+        if self
+            .visible_message(actor, ticket_id, message_id)
+            .await?
+            .is_none()
+        {
             return Err(Error::invalid(
                 "message_id",
                 "The selected message id is invalid.",

@@ -204,6 +204,20 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     async fn read_positions(&self, id: crate::TicketId) -> crate::Result<Vec<crate::ReadPosition>> {
         self.store.read_positions(id).await
     }
+    async fn react(
+        &self,
+        c: &crate::reaction::ReactionChange,
+    ) -> crate::Result<Option<crate::reaction::ReactionOutcome>> {
+        self.store.react(c).await
+    }
+    async fn reactions(
+        &self,
+        t: crate::TicketId,
+        m: &[crate::MessageId],
+        viewer: crate::UserId,
+    ) -> crate::Result<Vec<crate::reaction::MessageReactions>> {
+        self.store.reactions(t, m, viewer).await
+    }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
     }
@@ -364,6 +378,20 @@ mod tests {
         }
         async fn read_positions(&self, id: TicketId) -> Result<Vec<ReadPosition>> {
             self.0.read_positions(id).await
+        }
+        async fn react(
+            &self,
+            c: &crate::reaction::ReactionChange,
+        ) -> Result<Option<crate::reaction::ReactionOutcome>> {
+            self.0.react(c).await
+        }
+        async fn reactions(
+            &self,
+            t: TicketId,
+            m: &[crate::MessageId],
+            viewer: crate::UserId,
+        ) -> Result<Vec<crate::reaction::MessageReactions>> {
+            self.0.reactions(t, m, viewer).await
         }
         async fn ping(&self) -> Result<()> {
             Err(Error::Unavailable("down".into()))

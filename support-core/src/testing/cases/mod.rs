@@ -22,6 +22,7 @@ mod idempotency;
 mod messages;
 mod missing;
 mod queues;
+mod reactions;
 mod reads;
 mod reopening;
 mod stats;
@@ -170,6 +171,13 @@ macro_rules! __conformance_cases {
                 summaries_cover_every_ticket_asked_for_and_no_other,
                 read_state_of_an_unknown_ticket,
                 reading_tells_the_ticket_channel_only_public_positions,
+            ]
+            reactions: [
+                reactions_toggle_per_user_and_are_counted_per_emoji,
+                reactions_belong_to_their_message_and_ticket,
+                one_user_may_put_only_so_many_emoji_on_a_message,
+                concurrent_reactions_lose_no_count,
+                reactions_on_notes_stay_with_staff,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,
