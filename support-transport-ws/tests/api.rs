@@ -129,6 +129,22 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.read_positions(id).await
     }
+    async fn react(
+        &self,
+        c: &support_core::reaction::ReactionChange,
+    ) -> Result<Option<support_core::reaction::ReactionOutcome>> {
+        self.check()?;
+        self.store.react(c).await
+    }
+    async fn reactions(
+        &self,
+        t: TicketId,
+        m: &[support_core::MessageId],
+        viewer: UserId,
+    ) -> Result<Vec<support_core::reaction::MessageReactions>> {
+        self.check()?;
+        self.store.reactions(t, m, viewer).await
+    }
     async fn ping(&self) -> Result<()> {
         self.check()?;
         self.store.ping().await

@@ -41,6 +41,22 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin/support/{ticket}/audit"),
     ("POST", "/api/admin/support/{ticket}/read"),
     ("GET", "/api/admin/support/{ticket}/transcript"),
+    (
+        "POST",
+        "/api/employee/portal/support/{ticket}/messages/{message}/reactions",
+    ),
+    (
+        "DELETE",
+        "/api/employee/portal/support/{ticket}/messages/{message}/reactions/{emoji}",
+    ),
+    (
+        "POST",
+        "/api/admin/support/{ticket}/messages/{message}/reactions",
+    ),
+    (
+        "DELETE",
+        "/api/admin/support/{ticket}/messages/{message}/reactions/{emoji}",
+    ),
 ];
 
 const METHODS: &[&str] = &[
@@ -245,6 +261,9 @@ async fn every_operation_documents_its_parameters_and_errors_in_laravels_shape()
             for h in ["Idempotency-Key", "X-Socket-ID"] {
                 assert!(param(h, "header").is_some(), "{what}: {h}");
             }
+        }
+        // A DELETE names what it removes in its path and sends no body.
+        if method != "GET" && method != "DELETE" {
             assert!(
                 op["requestBody"]["content"]["application/json"].is_object(),
                 "{what}"
@@ -253,8 +272,9 @@ async fn every_operation_documents_its_parameters_and_errors_in_laravels_shape()
                 assert!(status(s), "{what}: {s}");
             }
         }
-        // A read mark creates nothing: it is safe to repeat without a key.
-        if method == "POST" && !path.ends_with("/read") {
+        // A read mark and a reaction create nothing a retry could duplicate: a position only
+        // moves forward, and a user's emoji is on a message once. Safe to repeat without a key.
+        if method == "POST" && !path.ends_with("/read") && !path.ends_with("/reactions") {
             assert!(status("409"), "{what}: a create with a reused key");
         }
         // Every error is Laravel's shape: `message`, and for 422 `errors`.

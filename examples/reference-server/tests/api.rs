@@ -41,6 +41,7 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
         .await;
     assert_eq!(st, 201);
     let read = json!({"message_id": v["data"]["id"]});
+    let m = v["data"]["id"].as_i64().unwrap();
     let chat = json!({"message": "hi"});
     let comment = json!({"content": "hi"});
     let patch = json!({"status": "in_progress"});
@@ -86,6 +87,30 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
         (
             "GET",
             format!("{ADM}/{t}/transcript"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("{EMP}/{t}/messages/{m}/reactions"),
+            Some(json!({"emoji": "👍"})),
+            [401, 200, 404, 200, 200, 200],
+        ),
+        (
+            "DELETE",
+            format!("{EMP}/{t}/messages/{m}/reactions/%F0%9F%91%8D"),
+            None,
+            [401, 200, 404, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("{ADM}/{t}/messages/{m}/reactions"),
+            Some(json!({"emoji": "👍"})),
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
+            "DELETE",
+            format!("{ADM}/{t}/messages/{m}/reactions/%F0%9F%91%8D"),
             None,
             [401, 403, 403, 200, 200, 200],
         ),

@@ -36,7 +36,9 @@ pub(crate) async fn messages(
         .service
         .messages(actor, id, q.position()?, q.limit()?)
         .await?;
-    Ok(view::ok(view::messages(found)))
+    Ok(view::ok(
+        super::reactions::views(s, actor, id, found).await?,
+    ))
 }
 
 /// Posts the message whose text is the body's `text_field` (`message` for chat, `content`

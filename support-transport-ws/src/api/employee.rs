@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use support_core::{NewTicket, QuickChat, Ticket};
+use support_core::{NewTicket, QuickChat, Reaction, Ticket};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -13,6 +13,7 @@ use super::extract::{
     ApiQuery, Caller, JsonBody, MessageWrite, TicketPath, TicketWrite, WriteHeaders,
 };
 use super::query::{MessagesQuery, PageQuery};
+use super::reactions::{self, EmojiPath, MessagePath, ReactionBody};
 use super::reads::{ReadBody, TicketItem};
 use super::transcript::{self, TranscriptQuery};
 use super::view::{Data, MessageView, QuickChatView, TicketThread};
@@ -30,6 +31,8 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(messages))
         .routes(routes!(mark_read))
         .routes(routes!(transcript))
+        .routes(routes!(react))
+        .routes(routes!(unreact))
 }
 
 /// The caller's own tickets
@@ -288,4 +291,71 @@ async fn transcript(
     ApiQuery(q): ApiQuery<TranscriptQuery>,
 ) -> Result<Response, ApiError> {
     transcript::transcript(&s, &actor, id, &q).await
+}
+
+/// React to a message
+///
+/// Adds the caller's emoji (one grapheme) to a message the caller may see (never an internal note). Adding one that is
+/// there already changes nothing. When the count moves, `message.reaction` `{ticket_id,
+/// message_id, emoji, count, user_id, added}` goes where the message travels (a public
+/// message's ticket channel; a note's staff channel), except to `X-Socket-ID`.
+#[utoipa::path(
+    post,
+    path = "/{ticket}/messages/{message}/reactions",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_react",
+    params(TicketPath, MessagePath, WriteHeaders),
+    request_body = ReactionBody,
+    responses(
+        (status = 200, description = "The emoji on the message now.", body = Data<Reaction>),
+        Caller,
+        MessageWrite,
+        TicketPath,
+        MessagePath,
+        WriteHeaders,
+        JsonBody,
+    ),
+)]
+async fn react(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    _: MessageWrite,
+    TicketPath(id): TicketPath,
+    MessagePath(message): MessagePath,
+    WriteHeaders(ctx): WriteHeaders,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    reactions::add(&s, &actor, id, message, &body, &ctx).await
+}
+
+/// Take a reaction back
+///
+/// Removes the caller's emoji from the message; removing one that is not there changes
+/// nothing. When the count moves, `message.reaction` goes out as for adding one.
+#[utoipa::path(
+    delete,
+    path = "/{ticket}/messages/{message}/reactions/{emoji}",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_unreact",
+    params(TicketPath, MessagePath, EmojiPath, WriteHeaders),
+    responses(
+        (status = 200, description = "The emoji on the message now.", body = Data<Reaction>),
+        Caller,
+        MessageWrite,
+        TicketPath,
+        MessagePath,
+        EmojiPath,
+        WriteHeaders,
+    ),
+)]
+async fn unreact(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    _: MessageWrite,
+    TicketPath(id): TicketPath,
+    MessagePath(message): MessagePath,
+    EmojiPath(emoji): EmojiPath,
+    WriteHeaders(ctx): WriteHeaders,
+) -> Result<Response, ApiError> {
+    reactions::remove(&s, &actor, id, message, emoji, &ctx).await
 }

@@ -146,15 +146,39 @@ impl<S: Send + Sync> FromRequestParts<S> for TicketPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+        path_id(parts, state, "ticket")
             .await
-            .map_err(|_| Error::NotFound)?;
-        raw.parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
             .map(|id| TicketPath(TicketId(id)))
-            .ok_or(ApiError::Service(Error::NotFound))
     }
+}
+
+/// The path parameter `name` as a positive id; anything else (or no such parameter) is 404.
+/// Works whatever other parameters the path has.
+pub(crate) async fn path_id<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    name: &str,
+) -> Result<i64, ApiError> {
+    path_param(parts, state, name)
+        .await?
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(ApiError::Service(Error::NotFound))
+}
+
+/// The path parameter `name`, percent-decoded; no such parameter is 404.
+pub(crate) async fn path_param<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    name: &str,
+) -> Result<String, ApiError> {
+    let Path(mut params) = Path::<BTreeMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|_| Error::NotFound)?;
+    params
+        .remove(name)
+        .ok_or(ApiError::Service(Error::NotFound))
 }
 
 impl IntoParams for TicketPath {

@@ -45,6 +45,7 @@ mod employee;
 mod error;
 mod extract;
 mod query;
+mod reactions;
 mod reads;
 mod staff;
 mod transcript;

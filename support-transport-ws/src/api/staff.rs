@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::middleware::from_extractor_with_state;
 use axum::response::{IntoResponse, Response};
-use support_core::{AuditEntry, Page, Stats, Ticket, TicketPatch, validate};
+use support_core::{AuditEntry, Page, Reaction, Stats, Ticket, TicketPatch, validate};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,6 +16,7 @@ use super::extract::{
     ApiQuery, JsonBody, MessageWrite, Staff, TicketPath, TicketWrite, WriteHeaders,
 };
 use super::query::{ListQuery, MessagesQuery, PageQuery};
+use super::reactions::{self, EmojiPath, MessagePath, ReactionBody};
 use super::reads::{ReadBody, TicketItem};
 use super::transcript::{self, TranscriptQuery};
 use super::view::{
@@ -39,6 +40,8 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
         .routes(routes!(audit))
         .routes(routes!(mark_read))
         .routes(routes!(transcript))
+        .routes(routes!(react))
+        .routes(routes!(unreact))
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
 
@@ -435,4 +438,71 @@ async fn transcript(
     ApiQuery(q): ApiQuery<TranscriptQuery>,
 ) -> Result<Response, ApiError> {
     transcript::transcript(&s, &actor, id, &q).await
+}
+
+/// React to a message
+///
+/// Adds the caller's emoji (one grapheme) to a message of the ticket, internal notes included. Adding one that is
+/// there already changes nothing. When the count moves, `message.reaction` `{ticket_id,
+/// message_id, emoji, count, user_id, added}` goes where the message travels (a public
+/// message's ticket channel; a note's staff channel), except to `X-Socket-ID`.
+#[utoipa::path(
+    post,
+    path = "/{ticket}/messages/{message}/reactions",
+    tag = STAFF_TAG,
+    operation_id = "staff_react",
+    params(TicketPath, MessagePath, WriteHeaders),
+    request_body = ReactionBody,
+    responses(
+        (status = 200, description = "The emoji on the message now.", body = Data<Reaction>),
+        Staff,
+        MessageWrite,
+        TicketPath,
+        MessagePath,
+        WriteHeaders,
+        JsonBody,
+    ),
+)]
+async fn react(
+    State(s): State<ApiState>,
+    Staff(actor): Staff,
+    _: MessageWrite,
+    TicketPath(id): TicketPath,
+    MessagePath(message): MessagePath,
+    WriteHeaders(ctx): WriteHeaders,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    reactions::add(&s, &actor, id, message, &body, &ctx).await
+}
+
+/// Take a reaction back
+///
+/// Removes the caller's emoji from the message; removing one that is not there changes
+/// nothing. When the count moves, `message.reaction` goes out as for adding one.
+#[utoipa::path(
+    delete,
+    path = "/{ticket}/messages/{message}/reactions/{emoji}",
+    tag = STAFF_TAG,
+    operation_id = "staff_unreact",
+    params(TicketPath, MessagePath, EmojiPath, WriteHeaders),
+    responses(
+        (status = 200, description = "The emoji on the message now.", body = Data<Reaction>),
+        Staff,
+        MessageWrite,
+        TicketPath,
+        MessagePath,
+        EmojiPath,
+        WriteHeaders,
+    ),
+)]
+async fn unreact(
+    State(s): State<ApiState>,
+    Staff(actor): Staff,
+    _: MessageWrite,
+    TicketPath(id): TicketPath,
+    MessagePath(message): MessagePath,
+    EmojiPath(emoji): EmojiPath,
+    WriteHeaders(ctx): WriteHeaders,
+) -> Result<Response, ApiError> {
+    reactions::remove(&s, &actor, id, message, emoji, &ctx).await
 }

@@ -30,8 +30,9 @@ enum Format {
 
 impl TranscriptQuery {
     fn format(&self) -> Result<Format, ApiError> {
-        match self.format.as_deref().map(str::trim) {
-            None | Some("" | "txt" | "text") => Ok(Format::Text),
+        // As documented: absent, or exactly one of the three (`format=` is not a format).
+        match self.format.as_deref() {
+            None | Some("txt") => Ok(Format::Text),
             Some("json") => Ok(Format::Json),
             Some("html") => Ok(Format::Html),
             Some(_) => {

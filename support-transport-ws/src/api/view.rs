@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use support_core::reaction::Reaction;
 use support_core::reads::ReadReceipts;
 use support_core::{
     Actor, AuditEntry, Channel, Message, Page, Role, Stats, Ticket, TicketView, UserId,
@@ -29,6 +30,18 @@ pub struct MessageView {
     message: Message,
     /// Who wrote it, as the screens name them.
     author: UserRef,
+    /// Its reactions as the caller sees them, each emoji in the order it was first used:
+    /// `{emoji, count, mine}`. Empty on a new message.
+    reactions: Vec<Reaction>,
+}
+
+impl MessageView {
+    /// The message with its reactions for the caller.
+    pub(crate) fn with_reactions(m: Message, reactions: Vec<Reaction>) -> Self {
+        let mut v = MessageView::from(m);
+        v.reactions = reactions;
+        v
+    }
 }
 
 /// A user by id and name: a message's author, a ticket's employee.
@@ -46,12 +59,12 @@ impl From<Message> for MessageView {
             id: m.author_id,
             full_name: m.author_name.clone(),
         };
-        MessageView { message: m, author }
+        MessageView {
+            message: m,
+            author,
+            reactions: Vec::new(),
+        }
     }
-}
-
-pub(crate) fn messages(messages: Vec<Message>) -> Vec<MessageView> {
-    messages.into_iter().map(MessageView::from).collect()
 }
 
 /// A user as staff screens list them: `{id, full_name, role, staff}`.
@@ -99,8 +112,8 @@ impl TicketThread {
     pub(crate) async fn new(s: &ApiState, actor: &Actor, v: TicketView) -> Result<Self, ApiError> {
         let read_receipts = s.service.read_receipts(actor, &v.ticket).await?;
         Ok(TicketThread {
+            messages: super::reactions::views(s, actor, v.ticket.id, v.messages).await?,
             ticket: reads::item(s, actor, v.ticket).await?,
-            messages: messages(v.messages),
             has_older: v.has_older,
             read_receipts,
             activity: v.activity,
