@@ -6,14 +6,13 @@
 //! can neither react to an internal note nor learn the reactions on one.
 
 use serde::{Deserialize, Serialize};
-use unicode_segmentation::UnicodeSegmentation;
 
 use crate::error::{Error, Result};
 use crate::id::{MessageId, TicketId, UserId};
 use crate::time::Timestamp;
 
-/// One reaction's emoji: a single grapheme (a character or an emoji sequence such as 👍🏽 or
-/// 👩‍💻), not a letter, digit, space or control character.
+/// One reaction's emoji: one emoji of the Unicode emoji list (👍, 👍🏽, 👩‍💻, 🇫🇷 …), kept in its
+/// fully-qualified form, so that `❤` and `❤️`, or `👍` and `👍️`, are one reaction.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(value_type = String, example = "👍"))]
@@ -21,54 +20,22 @@ use crate::time::Timestamp;
 pub struct Emoji(String);
 
 impl Emoji {
-    /// The longest emoji in bytes: room for the longest sequences in use (tag flags such as
-    /// 🏴󠁧󠁢󠁳󠁣󠁴󠁿 are 28 bytes; family sequences with skin tones about 40).
-    pub const MAX_BYTES: usize = 64;
-
-    /// Checks `s` (trimmed) is one grapheme that can be an emoji; the error names the field
-    /// `emoji`.
+    /// Checks `s` (trimmed) is one emoji and gives its fully-qualified form; the error names
+    /// the field `emoji`.
     pub fn parse(s: &str) -> Result<Self> {
         let s = s.trim();
-        let refuse = |why: &str| Err(Error::invalid("emoji", why));
         if s.is_empty() {
-            return refuse("The emoji field is required.");
+            return Err(Error::invalid("emoji", "The emoji field is required."));
         }
-        if s.len() > Self::MAX_BYTES {
-            return refuse("The emoji must be one emoji.");
-        }
-        let mut graphemes = s.graphemes(true);
-        if graphemes.next().is_none() || graphemes.next().is_some() {
-            return refuse("The emoji must be one emoji.");
-        }
-        let blank = |c: char| c.is_whitespace() || c.is_control();
-        let first = s
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_alphanumeric() || invisible(c));
-        if first || s.chars().any(blank) {
-            return refuse("The emoji must be one emoji.");
-        }
-        Ok(Emoji(s.to_owned()))
+        emojis::get(s)
+            .map(|e| Emoji(e.as_str().to_owned()))
+            .ok_or_else(|| Error::invalid("emoji", "The emoji must be one emoji."))
     }
 
     /// The emoji itself.
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// Characters that show nothing on their own: zero-width spaces and joiners, bidirectional
-/// marks, word joiners, the byte-order mark, variation selectors and tag characters. Emoji
-/// sequences use some of them inside, never first.
-fn invisible(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}'
-        | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}'
-        | '\u{FE00}'..='\u{FE0F}'
-        | '\u{FEFF}'
-        | '\u{E0000}'..='\u{E007F}'
-        | '\u{E0100}'..='\u{E01EF}')
 }
 
 impl TryFrom<String> for Emoji {
@@ -202,10 +169,18 @@ mod tests {
 
     #[test]
     fn one_emoji_is_accepted_whatever_its_length() {
-        for ok in ["👍", "👍🏽", "👩‍💻", "🇫🇷", "❤️", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", " 🎉 ", "✓"]
+        for ok in ["👍", "👍🏽", "👩‍💻", "🇫🇷", "❤️", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", " 🎉 ", "1️⃣"]
         {
             assert_eq!(Emoji::parse(ok).unwrap().as_str(), ok.trim(), "{ok:?}");
         }
+    }
+
+    #[test]
+    fn one_emoji_written_two_ways_is_one_reaction() {
+        let e = |s: &str| Emoji::parse(s).unwrap();
+        assert_eq!(e("\u{1F44D}\u{FE0F}"), e("\u{1F44D}"));
+        assert_eq!(e("\u{2764}"), e("\u{2764}\u{FE0F}"));
+        assert_eq!(e("\u{2764}").as_str(), "\u{2764}\u{FE0F}");
     }
 
     #[test]
@@ -221,6 +196,8 @@ mod tests {
             "👍 👎",
             "\u{200b}",
             "é",
+            "\u{2713}",
+            "\u{FE0F}",
         ] {
             let e = Emoji::parse(bad).unwrap_err();
             let Error::Invalid(f) = e else {

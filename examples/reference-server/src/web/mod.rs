@@ -147,6 +147,15 @@ pub(super) fn secure_html(status: StatusCode, body: String) -> Response {
 
 /// An HTML answer with the policy every page shares plus `framing` (its `frame-ancestors`
 /// directive), not cached, its referrer kept to this site.
+/// The one `<style>` element a page may hold besides its stylesheets: the one the vendored
+/// emoji picker (`web/vendor/emoji-picker-element`) puts in its shadow root, by its SHA-256.
+/// The picker also positions its parts with `style` attributes, hence `style-src-attr
+/// 'unsafe-inline'`: attributes only, and the page never inserts markup from user text, so
+/// nobody else can write one. Scripts stay `'self'` only. The browser tests check that the
+/// hash is the picker's (`tests/e2e/reactions.test.js`): an upgrade of the picker that
+/// changes its styles fails there until this is updated.
+const EMOJI_PICKER_STYLE: &str = "'sha256-rg2BpwZ4T9EADaas/dlxn0KsISPDXXIabE9pnJ++3UQ='";
+
 pub(super) fn html_with_policy(status: StatusCode, body: String, framing: &str) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
@@ -155,8 +164,9 @@ pub(super) fn html_with_policy(status: StatusCode, body: String, framing: &str) 
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     let policy = format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; {framing}; base-uri 'none'; form-action 'self'"
+        "default-src 'self'; script-src 'self'; style-src 'self'; \
+         style-src-elem 'self' {EMOJI_PICKER_STYLE}; style-src-attr 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; {framing}; base-uri 'none'; form-action 'self'"
     );
     // `framing` is built from checked origins; were it ever not a header value, the page
     // would still go out under the strict policy, never under none.

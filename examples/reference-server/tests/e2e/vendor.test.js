@@ -18,3 +18,15 @@ test('web/vendor holds the pinned pusher-js and laravel-echo builds, with their 
   assert.ok(vendor('echo.iife.js').equals(pkg('laravel-echo/dist/echo.iife.js')));
   assert.ok(vendor('laravel-echo.LICENSE.md').equals(pkg('laravel-echo/LICENSE.md')));
 });
+
+test('web/vendor holds the pinned emoji picker and its data, with their licences', () => {
+  const lock = JSON.parse(readFileSync(new URL('./package-lock.json', import.meta.url)));
+  assert.equal(lock.packages['node_modules/emoji-picker-element'].version, '1.29.1');
+  assert.equal(lock.packages['node_modules/emoji-picker-element-data'].version, '1.8.0');
+  for (const f of ['index.js', 'picker.js', 'database.js', 'LICENSE']) {
+    assert.ok(vendor(`emoji-picker-element/${f}`).equals(pkg(`emoji-picker-element/${f}`)), f);
+  }
+  for (const f of ['en/emojibase/data.json', 'LICENSE']) {
+    assert.ok(vendor(`emoji-picker-element-data/${f}`).equals(pkg(`emoji-picker-element-data/${f}`)), f);
+  }
+});

@@ -7,6 +7,7 @@ import { ChatThread } from './chat.js';
 import { conflictPanel } from './conflict.js';
 import { StaffPresence } from './presence.js';
 import { storage } from './storage.js';
+import { transcriptMenu } from './transcript.js';
 
 const BASE = '/admin/support';
 
@@ -310,7 +311,9 @@ export async function show({ main, me, ticketId }) {
   presence = new StaffPresence(data.ticket.id, me);
   document.title = `${data.ticket.ticket_number} · Support`;
   replace(main,
-    h('p', {}, h('a', { href: BASE }, '← All tickets'), ' · ', h('a', { href: `${BASE}/${ticketId}/live-chat` }, 'Open in live chat')),
+    h('div', { class: 'page-tools' },
+      h('p', {}, h('a', { href: BASE }, '← All tickets'), ' · ', h('a', { href: `${BASE}/${ticketId}/live-chat` }, 'Open in live chat')),
+      transcriptMenu(`${BASE}/${ticketId}`)),
     head,
     presence.el,
     h('div', { class: 'columns' },

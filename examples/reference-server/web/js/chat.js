@@ -6,7 +6,10 @@
 import { api, ApiError, NetworkError } from './api.js';
 import { ago, dayKey, h, linkify, refreshDays, replace } from './dom.js';
 import { describeChanges, diffTicket, groupActivity } from './events.js';
+import { pickEmoji, shortcodes } from './emoji.js';
 import { Outbox } from './outbox.js';
+import { Reactions } from './reactions.js';
+import { insertText } from './suggest.js';
 import { echo, onState, onWhisper } from './realtime.js';
 import { storage } from './storage.js';
 
@@ -75,6 +78,7 @@ export class ChatThread {
     this.onTyping = onTyping || (() => {});
     this.base = staff ? `/admin/support/${ticket.id}` : `/employee/portal/support/${ticket.id}`;
     this.items = new Map();
+    this.reactions = new Reactions({ base: this.base, me });
     this.hasOlder = hasOlder;
     this.loadingOlder = false;
     this.outbox = new Outbox(`support.outbox.${me.id}.${ticket.id}`, {
@@ -137,10 +141,25 @@ export class ChatThread {
     this.input = h('textarea', {
       id, name: 'message', rows: 2, required: true, placeholder: 'Type a message…',
       'aria-describedby': `counter-${this.ticket.id}`,
-      onkeydown: (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); this.form.requestSubmit(); } },
+      onkeydown: (e) => {
+        // An open list of suggestions takes its keys first (arrows, Enter, Tab, Escape).
+        if (this.suggests.some((s) => s.key(e))) return;
+        if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); this.form.requestSubmit(); }
+      },
       oninput: (e) => this.typed(e),
     });
     this.counter = h('span', { class: 'counter', id: `counter-${this.ticket.id}`, hidden: true });
+    // Lists that open from what is typed: `:smi` for emoji (and, for staff, more: see
+    // `addSuggest`).
+    this.suggests = [shortcodes(this.input)];
+    this.emojiButton = h('button', {
+      type: 'button', class: 'emoji-button', title: 'Insert an emoji', 'aria-label': 'Insert an emoji',
+      'aria-haspopup': 'dialog', 'aria-expanded': 'false',
+      onclick: (e) => {
+        const at = { start: this.input.selectionStart, end: this.input.selectionEnd };
+        pickEmoji(e.currentTarget, (emoji) => insertText(this.input, at, emoji));
+      },
+    }, '☺︎');
     this.submit = h('button', { type: 'submit' }, 'Send');
     this.notice = h('p', { class: 'reopen-notice', role: 'status', hidden: true });
     this.error = h('p', { class: 'form-error', role: 'alert' });
@@ -161,7 +180,8 @@ export class ChatThread {
       this.notice,
       h('label', { for: id, class: 'visually-hidden' }, 'Message'),
       this.input,
-      h('div', { class: 'composer-actions' }, this.counter, this.submit),
+      this.suggests.map((x) => x.el),
+      h('div', { class: 'composer-actions' }, this.emojiButton, this.counter, this.submit),
       this.error);
     this.setMode('reply');
     this.updateNotice();
@@ -243,6 +263,7 @@ export class ChatThread {
     channel.listen('.chat.message', (d) => this.receive(fromEvent(d), { inOrder: true }));
     channel.listen('.ticket.updated', (d) => this.setTicket(d.ticket, { changes: d.changes, actor: d.actor, at: d.at }));
     channel.listen('.message.read', (d) => this.read(d));
+    channel.listen('.message.reaction', (d) => this.reactions.event(d));
     onWhisper(channel.name, 'typing', (d, userId) => this.showTyping(d, userId));
     if (this.staff) {
       // Internal notes never travel on the ticket's channel; staff get them on the admin one.
@@ -250,6 +271,10 @@ export class ChatThread {
         .subscribed(() => this.catchUp())
         .listen('.message.created', (d) => {
           if (d.ticket_id === this.ticket.id) this.receive(fromEvent(d), { inOrder: true });
+        })
+        // A note's reactions travel only here.
+        .listen('.message.reaction', (d) => {
+          if (d.ticket_id === this.ticket.id) this.reactions.event(d);
         });
     }
   }
@@ -411,7 +436,8 @@ export class ChatThread {
       h('span', { class: 'author' }, m.author?.full_name || (m.author_type === 'support' ? 'Support' : 'Employee')),
       m.is_internal ? h('span', { class: 'internal-label' }, 'Internal note') : null,
       ago(m.created_at)),
-    h('p', { class: 'content' }, linkify(m.content)));
+    h('p', { class: 'content' }, linkify(m.content)),
+    m.id ? this.reactions.bar(m) : null);
   }
 
   /** Adds a message in id order; a message already shown is ignored. Call `arrange` after. */

@@ -4,6 +4,7 @@ import { api, newKey, showErrors } from './api.js';
 import { badge, h, LABELS, replace, select, ticketHead, time } from './dom.js';
 import { echo } from './realtime.js';
 import { ChatThread } from './chat.js';
+import { transcriptMenu } from './transcript.js';
 
 const BASE = '/employee/portal/support';
 
@@ -126,7 +127,7 @@ export async function show({ main, me, ticketId }) {
   });
   document.title = `${data.ticket.subject} · Support`;
   replace(main,
-    h('p', {}, h('a', { href: BASE }, '← My tickets')),
+    h('div', { class: 'page-tools' }, h('a', { href: BASE }, '← My tickets'), transcriptMenu(`${BASE}/${ticketId}`)),
     head,
     thread.el);
 }
