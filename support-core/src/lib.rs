@@ -47,6 +47,7 @@ pub mod actor;
 pub mod audit;
 pub mod broadcast;
 pub mod bus;
+pub mod canned;
 pub mod channel;
 pub mod draft;
 pub mod error;
@@ -78,13 +79,17 @@ pub use actor::{Actor, Directory, Role, StaticDirectory};
 pub use audit::{AuditEntry, Change, NewAuditEntry};
 pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
 pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
+pub use canned::{CannedResponse, TicketTemplate};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
 pub use event::{
     Broadcast, Dispatch, Event, EventActor, MessageRead, PresenceChange, PresenceChannel,
     PresenceEntry, PresenceNotice, StaffEvent, TicketEvent,
 };
-pub use id::{ApiTokenId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
+pub use id::{
+    ApiTokenId, CannedResponseId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber,
+    TicketTemplateId, UserId,
+};
 pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
 pub use policy::Policy;

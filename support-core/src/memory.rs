@@ -16,6 +16,7 @@ use crate::store::*;
 use crate::ticket::Ticket;
 
 mod accounts;
+mod canned;
 
 /// A [`SupportStore`] over plain collections behind one mutex. It passes the conformance suite,
 /// so tests written against it hold for the real stores. It keeps sign-in sessions
@@ -39,6 +40,7 @@ struct State {
     next_token: i64,
     next_ticket: i64,
     next_message: i64,
+    library: canned::Library,
 }
 
 impl MemoryStore {
@@ -283,6 +285,38 @@ impl SupportStore for MemoryStore {
             .range((ticket_id, UserId(i64::MIN))..=(ticket_id, UserId(i64::MAX)))
             .map(|(_, r)| r.clone())
             .collect())
+    }
+
+    async fn canned_responses(&self, viewer: UserId) -> Result<Vec<crate::CannedResponse>> {
+        Ok(self.canned_for(viewer))
+    }
+
+    async fn save_canned_response(
+        &self,
+        id: Option<crate::CannedResponseId>,
+        d: &crate::canned::CannedDraft,
+    ) -> Result<Option<crate::CannedResponse>> {
+        self.save_canned(id, d)
+    }
+
+    async fn delete_canned_response(&self, id: crate::CannedResponseId) -> Result<bool> {
+        Ok(self.delete_canned(id))
+    }
+
+    async fn ticket_templates(&self) -> Result<Vec<crate::TicketTemplate>> {
+        Ok(self.templates())
+    }
+
+    async fn save_ticket_template(
+        &self,
+        id: Option<crate::TicketTemplateId>,
+        d: &crate::canned::TemplateDraft,
+    ) -> Result<Option<crate::TicketTemplate>> {
+        Ok(self.save_template(id, d))
+    }
+
+    async fn delete_ticket_template(&self, id: crate::TicketTemplateId) -> Result<bool> {
+        Ok(self.delete_template(id))
     }
 }
 

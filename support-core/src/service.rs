@@ -708,6 +708,7 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
     }
 }
 
+mod canned;
 mod reads;
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,7 @@ use super::Fixture;
 use crate::store::{SupportStore, TicketFilter};
 use crate::*;
 
+mod canned;
 mod confidentiality;
 mod events;
 mod idempotency;
@@ -170,6 +171,13 @@ macro_rules! __conformance_cases {
                 summaries_cover_every_ticket_asked_for_and_no_other,
                 read_state_of_an_unknown_ticket,
                 reading_tells_the_ticket_channel_only_public_positions,
+            ]
+            canned: [
+                personal_canned_responses_are_visible_to_their_owner_only,
+                a_shortcut_is_unique_per_owner_and_among_shared_ones,
+                updating_a_canned_response_replaces_its_fields_and_keeps_id_and_creation,
+                a_deleted_canned_response_is_gone,
+                ticket_templates_are_created_listed_updated_and_deleted,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,
