@@ -27,6 +27,7 @@
 //! ```
 
 mod accounts;
+mod canned;
 mod reads;
 
 use std::path::Path;
@@ -99,6 +100,8 @@ impl KvStore {
         accounts::create_tables(&tx)?;
         // And read positions, since read state came.
         tx.open_table(reads::READS).map_err(backend)?;
+        // And canned responses and templates, since they came.
+        canned::create_tables(&tx)?;
         tx.commit().map_err(backend)?;
         Ok(KvStore { db: Arc::new(db) })
     }
@@ -459,6 +462,40 @@ impl SupportStore for KvStore {
 
     async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<support_core::ReadPosition>> {
         self.run(move |db| reads::positions(db, ticket_id)).await
+    }
+
+    async fn canned_responses(&self, viewer: UserId) -> Result<Vec<support_core::CannedResponse>> {
+        self.run(move |db| canned::canned_for(db, viewer)).await
+    }
+
+    async fn save_canned_response(
+        &self,
+        id: Option<support_core::CannedResponseId>,
+        d: &support_core::canned::CannedDraft,
+    ) -> Result<Option<support_core::CannedResponse>> {
+        let d = d.clone();
+        self.run(move |db| canned::save_canned(db, id, &d)).await
+    }
+
+    async fn delete_canned_response(&self, id: support_core::CannedResponseId) -> Result<bool> {
+        self.run(move |db| canned::delete_canned(db, id)).await
+    }
+
+    async fn ticket_templates(&self) -> Result<Vec<support_core::TicketTemplate>> {
+        self.run(canned::templates).await
+    }
+
+    async fn save_ticket_template(
+        &self,
+        id: Option<support_core::TicketTemplateId>,
+        d: &support_core::canned::TemplateDraft,
+    ) -> Result<Option<support_core::TicketTemplate>> {
+        let d = d.clone();
+        self.run(move |db| canned::save_template(db, id, &d)).await
+    }
+
+    async fn delete_ticket_template(&self, id: support_core::TicketTemplateId) -> Result<bool> {
+        self.run(move |db| canned::delete_template(db, id)).await
     }
 }
 
