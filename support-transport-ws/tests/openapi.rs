@@ -41,6 +41,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin/support/{ticket}/audit"),
     ("POST", "/api/admin/support/{ticket}/read"),
     ("GET", "/api/admin/support/{ticket}/transcript"),
+    ("GET", "/api/employee/portal/support/templates"),
+    ("GET", "/api/admin/support/canned-responses"),
+    ("POST", "/api/admin/support/canned-responses"),
+    ("PATCH", "/api/admin/support/canned-responses/{id}"),
+    ("DELETE", "/api/admin/support/canned-responses/{id}"),
+    (
+        "POST",
+        "/api/admin/support/{ticket}/canned-responses/{id}/render",
+    ),
+    ("GET", "/api/admin/support/templates"),
+    ("POST", "/api/admin/support/templates"),
+    ("PATCH", "/api/admin/support/templates/{id}"),
+    ("DELETE", "/api/admin/support/templates/{id}"),
 ];
 
 const METHODS: &[&str] = &[
@@ -174,7 +187,7 @@ async fn every_route_the_router_mounts_is_documented_and_nothing_else() {
         by_path.entry(path).or_default().insert(method);
     }
     for (path, methods) in by_path {
-        let concrete = path.replace("{ticket}", "1");
+        let concrete = path.replace("{ticket}", "1").replace("{id}", "1");
         let response = send(&app, "TRACE", &concrete).await;
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
         let allow: BTreeSet<&str> = response
@@ -253,8 +266,11 @@ async fn every_operation_documents_its_parameters_and_errors_in_laravels_shape()
                 assert!(status(s), "{what}: {s}");
             }
         }
-        // A read mark creates nothing: it is safe to repeat without a key.
-        if method == "POST" && !path.ends_with("/read") {
+        // A read mark creates nothing: it is safe to repeat without a key. Neither does a
+        // render; canned responses and templates are not replayed by key (a repeated canned
+        // response is refused by its shortcut).
+        let keyless = ["/read", "/render", "/canned-responses", "/templates"];
+        if method == "POST" && !keyless.iter().any(|end| path.ends_with(end)) {
             assert!(status("409"), "{what}: a create with a reused key");
         }
         // Every error is Laravel's shape: `message`, and for 422 `errors`.

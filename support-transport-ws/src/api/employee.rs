@@ -30,6 +30,7 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(messages))
         .routes(routes!(mark_read))
         .routes(routes!(transcript))
+        .merge(super::canned::employee_routes())
 }
 
 /// The caller's own tickets

@@ -29,7 +29,7 @@
 //! ticket, the write headers, query and body), `query` (the query strings), `body` (the
 //! request bodies, as the document describes them), `view` (the answers' shapes), `employee`
 //! and `staff` (each side's router and its own handlers), `conversation` (what both sides do
-//! on one ticket), `reads` (the read route both sides share and the read state every ticket
+//! on one ticket), `canned` (canned responses and ticket templates, both sides), `reads` (the read route both sides share and the read state every ticket
 //! object carries), and `document` (the OpenAPI document's frame and the route serving it).
 //!
 //! A new route is a handler in the module of its side with a `#[utoipa::path]` annotation
@@ -39,6 +39,7 @@
 //! `tests/openapi.rs` compares the document with the list of routes it expects.
 
 mod body;
+mod canned;
 mod conversation;
 mod document;
 mod employee;

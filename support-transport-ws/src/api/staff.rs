@@ -39,6 +39,7 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
         .routes(routes!(audit))
         .routes(routes!(mark_read))
         .routes(routes!(transcript))
+        .merge(super::canned::staff_routes())
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
 
