@@ -10,6 +10,8 @@
 //! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`], and for
 //!   several nodes, [`bus`]: the [`Bus`] a node joins, the [`Fanout`] its listener feeds and
 //!   the [`Envelope`] events travel in,
+//! - [`canned`]: canned responses ([`CannedResponse`], shared or personal, with variables that
+//!   [`canned::render`] fills in) and ticket templates ([`TicketTemplate`]),
 //! - [`session`]: [`SessionStore`], for a server that keeps its own sign-in sessions (the
 //!   shipped stores implement it; an embedder with sessions of its own needs none of it),
 //! - [`account`]: [`UserStore`], users with passwords and API tokens for a server that keeps

@@ -12,6 +12,9 @@ use crate::message::{AuthorType, Visibility};
 /// - An employee sees and writes only their own tickets, and never an internal note.
 /// - Staff (support, admin, hr) see every ticket and every note.
 /// - Only staff change status, priority or assignment, and only staff can be assigned.
+/// - Canned responses are staff-only: a personal one is its owner's alone (anyone else,
+///   admins included, gets not found); shared ones are read by all staff and managed by admins.
+///   Ticket templates are read by anyone signed in and managed by admins.
 /// - `private-support.ticket.{id}`: the ticket's employee and staff may join;
 ///   `private-support.admin`: staff only; `presence-support.ticket.{id}.staff` (who has the
 ///   ticket open): staff only, the ticket's own employee included among those refused.

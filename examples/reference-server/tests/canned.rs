@@ -368,3 +368,38 @@ async fn on_postgres_canned_responses_and_templates_follow_the_policy() {
     let s = start_with_args(dir.path(), 0, &db.url(), &["--no-rate-limits"]);
     scenario(&s).await;
 }
+
+/// Demo mode seeds shared canned responses and templates, once: a second start on the same
+/// database adds none.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_mode_seeds_shared_responses_and_templates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("support.db").display());
+    for start in ["first", "second"] {
+        let s = start_with_args(dir.path(), 0, &db, &["--demo", "--no-rate-limits"]);
+        let (st, v) = s
+            .call("GET", &format!("{EMP}/templates"), Some(ALICE), None)
+            .await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["data"].as_array().unwrap().len(), 2, "{start} start: {v}");
+        let (st, v) = s.call("GET", CANNED, Some(SAM), None).await;
+        assert_eq!(st, 200, "{v}");
+        let list = v["data"].as_array().unwrap();
+        assert_eq!(list.len(), 3, "{start} start: {v}");
+        assert!(list.iter().all(|r| r["shared"] == true), "{v}");
+        // They render: every variable they use is a known one.
+        let t = s.ticket(ALICE, "Demo").await;
+        for r in list {
+            let (st, v) = s
+                .call(
+                    "POST",
+                    &format!("{ADM}/{t}/canned-responses/{}/render", r["id"]),
+                    Some(SAM),
+                    None,
+                )
+                .await;
+            assert_eq!(st, 200, "{v}");
+            assert!(!v["data"]["body"].as_str().unwrap().contains("{{"), "{v}");
+        }
+    }
+}
