@@ -5,6 +5,10 @@
 //! service's [`Policy`](support_core::Policy); bodies are checked by
 //! [`support_core::canned`]'s validators.
 //!
+//! The writes here broadcast nothing and are not replayed by key: they take neither
+//! `Idempotency-Key` nor `X-Socket-ID`. A repeated create of a canned response is refused by
+//! its shortcut (422); a repeated delete is 404.
+//!
 //! The literal segments `canned-responses` and `templates` sit beside `{ticket}`: the router
 //! matches a literal segment before a parameter, so `/api/admin/support/templates` is never
 //! read as a ticket.
@@ -23,7 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::document::{EMPLOYEE_TAG, STAFF_TAG, errors};
-use super::extract::{Caller, JsonBody, Staff, TicketPath, WriteHeaders};
+use super::extract::{Caller, JsonBody, Staff, TicketPath};
 use super::view::{self, Data};
 use super::{ApiError, ApiState};
 
@@ -198,19 +202,16 @@ async fn list_canned(State(s): State<ApiState>, Staff(actor): Staff) -> Result<R
     path = "/canned-responses",
     tag = STAFF_TAG,
     operation_id = "staff_create_canned_response",
-    params(WriteHeaders),
     request_body = NewCannedBody,
     responses(
         (status = 201, description = "The canned response, as stored.", body = Data<CannedResponse>),
         Staff,
-        WriteHeaders,
         JsonBody,
     ),
 )]
 async fn create_canned(
     State(s): State<ApiState>,
     Staff(actor): Staff,
-    _: WriteHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let fields = CannedFields::new_from_json(&body)?;
@@ -230,14 +231,12 @@ async fn create_canned(
     operation_id = "staff_update_canned_response",
     params(
         ("id" = i64, Path, minimum = 1, description = "The canned response's id."),
-        WriteHeaders,
     ),
     request_body(content = Option<CannedPatchBody>, description = "Any of the fields."),
     responses(
         (status = 200, description = "The canned response after the change.", body = Data<CannedResponse>),
         Staff,
         IdPath,
-        WriteHeaders,
         JsonBody,
     ),
 )]
@@ -245,7 +244,6 @@ async fn update_canned(
     State(s): State<ApiState>,
     Staff(actor): Staff,
     IdPath(id): IdPath,
-    _: WriteHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let fields = CannedFields::patch_from_json(&body)?;
@@ -265,14 +263,12 @@ async fn update_canned(
     operation_id = "staff_delete_canned_response",
     params(
         ("id" = i64, Path, minimum = 1, description = "The canned response's id."),
-        WriteHeaders,
     ),
     request_body(content = Option<NoBody>, description = "None needed."),
     responses(
         (status = 204, description = "Deleted."),
         Staff,
         IdPath,
-        WriteHeaders,
         JsonBody,
     ),
 )]
@@ -280,7 +276,6 @@ async fn delete_canned(
     State(s): State<ApiState>,
     Staff(actor): Staff,
     IdPath(id): IdPath,
-    _: WriteHeaders,
     JsonBody(_): JsonBody,
 ) -> Result<Response, ApiError> {
     s.service
@@ -301,7 +296,6 @@ async fn delete_canned(
     params(
         TicketPath,
         ("id" = i64, Path, minimum = 1, description = "The canned response's id."),
-        WriteHeaders,
     ),
     request_body(content = Option<NoBody>, description = "None needed."),
     responses(
@@ -309,7 +303,6 @@ async fn delete_canned(
         Staff,
         TicketPath,
         IdPath,
-        WriteHeaders,
         JsonBody,
     ),
 )]
@@ -317,7 +310,6 @@ async fn render_canned(
     State(s): State<ApiState>,
     Staff(actor): Staff,
     parts: RenderPath,
-    _: WriteHeaders,
     JsonBody(_): JsonBody,
 ) -> Result<Response, ApiError> {
     let body = s
@@ -402,19 +394,16 @@ async fn staff_templates(
     path = "/templates",
     tag = STAFF_TAG,
     operation_id = "staff_create_template",
-    params(WriteHeaders),
     request_body = NewTemplateBody,
     responses(
         (status = 201, description = "The template, as stored.", body = Data<TicketTemplate>),
         Staff,
-        WriteHeaders,
         JsonBody,
     ),
 )]
 async fn create_template(
     State(s): State<ApiState>,
     Staff(actor): Staff,
-    _: WriteHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     Ok(view::created(
@@ -432,14 +421,12 @@ async fn create_template(
     operation_id = "staff_update_template",
     params(
         ("id" = i64, Path, minimum = 1, description = "The template's id."),
-        WriteHeaders,
     ),
     request_body(content = Option<TemplatePatchBody>, description = "Any of the fields."),
     responses(
         (status = 200, description = "The template after the change.", body = Data<TicketTemplate>),
         Staff,
         IdPath,
-        WriteHeaders,
         JsonBody,
     ),
 )]
@@ -447,7 +434,6 @@ async fn update_template(
     State(s): State<ApiState>,
     Staff(actor): Staff,
     IdPath(id): IdPath,
-    _: WriteHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let id = TicketTemplateId(id);
@@ -466,14 +452,12 @@ async fn update_template(
     operation_id = "staff_delete_template",
     params(
         ("id" = i64, Path, minimum = 1, description = "The template's id."),
-        WriteHeaders,
     ),
     request_body(content = Option<NoBody>, description = "None needed."),
     responses(
         (status = 204, description = "Deleted."),
         Staff,
         IdPath,
-        WriteHeaders,
         JsonBody,
     ),
 )]
@@ -481,7 +465,6 @@ async fn delete_template(
     State(s): State<ApiState>,
     Staff(actor): Staff,
     IdPath(id): IdPath,
-    _: WriteHeaders,
     JsonBody(_): JsonBody,
 ) -> Result<Response, ApiError> {
     s.service
