@@ -59,6 +59,14 @@ int_id!(
     /// token itself is shown once, when it is made).
     ApiTokenId
 );
+int_id!(
+    /// A canned response's id, assigned by the store.
+    CannedResponseId
+);
+int_id!(
+    /// A ticket template's id, assigned by the store.
+    TicketTemplateId
+);
 
 /// The human-readable ticket number (`TKT-000042`), unique because it is derived from the id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

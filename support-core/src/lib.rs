@@ -10,6 +10,8 @@
 //! - the traits adapters implement: [`SupportStore`], [`Broadcaster`], [`Directory`], and for
 //!   several nodes, [`bus`]: the [`Bus`] a node joins, the [`Fanout`] its listener feeds and
 //!   the [`Envelope`] events travel in,
+//! - [`canned`]: canned responses ([`CannedResponse`], shared or personal, with variables that
+//!   [`canned::render`] fills in) and ticket templates ([`TicketTemplate`]),
 //! - [`session`]: [`SessionStore`], for a server that keeps its own sign-in sessions (the
 //!   shipped stores implement it; an embedder with sessions of its own needs none of it),
 //! - [`account`]: [`UserStore`], users with passwords and API tokens for a server that keeps
@@ -47,6 +49,7 @@ pub mod actor;
 pub mod audit;
 pub mod broadcast;
 pub mod bus;
+pub mod canned;
 pub mod channel;
 pub mod draft;
 pub mod error;
@@ -79,13 +82,17 @@ pub use actor::{Actor, Directory, Role, StaticDirectory};
 pub use audit::{AuditEntry, Change, NewAuditEntry};
 pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
 pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
+pub use canned::{CannedResponse, TicketTemplate};
 pub use channel::Channel;
 pub use error::{Error, FieldErrors, Result};
 pub use event::{
     Broadcast, Dispatch, Event, EventActor, MessageRead, PresenceChange, PresenceChannel,
     PresenceEntry, PresenceNotice, StaffEvent, TicketEvent,
 };
-pub use id::{ApiTokenId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
+pub use id::{
+    ApiTokenId, CannedResponseId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber,
+    TicketTemplateId, UserId,
+};
 pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
 pub use policy::Policy;

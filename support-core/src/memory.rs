@@ -17,6 +17,7 @@ use crate::store::*;
 use crate::ticket::Ticket;
 
 mod accounts;
+mod canned;
 mod reactions;
 
 /// A [`SupportStore`] over plain collections behind one mutex. It passes the conformance suite,
@@ -42,6 +43,7 @@ struct State {
     next_token: i64,
     next_ticket: i64,
     next_message: i64,
+    library: canned::Library,
 }
 
 impl MemoryStore {
@@ -299,6 +301,38 @@ impl SupportStore for MemoryStore {
         viewer: UserId,
     ) -> Result<Vec<MessageReactions>> {
         Ok(self.lock().reactions_of(ticket_id, messages, viewer))
+    }
+
+    async fn canned_responses(&self, viewer: UserId) -> Result<Vec<crate::CannedResponse>> {
+        Ok(self.canned_for(viewer))
+    }
+
+    async fn save_canned_response(
+        &self,
+        id: Option<crate::CannedResponseId>,
+        d: &crate::canned::CannedDraft,
+    ) -> Result<Option<crate::CannedResponse>> {
+        self.save_canned(id, d)
+    }
+
+    async fn delete_canned_response(&self, id: crate::CannedResponseId) -> Result<bool> {
+        Ok(self.delete_canned(id))
+    }
+
+    async fn ticket_templates(&self) -> Result<Vec<crate::TicketTemplate>> {
+        Ok(self.templates())
+    }
+
+    async fn save_ticket_template(
+        &self,
+        id: Option<crate::TicketTemplateId>,
+        d: &crate::canned::TemplateDraft,
+    ) -> Result<Option<crate::TicketTemplate>> {
+        Ok(self.save_template(id, d))
+    }
+
+    async fn delete_ticket_template(&self, id: crate::TicketTemplateId) -> Result<bool> {
+        Ok(self.delete_template(id))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The one authorization policy. HTTP handlers, the service and channel authorization all ask
 //! it; no rule is written twice.
 
-use crate::actor::Actor;
+use crate::actor::{Actor, Role};
 use crate::channel::Channel;
 use crate::error::{Error, Result};
 use crate::id::UserId;
@@ -12,6 +12,9 @@ use crate::message::{AuthorType, Visibility};
 /// - An employee sees and writes only their own tickets, and never an internal note.
 /// - Staff (support, admin, hr) see every ticket and every note.
 /// - Only staff change status, priority or assignment, and only staff can be assigned.
+/// - Canned responses are staff-only: a personal one is its owner's alone (anyone else,
+///   admins included, gets not found); shared ones are read by all staff and managed by admins.
+///   Ticket templates are read by anyone signed in and managed by admins.
 /// - `private-support.ticket.{id}`: the ticket's employee and staff may join;
 ///   `private-support.admin`: staff only; `presence-support.ticket.{id}.staff` (who has the
 ///   ticket open): staff only, the ticket's own employee included among those refused.
@@ -62,6 +65,33 @@ impl Policy {
         } else {
             Err(Error::Forbidden("staff only"))
         }
+    }
+
+    /// `Ok` if `actor` is an admin: ticket templates, and shared canned responses.
+    pub fn check_admin(actor: &Actor) -> Result<()> {
+        if actor.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("admins only"))
+        }
+    }
+
+    /// `Ok` if `actor` may create, change or delete a canned response that is (or becomes)
+    /// `shared`: staff manage their personal ones, only admins the shared ones. Whether a
+    /// personal one is the actor's own is visibility ([`Policy::can_see_canned`]).
+    pub fn check_manage_canned(actor: &Actor, shared: bool) -> Result<()> {
+        Self::check_staff(actor)?;
+        if shared {
+            Self::check_admin(actor)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// May `actor` see a canned response? Staff see the shared ones and their own personal
+    /// ones; another user's personal one is reported as not found.
+    pub fn can_see_canned(actor: &Actor, shared: bool, owner: UserId) -> bool {
+        actor.is_staff() && (shared || owner == actor.id)
     }
 
     /// May this user be assigned a ticket?

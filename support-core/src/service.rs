@@ -729,6 +729,7 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
     }
 }
 
+mod canned;
 mod reactions;
 mod reads;
 #[cfg(test)]

@@ -5,8 +5,9 @@ use std::cmp::Ordering;
 use async_trait::async_trait;
 
 use crate::audit::{AuditEntry, Change};
+use crate::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
 use crate::error::{Error, Result};
-use crate::id::{MessageId, TicketId, UserId};
+use crate::id::{CannedResponseId, MessageId, TicketId, TicketTemplateId, UserId};
 use crate::message::Message;
 use crate::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
@@ -310,6 +311,11 @@ pub struct MessageQuery {
 ///   It does not check that the message exists (the service does); a missing ticket is
 ///   `NotFound`. [`SupportStore::ticket_summaries`] reproduces [`TicketSummary::compute`] for
 ///   a whole page of tickets in one query (never one query per ticket).
+/// - **Canned responses and templates.** [`SupportStore::canned_responses`] for a user lists
+///   the shared ones and that user's personal ones, in id order. A shortcut is unique within
+///   its [`CannedDraft::scope`] (among shared ones, and among each owner's personal ones; two
+///   owners may use the same one): a clash is `Conflict` and writes nothing. Saving with an id
+///   that does not exist answers `Ok(None)`; deleting answers whether a row went.
 ///
 /// - **Wrappers** (a store that delegates to another, to count, log or trace calls) forward
 ///   every method, the provided ones included ([`SupportStore::ping`]). A provided method left
@@ -326,6 +332,8 @@ pub struct MessageQuery {
 /// use support_core::reads::{ReadAdvance, ReadPosition, TicketSummary};
 /// use support_core::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 /// use support_core::{AuditEntry, Message, MessageId, Result, Stats, Ticket, TicketId, UserId};
+/// use support_core::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
+/// use support_core::{CannedResponseId, TicketTemplateId};
 ///
 /// /// A store that delegates to another and counts the writes.
 /// struct Counting<S> {
@@ -373,6 +381,17 @@ pub struct MessageQuery {
 ///     async fn reactions(&self, t: TicketId, m: &[MessageId], viewer: UserId) -> Result<Vec<MessageReactions>> {
 ///         self.inner.reactions(t, m, viewer).await
 ///     }
+///     async fn canned_responses(&self, viewer: UserId) -> Result<Vec<CannedResponse>> { self.inner.canned_responses(viewer).await }
+///     async fn save_canned_response(&self, id: Option<CannedResponseId>, d: &CannedDraft) -> Result<Option<CannedResponse>> {
+///         self.write();
+///         self.inner.save_canned_response(id, d).await
+///     }
+///     async fn delete_canned_response(&self, id: CannedResponseId) -> Result<bool> { self.inner.delete_canned_response(id).await }
+///     async fn ticket_templates(&self) -> Result<Vec<TicketTemplate>> { self.inner.ticket_templates().await }
+///     async fn save_ticket_template(&self, id: Option<TicketTemplateId>, d: &TemplateDraft) -> Result<Option<TicketTemplate>> {
+///         self.inner.save_ticket_template(id, d).await
+///     }
+///     async fn delete_ticket_template(&self, id: TicketTemplateId) -> Result<bool> { self.inner.delete_ticket_template(id).await }
 ///     // Provided, and forwarded all the same: the inner store may have its own.
 ///     async fn ping(&self) -> Result<()> { self.inner.ping().await }
 /// }
@@ -474,6 +493,35 @@ pub trait SupportStore: Send + Sync + 'static {
         messages: &[MessageId],
         viewer: UserId,
     ) -> Result<Vec<MessageReactions>>;
+    /// The canned responses `viewer` may see: the shared ones and `viewer`'s personal ones,
+    /// in id order.
+    async fn canned_responses(&self, viewer: UserId) -> Result<Vec<CannedResponse>>;
+
+    /// Inserts a canned response (`id` `None`) or replaces every field of one but its id and
+    /// `created_at`. `Conflict` when the shortcut is taken in the draft's scope; `Ok(None)`
+    /// for an id that does not exist.
+    async fn save_canned_response(
+        &self,
+        id: Option<CannedResponseId>,
+        draft: &CannedDraft,
+    ) -> Result<Option<CannedResponse>>;
+
+    /// Deletes a canned response; whether it existed.
+    async fn delete_canned_response(&self, id: CannedResponseId) -> Result<bool>;
+
+    /// Every ticket template, in id order.
+    async fn ticket_templates(&self) -> Result<Vec<TicketTemplate>>;
+
+    /// Inserts a template (`id` `None`) or replaces every field of one but its id; `Ok(None)`
+    /// for an id that does not exist.
+    async fn save_ticket_template(
+        &self,
+        id: Option<TicketTemplateId>,
+        draft: &TemplateDraft,
+    ) -> Result<Option<TicketTemplate>>;
+
+    /// Deletes a template; whether it existed.
+    async fn delete_ticket_template(&self, id: TicketTemplateId) -> Result<bool>;
 
     /// `Ok` when the backend answers: for health checks. The default reads the stats; a store
     /// with a cheaper check overrides it, and a wrapper forwards it (see the contract).
@@ -544,6 +592,33 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
         viewer: UserId,
     ) -> Result<Vec<MessageReactions>> {
         (**self).reactions(ticket_id, messages, viewer).await
+    }
+
+    async fn canned_responses(&self, viewer: UserId) -> Result<Vec<CannedResponse>> {
+        (**self).canned_responses(viewer).await
+    }
+    async fn save_canned_response(
+        &self,
+        id: Option<CannedResponseId>,
+        draft: &CannedDraft,
+    ) -> Result<Option<CannedResponse>> {
+        (**self).save_canned_response(id, draft).await
+    }
+    async fn delete_canned_response(&self, id: CannedResponseId) -> Result<bool> {
+        (**self).delete_canned_response(id).await
+    }
+    async fn ticket_templates(&self) -> Result<Vec<TicketTemplate>> {
+        (**self).ticket_templates().await
+    }
+    async fn save_ticket_template(
+        &self,
+        id: Option<TicketTemplateId>,
+        draft: &TemplateDraft,
+    ) -> Result<Option<TicketTemplate>> {
+        (**self).save_ticket_template(id, draft).await
+    }
+    async fn delete_ticket_template(&self, id: TicketTemplateId) -> Result<bool> {
+        (**self).delete_ticket_template(id).await
     }
     async fn ping(&self) -> Result<()> {
         (**self).ping().await

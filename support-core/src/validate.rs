@@ -369,26 +369,31 @@ pub fn if_match_version(header: &str) -> Result<i64> {
 
 /// Reads fields out of a JSON object and collects every error before giving up.
 #[derive(Default)]
-struct Form<'a> {
+pub(crate) struct Form<'a> {
     fields: Option<&'a Map<String, Value>>,
     errors: FieldErrors,
 }
 
 impl<'a> Form<'a> {
-    fn new(body: &'a Value) -> Self {
+    pub(crate) fn new(body: &'a Value) -> Self {
         Form {
             fields: body.as_object(),
             errors: FieldErrors::default(),
         }
     }
 
-    fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T> {
+    pub(crate) fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T> {
         self.errors.finish(value)
+    }
+
+    /// Records one more error on a field.
+    pub(crate) fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.add(field, message);
     }
 
     /// A field that is absent or null reads as missing, as Laravel's `ConvertEmptyStringsToNull`
     /// makes it.
-    fn get(&self, field: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, field: &str) -> Option<&'a Value> {
         self.fields
             .and_then(|m| m.get(field))
             .filter(|v| !v.is_null())
@@ -418,7 +423,7 @@ impl<'a> Form<'a> {
         }
     }
 
-    fn required_text(&mut self, field: &str, max: usize) -> Option<String> {
+    pub(crate) fn required_text(&mut self, field: &str, max: usize) -> Option<String> {
         if self.get(field).is_none() {
             return self.text(field, None, max);
         }
@@ -442,7 +447,7 @@ impl<'a> Form<'a> {
         }
     }
 
-    fn required_choice<T: Choice>(&mut self, field: &str) -> Option<T> {
+    pub(crate) fn required_choice<T: Choice>(&mut self, field: &str) -> Option<T> {
         if self.get(field).is_none() {
             return self.choice(field, None);
         }
@@ -450,12 +455,12 @@ impl<'a> Form<'a> {
         self.choice(field, Some(raw))
     }
 
-    fn optional_choice<T: Choice>(&mut self, field: &str) -> Option<T> {
+    pub(crate) fn optional_choice<T: Choice>(&mut self, field: &str) -> Option<T> {
         self.get(field)?;
         self.required_choice(field)
     }
 
-    fn optional_bool(&mut self, field: &str) -> Option<bool> {
+    pub(crate) fn optional_bool(&mut self, field: &str) -> Option<bool> {
         // Laravel's `boolean` rule: true, false, 1, 0, "1", "0".
         match self.get(field)? {
             Value::Bool(b) => Some(*b),

@@ -83,6 +83,7 @@ mod accounts;
 mod append;
 mod broadcaster;
 mod bus;
+mod canned;
 mod connect;
 mod error;
 mod lanes;

@@ -547,6 +547,43 @@ impl SupportStore for PgStore {
         .await
     }
 
+    async fn canned_responses(&self, viewer: UserId) -> Result<Vec<support_core::CannedResponse>> {
+        self.bounded("canned_responses", self.canned_for(viewer))
+            .await
+    }
+
+    async fn save_canned_response(
+        &self,
+        id: Option<support_core::CannedResponseId>,
+        d: &support_core::canned::CannedDraft,
+    ) -> Result<Option<support_core::CannedResponse>> {
+        self.bounded("save_canned_response", self.save_canned(id, d))
+            .await
+    }
+
+    async fn delete_canned_response(&self, id: support_core::CannedResponseId) -> Result<bool> {
+        self.bounded("delete_canned_response", self.delete_canned(id))
+            .await
+    }
+
+    async fn ticket_templates(&self) -> Result<Vec<support_core::TicketTemplate>> {
+        self.bounded("ticket_templates", self.templates()).await
+    }
+
+    async fn save_ticket_template(
+        &self,
+        id: Option<support_core::TicketTemplateId>,
+        d: &support_core::canned::TemplateDraft,
+    ) -> Result<Option<support_core::TicketTemplate>> {
+        self.bounded("save_ticket_template", self.save_template(id, d))
+            .await
+    }
+
+    async fn delete_ticket_template(&self, id: support_core::TicketTemplateId) -> Result<bool> {
+        self.bounded("delete_ticket_template", self.delete_template(id))
+            .await
+    }
+
     async fn ping(&self) -> Result<()> {
         self.bounded("ping", async {
             sqlx::query("SELECT 1")

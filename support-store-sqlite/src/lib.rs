@@ -37,6 +37,7 @@
 
 mod accounts;
 mod append;
+mod canned;
 mod connect;
 mod error;
 mod migrate;

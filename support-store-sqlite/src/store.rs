@@ -433,4 +433,36 @@ impl SupportStore for SqliteStore {
     ) -> Result<Vec<support_core::reaction::MessageReactions>> {
         self.message_reactions(ticket_id, messages, viewer).await
     }
+
+    async fn canned_responses(&self, viewer: UserId) -> Result<Vec<support_core::CannedResponse>> {
+        self.canned_for(viewer).await
+    }
+
+    async fn save_canned_response(
+        &self,
+        id: Option<support_core::CannedResponseId>,
+        d: &support_core::canned::CannedDraft,
+    ) -> Result<Option<support_core::CannedResponse>> {
+        self.save_canned(id, d).await
+    }
+
+    async fn delete_canned_response(&self, id: support_core::CannedResponseId) -> Result<bool> {
+        self.delete_canned(id).await
+    }
+
+    async fn ticket_templates(&self) -> Result<Vec<support_core::TicketTemplate>> {
+        self.templates().await
+    }
+
+    async fn save_ticket_template(
+        &self,
+        id: Option<support_core::TicketTemplateId>,
+        d: &support_core::canned::TemplateDraft,
+    ) -> Result<Option<support_core::TicketTemplate>> {
+        self.save_template(id, d).await
+    }
+
+    async fn delete_ticket_template(&self, id: support_core::TicketTemplateId) -> Result<bool> {
+        self.delete_template(id).await
+    }
 }

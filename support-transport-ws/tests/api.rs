@@ -145,6 +145,39 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.reactions(t, m, viewer).await
     }
+
+    async fn canned_responses(&self, viewer: UserId) -> Result<Vec<support_core::CannedResponse>> {
+        self.check()?;
+        self.store.canned_responses(viewer).await
+    }
+    async fn save_canned_response(
+        &self,
+        id: Option<support_core::CannedResponseId>,
+        d: &support_core::canned::CannedDraft,
+    ) -> Result<Option<support_core::CannedResponse>> {
+        self.check()?;
+        self.store.save_canned_response(id, d).await
+    }
+    async fn delete_canned_response(&self, id: support_core::CannedResponseId) -> Result<bool> {
+        self.check()?;
+        self.store.delete_canned_response(id).await
+    }
+    async fn ticket_templates(&self) -> Result<Vec<support_core::TicketTemplate>> {
+        self.check()?;
+        self.store.ticket_templates().await
+    }
+    async fn save_ticket_template(
+        &self,
+        id: Option<support_core::TicketTemplateId>,
+        d: &support_core::canned::TemplateDraft,
+    ) -> Result<Option<support_core::TicketTemplate>> {
+        self.check()?;
+        self.store.save_ticket_template(id, d).await
+    }
+    async fn delete_ticket_template(&self, id: support_core::TicketTemplateId) -> Result<bool> {
+        self.check()?;
+        self.store.delete_ticket_template(id).await
+    }
     async fn ping(&self) -> Result<()> {
         self.check()?;
         self.store.ping().await

@@ -57,6 +57,19 @@ const ROUTES: &[(&str, &str)] = &[
         "DELETE",
         "/api/admin/support/{ticket}/messages/{message}/reactions/{emoji}",
     ),
+    ("GET", "/api/employee/portal/support/templates"),
+    ("GET", "/api/admin/support/canned-responses"),
+    ("POST", "/api/admin/support/canned-responses"),
+    ("PATCH", "/api/admin/support/canned-responses/{id}"),
+    ("DELETE", "/api/admin/support/canned-responses/{id}"),
+    (
+        "POST",
+        "/api/admin/support/{ticket}/canned-responses/{id}/render",
+    ),
+    ("GET", "/api/admin/support/templates"),
+    ("POST", "/api/admin/support/templates"),
+    ("PATCH", "/api/admin/support/templates/{id}"),
+    ("DELETE", "/api/admin/support/templates/{id}"),
 ];
 
 const METHODS: &[&str] = &[
@@ -190,7 +203,7 @@ async fn every_route_the_router_mounts_is_documented_and_nothing_else() {
         by_path.entry(path).or_default().insert(method);
     }
     for (path, methods) in by_path {
-        let concrete = path.replace("{ticket}", "1");
+        let concrete = path.replace("{ticket}", "1").replace("{id}", "1");
         let response = send(&app, "TRACE", &concrete).await;
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
         let allow: BTreeSet<&str> = response
@@ -257,9 +270,12 @@ async fn every_operation_documents_its_parameters_and_errors_in_laravels_shape()
         if path.starts_with("/api/admin/") {
             assert!(status("403"), "{what}: staff only");
         }
+        // Canned responses and templates broadcast nothing and are not replayed by key: they
+        // take neither header.
+        let library = path.contains("/canned-responses") || path.contains("/templates");
         if method != "GET" {
             for h in ["Idempotency-Key", "X-Socket-ID"] {
-                assert!(param(h, "header").is_some(), "{what}: {h}");
+                assert_eq!(param(h, "header").is_some(), !library, "{what}: {h}");
             }
         }
         // A DELETE names what it removes in its path and sends no body.
@@ -274,7 +290,10 @@ async fn every_operation_documents_its_parameters_and_errors_in_laravels_shape()
         }
         // A read mark and a reaction create nothing a retry could duplicate: a position only
         // moves forward, and a user's emoji is on a message once. Safe to repeat without a key.
-        if method == "POST" && !path.ends_with("/read") && !path.ends_with("/reactions") {
+        // Canned responses and templates take no key (a repeated canned response is refused by
+        // its shortcut; a repeated template is a second one).
+        if method == "POST" && !path.ends_with("/read") && !path.ends_with("/reactions") && !library
+        {
             assert!(status("409"), "{what}: a create with a reused key");
         }
         // Every error is Laravel's shape: `message`, and for 422 `errors`.

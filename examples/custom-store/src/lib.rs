@@ -27,6 +27,7 @@
 //! ```
 
 mod accounts;
+mod canned;
 mod reactions;
 mod reads;
 
@@ -102,6 +103,8 @@ impl KvStore {
         tx.open_table(reads::READS).map_err(backend)?;
         // And reactions, since reactions came.
         tx.open_table(reactions::REACTIONS).map_err(backend)?;
+        // And canned responses and templates, since they came.
+        canned::create_tables(&tx)?;
         tx.commit().map_err(backend)?;
         Ok(KvStore { db: Arc::new(db) })
     }
@@ -481,6 +484,40 @@ impl SupportStore for KvStore {
         let messages = messages.to_vec();
         self.run(move |db| reactions::reactions(db, ticket_id, &messages, viewer))
             .await
+    }
+
+    async fn canned_responses(&self, viewer: UserId) -> Result<Vec<support_core::CannedResponse>> {
+        self.run(move |db| canned::canned_for(db, viewer)).await
+    }
+
+    async fn save_canned_response(
+        &self,
+        id: Option<support_core::CannedResponseId>,
+        d: &support_core::canned::CannedDraft,
+    ) -> Result<Option<support_core::CannedResponse>> {
+        let d = d.clone();
+        self.run(move |db| canned::save_canned(db, id, &d)).await
+    }
+
+    async fn delete_canned_response(&self, id: support_core::CannedResponseId) -> Result<bool> {
+        self.run(move |db| canned::delete_canned(db, id)).await
+    }
+
+    async fn ticket_templates(&self) -> Result<Vec<support_core::TicketTemplate>> {
+        self.run(canned::templates).await
+    }
+
+    async fn save_ticket_template(
+        &self,
+        id: Option<support_core::TicketTemplateId>,
+        d: &support_core::canned::TemplateDraft,
+    ) -> Result<Option<support_core::TicketTemplate>> {
+        let d = d.clone();
+        self.run(move |db| canned::save_template(db, id, &d)).await
+    }
+
+    async fn delete_ticket_template(&self, id: support_core::TicketTemplateId) -> Result<bool> {
+        self.run(move |db| canned::delete_template(db, id)).await
     }
 }
 

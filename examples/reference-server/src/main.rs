@@ -9,6 +9,7 @@ mod accounts;
 mod admin_users;
 mod auth;
 mod cli;
+mod demo_library;
 mod proxy;
 mod web;
 
@@ -483,6 +484,9 @@ async fn run(args: Args) -> Result<(), String> {
     };
     let identity = Arc::new(Identity::new(users, sessions.clone()).with_jwt(jwt.clone()));
     let chat = build(&args, database, identity.clone()).await?;
+    if let Some(admin) = demo.iter().flatten().find(|e| e.role == "admin") {
+        demo_library::seed(&**chat.service().store(), support_core::UserId(admin.id)).await?;
+    }
     let auth_limits = args.auth_limits();
     let web = web::Web::new(
         identity.clone(),

@@ -45,6 +45,33 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
     let chat = json!({"message": "hi"});
     let comment = json!({"content": "hi"});
     let patch = json!({"status": "in_progress"});
+    // Sam's personal canned response, a shared one (Ada's) and a template, for their routes.
+    let canned = format!("{ADM}/canned-responses");
+    let made = |token, body| {
+        let (s, canned) = (&s, &canned);
+        async move {
+            let (st, v) = s.call("POST", canned, Some(token), Some(body)).await;
+            assert_eq!(st, 201, "{v}");
+            v["data"]["id"].as_i64().unwrap()
+        }
+    };
+    let personal = made(SAM, json!({"shortcut": "sams", "title": "S", "body": "S"})).await;
+    let shared = made(
+        ADA,
+        json!({"shortcut": "all", "title": "A", "body": "A", "shared": true}),
+    )
+    .await;
+    let template = json!({"name": "T", "category": "it", "priority": "low", "subject": "S", "description": "D"});
+    let (st, v) = s
+        .call(
+            "POST",
+            &format!("{ADM}/templates"),
+            Some(ADA),
+            Some(template.clone()),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let template_id = v["data"]["id"].as_i64().unwrap();
     // (method, path, body, [anonymous, owner, other employee, support, admin, hr])
     let routes: Vec<(&str, String, Option<Value>, [u16; 6])> = vec![
         ("GET", EMP.into(), None, [401, 200, 200, 200, 200, 200]),
@@ -219,6 +246,89 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             "/api/admin/tokens/99999".into(),
             None,
             [401, 403, 403, 403, 404, 403],
+        ),
+        // Canned responses: staff only; a personal one is its owner's alone (404 for others,
+        // admins included), a shared one is managed by admins.
+        ("GET", canned.clone(), None, [401, 403, 403, 200, 200, 200]),
+        (
+            "POST",
+            canned.clone(),
+            Some(json!({"shortcut": "mine", "title": "M", "body": "M"})),
+            [401, 403, 403, 201, 201, 201],
+        ),
+        (
+            "POST",
+            canned.clone(),
+            Some(json!({"shortcut": "ours", "title": "O", "body": "O", "shared": true})),
+            [401, 403, 403, 403, 201, 403],
+        ),
+        (
+            "PATCH",
+            format!("{canned}/{personal}"),
+            Some(json!({"title": "S2"})),
+            [401, 403, 403, 200, 404, 404],
+        ),
+        (
+            "PATCH",
+            format!("{canned}/{shared}"),
+            Some(json!({"title": "A2"})),
+            [401, 403, 403, 403, 200, 403],
+        ),
+        (
+            "POST",
+            format!("{ADM}/{t}/canned-responses/{personal}/render"),
+            None,
+            [401, 403, 403, 200, 404, 404],
+        ),
+        (
+            "POST",
+            format!("{ADM}/{t}/canned-responses/{shared}/render"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
+            "DELETE",
+            format!("{canned}/{personal}"),
+            None,
+            [401, 403, 403, 204, 404, 404],
+        ),
+        // Ada deletes it, so Hana (after her) finds nothing there.
+        (
+            "DELETE",
+            format!("{canned}/{shared}"),
+            None,
+            [401, 403, 403, 403, 204, 404],
+        ),
+        // Templates: everyone lists them on the employee side; admins manage them.
+        (
+            "GET",
+            format!("{EMP}/templates"),
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("{ADM}/templates"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        (
+            "POST",
+            format!("{ADM}/templates"),
+            Some(template.clone()),
+            [401, 403, 403, 403, 201, 403],
+        ),
+        (
+            "PATCH",
+            format!("{ADM}/templates/{template_id}"),
+            Some(json!({"priority": "high"})),
+            [401, 403, 403, 403, 200, 403],
+        ),
+        (
+            "DELETE",
+            format!("{ADM}/templates/{template_id}"),
+            None,
+            [401, 403, 403, 403, 204, 403],
         ),
         // A ticket that does not exist looks the same as one the caller may not see.
         (

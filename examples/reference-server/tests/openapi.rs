@@ -85,7 +85,7 @@ async fn every_answer_matches_the_document_for_staff_and_employees() {
         - 1;
     let schema = format!("{}/api/openapi.json", s.base);
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis.toml");
-    for (who, token) in [("staff", SAM), ("employee", ALICE)] {
+    for (who, token) in [("staff", SAM), ("admin", ADA), ("employee", ALICE)] {
         let out = Command::new(test_prereqs::schemathesis_path())
             .current_dir(dir.path())
             .arg("--no-color")

@@ -251,3 +251,33 @@ async fn channel_joins_follow_the_policy() {
     let missing = Channel::TicketStaff(TicketId(t.id.0 + 500));
     assert!(s.authorize_channel(&f.sam, &missing).await.is_err());
 }
+
+#[test]
+fn canned_responses_are_staff_only_shared_ones_for_admins_to_manage() {
+    let [sam, ada, hana] = staff();
+    for employee in [owner(), other_employee()] {
+        for shared in [false, true] {
+            assert!(Policy::check_manage_canned(&employee, shared).is_err());
+            assert!(!Policy::can_see_canned(&employee, shared, employee.id));
+        }
+    }
+    for s in [&sam, &ada, &hana] {
+        assert!(
+            Policy::check_manage_canned(s, false).is_ok(),
+            "{s:?}: personal"
+        );
+        assert!(Policy::can_see_canned(s, true, ada.id), "{s:?}: shared");
+        assert!(Policy::can_see_canned(s, false, s.id), "{s:?}: own");
+    }
+    assert!(Policy::check_manage_canned(&ada, true).is_ok());
+    for s in [&sam, &hana] {
+        assert!(matches!(
+            Policy::check_manage_canned(s, true),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(Policy::check_admin(s).is_err());
+    }
+    // Another user's personal one is invisible, to an admin too.
+    assert!(!Policy::can_see_canned(&ada, false, sam.id));
+    assert!(!Policy::can_see_canned(&hana, false, sam.id));
+}

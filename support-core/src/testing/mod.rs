@@ -218,6 +218,36 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     ) -> crate::Result<Vec<crate::reaction::MessageReactions>> {
         self.store.reactions(t, m, viewer).await
     }
+
+    async fn canned_responses(
+        &self,
+        viewer: crate::UserId,
+    ) -> crate::Result<Vec<crate::CannedResponse>> {
+        self.store.canned_responses(viewer).await
+    }
+    async fn save_canned_response(
+        &self,
+        id: Option<crate::CannedResponseId>,
+        d: &crate::canned::CannedDraft,
+    ) -> crate::Result<Option<crate::CannedResponse>> {
+        self.store.save_canned_response(id, d).await
+    }
+    async fn delete_canned_response(&self, id: crate::CannedResponseId) -> crate::Result<bool> {
+        self.store.delete_canned_response(id).await
+    }
+    async fn ticket_templates(&self) -> crate::Result<Vec<crate::TicketTemplate>> {
+        self.store.ticket_templates().await
+    }
+    async fn save_ticket_template(
+        &self,
+        id: Option<crate::TicketTemplateId>,
+        d: &crate::canned::TemplateDraft,
+    ) -> crate::Result<Option<crate::TicketTemplate>> {
+        self.store.save_ticket_template(id, d).await
+    }
+    async fn delete_ticket_template(&self, id: crate::TicketTemplateId) -> crate::Result<bool> {
+        self.store.delete_ticket_template(id).await
+    }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
     }
@@ -392,6 +422,33 @@ mod tests {
             viewer: crate::UserId,
         ) -> Result<Vec<crate::reaction::MessageReactions>> {
             self.0.reactions(t, m, viewer).await
+        }
+
+        async fn canned_responses(&self, viewer: UserId) -> Result<Vec<crate::CannedResponse>> {
+            self.0.canned_responses(viewer).await
+        }
+        async fn save_canned_response(
+            &self,
+            id: Option<crate::CannedResponseId>,
+            d: &crate::canned::CannedDraft,
+        ) -> Result<Option<crate::CannedResponse>> {
+            self.0.save_canned_response(id, d).await
+        }
+        async fn delete_canned_response(&self, id: crate::CannedResponseId) -> Result<bool> {
+            self.0.delete_canned_response(id).await
+        }
+        async fn ticket_templates(&self) -> Result<Vec<crate::TicketTemplate>> {
+            self.0.ticket_templates().await
+        }
+        async fn save_ticket_template(
+            &self,
+            id: Option<crate::TicketTemplateId>,
+            d: &crate::canned::TemplateDraft,
+        ) -> Result<Option<crate::TicketTemplate>> {
+            self.0.save_ticket_template(id, d).await
+        }
+        async fn delete_ticket_template(&self, id: crate::TicketTemplateId) -> Result<bool> {
+            self.0.delete_ticket_template(id).await
         }
         async fn ping(&self) -> Result<()> {
             Err(Error::Unavailable("down".into()))

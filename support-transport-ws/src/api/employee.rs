@@ -33,6 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(transcript))
         .routes(routes!(react))
         .routes(routes!(unreact))
+        .merge(super::canned::employee_routes())
 }
 
 /// The caller's own tickets

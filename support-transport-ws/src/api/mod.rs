@@ -29,7 +29,7 @@
 //! ticket, the write headers, query and body), `query` (the query strings), `body` (the
 //! request bodies, as the document describes them), `view` (the answers' shapes), `employee`
 //! and `staff` (each side's router and its own handlers), `conversation` (what both sides do
-//! on one ticket), `reads` (the read route both sides share and the read state every ticket
+//! on one ticket), `canned` (canned responses and ticket templates, both sides), `reads` (the read route both sides share and the read state every ticket
 //! object carries), and `document` (the OpenAPI document's frame and the route serving it).
 //!
 //! A new route is a handler in the module of its side with a `#[utoipa::path]` annotation
@@ -39,6 +39,7 @@
 //! `tests/openapi.rs` compares the document with the list of routes it expects.
 
 mod body;
+mod canned;
 mod conversation;
 mod document;
 mod employee;
@@ -110,13 +111,18 @@ impl Writes {
 /// - employee (any signed-in user; an employee sees only their own tickets):
 ///   `GET|POST /api/employee/portal/support`, `POST …/quick-chat`, `GET …/{ticket}`,
 ///   `POST …/{ticket}/comment`, `POST …/{ticket}/chat`,
-///   `GET …/{ticket}/messages?after=&before=&limit=`, `POST …/{ticket}/read`;
+///   `GET …/{ticket}/messages?after=&before=&limit=`, `POST …/{ticket}/read`,
+///   `GET …/{ticket}/transcript`, `GET …/templates`;
 /// - staff (support, admin, hr; 403 for anyone else): `GET /api/admin/support/dashboard`,
 ///   `GET /api/admin/support` (filters `status`, `priority`, `category`, `assigned_to`, `q`,
 ///   paging `cursor`, `limit`), `GET /api/admin/support/stats`,
 ///   `GET /api/admin/support/users`, `GET|PATCH /api/admin/support/{ticket}`,
 ///   `GET …/{ticket}/live-chat`, `POST …/{ticket}/chat`, `POST …/{ticket}/comment`,
-///   `GET …/{ticket}/messages`, `GET …/{ticket}/audit`, `POST …/{ticket}/read`.
+///   `GET …/{ticket}/messages`, `GET …/{ticket}/audit`, `POST …/{ticket}/read`,
+///   `GET …/{ticket}/transcript`, `GET|POST …/canned-responses`,
+///   `PATCH|DELETE …/canned-responses/{id}`, `POST …/{ticket}/canned-responses/{id}/render`,
+///   `GET|POST …/templates`, `PATCH|DELETE …/templates/{id}` (templates' writes and shared
+///   canned responses: admins only).
 ///
 /// A path it does not mount (`/api/nope`) is left to your app's fallback, as axum does with
 /// merged routers; a mounted path with the wrong method is the API's 405.

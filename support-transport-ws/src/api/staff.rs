@@ -42,6 +42,7 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
         .routes(routes!(transcript))
         .routes(routes!(react))
         .routes(routes!(unreact))
+        .merge(super::canned::staff_routes())
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
 

@@ -16,6 +16,7 @@ use super::Fixture;
 use crate::store::{SupportStore, TicketFilter};
 use crate::*;
 
+mod canned;
 mod confidentiality;
 mod events;
 mod idempotency;
@@ -178,6 +179,13 @@ macro_rules! __conformance_cases {
                 one_user_may_put_only_so_many_emoji_on_a_message,
                 concurrent_reactions_lose_no_count,
                 reactions_on_notes_stay_with_staff,
+            ]
+            canned: [
+                personal_canned_responses_are_visible_to_their_owner_only,
+                a_shortcut_is_unique_per_owner_and_among_shared_ones,
+                updating_a_canned_response_replaces_its_fields_and_keeps_id_and_creation,
+                a_deleted_canned_response_is_gone,
+                ticket_templates_are_created_listed_updated_and_deleted,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,
