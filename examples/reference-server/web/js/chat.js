@@ -9,6 +9,7 @@ import { describeChanges, diffTicket, groupActivity } from './events.js';
 import { pickEmoji, shortcodes } from './emoji.js';
 import { Outbox } from './outbox.js';
 import { Reactions } from './reactions.js';
+import { cannedSuggest } from './canned-picker.js';
 import { insertText } from './suggest.js';
 import { echo, onState, onWhisper } from './realtime.js';
 import { storage } from './storage.js';
@@ -149,9 +150,10 @@ export class ChatThread {
       oninput: (e) => this.typed(e),
     });
     this.counter = h('span', { class: 'counter', id: `counter-${this.ticket.id}`, hidden: true });
-    // Lists that open from what is typed: `:smi` for emoji (and, for staff, more: see
-    // `addSuggest`).
+    // Lists that open from what is typed: `:smi` for emoji, and for staff `/` for canned
+    // responses.
     this.suggests = [shortcodes(this.input)];
+    if (this.staff) this.suggests.push(cannedSuggest(this.input, this.ticket.id));
     this.emojiButton = h('button', {
       type: 'button', class: 'emoji-button', title: 'Insert an emoji', 'aria-label': 'Insert an emoji',
       'aria-haspopup': 'dialog', 'aria-expanded': 'false',
