@@ -44,6 +44,7 @@
 
 pub mod account;
 pub mod actor;
+pub mod attachment;
 pub mod audit;
 pub mod broadcast;
 pub mod bus;
@@ -75,6 +76,9 @@ pub mod testing;
 
 pub use account::{AccountDirectory, UserStore};
 pub use actor::{Actor, Directory, Role, StaticDirectory};
+pub use attachment::{
+    BlobKey, BlobStore, BlobStream, MemoryBlobStore, NewUpload, Upload, UploadDraft,
+};
 pub use audit::{AuditEntry, Change, NewAuditEntry};
 pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
 pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
@@ -84,7 +88,9 @@ pub use event::{
     Broadcast, Dispatch, Event, EventActor, MessageRead, PresenceChange, PresenceChannel,
     PresenceEntry, PresenceNotice, StaffEvent, TicketEvent,
 };
-pub use id::{ApiTokenId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId};
+pub use id::{
+    ApiTokenId, AttachmentId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber, UserId,
+};
 pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
 pub use policy::Policy;

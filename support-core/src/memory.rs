@@ -5,15 +5,17 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
+use crate::attachment::{Upload, UploadDraft};
 use crate::audit::{AuditEntry, NewAuditEntry};
 use crate::error::{Error, Result};
-use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
+use crate::id::{AttachmentId, IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::Message;
 use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
 use crate::session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};
 use crate::stats::Stats;
 use crate::store::*;
 use crate::ticket::Ticket;
+use crate::time::Timestamp;
 
 mod accounts;
 
@@ -39,6 +41,8 @@ struct State {
     next_token: i64,
     next_ticket: i64,
     next_message: i64,
+    uploads: BTreeMap<AttachmentId, Upload>,
+    next_upload: i64,
 }
 
 impl MemoryStore {
@@ -173,7 +177,18 @@ impl SupportStore for MemoryStore {
         };
         let pending = d.pending();
         let reopening = pending.reopening(before);
+        for (i, a) in d.attachments.iter().enumerate() {
+            if s.uploads.get(&a.id).is_none_or(|u| u.message_id.is_some()) {
+                return Err(crate::attachment::not_attachable(i));
+            }
+        }
         let message = s.push_message(pending);
+        for a in &d.attachments {
+            if let Some(u) = s.uploads.get_mut(&a.id) {
+                u.message_id = Some(message.id);
+                u.is_internal = message.is_internal;
+            }
+        }
         let reopened = reopening.map(|r| {
             s.tickets.insert(d.ticket_id, r.update.after.clone());
             for e in r.audit {
@@ -283,6 +298,45 @@ impl SupportStore for MemoryStore {
             .range((ticket_id, UserId(i64::MIN))..=(ticket_id, UserId(i64::MAX)))
             .map(|(_, r)| r.clone())
             .collect())
+    }
+
+    async fn create_upload(&self, d: &UploadDraft) -> Result<Upload> {
+        let mut s = self.lock();
+        s.next_upload += 1;
+        let id = AttachmentId(s.next_upload);
+        let upload = d.clone().stored(id);
+        s.uploads.insert(id, upload.clone());
+        Ok(upload)
+    }
+
+    async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>> {
+        Ok(self.lock().uploads.get(&id).cloned())
+    }
+
+    async fn unattached_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<Upload>> {
+        let s = self.lock();
+        let mut found: Vec<Upload> = s
+            .uploads
+            .values()
+            .filter(|u| u.message_id.is_none() && u.created_at < before)
+            .cloned()
+            .collect();
+        found.sort_by_key(|u| (u.created_at, u.id));
+        found.truncate(limit as usize);
+        Ok(found)
+    }
+
+    async fn delete_upload(&self, id: AttachmentId) -> Result<bool> {
+        let mut s = self.lock();
+        let unattached = s.uploads.get(&id).is_some_and(|u| u.message_id.is_none());
+        if unattached {
+            s.uploads.remove(&id);
+        }
+        Ok(unattached)
+    }
+
+    async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+        Ok(self.lock().uploads.values().any(|u| u.sha256 == sha256))
     }
 }
 

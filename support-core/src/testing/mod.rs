@@ -204,6 +204,25 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     async fn read_positions(&self, id: crate::TicketId) -> crate::Result<Vec<crate::ReadPosition>> {
         self.store.read_positions(id).await
     }
+    async fn create_upload(&self, d: &crate::UploadDraft) -> crate::Result<crate::Upload> {
+        self.store.create_upload(d).await
+    }
+    async fn upload(&self, id: crate::AttachmentId) -> crate::Result<Option<crate::Upload>> {
+        self.store.upload(id).await
+    }
+    async fn unattached_uploads(
+        &self,
+        before: crate::Timestamp,
+        limit: u32,
+    ) -> crate::Result<Vec<crate::Upload>> {
+        self.store.unattached_uploads(before, limit).await
+    }
+    async fn delete_upload(&self, id: crate::AttachmentId) -> crate::Result<bool> {
+        self.store.delete_upload(id).await
+    }
+    async fn blob_in_use(&self, sha256: &str) -> crate::Result<bool> {
+        self.store.blob_in_use(sha256).await
+    }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
     }
@@ -313,6 +332,7 @@ mod tests {
     use super::Guarded;
     use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
     use crate::store::*;
+    use crate::{AttachmentId, Timestamp, Upload, UploadDraft};
     use crate::{AuditEntry, Error, MemoryStore, Message, Result, Stats, Ticket, TicketId, UserId};
 
     /// A store whose only own behaviour is a failing health check.
@@ -364,6 +384,21 @@ mod tests {
         }
         async fn read_positions(&self, id: TicketId) -> Result<Vec<ReadPosition>> {
             self.0.read_positions(id).await
+        }
+        async fn create_upload(&self, d: &UploadDraft) -> Result<Upload> {
+            self.0.create_upload(d).await
+        }
+        async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>> {
+            self.0.upload(id).await
+        }
+        async fn unattached_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<Upload>> {
+            self.0.unattached_uploads(before, limit).await
+        }
+        async fn delete_upload(&self, id: AttachmentId) -> Result<bool> {
+            self.0.delete_upload(id).await
+        }
+        async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+            self.0.blob_in_use(sha256).await
         }
         async fn ping(&self) -> Result<()> {
             Err(Error::Unavailable("down".into()))
