@@ -28,6 +28,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/employee/portal/support/{ticket}/messages"),
     ("POST", "/api/employee/portal/support/{ticket}/read"),
     ("GET", "/api/employee/portal/support/{ticket}/transcript"),
+    ("POST", "/api/employee/portal/support/{ticket}/attachments"),
+    ("GET", "/api/employee/portal/support/{ticket}/attachments/{attachment}"),
     ("GET", "/api/admin/support"),
     ("GET", "/api/admin/support/dashboard"),
     ("GET", "/api/admin/support/stats"),
@@ -41,6 +43,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin/support/{ticket}/audit"),
     ("POST", "/api/admin/support/{ticket}/read"),
     ("GET", "/api/admin/support/{ticket}/transcript"),
+    ("POST", "/api/admin/support/{ticket}/attachments"),
 ];
 
 const METHODS: &[&str] = &[
