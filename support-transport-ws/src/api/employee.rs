@@ -343,7 +343,7 @@ async fn upload_attachment(
     operation_id = "download_attachment",
     params(AttachmentPath),
     responses(
-        (status = 200, description = "The file's bytes.", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file's bytes, of its stored type.", content_type = "*/*", body = Vec<u8>),
         Caller,
         AttachmentPath,
     ),
