@@ -28,7 +28,10 @@ fn percent_decode(s: &str) -> Vec<u8> {
 fn check(name: &str, inline: bool) {
     let value = content_disposition(inline, name);
     assert!(HeaderValue::from_str(&value).is_ok(), "{value:?}");
-    assert!(value.bytes().all(|b| (0x20..0x7f).contains(&b)), "{value:?}");
+    assert!(
+        value.bytes().all(|b| (0x20..0x7f).contains(&b)),
+        "{value:?}"
+    );
     let parts: Vec<&str> = value.split("; ").collect();
     assert_eq!(parts.len(), 3, "{value:?}");
     assert_eq!(parts[0], if inline { "inline" } else { "attachment" });
@@ -40,7 +43,10 @@ fn check(name: &str, inline: bool) {
     assert!(!fallback.contains(['"', '\\', ';']), "{fallback:?}");
     assert_eq!(value.matches('"').count(), 2, "{value:?}");
     let encoded = parts[2].strip_prefix("filename*=UTF-8''").unwrap();
-    assert!(!encoded.contains(['\'', ' ', '"', ';', ',', '\\']), "{encoded:?}");
+    assert!(
+        !encoded.contains(['\'', ' ', '"', ';', ',', '\\']),
+        "{encoded:?}"
+    );
     assert_eq!(percent_decode(encoded), name.as_bytes());
 }
 
