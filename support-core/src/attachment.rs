@@ -211,7 +211,7 @@ pub type BlobStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>
 ///   for content addresses); afterwards only the new key has it.
 /// - **Delete** of a key that holds nothing is `Ok`. **Exists** tells whether a key holds an
 ///   object; **get** answers `None` for one that does not.
-/// - **Errors** are [`Error`](crate::Error) kinds: `Unavailable` for a backend that cannot be
+/// - **Errors** are [`Error`] kinds: `Unavailable` for a backend that cannot be
 ///   reached, `Backend` otherwise; the stream's own error comes back as `Unavailable` too. No
 ///   method panics.
 #[async_trait]

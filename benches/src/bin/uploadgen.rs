@@ -79,7 +79,10 @@ async fn upload(
     let request = Request::post(format!("/api/employee/portal/support/{ticket}/attachments"))
         .header("host", host)
         .header("authorization", format!("Bearer {token}"))
-        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
         .body(Full::new(body))
         .map_err(|e| e.to_string())?;
     let started = Instant::now();
@@ -104,7 +107,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let addr = resolve(&args.host, args.port)?;
     // Prepared before the clock starts: the generator's own work is not the server's.
     let bodies: Vec<Bytes> = (0..=args.count).map(|n| body(n, args.size)).collect();
-    upload(addr, &args.host, &args.token, args.ticket, bodies[args.count].clone()).await?;
+    upload(
+        addr,
+        &args.host,
+        &args.token,
+        args.ticket,
+        bodies[args.count].clone(),
+    )
+    .await?;
     let before = process::rss(args.server_pid);
     let started = Instant::now();
     let mut failures = 0usize;

@@ -225,7 +225,10 @@ async fn files_live_in_an_s3_bucket() {
             break;
         }
     }
-    assert!(open, "the interrupted upload was under way as a multipart upload");
+    assert!(
+        open,
+        "the interrupted upload was under way as a multipart upload"
+    );
     drop(conn);
     let mut clean = false;
     for _ in 0..50 {

@@ -19,9 +19,9 @@ pub struct FileType {
 }
 
 impl FileType {
-    /// The type of a file beginning with `prefix` (its first [`SNIFF_BYTES`] or all of it):
-    /// what the `infer` crate recognises; else `text/plain` for UTF-8 text without NUL
-    /// (a last character cut by the prefix's end allowed); else
+    /// The type of a file beginning with `prefix` (its first 16 KiB; all of it when
+    /// `complete`): what the `infer` crate recognises; else `text/plain` for UTF-8 text
+    /// without NUL (a last character cut by the end of an incomplete prefix allowed); else
     /// `application/octet-stream`.
     pub fn of(prefix: &[u8], complete: bool) -> Self {
         if let Some(t) = infer::get(prefix) {
