@@ -130,6 +130,48 @@ pub async fn an_upload_is_linked_at_most_once(store: Store) {
     );
 }
 
+pub async fn a_retried_message_with_attachments_answers_the_first(store: Store) {
+    let f = Fixture::new(store);
+    let t = f.ticket(&f.alice, "retry", Priority::Low).await;
+    let a = upload(&f, &f.alice, t.id, "a.png", 1).await;
+    let body = serde_json::json!({"content": "with file", "attachments": [a.id]});
+    let post = || async {
+        f.service
+            .post_message(
+                &f.alice,
+                t.id,
+                NewMessage::from_json(&body, "content").unwrap(),
+                &ctx_key("with-file"),
+            )
+            .await
+    };
+    let first = post().await.unwrap();
+    let again = post().await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(f.all_messages(&f.sam, t.id).await.len(), 1);
+    assert_eq!(
+        f.store.upload(a.id).await.unwrap().unwrap().message_id,
+        Some(first.id)
+    );
+    // The key with other attachments is a different request.
+    let b = upload(&f, &f.alice, t.id, "b.png", 2).await;
+    let other = serde_json::json!({"content": "with file", "attachments": [b.id]});
+    let reused = f
+        .service
+        .post_message(
+            &f.alice,
+            t.id,
+            NewMessage::from_json(&other, "content").unwrap(),
+            &ctx_key("with-file"),
+        )
+        .await;
+    assert!(matches!(reused, Err(Error::Conflict(_))), "{reused:?}");
+    assert_eq!(
+        f.store.upload(b.id).await.unwrap().unwrap().message_id,
+        None
+    );
+}
+
 pub async fn only_the_uploaders_fresh_upload_of_the_same_ticket_can_be_attached(store: Store) {
     let f = Fixture::new(store);
     let t = f.ticket(&f.alice, "mine", Priority::Low).await;

@@ -174,6 +174,7 @@ macro_rules! __conformance_cases {
             attachments: [
                 uploads_are_linked_to_their_message_in_its_append,
                 an_upload_is_linked_at_most_once,
+                a_retried_message_with_attachments_answers_the_first,
                 only_the_uploaders_fresh_upload_of_the_same_ticket_can_be_attached,
                 downloads_follow_the_message_and_unattached_ones_only_their_uploader,
                 unattached_uploads_are_listed_and_deleted_attached_ones_kept,
