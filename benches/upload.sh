@@ -8,9 +8,9 @@
 # other benches.
 #
 # Reported per round: the throughput (MiB/s of file bytes stored) and the server's resident
-# memory before the load (after one warm-up upload) and at its peak during it (VmHWM), and the
-# growth between them: the goal is under 32 MB, whatever the file size (try SIZE=52428800 with
-# a matching MAX_UPLOAD_BYTES).
+# memory idle, before the load (after one warm-up upload) and at its peak during it (VmHWM),
+# and the peak's growth over the warmed-up and over the idle server: the goal is under 32 MB,
+# whatever the file size (try SIZE=52428800 COUNT=16).
 #
 # Run with: benches/upload.sh
 # Environment (defaults): SIZE (10485760), MAX_UPLOAD_BYTES (SIZE), COUNT (64), CONCURRENCY (8),
@@ -29,8 +29,8 @@ log_dir=${LOG_DIR:-$(mktemp -d /tmp/upload-bench.XXXXXX)}
 mkdir -p "$log_dir"
 
 echo "== building (release): reference-server and uploadgen"
-cargo build --release -q -p reference-server --bin reference-server
-cargo build --release -q -p support-benches --bin uploadgen
+# One command for both: built apart, their dependencies' features differ and build twice.
+cargo build --release -q -p reference-server -p support-benches --bin reference-server --bin uploadgen
 target=${CARGO_TARGET_DIR:-target}
 server_bin=$target/release/reference-server
 gen_bin=$target/release/uploadgen
@@ -73,10 +73,10 @@ for round in $(seq 1 "$rounds"); do
 done
 
 echo "== uploads: $count files of $((size / 1048576)) MiB, $concurrency at once, SQLite + local folder ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-6s %14s %14s %14s %14s\n' round "MiB/s" "RSS before MB" "peak RSS MB" "growth MB"
+printf '%-6s %10s %10s %12s %10s %10s %14s\n' round "MiB/s" "idle MB" "warmed MB" "peak MB" "growth MB" "from idle MB"
 for round in $(seq 1 "$rounds"); do
     line=$(grep RESULT "$log_dir/round-$round/uploadgen.txt")
     f() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
-    printf '%-6s %14s %14s %14s %14s\n' "$round" "$(f throughput_mib_s)" "$(f rss_before_mib)" "$(f peak_rss_mib)" "$(f growth_mib)"
+    printf '%-6s %10s %10s %12s %10s %10s %14s\n' "$round" "$(f throughput_mib_s)" "$(f rss_idle_mib)" "$(f rss_before_mib)" "$(f peak_rss_mib)" "$(f growth_mib)" "$(f growth_from_idle_mib)"
 done
 echo "(logs: $log_dir)"

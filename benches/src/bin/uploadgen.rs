@@ -8,9 +8,9 @@
 //!
 //! Reported on one `RESULT` line: the files and bytes sent, the wall time, the throughput
 //! (MiB/s of file bytes answered 201), the slowest upload, failures (any answer but 201),
-//! and with `--server-pid` the server's resident memory before the load (`VmRSS` after one
-//! warm-up upload) and its peak during it (`VmHWM`, which the warm-up has already raised to
-//! what one upload needs), and their difference: how much memory 8 uploads at once add.
+//! and with `--server-pid` the server's resident memory idle (`VmRSS` before any upload),
+//! before the load (after one warm-up upload) and its peak during it (`VmHWM`), and the
+//! peak's growth over each: how much memory 8 uploads at once add.
 
 use std::time::{Duration, Instant};
 
@@ -107,6 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let addr = resolve(&args.host, args.port)?;
     // Prepared before the clock starts: the generator's own work is not the server's.
     let bodies: Vec<Bytes> = (0..=args.count).map(|n| body(n, args.size)).collect();
+    let idle = process::rss(args.server_pid);
     upload(
         addr,
         &args.host,
@@ -146,19 +147,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let wall = started.elapsed();
     let peak = process::peak_rss(args.server_pid);
     let mib = (sent * args.size) as f64 / (1024.0 * 1024.0);
-    let growth = match (before, peak) {
+    let growth = |from: Option<u64>| match (from, peak) {
         (Some(b), Some(p)) => format!("{:.1}", p.saturating_sub(b) as f64 / 1024.0),
         _ => "n/a".to_owned(),
     };
     println!(
-        "RESULT files={sent} size_mib={:.1} concurrency={} wall_s={:.2} throughput_mib_s={:.1} slowest_s={:.2} failures={failures} rss_before_mib={} peak_rss_mib={} growth_mib={growth}",
+        "RESULT files={sent} size_mib={:.1} concurrency={} wall_s={:.2} throughput_mib_s={:.1} slowest_s={:.2} failures={failures} rss_idle_mib={} rss_before_mib={} peak_rss_mib={} growth_mib={} growth_from_idle_mib={}",
         args.size as f64 / (1024.0 * 1024.0),
         args.concurrency,
         wall.as_secs_f64(),
         mib / wall.as_secs_f64(),
         slowest.as_secs_f64(),
+        mib_of(idle),
         mib_of(before),
         mib_of(peak),
+        growth(before),
+        growth(idle),
     );
     if failures > 0 {
         return Err(format!("{failures} uploads failed").into());

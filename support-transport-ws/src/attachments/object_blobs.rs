@@ -18,7 +18,7 @@ const PARTS_IN_FLIGHT: usize = 2;
 /// A [`BlobStore`] over any `object_store` backend: a local folder
 /// ([`ObjectBlobStore::local`]) or an S3-compatible bucket ([`ObjectBlobStore::from_url`]).
 /// Writes are multipart uploads of fixed-size parts, so an upload holds about
-/// three parts in memory whatever its size: 256 KiB parts on a folder, 5 MiB (S3's
+/// three parts in memory whatever its size: 64 KiB parts on a folder, 5 MiB (S3's
 /// smallest) on S3.
 #[derive(Debug, Clone)]
 pub struct ObjectBlobStore {
@@ -49,7 +49,7 @@ impl ObjectBlobStore {
             ))
         })?;
         let fs = LocalFileSystem::new_with_prefix(dir).map_err(from_object)?;
-        Ok(Self::new(Arc::new(fs), 256 * 1024))
+        Ok(Self::new(Arc::new(fs), 64 * 1024))
     }
 
     /// A store named by URL: `s3://bucket/prefix` (credentials, region and endpoint from the
@@ -107,7 +107,9 @@ impl BlobStore for ObjectBlobStore {
                 return Err(from_object(e));
             }
             written += chunk.len() as u64;
-            writer.put(chunk);
+            // Copied into the part being filled, not kept as it came: a chunk may be a slice
+            // of a much larger read buffer, which it would keep alive until the part is sent.
+            writer.write(&chunk);
         }
         writer.finish().await.map_err(from_object)?;
         Ok(written)
