@@ -15,8 +15,8 @@ use super::{ApiError, ApiState};
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct TranscriptQuery {
-    /// `txt` (the default), `json` or `html` (a print-friendly page).
-    #[param(value_type = Option<String>, pattern = "^(txt|json|html)$")]
+    /// `txt` (the default; also `text`, or empty), `json` or `html` (a print-friendly page).
+    #[param(value_type = Option<String>, pattern = "^\\s*(txt|text|json|html)?\\s*$")]
     format: Option<String>,
 }
 
