@@ -12,14 +12,15 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, WriteMultipart};
 use support_core::{BlobKey, BlobStore, BlobStream, Error, Result};
 
-/// Parts written at once per upload: with the chunk size, what one upload holds in memory.
-const PARTS_IN_FLIGHT: usize = 2;
+/// Parts sent at once per upload (besides the one being filled): with the part size, what
+/// one upload holds in memory.
+const PARTS_IN_FLIGHT: usize = 1;
 
 /// A [`BlobStore`] over any `object_store` backend: a local folder
 /// ([`ObjectBlobStore::local`]) or an S3-compatible bucket ([`ObjectBlobStore::from_url`]).
-/// Writes are multipart uploads of fixed-size parts, so an upload holds about
-/// three parts in memory whatever its size: 64 KiB parts on a folder, 5 MiB (S3's
-/// smallest) on S3.
+/// Writes are multipart uploads of fixed-size parts, so an upload holds about two parts in
+/// memory whatever its size (one being sent, one being filled): 64 KiB parts on a folder,
+/// 5 MiB (S3's smallest) on S3.
 #[derive(Debug, Clone)]
 pub struct ObjectBlobStore {
     store: Arc<dyn ObjectStore>,

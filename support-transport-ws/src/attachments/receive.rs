@@ -76,7 +76,7 @@ pub(crate) async fn receive(
         let token = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
         let temp = BlobKey::temporary(&token);
 
-        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(1);
         let body: BlobStream = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
         }));
