@@ -108,6 +108,10 @@ pub struct MessageDraft {
     pub author_type: AuthorType,
     /// The validated message.
     pub message: NewMessage,
+    /// The uploads `message.attachments` names, resolved by the service: the store links each
+    /// ([`Attachment::id`]) to the message in the append's transaction, and stores this
+    /// metadata with it.
+    pub attachments: Vec<Attachment>,
     /// Makes the append safe to retry; scoped to `author.id`.
     pub idempotency_key: Option<IdempotencyKey>,
     /// Its `created_at`; also the ticket's new `updated_at`.
@@ -123,7 +127,7 @@ impl MessageDraft {
             author_type: self.author_type,
             content: self.message.body.as_str().to_owned(),
             is_internal: self.message.visibility == Visibility::Internal,
-            attachments: self.message.attachments.clone(),
+            attachments: self.attachments.clone(),
             at: self.at,
         }
     }

@@ -55,6 +55,10 @@ int_id!(
     UserId
 );
 int_id!(
+    /// An uploaded file's id, assigned by the store when the upload is recorded.
+    AttachmentId
+);
+int_id!(
     /// An API token's id, assigned by the store: what a token is listed and revoked by (the
     /// token itself is shown once, when it is made).
     ApiTokenId

@@ -46,6 +46,7 @@
 
 pub mod account;
 pub mod actor;
+pub mod attachment;
 pub mod audit;
 pub mod broadcast;
 pub mod bus;
@@ -79,6 +80,9 @@ pub mod testing;
 
 pub use account::{AccountDirectory, UserStore};
 pub use actor::{Actor, Directory, Role, StaticDirectory};
+pub use attachment::{
+    BlobKey, BlobStore, BlobStream, MemoryBlobStore, NewUpload, Upload, UploadDraft,
+};
 pub use audit::{AuditEntry, Change, NewAuditEntry};
 pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
 pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
@@ -90,8 +94,8 @@ pub use event::{
     PresenceEntry, PresenceNotice, StaffEvent, TicketEvent,
 };
 pub use id::{
-    ApiTokenId, CannedResponseId, IdempotencyKey, MessageId, SocketId, TicketId, TicketNumber,
-    TicketTemplateId, UserId,
+    ApiTokenId, AttachmentId, CannedResponseId, IdempotencyKey, MessageId, SocketId, TicketId,
+    TicketNumber, TicketTemplateId, UserId,
 };
 pub use memory::MemoryStore;
 pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};

@@ -5,9 +5,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 
+use crate::attachment::{Upload, UploadDraft};
 use crate::audit::{AuditEntry, NewAuditEntry};
 use crate::error::{Error, Result};
-use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
+use crate::id::{AttachmentId, IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::Message;
 use crate::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
@@ -15,6 +16,7 @@ use crate::session::{Liveness, NewSession, SessionStore, StoredSession, TokenDig
 use crate::stats::Stats;
 use crate::store::*;
 use crate::ticket::Ticket;
+use crate::time::Timestamp;
 
 mod accounts;
 mod canned;
@@ -44,6 +46,8 @@ struct State {
     next_ticket: i64,
     next_message: i64,
     library: canned::Library,
+    uploads: BTreeMap<AttachmentId, Upload>,
+    next_upload: i64,
 }
 
 impl MemoryStore {
@@ -178,7 +182,18 @@ impl SupportStore for MemoryStore {
         };
         let pending = d.pending();
         let reopening = pending.reopening(before);
+        for (i, a) in d.attachments.iter().enumerate() {
+            if s.uploads.get(&a.id).is_none_or(|u| u.message_id.is_some()) {
+                return Err(crate::attachment::not_attachable(i));
+            }
+        }
         let message = s.push_message(pending);
+        for a in &d.attachments {
+            if let Some(u) = s.uploads.get_mut(&a.id) {
+                u.message_id = Some(message.id);
+                u.is_internal = message.is_internal;
+            }
+        }
         let reopened = reopening.map(|r| {
             s.tickets.insert(d.ticket_id, r.update.after.clone());
             for e in r.audit {
@@ -333,6 +348,45 @@ impl SupportStore for MemoryStore {
 
     async fn delete_ticket_template(&self, id: crate::TicketTemplateId) -> Result<bool> {
         Ok(self.delete_template(id))
+    }
+
+    async fn create_upload(&self, d: &UploadDraft) -> Result<Upload> {
+        let mut s = self.lock();
+        s.next_upload += 1;
+        let id = AttachmentId(s.next_upload);
+        let upload = d.clone().stored(id);
+        s.uploads.insert(id, upload.clone());
+        Ok(upload)
+    }
+
+    async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>> {
+        Ok(self.lock().uploads.get(&id).cloned())
+    }
+
+    async fn unattached_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<Upload>> {
+        let s = self.lock();
+        let mut found: Vec<Upload> = s
+            .uploads
+            .values()
+            .filter(|u| u.message_id.is_none() && u.created_at < before)
+            .cloned()
+            .collect();
+        found.sort_by_key(|u| (u.created_at, u.id));
+        found.truncate(limit as usize);
+        Ok(found)
+    }
+
+    async fn delete_upload(&self, id: AttachmentId) -> Result<bool> {
+        let mut s = self.lock();
+        let unattached = s.uploads.get(&id).is_some_and(|u| u.message_id.is_none());
+        if unattached {
+            s.uploads.remove(&id);
+        }
+        Ok(unattached)
+    }
+
+    async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+        Ok(self.lock().uploads.values().any(|u| u.sha256 == sha256))
     }
 }
 

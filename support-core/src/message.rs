@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::{MessageId, TicketId, UserId};
+use crate::id::{AttachmentId, MessageId, TicketId, UserId};
 use crate::ticket::{Choice, choice};
 use crate::time::Timestamp;
 
@@ -16,14 +16,17 @@ choice!(
     }
 );
 
-/// Metadata of a file attached to a message. The file itself lives wherever the embedder keeps
-/// files; only this description is stored with the message.
+/// A file on a message: the metadata of an [`Upload`](crate::Upload), filled in by the server
+/// when a message names the upload's id, and stored with the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
+    /// The upload's id (0 for metadata stored before uploads existed).
+    #[serde(default = "no_upload")]
+    pub id: AttachmentId,
     /// The file name shown to users.
     pub name: String,
-    /// Where the file can be fetched.
+    /// Where the file can be fetched ([`crate::attachment::download_path`]).
     pub url: String,
     /// Its media type (`image/png`).
     pub content_type: String,
@@ -33,6 +36,10 @@ pub struct Attachment {
         schema(format = "uint64", maximum = 18446744073709551615_u64)
     )]
     pub size: u64,
+}
+
+fn no_upload() -> AttachmentId {
+    AttachmentId(0)
 }
 
 /// A message as stored.

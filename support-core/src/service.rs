@@ -119,6 +119,8 @@ struct Inner {
     /// Serializes "read stats, publish stats" so the last `stats.updated` sent is never older
     /// than the last commit that changed the counts.
     stats_gate: Mutex<()>,
+    /// [`SupportService::upload_ttl`], in milliseconds.
+    upload_ttl_ms: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for SupportService {
@@ -158,6 +160,9 @@ impl SupportService {
                 directory,
                 owners: Owners::new(),
                 stats_gate: Mutex::new(()),
+                upload_ttl_ms: std::sync::atomic::AtomicU64::new(
+                    crate::attachment::Upload::TTL.as_millis() as u64,
+                ),
             }),
         }
     }
@@ -359,11 +364,16 @@ impl SupportService {
     ) -> Result<Message> {
         let owner = self.visible_owner(actor, ticket_id).await?;
         Policy::check_post(actor, owner, message.visibility)?;
+        let keyed = ctx.idempotency_key.is_some();
+        let attachments = self
+            .resolve_attachments(actor, ticket_id, &message.attachments, keyed)
+            .await?;
         let draft = MessageDraft {
             ticket_id,
             author: Author::of(actor),
             author_type: Policy::author_type(actor, owner),
             message,
+            attachments,
             idempotency_key: ctx.idempotency_key.clone(),
             at: time::now(),
         };
@@ -371,7 +381,12 @@ impl SupportService {
             Created::Existing(Appended { message: m, .. }) => {
                 let same = m.ticket_id == ticket_id
                     && m.content == draft.message.body.as_str()
-                    && m.is_internal == (draft.message.visibility == crate::Visibility::Internal);
+                    && m.is_internal == (draft.message.visibility == crate::Visibility::Internal)
+                    && m.attachments.iter().map(|a| a.id).eq(draft
+                        .message
+                        .attachments
+                        .iter()
+                        .copied());
                 if same { Ok(m) } else { Err(reused_key()) }
             }
             Created::New(Appended {
@@ -729,6 +744,7 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
     }
 }
 
+mod attachments;
 mod canned;
 mod reactions;
 mod reads;

@@ -4,9 +4,11 @@ use std::cmp::Ordering;
 
 use async_trait::async_trait;
 
+use crate::attachment::{Upload, UploadDraft};
 use crate::audit::{AuditEntry, Change};
 use crate::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
 use crate::error::{Error, Result};
+use crate::id::AttachmentId;
 use crate::id::{CannedResponseId, MessageId, TicketId, TicketTemplateId, UserId};
 use crate::message::Message;
 use crate::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
@@ -316,6 +318,14 @@ pub struct MessageQuery {
 ///   its [`CannedDraft::scope`] (among shared ones, and among each owner's personal ones; two
 ///   owners may use the same one): a clash is `Conflict` and writes nothing. Saving with an id
 ///   that does not exist answers `Ok(None)`; deleting answers whether a row went.
+/// - **Uploads** ([`Upload`]). [`SupportStore::create_upload`] records one on no message.
+///   An append whose draft carries attachments ([`MessageDraft::attachments`]) links each
+///   of those uploads to the new message (its `message_id`, and `is_internal` from the message)
+///   in the append's own transaction; when one of them is missing or already on a message the
+///   append writes nothing and fails with a validation error on `attachments.{index}`. So an
+///   upload is linked at most once. A replay links nothing. [`SupportStore::delete_upload`]
+///   deletes only an upload on no message; [`SupportStore::blob_in_use`] tells whether any
+///   upload row still has that content (the blob is deleted only when none does).
 ///
 /// - **Wrappers** (a store that delegates to another, to count, log or trace calls) forward
 ///   every method, the provided ones included ([`SupportStore::ping`]). A provided method left
@@ -334,6 +344,8 @@ pub struct MessageQuery {
 /// use support_core::{AuditEntry, Message, MessageId, Result, Stats, Ticket, TicketId, UserId};
 /// use support_core::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
 /// use support_core::{CannedResponseId, TicketTemplateId};
+/// use support_core::{AttachmentId, AuditEntry, Message, Result, Stats, Ticket, TicketId, Timestamp};
+/// use support_core::{Upload, UploadDraft, UserId};
 ///
 /// /// A store that delegates to another and counts the writes.
 /// struct Counting<S> {
@@ -392,6 +404,19 @@ pub struct MessageQuery {
 ///         self.inner.save_ticket_template(id, d).await
 ///     }
 ///     async fn delete_ticket_template(&self, id: TicketTemplateId) -> Result<bool> { self.inner.delete_ticket_template(id).await }
+///     async fn create_upload(&self, d: &UploadDraft) -> Result<Upload> {
+///         self.write();
+///         self.inner.create_upload(d).await
+///     }
+///     async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>> { self.inner.upload(id).await }
+///     async fn unattached_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<Upload>> {
+///         self.inner.unattached_uploads(before, limit).await
+///     }
+///     async fn delete_upload(&self, id: AttachmentId) -> Result<bool> {
+///         self.write();
+///         self.inner.delete_upload(id).await
+///     }
+///     async fn blob_in_use(&self, sha256: &str) -> Result<bool> { self.inner.blob_in_use(sha256).await }
 ///     // Provided, and forwarded all the same: the inner store may have its own.
 ///     async fn ping(&self) -> Result<()> { self.inner.ping().await }
 /// }
@@ -522,6 +547,20 @@ pub trait SupportStore: Send + Sync + 'static {
 
     /// Deletes a template; whether it existed.
     async fn delete_ticket_template(&self, id: TicketTemplateId) -> Result<bool>;
+    /// Records an upload (on no message yet) and returns it with its new id.
+    async fn create_upload(&self, draft: &UploadDraft) -> Result<Upload>;
+
+    /// One upload, if it exists.
+    async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>>;
+
+    /// Up to `limit` uploads on no message made strictly before `before`, oldest first.
+    async fn unattached_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<Upload>>;
+
+    /// Deletes the upload if it is on no message; `true` if it did. One on a message is kept.
+    async fn delete_upload(&self, id: AttachmentId) -> Result<bool>;
+
+    /// `true` if any upload, on a message or not, has content with this SHA-256.
+    async fn blob_in_use(&self, sha256: &str) -> Result<bool>;
 
     /// `Ok` when the backend answers: for health checks. The default reads the stats; a store
     /// with a cheaper check overrides it, and a wrapper forwards it (see the contract).
@@ -619,6 +658,22 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
     }
     async fn delete_ticket_template(&self, id: TicketTemplateId) -> Result<bool> {
         (**self).delete_ticket_template(id).await
+    }
+
+    async fn create_upload(&self, draft: &UploadDraft) -> Result<Upload> {
+        (**self).create_upload(draft).await
+    }
+    async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>> {
+        (**self).upload(id).await
+    }
+    async fn unattached_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<Upload>> {
+        (**self).unattached_uploads(before, limit).await
+    }
+    async fn delete_upload(&self, id: AttachmentId) -> Result<bool> {
+        (**self).delete_upload(id).await
+    }
+    async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+        (**self).blob_in_use(sha256).await
     }
     async fn ping(&self) -> Result<()> {
         (**self).ping().await

@@ -483,6 +483,7 @@ mod tests {
     fn html_escapes_every_user_string_and_has_no_script() {
         let mut m = message(1, 1, "<script>alert(1)</script>", false);
         m.attachments.push(Attachment {
+            id: crate::AttachmentId(1),
             name: "<img src=x onerror=alert(1)>.png".into(),
             url: "/files/1\"onclick=\"x".into(),
             content_type: "image/png".into(),

@@ -8,7 +8,7 @@
 //! | message `content` / `message` | 1 to 2000 characters |
 //! | ticket `subject` | 1 to 255 characters |
 //! | ticket `description` | 1 to 10,000 characters |
-//! | `attachments` | at most 10; `name` and `content_type` 1 to 255 characters, `url` 1 to 2048, `http(s)://` or relative ([`is_allowed_attachment_url`]) |
+//! | `attachments` | at most 10 upload ids (positive integers, no repeats); the service checks each is the caller's own upload on this ticket, on no message yet |
 //!
 //! ## Control characters
 //!
@@ -31,8 +31,9 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, FieldErrors, Result};
+use crate::id::AttachmentId;
 use crate::id::UserId;
-use crate::message::{Attachment, Visibility};
+use crate::message::Visibility;
 use crate::ticket::{Category, Choice, Priority, Status, TicketPatch};
 
 macro_rules! bounded_text {
@@ -98,27 +99,6 @@ impl MessageBody {
 /// Laravel's name for a field in messages: `assigned_to` reads "assigned to".
 fn label(field: &str) -> String {
     field.replace('_', " ")
-}
-
-/// True for an attachment URL a page may link to: `http://` or `https://` (the scheme in any
-/// case), or a relative URL (no scheme, and not `//host`, which leaves the site). Whitespace,
-/// control characters and backslashes are refused anywhere in it: browsers drop the first two
-/// (`java\tscript:` is `javascript:`) and read a backslash as `/`.
-pub fn is_allowed_attachment_url(url: &str) -> bool {
-    if url
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
-    {
-        return false;
-    }
-    // A scheme is whatever precedes the first `:` that comes before any `/`, `?` or `#`.
-    let head = url.find(['/', '?', '#']).map_or(url, |end| &url[..end]);
-    match head.split_once(':') {
-        Some((scheme, _)) => {
-            scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
-        }
-        None => !url.starts_with("//"),
-    }
 }
 
 /// True for the characters no text field accepts: the control characters except tab, line
@@ -274,8 +254,9 @@ pub struct NewMessage {
     pub body: MessageBody,
     /// Public, or an internal note.
     pub visibility: Visibility,
-    /// Attached files' metadata.
-    pub attachments: Vec<Attachment>,
+    /// The uploads to attach, by id, in order: the service resolves them into the message's
+    /// [`Attachment`](crate::Attachment)s.
+    pub attachments: Vec<AttachmentId>,
 }
 
 impl NewMessage {
@@ -499,7 +480,7 @@ impl<'a> Form<'a> {
         }
     }
 
-    fn attachments(&mut self, field: &str) -> Vec<Attachment> {
+    fn attachments(&mut self, field: &str) -> Vec<AttachmentId> {
         let Some(value) = self.get(field) else {
             return Vec::new();
         };
@@ -523,38 +504,17 @@ impl<'a> Form<'a> {
         }
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let mut sub = Form::new(item);
-            let name = sub.required_text("name", 255);
-            let url = sub.required_text("url", 2048).filter(|url| {
-                let allowed = is_allowed_attachment_url(url);
-                if !allowed {
-                    sub.errors.add(
-                        "url",
-                        "The url field must be an http:// or https:// URL, or a relative one.",
-                    );
-                }
-                allowed
-            });
-            let content_type = sub.required_text("content_type", 255);
-            let size = match sub.get("size").map(Value::as_u64) {
-                Some(Some(n)) => n,
-                _ => {
-                    sub.errors.add("size", "The size field must be an integer.");
-                    0
-                }
-            };
-            for (f, msgs) in sub.errors.fields() {
-                for m in msgs {
-                    self.errors.add(&format!("{field}.{i}.{f}"), m.clone());
-                }
-            }
-            if let (Some(name), Some(url), Some(content_type)) = (name, url, content_type) {
-                out.push(Attachment {
-                    name,
-                    url,
-                    content_type,
-                    size,
-                });
+            let item_field = format!("{field}.{i}");
+            match item.as_i64().filter(|id| *id > 0).map(AttachmentId) {
+                Some(id) if out.contains(&id) => self.errors.add(
+                    &item_field,
+                    format!("The {item_field} field has a duplicate value."),
+                ),
+                Some(id) => out.push(id),
+                None => self.errors.add(
+                    &item_field,
+                    format!("The {item_field} field must be an integer."),
+                ),
             }
         }
         out
@@ -680,64 +640,26 @@ mod tests {
     }
 
     #[test]
-    fn attachments_are_checked_item_by_item() {
-        let body = json!({"content": "see file", "attachments": [
-            {"name": "a.png", "url": "https://f/a.png", "content_type": "image/png", "size": 10},
-            {"name": "", "url": "u", "content_type": "t", "size": -1}
-        ]});
+    fn attachments_are_upload_ids_checked_item_by_item() {
+        let body =
+            json!({"content": "see file", "attachments": [7, "x", {"name": "a.png"}, 7, -1]});
         let Error::Invalid(e) = NewMessage::from_json(&body, "content").unwrap_err() else {
             panic!()
         };
-        assert!(e.get("attachments.1.name").is_some());
-        assert!(e.get("attachments.1.size").is_some());
-        assert!(e.get("attachments.0.name").is_none());
-    }
-
-    #[test]
-    fn attachment_urls_are_http_https_or_relative() {
-        let with_url = |url: &str| {
-            json!({"content": "see file", "attachments": [
-                {"name": "a.png", "url": url, "content_type": "image/png", "size": 10}
-            ]})
-        };
-        for kept in [
-            "https://files.example/a.png",
-            "http://files.example/a.png",
-            "HTTPS://files.example/a.png",
-            "HtTp://files.example/a.png?x=1#y",
-            "/files/a.png",
-            "files/a.png",
-            "a.png",
-            "./a:b.png",
-            "?download=1",
-        ] {
-            let m = NewMessage::from_json(&with_url(kept), "content")
-                .unwrap_or_else(|e| panic!("{kept:?}: {e}"));
-            assert_eq!(m.attachments[0].url, kept);
-        }
+        assert!(e.get("attachments.0").is_none());
         for refused in [
-            "javascript:alert(1)",
-            "JavaScript:alert(1)",
-            "  javascript:alert(1)",
-            "java\tscript:alert(1)",
-            "java\nscript:alert(1)",
-            "vbscript:msgbox(1)",
-            "data:text/html,<script>alert(1)</script>",
-            "file:///etc/passwd",
-            "ftp://files.example/a.png",
-            "//evil.example/a.png",
-            "\\\\evil.example/a.png",
-            "/\\evil.example/a.png",
-            "https://files.example/a b.png",
-            "mailto:a@example.com",
-            "a.png:1",
+            "attachments.1",
+            "attachments.2",
+            "attachments.3",
+            "attachments.4",
         ] {
-            let Error::Invalid(e) =
-                NewMessage::from_json(&with_url(refused), "content").unwrap_err()
-            else {
-                panic!("{refused:?}")
-            };
-            assert!(e.get("attachments.0.url").is_some(), "{refused:?}: {e:?}");
+            assert!(e.get(refused).is_some(), "{refused}: {e:?}");
         }
+        let ok = NewMessage::from_json(&json!({"content": "x", "attachments": [3, 1]}), "content")
+            .unwrap();
+        assert_eq!(ok.attachments, [AttachmentId(3), AttachmentId(1)]);
+        let many: Vec<i64> = (1..=11).collect();
+        let body = json!({"content": "x", "attachments": many});
+        assert!(NewMessage::from_json(&body, "content").is_err());
     }
 }

@@ -350,7 +350,10 @@ pub(crate) async fn insert_keyed(
 }
 
 /// Writes one message without a key. `NotFound` if the ticket does not exist.
-async fn insert_one(ex: impl PgExecutor<'_>, message: PendingMessage) -> Result<Appended> {
+pub(crate) async fn insert_one(
+    ex: impl PgExecutor<'_>,
+    message: PendingMessage,
+) -> Result<Appended> {
     let mut answers = insert_batch(ex, std::slice::from_ref(&message)).await?;
     answers.pop().flatten().ok_or(Error::NotFound)
 }

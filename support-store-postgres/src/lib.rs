@@ -99,6 +99,7 @@ mod sessions;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod uploads;
 mod wire;
 
 pub use broadcaster::PgBroadcaster;

@@ -173,6 +173,17 @@ impl PgStore {
     }
 
     async fn append(&self, d: &MessageDraft) -> Result<Created<Appended>> {
+        if !d.attachments.is_empty() {
+            // The links to the uploads go in the message's transaction: not one statement.
+            if let Some(appended) = self.append_with_uploads(d).await? {
+                return Ok(appended);
+            }
+            let key = d.idempotency_key.as_ref().ok_or(Error::NotFound)?;
+            return self
+                .message_for_key(d.author.id, key)
+                .await?
+                .ok_or(Error::NotFound);
+        }
         let Some(key) = &d.idempotency_key else {
             return self.appender.append(d.pending()).await.map(Created::New);
         };
@@ -581,6 +592,32 @@ impl SupportStore for PgStore {
 
     async fn delete_ticket_template(&self, id: support_core::TicketTemplateId) -> Result<bool> {
         self.bounded("delete_ticket_template", self.delete_template(id))
+            .await
+    }
+
+    async fn create_upload(&self, d: &support_core::UploadDraft) -> Result<support_core::Upload> {
+        self.bounded("create_upload", self.insert_upload(d)).await
+    }
+
+    async fn upload(&self, id: support_core::AttachmentId) -> Result<Option<support_core::Upload>> {
+        self.bounded("upload", self.select_upload(id)).await
+    }
+
+    async fn unattached_uploads(
+        &self,
+        before: support_core::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<support_core::Upload>> {
+        self.bounded("unattached_uploads", self.select_unattached(before, limit))
+            .await
+    }
+
+    async fn delete_upload(&self, id: support_core::AttachmentId) -> Result<bool> {
+        self.bounded("delete_upload", self.remove_upload(id)).await
+    }
+
+    async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+        self.bounded("blob_in_use", self.sha256_in_use(sha256))
             .await
     }
 

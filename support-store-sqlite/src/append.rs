@@ -9,7 +9,8 @@
 //! An employee's public reply may reopen its ticket ([`PendingMessage::reopening`]): a batch
 //! holding one is an explicit transaction instead, which reads those tickets, inserts the
 //! batch and writes the reopened tickets with their audit entries, so a ticket resolved just
-//! before is reopened all the same.
+//! before is reopened all the same. So is a batch holding a message with attachments: the
+//! uploads are linked to their message in the transaction that inserts it.
 
 use std::collections::HashSet;
 
@@ -69,9 +70,10 @@ async fn insert_rows(conn: &mut SqliteConnection, batch: &[PendingMessage]) -> R
 /// ([`PendingMessage::reopening`] of each ticket as it was before the batch, for the first of
 /// its messages that can reopen it), answering each message in order.
 ///
-/// A batch holding a message that [can reopen](PendingMessage::can_reopen) its ticket must run
-/// inside a write transaction: the tickets are read, the messages inserted and the reopened
-/// tickets written as one. Any other batch is the one INSERT.
+/// A batch holding a message that [can reopen](PendingMessage::can_reopen) its ticket, or one
+/// with attachments, must run inside a write transaction ([`needs_transaction`]): the tickets
+/// are read, the messages inserted, their uploads linked and the reopened tickets written as
+/// one. Any other batch is the one INSERT.
 pub(crate) async fn append_rows(
     conn: &mut SqliteConnection,
     batch: &[PendingMessage],
@@ -90,6 +92,9 @@ pub(crate) async fn append_rows(
         }
     }
     let ids = insert_rows(conn, batch).await?;
+    for (m, id) in batch.iter().zip(&ids) {
+        crate::uploads::link(conn, m, MessageId(*id)).await?;
+    }
     let mut out: Vec<Appended> = batch
         .iter()
         .zip(ids)
@@ -127,7 +132,7 @@ async fn commit_rows(
     conn: &mut SqliteConnection,
     batch: &[PendingMessage],
 ) -> Result<Vec<Appended>> {
-    if !batch.iter().any(PendingMessage::can_reopen) {
+    if !needs_transaction(batch) {
         return append_rows(conn, batch).await;
     }
     let mut tx = conn
@@ -137,6 +142,13 @@ async fn commit_rows(
     let appended = append_rows(&mut tx, batch).await?;
     tx.commit().await.map_err(from_sqlx)?;
     Ok(appended)
+}
+
+/// True if `batch` writes more than its INSERT: a reopening, or uploads to link.
+fn needs_transaction(batch: &[PendingMessage]) -> bool {
+    batch
+        .iter()
+        .any(|m| m.can_reopen() || !m.attachments.is_empty())
 }
 
 struct Job {

@@ -48,6 +48,7 @@ mod reads;
 mod row;
 mod sessions;
 mod store;
+mod uploads;
 
 pub use options::{SqliteOptions, Synchronous};
 pub use store::SqliteStore;

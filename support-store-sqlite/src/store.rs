@@ -465,4 +465,28 @@ impl SupportStore for SqliteStore {
     async fn delete_ticket_template(&self, id: support_core::TicketTemplateId) -> Result<bool> {
         self.delete_template(id).await
     }
+
+    async fn create_upload(&self, d: &support_core::UploadDraft) -> Result<support_core::Upload> {
+        self.insert_upload(d).await
+    }
+
+    async fn upload(&self, id: support_core::AttachmentId) -> Result<Option<support_core::Upload>> {
+        self.select_upload(id).await
+    }
+
+    async fn unattached_uploads(
+        &self,
+        before: support_core::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<support_core::Upload>> {
+        self.select_unattached(before, limit).await
+    }
+
+    async fn delete_upload(&self, id: support_core::AttachmentId) -> Result<bool> {
+        self.remove_upload(id).await
+    }
+
+    async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+        self.sha256_in_use(sha256).await
+    }
 }

@@ -71,6 +71,7 @@
 //! through `/broadcasting/auth`, receive events) for tests of a server built on this crate.
 
 pub mod api;
+pub mod attachments;
 mod authorize;
 mod config;
 mod connection;

@@ -101,6 +101,7 @@ impl SupportChat {
             identify: Missing,
             bus: None,
             document: None,
+            attachments: None,
         }
     }
 
@@ -194,6 +195,7 @@ pub struct SupportChatBuilder<S = Missing, D = Missing, I = Missing> {
     identify: I,
     bus: Option<Box<dyn JoinBus>>,
     document: Option<EditDocument>,
+    attachments: Option<crate::attachments::Attachments>,
 }
 
 /// An edit of the served OpenAPI document (see [`SupportChatBuilder::document`]).
@@ -223,6 +225,7 @@ impl<D, I> SupportChatBuilder<Missing, D, I> {
             identify: self.identify,
             bus: self.bus,
             document: self.document,
+            attachments: self.attachments,
         }
     }
 }
@@ -240,6 +243,7 @@ impl<S, I> SupportChatBuilder<S, Missing, I> {
             identify: self.identify,
             bus: self.bus,
             document: self.document,
+            attachments: self.attachments,
         }
     }
 }
@@ -254,6 +258,7 @@ impl<S, D> SupportChatBuilder<S, D, Missing> {
             identify: Arc::new(identify),
             bus: self.bus,
             document: self.document,
+            attachments: self.attachments,
         }
     }
 }
@@ -267,6 +272,14 @@ impl<S, D, I> SupportChatBuilder<S, D, I> {
     /// [`start`]: SupportChatBuilder::start
     pub fn bus(mut self, bus: impl Bus) -> Self {
         self.bus = Some(Box::new(bus));
+        self
+    }
+
+    /// Serves attachments (uploads and downloads) from `attachments`' blob store, with its
+    /// size limit and allowed types. Without it the attachment routes answer 404. A second
+    /// call replaces the first.
+    pub fn attachments(mut self, attachments: crate::attachments::Attachments) -> Self {
+        self.attachments = Some(attachments);
         self
     }
 
@@ -304,8 +317,14 @@ impl SupportChatBuilder<Arc<dyn SupportStore>, Arc<dyn Directory>, Arc<dyn Ident
         let authorizer = ServiceAuthorizer::new(service.clone(), self.identify.clone())
             .with_rate(limits.channel_auth, limits.max_keys);
         let edit = self.document.unwrap_or_else(|| Box::new(|_| {}));
-        let router = crate::api::router_with_limits(service.clone(), self.identify, &limits, edit)
-            .merge(crate::router(hub.clone(), Arc::new(authorizer)));
+        let router = crate::api::router_with_attachments(
+            service.clone(),
+            self.identify,
+            &limits,
+            self.attachments,
+            edit,
+        )
+        .merge(crate::router(hub.clone(), Arc::new(authorizer)));
         Ok(SupportChat {
             service,
             hub,

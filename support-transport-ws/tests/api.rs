@@ -178,6 +178,31 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.delete_ticket_template(id).await
     }
+
+    async fn create_upload(&self, d: &support_core::UploadDraft) -> Result<support_core::Upload> {
+        self.check()?;
+        self.store.create_upload(d).await
+    }
+    async fn upload(&self, id: support_core::AttachmentId) -> Result<Option<support_core::Upload>> {
+        self.check()?;
+        self.store.upload(id).await
+    }
+    async fn unattached_uploads(
+        &self,
+        before: support_core::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<support_core::Upload>> {
+        self.check()?;
+        self.store.unattached_uploads(before, limit).await
+    }
+    async fn delete_upload(&self, id: support_core::AttachmentId) -> Result<bool> {
+        self.check()?;
+        self.store.delete_upload(id).await
+    }
+    async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+        self.check()?;
+        self.store.blob_in_use(sha256).await
+    }
     async fn ping(&self) -> Result<()> {
         self.check()?;
         self.store.ping().await

@@ -28,6 +28,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/employee/portal/support/{ticket}/messages"),
     ("POST", "/api/employee/portal/support/{ticket}/read"),
     ("GET", "/api/employee/portal/support/{ticket}/transcript"),
+    ("POST", "/api/employee/portal/support/{ticket}/attachments"),
+    (
+        "GET",
+        "/api/employee/portal/support/{ticket}/attachments/{attachment}",
+    ),
     ("GET", "/api/admin/support"),
     ("GET", "/api/admin/support/dashboard"),
     ("GET", "/api/admin/support/stats"),
@@ -70,6 +75,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/support/templates"),
     ("PATCH", "/api/admin/support/templates/{id}"),
     ("DELETE", "/api/admin/support/templates/{id}"),
+    ("POST", "/api/admin/support/{ticket}/attachments"),
 ];
 
 const METHODS: &[&str] = &[
@@ -248,6 +254,10 @@ async fn every_operation_documents_its_parameters_and_errors_in_laravels_shape()
         if success[0] == "204" {
             // A read mark answers nothing.
             assert!(answer["content"].is_null(), "{what}: 204 has no body");
+        } else if path.ends_with("/attachments/{attachment}") {
+            // A download answers the file's own bytes.
+            let bytes = &answer["content"]["*/*"]["schema"];
+            assert!(bytes.is_object(), "{what}: a binary success body");
         } else {
             let body = resolve(&doc, &answer["content"]["application/json"]["schema"]);
             assert!(body.is_object(), "{what}: a JSON success body");
@@ -273,13 +283,24 @@ async fn every_operation_documents_its_parameters_and_errors_in_laravels_shape()
         // Canned responses and templates broadcast nothing and are not replayed by key: they
         // take neither header.
         let library = path.contains("/canned-responses") || path.contains("/templates");
-        if method != "GET" {
+        // An upload is a multipart body, not JSON, and takes no key: a retry is another upload
+        // on no message, which the collector removes if no message names it.
+        let upload = method == "POST" && path.ends_with("/attachments");
+        if upload {
+            assert!(
+                op["requestBody"]["content"]["multipart/form-data"].is_object(),
+                "{what}"
+            );
+            for s in ["400", "413", "415", "422"] {
+                assert!(status(s), "{what}: {s}");
+            }
+        } else if method != "GET" {
             for h in ["Idempotency-Key", "X-Socket-ID"] {
                 assert_eq!(param(h, "header").is_some(), !library, "{what}: {h}");
             }
         }
         // A DELETE names what it removes in its path and sends no body.
-        if method != "GET" && method != "DELETE" {
+        if method != "GET" && method != "DELETE" && !upload {
             assert!(
                 op["requestBody"]["content"]["application/json"].is_object(),
                 "{what}"
@@ -292,8 +313,8 @@ async fn every_operation_documents_its_parameters_and_errors_in_laravels_shape()
         // moves forward, and a user's emoji is on a message once. Safe to repeat without a key.
         // Canned responses and templates take no key (a repeated canned response is refused by
         // its shortcut; a repeated template is a second one).
-        if method == "POST" && !path.ends_with("/read") && !path.ends_with("/reactions") && !library
-        {
+        let keyless = path.ends_with("/read") || path.ends_with("/reactions") || library || upload;
+        if method == "POST" && !keyless {
             assert!(status("409"), "{what}: a create with a reused key");
         }
         // Every error is Laravel's shape: `message`, and for 422 `errors`.

@@ -28,6 +28,7 @@
 //! | [`Prereq::Schemathesis`] | `$SCHEMATHESIS --version` (default `st`) runs | `no_schemathesis` |
 //! | [`Prereq::Pysher`] | `python3 -c "import pysher"` runs | `no_pysher` |
 //! | [`Prereq::PyJwt`] | `python3 -c "import jwt, cryptography"` runs | `no_pyjwt` |
+//! | [`Prereq::Moto`] | `python3 -c "import moto.server"` runs | `no_moto` |
 //!
 //! A test that runs assumes its prerequisite: if it turns out to be gone, the test fails.
 //!
@@ -81,17 +82,21 @@ pub enum Prereq {
     /// PyJWT with `cryptography` (RS256, ES256), importable by `python3` on `PATH`: tokens
     /// signed by an implementation that is not the server's.
     PyJwt,
+    /// moto's S3 server (`moto[server]`), importable by `python3` on `PATH`: a real S3 API on
+    /// this machine for the attachments' S3 storage.
+    Moto,
 }
 
 impl Prereq {
     /// Every prerequisite.
-    pub const ALL: [Prereq; 6] = [
+    pub const ALL: [Prereq; 7] = [
         Prereq::Postgres,
         Prereq::Chromium,
         Prereq::Node,
         Prereq::Schemathesis,
         Prereq::Pysher,
         Prereq::PyJwt,
+        Prereq::Moto,
     ];
 
     /// What it is, for messages.
@@ -103,6 +108,7 @@ impl Prereq {
             Prereq::Schemathesis => "schemathesis",
             Prereq::Pysher => "pysher (Python)",
             Prereq::PyJwt => "PyJWT with cryptography (Python)",
+            Prereq::Moto => "moto's S3 server (Python)",
         }
     }
 
@@ -115,6 +121,7 @@ impl Prereq {
             Prereq::Schemathesis => "no_schemathesis",
             Prereq::Pysher => "no_pysher",
             Prereq::PyJwt => "no_pyjwt",
+            Prereq::Moto => "no_moto",
         }
     }
 
@@ -129,6 +136,7 @@ impl Prereq {
             Prereq::Schemathesis => "needs schemathesis (st) on PATH or SCHEMATHESIS",
             Prereq::Pysher => "needs python3 on PATH with pysher installed",
             Prereq::PyJwt => "needs python3 on PATH with PyJWT and cryptography installed",
+            Prereq::Moto => "needs python3 on PATH with moto[server] installed",
         }
     }
 
@@ -145,6 +153,7 @@ impl Prereq {
             }
             Prereq::Pysher => "install it with `pip install pysher==1.0.8 websocket-client==1.9.2`",
             Prereq::PyJwt => "install it with `pip install 'PyJWT[crypto]==2.10.1'`",
+            Prereq::Moto => "install it with `pip install 'moto[server]==5.2.1'`",
         }
     }
 
@@ -155,7 +164,7 @@ impl Prereq {
             Prereq::Chromium => &["CHROMIUM_PATH"],
             Prereq::Node => &[],
             Prereq::Schemathesis => &["SCHEMATHESIS"],
-            Prereq::Pysher | Prereq::PyJwt => &[],
+            Prereq::Pysher | Prereq::PyJwt | Prereq::Moto => &[],
         }
     }
 
@@ -168,6 +177,7 @@ impl Prereq {
             Prereq::Schemathesis => probe::schemathesis(&schemathesis_path()),
             Prereq::Pysher => probe::pysher(),
             Prereq::PyJwt => probe::pyjwt(),
+            Prereq::Moto => probe::moto(),
         }
     }
 }

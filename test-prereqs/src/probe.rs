@@ -120,6 +120,27 @@ pub(crate) fn pyjwt() -> Result<String, String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// `python3` imports `moto.server` (moto with its server's dependencies); found as moto's
+/// installed version.
+pub(crate) fn moto() -> Result<String, String> {
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import importlib.metadata as m, moto.server; print('moto', m.version('moto'))",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| format!("`python3` does not run ({e})"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`python3 -c \"import moto.server\"` failed ({})",
+            output.status
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
 /// `node --version` and `npm --version` run.
 pub(crate) fn node() -> Result<String, String> {
     let node = version("node")?;

@@ -30,6 +30,7 @@ mod accounts;
 mod canned;
 mod reactions;
 mod reads;
+mod uploads;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,6 +47,7 @@ use support_core::{
 };
 
 /// Next ids: "ticket", "message", "audit", "token", "reaction"; and "user", the highest user id held.
+/// Next ids: "ticket", "message", "audit", "token", "upload"; and "user", the highest user id held.
 const COUNTERS: TableDefinition<'static, &'static str, i64> = TableDefinition::new("counters");
 /// Ticket id → ticket JSON.
 const TICKETS: TableDefinition<'static, i64, &'static str> = TableDefinition::new("tickets");
@@ -105,6 +107,8 @@ impl KvStore {
         tx.open_table(reactions::REACTIONS).map_err(backend)?;
         // And canned responses and templates, since they came.
         canned::create_tables(&tx)?;
+        // And uploads, since attachments came.
+        tx.open_table(uploads::UPLOADS).map_err(backend)?;
         tx.commit().map_err(backend)?;
         Ok(KvStore { db: Arc::new(db) })
     }
@@ -183,7 +187,9 @@ fn put_message(tx: &redb::WriteTransaction, pending: PendingMessage) -> Result<A
     let mut ticket = get_ticket(&tx.open_table(TICKETS).map_err(backend)?, pending.ticket_id)?
         .ok_or(Error::NotFound)?;
     let reopening = pending.reopening(&ticket);
-    let m = pending.stored(MessageId(next_id(tx, "message")?));
+    let id = MessageId(next_id(tx, "message")?);
+    uploads::link(tx, &pending, id)?;
+    let m = pending.stored(id);
     tx.open_table(MESSAGES)
         .map_err(backend)?
         .insert((m.ticket_id.0, m.id.0), to_json(&m)?.as_str())
@@ -518,6 +524,33 @@ impl SupportStore for KvStore {
 
     async fn delete_ticket_template(&self, id: support_core::TicketTemplateId) -> Result<bool> {
         self.run(move |db| canned::delete_template(db, id)).await
+    }
+
+    async fn create_upload(&self, d: &support_core::UploadDraft) -> Result<support_core::Upload> {
+        let d = d.clone();
+        self.run(move |db| uploads::create(db, &d)).await
+    }
+
+    async fn upload(&self, id: support_core::AttachmentId) -> Result<Option<support_core::Upload>> {
+        self.run(move |db| uploads::get(db, id)).await
+    }
+
+    async fn unattached_uploads(
+        &self,
+        before: support_core::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<support_core::Upload>> {
+        self.run(move |db| uploads::unattached(db, before, limit))
+            .await
+    }
+
+    async fn delete_upload(&self, id: support_core::AttachmentId) -> Result<bool> {
+        self.run(move |db| uploads::delete(db, id)).await
+    }
+
+    async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+        let sha256 = sha256.to_owned();
+        self.run(move |db| uploads::in_use(db, &sha256)).await
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod admin_users;
+mod attachments;
 mod auth;
 mod cli;
 mod demo_library;
@@ -184,6 +185,9 @@ struct Args {
     /// Sign-in by the host application's JWTs.
     #[command(flatten)]
     jwt: auth::JwtFlags,
+    /// Uploads: where, how large, which types.
+    #[command(flatten)]
+    attachments: attachments::AttachmentFlags,
 }
 
 impl Args {
@@ -409,7 +413,10 @@ async fn build(
         rate_limits: args.rate_limits(),
         ..AppConfig::new(&args.app_id, &args.app_key, &args.app_secret)
     };
-    let chat = SupportChat::builder(app).document(auth::describe_session);
+    let uploads = args.attachments.attachments(&args.database_url)?;
+    let chat = SupportChat::builder(app)
+        .document(auth::describe_session)
+        .attachments(uploads.clone());
     let chat = match database {
         // Events go out through NOTIFY; every node's listener, this one's included, feeds its
         // websocket hub, which closes its connections with 4200 when events may have been lost.
@@ -417,11 +424,14 @@ async fn build(
         Database::Sqlite(store) => chat.store(store),
     };
     // Names and roles from the store's users; one identity for the JSON API and channel auth.
-    chat.directory(AccountDirectory::new(identity.users.clone()))
+    let chat = chat
+        .directory(AccountDirectory::new(identity.users.clone()))
         .identify(identity)
         .start()
         .await
-        .map_err(|e| format!("PostgreSQL listener: {e}"))
+        .map_err(|e| format!("PostgreSQL listener: {e}"))?;
+    args.attachments.start(chat.service(), &uploads);
+    Ok(chat)
 }
 
 #[tokio::main]
@@ -556,6 +566,13 @@ async fn run(args: Args) -> Result<(), String> {
     let show_secrets = demo.is_some() && args.bind.ip().is_loopback();
     println!("reference-server listening on http://{addr}");
     println!("  database: {}", args.database_url);
+    println!(
+        "  attachments: {} (at most {} bytes each)",
+        args.attachments
+            .location(&args.database_url)
+            .unwrap_or_else(|| "in memory".to_owned()),
+        args.attachments.max_upload_bytes
+    );
     let secret = if show_secrets {
         args.app_secret.as_str()
     } else {

@@ -12,6 +12,29 @@ const EMP: &str = "/api/employee/portal/support";
 const ADM: &str = "/api/admin/support";
 const USERS: &str = "/api/admin/users";
 
+const MULTIPART: &str = "multipart/form-data; boundary=matrix";
+
+/// A form with one small PNG as its `file`.
+fn png_form() -> Vec<u8> {
+    let mut body = b"--matrix\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    body.extend_from_slice(b"\r\n--matrix--\r\n");
+    body
+}
+
+async fn upload_file(s: &Server, token: &str, path: &str) -> Value {
+    let (st, text) = s
+        .raw(
+            "POST",
+            path,
+            token,
+            &[("content-type", MULTIPART)],
+            png_form(),
+        )
+        .await;
+    assert_eq!(st, 201, "{text}");
+    serde_json::from_str::<Value>(&text).unwrap()["data"].clone()
+}
+
 fn start() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
     let server = start_on(dir.path(), 0);
@@ -42,6 +65,24 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
     assert_eq!(st, 201);
     let read = json!({"message_id": v["data"]["id"]});
     let m = v["data"]["id"].as_i64().unwrap();
+    // A file on Alice's public message, and one on a staff note.
+    let shot = upload_file(&s, ALICE, &format!("{EMP}/{t}/attachments")).await;
+    let (st, _) = s
+        .call(
+            "POST",
+            &format!("{EMP}/{t}/chat"),
+            Some(ALICE),
+            Some(json!({"message": "file", "attachments": [shot["id"]]})),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let noted = upload_file(&s, SAM, &format!("{ADM}/{t}/attachments")).await;
+    let note =
+        json!({"content": "SECRET-NOTE file", "is_internal": true, "attachments": [noted["id"]]});
+    let (st, _) = s
+        .call("POST", &format!("{ADM}/{t}/comment"), Some(SAM), Some(note))
+        .await;
+    assert_eq!(st, 201);
     let chat = json!({"message": "hi"});
     let comment = json!({"content": "hi"});
     let patch = json!({"status": "in_progress"});
@@ -110,6 +151,19 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             format!("{EMP}/{t}/transcript?format=html"),
             None,
             [401, 200, 404, 200, 200, 200],
+        ),
+        (
+            "GET",
+            shot["url"].as_str().unwrap().to_owned(),
+            None,
+            [401, 200, 404, 200, 200, 200],
+        ),
+        // An internal note's file: staff only, as the note.
+        (
+            "GET",
+            noted["url"].as_str().unwrap().to_owned(),
+            None,
+            [401, 404, 404, 200, 200, 200],
         ),
         (
             "GET",
@@ -364,6 +418,31 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             }
         }
     }
+    // Uploads (multipart bodies): each side's route, as its JSON routes.
+    let uploads = [
+        (
+            format!("{EMP}/{t}/attachments"),
+            [401, 201, 404, 201, 201, 201],
+        ),
+        (
+            format!("{ADM}/{t}/attachments"),
+            [401, 403, 403, 201, 201, 201],
+        ),
+    ];
+    for (path, expected) in &uploads {
+        for (caller, want) in callers.iter().zip(expected) {
+            let (got, v) = s
+                .raw(
+                    "POST",
+                    path,
+                    caller.unwrap_or(""),
+                    &[("content-type", MULTIPART)],
+                    png_form(),
+                )
+                .await;
+            assert_eq!(got, *want, "POST {path} as {caller:?}: {v}");
+        }
+    }
     // Staff see the note, marked internal.
     let (_, v) = s.call("GET", &format!("{ADM}/{t}"), Some(SAM), None).await;
     let notes: Vec<&Value> = v["data"]["messages"]
@@ -372,7 +451,7 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
         .iter()
         .filter(|m| m["is_internal"] == true)
         .collect();
-    assert_eq!(notes.len(), 1);
+    assert_eq!(notes.len(), 2);
     assert_eq!(notes[0]["content"], "SECRET-NOTE");
     // An employee cannot write one.
     let (st, _) = s
@@ -441,6 +520,13 @@ async fn bad_input_gets_4xx_with_the_field_named_never_5xx() {
             ALICE,
             json!({"content": "x", "attachments": "nope"}),
             "attachments",
+        ),
+        (
+            "POST",
+            format!("{EMP}/{t}/comment"),
+            ALICE,
+            json!({"content": "x", "attachments": [99999]}),
+            "attachments.0",
         ),
         (
             "PATCH",

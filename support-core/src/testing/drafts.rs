@@ -54,6 +54,7 @@ pub fn message(ticket_id: TicketId, author_id: i64, text: &str, at: Timestamp) -
         author: author(author_id),
         author_type: AuthorType::Employee,
         message: NewMessage::public(MessageBody::parse(text).unwrap()),
+        attachments: Vec::new(),
         idempotency_key: None,
         at,
     }

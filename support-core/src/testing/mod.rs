@@ -248,6 +248,26 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     async fn delete_ticket_template(&self, id: crate::TicketTemplateId) -> crate::Result<bool> {
         self.store.delete_ticket_template(id).await
     }
+
+    async fn create_upload(&self, d: &crate::UploadDraft) -> crate::Result<crate::Upload> {
+        self.store.create_upload(d).await
+    }
+    async fn upload(&self, id: crate::AttachmentId) -> crate::Result<Option<crate::Upload>> {
+        self.store.upload(id).await
+    }
+    async fn unattached_uploads(
+        &self,
+        before: crate::Timestamp,
+        limit: u32,
+    ) -> crate::Result<Vec<crate::Upload>> {
+        self.store.unattached_uploads(before, limit).await
+    }
+    async fn delete_upload(&self, id: crate::AttachmentId) -> crate::Result<bool> {
+        self.store.delete_upload(id).await
+    }
+    async fn blob_in_use(&self, sha256: &str) -> crate::Result<bool> {
+        self.store.blob_in_use(sha256).await
+    }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
     }
@@ -357,6 +377,7 @@ mod tests {
     use super::Guarded;
     use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
     use crate::store::*;
+    use crate::{AttachmentId, Timestamp, Upload, UploadDraft};
     use crate::{AuditEntry, Error, MemoryStore, Message, Result, Stats, Ticket, TicketId, UserId};
 
     /// A store whose only own behaviour is a failing health check.
@@ -449,6 +470,22 @@ mod tests {
         }
         async fn delete_ticket_template(&self, id: crate::TicketTemplateId) -> Result<bool> {
             self.0.delete_ticket_template(id).await
+        }
+
+        async fn create_upload(&self, d: &UploadDraft) -> Result<Upload> {
+            self.0.create_upload(d).await
+        }
+        async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>> {
+            self.0.upload(id).await
+        }
+        async fn unattached_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<Upload>> {
+            self.0.unattached_uploads(before, limit).await
+        }
+        async fn delete_upload(&self, id: AttachmentId) -> Result<bool> {
+            self.0.delete_upload(id).await
+        }
+        async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
+            self.0.blob_in_use(sha256).await
         }
         async fn ping(&self) -> Result<()> {
             Err(Error::Unavailable("down".into()))

@@ -65,9 +65,10 @@ pub(crate) struct ChatBody {
     message: String,
     #[schema(schema_with = laravel_boolean)]
     is_internal: Option<bool>,
-    /// Files' metadata, at most 10.
+    /// Ids of the caller's own uploads on this ticket (`POST …/{ticket}/attachments`), on no
+    /// message yet, at most 10, no repeats: the message carries their metadata.
     #[schema(max_items = 10)]
-    attachments: Option<Vec<AttachmentBody>>,
+    attachments: Option<Vec<i64>>,
 }
 
 /// A comment (`POST …/{ticket}/comment`): a chat message whose text is `content`.
@@ -78,28 +79,10 @@ pub(crate) struct CommentBody {
     content: String,
     #[schema(schema_with = laravel_boolean)]
     is_internal: Option<bool>,
-    /// Files' metadata, at most 10.
+    /// Ids of the caller's own uploads on this ticket (`POST …/{ticket}/attachments`), on no
+    /// message yet, at most 10, no repeats: the message carries their metadata.
     #[schema(max_items = 10)]
-    attachments: Option<Vec<AttachmentBody>>,
-}
-
-/// A file attached to a message: its metadata only (the file lives where the embedder keeps
-/// files).
-#[derive(ToSchema)]
-pub(crate) struct AttachmentBody {
-    /// The file name shown to users: 1 to 255 characters.
-    #[schema(min_length = 1, max_length = 255)]
-    name: String,
-    /// Where the file can be fetched: an `http://` or `https://` URL, or a relative one; 1 to
-    /// 2048 characters.
-    #[schema(min_length = 1, max_length = 2048)]
-    url: String,
-    /// Its media type (`image/png`): 1 to 255 characters.
-    #[schema(min_length = 1, max_length = 255)]
-    content_type: String,
-    /// Its size in bytes.
-    #[schema(format = "uint64", maximum = 18446744073709551615_u64)]
-    size: u64,
+    attachments: Option<Vec<i64>>,
 }
 
 /// A staff change (`PATCH /api/admin/support/{ticket}`): any of the fields; an absent or

@@ -1,12 +1,13 @@
 //! The employee portal's routes (`/api/employee/portal/support…`): any signed-in user, each
 //! seeing only what the policy lets them (an employee their own tickets, staff every ticket).
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::response::Response;
 use support_core::{NewTicket, QuickChat, Reaction, Ticket};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::attachments::{self, AttachmentPath, UploadBody, UploadErrors, UploadView};
 use super::body::{ChatBody, CommentBody, NewTicketBody, QuickChatBody};
 use super::document::{Conflict, EMPLOYEE_TAG, Forbidden};
 use super::extract::{
@@ -33,6 +34,12 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(transcript))
         .routes(routes!(react))
         .routes(routes!(unreact))
+        .routes(routes!(download_attachment))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload_attachment))
+                .layer(DefaultBodyLimit::disable()),
+        )
         .merge(super::canned::employee_routes())
 }
 
@@ -359,4 +366,63 @@ async fn unreact(
     WriteHeaders(ctx): WriteHeaders,
 ) -> Result<Response, ApiError> {
     reactions::remove(&s, &actor, id, message, emoji, &ctx).await
+}
+
+/// Upload a file to a ticket
+///
+/// `multipart/form-data` with one `file` part, streamed: its type is decided from its bytes
+/// (images, PDF, text, office documents, zip by default; never SVG or HTML), the same content
+/// is stored once. The upload is on no message until a message names its id in
+/// `attachments` (within a day; later it is removed). Over the size limit: 413, from the
+/// `Content-Length` before the body is read, or as soon as the stream passes it.
+#[utoipa::path(
+    post,
+    path = "/{ticket}/attachments",
+    tag = EMPLOYEE_TAG,
+    operation_id = "employee_upload_attachment",
+    params(TicketPath),
+    request_body(content = UploadBody, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The upload, on no message yet.", body = Data<UploadView>),
+        Caller,
+        MessageWrite,
+        TicketPath,
+        UploadErrors,
+    ),
+)]
+async fn upload_attachment(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    _: MessageWrite,
+    TicketPath(id): TicketPath,
+    request: Request,
+) -> Result<Response, ApiError> {
+    attachments::upload(&s, &actor, id, request).await
+}
+
+/// Download an attachment
+///
+/// The one URL of an attachment for both sides (a message's `attachments[].url`): staff may
+/// use it for any ticket, an employee for their own. An internal note's file is staff-only;
+/// an upload on no message is its uploader's only; anyone else gets 404. PNG, JPEG, GIF and
+/// WebP are `inline`, everything else `attachment`; always `X-Content-Type-Options: nosniff`
+/// and `Content-Security-Policy: sandbox`.
+#[utoipa::path(
+    get,
+    path = "/{ticket}/attachments/{attachment}",
+    tag = EMPLOYEE_TAG,
+    operation_id = "download_attachment",
+    params(AttachmentPath),
+    responses(
+        (status = 200, description = "The file's bytes, of its stored type.", content_type = "*/*", body = Vec<u8>),
+        Caller,
+        AttachmentPath,
+    ),
+)]
+async fn download_attachment(
+    State(s): State<ApiState>,
+    Caller(actor): Caller,
+    AttachmentPath(ticket, id): AttachmentPath,
+) -> Result<Response, ApiError> {
+    attachments::download(&s, &actor, ticket, id).await
 }

@@ -38,6 +38,7 @@
 //! those lines, so a route cannot be mounted without being documented; the test
 //! `tests/openapi.rs` compares the document with the list of routes it expects.
 
+mod attachments;
 mod body;
 mod canned;
 mod conversation;
@@ -85,6 +86,8 @@ pub(crate) struct ApiState {
     service: SupportService,
     identify: Arc<dyn Identify>,
     writes: Writes,
+    /// The upload routes' storage and limits; `None`: they answer 404.
+    uploads: Option<Arc<crate::attachments::Attachments>>,
 }
 
 /// The write throttles, per user.
@@ -200,10 +203,26 @@ pub fn router_with_limits(
     limits: &RateLimits,
     edit: impl FnOnce(&mut OpenApi),
 ) -> Router {
+    router_with_attachments(service, identify, limits, None, edit)
+}
+
+/// [`router_with_limits`], with the attachment routes served from `attachments` (without,
+/// they answer 404): `POST …/{ticket}/attachments` on both sides and
+/// `GET /api/employee/portal/support/{ticket}/attachments/{id}`.
+/// [`SupportChat`](crate::SupportChat) passes its builder's
+/// [`attachments`](crate::SupportChatBuilder::attachments).
+pub fn router_with_attachments(
+    service: SupportService,
+    identify: impl Identify,
+    limits: &RateLimits,
+    attachments: Option<crate::attachments::Attachments>,
+    edit: impl FnOnce(&mut OpenApi),
+) -> Router {
     let state = ApiState {
         service,
         identify: Arc::new(identify),
         writes: Writes::new(limits),
+        uploads: attachments.map(Arc::new),
     };
     let (router, mut document) = routes(state.clone()).split_for_parts();
     edit(&mut document);

@@ -2,7 +2,7 @@
 //! extractor before every route it holds, so an employee gets 403 before any handler runs.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::from_extractor_with_state;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +10,7 @@ use support_core::{AuditEntry, Page, Reaction, Stats, Ticket, TicketPatch, valid
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::attachments::{self, UploadBody, UploadErrors, UploadView};
 use super::body::{ChatBody, CommentBody, TicketPatchBody};
 use super::document::{Conflict, STAFF_TAG};
 use super::extract::{
@@ -42,6 +43,11 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
         .routes(routes!(transcript))
         .routes(routes!(react))
         .routes(routes!(unreact))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(upload_attachment))
+                .layer(DefaultBodyLimit::disable()),
+        )
         .merge(super::canned::staff_routes())
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
@@ -506,4 +512,34 @@ async fn unreact(
     WriteHeaders(ctx): WriteHeaders,
 ) -> Result<Response, ApiError> {
     reactions::remove(&s, &actor, id, message, emoji, &ctx).await
+}
+
+/// Upload a file to a ticket
+///
+/// As on the employee side (`multipart/form-data`, one `file` part, streamed, typed from its
+/// bytes, stored once by content), for a reply or an internal note: attached to a note, the
+/// file is staff-only like the note.
+#[utoipa::path(
+    post,
+    path = "/{ticket}/attachments",
+    tag = STAFF_TAG,
+    operation_id = "staff_upload_attachment",
+    params(TicketPath),
+    request_body(content = UploadBody, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The upload, on no message yet.", body = Data<UploadView>),
+        Staff,
+        MessageWrite,
+        TicketPath,
+        UploadErrors,
+    ),
+)]
+async fn upload_attachment(
+    State(s): State<ApiState>,
+    Staff(actor): Staff,
+    _: MessageWrite,
+    TicketPath(id): TicketPath,
+    request: Request,
+) -> Result<Response, ApiError> {
+    attachments::upload(&s, &actor, id, request).await
 }

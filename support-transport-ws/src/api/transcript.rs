@@ -15,7 +15,7 @@ use super::{ApiError, ApiState};
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct TranscriptQuery {
-    /// `txt` (the default, also when empty), `json` or `html` (a print-friendly page).
+    /// `txt` (the default), `json` or `html` (a print-friendly page); nothing else, not even empty.
     #[param(value_type = Option<String>, pattern = "^(txt|json|html)$")]
     format: Option<String>,
 }

@@ -90,6 +90,17 @@ pub(crate) fn start_with_args(
     db: &str,
     extra: &[&str],
 ) -> Server {
+    start_with_env(dir, port, db, extra, &[])
+}
+
+/// [`start_with_args`] with environment variables `env` set for the server.
+pub(crate) fn start_with_env(
+    dir: &std::path::Path,
+    port: u16,
+    db: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
     let users = dir.join("users.toml");
     std::fs::write(&users, USERS).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_reference-server"))
@@ -106,6 +117,7 @@ pub(crate) fn start_with_args(
         .arg("--app-key-file")
         .arg(dir.join("app.key"))
         .args(extra)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,5 +1,5 @@
 //! Appending messages and reading them back: ids in posting order, pages after and before a
-//! message, the ticket view's newest page, content and attachments unchanged.
+//! message, the ticket view's newest page, content unchanged.
 
 use std::collections::HashSet;
 
@@ -207,28 +207,6 @@ pub async fn multibyte_content_of_2000_characters_round_trips_unchanged(store: S
     );
 }
 
-pub async fn attachments_round_trip(store: Store) {
-    let f = Fixture::new(store);
-    let t = f.ticket(&f.alice, "screenshot", Priority::Low).await;
-    let body = serde_json::json!({"content": "see attached", "attachments": [
-        {"name": "error 😀.png", "url": "https://files.example/1", "content_type": "image/png", "size": 12345}
-    ]});
-    let m = f
-        .service
-        .post_message(
-            &f.alice,
-            t.id,
-            NewMessage::from_json(&body, "content").unwrap(),
-            &WriteContext::default(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(m.attachments.len(), 1);
-    let read = f.all_messages(&f.sam, t.id).await;
-    assert_eq!(read[0].attachments, m.attachments);
-    assert_eq!(read[0].attachments[0].name, "error 😀.png");
-}
-
 /// Clients choose the ids in `after` and `before`: a position at either end of the id range is
 /// an ordinary position, answered with every message or none, never an error.
 pub async fn message_positions_at_the_ends_of_the_id_range_are_ordinary(store: Store) {
@@ -274,14 +252,6 @@ pub async fn control_characters_are_refused_on_the_field_sent_and_line_breaks_ke
         field_of(QuickChat::from_json(&serde_json::json!({ "message": "\u{0}" })).unwrap_err()),
         ["message"]
     );
-    let file = serde_json::json!({ "content": "see file", "attachments": [
-        { "name": "a\u{0}.png", "url": "https://files/a.png", "content_type": "image/png", "size": 1 }
-    ]});
-    assert_eq!(
-        field_of(NewMessage::from_json(&file, "content").unwrap_err()),
-        ["attachments.0.name"]
-    );
-
     // Tab, line feed and carriage return are text: stored and read back exactly.
     let description = "first line\r\nsecond\tcolumn\nthird";
     let input = NewTicket::parse("Tabs\tand breaks", description, "it", "low").unwrap();

@@ -36,6 +36,7 @@ pub async fn writes_to_a_missing_ticket_are_not_found(store: Store) {
         },
         author_type: AuthorType::Support,
         message: body,
+        attachments: Vec::new(),
         idempotency_key: None,
         at: time::now(),
     };

@@ -16,6 +16,7 @@ use super::Fixture;
 use crate::store::{SupportStore, TicketFilter};
 use crate::*;
 
+mod attachments;
 mod canned;
 mod confidentiality;
 mod events;
@@ -118,7 +119,6 @@ macro_rules! __conformance_cases {
                 ticket_view_holds_the_newest_page_and_says_if_older_exist,
                 poller_sees_every_message_exactly_once_while_8_writers_append,
                 multibyte_content_of_2000_characters_round_trips_unchanged,
-                attachments_round_trip,
                 message_positions_at_the_ends_of_the_id_range_are_ordinary,
                 control_characters_are_refused_on_the_field_sent_and_line_breaks_kept,
             ]
@@ -186,6 +186,15 @@ macro_rules! __conformance_cases {
                 updating_a_canned_response_replaces_its_fields_and_keeps_id_and_creation,
                 a_deleted_canned_response_is_gone,
                 ticket_templates_are_created_listed_updated_and_deleted,
+            ]
+            attachments: [
+                uploads_are_linked_to_their_message_in_its_append,
+                an_upload_is_linked_at_most_once,
+                a_retried_message_with_attachments_answers_the_first,
+                only_the_uploaders_fresh_upload_of_the_same_ticket_can_be_attached,
+                downloads_follow_the_message_and_unattached_ones_only_their_uploader,
+                unattached_uploads_are_listed_and_deleted_attached_ones_kept,
+                content_is_kept_while_any_upload_uses_it,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,

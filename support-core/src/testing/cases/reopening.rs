@@ -22,6 +22,7 @@ fn draft(who: &Actor, side: AuthorType, ticket: TicketId, text: &str) -> store::
         author: store::Author::of(who),
         author_type: side,
         message: NewMessage::public(MessageBody::parse(text).unwrap()),
+        attachments: Vec::new(),
         idempotency_key: None,
         at: time::now(),
     }
