@@ -112,13 +112,17 @@ impl Writes {
 /// - employee (any signed-in user; an employee sees only their own tickets):
 ///   `GET|POST /api/employee/portal/support`, `POST …/quick-chat`, `GET …/{ticket}`,
 ///   `POST …/{ticket}/comment`, `POST …/{ticket}/chat`,
-///   `GET …/{ticket}/messages?after=&before=&limit=`, `POST …/{ticket}/read`;
+///   `GET …/{ticket}/messages?after=&before=&limit=`, `POST …/{ticket}/read`,
+///   `POST …/{ticket}/attachments` (multipart upload) and
+///   `GET …/{ticket}/attachments/{id}` (the download both sides use; see
+///   [`router_with_attachments`]);
 /// - staff (support, admin, hr; 403 for anyone else): `GET /api/admin/support/dashboard`,
 ///   `GET /api/admin/support` (filters `status`, `priority`, `category`, `assigned_to`, `q`,
 ///   paging `cursor`, `limit`), `GET /api/admin/support/stats`,
 ///   `GET /api/admin/support/users`, `GET|PATCH /api/admin/support/{ticket}`,
 ///   `GET …/{ticket}/live-chat`, `POST …/{ticket}/chat`, `POST …/{ticket}/comment`,
-///   `GET …/{ticket}/messages`, `GET …/{ticket}/audit`, `POST …/{ticket}/read`.
+///   `GET …/{ticket}/messages`, `GET …/{ticket}/audit`, `POST …/{ticket}/read`,
+///   `POST …/{ticket}/attachments`.
 ///
 /// A path it does not mount (`/api/nope`) is left to your app's fallback, as axum does with
 /// merged routers; a mounted path with the wrong method is the API's 405.
