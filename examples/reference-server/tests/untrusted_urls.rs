@@ -1,5 +1,5 @@
 //! URLs that come from clients lead nowhere else: the sign-in page's `next` only to a path on
-//! this site, an attachment's `url` only to `http(s)` or a relative URL.
+//! this site; an attachment's URL is never a client's (a message names uploads by id).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -115,14 +115,19 @@ impl Writes {
 ///   `GET|POST /api/employee/portal/support`, `POST …/quick-chat`, `GET …/{ticket}`,
 ///   `POST …/{ticket}/comment`, `POST …/{ticket}/chat`,
 ///   `GET …/{ticket}/messages?after=&before=&limit=`, `POST …/{ticket}/read`,
-///   `GET …/{ticket}/transcript`, `GET …/templates`;
+///   `GET …/{ticket}/transcript`, `GET …/templates`,
+///   `POST|DELETE …/{ticket}/messages/{message}/reactions[/{emoji}]`,
+///   `POST …/{ticket}/attachments` (multipart upload) and
+///   `GET …/{ticket}/attachments/{id}` (the download both sides use; see
+///   [`router_with_attachments`]);
 /// - staff (support, admin, hr; 403 for anyone else): `GET /api/admin/support/dashboard`,
 ///   `GET /api/admin/support` (filters `status`, `priority`, `category`, `assigned_to`, `q`,
 ///   paging `cursor`, `limit`), `GET /api/admin/support/stats`,
 ///   `GET /api/admin/support/users`, `GET|PATCH /api/admin/support/{ticket}`,
 ///   `GET …/{ticket}/live-chat`, `POST …/{ticket}/chat`, `POST …/{ticket}/comment`,
 ///   `GET …/{ticket}/messages`, `GET …/{ticket}/audit`, `POST …/{ticket}/read`,
-///   `GET …/{ticket}/transcript`, `GET|POST …/canned-responses`,
+///   `GET …/{ticket}/transcript`, `POST|DELETE …/{ticket}/messages/{message}/reactions[/{emoji}]`,
+///   `POST …/{ticket}/attachments`, `GET|POST …/canned-responses`,
 ///   `PATCH|DELETE …/canned-responses/{id}`, `POST …/{ticket}/canned-responses/{id}/render`,
 ///   `GET|POST …/templates`, `PATCH|DELETE …/templates/{id}` (templates' writes and shared
 ///   canned responses: admins only).
