@@ -8,6 +8,7 @@ import { echo, onState } from './js/realtime.js';
 import * as employee from './js/employee.js';
 import * as admin from './js/admin.js';
 import { users } from './js/users.js';
+import { cannedResponses, templates } from './js/library.js';
 import { mountWidget } from './js/widget.js';
 import { mountAlerts } from './js/alerts.js';
 
@@ -25,6 +26,8 @@ const pages = {
   'admin.show': admin.show,
   'admin.live-chat': admin.liveChat,
   'admin.users': users,
+  'admin.canned-responses': cannedResponses,
+  'admin.templates': templates,
 };
 
 function connectionIndicator() {
@@ -76,6 +79,8 @@ function sidebar() {
     h('nav', { 'aria-label': 'Support' },
       link('/admin/support/dashboard', 'Live Support ', count),
       link('/admin/support', 'All tickets'),
+      link('/admin/support/canned-responses', 'Canned responses'),
+      me.role === 'admin' ? link('/admin/support/templates', 'Ticket templates') : null,
       me.role === 'admin' ? link('/admin/users', 'Users') : null));
 }
 

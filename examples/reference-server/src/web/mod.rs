@@ -113,6 +113,14 @@ pub(crate) fn router(web: Web) -> Router {
         )
         .route(admin, get(page(Page::AdminIndex)))
         .route("/admin/users", get(page(Page::AdminUsers)))
+        .route(
+            &format!("{admin}/canned-responses"),
+            get(page(Page::AdminCanned)),
+        )
+        .route(
+            &format!("{admin}/templates"),
+            get(page(Page::AdminTemplates)),
+        )
         .route(&format!("{admin}/{{ticket}}"), get(page(Page::AdminShow)))
         .route(
             &format!("{admin}/{{ticket}}/live-chat"),

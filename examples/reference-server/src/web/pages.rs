@@ -21,6 +21,8 @@ pub(super) enum Page {
     AdminShow,
     AdminLiveChat,
     AdminUsers,
+    AdminCanned,
+    AdminTemplates,
 }
 
 impl Page {
@@ -35,6 +37,8 @@ impl Page {
             Page::AdminShow => "admin.show",
             Page::AdminLiveChat => "admin.live-chat",
             Page::AdminUsers => "admin.users",
+            Page::AdminCanned => "admin.canned-responses",
+            Page::AdminTemplates => "admin.templates",
         }
     }
 
@@ -48,6 +52,8 @@ impl Page {
             Page::AdminShow => "Ticket",
             Page::AdminLiveChat => "Live chat",
             Page::AdminUsers => "Users",
+            Page::AdminCanned => "Canned responses",
+            Page::AdminTemplates => "Ticket templates",
         }
     }
 
@@ -59,11 +65,13 @@ impl Page {
                 | Page::AdminShow
                 | Page::AdminLiveChat
                 | Page::AdminUsers
+                | Page::AdminCanned
+                | Page::AdminTemplates
         )
     }
 
     fn admins_only(self) -> bool {
-        matches!(self, Page::AdminUsers)
+        matches!(self, Page::AdminUsers | Page::AdminTemplates)
     }
 }
 
