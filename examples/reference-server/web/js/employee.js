@@ -5,6 +5,7 @@ import { badge, h, LABELS, replace, select, ticketHead, time } from './dom.js';
 import { echo } from './realtime.js';
 import { ChatThread } from './chat.js';
 import { transcriptMenu } from './transcript.js';
+import { templatePicker } from './template-picker.js';
 
 const BASE = '/employee/portal/support';
 
@@ -87,7 +88,8 @@ function field(label, control, name) {
     h('p', { class: 'field-error', 'data-error-for': name, 'aria-live': 'polite' }));
 }
 
-/** Employee/Portal/Support/Create: subject, description, category and priority. */
+/** Employee/Portal/Support/Create: subject, description, category and priority; when admins
+ * keep ticket templates, "Start from a template" above fills them in. */
 export async function create({ main }) {
   let key = newKey();
   const form = h('form', { class: 'stack', novalidate: true },
@@ -112,8 +114,16 @@ export async function create({ main }) {
       button.disabled = false;
     }
   });
-  replace(main, h('h1', {}, 'New support ticket'), form);
-  form.querySelector('input').focus();
+  const picker = await templatePicker({
+    id: 'f-template',
+    onPick: (t) => {
+      if (!t) return;
+      for (const name of ['subject', 'description', 'category', 'priority']) form.elements[name].value = t[name];
+      showErrors(form, null);
+    },
+  });
+  replace(main, h('h1', {}, 'New support ticket'), picker, form);
+  (picker?.querySelector('select') || form.querySelector('input')).focus();
 }
 
 /** Employee/Portal/Support/Show: the ticket and its live chat. */

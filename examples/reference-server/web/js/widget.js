@@ -10,6 +10,7 @@ import { badge, h, replace, select, time } from './dom.js';
 import { ChatThread } from './chat.js';
 import { echo } from './realtime.js';
 import { storage } from './storage.js';
+import { templatePicker } from './template-picker.js';
 
 const DONE = ['resolved', 'closed'];
 const BASE = '/employee/portal/support';
@@ -96,7 +97,7 @@ export function mountWidget({ me, resize = null }) {
       }
       storage.removeItem(storeKey);
     }
-    startForm();
+    await startForm();
   }
 
   /** Embedded: the user's tickets, newest activity first; one opens in the panel. */
@@ -121,15 +122,39 @@ export function mountWidget({ me, resize = null }) {
     replace(panelBody, page.data.length ? list : h('p', { class: 'empty' }, 'You have no support tickets yet.'));
   }
 
-  function startForm() {
+  async function startForm() {
     if (newButton) newButton.hidden = true;
     let key = newKey();
-    const form = h('form', { class: 'stack' },
+    const shown = panelBody.firstChild;
+    // With templates, "Start from a template" above the form. The chat's subject is the first
+    // line of its message, so a template fills the message as subject, blank line,
+    // description; its priority shows (and is sent) once one is picked.
+    let form = null;
+    const picker = await templatePicker({
+      id: 'widget-template',
+      onPick: (t) => {
+        if (!t) return;
+        form.elements.message.value = `${t.subject}\n\n${t.description}`;
+        form.elements.message.rows = 5;
+        form.elements.category.value = t.category;
+        form.elements.priority.value = t.priority;
+        priorityField.hidden = false;
+        showErrors(form, null);
+      },
+    });
+    // Something else was drawn in the panel meanwhile (the user's tickets, a chat).
+    if (panelBody.firstChild !== shown) return;
+    const priorityField = picker ? h('div', { class: 'field widget-priority', hidden: true },
+      h('label', { for: 'widget-priority' }, 'Priority'),
+      select('priority', { id: 'widget-priority', value: 'medium' }),
+      h('p', { class: 'field-error', 'data-error-for': 'priority' })) : null;
+    form = h('form', { class: 'stack' },
       h('label', { for: 'widget-message' }, 'How can we help?'),
       h('textarea', { id: 'widget-message', name: 'message', rows: 3, maxlength: 2000, required: true }),
       h('p', { class: 'field-error', 'data-error-for': 'message' }),
       h('label', { for: 'widget-category' }, 'Topic'),
       select('category', { id: 'widget-category', value: 'other' }),
+      priorityField,
       h('p', { class: 'form-error', role: 'alert' }),
       h('button', { type: 'submit' }, 'Start chat'));
     form.addEventListener('submit', async (e) => {
@@ -137,8 +162,9 @@ export function mountWidget({ me, resize = null }) {
       const submit = form.querySelector('button[type=submit]');
       submit.disabled = true;
       try {
-        const { data } = await api('POST', `${BASE}/quick-chat`,
-          Object.fromEntries(new FormData(form)), { idempotencyKey: key });
+        const body = Object.fromEntries(new FormData(form));
+        if (!priorityField || priorityField.hidden) delete body.priority;
+        const { data } = await api('POST', `${BASE}/quick-chat`, body, { idempotencyKey: key });
         key = newKey();
         storage.setItem(storeKey, String(data.ticket.id));
         window.dispatchEvent(new CustomEvent('support:ticket-created', { detail: data.ticket }));
@@ -148,7 +174,7 @@ export function mountWidget({ me, resize = null }) {
         submit.disabled = false;
       }
     });
-    replace(panelBody, form);
+    replace(panelBody, picker, form);
     form.querySelector('textarea').focus();
   }
 
