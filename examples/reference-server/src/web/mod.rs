@@ -174,7 +174,7 @@ pub(super) fn html_with_policy(status: StatusCode, body: String, framing: &str) 
     let policy = format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; \
          style-src-elem 'self' {EMOJI_PICKER_STYLE}; style-src-attr 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; {framing}; base-uri 'none'; form-action 'self'"
+         img-src 'self' data: blob:; connect-src 'self'; {framing}; base-uri 'none'; form-action 'self'"
     );
     // `framing` is built from checked origins; were it ever not a header value, the page
     // would still go out under the strict policy, never under none.

@@ -9,6 +9,7 @@ import { describeChanges, diffTicket, groupActivity } from './events.js';
 import { pickEmoji, shortcodes } from './emoji.js';
 import { Outbox } from './outbox.js';
 import { Reactions } from './reactions.js';
+import { AttachmentTray, attachmentList } from './attachments.js';
 import { cannedSuggest } from './canned-picker.js';
 import { insertText } from './suggest.js';
 import { echo, onState, onWhisper } from './realtime.js';
@@ -35,6 +36,7 @@ function fromEvent(d) {
     author: { id: d.sender_id, full_name: d.sender_name },
     content: d.message,
     is_internal: !!d.is_internal,
+    attachments: d.attachments || [],
     created_at: d.sent_at,
   };
 }
@@ -148,12 +150,26 @@ export class ChatThread {
         if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); this.form.requestSubmit(); }
       },
       oninput: (e) => this.typed(e),
+      // A pasted screenshot (or any file) is attached; pasted text is typed as usual.
+      onpaste: (e) => {
+        const files = [...(e.clipboardData?.files || [])];
+        if (files.length) { e.preventDefault(); this.tray.add(files); }
+      },
     });
     this.counter = h('span', { class: 'counter', id: `counter-${this.ticket.id}`, hidden: true });
     // Lists that open from what is typed: `:smi` for emoji, and for staff `/` for canned
     // responses.
     this.suggests = [shortcodes(this.input)];
     if (this.staff) this.suggests.push(cannedSuggest(this.input, this.ticket.id));
+    this.tray = new AttachmentTray(this.base);
+    this.fileInput = h('input', {
+      type: 'file', multiple: true, hidden: true, 'aria-hidden': 'true', tabindex: '-1',
+      onchange: (e) => { this.tray.add([...e.target.files]); e.target.value = ''; },
+    });
+    this.attachButton = h('button', {
+      type: 'button', class: 'attach-button', title: 'Attach files (or drop or paste them here)', 'aria-label': 'Attach files',
+      onclick: () => this.fileInput.click(),
+    }, '📎');
     this.emojiButton = h('button', {
       type: 'button', class: 'emoji-button', title: 'Insert an emoji', 'aria-label': 'Insert an emoji',
       'aria-haspopup': 'dialog', 'aria-expanded': 'false',
@@ -177,13 +193,23 @@ export class ChatThread {
       },
     }, label);
     this.tabs = this.staff ? { reply: tab('reply', 'Reply'), note: tab('note', 'Note') } : null;
-    this.form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } },
+    this.form = h('form', {
+      class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); },
+      ondragover: (e) => { if (e.dataTransfer?.types?.includes('Files')) { e.preventDefault(); this.form.classList.add('dropping'); } },
+      ondragleave: () => this.form.classList.remove('dropping'),
+      ondrop: (e) => {
+        this.form.classList.remove('dropping');
+        const files = [...(e.dataTransfer?.files || [])];
+        if (files.length) { e.preventDefault(); this.tray.add(files); }
+      },
+    },
       this.tabs ? h('div', { class: 'composer-tabs', role: 'tablist', 'aria-label': 'Write a' }, this.tabs.reply, this.tabs.note) : null,
       this.notice,
       h('label', { for: id, class: 'visually-hidden' }, 'Message'),
       this.input,
       this.suggests.map((x) => x.el),
-      h('div', { class: 'composer-actions' }, this.emojiButton, this.counter, this.submit),
+      this.tray.el,
+      h('div', { class: 'composer-actions' }, this.attachButton, this.fileInput, this.emojiButton, this.counter, this.submit),
       this.error);
     this.setMode('reply');
     this.updateNotice();
@@ -439,6 +465,7 @@ export class ChatThread {
       m.is_internal ? h('span', { class: 'internal-label' }, 'Internal note') : null,
       ago(m.created_at)),
     h('p', { class: 'content' }, linkify(m.content)),
+    attachmentList(m.attachments),
     m.id ? this.reactions.bar(m) : null);
   }
 
@@ -618,7 +645,13 @@ export class ChatThread {
       this.error.textContent = `The message is ${count.format(n - LIMIT)} characters too long: the limit is ${count.format(LIMIT)}.`;
       return;
     }
-    const item = this.outbox.add({ text, internal: this.mode === 'note' });
+    if (this.tray.busy()) {
+      this.error.textContent = 'Wait for the files to finish uploading.';
+      return;
+    }
+    const files = this.tray.ready();
+    const item = this.outbox.add({ text, internal: this.mode === 'note', files });
+    this.tray.clear();
     this.input.value = '';
     storage.removeItem(this.draftKey);
     this.updateCounter();
@@ -631,6 +664,7 @@ export class ChatThread {
   /** Posts one queued message: a note through `comment`, a chat message through `chat`. */
   async post(item) {
     const body = item.internal ? { content: item.text, is_internal: true } : { message: item.text };
+    if (item.files?.length) body.attachments = item.files.map((f) => f.id);
     const path = item.internal ? `${this.base}/comment` : `${this.base}/chat`;
     const { data } = await api('POST', path, body, { idempotencyKey: item.key });
     return data;
@@ -645,6 +679,7 @@ export class ChatThread {
     const li = this.render({
       id: 0, author_id: this.me.id, author_type: this.staff ? 'support' : 'employee',
       author: { full_name: this.me.name }, content: item.text, is_internal: item.internal, created_at: item.at,
+      attachments: item.files || [],
     });
     li.classList.add('pending');
     li.dataset.key = item.key;
