@@ -163,7 +163,7 @@ export class ChatThread {
     if (this.staff) this.suggests.push(cannedSuggest(this.input, this.ticket.id));
     this.tray = new AttachmentTray(this.base);
     this.fileInput = h('input', {
-      type: 'file', multiple: true, hidden: true, 'aria-hidden': 'true', tabindex: '-1',
+      type: 'file', multiple: true, hidden: true, tabindex: '-1', 'aria-label': 'Files to attach',
       onchange: (e) => { this.tray.add([...e.target.files]); e.target.value = ''; },
     });
     this.attachButton = h('button', {
