@@ -344,8 +344,7 @@ pub struct MessageQuery {
 /// use support_core::{AuditEntry, Message, MessageId, Result, Stats, Ticket, TicketId, UserId};
 /// use support_core::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
 /// use support_core::{CannedResponseId, TicketTemplateId};
-/// use support_core::{AttachmentId, AuditEntry, Message, Result, Stats, Ticket, TicketId, Timestamp};
-/// use support_core::{Upload, UploadDraft, UserId};
+/// use support_core::{AttachmentId, Timestamp, Upload, UploadDraft};
 ///
 /// /// A store that delegates to another and counts the writes.
 /// struct Counting<S> {
