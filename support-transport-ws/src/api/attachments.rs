@@ -5,19 +5,19 @@
 use std::collections::BTreeMap;
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Request};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use support_core::attachment::download_path;
 use support_core::{Actor, AttachmentId, BlobKey, Error, NewUpload, TicketId, Upload};
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, Object, SchemaFormat, Type};
-use utoipa::openapi::{RefOr, Required};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::document::errors;
+use super::extract::{id_param, path_id};
 use super::{ApiError, ApiState, view};
 use crate::attachments::receive::receive;
 use crate::attachments::{content_disposition, is_shown_inline};
@@ -97,40 +97,20 @@ impl<S: Send + Sync> FromRequestParts<S> for AttachmentPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path((ticket, id)) = Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| Error::NotFound)?;
-        let positive = |s: &str| s.parse::<i64>().ok().filter(|n| *n > 0);
-        match (positive(&ticket), positive(&id)) {
-            (Some(t), Some(a)) => Ok(AttachmentPath(TicketId(t), AttachmentId(a))),
-            _ => Err(ApiError::Service(Error::NotFound)),
-        }
+        let ticket = path_id(parts, state, "ticket").await?;
+        let id = path_id(parts, state, "attachment").await?;
+        Ok(AttachmentPath(TicketId(ticket), AttachmentId(id)))
     }
 }
 
 impl IntoParams for AttachmentPath {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let id = |name: &str, description: &str| {
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some(description))
-                .schema(Some(
-                    Object::builder()
-                        .schema_type(Type::Integer)
-                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-                        .minimum(Some(1))
-                        .examples([1]),
-                ))
-                .build()
-        };
         vec![
-            id(
+            id_param(
                 "ticket",
                 "The ticket's id. Anything else, or a ticket the caller may not see, is 404.",
             ),
-            id(
+            id_param(
                 "attachment",
                 "The upload's id. Anything else, or a file the caller may not see, is 404.",
             ),

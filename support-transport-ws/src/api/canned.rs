@@ -13,21 +13,19 @@
 //! matches a literal segment before a parameter, so `/api/admin/support/templates` is never
 //! read as a ticket.
 
-use std::collections::HashMap;
-
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use support_core::canned::CannedFields;
-use support_core::{CannedResponse, CannedResponseId, Error, TicketTemplate, TicketTemplateId};
+use support_core::{CannedResponse, CannedResponseId, TicketTemplate, TicketTemplateId};
 use utoipa::{IntoResponses, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::document::{EMPLOYEE_TAG, STAFF_TAG, errors};
-use super::extract::{Caller, JsonBody, Staff, TicketPath};
+use super::extract::{Caller, JsonBody, Staff, TicketPath, path_id};
 use super::view::{self, Data};
 use super::{ApiError, ApiState};
 
@@ -55,15 +53,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| Error::NotFound)?;
-        params
-            .get("id")
-            .and_then(|raw| raw.parse::<i64>().ok())
-            .filter(|id| *id > 0)
-            .map(IdPath)
-            .ok_or(ApiError::Service(Error::NotFound))
+        path_id(parts, state, "id").await.map(IdPath)
     }
 }
 
@@ -329,19 +319,9 @@ impl<S: Send + Sync> FromRequestParts<S> for RenderPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| Error::NotFound)?;
-        let id = |name: &str| {
-            params
-                .get(name)
-                .and_then(|raw| raw.parse::<i64>().ok())
-                .filter(|id| *id > 0)
-                .ok_or(ApiError::Service(Error::NotFound))
-        };
         Ok(RenderPath {
-            ticket: support_core::TicketId(id("ticket")?),
-            id: id("id")?,
+            ticket: support_core::TicketId(path_id(parts, state, "ticket").await?),
+            id: path_id(parts, state, "id").await?,
         })
     }
 }

@@ -183,24 +183,28 @@ pub(crate) async fn path_param<S: Send + Sync>(
 
 impl IntoParams for TicketPath {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![
-            ParameterBuilder::new()
-                .name("ticket")
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some(
-                    "The ticket's id. Anything else, or a ticket the caller may not see, is 404.",
-                ))
-                .schema(Some(
-                    Object::builder()
-                        .schema_type(Type::Integer)
-                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-                        .minimum(Some(1))
-                        .examples([1]),
-                ))
-                .build(),
-        ]
+        vec![id_param(
+            "ticket",
+            "The ticket's id. Anything else, or a ticket the caller may not see, is 404.",
+        )]
     }
+}
+
+/// A path parameter that is a positive id (read with [`path_id`]), for the OpenAPI document.
+pub(crate) fn id_param(name: &str, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(
+            Object::builder()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1))
+                .examples([1]),
+        ))
+        .build()
 }
 
 impl IntoResponses for TicketPath {

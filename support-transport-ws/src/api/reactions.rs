@@ -17,12 +17,12 @@ use serde_json::Value;
 use support_core::reaction::Reaction;
 use support_core::{Actor, Emoji, Error, Message, MessageId, TicketId, WriteContext};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, Object, SchemaFormat, Type};
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{RefOr, Required};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::document::errors;
-use super::extract::{path_id, path_param};
+use super::extract::{id_param, path_id, path_param};
 use super::view::{self, MessageView};
 use super::{ApiError, ApiState};
 
@@ -50,23 +50,10 @@ impl<S: Send + Sync> FromRequestParts<S> for MessagePath {
 
 impl IntoParams for MessagePath {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![
-            ParameterBuilder::new()
-                .name("message")
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some(
-                    "The message's id: one of the ticket's messages the caller may see, else 404.",
-                ))
-                .schema(Some(
-                    Object::builder()
-                        .schema_type(Type::Integer)
-                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
-                        .minimum(Some(1))
-                        .examples([1]),
-                ))
-                .build(),
-        ]
+        vec![id_param(
+            "message",
+            "The message's id: one of the ticket's messages the caller may see, else 404.",
+        )]
     }
 }
 
