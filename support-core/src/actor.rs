@@ -2,6 +2,7 @@
 //! user is.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,10 @@ pub struct Actor {
     pub name: String,
     /// What they may do.
     pub role: Role,
+    /// Where the request came from (the client's address), when the transport knows it: the
+    /// audit trail records it with what they do. A directory answers `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<IpAddr>,
 }
 
 impl Actor {
@@ -49,7 +54,16 @@ impl Actor {
             id: id.into(),
             name: name.into(),
             role,
+            origin: None,
         }
+    }
+
+    /// The same actor, acting from `origin` (what the transport does with a request's client
+    /// address).
+    #[must_use]
+    pub fn from_origin(mut self, origin: Option<IpAddr>) -> Self {
+        self.origin = origin;
+        self
     }
 
     /// True for support, admin and hr.

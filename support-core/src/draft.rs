@@ -3,7 +3,7 @@
 //! [`Message`] with [`PendingMessage::stored`], so no store can fill a field differently.
 
 use crate::actor::Actor;
-use crate::audit::{Change, NewAuditEntry};
+use crate::audit::{Action, Change, NewAuditEntry, NewAuditRecord};
 use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::{Attachment, AuthorType, Message, Visibility};
 use crate::store::TicketUpdate;
@@ -18,6 +18,8 @@ pub struct Author {
     pub id: UserId,
     /// Their name at the time.
     pub name: String,
+    /// Where they acted from ([`Actor::origin`]), for the audit trail.
+    pub origin: Option<std::net::IpAddr>,
 }
 
 impl Author {
@@ -28,6 +30,7 @@ impl Author {
         Author {
             id: actor.id,
             name: validate::strip_control_characters(&actor.name),
+            origin: actor.origin,
         }
     }
 }
@@ -92,6 +95,7 @@ impl TicketDraft {
                 priority: self.ticket.priority,
                 category: self.ticket.category,
             },
+            origin: self.employee.origin,
             at: self.at,
         }
     }
@@ -184,6 +188,7 @@ impl PendingMessage {
                 actor_id: self.author.id,
                 actor_name: self.author.name.clone(),
                 change: c.clone(),
+                origin: self.author.origin,
                 at: self.at,
             })
             .collect();
@@ -195,6 +200,31 @@ impl PendingMessage {
             },
             audit,
         })
+    }
+
+    /// What the store records in the audit log with this message, once it has the id, in the
+    /// append's transaction: the message posted, then each attached file.
+    pub fn audit_records(&self, id: MessageId) -> Vec<NewAuditRecord> {
+        let record = |action| NewAuditRecord {
+            ticket_id: Some(self.ticket_id),
+            actor_id: Some(self.author.id),
+            actor_name: self.author.name.clone(),
+            action,
+            origin: self.author.origin,
+            at: self.at,
+        };
+        let mut out = vec![record(Action::MessagePosted {
+            message_id: id,
+            internal: self.is_internal,
+        })];
+        out.extend(self.attachments.iter().map(|a| {
+            record(Action::AttachmentAdded {
+                message_id: id,
+                attachment_id: a.id,
+                filename: a.name.clone(),
+            })
+        }));
+        out
     }
 
     /// The message as stored under the id the store assigned.
@@ -263,6 +293,7 @@ impl TicketChange {
                 actor_id: self.author.id,
                 actor_name: self.author.name.clone(),
                 change: c.clone(),
+                origin: self.author.origin,
                 at: self.at,
             })
             .collect()

@@ -83,7 +83,9 @@ pub use actor::{Actor, Directory, Role, StaticDirectory};
 pub use attachment::{
     BlobKey, BlobStore, BlobStream, MemoryBlobStore, NewUpload, Upload, UploadDraft,
 };
-pub use audit::{AuditEntry, Change, NewAuditEntry};
+pub use audit::{
+    Action, AuditEntry, AuditQuery, AuditRecord, Change, NewAuditEntry, NewAuditRecord,
+};
 pub use broadcast::{Broadcaster, MemoryBroadcaster, Missed, NoBroadcast, Subscription};
 pub use bus::{Bus, BusListener, BusNode, Envelope, Fanout};
 pub use canned::{CannedResponse, TicketTemplate};

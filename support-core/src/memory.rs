@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 
 use crate::attachment::{Upload, UploadDraft};
-use crate::audit::{AuditEntry, NewAuditEntry};
+use crate::audit::{AuditEntry, AuditQuery, AuditRecord, NewAuditEntry, NewAuditRecord};
 use crate::error::{Error, Result};
 use crate::id::{AttachmentId, IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::Message;
@@ -35,7 +35,7 @@ pub struct MemoryStore {
 struct State {
     tickets: BTreeMap<TicketId, Ticket>,
     messages: BTreeMap<TicketId, Vec<Message>>,
-    audit: Vec<AuditEntry>,
+    audit: Vec<AuditRecord>,
     keys: HashMap<(UserId, IdempotencyKey), KeyUse>,
     reads: BTreeMap<(TicketId, UserId), ReadPosition>,
     reactions: Vec<reactions::Row>,
@@ -83,13 +83,23 @@ impl State {
     }
 
     fn audit(&mut self, ticket_id: TicketId, e: NewAuditEntry) {
-        let id = self.audit.len() as i64 + 1;
-        self.audit.push(e.stored(id, ticket_id));
+        self.log(e.record(ticket_id));
     }
 
+    fn log(&mut self, r: NewAuditRecord) -> AuditRecord {
+        let stored = r.stored(self.audit.len() as i64 + 1);
+        self.audit.push(stored.clone());
+        stored
+    }
+
+    /// Stores the message with its audit records.
     fn push_message(&mut self, m: PendingMessage) -> Message {
         self.next_message += 1;
-        let message = m.stored(MessageId(self.next_message));
+        let id = MessageId(self.next_message);
+        for r in m.audit_records(id) {
+            self.log(r);
+        }
+        let message = m.stored(id);
         self.messages
             .entry(message.ticket_id)
             .or_default()
@@ -251,7 +261,23 @@ impl SupportStore for MemoryStore {
             .lock()
             .audit
             .iter()
-            .filter(|e| e.ticket_id == ticket_id)
+            .filter(|r| r.ticket_id == Some(ticket_id))
+            .filter_map(AuditRecord::activity)
+            .collect())
+    }
+
+    async fn record_audit(&self, record: &NewAuditRecord) -> Result<AuditRecord> {
+        Ok(self.lock().log(record.clone()))
+    }
+
+    async fn audit_log(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        Ok(self
+            .lock()
+            .audit
+            .iter()
+            .rev()
+            .filter(|r| q.matches(r))
+            .take(q.limit as usize)
             .cloned()
             .collect())
     }

@@ -68,13 +68,34 @@ pub struct ReactionChange {
     /// The message.
     pub message_id: MessageId,
     /// Who reacts.
-    pub user_id: UserId,
+    pub by: crate::draft::Author,
     /// With what.
     pub emoji: Emoji,
     /// True to add the reaction, false to remove it.
     pub add: bool,
     /// When (for an added reaction).
     pub at: Timestamp,
+}
+
+impl ReactionChange {
+    /// What the store records in the audit log when the change did something, in its
+    /// transaction.
+    pub fn audit_record(&self) -> crate::audit::NewAuditRecord {
+        use crate::audit::Action;
+        let (message_id, emoji) = (self.message_id, self.emoji.clone());
+        crate::audit::NewAuditRecord {
+            ticket_id: Some(self.ticket_id),
+            actor_id: Some(self.by.id),
+            actor_name: self.by.name.clone(),
+            action: if self.add {
+                Action::ReactionAdded { message_id, emoji }
+            } else {
+                Action::ReactionRemoved { message_id, emoji }
+            },
+            origin: self.by.origin,
+            at: self.at,
+        }
+    }
 }
 
 /// What a [`ReactionChange`] did.

@@ -294,7 +294,13 @@ impl SupportService {
     /// The whole conversation of a ticket the caller may see, for export: every message they
     /// may see (an employee's never holds an internal note), oldest first, up to
     /// [`Transcript::MAX_MESSAGES`], with the ticket's event lines and the names they mention.
-    pub async fn transcript(&self, actor: &Actor, id: TicketId) -> Result<Transcript> {
+    /// The export is recorded in the audit log, with `format` (`txt`, `json`, `html`).
+    pub async fn transcript(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        format: &str,
+    ) -> Result<Transcript> {
         let ticket = self.visible_ticket(actor, id).await?;
         let include_internal = Policy::can_see_internal(actor);
         let page = Self::MESSAGE_PAGE.1;
@@ -341,6 +347,12 @@ impl SupportService {
                 }
             }
         }
+        let exported = crate::audit::Action::TranscriptExported {
+            format: format.to_owned(),
+            internal: include_internal,
+        };
+        self.record(Some(actor), &actor.name, None, Some(id), exported)
+            .await?;
         Ok(Transcript {
             ticket,
             messages,
@@ -745,6 +757,7 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
 }
 
 mod attachments;
+mod audit;
 mod canned;
 mod reactions;
 mod reads;

@@ -10,7 +10,8 @@
 //! lists from an index in order, without sorting; each store's `explain` test checks its plans.
 //! [`message_page`] reads a [`MessageQuery`] from the `(ticket_id, id)` index, and
 //! [`TICKET_COUNTS`] with [`stats_from_counts`] reads the stats from the `ticket_counts` table
-//! the stores' triggers keep exact.
+//! the stores' triggers keep exact. [`audit_log`] reads a page of the audit log
+//! ([`AuditQuery`]) newest first.
 //!
 //! Why a feature of `support-core` rather than a crate of its own: sea-query builds SQL without
 //! any I/O, so this is domain logic (the same rules as [`TicketFilter::matches`], kept beside
@@ -23,6 +24,7 @@
 
 use sea_query::{Alias, Cond, Expr, Iden, Order, Query, SelectStatement, SimpleExpr, Value};
 
+use crate::audit::AuditQuery;
 use crate::error::{Error, Result};
 use crate::stats::Stats;
 use crate::store::{MessagePosition, MessageQuery, TicketKey, TicketOrder, TicketQuery};
@@ -357,4 +359,72 @@ pub fn stats_from_counts(rows: impl IntoIterator<Item = (String, i64, i64)>) -> 
         stats.add_count(status, priority, n);
     }
     Ok(stats)
+}
+
+/// The columns of an `audit_entries` row, as [`audit_log`] selects them.
+#[derive(Iden, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditColumn {
+    /// `audit_entries`: the table.
+    #[iden = "audit_entries"]
+    Table,
+    /// `id`
+    Id,
+    /// `ticket_id`: null for an action on no ticket.
+    TicketId,
+    /// `actor_id`: null when nobody proved who acted.
+    ActorId,
+    /// `actor_name`
+    ActorName,
+    /// `action`: [`crate::audit::Action::name`].
+    Action,
+    /// `change`: the action's fields as JSON ([`crate::audit::Action::detail`]).
+    Change,
+    /// `origin`: the client's address, as text.
+    Origin,
+    /// `at`
+    At,
+}
+
+impl AuditColumn {
+    /// Every column of a record, in the order they are selected.
+    pub const ALL: [AuditColumn; 8] = [
+        AuditColumn::Id,
+        AuditColumn::TicketId,
+        AuditColumn::ActorId,
+        AuditColumn::ActorName,
+        AuditColumn::Action,
+        AuditColumn::Change,
+        AuditColumn::Origin,
+        AuditColumn::At,
+    ];
+}
+
+/// The `SELECT` of one page of the audit log: [`AuditColumn::ALL`] of the records that
+/// [`AuditQuery::matches`], newest first, at most `q.limit`. `timestamp` binds a time as the
+/// store keeps `at`.
+pub fn audit_log(q: &AuditQuery, timestamp: impl Fn(Timestamp) -> Value) -> SelectStatement {
+    let mut select = Query::select();
+    select.columns(AuditColumn::ALL).from(AuditColumn::Table);
+    if let Some(t) = q.ticket_id {
+        select.and_where(Expr::col(AuditColumn::TicketId).eq(t.get()));
+    }
+    if let Some(a) = q.actor_id {
+        select.and_where(Expr::col(AuditColumn::ActorId).eq(a.get()));
+    }
+    if !q.actions.is_empty() {
+        select.and_where(Expr::col(AuditColumn::Action).is_in(q.actions.iter().cloned()));
+    }
+    if let Some(from) = q.from {
+        select.and_where(Expr::col(AuditColumn::At).gte(timestamp(from)));
+    }
+    if let Some(to) = q.to {
+        select.and_where(Expr::col(AuditColumn::At).lt(timestamp(to)));
+    }
+    if let Some(before) = q.before_id {
+        select.and_where(Expr::col(AuditColumn::Id).lt(before));
+    }
+    select
+        .order_by(AuditColumn::Id, Order::Desc)
+        .limit(u64::from(q.limit));
+    select
 }

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use async_trait::async_trait;
 
 use crate::attachment::{Upload, UploadDraft};
-use crate::audit::{AuditEntry, Change};
+use crate::audit::{AuditEntry, AuditQuery, AuditRecord, Change, NewAuditRecord};
 use crate::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
 use crate::error::{Error, Result};
 use crate::id::AttachmentId;
@@ -327,6 +327,16 @@ pub struct MessageQuery {
 ///   deletes only an upload on no message; [`SupportStore::blob_in_use`] tells whether any
 ///   upload row still has that content (the blob is deleted only when none does).
 ///
+/// - **The audit log** ([`crate::audit`]). Each write records what it did in its own
+///   transaction: a created ticket its [`Change::Created`] (and, for a quick chat, its first
+///   message's [`PendingMessage::audit_records`]); a change one record per changed field; an
+///   append [`PendingMessage::audit_records`] (and a reopening's status change); a reaction
+///   that changed something [`ReactionChange::audit_record`]. A replay, an unchanged change
+///   and an unchanged reaction record nothing. Record ids grow with commit order (the
+///   records of one write in no promised order).
+///   [`SupportStore::audit_trail`] is the ticket-field part of a
+///   ticket's records as [`AuditEntry`]s, with the same ids.
+///
 /// - **Wrappers** (a store that delegates to another, to count, log or trace calls) forward
 ///   every method, the provided ones included ([`SupportStore::ping`]). A provided method left
 ///   out runs its default on the wrapper instead of the inner store's own version: `ping`
@@ -342,6 +352,7 @@ pub struct MessageQuery {
 /// use support_core::reads::{ReadAdvance, ReadPosition, TicketSummary};
 /// use support_core::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 /// use support_core::{AuditEntry, Message, MessageId, Result, Stats, Ticket, TicketId, UserId};
+/// use support_core::audit::{AuditQuery, AuditRecord, NewAuditRecord};
 /// use support_core::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
 /// use support_core::{CannedResponseId, TicketTemplateId};
 /// use support_core::{AttachmentId, Timestamp, Upload, UploadDraft};
@@ -377,6 +388,11 @@ pub struct MessageQuery {
 ///     async fn messages(&self, q: &MessageQuery) -> Result<Vec<Message>> { self.inner.messages(q).await }
 ///     async fn stats(&self) -> Result<Stats> { self.inner.stats().await }
 ///     async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> { self.inner.audit_trail(id).await }
+///     async fn record_audit(&self, r: &NewAuditRecord) -> Result<AuditRecord> {
+///         self.write();
+///         self.inner.record_audit(r).await
+///     }
+///     async fn audit_log(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>> { self.inner.audit_log(q).await }
 ///     async fn mark_read(&self, p: &ReadPosition) -> Result<Option<ReadAdvance>> {
 ///         self.write();
 ///         self.inner.mark_read(p).await
@@ -476,8 +492,17 @@ pub trait SupportStore: Send + Sync + 'static {
     /// The badge counts, exact now.
     async fn stats(&self) -> Result<Stats>;
 
-    /// Every audit entry of a ticket, oldest first.
+    /// A ticket's activity, oldest first: the audit records of its own fields
+    /// ([`Action::Ticket`](crate::audit::Action::Ticket)) and nothing else of the log.
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>>;
+
+    /// Writes one audit record on its own (a sign-in, an export, an account change: what no
+    /// other write records) and answers it with its id.
+    async fn record_audit(&self, record: &NewAuditRecord) -> Result<AuditRecord>;
+
+    /// The audit records [`AuditQuery::matches`], newest first (by id), at most
+    /// `query.limit`.
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
 
     /// Moves `position.user_id`'s read position on `position.ticket_id` forward to
     /// `position.message_id`, at `position.read_at`, in one transaction. `Ok(None)` when the
@@ -603,6 +628,12 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
     }
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
         (**self).audit_trail(ticket_id).await
+    }
+    async fn record_audit(&self, record: &NewAuditRecord) -> Result<AuditRecord> {
+        (**self).record_audit(record).await
+    }
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        (**self).audit_log(query).await
     }
     async fn mark_read(&self, position: &ReadPosition) -> Result<Option<ReadAdvance>> {
         (**self).mark_read(position).await

@@ -38,8 +38,8 @@ macro_rules! reopen_columns {
 /// The reopening of `r`'s tickets (an employee's reply on a resolved or closed ticket:
 /// [`PendingMessage::reopening`], spelled in SQL): the same fields a staff change to open
 /// writes, for the tickets `r` locked whose message `m` inserted. `$first` is the
-/// `FROM`/`WHERE` that pairs each reopened ticket `r` with the author and time of its first
-/// reopening message, for the audit entry.
+/// `FROM`/`WHERE` that pairs each reopened ticket `r` with the author, origin and time of its
+/// first reopening message, for the audit entry.
 macro_rules! reopen_ctes {
     ($pair:literal) => {
         concat!(
@@ -48,10 +48,11 @@ macro_rules! reopen_ctes {
                  FROM r WHERE t.id = r.id AND r.id = ANY (ARRAY (SELECT m.ticket_id FROM m)) \
                  RETURNING t.id \
              ), audit AS ( \
-                 INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) \
-                 SELECT r.id, f.author_id, f.author_name, \
+                 INSERT INTO audit_entries (ticket_id, actor_id, actor_name, action, change, \
+                     origin, at) \
+                 SELECT r.id, f.author_id, f.author_name, 'ticket', \
                      jsonb_build_object('field', 'status', 'before', r.status, 'after', 'open'), \
-                     f.created_at \
+                     f.origin, f.created_at \
                  ",
             $pair,
             " \
@@ -79,13 +80,14 @@ const APPEND_ONE: &str = concat!(
          WHERE ticket_id = $1 AND (SELECT count(*) FROM r) >= 0 RETURNING ticket_id \
      ), m AS ( \
          INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, \
-             is_internal, attachments, created_at) \
-         SELECT ticket_id, $2, $3, $4, $5, $6, $7, $8 FROM a \
+             is_internal, attachments, created_at, origin) \
+         SELECT ticket_id, $2, $3, $4, $5, $6, $7, $8, $9 FROM a \
          RETURNING id, ticket_id \
      ), ",
     reopen_ctes!(
         "FROM reopened JOIN r ON r.id = reopened.id, \
-         (SELECT $2::bigint AS author_id, $3::text AS author_name, $8::timestamptz AS created_at) f"
+         (SELECT $2::bigint AS author_id, $3::text AS author_name, $8::timestamptz AS created_at, \
+             $9::text AS origin) f"
     ),
     " SELECT m.id AS message_id, m.ticket_id AS message_ticket_id, r.* \
      FROM m LEFT JOIN r ON r.id = m.ticket_id"
@@ -113,12 +115,12 @@ const APPEND_BATCH: &str = concat!(
     "WITH p AS MATERIALIZED ( \
         SELECT $1::bigint[] AS ticket_id, $2::bigint[] AS author_id, $3::text[] AS author_name, \
             $4::text[] AS author_type, $5::text[] AS content, $6::boolean[] AS is_internal, \
-            $7::jsonb[] AS attachments, $8::timestamptz[] AS created_at \
+            $7::jsonb[] AS attachments, $8::timestamptz[] AS created_at, $9::text[] AS origin \
     ), b AS ( \
         SELECT b.* FROM p, unnest(p.ticket_id, p.author_id, p.author_name, p.author_type, \
-            p.content, p.is_internal, p.attachments, p.created_at) \
+            p.content, p.is_internal, p.attachments, p.created_at, p.origin) \
         WITH ORDINALITY AS b (ticket_id, author_id, author_name, author_type, content, \
-            is_internal, attachments, created_at, n) \
+            is_internal, attachments, created_at, origin, n) \
     ), r AS ( \
         SELECT ",
     reopen_columns!(),
@@ -142,16 +144,17 @@ const APPEND_BATCH: &str = concat!(
         RETURNING a.ticket_id \
     ), m AS ( \
         INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, \
-            is_internal, attachments, created_at) \
+            is_internal, attachments, created_at, origin) \
         SELECT b.ticket_id, b.author_id, b.author_name, b.author_type, b.content, b.is_internal, \
-            b.attachments, b.created_at \
+            b.attachments, b.created_at, b.origin \
         FROM b JOIN touched ON touched.ticket_id = b.ticket_id \
         ORDER BY b.n \
         RETURNING id, ticket_id \
     ), ",
     reopen_ctes!(
         "FROM reopened JOIN r ON r.id = reopened.id JOIN ( \
-             SELECT DISTINCT ON (b.ticket_id) b.ticket_id, b.author_id, b.author_name, b.created_at \
+             SELECT DISTINCT ON (b.ticket_id) b.ticket_id, b.author_id, b.author_name, b.created_at, \
+                 b.origin \
              FROM b WHERE b.author_type = 'employee' AND NOT b.is_internal \
              ORDER BY b.ticket_id, b.n \
          ) f ON f.ticket_id = r.id"
@@ -176,6 +179,7 @@ async fn insert_batch(
             .bind(m.is_internal)
             .bind(Json(&m.attachments))
             .bind(m.at)
+            .bind(m.author.origin.map(|o| o.to_string()))
             .fetch_all(ex)
             .await
             .map_err(from_sqlx)?
@@ -203,6 +207,12 @@ async fn insert_batch(
             .bind(batch.iter().map(|m| m.is_internal).collect::<Vec<_>>())
             .bind(attachments)
             .bind(batch.iter().map(|m| m.at).collect::<Vec<_>>())
+            .bind(
+                batch
+                    .iter()
+                    .map(|m| m.author.origin.map(|o| o.to_string()))
+                    .collect::<Vec<_>>(),
+            )
             .fetch_all(ex)
             .await
             .map_err(from_sqlx)?
@@ -297,16 +307,17 @@ const APPEND_KEYED: &str = concat!(
         RETURNING ticket_id, message_id \
     ), m AS ( \
         INSERT INTO messages (id, ticket_id, author_id, author_name, author_type, content, \
-            is_internal, attachments, created_at) \
+            is_internal, attachments, created_at, origin) \
         OVERRIDING SYSTEM VALUE \
-        SELECT message_id, ticket_id, $2, $3, $4, $5, $6, $7, $8 FROM k \
+        SELECT message_id, ticket_id, $2, $3, $4, $5, $6, $7, $8, $10 FROM k \
         RETURNING id, ticket_id \
     ), a AS ( \
         UPDATE ticket_activity SET updated_at = $8 FROM m WHERE ticket_activity.ticket_id = m.ticket_id \
     ), ",
     reopen_ctes!(
         "FROM reopened JOIN r ON r.id = reopened.id, \
-         (SELECT $2::bigint AS author_id, $3::text AS author_name, $8::timestamptz AS created_at) f"
+         (SELECT $2::bigint AS author_id, $3::text AS author_name, $8::timestamptz AS created_at, \
+             $10::text AS origin) f"
     ),
     " SELECT m.id AS message_id, m.ticket_id AS message_ticket_id, r.* \
      FROM m LEFT JOIN r ON r.id = m.ticket_id"
@@ -331,6 +342,7 @@ pub(crate) async fn insert_keyed(
         .bind(Json(&m.attachments))
         .bind(m.at)
         .bind(key.as_str())
+        .bind(m.author.origin.map(|o| o.to_string()))
         .fetch_optional(ex)
         .await
         .map_err(from_sqlx)?;

@@ -34,7 +34,7 @@ impl PgStore {
              FROM reactions WHERE message_id = $1",
         )
         .bind(c.message_id.get())
-        .bind(c.user_id.get())
+        .bind(c.by.id.get())
         .bind(c.emoji.as_str())
         .fetch_one(&mut *tx)
         .await
@@ -56,7 +56,7 @@ impl PgStore {
             )
             .bind(c.ticket_id.get())
             .bind(c.message_id.get())
-            .bind(c.user_id.get())
+            .bind(c.by.id.get())
             .bind(c.emoji.as_str())
             .bind(c.at)
             .execute(&mut *tx)
@@ -68,13 +68,14 @@ impl PgStore {
                 "DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3",
             )
             .bind(c.message_id.get())
-            .bind(c.user_id.get())
+            .bind(c.by.id.get())
             .bind(c.emoji.as_str())
             .execute(&mut *tx)
             .await
             .map_err(from_sqlx)?;
             on_emoji - 1
         };
+        crate::audit::insert_record(&mut *tx, &c.audit_record()).await?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(Some(ReactionOutcome::Changed(now)))
     }

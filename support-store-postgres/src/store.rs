@@ -23,7 +23,8 @@ use crate::error::{bad_data, from_sqlx, timed_out};
 use crate::lookup::{TicketLookup, select_ticket};
 use crate::options::PgOptions;
 use crate::query;
-use crate::row::{self, AUDIT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS};
+use crate::row::{self, MESSAGE_COLUMNS, TICKET_COLUMNS};
+use support_core::audit::{AuditQuery, AuditRecord, NewAuditRecord};
 
 /// A [`SupportStore`] in a PostgreSQL database, for deployments that outgrow one SQLite file
 /// or run several server processes against one database.
@@ -302,8 +303,8 @@ impl PgStore {
              ), activity AS ( \
                  UPDATE ticket_activity SET updated_at = $6 WHERE ticket_id = $1 \
              ) \
-             INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) \
-             SELECT u.id, $7, $8, c.change, $6 \
+             INSERT INTO audit_entries (ticket_id, actor_id, actor_name, action, change, origin, at) \
+             SELECT u.id, $7, $8, 'ticket', c.change, $11, $6 \
              FROM u, unnest($9::jsonb[]) WITH ORDINALITY AS c (change, n) \
              ORDER BY c.n",
         )
@@ -317,6 +318,7 @@ impl PgStore {
         .bind(&change.author.name)
         .bind(entries)
         .bind(after.version)
+        .bind(change.author.origin.map(|o| o.to_string()))
         .execute(&mut **tx)
         .await
         .map_err(from_sqlx)?;
@@ -423,12 +425,12 @@ async fn insert_ticket(
              INSERT INTO ticket_activity (ticket_id, employee_id, updated_at) \
              SELECT id, $1, $6 FROM t \
          ), a AS ( \
-             INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) \
-             SELECT id, $1, $7, $8, $6 FROM t \
+             INSERT INTO audit_entries (ticket_id, actor_id, actor_name, action, change, origin, at) \
+             SELECT id, $1, $7, 'ticket', $8, $10, $6 FROM t \
          ), m AS ( \
              INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, \
-                 is_internal, created_at) \
-             SELECT id, $1, $7, 'employee', $9, FALSE, $6 FROM t WHERE $9::text IS NOT NULL \
+                 is_internal, created_at, origin) \
+             SELECT id, $1, $7, 'employee', $9, FALSE, $6, $10 FROM t WHERE $9::text IS NOT NULL \
              RETURNING id \
          ) \
          SELECT t.id, t.ticket_number, m.id AS message_id FROM t LEFT JOIN m ON TRUE",
@@ -442,6 +444,7 @@ async fn insert_ticket(
     .bind(&d.employee.name)
     .bind(Json(&audit.change))
     .bind(first)
+    .bind(d.employee.origin.map(|o| o.to_string()))
     .fetch_one(ex)
     .await
     .map_err(from_sqlx)?;
@@ -500,17 +503,17 @@ impl SupportStore for PgStore {
     }
 
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
-        self.bounded("audit_trail", async {
-            let found = sqlx::query(&format!(
-                "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE ticket_id = $1 ORDER BY id"
-            ))
-            .bind(ticket_id.get())
-            .fetch_all(&self.pool)
+        self.bounded("audit_trail", self.select_activity(ticket_id))
             .await
-            .map_err(from_sqlx)?;
-            row::all(&found, row::audit_entry)
-        })
-        .await
+    }
+
+    async fn record_audit(&self, record: &NewAuditRecord) -> Result<AuditRecord> {
+        self.bounded("record_audit", self.write_record(record))
+            .await
+    }
+
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        self.bounded("audit_log", self.select_log(query)).await
     }
 
     async fn mark_read(

@@ -20,14 +20,17 @@ use support_core::time::to_micros;
 use support_core::{Choice, Error, MessageId, Result};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::audit::insert_audit;
 use crate::error::from_sqlx;
-use crate::store::{insert_audit, select_ticket, write_ticket};
+use crate::store::{select_ticket, write_ticket};
 
-/// The most messages written by one statement. 64 rows × 8 columns stays far below SQLite's
+/// The most messages written by one statement. 64 rows × 9 columns stays far below SQLite's
 /// limit on bound parameters, and a batch never waits to fill up: it takes what is queued.
 const MAX_BATCH: usize = 64;
 
-const INSERT: &str = "INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, attachments, created_at) ";
+/// `origin` is not a field of the message: the `messages_audit` trigger copies it to the
+/// message's audit records.
+const INSERT: &str = "INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, is_internal, attachments, created_at, origin) ";
 
 /// Inserts messages with one statement and returns their ids, in the given order. A message for
 /// a missing ticket fails the whole statement with `NotFound` and inserts nothing.
@@ -45,7 +48,8 @@ async fn insert_rows(conn: &mut SqliteConnection, batch: &[PendingMessage]) -> R
             .push_bind(&m.content)
             .push_bind(m.is_internal)
             .push_bind(json)
-            .push_bind(to_micros(m.at));
+            .push_bind(to_micros(m.at))
+            .push_bind(m.author.origin.map(|o| o.to_string()));
     });
     query.push(" RETURNING id");
     let mut ids: Vec<i64> = query

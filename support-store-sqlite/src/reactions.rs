@@ -36,7 +36,7 @@ impl SqliteStore {
              FROM reactions WHERE message_id = ?1",
         )
         .bind(c.message_id.get())
-        .bind(c.user_id.get())
+        .bind(c.by.id.get())
         .bind(c.emoji.as_str())
         .fetch_one(&mut *tx)
         .await
@@ -57,7 +57,7 @@ impl SqliteStore {
             )
             .bind(c.ticket_id.get())
             .bind(c.message_id.get())
-            .bind(c.user_id.get())
+            .bind(c.by.id.get())
             .bind(c.emoji.as_str())
             .bind(to_micros(c.at))
             .execute(&mut *tx)
@@ -67,13 +67,14 @@ impl SqliteStore {
         } else {
             sqlx::query("DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?")
                 .bind(c.message_id.get())
-                .bind(c.user_id.get())
+                .bind(c.by.id.get())
                 .bind(c.emoji.as_str())
                 .execute(&mut *tx)
                 .await
                 .map_err(from_sqlx)?;
             on_emoji - 1
         };
+        crate::audit::insert_record(&mut tx, &c.audit_record()).await?;
         tx.commit().await.map_err(from_sqlx)?;
         Ok(Some(ReactionOutcome::Changed(now)))
     }

@@ -6,8 +6,8 @@ use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use support_core::store::*;
 use support_core::time::to_micros;
 use support_core::{
-    AuditEntry, Choice, Error, IdempotencyKey, Message, MessageId, NewAuditEntry, Result, Stats,
-    Status, Ticket, TicketId, TicketNumber, UserId,
+    AuditEntry, Choice, Error, IdempotencyKey, Message, MessageId, Result, Stats, Status, Ticket,
+    TicketId, TicketNumber, UserId,
 };
 
 use sea_query::SqliteQueryBuilder;
@@ -15,11 +15,13 @@ use sea_query_binder::SqlxBinder;
 use support_core::sql;
 
 use crate::append::{Appender, insert_message};
+use crate::audit::insert_audit;
 use crate::connect;
 use crate::error::{bad_data, from_sqlx};
 use crate::options::SqliteOptions;
 use crate::query;
-use crate::row::{self, AUDIT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS};
+use crate::row::{self, MESSAGE_COLUMNS, TICKET_COLUMNS};
+use support_core::audit::{AuditQuery, AuditRecord, NewAuditRecord};
 
 /// A [`SupportStore`] in one SQLite file (or in memory).
 ///
@@ -187,24 +189,6 @@ async fn select_message(conn: &mut SqliteConnection, id: MessageId) -> Result<Op
     .await
     .map_err(from_sqlx)?;
     row.as_ref().map(row::message).transpose()
-}
-
-pub(crate) async fn insert_audit(
-    conn: &mut SqliteConnection,
-    ticket: TicketId,
-    e: &NewAuditEntry,
-) -> Result<()> {
-    let change = serde_json::to_string(&e.change).map_err(Error::backend)?;
-    sqlx::query("INSERT INTO audit_entries (ticket_id, actor_id, actor_name, change, at) VALUES (?, ?, ?, ?, ?)")
-        .bind(ticket.get())
-        .bind(e.actor_id.get())
-        .bind(&e.actor_name)
-        .bind(change)
-        .bind(to_micros(e.at))
-        .execute(&mut *conn)
-        .await
-        .map_err(from_sqlx)?;
-    Ok(())
 }
 
 /// Writes a changed ticket's workflow fields (what [`TicketPatch::apply`] changes) and its
@@ -388,14 +372,15 @@ impl SupportStore for SqliteStore {
     }
 
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
-        let found = sqlx::query(&format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_entries WHERE ticket_id = ? ORDER BY id"
-        ))
-        .bind(ticket_id.get())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(from_sqlx)?;
-        rows(found, row::audit_entry)
+        self.select_activity(ticket_id).await
+    }
+
+    async fn record_audit(&self, record: &NewAuditRecord) -> Result<AuditRecord> {
+        self.write_record(record).await
+    }
+
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        self.select_log(query).await
     }
 
     async fn mark_read(

@@ -112,6 +112,20 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.audit_trail(id).await
     }
+    async fn record_audit(
+        &self,
+        r: &support_core::NewAuditRecord,
+    ) -> Result<support_core::AuditRecord> {
+        self.check()?;
+        self.store.record_audit(r).await
+    }
+    async fn audit_log(
+        &self,
+        q: &support_core::AuditQuery,
+    ) -> Result<Vec<support_core::AuditRecord>> {
+        self.check()?;
+        self.store.audit_log(q).await
+    }
     async fn mark_read(&self, p: &ReadPosition) -> Result<Option<ReadAdvance>> {
         self.check()?;
         self.store.mark_read(p).await

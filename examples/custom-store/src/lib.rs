@@ -36,7 +36,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableTable, TableDefinition};
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use support_core::store::*;
 use support_core::time::{from_micros, to_micros};
@@ -54,8 +54,10 @@ const TICKETS: TableDefinition<'static, i64, &'static str> = TableDefinition::ne
 /// (ticket id, message id) → message JSON: one ticket's messages are a contiguous, ordered range.
 const MESSAGES: TableDefinition<'static, (i64, i64), &'static str> =
     TableDefinition::new("messages");
-/// (ticket id, entry id) → audit entry JSON.
+/// (ticket id, entry id) → audit entry JSON: each ticket's activity (its field changes).
 const AUDIT: TableDefinition<'static, (i64, i64), &'static str> = TableDefinition::new("audit");
+/// Record id → audit record JSON: the whole log, the activity's records under the same ids.
+const AUDIT_LOG: TableDefinition<'static, i64, &'static str> = TableDefinition::new("audit_log");
 /// (user id, idempotency key) → what it was first used for: a [`KeyUse`] as JSON.
 const KEYS: TableDefinition<'static, (i64, &'static str), &'static str> =
     TableDefinition::new("idempotency_keys");
@@ -109,6 +111,8 @@ impl KvStore {
         canned::create_tables(&tx)?;
         // And uploads, since attachments came.
         tx.open_table(uploads::UPLOADS).map_err(backend)?;
+        // And the whole audit log, since it came: a file from before gets its activity copied.
+        copy_activity_to_log(&tx)?;
         tx.commit().map_err(backend)?;
         Ok(KvStore { db: Arc::new(db) })
     }
@@ -135,17 +139,53 @@ fn next_id(tx: &redb::WriteTransaction, name: &str) -> Result<i64> {
     Ok(next)
 }
 
+/// Writes a record of the audit log; answers its id.
+fn log(tx: &redb::WriteTransaction, r: support_core::NewAuditRecord) -> Result<i64> {
+    let id = next_id(tx, "audit")?;
+    tx.open_table(AUDIT_LOG)
+        .map_err(backend)?
+        .insert(id, to_json(&r.stored(id))?.as_str())
+        .map_err(backend)?;
+    Ok(id)
+}
+
+/// Writes a ticket's field change: to the log, and to the ticket's activity.
 fn audit(
     tx: &redb::WriteTransaction,
     ticket: TicketId,
     e: support_core::NewAuditEntry,
 ) -> Result<()> {
-    let id = next_id(tx, "audit")?;
+    let id = log(tx, e.record(ticket))?;
     let entry = e.stored(id, ticket);
     tx.open_table(AUDIT)
         .map_err(backend)?
         .insert((ticket.0, id), to_json(&entry)?.as_str())
         .map_err(backend)?;
+    Ok(())
+}
+
+/// Fills an empty log from the activity a file written before the log held.
+fn copy_activity_to_log(tx: &redb::WriteTransaction) -> Result<()> {
+    let mut log = tx.open_table(AUDIT_LOG).map_err(backend)?;
+    if !log.is_empty().map_err(backend)? {
+        return Ok(());
+    }
+    let activity = tx.open_table(AUDIT).map_err(backend)?;
+    for row in activity.iter().map_err(backend)? {
+        let (_, v) = row.map_err(backend)?;
+        let e: AuditEntry = from_json(v.value())?;
+        let record = support_core::AuditRecord {
+            id: e.id,
+            ticket_id: Some(e.ticket_id),
+            actor_id: Some(e.actor_id),
+            actor_name: e.actor_name,
+            action: support_core::Action::Ticket(e.change),
+            origin: None,
+            at: e.at,
+        };
+        log.insert(e.id, to_json(&record)?.as_str())
+            .map_err(backend)?;
+    }
     Ok(())
 }
 
@@ -189,6 +229,9 @@ fn put_message(tx: &redb::WriteTransaction, pending: PendingMessage) -> Result<A
     let reopening = pending.reopening(&ticket);
     let id = MessageId(next_id(tx, "message")?);
     uploads::link(tx, &pending, id)?;
+    for r in pending.audit_records(id) {
+        log(tx, r)?;
+    }
     let m = pending.stored(id);
     tx.open_table(MESSAGES)
         .map_err(backend)?
@@ -434,6 +477,44 @@ impl SupportStore for KvStore {
             })
             .await?;
         Ok(Stats::count(&all))
+    }
+
+    async fn record_audit(
+        &self,
+        record: &support_core::NewAuditRecord,
+    ) -> Result<support_core::AuditRecord> {
+        let record = record.clone();
+        self.run(move |db| {
+            let tx = db.begin_write().map_err(backend)?;
+            let id = log(&tx, record.clone())?;
+            tx.commit().map_err(backend)?;
+            Ok(record.stored(id))
+        })
+        .await
+    }
+
+    async fn audit_log(
+        &self,
+        query: &support_core::AuditQuery,
+    ) -> Result<Vec<support_core::AuditRecord>> {
+        let query = query.clone();
+        self.run(move |db| {
+            let tx = db.begin_read().map_err(backend)?;
+            let table = tx.open_table(AUDIT_LOG).map_err(backend)?;
+            let mut out = Vec::new();
+            for row in table.iter().map_err(backend)?.rev() {
+                if out.len() >= query.limit as usize {
+                    break;
+                }
+                let (_, v) = row.map_err(backend)?;
+                let r: support_core::AuditRecord = from_json(v.value())?;
+                if query.matches(&r) {
+                    out.push(r);
+                }
+            }
+            Ok(out)
+        })
+        .await
     }
 
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {

@@ -42,12 +42,12 @@ pub(crate) fn react(db: &redb::Database, c: &ReactionChange) -> Result<Option<Re
         let on_emoji = rows.iter().filter(|r| r.2 == emoji).count() as u32;
         let mine = rows
             .iter()
-            .find(|r| r.1 == c.user_id.get() && r.2 == emoji)
+            .find(|r| r.1 == c.by.id.get() && r.2 == emoji)
             .map(|r| r.0);
         match (c.add, mine) {
             (true, Some(_)) | (false, None) => ReactionOutcome::Unchanged(on_emoji),
             (true, None) => {
-                let used = rows.iter().filter(|r| r.1 == c.user_id.get()).count() as u32;
+                let used = rows.iter().filter(|r| r.1 == c.by.id.get()).count() as u32;
                 if used >= reaction::MAX_PER_USER {
                     ReactionOutcome::TooMany
                 } else {
@@ -55,7 +55,7 @@ pub(crate) fn react(db: &redb::Database, c: &ReactionChange) -> Result<Option<Re
                     let seq = next_id(&tx, "reaction")?;
                     tx.open_table(REACTIONS)
                         .map_err(backend)?
-                        .insert((t, m, seq), (c.user_id.get(), emoji))
+                        .insert((t, m, seq), (c.by.id.get(), emoji))
                         .map_err(backend)?;
                     ReactionOutcome::Changed(on_emoji + 1)
                 }
@@ -67,6 +67,7 @@ pub(crate) fn react(db: &redb::Database, c: &ReactionChange) -> Result<Option<Re
         }
     };
     if matches!(outcome, ReactionOutcome::Changed(_)) {
+        crate::log(&tx, c.audit_record())?;
         tx.commit().map_err(backend)?;
     }
     Ok(Some(outcome))

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use support_core::account::{
     Email, NewApiToken, NewUser, StoredApiToken, StoredUser, UserUpdate, check_name,
 };
+use support_core::audit::Action;
 use support_core::{
     ApiTokenId, Broadcaster, Dispatch, Error, FieldErrors, Result, Role, SessionStore, TokenDigest,
     UserId, UserStore, time,
 };
 
+use crate::audit::{AuditTrail, By};
 use crate::auth::{Passwords, new_api_token};
 
 /// The longest API token name accepted, in characters.
@@ -27,6 +29,8 @@ pub(crate) struct Accounts {
     /// disabled user's connections must close, for every node to hear; `None` for a server,
     /// which closes them through its service.
     pub(crate) notices: Option<Arc<dyn Broadcaster>>,
+    /// Where each change is recorded.
+    pub(crate) audit: AuditTrail,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -82,7 +86,7 @@ fn taken(e: Error) -> Error {
 impl Accounts {
     /// Creates a user: name, email and role checked, the password (when given) checked and
     /// hashed.
-    pub(crate) async fn create(&self, new: &NewAccount) -> Result<StoredUser> {
+    pub(crate) async fn create(&self, by: By<'_>, new: &NewAccount) -> Result<StoredUser> {
         let mut errors = FieldErrors::default();
         let name = check_name(&new.name)
             .map_err(|e| absorb(&mut errors, e))
@@ -108,11 +112,22 @@ impl Accounts {
         if let Some(password) = &new.password {
             user = user.password(self.passwords.hash(password).await?);
         }
-        self.users.create_user(&user).await.map_err(taken)
+        let user = self.users.create_user(&user).await.map_err(taken)?;
+        let created = Action::UserCreated {
+            user_id: user.id,
+            role: user.role,
+        };
+        self.audit.record(by, created).await;
+        Ok(user)
     }
 
     /// Changes a user; [`Error::NotFound`] for an unknown id. Disabling ends their sessions.
-    pub(crate) async fn change(&self, id: UserId, change: &AccountChange) -> Result<StoredUser> {
+    pub(crate) async fn change(
+        &self,
+        by: By<'_>,
+        id: UserId,
+        change: &AccountChange,
+    ) -> Result<StoredUser> {
         let mut errors = FieldErrors::default();
         let mut update = UserUpdate {
             disabled: change.disabled,
@@ -133,12 +148,30 @@ impl Accounts {
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }
+        let before = self.users.user(id).await?.ok_or(Error::NotFound)?;
         let user = self
             .users
             .update_user(id, &update)
             .await
             .map_err(taken)?
             .ok_or(Error::NotFound)?;
+        let fields: Vec<String> = [
+            ("name", before.name != user.name),
+            ("email", before.email != user.email),
+            ("role", before.role != user.role),
+            ("disabled", before.disabled != user.disabled),
+        ]
+        .into_iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(f, _)| f.to_owned())
+        .collect();
+        if !fields.is_empty() {
+            let updated = Action::UserUpdated {
+                user_id: id,
+                fields,
+            };
+            self.audit.record(by, updated).await;
+        }
         if change.disabled == Some(true) {
             self.sessions.end_user_sessions(id).await?;
             if let Some(notices) = &self.notices {
@@ -149,21 +182,34 @@ impl Accounts {
     }
 
     /// Sets a user's password, checked and hashed; [`Error::NotFound`] for an unknown id.
-    pub(crate) async fn set_password(&self, id: UserId, password: &str) -> Result<StoredUser> {
+    pub(crate) async fn set_password(
+        &self,
+        by: By<'_>,
+        id: UserId,
+        password: &str,
+    ) -> Result<StoredUser> {
         let hash = self.passwords.hash(password).await?;
         let update = UserUpdate {
             password: Some(Some(hash)),
             ..UserUpdate::default()
         };
-        self.users
+        let user = self
+            .users
             .update_user(id, &update)
             .await?
-            .ok_or(Error::NotFound)
+            .ok_or(Error::NotFound)?;
+        let updated = Action::UserUpdated {
+            user_id: id,
+            fields: vec!["password".to_owned()],
+        };
+        self.audit.record(by, updated).await;
+        Ok(user)
     }
 
     /// A new API token for the user: the token (shown once, never stored) and its row.
     pub(crate) async fn create_token(
         &self,
+        by: By<'_>,
         id: UserId,
         name: &str,
     ) -> Result<(String, StoredApiToken)> {
@@ -186,6 +232,12 @@ impl Accounts {
             .users
             .create_api_token(&NewApiToken::new(digest, id, name, time::now()))
             .await?;
+        let created = Action::TokenCreated {
+            user_id: id,
+            token_id: stored.id.get(),
+            name: stored.name.clone(),
+        };
+        self.audit.record(by, created).await;
         Ok((token, stored))
     }
 
@@ -198,8 +250,10 @@ impl Accounts {
     }
 
     /// Revokes a token; [`Error::NotFound`] if there is none with this id.
-    pub(crate) async fn revoke_token(&self, id: ApiTokenId) -> Result<()> {
+    pub(crate) async fn revoke_token(&self, by: By<'_>, id: ApiTokenId) -> Result<()> {
         if self.users.revoke_api_token(id).await? {
+            let revoked = Action::TokenRevoked { token_id: id.get() };
+            self.audit.record(by, revoked).await;
             Ok(())
         } else {
             Err(Error::NotFound)

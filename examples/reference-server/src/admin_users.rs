@@ -29,9 +29,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use support_core::account::{StoredApiToken, StoredUser};
 use support_core::{Actor, ApiTokenId, Error, Role, SupportService, UserId};
+use support_transport_ws::ClientAddr;
 use support_transport_ws::api::{ApiError, MAX_BODY_BYTES};
 
 use crate::accounts::{AccountChange, Accounts, NewAccount, parse_role};
+use crate::audit::By;
 use crate::auth::Identity;
 
 /// What the handlers share.
@@ -129,10 +131,12 @@ struct CreateBody {
 
 async fn create(
     State(state): State<AdminUsers>,
+    client: Option<ClientAddr>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    admin(&state, &headers).await?;
+    let me = admin(&state, &headers).await?;
+    let by = By::User(&me, client.map(|c| c.0));
     let b: CreateBody = body(&bytes)?;
     let new = NewAccount {
         name: b.name,
@@ -140,7 +144,7 @@ async fn create(
         role: b.role,
         password: b.password.filter(|p| !p.is_empty()),
     };
-    let user = state.accounts.create(&new).await?;
+    let user = state.accounts.create(by, &new).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "data": user_view(&user) })),
@@ -158,11 +162,13 @@ struct UpdateBody {
 
 async fn update(
     State(state): State<AdminUsers>,
+    client: Option<ClientAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     let me = admin(&state, &headers).await?;
+    let by = By::User(&me, client.map(|c| c.0));
     let id = UserId(path_id(&id)?);
     let b: UpdateBody = body(&bytes)?;
     if id == me.id {
@@ -181,7 +187,7 @@ async fn update(
         role: b.role,
         disabled: b.disabled,
     };
-    let user = state.accounts.change(id, &change).await?;
+    let user = state.accounts.change(by, id, &change).await?;
     if change.disabled == Some(true) {
         // Their sessions ended with the change; now their open websockets, on every node.
         if let Err(e) = state.service.disconnect_user(id).await {
@@ -203,17 +209,19 @@ struct PasswordBody {
 
 async fn set_password(
     State(state): State<AdminUsers>,
+    client: Option<ClientAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    admin(&state, &headers).await?;
+    let me = admin(&state, &headers).await?;
+    let by = By::User(&me, client.map(|c| c.0));
     let id = UserId(path_id(&id)?);
     let b: PasswordBody = body(&bytes)?;
     if state.accounts.users.user(id).await?.is_none() {
         return Err(Error::NotFound.into());
     }
-    let user = state.accounts.set_password(id, &b.password).await?;
+    let user = state.accounts.set_password(by, id, &b.password).await?;
     Ok(Json(json!({ "data": user_view(&user) })).into_response())
 }
 
@@ -237,14 +245,16 @@ struct TokenBody {
 
 async fn create_token(
     State(state): State<AdminUsers>,
+    client: Option<ClientAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    admin(&state, &headers).await?;
+    let me = admin(&state, &headers).await?;
+    let by = By::User(&me, client.map(|c| c.0));
     let id = UserId(path_id(&id)?);
     let b: TokenBody = body(&bytes)?;
-    let (token, row) = state.accounts.create_token(id, &b.name).await?;
+    let (token, row) = state.accounts.create_token(by, id, &b.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "data": token_view(&row), "token": token })),
@@ -254,11 +264,13 @@ async fn create_token(
 
 async fn revoke_token(
     State(state): State<AdminUsers>,
+    client: Option<ClientAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    admin(&state, &headers).await?;
+    let me = admin(&state, &headers).await?;
+    let by = By::User(&me, client.map(|c| c.0));
     let id = ApiTokenId(path_id(&id)?);
-    state.accounts.revoke_token(id).await?;
+    state.accounts.revoke_token(by, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

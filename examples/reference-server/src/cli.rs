@@ -19,6 +19,7 @@ use support_core::account::StoredUser;
 use support_core::{ApiTokenId, Error, UserId};
 
 use crate::accounts::{AccountChange, Accounts, NewAccount};
+use crate::audit::By;
 
 /// A subcommand; without one the server runs.
 #[derive(Debug, Subcommand)]
@@ -145,7 +146,7 @@ pub(crate) async fn run(accounts: &Accounts, command: UsersCommand) -> Result<()
                 password,
             };
             let user = accounts
-                .create(&new)
+                .create(By::CommandLine, &new)
                 .await
                 .map_err(|e| one_line(e, "not found"))?;
             println!("{}", user.id);
@@ -180,7 +181,7 @@ pub(crate) async fn run(accounts: &Accounts, command: UsersCommand) -> Result<()
                 ..AccountChange::default()
             };
             let user = accounts
-                .change(UserId(id), &change)
+                .change(By::CommandLine, UserId(id), &change)
                 .await
                 .map_err(|e| one_line(e, &no_user(id)))?;
             println!("user {} is {}", user.id, status(&user));
@@ -188,7 +189,7 @@ pub(crate) async fn run(accounts: &Accounts, command: UsersCommand) -> Result<()
         UsersCommand::SetPassword { id, .. } => {
             let password = password_from_stdin()?;
             accounts
-                .set_password(UserId(id), &password)
+                .set_password(By::CommandLine, UserId(id), &password)
                 .await
                 .map_err(|e| one_line(e, &no_user(id)))?;
             println!("password of user {id} set");
@@ -197,7 +198,7 @@ pub(crate) async fn run(accounts: &Accounts, command: UsersCommand) -> Result<()
             command: TokenCommand::Create { id, name },
         } => {
             let (token, _) = accounts
-                .create_token(UserId(id), &name)
+                .create_token(By::CommandLine, UserId(id), &name)
                 .await
                 .map_err(|e| one_line(e, &no_user(id)))?;
             println!("{token}");
@@ -225,7 +226,7 @@ pub(crate) async fn run(accounts: &Accounts, command: UsersCommand) -> Result<()
             command: TokenCommand::Revoke { token_id },
         } => {
             accounts
-                .revoke_token(ApiTokenId(token_id))
+                .revoke_token(By::CommandLine, ApiTokenId(token_id))
                 .await
                 .map_err(|e| one_line(e, &format!("no token with id {token_id}")))?;
             println!("token {token_id} revoked");

@@ -8,6 +8,7 @@
 mod accounts;
 mod admin_users;
 mod attachments;
+mod audit;
 mod auth;
 mod cli;
 mod demo_library;
@@ -383,6 +384,7 @@ impl Database {
             Database::Sqlite(_) => None,
         };
         Ok(Accounts {
+            audit: self.audit(),
             notices,
             users: self.users(),
             sessions: self.sessions(),
@@ -390,6 +392,15 @@ impl Database {
                 .await
                 .map_err(|e| format!("the password hasher: {e}"))?,
         })
+    }
+
+    /// The same store, for the audit records the server writes itself.
+    fn audit(&self) -> audit::AuditTrail {
+        let store: Arc<dyn support_core::SupportStore> = match self {
+            Database::Sqlite(store) => store.clone(),
+            Database::Postgres(store) => Arc::new(store.clone()),
+        };
+        audit::AuditTrail::new(store)
     }
 
     /// The same store, for the users and their API tokens.
@@ -485,6 +496,7 @@ async fn run(args: Args) -> Result<(), String> {
         args.session_lifetime,
     );
     let accounts = Accounts {
+        audit: database.audit(),
         notices: None,
         users: users.clone(),
         sessions: database.sessions(),
@@ -505,6 +517,7 @@ async fn run(args: Args) -> Result<(), String> {
         SignInThrottle::new(auth_limits.sign_in_failures),
         args.secure_cookies,
         accounts.passwords.clone(),
+        accounts.audit.clone(),
     );
     let tokens = TokenGuard::new(auth_limits.failed_tokens);
     let embedding = web::Embedding::new(&args.app_key, &args.allowed_origins)?;

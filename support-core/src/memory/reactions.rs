@@ -18,7 +18,7 @@ impl State {
     pub(super) fn react(&mut self, c: &ReactionChange) -> Option<ReactionOutcome> {
         self.message(c.ticket_id, c.message_id)?;
         let on = |r: &Row| r.message_id == c.message_id && r.emoji == c.emoji;
-        let mine = |r: &Row| on(r) && r.user_id == c.user_id;
+        let mine = |r: &Row| on(r) && r.user_id == c.by.id;
         let count = |rows: &[Row]| rows.iter().filter(|r| on(r)).count() as u32;
         let exists = self.reactions.iter().any(mine);
         if c.add == exists {
@@ -28,7 +28,7 @@ impl State {
             let used = self
                 .reactions
                 .iter()
-                .filter(|r| r.message_id == c.message_id && r.user_id == c.user_id)
+                .filter(|r| r.message_id == c.message_id && r.user_id == c.by.id)
                 .count() as u32;
             if used >= reaction::MAX_PER_USER {
                 return Some(ReactionOutcome::TooMany);
@@ -37,11 +37,12 @@ impl State {
                 ticket_id: c.ticket_id,
                 message_id: c.message_id,
                 emoji: c.emoji.clone(),
-                user_id: c.user_id,
+                user_id: c.by.id,
             });
         } else {
             self.reactions.retain(|r| !mine(r));
         }
+        self.log(c.audit_record());
         Some(ReactionOutcome::Changed(count(&self.reactions)))
     }
 

@@ -1,6 +1,7 @@
 //! Reactions in the service: who may react to which message, and where the new count goes.
 
 use crate::actor::Actor;
+use crate::draft::Author;
 use crate::error::{Error, Result};
 use crate::event::{Event, StaffEvent, TicketEvent};
 use crate::id::{MessageId, TicketId};
@@ -42,7 +43,7 @@ impl SupportService {
         let change = ReactionChange {
             ticket_id,
             message_id,
-            user_id: actor.id,
+            by: Author::of(actor),
             emoji: emoji.clone(),
             add,
             at: time::now(),

@@ -16,6 +16,7 @@ pub fn author(id: i64) -> Author {
     Author {
         id: UserId(id),
         name: format!("user {id}"),
+        origin: None,
     }
 }
 

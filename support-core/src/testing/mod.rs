@@ -185,6 +185,12 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     async fn audit_trail(&self, id: crate::TicketId) -> crate::Result<Vec<crate::AuditEntry>> {
         self.store.audit_trail(id).await
     }
+    async fn record_audit(&self, r: &crate::NewAuditRecord) -> crate::Result<crate::AuditRecord> {
+        self.store.record_audit(r).await
+    }
+    async fn audit_log(&self, q: &crate::AuditQuery) -> crate::Result<Vec<crate::AuditRecord>> {
+        self.store.audit_log(q).await
+    }
     async fn mark_read(
         &self,
         p: &crate::ReadPosition,
@@ -415,6 +421,12 @@ mod tests {
         }
         async fn audit_trail(&self, id: TicketId) -> Result<Vec<AuditEntry>> {
             self.0.audit_trail(id).await
+        }
+        async fn record_audit(&self, r: &crate::NewAuditRecord) -> Result<crate::AuditRecord> {
+            self.0.record_audit(r).await
+        }
+        async fn audit_log(&self, q: &crate::AuditQuery) -> Result<Vec<crate::AuditRecord>> {
+            self.0.audit_log(q).await
         }
         async fn mark_read(&self, p: &ReadPosition) -> Result<Option<ReadAdvance>> {
             self.0.mark_read(p).await

@@ -56,11 +56,14 @@ impl FromRequestParts<ApiState> for Caller {
         if let Some(Identified(actor)) = parts.extensions.get::<Identified>() {
             return Ok(Caller(actor.clone()));
         }
+        // Where the request came from goes with the caller into what they do: the audit
+        // trail records it.
         let actor = state
             .identify
             .identify(&parts.headers)
             .await?
-            .ok_or(ApiError::Unauthenticated)?;
+            .ok_or(ApiError::Unauthenticated)?
+            .from_origin(crate::ClientAddr::of(&parts.extensions));
         parts.extensions.insert(Identified(actor.clone()));
         Ok(Caller(actor))
     }

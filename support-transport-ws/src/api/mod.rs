@@ -39,9 +39,11 @@
 //! `tests/openapi.rs` compares the document with the list of routes it expects.
 
 mod attachments;
+mod audit;
 mod body;
 mod canned;
 mod conversation;
+mod csv_download;
 mod document;
 mod employee;
 mod error;

@@ -39,6 +39,8 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
         .routes(routes!(comment))
         .routes(routes!(messages))
         .routes(routes!(audit))
+        .routes(routes!(super::audit::history))
+        .routes(routes!(super::audit::audit_log))
         .routes(routes!(mark_read))
         .routes(routes!(transcript))
         .routes(routes!(react))

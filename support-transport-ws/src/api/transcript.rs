@@ -56,11 +56,16 @@ pub(crate) async fn transcript(
     q: &TranscriptQuery,
 ) -> Result<Response, ApiError> {
     let format = q.format()?;
-    let t = s.service.transcript(actor, id).await?;
-    let (ext, content_type, body) = match format {
-        Format::Text => ("txt", "text/plain; charset=utf-8", t.to_text()),
-        Format::Json => ("json", "application/json", t.to_json().to_string()),
-        Format::Html => ("html", "text/html; charset=utf-8", t.to_html()),
+    let ext = match format {
+        Format::Text => "txt",
+        Format::Json => "json",
+        Format::Html => "html",
+    };
+    let t = s.service.transcript(actor, id, ext).await?;
+    let (content_type, body) = match format {
+        Format::Text => ("text/plain; charset=utf-8", t.to_text()),
+        Format::Json => ("application/json", t.to_json().to_string()),
+        Format::Html => ("text/html; charset=utf-8", t.to_html()),
     };
     // The ticket number is ASCII letters, digits and '-', so the name needs no escaping.
     let disposition = format!("attachment; filename=\"{}\"", t.file_name(ext));

@@ -21,8 +21,10 @@ use support_transport_ws::{ClientAddr, Throttled};
 
 use super::pages::{message_page, unavailable};
 use super::{Web, home_of, redirect, secure_html};
+use crate::audit::By;
 use crate::auth::page_expired;
 use crate::proxy::ForwardedHttps;
+use support_core::audit::Action;
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct LoginQuery {
@@ -200,6 +202,11 @@ pub(super) async fn sign_in(
     };
     let Some(actor) = actor else {
         web.sign_ins.failed(client, account);
+        let failed = Action::SignInFailed {
+            method: "token".into(),
+            reason: "unknown_token".into(),
+        };
+        web.audit.record(By::Unproven("", client), failed).await;
         let mut query = vec![("error", "1")];
         if let Some(n) = &next {
             query.push(("next", n));
@@ -207,7 +214,16 @@ pub(super) async fn sign_in(
         let query = serde_urlencoded::to_string(query).unwrap_or_default();
         return redirect(&format!("/login?{query}"));
     };
-    start_session(&web, &actor, forwarded, &headers, next.as_deref()).await
+    start_session(
+        &web,
+        &actor,
+        "token",
+        client,
+        forwarded,
+        &headers,
+        next.as_deref(),
+    )
+    .await
 }
 
 /// A sign-in by email and password: throttled per address and per email named; a wrong
@@ -252,8 +268,19 @@ async fn sign_in_by_password(
         Ok(matched) => matched,
         Err(e) => return unavailable(&e),
     };
+    let reason = match &user {
+        None => "unknown_user",
+        Some(_) if !matched => "wrong_password",
+        Some(u) if u.disabled => "disabled",
+        Some(_) => "",
+    };
     let Some(user) = user.filter(|u| matched && !u.disabled) else {
         web.sign_ins.failed(client, Some(&account));
+        let failed = Action::SignInFailed {
+            method: "password".into(),
+            reason: reason.into(),
+        };
+        web.audit.record(By::Unproven(typed, client), failed).await;
         return login_page(
             web,
             next_value,
@@ -261,13 +288,25 @@ async fn sign_in_by_password(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     };
-    start_session(web, &user.actor(), forwarded, headers, next.as_deref()).await
+    let actor = user.actor();
+    start_session(
+        web,
+        &actor,
+        "password",
+        client,
+        forwarded,
+        headers,
+        next.as_deref(),
+    )
+    .await
 }
 
 /// A new session for `actor`, and a redirect to `next` or their home with its cookie.
 async fn start_session(
     web: &Web,
     actor: &Actor,
+    method: &str,
+    client: Option<std::net::IpAddr>,
     forwarded: Option<Extension<ForwardedHttps>>,
     headers: &HeaderMap,
     next: Option<&str>,
@@ -286,6 +325,10 @@ async fn start_session(
     let mut response = redirect(next.unwrap_or(home_of(actor)));
     set_cookie(&mut response, &cookie);
     tracing::info!(user = actor.id.0, "signed in");
+    let signed_in = Action::SignedIn {
+        method: method.into(),
+    };
+    web.audit.record(By::User(actor, client), signed_in).await;
     response
 }
 
@@ -304,22 +347,26 @@ pub(super) struct LogoutForm {
 /// `POST /logout`: ends this session on the server, so its cookie proves nothing any more.
 pub(super) async fn sign_out(
     State(web): State<Web>,
+    client: Option<ClientAddr>,
     forwarded: Option<Extension<ForwardedHttps>>,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Response {
-    end_sessions(&web, &headers, web.https(forwarded), &form, false).await
+    let client = client.map(|ClientAddr(ip)| ip);
+    end_sessions(&web, client, &headers, web.https(forwarded), &form, false).await
 }
 
 /// `POST /logout/everywhere`: ends every session of the signed-in user, on every browser
 /// and every node.
 pub(super) async fn sign_out_everywhere(
     State(web): State<Web>,
+    client: Option<ClientAddr>,
     forwarded: Option<Extension<ForwardedHttps>>,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Response {
-    end_sessions(&web, &headers, web.https(forwarded), &form, true).await
+    let client = client.map(|ClientAddr(ip)| ip);
+    end_sessions(&web, client, &headers, web.https(forwarded), &form, true).await
 }
 
 /// Signing out: with the session's CSRF token (else 419, and nothing ends), ends the session
@@ -327,6 +374,7 @@ pub(super) async fn sign_out_everywhere(
 /// Without a live session there is nothing to end, and the cookie is cleared all the same.
 async fn end_sessions(
     web: &Web,
+    client: Option<std::net::IpAddr>,
     headers: &HeaderMap,
     https: bool,
     form: &LogoutForm,
@@ -355,6 +403,12 @@ async fn end_sessions(
         };
         if let Err(e) = ended {
             return unavailable(&e);
+        }
+        if let Ok(Some(user)) = web.identity.users.user(session.user).await {
+            let actor = user.actor();
+            web.audit
+                .record(By::User(&actor, client), Action::SignedOut)
+                .await;
         }
     }
     let mut response = redirect("/login");

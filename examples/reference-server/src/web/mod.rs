@@ -33,6 +33,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use support_core::Actor;
 
+use crate::audit::AuditTrail;
 use crate::auth::{Identity, Passwords, SignInThrottle, UserEntry};
 use crate::proxy::ForwardedHttps;
 
@@ -51,6 +52,8 @@ pub(crate) struct Web {
     pub(super) secure_cookies: bool,
     /// Checks passwords at sign-in.
     pub(super) passwords: Passwords,
+    /// Where sign-ins, failed ones and sign-outs are recorded.
+    pub(super) audit: AuditTrail,
 }
 
 impl Web {
@@ -61,8 +64,10 @@ impl Web {
         sign_ins: SignInThrottle,
         secure_cookies: bool,
         passwords: Passwords,
+        audit: AuditTrail,
     ) -> Self {
         Web {
+            audit,
             identity,
             demo: demo.map(Arc::new),
             app_key: app_key.to_owned(),

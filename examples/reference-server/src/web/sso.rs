@@ -27,7 +27,9 @@ use support_transport_ws::ClientAddr;
 use super::login::{safe_next, set_cookie, too_many_attempts};
 use super::pages::{message_page, unavailable};
 use super::{Web, home_of, redirect};
+use crate::audit::By;
 use crate::proxy::ForwardedHttps;
+use support_core::audit::Action;
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct SsoQuery {
@@ -60,6 +62,11 @@ async fn verify(
                 "SSO sign-in refused: {why}"
             );
             web.sign_ins.failed(client, None);
+            let failed = Action::SignInFailed {
+                method: "jwt".into(),
+                reason: "invalid_token".into(),
+            };
+            web.audit.record(By::Unproven("", client), failed).await;
             Ok(None)
         }
     }
@@ -103,6 +110,10 @@ pub(super) async fn sso(
     let mut response = redirect(next);
     set_cookie(&mut response, &cookie);
     tracing::info!(user = actor.id.0, "signed in by SSO");
+    let signed_in = Action::SignedIn {
+        method: "sso".into(),
+    };
+    web.audit.record(By::User(&actor, client), signed_in).await;
     private(response)
 }
 
@@ -158,6 +169,10 @@ pub(super) async fn session(
         }
     };
     tracing::info!(user = actor.id.0, "widget session by SSO");
+    let signed_in = Action::SignedIn {
+        method: "jwt".into(),
+    };
+    web.audit.record(By::User(&actor, client), signed_in).await;
     json(
         StatusCode::CREATED,
         json!({

@@ -30,10 +30,7 @@ pub async fn writes_to_a_missing_ticket_are_not_found(store: Store) {
     // The store itself refuses too, without the service's check in front of it.
     let draft = store::MessageDraft {
         ticket_id: missing,
-        author: store::Author {
-            id: f.sam.id,
-            name: f.sam.name.clone(),
-        },
+        author: store::Author::of(&f.sam),
         author_type: AuthorType::Support,
         message: body,
         attachments: Vec::new(),
@@ -48,10 +45,7 @@ pub async fn writes_to_a_missing_ticket_are_not_found(store: Store) {
     assert!(is_not_found(f.store.append_message(&keyed).await));
     let change = store::TicketChange {
         patch: status(Status::Closed),
-        author: store::Author {
-            id: f.sam.id,
-            name: f.sam.name.clone(),
-        },
+        author: store::Author::of(&f.sam),
         idempotency_key: None,
         expected_version: None,
         at: time::now(),

@@ -17,6 +17,7 @@ use crate::store::{SupportStore, TicketFilter};
 use crate::*;
 
 mod attachments;
+mod audit;
 mod canned;
 mod confidentiality;
 mod events;
@@ -195,6 +196,12 @@ macro_rules! __conformance_cases {
                 downloads_follow_the_message_and_unattached_ones_only_their_uploader,
                 unattached_uploads_are_listed_and_deleted_attached_ones_kept,
                 content_is_kept_while_any_upload_uses_it,
+            ]
+            audit: [
+                every_ticket_action_is_recorded_with_who_and_where,
+                a_quick_chat_records_its_ticket_and_first_message,
+                the_audit_log_filters_and_pages_newest_first,
+                only_staff_read_a_tickets_history_and_only_admins_the_log,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,

@@ -12,7 +12,7 @@ fn change(who: &Actor, m: &Message, e: &str, add: bool) -> ReactionChange {
     ReactionChange {
         ticket_id: m.ticket_id,
         message_id: m.id,
-        user_id: who.id,
+        by: crate::store::Author::of(who),
         emoji: emoji(e),
         add,
         at: time::now(),
@@ -196,7 +196,7 @@ pub async fn concurrent_reactions_lose_no_count(store: Store) {
         .map(|i| {
             let store = store.clone();
             let mut c = change(&f.sam, &m, "👍", true);
-            c.user_id = UserId(1000 + i);
+            c.by.id = UserId(1000 + i);
             tokio::spawn(async move { store.react(&c).await.unwrap() })
         })
         .collect();
