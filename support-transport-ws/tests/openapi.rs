@@ -44,6 +44,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/support/{ticket}/comment"),
     ("GET", "/api/admin/support/{ticket}/messages"),
     ("GET", "/api/admin/support/{ticket}/audit"),
+    ("GET", "/api/admin/support/{ticket}/history"),
+    ("GET", "/api/admin/support/audit"),
     ("POST", "/api/admin/support/{ticket}/read"),
     ("GET", "/api/admin/support/{ticket}/transcript"),
     (

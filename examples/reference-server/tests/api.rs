@@ -263,6 +263,25 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             None,
             [401, 403, 403, 200, 200, 200],
         ),
+        (
+            "GET",
+            format!("{ADM}/{t}/history"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
+        // The whole audit log: admins only.
+        (
+            "GET",
+            format!("{ADM}/audit"),
+            None,
+            [401, 403, 403, 403, 200, 403],
+        ),
+        (
+            "GET",
+            format!("{ADM}/audit?format=csv"),
+            None,
+            [401, 403, 403, 403, 200, 403],
+        ),
         // The admins' users API: admins only, other staff too get 403.
         ("GET", USERS.into(), None, [401, 403, 403, 403, 200, 403]),
         (
