@@ -8,6 +8,7 @@ import { echo, onState } from './js/realtime.js';
 import * as employee from './js/employee.js';
 import * as admin from './js/admin.js';
 import { users } from './js/users.js';
+import { auditLog } from './js/audit.js';
 import { cannedResponses, templates } from './js/library.js';
 import { mountWidget } from './js/widget.js';
 import { mountAlerts } from './js/alerts.js';
@@ -28,6 +29,7 @@ const pages = {
   'admin.users': users,
   'admin.canned-responses': cannedResponses,
   'admin.templates': templates,
+  'admin.audit': auditLog,
 };
 
 function connectionIndicator() {
@@ -81,7 +83,8 @@ function sidebar() {
       link('/admin/support', 'All tickets'),
       link('/admin/support/canned-responses', 'Canned responses'),
       me.role === 'admin' ? link('/admin/support/templates', 'Ticket templates') : null,
-      me.role === 'admin' ? link('/admin/users', 'Users') : null));
+      me.role === 'admin' ? link('/admin/users', 'Users') : null,
+      me.role === 'admin' ? link('/admin/support/audit', 'Audit log') : null));
 }
 
 const main = h('main', { id: 'main', tabindex: '-1' });

@@ -126,6 +126,7 @@ pub(crate) fn router(web: Web) -> Router {
             &format!("{admin}/templates"),
             get(page(Page::AdminTemplates)),
         )
+        .route(&format!("{admin}/audit"), get(page(Page::AdminAudit)))
         .route(&format!("{admin}/{{ticket}}"), get(page(Page::AdminShow)))
         .route(
             &format!("{admin}/{{ticket}}/live-chat"),

@@ -23,6 +23,7 @@ pub(super) enum Page {
     AdminUsers,
     AdminCanned,
     AdminTemplates,
+    AdminAudit,
 }
 
 impl Page {
@@ -39,6 +40,7 @@ impl Page {
             Page::AdminUsers => "admin.users",
             Page::AdminCanned => "admin.canned-responses",
             Page::AdminTemplates => "admin.templates",
+            Page::AdminAudit => "admin.audit",
         }
     }
 
@@ -54,6 +56,7 @@ impl Page {
             Page::AdminUsers => "Users",
             Page::AdminCanned => "Canned responses",
             Page::AdminTemplates => "Ticket templates",
+            Page::AdminAudit => "Audit log",
         }
     }
 
@@ -67,11 +70,15 @@ impl Page {
                 | Page::AdminUsers
                 | Page::AdminCanned
                 | Page::AdminTemplates
+                | Page::AdminAudit
         )
     }
 
     fn admins_only(self) -> bool {
-        matches!(self, Page::AdminUsers | Page::AdminTemplates)
+        matches!(
+            self,
+            Page::AdminUsers | Page::AdminTemplates | Page::AdminAudit
+        )
     }
 }
 

@@ -8,6 +8,7 @@ import { conflictPanel } from './conflict.js';
 import { StaffPresence } from './presence.js';
 import { storage } from './storage.js';
 import { transcriptMenu } from './transcript.js';
+import { historyPanel } from './audit.js';
 
 const BASE = '/admin/support';
 
@@ -323,7 +324,8 @@ export async function show({ main, me, ticketId }) {
       h('div', { class: 'column-side' },
         info,
         h('h2', {}, 'Manage'),
-        manage.form)));
+        manage.form,
+        historyPanel(ticketId, (id) => people.get(id)?.full_name || null))));
 }
 
 /** This user as the actor of a change this page made (its event line). */
