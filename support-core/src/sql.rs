@@ -24,7 +24,7 @@
 
 use sea_query::{Alias, Cond, Expr, Iden, Order, Query, SelectStatement, SimpleExpr, Value};
 
-use crate::audit::AuditQuery;
+use crate::audit::{Action, AuditQuery, AuditRecord};
 use crate::error::{Error, Result};
 use crate::stats::Stats;
 use crate::store::{MessagePosition, MessageQuery, TicketKey, TicketOrder, TicketQuery};
@@ -427,4 +427,48 @@ pub fn audit_log(q: &AuditQuery, timestamp: impl Fn(Timestamp) -> Value) -> Sele
         .order_by(AuditColumn::Id, Order::Desc)
         .limit(u64::from(q.limit));
     select
+}
+
+/// An `audit_entries` row as a store reads it, column by column ([`AuditColumn::ALL`]), on its
+/// way to an [`AuditRecord`]: the one decoding both SQL stores share.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    /// `id`
+    pub id: i64,
+    /// `ticket_id`
+    pub ticket_id: Option<i64>,
+    /// `actor_id`
+    pub actor_id: Option<i64>,
+    /// `actor_name`
+    pub actor_name: String,
+    /// `action`
+    pub action: String,
+    /// `change`, parsed as JSON.
+    pub detail: serde_json::Value,
+    /// `origin`
+    pub origin: Option<String>,
+    /// `at`
+    pub at: Timestamp,
+}
+
+impl AuditRow {
+    /// The record; a value no version of this crate wrote is [`Error::Backend`].
+    pub fn record(self) -> Result<AuditRecord> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            Error::backend(format!("stored audit record {}: bad {what}: {e}", self.id))
+        };
+        Ok(AuditRecord {
+            id: self.id,
+            ticket_id: self.ticket_id.map(crate::TicketId),
+            actor_id: self.actor_id.map(crate::UserId),
+            action: Action::from_parts(&self.action, self.detail.clone())
+                .map_err(|e| bad("action", &e))?,
+            origin: match &self.origin {
+                Some(o) => Some(o.parse().map_err(|e| bad("origin", &e))?),
+                None => None,
+            },
+            actor_name: self.actor_name,
+            at: self.at,
+        })
+    }
 }

@@ -6,11 +6,11 @@ use sea_query::PostgresQueryBuilder;
 use sea_query_binder::SqlxBinder;
 use sqlx::PgExecutor;
 use sqlx::postgres::PgRow;
-use support_core::audit::{Action, AuditQuery, AuditRecord, NewAuditRecord};
+use support_core::audit::{AuditQuery, AuditRecord, NewAuditRecord};
 use support_core::sql;
 use support_core::{AuditEntry, Result, TicketId, Timestamp, UserId};
 
-use crate::error::{bad_data, from_sqlx};
+use crate::error::from_sqlx;
 use crate::row::{self, get};
 use crate::store::PgStore;
 
@@ -34,20 +34,17 @@ pub(crate) async fn insert_record(ex: impl PgExecutor<'_>, r: &NewAuditRecord) -
 
 /// An `audit_entries` row as a record of the log.
 fn record(row: &PgRow) -> Result<AuditRecord> {
-    let name: String = get(row, "action")?;
-    let detail: serde_json::Value = get(row, "change")?;
-    let origin: Option<String> = get(row, "origin")?;
-    Ok(AuditRecord {
+    sql::AuditRow {
         id: get(row, "id")?,
-        ticket_id: get::<Option<i64>>(row, "ticket_id")?.map(TicketId),
-        actor_id: get::<Option<i64>>(row, "actor_id")?.map(UserId),
+        ticket_id: get(row, "ticket_id")?,
+        actor_id: get(row, "actor_id")?,
         actor_name: get(row, "actor_name")?,
-        action: Action::from_parts(&name, detail).map_err(|e| bad_data("action", e))?,
-        origin: origin
-            .map(|o| o.parse().map_err(|e| bad_data("origin", e)))
-            .transpose()?,
+        action: get(row, "action")?,
+        detail: get(row, "change")?,
+        origin: get(row, "origin")?,
         at: get::<Timestamp>(row, "at")?,
-    })
+    }
+    .record()
 }
 
 impl PgStore {

@@ -6,7 +6,7 @@ use sea_query::SqliteQueryBuilder;
 use sea_query_binder::SqlxBinder;
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqliteRow;
-use support_core::audit::{Action, AuditQuery, AuditRecord, NewAuditEntry, NewAuditRecord};
+use support_core::audit::{AuditQuery, AuditRecord, NewAuditEntry, NewAuditRecord};
 use support_core::sql;
 use support_core::time::to_micros;
 use support_core::{AuditEntry, Result, TicketId, UserId};
@@ -44,21 +44,18 @@ pub(crate) async fn insert_audit(
 
 /// An `audit_entries` row as a record of the log.
 fn record(row: &SqliteRow) -> Result<AuditRecord> {
-    let name: String = get(row, "action")?;
     let change: String = get(row, "change")?;
-    let detail = serde_json::from_str(&change).map_err(|e| bad_data("change", e))?;
-    let origin: Option<String> = get(row, "origin")?;
-    Ok(AuditRecord {
+    sql::AuditRow {
         id: get(row, "id")?,
-        ticket_id: get::<Option<i64>>(row, "ticket_id")?.map(TicketId),
-        actor_id: get::<Option<i64>>(row, "actor_id")?.map(UserId),
+        ticket_id: get(row, "ticket_id")?,
+        actor_id: get(row, "actor_id")?,
         actor_name: get(row, "actor_name")?,
-        action: Action::from_parts(&name, detail).map_err(|e| bad_data("action", e))?,
-        origin: origin
-            .map(|o| o.parse().map_err(|e| bad_data("origin", e)))
-            .transpose()?,
+        action: get(row, "action")?,
+        detail: serde_json::from_str(&change).map_err(|e| bad_data("change", e))?,
+        origin: get(row, "origin")?,
         at: timestamp(row, "at")?,
-    })
+    }
+    .record()
 }
 
 impl SqliteStore {
