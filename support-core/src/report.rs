@@ -121,10 +121,30 @@ impl ReportRange {
                     )
                 })
         };
-        let to = to.map(|s| date("to", s)).transpose()?.unwrap_or(today);
-        let from = match from {
-            Some(s) => date("from", s)?,
-            None => to - TimeDelta::days(Self::DEFAULT_DAYS - 1),
+        // Both dates are checked, so a request with two bad ones hears of both.
+        let to = to.map(|s| date("to", s)).transpose();
+        let from = from.map(|s| date("from", s)).transpose();
+        let (from, to) = match (from, to) {
+            (Ok(from), Ok(to)) => {
+                let to = to.unwrap_or(today);
+                (
+                    from.unwrap_or(to - TimeDelta::days(Self::DEFAULT_DAYS - 1)),
+                    to,
+                )
+            }
+            (from, to) => {
+                let mut errors = crate::error::FieldErrors::default();
+                for e in [from.err(), to.err()].into_iter().flatten() {
+                    if let Error::Invalid(found) = e {
+                        for (field, messages) in found.fields() {
+                            for m in messages {
+                                errors.add(field, m.clone());
+                            }
+                        }
+                    }
+                }
+                return Err(Error::Invalid(errors));
+            }
         };
         if from > to {
             return Err(Error::invalid(

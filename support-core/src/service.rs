@@ -749,6 +749,8 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
     }
 }
 
+pub use sla::{LabelledRow, Report};
+
 mod attachments;
 mod canned;
 mod reactions;

@@ -49,6 +49,7 @@ mod extract;
 mod query;
 mod reactions;
 mod reads;
+mod reports;
 mod staff;
 mod transcript;
 mod view;
