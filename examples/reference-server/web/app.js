@@ -11,6 +11,7 @@ import { users } from './js/users.js';
 import { cannedResponses, templates } from './js/library.js';
 import { mountWidget } from './js/widget.js';
 import { mountAlerts } from './js/alerts.js';
+import { reports } from './js/reports.js';
 
 const me = JSON.parse(document.querySelector('meta[name="support-user"]').content);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -28,6 +29,7 @@ const pages = {
   'admin.users': users,
   'admin.canned-responses': cannedResponses,
   'admin.templates': templates,
+  'admin.reports': reports,
 };
 
 function connectionIndicator() {
@@ -80,6 +82,7 @@ function sidebar() {
       link('/admin/support/dashboard', 'Live Support ', count),
       link('/admin/support', 'All tickets'),
       link('/admin/support/canned-responses', 'Canned responses'),
+      link('/admin/support/reports', 'Reports'),
       me.role === 'admin' ? link('/admin/support/templates', 'Ticket templates') : null,
       me.role === 'admin' ? link('/admin/users', 'Users') : null));
 }

@@ -121,6 +121,7 @@ pub(crate) fn router(web: Web) -> Router {
             &format!("{admin}/templates"),
             get(page(Page::AdminTemplates)),
         )
+        .route(&format!("{admin}/reports"), get(page(Page::AdminReports)))
         .route(&format!("{admin}/{{ticket}}"), get(page(Page::AdminShow)))
         .route(
             &format!("{admin}/{{ticket}}/live-chat"),

@@ -23,6 +23,7 @@ pub(super) enum Page {
     AdminUsers,
     AdminCanned,
     AdminTemplates,
+    AdminReports,
 }
 
 impl Page {
@@ -39,6 +40,7 @@ impl Page {
             Page::AdminUsers => "admin.users",
             Page::AdminCanned => "admin.canned-responses",
             Page::AdminTemplates => "admin.templates",
+            Page::AdminReports => "admin.reports",
         }
     }
 
@@ -54,6 +56,7 @@ impl Page {
             Page::AdminUsers => "Users",
             Page::AdminCanned => "Canned responses",
             Page::AdminTemplates => "Ticket templates",
+            Page::AdminReports => "Reports",
         }
     }
 
@@ -67,6 +70,7 @@ impl Page {
                 | Page::AdminUsers
                 | Page::AdminCanned
                 | Page::AdminTemplates
+                | Page::AdminReports
         )
     }
 
