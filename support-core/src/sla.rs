@@ -48,7 +48,7 @@ pub struct SlaTarget {
 }
 
 /// The targets of every priority: what an embedder configures on the service
-/// ([`SupportService::with_sla`](crate::SupportService::with_sla)).
+/// ([`SupportService::set_sla_targets`](crate::SupportService::set_sla_targets)).
 ///
 /// The defaults: urgent 1 h / 8 h, high 4 h / 24 h, medium 8 h / 72 h, low 24 h / 120 h
 /// (first response / resolution).
