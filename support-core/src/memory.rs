@@ -401,13 +401,7 @@ impl SupportStore for MemoryStore {
 
     async fn mark_sla_breaches(&self, now: Timestamp, limit: u32) -> Result<Vec<SlaBreach>> {
         let mut s = self.lock();
-        let mut due: Vec<SlaBreach> = s
-            .tickets
-            .values()
-            .flat_map(|t| SlaBreach::due(t, now))
-            .collect();
-        due.sort_by_key(|b| (b.due_at, b.ticket_id));
-        due.truncate(limit as usize);
+        let due = SlaBreach::pick(s.tickets.values(), now, limit);
         for b in &due {
             if let Some(t) = s.tickets.get_mut(&b.ticket_id) {
                 t.sla.mark(b.clock);

@@ -261,6 +261,32 @@ impl SlaBreach {
         }
         found
     }
+
+    /// Which breaches one call of
+    /// [`SupportStore::mark_sla_breaches`](crate::SupportStore::mark_sla_breaches) records
+    /// and answers, at most `limit`: the first-response clocks due at `now` first, the
+    /// earliest due first (then by ticket id), then as many resolution clocks, likewise; the
+    /// answer ordered by due time, then ticket id. (SQL stores run one `UPDATE` per clock in
+    /// this order.) A caller that got `limit` of them calls again for the rest.
+    pub fn pick<'a>(
+        tickets: impl IntoIterator<Item = &'a Ticket>,
+        now: Timestamp,
+        limit: u32,
+    ) -> Vec<SlaBreach> {
+        let (mut first, mut resolution): (Vec<SlaBreach>, Vec<SlaBreach>) = tickets
+            .into_iter()
+            .flat_map(|t| SlaBreach::due(t, now))
+            .partition(|b| b.clock == SlaClock::FirstResponse);
+        let key = |b: &SlaBreach| (b.due_at, b.ticket_id);
+        first.sort_by_key(key);
+        resolution.sort_by_key(key);
+        let limit = limit as usize;
+        first.truncate(limit);
+        resolution.truncate(limit - first.len());
+        first.extend(resolution);
+        first.sort_by_key(key);
+        first
+    }
 }
 
 #[cfg(test)]

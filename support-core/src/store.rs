@@ -334,7 +334,7 @@ pub struct MessageQuery {
 ///   not internal) on a ticket whose [`Ticket::first_response_at`] is unset sets it to the
 ///   message's time, in the append's transaction; nothing else sets it.
 ///   [`SupportStore::mark_sla_breaches`] records, in one transaction, the breaches
-///   [`SlaBreach::due`] finds at `now` and answers them; with concurrent callers on one
+///   [`SlaBreach::pick`] chooses at `now` and answers them; with concurrent callers on one
 ///   database (two nodes), each clock's breach is answered by exactly one call, ever.
 /// - **Reports.** [`SupportStore::report_facts`] answers [`ReportFacts::of`] for exactly the
 ///   tickets [`ReportFacts::in_range`] selects, so every store feeds the one arithmetic in
@@ -586,9 +586,10 @@ pub trait SupportStore: Send + Sync + 'static {
 
     // --- sla ---
 
-    /// Records as breached the clocks [`SlaBreach::due`] finds at `now`, at most `limit` of
-    /// them (those due first first), in one transaction, and answers them. A clock answered
-    /// once is never answered again, by this call or a concurrent one on the same database.
+    /// Records as breached the clocks [`SlaBreach::pick`] chooses at `now` (at most `limit`:
+    /// first-response clocks first, each clock's earliest due first), in one transaction, and
+    /// answers them in its order. A clock answered once is never answered again, by this call
+    /// or a concurrent one on the same database.
     async fn mark_sla_breaches(&self, now: Timestamp, limit: u32) -> Result<Vec<SlaBreach>>;
 
     /// [`ReportFacts::of`] every ticket opened or resolved in `[from, to)`

@@ -7,8 +7,8 @@ use support_core::{Result, SlaBreach, Ticket, Timestamp};
 
 use crate::{TICKETS, backend, from_json, put_ticket};
 
-/// [`SlaBreach::due`] over every ticket, due first, at most `limit`, marked in one write
-/// transaction (redb has one writer, so no other call sees them unmarked).
+/// [`SlaBreach::pick`] over every ticket, marked in one write transaction
+/// (redb has one writer, so no other call sees them unmarked).
 pub(crate) fn mark(db: &Database, now: Timestamp, limit: u32) -> Result<Vec<SlaBreach>> {
     let tx = db.begin_write().map_err(backend)?;
     let mut tickets = Vec::new();
@@ -19,12 +19,7 @@ pub(crate) fn mark(db: &Database, now: Timestamp, limit: u32) -> Result<Vec<SlaB
             tickets.push(from_json::<Ticket>(v.value())?);
         }
     }
-    let mut due: Vec<SlaBreach> = tickets
-        .iter()
-        .flat_map(|t| SlaBreach::due(t, now))
-        .collect();
-    due.sort_by_key(|b| (b.due_at, b.ticket_id));
-    due.truncate(limit as usize);
+    let due = SlaBreach::pick(&tickets, now, limit);
     if due.is_empty() {
         return Ok(due);
     }

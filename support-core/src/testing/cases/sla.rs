@@ -249,18 +249,38 @@ pub async fn breaches_are_marked_once_due_first(store: Store) {
     let read = store.ticket(later.id).await.unwrap().unwrap();
     assert!(!read.sla.breached);
 
-    // The limit takes the earliest first.
-    let a = open(&store, "urgent", t0 + secs(1000)).await;
-    let b = open(&store, "urgent", t0 + secs(1001)).await;
-    let first = store.mark_sla_breaches(t0 + secs(5000), 1).await.unwrap();
+    // With a limit, first-response clocks come first (SlaBreach::pick): `x`'s resolution is
+    // due before `y`'s first response, but `y`'s first response is taken first.
+    let x = open(&store, "urgent", t0 + secs(1000)).await;
+    store
+        .append_message(&staff_message(x.id, false, t0 + secs(1010)))
+        .await
+        .unwrap();
+    let y = open(&store, "high", t0 + secs(1100)).await;
+    let now = t0 + secs(9000);
+    let first = store.mark_sla_breaches(now, 1).await.unwrap();
+    let of = |t: &Ticket, clock, due, priority| SlaBreach {
+        ticket_id: t.id,
+        ticket_number: t.ticket_number.clone(),
+        clock,
+        due_at: due,
+        priority,
+    };
     assert_eq!(
         first,
-        vec![clock(&a, SlaClock::FirstResponse, t0 + secs(1060))]
+        vec![of(
+            &y,
+            SlaClock::FirstResponse,
+            t0 + secs(1700),
+            Priority::High
+        )]
     );
-    let rest = store.mark_sla_breaches(t0 + secs(5000), 100).await.unwrap();
-    assert_eq!(rest.len(), 3);
-    assert!(
-        rest.iter()
-            .all(|r| r.ticket_id == a.id || r.ticket_id == b.id)
+    let rest = store.mark_sla_breaches(now, 100).await.unwrap();
+    assert_eq!(
+        rest,
+        vec![
+            of(&x, SlaClock::Resolution, t0 + secs(1600), Priority::Urgent),
+            of(&y, SlaClock::Resolution, t0 + secs(4700), Priority::High),
+        ]
     );
 }
