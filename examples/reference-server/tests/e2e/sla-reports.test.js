@@ -15,8 +15,8 @@ import { USERS, fresh, live, screenshot, signIn } from './harness.js';
 
 const slaDir = mkdtempSync(join(tmpdir(), 'support-sla-'));
 const slaFile = join(slaDir, 'sla.toml');
-// Urgent tickets must be answered within 4 s here; the others keep the defaults.
-writeFileSync(slaFile, '[urgent]\nfirst_response = "4s"\nresolution = "8h"\n');
+// Urgent tickets must be answered within 10 s here; the others keep the defaults.
+writeFileSync(slaFile, '[urgent]\nfirst_response = "10s"\nresolution = "8h"\n');
 const env = fresh({ rateLimits: false, args: ['--sla', slaFile, '--sla-sweep-every', '1s'] });
 
 const PHONE = { width: 390, height: 844 };
@@ -41,7 +41,7 @@ test('the dashboard counts down each clock and flags the overdue ticket live', a
   await live(sam.page);
   const row = sam.page.locator(`tr[data-ticket="${fire.id}"]`);
   const clock = row.locator('.sla');
-  await clock.filter({ hasText: /^First response due in \d s$/ }).waitFor({ timeout: 3000 });
+  await clock.filter({ hasText: /^First response due in \d+ s$/ }).waitFor({ timeout: 5000 });
   const right = await clock.evaluate((el) => [el.closest('table').getBoundingClientRect().right, innerWidth]);
   assert.ok(right[0] <= right[1], `the table fits the page: ${right}`);
   // The high one has its default 4 h.
@@ -51,7 +51,7 @@ test('the dashboard counts down each clock and flags the overdue ticket live', a
 
   // The sweep marks the breach and sends sla.breached: the dashboard says so, in words.
   const note = sam.page.locator('.sla-alert');
-  await note.waitFor({ timeout: 10000 });
+  await note.waitFor({ timeout: 20000 });
   assert.match(await note.textContent(), new RegExp(`SLA breached: ${fire.ticket_number} \\(first response, urgent\\)`));
   await sam.page.locator(`tr[data-ticket="${fire.id}"].sla-overdue`).waitFor();
   assert.match(await clock.textContent(), /^First response overdue by \d+ s$/);
