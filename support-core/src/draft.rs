@@ -6,6 +6,7 @@ use crate::actor::Actor;
 use crate::audit::{Action, Change, NewAuditEntry, NewAuditRecord};
 use crate::id::{IdempotencyKey, MessageId, TicketId, TicketNumber, UserId};
 use crate::message::{Attachment, AuthorType, Message, Visibility};
+use crate::sla::{Sla, SlaTargets};
 use crate::store::TicketUpdate;
 use crate::ticket::{Status, Ticket, TicketPatch};
 use crate::time::Timestamp;
@@ -48,6 +49,8 @@ pub struct TicketDraft {
     pub idempotency_key: Option<IdempotencyKey>,
     /// The creation time, used for `created_at`, `updated_at`, the message and the audit entry.
     pub at: Timestamp,
+    /// The SLA targets the ticket's due times come from ([`Sla::start`]).
+    pub sla: SlaTargets,
 }
 
 impl TicketDraft {
@@ -68,7 +71,14 @@ impl TicketDraft {
             created_at: self.at,
             updated_at: self.at,
             version: crate::ticket::FIRST_VERSION,
+            first_response_at: None,
+            sla: self.clocks(),
         }
+    }
+
+    /// The new ticket's SLA clocks: started at the draft's time with its priority's targets.
+    pub fn clocks(&self) -> Sla {
+        Sla::start(self.at, self.ticket.priority, &self.sla)
     }
 
     /// The first message of a quick chat, to store on the new ticket `ticket_id`: public, by
@@ -164,6 +174,12 @@ impl PendingMessage {
         self.author_type == AuthorType::Employee && !self.is_internal
     }
 
+    /// True if this message stops its ticket's first-response clock when it is the first such:
+    /// a public message from staff. Internal notes and the employee's messages never do.
+    pub fn is_staff_response(&self) -> bool {
+        self.author_type == AuthorType::Support && !self.is_internal
+    }
+
     /// What appending this message does to its ticket `before` (the row as it is inside the
     /// append's transaction), besides touching `updated_at`: `Some` when it reopens it, with
     /// the ticket after and the audit entry to record in the same transaction.
@@ -181,7 +197,8 @@ impl PendingMessage {
             status: Some(Status::Open),
             ..TicketPatch::default()
         };
-        let (after, changes) = patch.apply(before, self.at);
+        // A reopening changes no priority: the targets are not consulted.
+        let (after, changes) = patch.apply(before, self.at, &SlaTargets::default());
         let audit = changes
             .iter()
             .map(|c| NewAuditEntry {
@@ -270,9 +287,16 @@ pub struct TicketChange {
     pub expected_version: Option<i64>,
     /// When.
     pub at: Timestamp,
+    /// The SLA targets a priority change moves the due times to.
+    pub sla: SlaTargets,
 }
 
 impl TicketChange {
+    /// [`TicketPatch::apply`] of this change to `before`, at its time, with its targets.
+    pub fn apply(&self, before: &Ticket) -> (Ticket, Vec<Change>) {
+        self.patch.apply(before, self.at, &self.sla)
+    }
+
     /// `Err(Stale)` with the ticket as it is when the change names a version `before` is no
     /// longer at. Stores call it on the row read inside their write transaction, after a
     /// retry's key was looked up (a retry answers as the first call did).

@@ -88,6 +88,9 @@ pub enum StaffEvent {
     /// `message.reaction`: an emoji's count on an internal note moved (public messages' go to
     /// their ticket's channel).
     MessageReaction(ReactionCount),
+    /// `sla.breached`: one clock of a ticket passed its due time (sent once per ticket and
+    /// clock).
+    SlaBreached(crate::SlaBreach),
 }
 
 /// Who made a change, as `ticket.updated` names them (`actor: {id, full_name}`), so a live
@@ -269,6 +272,7 @@ impl Broadcast {
             | Event::Staff(StaffEvent::MessageRead(_)) => "message.read",
             Event::Ticket(_, TicketEvent::MessageReaction(_))
             | Event::Staff(StaffEvent::MessageReaction(_)) => "message.reaction",
+            Event::Staff(StaffEvent::SlaBreached(_)) => "sla.breached",
         }
     }
 
@@ -302,6 +306,7 @@ impl Broadcast {
             | Event::Staff(StaffEvent::MessageRead(read)) => serde_json::to_value(read),
             Event::Ticket(_, TicketEvent::MessageReaction(r))
             | Event::Staff(StaffEvent::MessageReaction(r)) => serde_json::to_value(r),
+            Event::Staff(StaffEvent::SlaBreached(b)) => serde_json::to_value(b),
         };
         // Every payload is built from plain structs with string keys: serializing cannot fail.
         value.unwrap_or(Value::Null)

@@ -63,8 +63,10 @@ mod owners;
 pub mod policy;
 pub mod reaction;
 pub mod reads;
+pub mod report;
 pub mod service;
 pub mod session;
+pub mod sla;
 #[cfg(feature = "sql")]
 pub mod sql;
 pub mod stats;
@@ -106,6 +108,7 @@ pub use reaction::{Emoji, Reaction, ReactionCount};
 pub use reads::{LastMessage, ReadAdvance, ReadPosition, TicketSummary};
 pub use service::{Dashboard, Page, PageRequest, SupportService, TicketView, WriteContext};
 pub use session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};
+pub use sla::{Sla, SlaBreach, SlaClock, SlaTarget, SlaTargets};
 pub use stats::Stats;
 pub use store::{MessagePosition, SupportStore, TicketFilter};
 pub use ticket::{Category, Choice, Priority, Status, Ticket, TicketPatch};

@@ -12,7 +12,9 @@ use crate::id::{AttachmentId, IdempotencyKey, MessageId, TicketId, TicketNumber,
 use crate::message::Message;
 use crate::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
+use crate::report::ReportFacts;
 use crate::session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};
+use crate::sla::SlaBreach;
 use crate::stats::Stats;
 use crate::store::*;
 use crate::ticket::Ticket;
@@ -106,6 +108,12 @@ impl State {
             .push(message.clone());
         if let Some(t) = self.tickets.get_mut(&message.ticket_id) {
             t.updated_at = message.created_at;
+            if t.first_response_at.is_none()
+                && message.author_type == crate::AuthorType::Support
+                && !message.is_internal
+            {
+                t.first_response_at = Some(message.created_at);
+            }
         }
         message
     }
@@ -164,7 +172,7 @@ impl SupportStore for MemoryStore {
             return Ok(Some(TicketUpdate::unchanged(before)));
         }
         change.check_version(&before)?;
-        let (after, changes) = change.patch.apply(&before, change.at);
+        let (after, changes) = change.apply(&before);
         if !changes.is_empty() {
             s.tickets.insert(id, after.clone());
             for e in change.audit_entries(&changes) {
@@ -413,6 +421,29 @@ impl SupportStore for MemoryStore {
 
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         Ok(self.lock().uploads.values().any(|u| u.sha256 == sha256))
+    }
+
+    // --- sla ---
+
+    async fn mark_sla_breaches(&self, now: Timestamp, limit: u32) -> Result<Vec<SlaBreach>> {
+        let mut s = self.lock();
+        let due = SlaBreach::pick(s.tickets.values(), now, limit);
+        for b in &due {
+            if let Some(t) = s.tickets.get_mut(&b.ticket_id) {
+                t.sla.mark(b.clock);
+            }
+        }
+        Ok(due)
+    }
+
+    async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>> {
+        Ok(self
+            .lock()
+            .tickets
+            .values()
+            .filter(|t| ReportFacts::in_range(t, from, to))
+            .map(ReportFacts::of)
+            .collect())
     }
 }
 

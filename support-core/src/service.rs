@@ -121,6 +121,8 @@ struct Inner {
     stats_gate: Mutex<()>,
     /// [`SupportService::upload_ttl`], in milliseconds.
     upload_ttl_ms: std::sync::atomic::AtomicU64,
+    /// [`SupportService::sla_targets`].
+    sla: std::sync::RwLock<crate::sla::SlaTargets>,
 }
 
 impl std::fmt::Debug for SupportService {
@@ -163,6 +165,7 @@ impl SupportService {
                 upload_ttl_ms: std::sync::atomic::AtomicU64::new(
                     crate::attachment::Upload::TTL.as_millis() as u64,
                 ),
+                sla: std::sync::RwLock::new(crate::sla::SlaTargets::default()),
             }),
         }
     }
@@ -220,6 +223,7 @@ impl SupportService {
             first_message,
             idempotency_key: ctx.idempotency_key.clone(),
             at: time::now(),
+            sla: self.sla_targets(),
         };
         let created = self.inner.store.create_ticket(&draft).await?;
         // New or not, the store returned the ticket: its owner is known now and for good.
@@ -519,6 +523,7 @@ impl SupportService {
             idempotency_key: ctx.idempotency_key.clone(),
             expected_version,
             at: time::now(),
+            sla: self.sla_targets(),
         };
         let update = self
             .inner
@@ -756,10 +761,13 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
     }
 }
 
+pub use sla::{LabelledRow, Report};
+
 mod attachments;
 mod audit;
 mod canned;
 mod reactions;
 mod reads;
+mod sla;
 #[cfg(test)]
 mod tests;

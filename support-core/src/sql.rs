@@ -89,11 +89,25 @@ pub enum TicketColumn {
     UpdatedAt,
     /// `version`: [`Ticket::version`](crate::Ticket::version).
     Version,
+    /// `first_response_at`
+    FirstResponseAt,
+    /// `first_response_due`: [`Sla::first_response_due`](crate::Sla::first_response_due).
+    FirstResponseDue,
+    /// `resolution_due`
+    ResolutionDue,
+    /// `first_response_breached`: a boolean.
+    FirstResponseBreached,
+    /// `resolution_breached`: a boolean.
+    ResolutionBreached,
+    /// `sla_paused_at`: [`Sla::paused_since`](crate::Sla::paused_since).
+    SlaPausedAt,
+    /// `sla_paused_us`: [`Sla::paused_us`](crate::Sla::paused_us).
+    SlaPausedUs,
 }
 
 impl TicketColumn {
     /// Every column, in the order they are selected.
-    pub const ALL: [TicketColumn; 13] = [
+    pub const ALL: [TicketColumn; 20] = [
         TicketColumn::Id,
         TicketColumn::TicketNumber,
         TicketColumn::EmployeeId,
@@ -107,6 +121,13 @@ impl TicketColumn {
         TicketColumn::CreatedAt,
         TicketColumn::UpdatedAt,
         TicketColumn::Version,
+        TicketColumn::FirstResponseAt,
+        TicketColumn::FirstResponseDue,
+        TicketColumn::ResolutionDue,
+        TicketColumn::FirstResponseBreached,
+        TicketColumn::ResolutionBreached,
+        TicketColumn::SlaPausedAt,
+        TicketColumn::SlaPausedUs,
     ];
 }
 

@@ -13,6 +13,8 @@ use crate::id::{CannedResponseId, MessageId, TicketId, TicketTemplateId, UserId}
 use crate::message::Message;
 use crate::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
+use crate::report::ReportFacts;
+use crate::sla::SlaBreach;
 use crate::stats::Stats;
 use crate::ticket::{Category, Priority, Status, Ticket};
 use crate::time::{self, Timestamp};
@@ -326,6 +328,17 @@ pub struct MessageQuery {
 ///   upload is linked at most once. A replay links nothing. [`SupportStore::delete_upload`]
 ///   deletes only an upload on no message; [`SupportStore::blob_in_use`] tells whether any
 ///   upload row still has that content (the blob is deleted only when none does).
+/// - **SLA clocks** ([`crate::sla`]). A new ticket's [`Ticket::sla`] is
+///   [`TicketDraft::ticket`]'s; a change writes the clocks [`TicketChange::apply`] computed.
+///   An append of a public staff message ([`AuthorType::Support`](crate::AuthorType::Support),
+///   not internal) on a ticket whose [`Ticket::first_response_at`] is unset sets it to the
+///   message's time, in the append's transaction; nothing else sets it.
+///   [`SupportStore::mark_sla_breaches`] records, in one transaction, the breaches
+///   [`SlaBreach::pick`] chooses at `now` and answers them; with concurrent callers on one
+///   database (two nodes), each clock's breach is answered by exactly one call, ever.
+/// - **Reports.** [`SupportStore::report_facts`] answers [`ReportFacts::of`] for exactly the
+///   tickets [`ReportFacts::in_range`] selects, so every store feeds the one arithmetic in
+///   [`crate::report`] the same facts.
 ///
 /// - **The audit log** ([`crate::audit`]). Each write records what it did in its own
 ///   transaction: a created ticket its [`Change::Created`] (and, for a quick chat, its first
@@ -356,6 +369,7 @@ pub struct MessageQuery {
 /// use support_core::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
 /// use support_core::{CannedResponseId, TicketTemplateId};
 /// use support_core::{AttachmentId, Timestamp, Upload, UploadDraft};
+/// use support_core::{SlaBreach, report::ReportFacts};
 ///
 /// /// A store that delegates to another and counts the writes.
 /// struct Counting<S> {
@@ -432,6 +446,14 @@ pub struct MessageQuery {
 ///         self.inner.delete_upload(id).await
 ///     }
 ///     async fn blob_in_use(&self, sha256: &str) -> Result<bool> { self.inner.blob_in_use(sha256).await }
+///     // --- sla ---
+///     async fn mark_sla_breaches(&self, now: Timestamp, limit: u32) -> Result<Vec<SlaBreach>> {
+///         self.write();
+///         self.inner.mark_sla_breaches(now, limit).await
+///     }
+///     async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>> {
+///         self.inner.report_facts(from, to).await
+///     }
 ///     // Provided, and forwarded all the same: the inner store may have its own.
 ///     async fn ping(&self) -> Result<()> { self.inner.ping().await }
 /// }
@@ -474,7 +496,8 @@ pub trait SupportStore: Send + Sync + 'static {
         change: &TicketChange,
     ) -> Result<Option<TicketUpdate>>;
 
-    /// Appends a message and sets the ticket's `updated_at` to its time. `NotFound` if the
+    /// Appends a message and sets the ticket's `updated_at` to its time (and, for the first
+    /// public staff message, its `first_response_at`: see the contract). `NotFound` if the
     /// ticket does not exist.
     ///
     /// In the same transaction, a message that reopens its ticket
@@ -585,6 +608,18 @@ pub trait SupportStore: Send + Sync + 'static {
 
     /// `true` if any upload, on a message or not, has content with this SHA-256.
     async fn blob_in_use(&self, sha256: &str) -> Result<bool>;
+
+    // --- sla ---
+
+    /// Records as breached the clocks [`SlaBreach::pick`] chooses at `now` (at most `limit`:
+    /// first-response clocks first, each clock's earliest due first), in one transaction, and
+    /// answers them in its order. A clock answered once is never answered again, by this call
+    /// or a concurrent one on the same database.
+    async fn mark_sla_breaches(&self, now: Timestamp, limit: u32) -> Result<Vec<SlaBreach>>;
+
+    /// [`ReportFacts::of`] every ticket opened or resolved in `[from, to)`
+    /// ([`ReportFacts::in_range`]), in any order.
+    async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>>;
 
     /// `Ok` when the backend answers: for health checks. The default reads the stats; a store
     /// with a cheaper check overrides it, and a wrapper forwards it (see the contract).
@@ -704,6 +739,13 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
     }
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         (**self).blob_in_use(sha256).await
+    }
+    // --- sla ---
+    async fn mark_sla_breaches(&self, now: Timestamp, limit: u32) -> Result<Vec<SlaBreach>> {
+        (**self).mark_sla_breaches(now, limit).await
+    }
+    async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>> {
+        (**self).report_facts(from, to).await
     }
     async fn ping(&self) -> Result<()> {
         (**self).ping().await

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::Change;
 use crate::id::{TicketId, TicketNumber, UserId};
+use crate::sla::{Sla, SlaTargets};
 use crate::time::Timestamp;
 
 /// The behaviour shared by the string-valued enumerations: their wire names, and parsing that
@@ -198,6 +199,16 @@ pub struct Ticket {
     /// and is refused when the ticket has moved on.
     #[serde(default = "first_version")]
     pub version: i64,
+    /// The first public message from staff: what stops the first-response clock. Set by the
+    /// store in the append's transaction; internal notes and the employee's messages never
+    /// set it.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(default)]
+    pub first_response_at: Option<Timestamp>,
+    /// The SLA clocks ([`crate::sla`]).
+    #[serde(default)]
+    pub sla: Sla,
 }
 
 /// The version of a new ticket (and of a row stored before tickets had versions).
@@ -230,7 +241,16 @@ impl TicketPatch {
     /// Stores call this inside their write transaction, on the row as it is then, so that
     /// concurrent patches never lose an update and the audit trail records true before/after
     /// values. An empty change list means nothing is to be written.
-    pub fn apply(&self, before: &Ticket, at: Timestamp) -> (Ticket, Vec<Change>) {
+    ///
+    /// The SLA clocks move with the change ([`crate::sla`]): a status change pauses or resumes
+    /// the resolution clock, a priority change moves both due times to `targets` of the new
+    /// priority.
+    pub fn apply(
+        &self,
+        before: &Ticket,
+        at: Timestamp,
+        targets: &SlaTargets,
+    ) -> (Ticket, Vec<Change>) {
         let mut after = before.clone();
         let mut changes = Vec::new();
         if let Some(status) = self.status.filter(|s| *s != before.status) {
@@ -244,9 +264,11 @@ impl TicketPatch {
                 Status::Closed => after.resolved_at = before.resolved_at.or(Some(at)),
                 _ => after.resolved_at = None,
             }
+            after.sla.on_status(before.status, status, at);
         }
         if let Some(priority) = self.priority.filter(|p| *p != before.priority) {
             after.priority = priority;
+            after.sla.on_priority(before.created_at, priority, targets);
             changes.push(Change::Priority {
                 before: before.priority,
                 after: priority,
@@ -288,6 +310,8 @@ mod tests {
             created_at: at,
             updated_at: at,
             version: FIRST_VERSION,
+            first_response_at: None,
+            sla: Sla::start(at, Priority::Low, &SlaTargets::default()),
         }
     }
 
@@ -298,7 +322,7 @@ mod tests {
             status: Some(Status::Resolved),
             ..Default::default()
         };
-        let (resolved, changes) = patch.apply(&ticket(Status::Open), at);
+        let (resolved, changes) = patch.apply(&ticket(Status::Open), at, &SlaTargets::default());
         assert_eq!(resolved.resolved_at, Some(at));
         assert_eq!(
             changes,
@@ -312,7 +336,7 @@ mod tests {
             status: Some(Status::InProgress),
             ..Default::default()
         };
-        let (reopened, _) = reopen.apply(&resolved, now());
+        let (reopened, _) = reopen.apply(&resolved, now(), &SlaTargets::default());
         assert_eq!(reopened.resolved_at, None);
     }
 
@@ -325,7 +349,7 @@ mod tests {
             status: Some(Status::Closed),
             ..Default::default()
         };
-        let (closed, _) = close.apply(&t, now());
+        let (closed, _) = close.apply(&t, now(), &SlaTargets::default());
         assert_eq!(closed.resolved_at, Some(first));
     }
 
@@ -337,7 +361,7 @@ mod tests {
             priority: Some(Priority::Low),
             assigned_to: Some(None),
         };
-        let (after, changes) = patch.apply(&t, now());
+        let (after, changes) = patch.apply(&t, now(), &SlaTargets::default());
         assert!(changes.is_empty());
         assert_eq!(after, t);
     }

@@ -406,6 +406,8 @@ mod tests {
                 resolved_at: None,
                 created_at: at(0),
                 updated_at: at(5),
+                first_response_at: None,
+                sla: Default::default(),
                 version: 3,
             },
             messages,

@@ -31,6 +31,8 @@ macro_rules! reopen_columns {
     () => {
         "t.id, t.ticket_number, t.employee_id, t.subject, t.description, t.category, \
          t.priority, t.status, t.assigned_to, t.resolved_at, t.created_at, t.version, \
+         t.first_response_at, t.first_response_due, t.resolution_due, \
+         t.first_response_breached, t.resolution_breached, t.sla_paused_at, t.sla_paused_us, \
          (SELECT updated_at FROM ticket_activity WHERE ticket_id = t.id) AS updated_at"
     };
 }
@@ -41,11 +43,19 @@ macro_rules! reopen_columns {
 /// `FROM`/`WHERE` that pairs each reopened ticket `r` with the author, origin and time of its
 /// first reopening message, for the audit entry.
 macro_rules! reopen_ctes {
-    ($pair:literal) => {
+    ($first:literal, $pair:literal) => {
         concat!(
             "reopened AS ( \
-                 UPDATE tickets t SET status = 'open', resolved_at = NULL, version = t.version + 1 \
-                 FROM r WHERE t.id = r.id AND r.id = ANY (ARRAY (SELECT m.ticket_id FROM m)) \
+                 UPDATE tickets t SET status = 'open', resolved_at = NULL, version = t.version + 1, \
+                     sla_paused_at = NULL, \
+                     sla_paused_us = t.sla_paused_us + COALESCE(w.us, 0), \
+                     resolution_due = t.resolution_due + COALESCE(w.us, 0) * interval '1 microsecond' \
+                 FROM r JOIN (SELECT w.ticket_id, GREATEST(0, ((extract(epoch FROM w.created_at) \
+                         - extract(epoch FROM pr.sla_paused_at)) * 1000000)::bigint) AS us \
+                     FROM ",
+            $first,
+            " w JOIN r pr ON pr.id = w.ticket_id) w ON w.ticket_id = r.id \
+                 WHERE t.id = r.id AND r.id = ANY (ARRAY (SELECT m.ticket_id FROM m)) \
                  RETURNING t.id \
              ), audit AS ( \
                  INSERT INTO audit_entries (ticket_id, actor_id, actor_name, action, change, \
@@ -85,6 +95,7 @@ const APPEND_ONE: &str = concat!(
          RETURNING id, ticket_id \
      ), ",
     reopen_ctes!(
+        "(SELECT $1::bigint AS ticket_id, $8::timestamptz AS created_at)",
         "FROM reopened JOIN r ON r.id = reopened.id, \
          (SELECT $2::bigint AS author_id, $3::text AS author_name, $8::timestamptz AS created_at, \
              $9::text AS origin) f"
@@ -152,6 +163,9 @@ const APPEND_BATCH: &str = concat!(
         RETURNING id, ticket_id \
     ), ",
     reopen_ctes!(
+        "(SELECT DISTINCT ON (b.ticket_id) b.ticket_id, b.created_at \
+             FROM b WHERE b.author_type = 'employee' AND NOT b.is_internal \
+             ORDER BY b.ticket_id, b.n)",
         "FROM reopened JOIN r ON r.id = reopened.id JOIN ( \
              SELECT DISTINCT ON (b.ticket_id) b.ticket_id, b.author_id, b.author_name, b.created_at, \
                  b.origin \
@@ -315,6 +329,7 @@ const APPEND_KEYED: &str = concat!(
         UPDATE ticket_activity SET updated_at = $8 FROM m WHERE ticket_activity.ticket_id = m.ticket_id \
     ), ",
     reopen_ctes!(
+        "(SELECT $1::bigint AS ticket_id, $8::timestamptz AS created_at)",
         "FROM reopened JOIN r ON r.id = reopened.id, \
          (SELECT $2::bigint AS author_id, $3::text AS author_name, $8::timestamptz AS created_at, \
              $10::text AS origin) f"

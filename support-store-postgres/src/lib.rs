@@ -97,6 +97,7 @@ mod reactions;
 mod reads;
 mod row;
 mod sessions;
+mod sla;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -16,7 +16,9 @@ use crate::error::{bad_data, from_sqlx};
 
 /// The ticket columns [`ticket`] reads, for hand-written queries of the `ticket_rows` view.
 pub(crate) const TICKET_COLUMNS: &str = "id, ticket_number, employee_id, subject, description, \
-     category, priority, status, assigned_to, resolved_at, created_at, updated_at, version";
+     category, priority, status, assigned_to, resolved_at, created_at, updated_at, version, \
+     first_response_at, first_response_due, resolution_due, first_response_breached, \
+     resolution_breached, sla_paused_at, sla_paused_us";
 
 /// The message columns [`message`] reads.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, ticket_id, author_id, author_name, author_type, \
@@ -117,6 +119,15 @@ pub(crate) fn ticket(row: &PgRow) -> Result<Ticket> {
         created_at: timestamp(row, "created_at")?,
         updated_at: timestamp(row, "updated_at")?,
         version: get(row, "version")?,
+        first_response_at: optional_timestamp(row, "first_response_at")?,
+        sla: support_core::Sla::from_stored(
+            optional_timestamp(row, "first_response_due")?,
+            optional_timestamp(row, "resolution_due")?,
+            get(row, "first_response_breached")?,
+            get(row, "resolution_breached")?,
+            optional_timestamp(row, "sla_paused_at")?,
+            get(row, "sla_paused_us")?,
+        ),
     })
 }
 

@@ -243,7 +243,7 @@ impl PgStore {
         // Compare-and-set: the row was read under its lock, so no change can slip in between
         // this comparison and the write. Dropping the transaction frees the lock.
         change.check_version(&before)?;
-        let (after, changes) = change.patch.apply(&before, change.at);
+        let (after, changes) = change.apply(&before);
         if changes.is_empty() && key.is_none() {
             // Nothing to write; dropping the transaction rolls it back and frees the lock.
             return Ok(Some(TicketUpdate {
@@ -298,13 +298,14 @@ impl PgStore {
         sqlx::query(
             "WITH u AS ( \
                  UPDATE tickets SET status = $2, priority = $3, assigned_to = $4, \
-                     resolved_at = $5, version = $10 \
+                     resolved_at = $5, version = $10, first_response_due = $11, \
+                     resolution_due = $12, sla_paused_at = $13, sla_paused_us = $14 \
                  WHERE id = $1 RETURNING id \
              ), activity AS ( \
                  UPDATE ticket_activity SET updated_at = $6 WHERE ticket_id = $1 \
              ) \
              INSERT INTO audit_entries (ticket_id, actor_id, actor_name, action, change, origin, at) \
-             SELECT u.id, $7, $8, 'ticket', c.change, $11, $6 \
+             SELECT u.id, $7, $8, 'ticket', c.change, $15, $6 \
              FROM u, unnest($9::jsonb[]) WITH ORDINALITY AS c (change, n) \
              ORDER BY c.n",
         )
@@ -318,6 +319,10 @@ impl PgStore {
         .bind(&change.author.name)
         .bind(entries)
         .bind(after.version)
+        .bind(after.sla.first_response_due)
+        .bind(after.sla.resolution_due)
+        .bind(after.sla.paused_since)
+        .bind(after.sla.paused_us)
         .bind(change.author.origin.map(|o| o.to_string()))
         .execute(&mut **tx)
         .await
@@ -414,23 +419,24 @@ async fn insert_ticket(
     d: &TicketDraft,
 ) -> Result<(Ticket, Option<Message>)> {
     let audit = d.audit_entry();
+    let clocks = d.clocks();
     let first = d.first_message.as_ref().map(|b| b.as_str());
     let row = sqlx::query(
         "WITH t AS ( \
              INSERT INTO tickets (employee_id, subject, description, category, priority, status, \
-                 created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'open', $6) \
+                 created_at, first_response_due, resolution_due) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, $10, $11) \
              RETURNING id, ticket_number \
          ), activity AS ( \
              INSERT INTO ticket_activity (ticket_id, employee_id, updated_at) \
              SELECT id, $1, $6 FROM t \
          ), a AS ( \
              INSERT INTO audit_entries (ticket_id, actor_id, actor_name, action, change, origin, at) \
-             SELECT id, $1, $7, 'ticket', $8, $10, $6 FROM t \
+             SELECT id, $1, $7, 'ticket', $8, $12, $6 FROM t \
          ), m AS ( \
              INSERT INTO messages (ticket_id, author_id, author_name, author_type, content, \
                  is_internal, created_at, origin) \
-             SELECT id, $1, $7, 'employee', $9, FALSE, $6, $10 FROM t WHERE $9::text IS NOT NULL \
+             SELECT id, $1, $7, 'employee', $9, FALSE, $6, $12 FROM t WHERE $9::text IS NOT NULL \
              RETURNING id \
          ) \
          SELECT t.id, t.ticket_number, m.id AS message_id FROM t LEFT JOIN m ON TRUE",
@@ -444,6 +450,8 @@ async fn insert_ticket(
     .bind(&d.employee.name)
     .bind(Json(&audit.change))
     .bind(first)
+    .bind(clocks.first_response_due)
+    .bind(clocks.resolution_due)
     .bind(d.employee.origin.map(|o| o.to_string()))
     .fetch_one(ex)
     .await
@@ -622,6 +630,23 @@ impl SupportStore for PgStore {
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         self.bounded("blob_in_use", self.sha256_in_use(sha256))
             .await
+    }
+
+    // --- sla ---
+    async fn mark_sla_breaches(
+        &self,
+        now: support_core::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<support_core::SlaBreach>> {
+        self.bounded("mark_sla_breaches", self.mark_breaches(now, limit))
+            .await
+    }
+    async fn report_facts(
+        &self,
+        from: support_core::Timestamp,
+        to: support_core::Timestamp,
+    ) -> Result<Vec<support_core::report::ReportFacts>> {
+        self.bounded("report_facts", self.facts(from, to)).await
     }
 
     async fn ping(&self) -> Result<()> {

@@ -59,6 +59,7 @@ async fn every_call(
         idempotency_key: None,
         expected_version: None,
         at: support_core::time::now(),
+        sla: Default::default(),
     };
     let mut out = Vec::new();
     macro_rules! call {

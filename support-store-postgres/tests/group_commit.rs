@@ -132,6 +132,7 @@ async fn coalesced_lookups_each_get_their_ticket_and_see_earlier_writes() {
                     idempotency_key: None,
                     expected_version: None,
                     at: time::now(),
+                    sla: Default::default(),
                 };
                 store.update_ticket(mine.id, &change).await.unwrap();
                 let after = store.ticket(mine.id).await.unwrap().unwrap();

@@ -400,6 +400,7 @@ async fn counts_stay_exact_under_opposite_concurrent_changes_from_several_pools(
                     idempotency_key: None,
                     expected_version: None,
                     at: time::now(),
+                    sla: Default::default(),
                 };
                 store
                     .update_ticket(ids[(step * 7 + k) % ids.len()], &change)

@@ -31,6 +31,7 @@ async fn of_two_nodes_changing_one_version_exactly_one_succeeds() {
         idempotency_key: None,
         expected_version: Some(version),
         at: time::now(),
+        sla: Default::default(),
     };
     let mut priority = t.priority;
     for (round, version) in (0..8).zip(1_i64..) {

@@ -48,6 +48,7 @@ mod reactions;
 mod reads;
 mod row;
 mod sessions;
+mod sla;
 mod store;
 mod uploads;
 

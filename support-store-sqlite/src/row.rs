@@ -7,14 +7,16 @@ use support_core::account::{Email, PasswordHash, StoredApiToken, StoredUser};
 use support_core::time::{self, Timestamp};
 use support_core::{
     ApiTokenId, AuditEntry, AuthorType, Category, Change, Choice, Message, MessageId, Priority,
-    Result, Role, Status, StoredSession, Ticket, TicketId, TicketNumber, TokenDigest, UserId,
+    Result, Role, Sla, Status, StoredSession, Ticket, TicketId, TicketNumber, TokenDigest, UserId,
 };
 
 use crate::error::{bad_data, from_sqlx};
 
 /// The ticket columns in the order [`ticket`] reads them, for hand-written queries.
 pub(crate) const TICKET_COLUMNS: &str = "id, ticket_number, employee_id, subject, description, category, priority, \
-     status, assigned_to, resolved_at, created_at, updated_at, version";
+     status, assigned_to, resolved_at, created_at, updated_at, version, first_response_at, \
+     first_response_due, resolution_due, first_response_breached, resolution_breached, \
+     sla_paused_at, sla_paused_us";
 
 /// The message columns [`message`] reads.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, ticket_id, author_id, author_name, author_type, content, is_internal, attachments, created_at";
@@ -81,6 +83,15 @@ pub(crate) fn ticket(row: &SqliteRow) -> Result<Ticket> {
         created_at: timestamp(row, "created_at")?,
         updated_at: timestamp(row, "updated_at")?,
         version: get(row, "version")?,
+        first_response_at: optional_timestamp(row, "first_response_at")?,
+        sla: Sla::from_stored(
+            optional_timestamp(row, "first_response_due")?,
+            optional_timestamp(row, "resolution_due")?,
+            get(row, "first_response_breached")?,
+            get(row, "resolution_breached")?,
+            optional_timestamp(row, "sla_paused_at")?,
+            get(row, "sla_paused_us")?,
+        ),
     })
 }
 

@@ -198,7 +198,8 @@ async fn select_message(conn: &mut SqliteConnection, id: MessageId) -> Result<Op
 pub(crate) async fn write_ticket(conn: &mut SqliteConnection, after: &Ticket) -> Result<()> {
     sqlx::query(
         "UPDATE tickets SET status = ?, priority = ?, assigned_to = ?, resolved_at = ?, updated_at = ?, \
-         version = ? WHERE id = ?",
+         version = ?, first_response_due = ?, resolution_due = ?, sla_paused_at = ?, \
+         sla_paused_us = ? WHERE id = ?",
     )
     .bind(after.status.as_str())
     .bind(i64::from(after.priority.rank()))
@@ -206,6 +207,10 @@ pub(crate) async fn write_ticket(conn: &mut SqliteConnection, after: &Ticket) ->
     .bind(after.resolved_at.map(to_micros))
     .bind(to_micros(after.updated_at))
     .bind(after.version)
+    .bind(after.sla.first_response_due.map(to_micros))
+    .bind(after.sla.resolution_due.map(to_micros))
+    .bind(after.sla.paused_since.map(to_micros))
+    .bind(after.sla.paused_us)
     .bind(after.id.get())
     .execute(&mut *conn)
     .await
@@ -233,9 +238,11 @@ impl SupportStore for SqliteStore {
             }
         }
 
+        let clocks = d.clocks();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tickets (employee_id, subject, description, category, priority, status, created_at, \
-             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             updated_at, first_response_due, resolution_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             RETURNING id",
         )
         .bind(d.employee.id.get())
         .bind(d.ticket.subject.as_str())
@@ -245,6 +252,8 @@ impl SupportStore for SqliteStore {
         .bind(Status::Open.as_str())
         .bind(to_micros(d.at))
         .bind(to_micros(d.at))
+        .bind(clocks.first_response_due.map(to_micros))
+        .bind(clocks.resolution_due.map(to_micros))
         .fetch_one(&mut *tx)
         .await
         .map_err(from_sqlx)?;
@@ -306,7 +315,7 @@ impl SupportStore for SqliteStore {
         }
         // Compared on the row read in this write transaction: nothing writes in between.
         change.check_version(&before)?;
-        let (after, changes) = change.patch.apply(&before, change.at);
+        let (after, changes) = change.apply(&before);
         if !changes.is_empty() {
             write_ticket(&mut tx, &after).await?;
             for e in change.audit_entries(&changes) {
@@ -473,5 +482,21 @@ impl SupportStore for SqliteStore {
 
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         self.sha256_in_use(sha256).await
+    }
+
+    // --- sla ---
+    async fn mark_sla_breaches(
+        &self,
+        now: support_core::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<support_core::SlaBreach>> {
+        crate::sla::mark_breaches(self, now, limit).await
+    }
+    async fn report_facts(
+        &self,
+        from: support_core::Timestamp,
+        to: support_core::Timestamp,
+    ) -> Result<Vec<support_core::report::ReportFacts>> {
+        crate::sla::report_facts(self, from, to).await
     }
 }

@@ -244,6 +244,7 @@ async fn sqlite_reproduces_the_reference_store() {
             idempotency_key: None,
             expected_version: None,
             at: at(400 + n as i64),
+            sla: Default::default(),
         };
         s.update(*id, &change).await.unwrap().unwrap();
     }
@@ -257,6 +258,7 @@ async fn sqlite_reproduces_the_reference_store() {
         idempotency_key: None,
         expected_version: None,
         at: at(500),
+        sla: Default::default(),
     };
     s.update(ids[8], &change).await.unwrap().unwrap();
     let noop = s.update(ids[8], &change).await.unwrap().unwrap();

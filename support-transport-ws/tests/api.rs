@@ -217,6 +217,19 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.blob_in_use(sha256).await
     }
+    // --- sla ---
+    async fn mark_sla_breaches(&self, now: Timestamp, limit: u32) -> Result<Vec<SlaBreach>> {
+        self.check()?;
+        self.store.mark_sla_breaches(now, limit).await
+    }
+    async fn report_facts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<support_core::report::ReportFacts>> {
+        self.check()?;
+        self.store.report_facts(from, to).await
+    }
     async fn ping(&self) -> Result<()> {
         self.check()?;
         self.store.ping().await

@@ -37,6 +37,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/admin/support/dashboard"),
     ("GET", "/api/admin/support/stats"),
     ("GET", "/api/admin/support/users"),
+    ("GET", "/api/admin/support/reports"),
     ("GET", "/api/admin/support/{ticket}"),
     ("PATCH", "/api/admin/support/{ticket}"),
     ("GET", "/api/admin/support/{ticket}/live-chat"),

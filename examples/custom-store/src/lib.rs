@@ -30,6 +30,7 @@ mod accounts;
 mod canned;
 mod reactions;
 mod reads;
+mod sla;
 mod uploads;
 
 use std::path::Path;
@@ -238,6 +239,12 @@ fn put_message(tx: &redb::WriteTransaction, pending: PendingMessage) -> Result<A
         .insert((m.ticket_id.0, m.id.0), to_json(&m)?.as_str())
         .map_err(backend)?;
     ticket.updated_at = m.created_at;
+    if ticket.first_response_at.is_none()
+        && m.author_type == support_core::AuthorType::Support
+        && !m.is_internal
+    {
+        ticket.first_response_at = Some(m.created_at);
+    }
     let reopened = match reopening {
         Some(r) => {
             ticket = r.update.after.clone();
@@ -365,7 +372,7 @@ impl SupportStore for KvStore {
                 return Ok(Some(TicketUpdate::unchanged(before)));
             }
             change.check_version(&before)?;
-            let (after, changes) = change.patch.apply(&before, change.at);
+            let (after, changes) = change.apply(&before);
             if !changes.is_empty() {
                 put_ticket(&tx, &after)?;
                 for e in change.audit_entries(&changes) {
@@ -632,6 +639,23 @@ impl SupportStore for KvStore {
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         let sha256 = sha256.to_owned();
         self.run(move |db| uploads::in_use(db, &sha256)).await
+    }
+
+    // --- sla ---
+    async fn mark_sla_breaches(
+        &self,
+        now: support_core::Timestamp,
+        limit: u32,
+    ) -> Result<Vec<support_core::SlaBreach>> {
+        self.run(move |db| sla::mark(db, now, limit)).await
+    }
+
+    async fn report_facts(
+        &self,
+        from: support_core::Timestamp,
+        to: support_core::Timestamp,
+    ) -> Result<Vec<support_core::report::ReportFacts>> {
+        self.run(move |db| sla::facts(db, from, to)).await
     }
 }
 

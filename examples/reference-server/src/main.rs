@@ -13,6 +13,7 @@ mod auth;
 mod cli;
 mod demo_library;
 mod proxy;
+mod sla;
 mod web;
 
 use std::net::SocketAddr;
@@ -189,6 +190,9 @@ struct Args {
     /// Uploads: where, how large, which types.
     #[command(flatten)]
     attachments: attachments::AttachmentFlags,
+    /// SLA targets and their sweep.
+    #[command(flatten)]
+    sla: sla::SlaFlags,
 }
 
 impl Args {
@@ -425,6 +429,7 @@ async fn build(
         ..AppConfig::new(&args.app_id, &args.app_key, &args.app_secret)
     };
     let uploads = args.attachments.attachments(&args.database_url)?;
+    let sla_targets = args.sla.targets()?;
     let chat = SupportChat::builder(app)
         .document(auth::describe_session)
         .attachments(uploads.clone());
@@ -442,6 +447,7 @@ async fn build(
         .await
         .map_err(|e| format!("PostgreSQL listener: {e}"))?;
     args.attachments.start(chat.service(), &uploads);
+    args.sla.start(chat.service(), sla_targets);
     Ok(chat)
 }
 

@@ -214,6 +214,12 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             None,
             [401, 403, 403, 200, 200, 200],
         ),
+        (
+            "GET",
+            format!("{ADM}/reports?group_by=agent&format=csv"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
         // The web UI's people list (names, the assignment menu).
         (
             "GET",

@@ -335,6 +335,8 @@ async fn scenario(s: &Server) {
         ("limit=501", "limit"),
         ("cursor=-3", "cursor"),
         ("format=xml", "format"),
+        ("format=", "format"),
+        ("actor=", "actor"),
     ] {
         let (st, e) = s
             .call("GET", &format!("{ADM}/audit?{query}"), Some(ADA), None)

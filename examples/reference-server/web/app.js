@@ -12,6 +12,7 @@ import { auditLog } from './js/audit.js';
 import { cannedResponses, templates } from './js/library.js';
 import { mountWidget } from './js/widget.js';
 import { mountAlerts } from './js/alerts.js';
+import { reports } from './js/reports.js';
 
 const me = JSON.parse(document.querySelector('meta[name="support-user"]').content);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -30,6 +31,7 @@ const pages = {
   'admin.canned-responses': cannedResponses,
   'admin.templates': templates,
   'admin.audit': auditLog,
+  'admin.reports': reports,
 };
 
 function connectionIndicator() {
@@ -82,6 +84,7 @@ function sidebar() {
       link('/admin/support/dashboard', 'Live Support ', count),
       link('/admin/support', 'All tickets'),
       link('/admin/support/canned-responses', 'Canned responses'),
+      link('/admin/support/reports', 'Reports'),
       me.role === 'admin' ? link('/admin/support/templates', 'Ticket templates') : null,
       me.role === 'admin' ? link('/admin/users', 'Users') : null,
       me.role === 'admin' ? link('/admin/support/audit', 'Audit log') : null));

@@ -107,6 +107,10 @@ enum WireEvent {
         #[serde(flatten)]
         reaction: ReactionCount,
     },
+    StaffSlaBreached {
+        #[serde(flatten)]
+        breach: crate::SlaBreach,
+    },
     /// [`Dispatch::DisconnectUser`]: no channel, no payload.
     DisconnectUser {
         user_id: UserId,
@@ -220,6 +224,9 @@ impl Envelope {
             Event::Staff(StaffEvent::MessageReaction(r)) => WireEvent::StaffMessageReaction {
                 reaction: r.clone(),
             },
+            Event::Staff(StaffEvent::SlaBreached(b)) => {
+                WireEvent::StaffSlaBreached { breach: b.clone() }
+            }
         };
         Envelope {
             except: b.except.clone(),
@@ -301,6 +308,7 @@ impl Envelope {
             WireEvent::StaffMessageReaction { reaction } => {
                 Event::Staff(StaffEvent::MessageReaction(reaction))
             }
+            WireEvent::StaffSlaBreached { breach } => Event::Staff(StaffEvent::SlaBreached(breach)),
         };
         Ok(Dispatch::from(Broadcast {
             event,
@@ -384,6 +392,8 @@ mod tests {
             resolved_at: None,
             created_at: now(),
             updated_at: now(),
+            first_response_at: None,
+            sla: Default::default(),
             version: 3,
         }
     }
@@ -469,6 +479,13 @@ mod tests {
             Event::Staff(StaffEvent::MessageRead(read())),
             Event::Ticket(TicketId(3), TicketEvent::MessageReaction(reaction())),
             Event::Staff(StaffEvent::MessageReaction(reaction())),
+            Event::Staff(StaffEvent::SlaBreached(crate::SlaBreach {
+                ticket_id: TicketId(3),
+                ticket_number: crate::TicketNumber::for_id(TicketId(3)),
+                clock: crate::SlaClock::Resolution,
+                due_at: now(),
+                priority: crate::Priority::High,
+            })),
         ];
         for event in events {
             for except in [None, Some("12.34".parse().unwrap())] {

@@ -282,3 +282,38 @@ async fn a_reopening_reply_broadcasts_ticket_updated_and_stats() {
     f.say(&f.sam, t.id, "it is fixed now").await;
     assert_eq!(names(&Fixture::drain(&mut staff)), ["message.created"]);
 }
+
+/// The sweep publishes `sla.breached` to staff once per ticket and clock, with the payload the
+/// contract names; a sweep that finds nothing new sends nothing.
+#[tokio::test]
+async fn the_sweep_sends_each_breach_once() {
+    let f = Fixture::in_memory();
+    let short = SlaTarget {
+        first_response: std::time::Duration::from_millis(1),
+        resolution: std::time::Duration::from_millis(2),
+    };
+    f.service
+        .set_sla_targets(SlaTargets::default().with(Priority::Urgent, short));
+    let t = f.ticket(&f.alice, "on fire", Priority::Urgent).await;
+    let calm = f.ticket(&f.alice, "later", Priority::Low).await;
+    let mut staff = f.hub.subscribe(Channel::Admin, None);
+    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    assert_eq!(f.service.sweep_sla().await.unwrap(), 2);
+    let got = Fixture::drain(&mut staff);
+    let names: Vec<&str> = got.iter().map(|b| b.name()).collect();
+    assert_eq!(names, ["sla.breached", "sla.breached"]);
+    let first = got[0].payload();
+    assert_eq!(first["ticket_id"], t.id.0);
+    assert_eq!(first["ticket_number"], t.ticket_number.as_str());
+    assert_eq!(first["clock"], "first_response");
+    assert_eq!(first["priority"], "urgent");
+    assert_eq!(
+        first["due_at"],
+        serde_json::to_value(t.sla.first_response_due).unwrap()
+    );
+    assert_eq!(got[1].payload()["clock"], "resolution");
+    assert_eq!(f.service.sweep_sla().await.unwrap(), 0);
+    assert!(Fixture::drain(&mut staff).is_empty());
+    let calm = f.store.ticket(calm.id).await.unwrap().unwrap();
+    assert!(!calm.sla.breached);
+}

@@ -250,6 +250,8 @@ fn ticket(subject: &str, description: &str) -> Ticket {
         resolved_at: None,
         created_at: time::now(),
         updated_at: time::now(),
+        first_response_at: None,
+        sla: Default::default(),
         version: 1,
     }
 }

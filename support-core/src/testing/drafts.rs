@@ -40,6 +40,7 @@ pub fn ticket(
         first_message: None,
         idempotency_key: None,
         at,
+        sla: Default::default(),
     }
 }
 

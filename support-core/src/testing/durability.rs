@@ -65,6 +65,7 @@ where
             idempotency_key: None,
             expected_version: None,
             at: at(6),
+            sla: Default::default(),
         };
         let updated = store
             .update_ticket(t.id, &change)

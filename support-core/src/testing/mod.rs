@@ -274,6 +274,21 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     async fn blob_in_use(&self, sha256: &str) -> crate::Result<bool> {
         self.store.blob_in_use(sha256).await
     }
+    // --- sla ---
+    async fn mark_sla_breaches(
+        &self,
+        now: crate::Timestamp,
+        limit: u32,
+    ) -> crate::Result<Vec<crate::SlaBreach>> {
+        self.store.mark_sla_breaches(now, limit).await
+    }
+    async fn report_facts(
+        &self,
+        from: crate::Timestamp,
+        to: crate::Timestamp,
+    ) -> crate::Result<Vec<crate::report::ReportFacts>> {
+        self.store.report_facts(from, to).await
+    }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
     }
@@ -498,6 +513,21 @@ mod tests {
         }
         async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
             self.0.blob_in_use(sha256).await
+        }
+        // --- sla ---
+        async fn mark_sla_breaches(
+            &self,
+            now: Timestamp,
+            limit: u32,
+        ) -> Result<Vec<crate::SlaBreach>> {
+            self.0.mark_sla_breaches(now, limit).await
+        }
+        async fn report_facts(
+            &self,
+            from: Timestamp,
+            to: Timestamp,
+        ) -> Result<Vec<crate::report::ReportFacts>> {
+            self.0.report_facts(from, to).await
         }
         async fn ping(&self) -> Result<()> {
             Err(Error::Unavailable("down".into()))

@@ -63,12 +63,9 @@ impl AuditLogQuery {
     /// The store's query, or 422 naming each bad field.
     fn query(&self) -> Result<(AuditQuery, bool), ApiError> {
         let mut errors = FieldErrors::default();
-        let given = |raw: &Option<String>| {
-            raw.as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
+        // As documented: a parameter given empty (`format=`) is not absent but invalid;
+        // only `action` reads empty as "any".
+        let given = |raw: &Option<String>| raw.as_deref().map(str::trim).map(str::to_owned);
         let mut q = AuditQuery {
             limit: 50,
             ..AuditQuery::default()
@@ -87,7 +84,7 @@ impl AuditLogQuery {
         };
         q.actor_id = id("actor", &self.actor, &mut errors).map(UserId);
         q.ticket_id = id("ticket", &self.ticket, &mut errors).map(TicketId);
-        if let Some(actions) = given(&self.action) {
+        if let Some(actions) = given(&self.action).filter(|a| !a.is_empty()) {
             for a in actions.split(',').map(str::trim).filter(|a| !a.is_empty()) {
                 if Action::NAMES.contains(&a) {
                     q.actions.push(a.to_owned());

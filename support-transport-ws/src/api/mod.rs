@@ -51,6 +51,7 @@ mod extract;
 mod query;
 mod reactions;
 mod reads;
+mod reports;
 mod staff;
 mod transcript;
 mod view;

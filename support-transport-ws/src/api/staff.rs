@@ -51,6 +51,7 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
                 .layer(DefaultBodyLimit::disable()),
         )
         .merge(super::canned::staff_routes())
+        .merge(super::reports::routes())
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
 

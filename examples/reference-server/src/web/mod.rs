@@ -127,6 +127,7 @@ pub(crate) fn router(web: Web) -> Router {
             get(page(Page::AdminTemplates)),
         )
         .route(&format!("{admin}/audit"), get(page(Page::AdminAudit)))
+        .route(&format!("{admin}/reports"), get(page(Page::AdminReports)))
         .route(&format!("{admin}/{{ticket}}"), get(page(Page::AdminShow)))
         .route(
             &format!("{admin}/{{ticket}}/live-chat"),

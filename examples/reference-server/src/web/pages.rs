@@ -24,6 +24,7 @@ pub(super) enum Page {
     AdminCanned,
     AdminTemplates,
     AdminAudit,
+    AdminReports,
 }
 
 impl Page {
@@ -41,6 +42,7 @@ impl Page {
             Page::AdminCanned => "admin.canned-responses",
             Page::AdminTemplates => "admin.templates",
             Page::AdminAudit => "admin.audit",
+            Page::AdminReports => "admin.reports",
         }
     }
 
@@ -57,6 +59,7 @@ impl Page {
             Page::AdminCanned => "Canned responses",
             Page::AdminTemplates => "Ticket templates",
             Page::AdminAudit => "Audit log",
+            Page::AdminReports => "Reports",
         }
     }
 
@@ -71,6 +74,7 @@ impl Page {
                 | Page::AdminCanned
                 | Page::AdminTemplates
                 | Page::AdminAudit
+                | Page::AdminReports
         )
     }
 

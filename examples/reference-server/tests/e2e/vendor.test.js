@@ -30,3 +30,13 @@ test('web/vendor holds the pinned emoji picker and its data, with their licences
     assert.ok(vendor(`emoji-picker-element-data/${f}`).equals(pkg(`emoji-picker-element-data/${f}`)), f);
   }
 });
+
+test('web/vendor holds the pinned uPlot build (ES module and stylesheet), with its licence', () => {
+  const lock = JSON.parse(readFileSync(new URL('./package-lock.json', import.meta.url)));
+  assert.equal(lock.packages['node_modules/uplot'].version, '1.6.32');
+  assert.equal(lock.packages['node_modules/uplot'].license, 'MIT');
+  for (const f of ['dist/uPlot.esm.js', 'dist/uPlot.min.css', 'LICENSE']) {
+    const name = f.replace('dist/', '');
+    assert.ok(vendor(`uplot/${name}`).equals(pkg(`uplot/${f}`)), f);
+  }
+});

@@ -9,6 +9,7 @@ import { StaffPresence } from './presence.js';
 import { storage } from './storage.js';
 import { transcriptMenu } from './transcript.js';
 import { historyPanel } from './audit.js';
+import { markBreached, slaClock } from './sla.js';
 
 const BASE = '/admin/support';
 
@@ -49,7 +50,7 @@ function preview(t) {
   return h('span', { class: 'preview', title: text }, m?.author_type === 'support' ? 'Support: ' : '', text);
 }
 
-function ticketRow(t, people, { liveChat = true } = {}) {
+function ticketRow(t, people, { liveChat = true, sla = false } = {}) {
   return h('tr', { class: [t.priority === 'urgent' ? 'urgent' : '', t.unread_count > 0 ? 'has-unread' : ''].join(' ').trim(), dataset: { ticket: t.id } },
     h('td', {}, h('a', { href: `${BASE}/${t.id}` }, t.ticket_number)),
     h('td', { class: 'subject' },
@@ -60,6 +61,7 @@ function ticketRow(t, people, { liveChat = true } = {}) {
     h('td', {}, LABELS.category[t.category] || t.category),
     h('td', { class: 'priority' }, badge('priority', t.priority)),
     h('td', { class: 'status' }, badge('status', t.status)),
+    sla ? h('td', { class: 'sla-cell' }, slaClock(t)) : null,
     h('td', {}, nameOf(people, t.assigned_to)),
     h('td', {}, time(t.created_at)),
     liveChat ? h('td', {}, h('a', { class: 'button small', href: `${BASE}/${t.id}/live-chat` }, 'Live chat')) : null);
@@ -67,10 +69,11 @@ function ticketRow(t, people, { liveChat = true } = {}) {
 
 const COLUMNS = ['Ticket', 'Subject', 'Employee', 'Category', 'Priority', 'Status', 'Assigned', 'Opened'];
 
-function ticketTable(caption, body, extra = ['']) {
+function ticketTable(caption, body, extra = [''], { sla = false } = {}) {
+  const columns = sla ? [...COLUMNS.slice(0, 6), 'SLA', ...COLUMNS.slice(6)] : COLUMNS;
   return h('table', { class: 'tickets' },
     h('caption', { class: 'visually-hidden' }, caption),
-    h('thead', {}, h('tr', {}, [...COLUMNS, ...extra].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, [...columns, ...extra].map((c) => h('th', { scope: 'col' }, c)))),
     body);
 }
 
@@ -85,6 +88,8 @@ export async function dashboard({ main }) {
   const people = await users();
   const stats = h('div', { class: 'stats', 'aria-live': 'polite' });
   const alert = h('p', { class: 'urgent-alert', role: 'alert', hidden: true });
+  // The latest breach, said once for screen readers and shown above the list.
+  const breachNote = h('p', { class: 'sla-alert', role: 'status', hidden: true });
   const body = h('tbody');
   const empty = h('p', { class: 'empty', hidden: true }, 'No active tickets. All caught up.');
   // The order is the agent's choice, kept for the next visit.
@@ -101,14 +106,14 @@ export async function dashboard({ main }) {
       const key = (t) => (t.waiting_since ? new Date(t.waiting_since).getTime() : Infinity);
       rows.sort((a, b) => key(a) - key(b));
     }
-    replace(body, rows.map((t) => ticketRow(t, people)));
+    replace(body, rows.map((t) => ticketRow(t, people, { sla: true })));
     caption.textContent = sort.value === 'waiting' ? 'Active tickets, longest waiting first' : 'Active tickets, urgent first';
   };
   sort.addEventListener('change', () => { storage.setItem(sortKey, sort.value); drawRows(); });
   replace(main, h('h1', {}, 'Live support'), alert, stats,
     h('div', { class: 'list-head' }, h('h2', {}, 'Active tickets'),
       h('div', { class: 'field inline' }, h('label', { for: 'dashboard-sort' }, 'Sort'), sort)),
-    empty, ticketTable('Active tickets, urgent first', body));
+    breachNote, empty, ticketTable('Active tickets, urgent first', body, [''], { sla: true }));
   const caption = main.querySelector('table.tickets caption');
   const showStats = (s) => {
     replace(stats, statCards(s));
@@ -128,7 +133,16 @@ export async function dashboard({ main }) {
     .listen('.ticket.updated', reload)
     .listen('.message.created', reload)
     .listen('.message.read', reload)
-    .listen('.stats.updated', (d) => showStats(d.stats));
+    .listen('.stats.updated', (d) => showStats(d.stats))
+    .listen('.sla.breached', (b) => {
+      const t = tickets.find((x) => x.id === b.ticket_id);
+      if (t) {
+        t.sla = { ...t.sla, breached: true, [`${b.clock}_breached`]: true };
+        markBreached(body, b.ticket_id, b.clock);
+      }
+      breachNote.hidden = false;
+      breachNote.textContent = `SLA breached: ${b.ticket_number} (${b.clock === 'first_response' ? 'first response' : 'resolution'}, ${b.priority}).`;
+    });
   await load();
 }
 

@@ -49,6 +49,7 @@ pub async fn writes_to_a_missing_ticket_are_not_found(store: Store) {
         idempotency_key: None,
         expected_version: None,
         at: time::now(),
+        sla: Default::default(),
     };
     assert!(
         f.store

@@ -28,6 +28,8 @@ mod queues;
 mod reactions;
 mod reads;
 mod reopening;
+mod reports;
+mod sla;
 mod stats;
 mod tickets;
 mod updates;
@@ -158,6 +160,15 @@ macro_rules! __conformance_cases {
             missing: [
                 writes_to_a_missing_ticket_are_not_found,
                 reads_of_unknown_ids_are_empty,
+            ]
+            sla: [
+                due_times_start_from_the_priority_and_move_with_it,
+                pending_pauses_the_resolution_clock_to_the_microsecond,
+                first_response_is_the_first_public_staff_message,
+                breaches_are_marked_once_due_first,
+            ]
+            reports: [
+                report_figures_are_exact_for_every_grouping,
             ]
             stats: [
                 stats_equal_a_recount_after_mixed_operations,
