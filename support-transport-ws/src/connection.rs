@@ -241,7 +241,7 @@ async fn write_queue(
                     metrics.frames_delivered.increment(1);
                     metrics
                         .delivery_latency
-                        .record(published.elapsed().as_secs_f64());
+                        .record(published.elapsed_secs());
                 }
             }
             Ok(Err(_)) => return WriteEnd::Closed,

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::AppConfig;
-use crate::metrics::ws::{Source, SubscriptionKind, WsMetrics};
+use crate::metrics::ws::{Source, Stamp, SubscriptionKind, WsMetrics};
 use crate::presence::{Affected, Cluster, Local, Members};
 use crate::protocol;
 use crate::webhooks::Webhooks;
@@ -31,7 +31,7 @@ use crate::webhooks::Webhooks;
 #[derive(Debug)]
 pub(crate) struct Frame {
     pub(crate) text: Utf8Bytes,
-    pub(crate) published: Option<std::time::Instant>,
+    pub(crate) published: Option<Stamp>,
 }
 
 /// Where a connection's outgoing frames go: a queue bounded in frames and in bytes.
@@ -99,7 +99,7 @@ impl Outbox {
     }
 
     /// Queues an event's frame, which the hub received at `published`.
-    pub(crate) fn push_event(&self, frame: Utf8Bytes, published: std::time::Instant) {
+    pub(crate) fn push_event(&self, frame: Utf8Bytes, published: Stamp) {
         self.push_frame(Frame {
             text: frame,
             published: Some(published),
@@ -577,7 +577,7 @@ impl Hub {
         except: Option<&str>,
         source: Source,
     ) -> usize {
-        let published = std::time::Instant::now();
+        let published = Stamp::now();
         self.inner.metrics.published(source);
         let Some(state) = self.inner.channels.get(channel) else {
             return 0;
@@ -598,7 +598,7 @@ impl Hub {
         sender: &str,
         user_id: &str,
     ) {
-        let published = std::time::Instant::now();
+        let published = Stamp::now();
         self.inner.metrics.published(Source::Client);
         let Some(state) = self.inner.channels.get(channel) else {
             return;
@@ -684,7 +684,7 @@ fn deliver(
     state: &ChannelState,
     frame: &Utf8Bytes,
     except: Option<&str>,
-    published: std::time::Instant,
+    published: Stamp,
 ) -> usize {
     let mut n = 0;
     for s in &state.subscribers {

@@ -54,11 +54,16 @@ impl MetricsFlags {
     }
 }
 
-/// The buckets of the latency histograms, in seconds: from a tenth of a millisecond (a frame
-/// to a socket) to ten seconds (a slow query).
+/// The buckets of the request and store latency histograms, in seconds: a millisecond to ten
+/// seconds.
 const LATENCY_BUCKETS: &[f64] = &[
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0,
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The buckets of the websocket delivery latency, in seconds: a tenth of a millisecond (a
+/// frame straight to an idle socket) to five seconds (a client on its way to being cut off).
+const DELIVERY_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
 /// How often the recorder's histograms are drained into their buckets.
@@ -81,6 +86,12 @@ impl Metrics {
         }
         let token = flags.token()?;
         let handle = PrometheusBuilder::new()
+            // (A full name takes precedence over a suffix.)
+            .set_buckets_for_metric(
+                Matcher::Full("support_ws_delivery_latency_seconds".into()),
+                DELIVERY_BUCKETS,
+            )
+            .map_err(|e| format!("metrics: {e}"))?
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
             .map_err(|e| format!("metrics: {e}"))?
             .install_recorder()

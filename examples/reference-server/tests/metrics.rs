@@ -137,7 +137,9 @@ async fn metrics_count_what_clients_did_and_pass_promtool() {
     // Only the token's bearer may read them.
     assert_eq!(get_metrics(&s.base, None).await.0, 401);
     assert_eq!(get_metrics(&s.base, Some("metrics-token-0123456780")).await.0, 401);
-    assert_eq!(get_metrics(&s.base, Some(ALICE)).await.0, 401);
+    for user in [ALICE, SAM, ADA] {
+        assert_eq!(get_metrics(&s.base, Some(user)).await.0, 401, "no user's token");
+    }
 
     let ticket = s.ticket(ALICE, "Printer on fire").await;
     let urgent = json!({"subject": "Laptop stolen", "description": "at the station", "category": "it", "priority": "urgent"});
@@ -412,4 +414,43 @@ fn the_shipped_alerts_pass_promtool() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(said.contains("SUCCESS: 3 rules found"), "{said}");
+}
+
+/// The README's scrape configuration passes `promtool check config` (with the rules file it
+/// names beside it, and its token file made up), and the alerts it shows are the shipped file.
+#[test]
+#[cfg_attr(no_promtool, ignore = "needs promtool on PATH or PROMTOOL")]
+fn the_readmes_scrape_config_passes_promtool() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let alerts = std::fs::read_to_string(root.join("docs/prometheus/alerts.yml")).unwrap();
+    assert!(
+        readme.contains(&format!("```yaml\n{alerts}```")),
+        "the README shows docs/prometheus/alerts.yml as it is"
+    );
+    let config = readme
+        .split("```yaml\nscrape_configs:")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a scrape configuration in the README");
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, TOKEN).unwrap();
+    let config = format!("scrape_configs:{config}").replace(
+        "/etc/prometheus/support-metrics-token",
+        &token.display().to_string(),
+    );
+    std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
+    std::fs::write(dir.path().join("alerts.yml"), alerts).unwrap();
+    let out = Command::new(promtool())
+        .args(["check", "config"])
+        .arg(dir.path().join("prometheus.yml"))
+        .output()
+        .expect("promtool");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -29,6 +29,7 @@
 //! | `support_ws_subscription_refusals_total` | counter | `kind`, `reason` | `pusher:subscribe` refused: `invalid_name`, `encrypted`, `too_many_channels`, `invalid_signature`, `invalid_channel_data`, `presence_full` |
 //! | `support_ws_client_event_refusals_total` | counter | `reason` | client events refused: `not_subscribed`, `not_private`, `not_enabled`, `no_user`, `too_large`, `rate` |
 //! | `support_channel_auth_refusals_total` | counter | `kind`, `reason` | `POST /broadcasting/auth` refusals: `invalid_request`, `unauthenticated`, `forbidden`, `throttled`, `unavailable` |
+//! | `support_http_connections_refused_total` | counter | `reason` | TCP connections [`serve`](crate::serve) closed at once for a cap ([`HttpLimits`](crate::HttpLimits)): `max_connections`, `per_address` |
 //! | `support_http_requests_total` | counter | `method`, `route`, `status` | HTTP requests answered, by the matched route template (`/api/admin/support/{ticket}`) |
 //! | `support_http_request_duration_seconds` | histogram | `method`, `route` | time to the response's head, by route template |
 //! | `support_store_operation_duration_seconds` | histogram | `operation` | store calls, by `SupportStore` method name (`append_message`, `tickets`, …) |
@@ -109,6 +110,11 @@ pub fn describe() {
         "POST /broadcasting/auth refusals, by channel kind and reason."
     );
     describe_counter!(
+        HTTP_CONNECTIONS_REFUSED,
+        Unit::Count,
+        "TCP connections closed at once for a connection cap, by cap."
+    );
+    describe_counter!(
         http::REQUESTS,
         Unit::Count,
         "HTTP requests answered, by method, route template and status."
@@ -158,6 +164,13 @@ pub fn describe() {
         ::metrics::gauge!(ws::SUBSCRIPTIONS, "kind" => kind.label()).increment(0.0);
     }
     ::metrics::counter!(ws::FRAMES_DELIVERED).increment(0);
+}
+
+const HTTP_CONNECTIONS_REFUSED: &str = "support_http_connections_refused_total";
+
+/// Counts a TCP connection `serve` refused for a cap (`max_connections`, `per_address`).
+pub(crate) fn connection_refused(reason: &'static str) {
+    ::metrics::counter!(HTTP_CONNECTIONS_REFUSED, "reason" => reason).increment(1);
 }
 
 /// `support_tickets_open`: tickets with status `open`.
