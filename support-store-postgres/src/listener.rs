@@ -153,7 +153,7 @@ impl PgListener {
         // Exported from the start, at zero, with whatever recorder the application installed.
         metrics::counter!(RECONNECTS).increment(0);
         metrics::counter!(RESYNCS).increment(0);
-        tracing::info!(channel = %ctx.options.channel, "NOTIFY listener listening");
+        tracing::debug!(channel = %ctx.options.channel, "NOTIFY listener listening");
         let task = tokio::spawn(ctx.run(first, stop_rx));
         Ok(PgListener {
             status,

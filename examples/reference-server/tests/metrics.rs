@@ -59,6 +59,23 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     found.first().copied().unwrap_or(0.0)
 }
 
+/// The first JSON line of the server's stderr whose message is `message`, waiting up to two
+/// seconds for it.
+fn json_line(s: &Server, message: &str) -> Value {
+    for _ in 0..40 {
+        let lines = s.stderr.lock().unwrap().clone();
+        if let Some(found) = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["fields"]["message"] == message)
+        {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no {message:?} line in {:?}", s.stderr.lock().unwrap());
+}
+
 async fn get_metrics(base: &str, token: Option<&str>) -> (u16, String) {
     let mut req = reqwest::Client::new().get(format!("{base}/metrics"));
     if let Some(token) = token {
@@ -355,20 +372,7 @@ async fn json_logs_carry_the_websocket_layers_fields() {
     assert_eq!(answer["event"], "pusher:subscription_error", "{answer}");
     assert_eq!(answer["data"]["status"], 401, "{answer}");
 
-    let find = |message: &str| -> Value {
-        for _ in 0..40 {
-            let lines = s.stderr.lock().unwrap().clone();
-            if let Some(found) = lines
-                .iter()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .find(|v| v["fields"]["message"] == message)
-            {
-                return found;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("no {message:?} line in {:?}", s.stderr.lock().unwrap());
-    };
+    let find = |message| json_line(&s, message);
     let line = find("websocket refused");
     assert_eq!(line["level"], "INFO");
     assert_eq!(line["fields"]["reason"], "app_not_found");
@@ -453,4 +457,81 @@ fn the_readmes_scrape_config_passes_promtool() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// On PostgreSQL, with the database cut off for a while: the store's failures are counted by
+/// operation and kind, the ticket gauges are unknown rather than stale, and the NOTIFY
+/// listener's reconnect is counted and logged once it is back.
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    no_postgres,
+    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+)]
+async fn store_errors_and_listener_reconnects_are_counted_on_postgres() {
+    let db = Database::create();
+    let proxy = Proxy::start(db.server()).await;
+    let url = db
+        .url()
+        .replace(&db.server(), &format!("127.0.0.1:{}", proxy.port));
+    let dir = tempfile::tempdir().unwrap();
+    let s = start_with_env(
+        dir.path(),
+        0,
+        &url,
+        &["--metrics-token", TOKEN, "--log-format", "json"],
+        &[("RUST_LOG", "info")],
+    );
+    let ticket = s.ticket(ALICE, "before the cut").await;
+    let (_, before) = get_metrics(&s.base, Some(TOKEN)).await;
+    assert_eq!(value(&before, "support_bus_listener_reconnects_total", &[]), 0.0, "{before}");
+    assert!(before.contains("# HELP support_bus_listener_reconnects_total "));
+    let unavailable = [("operation", "stats"), ("kind", "unavailable")];
+    assert_eq!(value(&before, "support_store_errors_total", &unavailable), 0.0);
+    assert_eq!(value(&before, "support_tickets_open", &[]), 1.0);
+
+    // Cut off, the API answers 503; a scrape still answers, with the store's failure counted
+    // and the ticket counts unknown (NaN) rather than stale.
+    proxy.cut();
+    let path = format!("/api/employee/portal/support/{ticket}");
+    let mut answered = 0;
+    for _ in 0..100 {
+        answered = s.call("GET", &path, Some(ALICE), None).await.0;
+        if answered == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answered, 503);
+    let cut = scrape_until(&s.base, |b| value(b, "support_tickets_open", &[]).is_nan()).await;
+    assert!(value(&cut, "support_tickets_open", &[]).is_nan(), "{cut}");
+    assert!(value(&cut, "support_store_errors_total", &unavailable) >= 1.0, "{cut}");
+    proxy.restore();
+
+    let after = scrape_until(&s.base, |b| {
+        value(b, "support_bus_listener_reconnects_total", &[]) >= 1.0
+    })
+    .await;
+    assert_eq!(value(&after, "support_bus_listener_reconnects_total", &[]), 1.0, "{after}");
+    assert!(value(&after, "support_bus_listener_resyncs_total", &[]) >= 1.0);
+    let back = scrape_until(&s.base, |b| value(b, "support_tickets_open", &[]) == 1.0).await;
+    assert_eq!(value(&back, "support_tickets_open", &[]), 1.0, "{back}");
+    // Lost (how depends on the moment: closed, failed, or stopped answering), at warn.
+    let lost = s.stderr.lock().unwrap().iter().any(|l| {
+        serde_json::from_str::<Value>(l).is_ok_and(|v| {
+            v["level"] == "WARN"
+                && v["target"] == "support_store_postgres::listener"
+                && v["fields"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("NOTIFY listener"))
+        })
+    });
+    assert!(lost, "{:?}", s.stderr.lock().unwrap());
+    let line = json_line(&s, "NOTIFY listener reconnected");
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["fields"]["reconnects"], 1);
+}
+
+#[test]
+fn postgres_probe_still_holds() {
+    common::postgres_probe_still_holds();
 }

@@ -9,6 +9,9 @@ use std::time::Duration;
 use serde_json::Value;
 use test_prereqs::Prereq;
 
+mod pg_proxy;
+pub(crate) use pg_proxy::Proxy;
+
 pub(crate) const USERS: &str = r#"
 [[user]]
 id = 101
