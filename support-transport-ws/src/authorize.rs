@@ -223,7 +223,10 @@ pub(crate) async fn handle(
     let client = client.map(|ClientAddr(ip)| ClientAddr::limit_key(ip));
     let Some((socket_id, channel)) = fields(&headers, &body) else {
         metrics::channel_auth_refused(SubscriptionKind::Public, "invalid_request");
-        tracing::info!(reason = "invalid_request", "channel auth refused: no socket_id or channel_name");
+        tracing::info!(
+            reason = "invalid_request",
+            "channel auth refused: no socket_id or channel_name"
+        );
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({"message": "socket_id and channel_name are required"})),

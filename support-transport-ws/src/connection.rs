@@ -239,9 +239,7 @@ async fn write_queue(
             Ok(Ok(())) => {
                 if let Some(published) = frame.published {
                     metrics.frames_delivered.increment(1);
-                    metrics
-                        .delivery_latency
-                        .record(published.elapsed_secs());
+                    metrics.delivery_latency.record(published.elapsed_secs());
                 }
             }
             Ok(Err(_)) => return WriteEnd::Closed,

@@ -61,14 +61,18 @@ impl Queue {
     /// The next frame; `None` once every [`Outbox`] is gone.
     pub(crate) async fn recv(&mut self) -> Option<Frame> {
         let frame = self.rx.recv().await?;
-        self.budget.queued.fetch_sub(frame.text.len(), Ordering::AcqRel);
+        self.budget
+            .queued
+            .fetch_sub(frame.text.len(), Ordering::AcqRel);
         Some(frame)
     }
 
     /// The next frame if one is waiting.
     pub(crate) fn try_recv(&mut self) -> Option<Frame> {
         let frame = self.rx.try_recv().ok()?;
-        self.budget.queued.fetch_sub(frame.text.len(), Ordering::AcqRel);
+        self.budget
+            .queued
+            .fetch_sub(frame.text.len(), Ordering::AcqRel);
         Some(frame)
     }
 }

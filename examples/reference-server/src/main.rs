@@ -657,7 +657,11 @@ async fn run(args: Args) -> Result<(), String> {
         (Some((listener, _)), token) => println!(
             "  metrics: http://{}/metrics{}",
             listener.local_addr().map_err(|e| e.to_string())?,
-            if token.is_some() { " (bearer token)" } else { "" }
+            if token.is_some() {
+                " (bearer token)"
+            } else {
+                ""
+            }
         ),
         (None, Some(_)) => println!("  metrics: http://{addr}/metrics (bearer token)"),
         (None, None) => println!("  metrics: off (--metrics-token or --metrics-bind)"),

@@ -192,10 +192,19 @@ mod tests {
             h.insert(header::AUTHORIZATION, value.parse().unwrap());
             h
         };
-        assert!(authorized(&with("Bearer a-metrics-token-of-some-length"), &token));
-        assert!(!authorized(&with("Bearer a-metrics-token-of-some-lengtH"), &token));
+        assert!(authorized(
+            &with("Bearer a-metrics-token-of-some-length"),
+            &token
+        ));
+        assert!(!authorized(
+            &with("Bearer a-metrics-token-of-some-lengtH"),
+            &token
+        ));
         assert!(!authorized(&with("Bearer a-metrics-token"), &token));
-        assert!(!authorized(&with("Basic a-metrics-token-of-some-length"), &token));
+        assert!(!authorized(
+            &with("Basic a-metrics-token-of-some-length"),
+            &token
+        ));
         assert!(!authorized(&HeaderMap::new(), &token));
     }
 }

@@ -122,7 +122,10 @@ fn promtool_accepts(body: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "promtool check metrics: {said}\n{body}");
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {said}\n{body}"
+    );
     assert!(said.trim().is_empty(), "promtool check metrics: {said}");
 }
 
@@ -153,9 +156,18 @@ async fn metrics_count_what_clients_did_and_pass_promtool() {
 
     // Only the token's bearer may read them.
     assert_eq!(get_metrics(&s.base, None).await.0, 401);
-    assert_eq!(get_metrics(&s.base, Some("metrics-token-0123456780")).await.0, 401);
+    assert_eq!(
+        get_metrics(&s.base, Some("metrics-token-0123456780"))
+            .await
+            .0,
+        401
+    );
     for user in [ALICE, SAM, ADA] {
-        assert_eq!(get_metrics(&s.base, Some(user)).await.0, 401, "no user's token");
+        assert_eq!(
+            get_metrics(&s.base, Some(user)).await.0,
+            401,
+            "no user's token"
+        );
     }
 
     let ticket = s.ticket(ALICE, "Printer on fire").await;
@@ -189,8 +201,17 @@ async fn metrics_count_what_clients_did_and_pass_promtool() {
     })
     .await;
     promtool_accepts(&before);
-    assert_eq!(value(&before, "support_ws_connections", &[]), 2.0, "{before}");
-    for (kind, n) in [("ticket", 1.0), ("admin", 1.0), ("presence", 0.0), ("public", 0.0)] {
+    assert_eq!(
+        value(&before, "support_ws_connections", &[]),
+        2.0,
+        "{before}"
+    );
+    for (kind, n) in [
+        ("ticket", 1.0),
+        ("admin", 1.0),
+        ("presence", 0.0),
+        ("public", 0.0),
+    ] {
         assert_eq!(
             value(&before, "support_ws_subscriptions", &[("kind", kind)]),
             n,
@@ -213,8 +234,7 @@ async fn metrics_count_what_clients_did_and_pass_promtool() {
         sam.event("message.created").await;
     }
     let extra = drain(&mut alice).await + drain(&mut sam).await;
-    let delivered =
-        value(&before, "support_ws_frames_delivered_total", &[]) + 4.0 + extra as f64;
+    let delivered = value(&before, "support_ws_frames_delivered_total", &[]) + 4.0 + extra as f64;
     let after = scrape_until(&s.base, |b| {
         value(b, "support_ws_frames_delivered_total", &[]) >= delivered
     })
@@ -227,12 +247,18 @@ async fn metrics_count_what_clients_did_and_pass_promtool() {
             &[("source", "service"), ("event", event)],
         )
     };
-    assert_eq!(published(&after, "chat.message") - published(&before, "chat.message"), 2.0);
+    assert_eq!(
+        published(&after, "chat.message") - published(&before, "chat.message"),
+        2.0
+    );
     assert_eq!(
         published(&after, "message.created") - published(&before, "message.created"),
         2.0
     );
-    assert_eq!(value(&after, "support_ws_frames_delivered_total", &[]), delivered);
+    assert_eq!(
+        value(&after, "support_ws_frames_delivered_total", &[]),
+        delivered
+    );
     assert!(
         value(&after, "support_ws_delivery_latency_seconds_count", &[]) >= 4.0,
         "{after}"
@@ -249,7 +275,10 @@ async fn metrics_count_what_clients_did_and_pass_promtool() {
         2.0,
         "{after}"
     );
-    assert!(!after.contains(&format!("support/{ticket}/chat")), "no raw path");
+    assert!(
+        !after.contains(&format!("support/{ticket}/chat")),
+        "no raw path"
+    );
     assert!(
         value(
             &after,
@@ -283,11 +312,17 @@ async fn metrics_count_what_clients_did_and_pass_promtool() {
     futures::SinkExt::close(alice.ws()).await.unwrap();
     let one = scrape_until(&s.base, |b| value(b, "support_ws_connections", &[]) == 1.0).await;
     assert_eq!(value(&one, "support_ws_connections", &[]), 1.0, "{one}");
-    assert_eq!(value(&one, "support_ws_subscriptions", &[("kind", "ticket")]), 0.0);
+    assert_eq!(
+        value(&one, "support_ws_subscriptions", &[("kind", "ticket")]),
+        0.0
+    );
     futures::SinkExt::close(sam.ws()).await.unwrap();
     let none = scrape_until(&s.base, |b| value(b, "support_ws_connections", &[]) == 0.0).await;
     assert_eq!(value(&none, "support_ws_connections", &[]), 0.0, "{none}");
-    assert_eq!(value(&none, "support_ws_subscriptions", &[("kind", "admin")]), 0.0);
+    assert_eq!(
+        value(&none, "support_ws_subscriptions", &[("kind", "admin")]),
+        0.0
+    );
     assert_eq!(
         value(&none, "support_ws_closes_total", &[("code", "client")]) - closes,
         2.0
@@ -316,7 +351,11 @@ async fn metrics_bind_serves_them_on_a_listener_of_their_own() {
         .and_then(|l| l.strip_suffix("/metrics"))
         .unwrap_or_else(|| panic!("the banner names the metrics listener: {banner:?}"))
         .to_owned();
-    assert_eq!(get_metrics(&s.base, None).await.0, 404, "not on the main port");
+    assert_eq!(
+        get_metrics(&s.base, None).await.0,
+        404,
+        "not on the main port"
+    );
     let (status, body) = get_metrics(&url, None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(value(&body, "support_ws_connections", &[]), 0.0, "{body}");
@@ -404,8 +443,8 @@ async fn json_logs_carry_the_websocket_layers_fields() {
 #[test]
 #[cfg_attr(no_promtool, ignore = "needs promtool on PATH or PROMTOOL")]
 fn the_shipped_alerts_pass_promtool() {
-    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../docs/prometheus/alerts.yml");
+    let rules =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/prometheus/alerts.yml");
     let out = Command::new(promtool())
         .args(["check", "rules"])
         .arg(&rules)
@@ -483,10 +522,17 @@ async fn store_errors_and_listener_reconnects_are_counted_on_postgres() {
     );
     let ticket = s.ticket(ALICE, "before the cut").await;
     let (_, before) = get_metrics(&s.base, Some(TOKEN)).await;
-    assert_eq!(value(&before, "support_bus_listener_reconnects_total", &[]), 0.0, "{before}");
+    assert_eq!(
+        value(&before, "support_bus_listener_reconnects_total", &[]),
+        0.0,
+        "{before}"
+    );
     assert!(before.contains("# HELP support_bus_listener_reconnects_total "));
     let unavailable = [("operation", "stats"), ("kind", "unavailable")];
-    assert_eq!(value(&before, "support_store_errors_total", &unavailable), 0.0);
+    assert_eq!(
+        value(&before, "support_store_errors_total", &unavailable),
+        0.0
+    );
     assert_eq!(value(&before, "support_tickets_open", &[]), 1.0);
 
     // Cut off, the API answers 503; a scrape still answers, with the store's failure counted
@@ -504,14 +550,21 @@ async fn store_errors_and_listener_reconnects_are_counted_on_postgres() {
     assert_eq!(answered, 503);
     let cut = scrape_until(&s.base, |b| value(b, "support_tickets_open", &[]).is_nan()).await;
     assert!(value(&cut, "support_tickets_open", &[]).is_nan(), "{cut}");
-    assert!(value(&cut, "support_store_errors_total", &unavailable) >= 1.0, "{cut}");
+    assert!(
+        value(&cut, "support_store_errors_total", &unavailable) >= 1.0,
+        "{cut}"
+    );
     proxy.restore();
 
     let after = scrape_until(&s.base, |b| {
         value(b, "support_bus_listener_reconnects_total", &[]) >= 1.0
     })
     .await;
-    assert_eq!(value(&after, "support_bus_listener_reconnects_total", &[]), 1.0, "{after}");
+    assert_eq!(
+        value(&after, "support_bus_listener_reconnects_total", &[]),
+        1.0,
+        "{after}"
+    );
     assert!(value(&after, "support_bus_listener_resyncs_total", &[]) >= 1.0);
     let back = scrape_until(&s.base, |b| value(b, "support_tickets_open", &[]) == 1.0).await;
     assert_eq!(value(&back, "support_tickets_open", &[]), 1.0, "{back}");

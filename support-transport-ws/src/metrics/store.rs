@@ -146,7 +146,11 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
         measured("save_canned_response", call).await
     }
     async fn delete_canned_response(&self, id: CannedResponseId) -> Result<bool> {
-        measured("delete_canned_response", self.inner.delete_canned_response(id)).await
+        measured(
+            "delete_canned_response",
+            self.inner.delete_canned_response(id),
+        )
+        .await
     }
     async fn ticket_templates(&self) -> Result<Vec<TicketTemplate>> {
         measured("ticket_templates", self.inner.ticket_templates()).await
@@ -160,7 +164,11 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
         measured("save_ticket_template", call).await
     }
     async fn delete_ticket_template(&self, id: TicketTemplateId) -> Result<bool> {
-        measured("delete_ticket_template", self.inner.delete_ticket_template(id)).await
+        measured(
+            "delete_ticket_template",
+            self.inner.delete_ticket_template(id),
+        )
+        .await
     }
     async fn create_upload(&self, draft: &UploadDraft) -> Result<Upload> {
         measured("create_upload", self.inner.create_upload(draft)).await

@@ -214,14 +214,26 @@ mod tests {
 
     #[test]
     fn kinds_are_bounded_and_name_no_channel() {
-        assert_eq!(SubscriptionKind::of("private-support.ticket.42"), SubscriptionKind::Ticket);
-        assert_eq!(SubscriptionKind::of("private-support.admin"), SubscriptionKind::Admin);
+        assert_eq!(
+            SubscriptionKind::of("private-support.ticket.42"),
+            SubscriptionKind::Ticket
+        );
+        assert_eq!(
+            SubscriptionKind::of("private-support.admin"),
+            SubscriptionKind::Admin
+        );
         assert_eq!(
             SubscriptionKind::of("presence-support.ticket.42.staff"),
             SubscriptionKind::Presence
         );
-        assert_eq!(SubscriptionKind::of("presence-room"), SubscriptionKind::Presence);
-        assert_eq!(SubscriptionKind::of("private-other"), SubscriptionKind::Private);
+        assert_eq!(
+            SubscriptionKind::of("presence-room"),
+            SubscriptionKind::Presence
+        );
+        assert_eq!(
+            SubscriptionKind::of("private-other"),
+            SubscriptionKind::Private
+        );
         assert_eq!(SubscriptionKind::of("chat"), SubscriptionKind::Public);
         assert_eq!(SubscriptionKind::of("not valid"), SubscriptionKind::Public);
     }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use test_prereqs::Prereq;
 
 mod pg_proxy;
+#[allow(unused_imports)] // not every test binary cuts a database off
 pub(crate) use pg_proxy::Proxy;
 
 pub(crate) const USERS: &str = r#"

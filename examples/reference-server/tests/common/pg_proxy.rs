@@ -56,4 +56,3 @@ impl Proxy {
         self.open.store(true, Ordering::SeqCst);
     }
 }
-
