@@ -39,14 +39,19 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A refused handshake: the code and message the client gets, and the reason as the
 /// metrics and the log name it.
-struct Refusal {
-    code: u16,
+pub(crate) struct Refusal {
+    pub(crate) code: u16,
     message: &'static str,
-    reason: &'static str,
+    pub(crate) reason: &'static str,
 }
 
 /// Checks the app key, protocol version and origin before the connection counts.
-fn refusal(hub: &Hub, key: &str, query: &ConnectQuery, origin_allowed: bool) -> Option<Refusal> {
+pub(crate) fn refusal(
+    hub: &Hub,
+    key: &str,
+    query: &ConnectQuery,
+    origin_allowed: bool,
+) -> Option<Refusal> {
     let refused = |code, message, reason| {
         Some(Refusal {
             code,
@@ -95,22 +100,15 @@ fn refusal(hub: &Hub, key: &str, query: &ConnectQuery, origin_allowed: bool) -> 
     None
 }
 
-async fn refuse(mut socket: WebSocket, refusal: Refusal) {
+/// Tells the client why it may not connect (`pusher:error`, then the close frame with the same
+/// code), within [`CLOSE_TIMEOUT`], and counts the refusal by its reason.
+pub(crate) async fn refuse(mut socket: WebSocket, refusal: Refusal) {
     let Refusal {
         code,
         message,
         reason,
     } = refusal;
     metrics::connection_refused(reason);
-    if reason == "over_capacity" {
-        tracing::warn!(
-            reason,
-            code,
-            "websocket refused: the connection cap is reached"
-        );
-    } else {
-        tracing::info!(reason, code, "websocket refused");
-    }
     let refusal = async {
         socket
             .send(Message::Text(protocol::error(Some(code), message).into()))
@@ -125,19 +123,39 @@ async fn refuse(mut socket: WebSocket, refusal: Refusal) {
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, refusal).await;
 }
 
-/// Serves one upgraded websocket until it closes. `origin_allowed`: whether the handshake's
-/// `Origin` may connect ([`AppConfig::allows_handshake`](crate::AppConfig::allows_handshake)).
-pub(crate) async fn serve(
-    hub: Hub,
-    socket: WebSocket,
-    key: String,
-    query: ConnectQuery,
-    origin_allowed: bool,
-) {
-    if let Some(refused) = refusal(&hub, &key, &query, origin_allowed) {
-        return refuse(socket, refused).await;
-    }
+/// Whether the warning that the connection cap is reached is due: once a minute at most, so
+/// a server at its cap does not log every refused client.
+fn cap_warning_due() -> bool {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static WARNED_AT: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = WARNED_AT.load(Ordering::Relaxed);
+    now >= last + 60
+        && WARNED_AT
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
+/// Serves one upgraded websocket, whose handshake [`refusal`] accepted, until it closes.
+pub(crate) async fn serve(hub: Hub, socket: WebSocket) {
     if !hub.admit() {
+        let max_connections = hub.app().limits.max_connections;
+        if cap_warning_due() {
+            tracing::warn!(
+                reason = "over_capacity",
+                code = code::OVER_CAPACITY,
+                max_connections,
+                "websocket refused: the connection cap is reached (said once a minute; each is counted)"
+            );
+        } else {
+            tracing::debug!(
+                reason = "over_capacity",
+                code = code::OVER_CAPACITY,
+                "websocket refused"
+            );
+        }
         let refused = Refusal {
             code: code::OVER_CAPACITY,
             message: "Over capacity",

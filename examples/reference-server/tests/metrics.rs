@@ -416,6 +416,7 @@ async fn json_logs_carry_the_websocket_layers_fields() {
     assert_eq!(line["level"], "INFO");
     assert_eq!(line["fields"]["reason"], "app_not_found");
     assert_eq!(line["fields"]["code"], 4001);
+    assert_eq!(line["fields"]["client"], "127.0.0.1", "{line}");
 
     let line = find("channel auth refused");
     assert_eq!(line["fields"]["reason"], "forbidden");
