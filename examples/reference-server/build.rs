@@ -1,7 +1,8 @@
 //! Sets `cfg`s for the tests whose prerequisites this machine lacks, so they show as ignored
 //! with the reason: PostgreSQL (the two-node and health tests), Chromium and Node.js (the
 //! browser tests), schemathesis (the OpenAPI test), PyJWT (the JWT tests, whose
-//! tokens another implementation signs), moto (the attachments' S3 test). See the `test-prereqs` crate.
+//! tokens another implementation signs), moto (the attachments' S3 test), promtool (the
+//! metrics test, which checks the output and the alerting rules). See the `test-prereqs` crate.
 
 use test_prereqs::Prereq;
 
@@ -13,5 +14,6 @@ fn main() {
         Prereq::Schemathesis,
         Prereq::PyJwt,
         Prereq::Moto,
+        Prereq::Promtool,
     ]);
 }

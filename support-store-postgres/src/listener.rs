@@ -90,6 +90,12 @@ impl Drop for PgListener {
     }
 }
 
+/// `support_bus_listener_reconnects_total`: the listener lost its connection and listened
+/// again (the name `support_transport_ws::metrics` documents).
+const RECONNECTS: &str = "support_bus_listener_reconnects_total";
+/// `support_bus_listener_resyncs_total`: it told the fan-out to resync.
+const RESYNCS: &str = "support_bus_listener_resyncs_total";
+
 /// What the background task works with.
 struct Context {
     /// Only the listener's connection: its lifetime is the listening session's, independent
@@ -144,6 +150,10 @@ impl PgListener {
         };
         let first = ctx.listen().await?;
         ctx.status.send_modify(|s| s.listening = true);
+        // Exported from the start, at zero, with whatever recorder the application installed.
+        metrics::counter!(RECONNECTS).increment(0);
+        metrics::counter!(RESYNCS).increment(0);
+        tracing::debug!(channel = %ctx.options.channel, "NOTIFY listener listening");
         let task = tokio::spawn(ctx.run(first, stop_rx));
         Ok(PgListener {
             status,
@@ -205,6 +215,11 @@ impl Context {
                 s.listening = true;
                 s.reconnects += 1;
             });
+            metrics::counter!(RECONNECTS).increment(1);
+            tracing::info!(
+                reconnects = self.status.borrow().reconnects,
+                "NOTIFY listener reconnected"
+            );
             // Listening again: whatever was published while this node was away is lost to it.
             self.resync("reconnected");
         }
@@ -213,7 +228,9 @@ impl Context {
     /// Reconnects with backoff; `None` if told to stop meanwhile.
     async fn reconnect(&self, stop: &mut watch::Receiver<bool>) -> Option<SqlxListener> {
         let mut delay = Duration::from_millis(50);
+        let mut attempts = 0u32;
         loop {
+            attempts += 1;
             let attempt = tokio::select! {
                 _ = stop.wait_for(|stop| *stop) => return None,
                 attempt = async {
@@ -223,7 +240,9 @@ impl Context {
             };
             match attempt {
                 Ok(session) => return Some(session),
-                Err(e) => tracing::warn!(error = %e, "NOTIFY listener could not reconnect yet"),
+                Err(e) => {
+                    tracing::warn!(error = %e, attempts, "NOTIFY listener could not reconnect yet")
+                }
             }
             delay = (delay * 2).min(self.options.max_retry_delay);
         }
@@ -300,6 +319,7 @@ impl Context {
     fn resync(&self, why: &str) {
         tracing::info!(why, "telling this node's subscribers to catch up");
         self.status.send_modify(|s| s.resyncs += 1);
+        metrics::counter!(RESYNCS).increment(1);
         self.fanout.resync();
     }
 }

@@ -17,6 +17,7 @@ use support_core::{Actor, Channel, Error, SupportService, UserId};
 
 use crate::hub::Hub;
 use crate::identify::Identify;
+use crate::metrics::ws::{self as metrics, SubscriptionKind};
 use crate::names::{ChannelKind, channel_kind};
 use crate::signature;
 use crate::throttle::{ClientAddr, Rate, RateLimits, Throttle, Throttled};
@@ -221,6 +222,11 @@ pub(crate) async fn handle(
 ) -> Response {
     let client = client.map(|ClientAddr(ip)| ClientAddr::limit_key(ip));
     let Some((socket_id, channel)) = fields(&headers, &body) else {
+        metrics::channel_auth_refused(SubscriptionKind::Public, "invalid_request");
+        tracing::info!(
+            reason = "invalid_request",
+            "channel auth refused: no socket_id or channel_name"
+        );
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({"message": "socket_id and channel_name are required"})),
@@ -228,7 +234,14 @@ pub(crate) async fn handle(
             .into_response();
     };
     let kind = channel_kind(&channel);
+    let counted = SubscriptionKind::of(&channel);
     if !valid_socket_id(&socket_id) || !kind.is_some_and(ChannelKind::is_authenticated) {
+        metrics::channel_auth_refused(counted, "invalid_request");
+        tracing::info!(
+            channel_kind = counted.label(),
+            reason = "invalid_request",
+            "channel auth refused: invalid socket_id or channel_name"
+        );
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(json!({"message": "invalid socket_id or channel_name"})),
@@ -244,8 +257,18 @@ pub(crate) async fn handle(
         })
         .await;
     let app = state.hub.app();
+    let refused = |reason: &'static str| {
+        metrics::channel_auth_refused(counted, reason);
+        tracing::info!(
+            %socket_id,
+            channel_kind = counted.label(),
+            reason,
+            "channel auth refused"
+        );
+    };
     match decision {
         Decision::Unauthenticated => {
+            refused("unauthenticated");
             // Asking as nobody counts against the client's address.
             if let Some(ip) = client {
                 if let Err(throttled) = state.unidentified.check(&ip) {
@@ -258,23 +281,33 @@ pub(crate) async fn handle(
             )
                 .into_response()
         }
-        Decision::TooManyRequests { retry_after } => Throttled { retry_after }.into_response(),
-        Decision::Forbidden => (
-            StatusCode::FORBIDDEN,
-            Json(json!({"message": "This action is unauthorized."})),
-        )
-            .into_response(),
-        Decision::Unavailable => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"message": "The service is temporarily unavailable."})),
-        )
-            .into_response(),
+        Decision::TooManyRequests { retry_after } => {
+            refused("throttled");
+            Throttled { retry_after }.into_response()
+        }
+        Decision::Forbidden => {
+            refused("forbidden");
+            (
+                StatusCode::FORBIDDEN,
+                Json(json!({"message": "This action is unauthorized."})),
+            )
+                .into_response()
+        }
+        Decision::Unavailable => {
+            refused("unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"message": "The service is temporarily unavailable."})),
+            )
+                .into_response()
+        }
         Decision::Allow { member } => {
             let channel_data = match (kind, member) {
                 (Some(ChannelKind::Presence), Some((user_id, user_info))) => {
                     Some(json!({ "user_id": user_id, "user_info": user_info }).to_string())
                 }
                 (Some(ChannelKind::Presence), None) => {
+                    refused("forbidden");
                     return (
                         StatusCode::FORBIDDEN,
                         Json(json!({"message": "No presence data for this user."})),

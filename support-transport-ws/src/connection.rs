@@ -14,6 +14,7 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::{Hub, Outbox, PresenceMember, Queue};
+use crate::metrics::ws::{self as metrics, SubscriptionKind, WsMetrics};
 use crate::names::{ChannelKind, channel_kind};
 use crate::protocol::{self, Incoming, code};
 use crate::signature;
@@ -36,31 +37,78 @@ fn socket_id() -> Arc<str> {
 /// dropped anyway: a peer that does not read must not keep the task alive.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// A refused handshake: the code and message the client gets, and the reason as the
+/// metrics and the log name it.
+pub(crate) struct Refusal {
+    pub(crate) code: u16,
+    message: &'static str,
+    pub(crate) reason: &'static str,
+}
+
 /// Checks the app key, protocol version and origin before the connection counts.
-fn refusal(
+pub(crate) fn refusal(
     hub: &Hub,
     key: &str,
     query: &ConnectQuery,
     origin_allowed: bool,
-) -> Option<(u16, &'static str)> {
+) -> Option<Refusal> {
+    let refused = |code, message, reason| {
+        Some(Refusal {
+            code,
+            message,
+            reason,
+        })
+    };
     if key != hub.app().key {
-        return Some((code::APP_NOT_FOUND, "Application does not exist"));
+        return refused(
+            code::APP_NOT_FOUND,
+            "Application does not exist",
+            "app_not_found",
+        );
     }
     match query.protocol.as_deref().map(str::parse::<u32>) {
-        None => return Some((code::NO_PROTOCOL, "No protocol version supplied")),
-        Some(Err(_)) => return Some((code::INVALID_VERSION, "Invalid version string format")),
+        None => {
+            return refused(
+                code::NO_PROTOCOL,
+                "No protocol version supplied",
+                "no_protocol",
+            );
+        }
+        Some(Err(_)) => {
+            return refused(
+                code::INVALID_VERSION,
+                "Invalid version string format",
+                "invalid_version",
+            );
+        }
         Some(Ok(v)) if !protocol::SUPPORTED_VERSIONS.contains(&v) => {
-            return Some((code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version"));
+            return refused(
+                code::UNSUPPORTED_PROTOCOL,
+                "Unsupported protocol version",
+                "unsupported_protocol",
+            );
         }
         Some(Ok(_)) => {}
     }
     if !origin_allowed {
-        return Some((code::ORIGIN_NOT_ALLOWED, "Origin not allowed"));
+        return refused(
+            code::ORIGIN_NOT_ALLOWED,
+            "Origin not allowed",
+            "origin_not_allowed",
+        );
     }
     None
 }
 
-async fn refuse(mut socket: WebSocket, code: u16, message: &'static str) {
+/// Tells the client why it may not connect (`pusher:error`, then the close frame with the same
+/// code), within [`CLOSE_TIMEOUT`], and counts the refusal by its reason.
+pub(crate) async fn refuse(mut socket: WebSocket, refusal: Refusal) {
+    let Refusal {
+        code,
+        message,
+        reason,
+    } = refusal;
+    metrics::connection_refused(reason);
     let refusal = async {
         socket
             .send(Message::Text(protocol::error(Some(code), message).into()))
@@ -75,20 +123,45 @@ async fn refuse(mut socket: WebSocket, code: u16, message: &'static str) {
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, refusal).await;
 }
 
-/// Serves one upgraded websocket until it closes. `origin_allowed`: whether the handshake's
-/// `Origin` may connect ([`AppConfig::allows_handshake`](crate::AppConfig::allows_handshake)).
-pub(crate) async fn serve(
-    hub: Hub,
-    socket: WebSocket,
-    key: String,
-    query: ConnectQuery,
-    origin_allowed: bool,
-) {
-    if let Some((code, message)) = refusal(&hub, &key, &query, origin_allowed) {
-        return refuse(socket, code, message).await;
-    }
+/// Whether the warning that the connection cap is reached is due: once a minute at most, so
+/// a server at its cap does not log every refused client.
+fn cap_warning_due() -> bool {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static WARNED_AT: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = WARNED_AT.load(Ordering::Relaxed);
+    now >= last + 60
+        && WARNED_AT
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
+/// Serves one upgraded websocket, whose handshake [`refusal`] accepted, until it closes.
+pub(crate) async fn serve(hub: Hub, socket: WebSocket) {
     if !hub.admit() {
-        return refuse(socket, code::OVER_CAPACITY, "Over capacity").await;
+        let max_connections = hub.app().limits.max_connections;
+        if cap_warning_due() {
+            tracing::warn!(
+                reason = "over_capacity",
+                code = code::OVER_CAPACITY,
+                max_connections,
+                "websocket refused: the connection cap is reached (said once a minute; each is counted)"
+            );
+        } else {
+            tracing::debug!(
+                reason = "over_capacity",
+                code = code::OVER_CAPACITY,
+                "websocket refused"
+            );
+        }
+        let refused = Refusal {
+            code: code::OVER_CAPACITY,
+            message: "Over capacity",
+            reason: "over_capacity",
+        };
+        return refuse(socket, refused).await;
     }
     let limits = &hub.app().limits;
     let (outbox, queue, overflow) = Outbox::new(limits.outbound_queue, limits.outbound_queue_bytes);
@@ -168,6 +241,7 @@ enum WriteEnd {
 }
 
 /// Writes the queue to the socket, one frame at a time, each write bounded by `timeout`.
+/// An event's frame, once written, counts as delivered, with its latency since the hub had it.
 ///
 /// Polled by the connection's `select!` beside the reads and deadlines, so that a write that
 /// waits on a client that does not read holds up nothing else; it returns only when it gives up.
@@ -175,11 +249,17 @@ async fn write_queue(
     sink: &mut SplitSink<WebSocket, Message>,
     queue: &mut Queue,
     timeout: Duration,
+    metrics: &WsMetrics,
 ) -> WriteEnd {
     while let Some(frame) = queue.recv().await {
         // `timeout` polls the write first: one that completes at once starts no timer.
-        match tokio::time::timeout(timeout, sink.send(Message::Text(frame))).await {
-            Ok(Ok(())) => {}
+        match tokio::time::timeout(timeout, sink.send(Message::Text(frame.text))).await {
+            Ok(Ok(())) => {
+                if let Some(published) = frame.published {
+                    metrics.frames_delivered.increment(1);
+                    metrics.delivery_latency.record(published.elapsed_secs());
+                }
+            }
             Ok(Err(_)) => return WriteEnd::Closed,
             Err(_) => return WriteEnd::Stalled,
         }
@@ -214,17 +294,23 @@ impl Connection {
         let mut deadline = Instant::now() + limits.activity_timeout;
         let mut pinged = false;
         let close = {
-            let writer = write_queue(&mut sink, &mut queue, limits.write_timeout);
+            let writer = write_queue(&mut sink, &mut queue, limits.write_timeout, hub.metrics());
             tokio::pin!(writer);
             loop {
                 tokio::select! {
                     biased;
                     () = shutdown.cancelled() => break Some(Close(code::GOING_AWAY, "Server shutting down")),
                     () = reconnect.cancelled() => break Some(Close(code::GOING_AWAY, "Reconnect to catch up")),
-                    () = overflow.cancelled() => break Some(Close(code::OVER_CAPACITY, "Too slow to read")),
+                    () = overflow.cancelled() => {
+                        self.slow_consumer("queue_full");
+                        break Some(Close(code::OVER_CAPACITY, "Too slow to read"));
+                    }
                     () = cancelled(self.revoked.as_ref()) => break Some(Close(code::UNAUTHORIZED, "Access revoked")),
                     end = &mut writer => match end {
-                        WriteEnd::Stalled => break Some(Close(code::OVER_CAPACITY, "Too slow to read")),
+                        WriteEnd::Stalled => {
+                            self.slow_consumer("write_stalled");
+                            break Some(Close(code::OVER_CAPACITY, "Too slow to read"));
+                        }
                         WriteEnd::Closed => break None,
                     },
                     incoming = stream.next() => {
@@ -237,7 +323,11 @@ impl Connection {
                         match message {
                             Message::Text(text) => self.handle(text.as_str()),
                             Message::Binary(_) => break Some(Close(1003, "Binary frames are not supported")),
-                            Message::Close(_) => break None,
+                            Message::Close(frame) => {
+                                let code = frame.map(|f| f.code);
+                                tracing::debug!(socket_id = %self.socket_id, code, "websocket closed by the client");
+                                break None;
+                            }
                             // tungstenite answers pings itself; pongs only prove liveness.
                             Message::Ping(_) | Message::Pong(_) => {}
                         }
@@ -253,7 +343,15 @@ impl Connection {
                 }
             }
         };
+        metrics::closed(close.as_ref().map(|c| c.0));
         if let Some(Close(code, reason)) = close {
+            match code {
+                // Everyone at once (shutdown, resync): one line says it, not one per socket.
+                code::GOING_AWAY => {
+                    tracing::debug!(socket_id = %self.socket_id, code, reason, "websocket closed");
+                }
+                _ => tracing::info!(socket_id = %self.socket_id, code, reason, "websocket closed"),
+            }
             let frame = CloseFrame {
                 code,
                 reason: Utf8Bytes::from_static(reason),
@@ -262,6 +360,17 @@ impl Connection {
                 tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
         }
         // Dropping both halves drops the TCP connection, whatever is still unwritten.
+    }
+
+    /// Counts and logs a subscriber cut off for not reading (`queue_full`, `write_stalled`).
+    fn slow_consumer(&self, reason: &'static str) {
+        metrics::slow_consumer(reason);
+        tracing::warn!(
+            socket_id = %self.socket_id,
+            reason,
+            channels = self.channels.len(),
+            "slow consumer: closing with 4100"
+        );
     }
 
     fn handle(&mut self, text: &str) {
@@ -288,20 +397,39 @@ impl Connection {
     }
 
     fn subscribe(&mut self, channel: String, auth: Option<String>, channel_data: Option<String>) {
-        let refuse = |this: &Self, status: u16, message: &str| {
+        let counted = SubscriptionKind::of(&channel);
+        let refuse = |this: &Self, status: u16, message: &str, reason: &'static str| {
+            metrics::subscription_refused(counted, reason);
+            tracing::info!(
+                socket_id = %this.socket_id,
+                channel_kind = counted.label(),
+                reason,
+                status,
+                "subscription refused"
+            );
             this.send(protocol::subscription_error(&channel, status, message))
         };
         let Some(kind) = channel_kind(&channel) else {
-            return refuse(self, 400, "Invalid channel name");
+            return refuse(self, 400, "Invalid channel name", "invalid_name");
         };
         if kind == ChannelKind::Encrypted {
-            return refuse(self, 400, "Encrypted channels are not supported");
+            return refuse(
+                self,
+                400,
+                "Encrypted channels are not supported",
+                "encrypted",
+            );
         }
         let limits = &self.hub.app().limits;
         if !self.channels.contains_key(&channel)
             && self.channels.len() >= limits.max_channels_per_connection
         {
-            return refuse(self, 400, "Too many channels on one connection");
+            return refuse(
+                self,
+                400,
+                "Too many channels on one connection",
+                "too_many_channels",
+            );
         }
         // Presence: the member. Private: the user the auth endpoint signed in, if it did
         // (`channel_data` `{"user_id": …}`), who sends this subscription's client events.
@@ -321,7 +449,7 @@ impl Connection {
                     )
                 });
                 if !signed {
-                    return refuse(self, 401, "Invalid signature");
+                    return refuse(self, 401, "Invalid signature", "invalid_signature");
                 }
                 let member = data.map(|d| presence_member(d, limits.max_presence_user_info_bytes));
                 match (kind, member) {
@@ -330,13 +458,25 @@ impl Connection {
                         (Some(m), Some(user_id))
                     }
                     (ChannelKind::Presence, None) => {
-                        return refuse(self, 400, "Presence channels need channel_data");
+                        return refuse(
+                            self,
+                            400,
+                            "Presence channels need channel_data",
+                            "invalid_channel_data",
+                        );
                     }
                     (ChannelKind::Presence, Some(None)) => {
-                        return refuse(self, 400, "Invalid presence channel_data");
+                        return refuse(
+                            self,
+                            400,
+                            "Invalid presence channel_data",
+                            "invalid_channel_data",
+                        );
                     }
                     (_, Some(Some(m))) => (None, Some(m.user_id)),
-                    (_, Some(None)) => return refuse(self, 400, "Invalid channel_data"),
+                    (_, Some(None)) => {
+                        return refuse(self, 400, "Invalid channel_data", "invalid_channel_data");
+                    }
                     (_, None) => (None, None),
                 }
             }
@@ -352,7 +492,7 @@ impl Connection {
                 }
                 self.channels.insert(channel, user_id);
             }
-            Err(e) => refuse(self, 403, &e.to_string()),
+            Err(e) => refuse(self, 403, &e.to_string(), "presence_full"),
         }
     }
 
@@ -363,18 +503,21 @@ impl Connection {
     fn client_event(&mut self, event: &str, channel: &str, data: &str) {
         let limits = &self.hub.app().limits;
         let Some(joined_as) = self.channels.get(channel) else {
+            metrics::client_event_refused("not_subscribed");
             return self.send(protocol::error(
                 None,
                 "Client events need a subscription to the channel",
             ));
         };
         if !channel_kind(channel).is_some_and(ChannelKind::is_authenticated) {
+            metrics::client_event_refused("not_private");
             return self.send(protocol::error(
                 None,
                 "Client events are only for private and presence channels",
             ));
         }
         if !limits.allows_client_event(channel, event) {
+            metrics::client_event_refused("not_enabled");
             return self.send(protocol::error(
                 Some(code::CLIENT_EVENT_REJECTED),
                 "This client event is not enabled on this channel",
@@ -383,6 +526,7 @@ impl Connection {
         // Whispers are tied to their sender: a subscription the auth endpoint signed without a
         // user (the standard private signature) may listen, not speak.
         let Some(user_id) = joined_as.clone() else {
+            metrics::client_event_refused("no_user");
             return self.send(protocol::error(
                 Some(code::UNAUTHORIZED),
                 "Client events need a subscription signed for a user (channel_data)",
@@ -391,6 +535,7 @@ impl Connection {
         if event.chars().count() > crate::names::MAX_EVENT_NAME
             || data.len() > limits.max_client_event_bytes
         {
+            metrics::client_event_refused("too_large");
             let message = format!(
                 "Client event data is limited to {} bytes",
                 limits.max_client_event_bytes
@@ -398,6 +543,7 @@ impl Connection {
             return self.send(protocol::error(Some(code::CLIENT_EVENT_REJECTED), &message));
         }
         if !self.client_events.admit(limits.client_events_per_second) {
+            metrics::client_event_refused("rate");
             return self.send(protocol::error(
                 Some(code::CLIENT_EVENT_RATE),
                 "Client event rate limit exceeded",
@@ -471,7 +617,7 @@ pub(crate) fn dispatch_frames(hub: &Hub, socket_id: &str, frames: &[&str]) -> Ve
     conn.leave_all();
     let mut sent = Vec::new();
     while let Some(frame) = queue.try_recv() {
-        sent.push(frame.as_str().to_owned());
+        sent.push(frame.text.as_str().to_owned());
     }
     sent
 }

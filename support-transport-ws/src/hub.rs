@@ -21,14 +21,23 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::AppConfig;
+use crate::metrics::ws::{Source, Stamp, SubscriptionKind, WsMetrics};
 use crate::presence::{Affected, Cluster, Local, Members};
 use crate::protocol;
 use crate::webhooks::Webhooks;
 
+/// One queued frame: its text and, for an event, when the hub received it (what the
+/// delivery latency is measured from).
+#[derive(Debug)]
+pub(crate) struct Frame {
+    pub(crate) text: Utf8Bytes,
+    pub(crate) published: Option<Stamp>,
+}
+
 /// Where a connection's outgoing frames go: a queue bounded in frames and in bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct Outbox {
-    tx: mpsc::Sender<Utf8Bytes>,
+    tx: mpsc::Sender<Frame>,
     /// Bytes queued and not yet taken by the writer, and how many may be.
     budget: Arc<Budget>,
     /// Cancelled when the queue overflows: the connection closes itself.
@@ -44,22 +53,26 @@ struct Budget {
 /// The receiving end of an [`Outbox`]: what the connection's writer takes frames from.
 #[derive(Debug)]
 pub(crate) struct Queue {
-    rx: mpsc::Receiver<Utf8Bytes>,
+    rx: mpsc::Receiver<Frame>,
     budget: Arc<Budget>,
 }
 
 impl Queue {
     /// The next frame; `None` once every [`Outbox`] is gone.
-    pub(crate) async fn recv(&mut self) -> Option<Utf8Bytes> {
+    pub(crate) async fn recv(&mut self) -> Option<Frame> {
         let frame = self.rx.recv().await?;
-        self.budget.queued.fetch_sub(frame.len(), Ordering::AcqRel);
+        self.budget
+            .queued
+            .fetch_sub(frame.text.len(), Ordering::AcqRel);
         Some(frame)
     }
 
     /// The next frame if one is waiting.
-    pub(crate) fn try_recv(&mut self) -> Option<Utf8Bytes> {
+    pub(crate) fn try_recv(&mut self) -> Option<Frame> {
         let frame = self.rx.try_recv().ok()?;
-        self.budget.queued.fetch_sub(frame.len(), Ordering::AcqRel);
+        self.budget
+            .queued
+            .fetch_sub(frame.text.len(), Ordering::AcqRel);
         Some(frame)
     }
 }
@@ -83,7 +96,22 @@ impl Outbox {
 
     /// Queues a frame; a full queue marks the connection for closing.
     pub(crate) fn push(&self, frame: Utf8Bytes) {
-        let len = frame.len();
+        self.push_frame(Frame {
+            text: frame,
+            published: None,
+        });
+    }
+
+    /// Queues an event's frame, which the hub received at `published`.
+    pub(crate) fn push_event(&self, frame: Utf8Bytes, published: Stamp) {
+        self.push_frame(Frame {
+            text: frame,
+            published: Some(published),
+        });
+    }
+
+    fn push_frame(&self, frame: Frame) {
+        let len = frame.text.len();
         let before = self.budget.queued.fetch_add(len, Ordering::AcqRel);
         if before > 0 && before + len > self.budget.max {
             self.budget.queued.fetch_sub(len, Ordering::AcqRel);
@@ -185,6 +213,8 @@ struct Inner {
     node: Arc<str>,
     /// Presence across nodes, once [`Hub::join_cluster`] was called.
     cluster: OnceLock<Arc<Cluster>>,
+    /// The handles of what is counted on every connection, event and frame.
+    metrics: WsMetrics,
 }
 
 impl Hub {
@@ -210,6 +240,7 @@ impl Hub {
                     fastrand::u64(..)
                 )),
                 cluster: OnceLock::new(),
+                metrics: WsMetrics::new(),
             }),
         }
     }
@@ -363,16 +394,27 @@ impl Hub {
     /// Counts a new connection; `false` (and nothing counted) if the server is full.
     pub(crate) fn admit(&self) -> bool {
         let max = self.inner.app.limits.max_connections;
-        self.inner
+        let admitted = self
+            .inner
             .connections
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < max).then_some(n + 1)
             })
-            .is_ok()
+            .is_ok();
+        if admitted {
+            self.inner.metrics.connections.increment(1.0);
+        }
+        admitted
     }
 
     pub(crate) fn release(&self) {
         self.inner.connections.fetch_sub(1, Ordering::AcqRel);
+        self.inner.metrics.connections.decrement(1.0);
+    }
+
+    /// The handles of the websocket metrics.
+    pub(crate) fn metrics(&self) -> &WsMetrics {
+        &self.inner.metrics
     }
 
     /// Adds a connection to a channel and returns the `subscription_succeeded` data. Presence
@@ -444,6 +486,10 @@ impl Hub {
             outbox: outbox.clone(),
             user_id,
         });
+        self.inner
+            .metrics
+            .subscriptions(SubscriptionKind::of(channel))
+            .increment(1.0);
         if was_empty {
             if let Some(w) = &self.inner.webhooks {
                 w.channel_occupied(channel);
@@ -467,6 +513,10 @@ impl Hub {
                 return;
             };
             let gone = state.subscribers.swap_remove(i);
+            self.inner
+                .metrics
+                .subscriptions(SubscriptionKind::of(channel))
+                .decrement(1.0);
             if let Some(uid) = gone.user_id {
                 let last = match state.members.get_mut(&uid) {
                     Some(m) => {
@@ -519,11 +569,25 @@ impl Hub {
     /// subscribers but `except`; `data` is JSON text. Returns how many connections it was
     /// queued for.
     pub fn trigger(&self, channel: &str, event: &str, data: &str, except: Option<&str>) -> usize {
+        self.fan_out(channel, event, data, except, Source::HttpApi)
+    }
+
+    /// Delivers an event to the channel's subscribers but `except`, counted as from `source`.
+    fn fan_out(
+        &self,
+        channel: &str,
+        event: &str,
+        data: &str,
+        except: Option<&str>,
+        source: Source,
+    ) -> usize {
+        let published = Stamp::now();
+        self.inner.metrics.published(source);
         let Some(state) = self.inner.channels.get(channel) else {
             return 0;
         };
         let frame = Utf8Bytes::from(protocol::event(channel, event, data, None));
-        deliver(&state, &frame, except)
+        deliver(&state, &frame, except, published)
     }
 
     /// Delivers a client event from socket `sender`, signed in as `user_id`, to the channel's
@@ -538,11 +602,13 @@ impl Hub {
         sender: &str,
         user_id: &str,
     ) {
+        let published = Stamp::now();
+        self.inner.metrics.published(Source::Client);
         let Some(state) = self.inner.channels.get(channel) else {
             return;
         };
         let frame = Utf8Bytes::from(protocol::event(channel, event, data, Some(user_id)));
-        deliver(&state, &frame, Some(sender));
+        deliver(&state, &frame, Some(sender), published);
         if let Some(w) = &self.inner.webhooks {
             w.client_event(channel, event, data, sender, Some(user_id));
         }
@@ -618,11 +684,16 @@ impl Hub {
     }
 }
 
-fn deliver(state: &ChannelState, frame: &Utf8Bytes, except: Option<&str>) -> usize {
+fn deliver(
+    state: &ChannelState,
+    frame: &Utf8Bytes,
+    except: Option<&str>,
+    published: Stamp,
+) -> usize {
     let mut n = 0;
     for s in &state.subscribers {
         if except != Some(&*s.socket_id) {
-            s.outbox.push(frame.clone());
+            s.outbox.push_event(frame.clone(), published);
             n += 1;
         }
     }
@@ -761,11 +832,12 @@ impl Hub {
     fn send(&self, b: &support_core::Broadcast) {
         let channel = b.channel().to_string();
         let data = b.payload().to_string();
-        self.trigger(
+        self.fan_out(
             &channel,
             b.name(),
             &data,
             b.except.as_ref().map(|s| s.as_str()),
+            Source::Service(b.name()),
         );
     }
 }

@@ -67,6 +67,13 @@
 //! is a whole app. The pieces stay public for wiring of your own: [`Hub`], [`router`],
 //! [`api::router`], [`ServiceAuthorizer`].
 //!
+//! [`metrics`] lists what the crate measures through the `metrics` facade (connections,
+//! subscriptions, events and their delivery latency, refusals, HTTP routes, the store, the
+//! tickets) for the recorder the application installs, and [`HttpMetricsLayer`] and
+//! [`MeteredStore`] measure routes and stores. The websocket layer logs with `tracing`, in
+//! structured fields: refused connections and why, refused subscriptions and channel auth,
+//! closes with their codes, slow consumers cut.
+//!
 //! With the `testing` feature, the `testing` module holds a minimal Pusher client (connect, sign in
 //! through `/broadcasting/auth`, receive events) for tests of a server built on this crate.
 
@@ -77,6 +84,7 @@ mod config;
 mod connection;
 mod hub;
 mod identify;
+pub mod metrics;
 pub mod names;
 mod presence;
 pub mod protocol;
@@ -95,6 +103,7 @@ pub use authorize::{ChannelAuthorizer, Decision, JoinRequest, ServiceAuthorizer}
 pub use config::{AppConfig, ClientEventRule, Limits};
 pub use hub::{ChannelInfo, Hub, JoinError, PresenceMember};
 pub use identify::{Identify, IdentifyFn, identify_fn};
+pub use metrics::{HttpMetricsLayer, MeteredStore};
 pub use pusher::router;
 pub use serve::{HttpLimits, Serve, serve};
 pub use signal::shutdown_signal;

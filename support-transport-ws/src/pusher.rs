@@ -15,7 +15,7 @@ use crate::authorize::{self, AuthState, ChannelAuthorizer};
 use crate::connection::{self, ConnectQuery};
 use crate::hub::Hub;
 use crate::pusher_http;
-use crate::throttle::Throttle;
+use crate::throttle::{ClientAddr, Throttle};
 
 /// Everything a Pusher-protocol client and server SDK talk to:
 ///
@@ -71,6 +71,7 @@ async fn websocket(
     State(hub): State<Hub>,
     Path(key): Path<String>,
     Query(query): Query<ConnectQuery>,
+    client: Option<ClientAddr>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -81,7 +82,19 @@ async fn websocket(
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
     let origin_allowed = hub.app().allows_handshake(header(ORIGIN), header(HOST));
-    upgrade
+    // Refused before the connection counts: said to the client over the websocket (what
+    // Pusher clients read), logged here, where the client's address and origin are known.
+    let refused = connection::refusal(&hub, &key, &query, origin_allowed);
+    if let Some(refused) = &refused {
+        tracing::info!(
+            reason = refused.reason,
+            code = refused.code,
+            client = client.map(|ClientAddr(ip)| ip.to_string()),
+            origin = header(ORIGIN),
+            "websocket refused"
+        );
+    }
+    let upgrade = upgrade
         // Small buffers: most of a connection's life is idle, and memory per connection is
         // what limits how many one server holds. Writes go straight to the socket; the
         // connection's writer waits for each frame to be flushed before taking the next, so
@@ -91,6 +104,9 @@ async fn websocket(
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_message_size(max_frame)
-        .max_frame_size(max_frame)
-        .on_upgrade(move |socket| connection::serve(hub, socket, key, query, origin_allowed))
+        .max_frame_size(max_frame);
+    match refused {
+        Some(refused) => upgrade.on_upgrade(move |socket| connection::refuse(socket, refused)),
+        None => upgrade.on_upgrade(move |socket| connection::serve(hub, socket)),
+    }
 }

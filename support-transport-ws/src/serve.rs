@@ -527,6 +527,7 @@ impl Gate {
     /// A place for a connection from `peer`, or `None` when a cap is reached.
     fn admit(&mut self, peer: IpAddr) -> Option<Admission> {
         let Ok(total) = self.total.clone().try_acquire_owned() else {
+            crate::metrics::connection_refused("max_connections");
             if self
                 .warned
                 .is_none_or(|at| at.elapsed() >= Duration::from_secs(60))
@@ -546,6 +547,7 @@ impl Gate {
                 let mut open = counts.lock().unwrap_or_else(PoisonError::into_inner);
                 let n = open.entry(address).or_insert(0);
                 if *n >= *cap {
+                    crate::metrics::connection_refused("per_address");
                     tracing::debug!(%address, cap, "refusing a connection over the per-address cap");
                     return None;
                 }

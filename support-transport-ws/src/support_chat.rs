@@ -313,7 +313,9 @@ impl SupportChatBuilder<Arc<dyn SupportStore>, Arc<dyn Directory>, Arc<dyn Ident
                 (node.publisher, Some(node.listener))
             }
         };
-        let service = SupportService::from_parts(self.store, broadcaster, self.directory);
+        // Every store measured alike: latency and errors by operation (the metrics module).
+        let store: Arc<dyn SupportStore> = Arc::new(crate::metrics::MeteredStore::new(self.store));
+        let service = SupportService::from_parts(store, broadcaster, self.directory);
         let authorizer = ServiceAuthorizer::new(service.clone(), self.identify.clone())
             .with_rate(limits.channel_auth, limits.max_keys);
         let edit = self.document.unwrap_or_else(|| Box::new(|_| {}));

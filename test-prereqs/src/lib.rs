@@ -29,6 +29,7 @@
 //! | [`Prereq::Pysher`] | `python3 -c "import pysher"` runs | `no_pysher` |
 //! | [`Prereq::PyJwt`] | `python3 -c "import jwt, cryptography"` runs | `no_pyjwt` |
 //! | [`Prereq::Moto`] | `python3 -c "import moto.server"` runs | `no_moto` |
+//! | [`Prereq::Promtool`] | `$PROMTOOL --version` (default `promtool`) runs | `no_promtool` |
 //!
 //! A test that runs assumes its prerequisite: if it turns out to be gone, the test fails.
 //!
@@ -63,7 +64,7 @@ mod recheck;
 pub use build_script::configure;
 pub use probe::{
     DEFAULT_POSTGRES_URL, chromium_path, postgres_host_port, postgres_url,
-    postgres_url_with_database, schemathesis_path,
+    postgres_url_with_database, promtool_path, schemathesis_path,
 };
 
 /// Something a test needs from the machine it runs on.
@@ -85,11 +86,14 @@ pub enum Prereq {
     /// moto's S3 server (`moto[server]`), importable by `python3` on `PATH`: a real S3 API on
     /// this machine for the attachments' S3 storage.
     Moto,
+    /// Prometheus's `promtool` (Debian's `prometheus` package): `PROMTOOL`, or `promtool` on
+    /// `PATH`, to check the metrics output and the alerting rules.
+    Promtool,
 }
 
 impl Prereq {
     /// Every prerequisite.
-    pub const ALL: [Prereq; 7] = [
+    pub const ALL: [Prereq; 8] = [
         Prereq::Postgres,
         Prereq::Chromium,
         Prereq::Node,
@@ -97,6 +101,7 @@ impl Prereq {
         Prereq::Pysher,
         Prereq::PyJwt,
         Prereq::Moto,
+        Prereq::Promtool,
     ];
 
     /// What it is, for messages.
@@ -109,6 +114,7 @@ impl Prereq {
             Prereq::Pysher => "pysher (Python)",
             Prereq::PyJwt => "PyJWT with cryptography (Python)",
             Prereq::Moto => "moto's S3 server (Python)",
+            Prereq::Promtool => "promtool (Prometheus)",
         }
     }
 
@@ -122,6 +128,7 @@ impl Prereq {
             Prereq::Pysher => "no_pysher",
             Prereq::PyJwt => "no_pyjwt",
             Prereq::Moto => "no_moto",
+            Prereq::Promtool => "no_promtool",
         }
     }
 
@@ -137,6 +144,7 @@ impl Prereq {
             Prereq::Pysher => "needs python3 on PATH with pysher installed",
             Prereq::PyJwt => "needs python3 on PATH with PyJWT and cryptography installed",
             Prereq::Moto => "needs python3 on PATH with moto[server] installed",
+            Prereq::Promtool => "needs promtool on PATH or PROMTOOL",
         }
     }
 
@@ -154,6 +162,9 @@ impl Prereq {
             Prereq::Pysher => "install it with `pip install pysher==1.0.8 websocket-client==1.9.2`",
             Prereq::PyJwt => "install it with `pip install 'PyJWT[crypto]==2.10.1'`",
             Prereq::Moto => "install it with `pip install 'moto[server]==5.2.1'`",
+            Prereq::Promtool => {
+                "install it with `apt-get install prometheus` (Debian), or set PROMTOOL"
+            }
         }
     }
 
@@ -164,6 +175,7 @@ impl Prereq {
             Prereq::Chromium => &["CHROMIUM_PATH"],
             Prereq::Node => &[],
             Prereq::Schemathesis => &["SCHEMATHESIS"],
+            Prereq::Promtool => &["PROMTOOL"],
             Prereq::Pysher | Prereq::PyJwt | Prereq::Moto => &[],
         }
     }
@@ -178,6 +190,7 @@ impl Prereq {
             Prereq::Pysher => probe::pysher(),
             Prereq::PyJwt => probe::pyjwt(),
             Prereq::Moto => probe::moto(),
+            Prereq::Promtool => probe::promtool(&promtool_path()),
         }
     }
 }

@@ -79,6 +79,18 @@ pub(crate) fn schemathesis(program: &std::ffi::OsStr) -> Result<String, String> 
     version(program)
 }
 
+/// Where the metrics tests find promtool: `PROMTOOL`, or `promtool`.
+pub fn promtool_path() -> std::ffi::OsString {
+    std::env::var_os("PROMTOOL")
+        .filter(|path| !path.is_empty())
+        .unwrap_or_else(|| "promtool".into())
+}
+
+/// `$PROMTOOL --version` runs (promtool prints its version on stdout).
+pub(crate) fn promtool(program: &std::ffi::OsStr) -> Result<String, String> {
+    version(program).map(|v| v.lines().next().unwrap_or_default().to_owned())
+}
+
 /// `python3` imports `pysher`; found as its installed version.
 pub(crate) fn pysher() -> Result<String, String> {
     let output = Command::new("python3")

@@ -12,6 +12,8 @@ mod audit;
 mod auth;
 mod cli;
 mod demo_library;
+mod logs;
+mod metrics;
 mod proxy;
 mod sla;
 mod web;
@@ -30,7 +32,9 @@ use ipnet::IpNet;
 use support_core::{AccountDirectory, Broadcaster, SessionStore, SupportService, UserStore};
 use support_store_postgres::{PgBroadcaster, PgBus, PgStore};
 use support_store_sqlite::SqliteStore;
-use support_transport_ws::{AppConfig, HttpLimits, Rate, RateLimits, SupportChat, shutdown_signal};
+use support_transport_ws::{
+    AppConfig, HttpLimits, HttpMetricsLayer, Rate, RateLimits, SupportChat, shutdown_signal,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::accounts::Accounts;
@@ -193,6 +197,19 @@ struct Args {
     /// SLA targets and their sweep.
     #[command(flatten)]
     sla: sla::SlaFlags,
+    /// `GET /metrics`: off unless one of these is given.
+    #[command(flatten)]
+    metrics: metrics::MetricsFlags,
+    /// How the log is written: `text`, or `json` (one object per line, on stderr, for log
+    /// shippers). The level comes from `RUST_LOG` (default `info`).
+    #[arg(
+        long,
+        env = "SUPPORT_LOG_FORMAT",
+        value_enum,
+        default_value_t = logs::LogFormat::Text,
+        global = true
+    )]
+    log_format: logs::LogFormat,
 }
 
 impl Args {
@@ -454,19 +471,14 @@ async fn build(
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let mut args = Args::parse();
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let done = match args.command.take() {
         // A command's stdout is its answer alone: the log goes to stderr.
         Some(command) => {
-            tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(std::io::stderr)
-                .init();
+            logs::init(args.log_format, true);
             run_command(&args, command).await
         }
         None => {
-            tracing_subscriber::fmt().with_env_filter(filter).init();
+            logs::init(args.log_format, false);
             run(args).await
         }
     };
@@ -489,6 +501,8 @@ async fn run_command(args: &Args, command: cli::Command) -> Result<(), String> {
 
 async fn run(args: Args) -> Result<(), String> {
     refuse_unsafe_exposure(&args)?;
+    // Before anything records: the hub takes its metric handles when it is created.
+    let metrics = metrics::Metrics::install(&args.metrics)?;
     let jwt = auth::JwtVerifier::from_flags(&args.jwt)?;
     let (session_key, key_source) =
         auth::session_key(&args.database_url, args.app_key_file.as_deref())?;
@@ -553,12 +567,31 @@ async fn run(args: Args) -> Result<(), String> {
     // throttle on wrong bearer tokens, before anything looks at a token. Whatever answers
     // without saying how to cache (the guards' 419 and 429 too) is `no-store` and `nosniff`,
     // like the API's own answers; the assets keep their `no-cache`.
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/health", get(health))
         .with_state(chat.service().clone())
         .merge(guarded)
         .merge(web::router(web))
-        .merge(web::widget_router(embedding))
+        .merge(web::widget_router(embedding));
+    // `/metrics` on the main port with `--metrics-token` alone; on its own listener with
+    // `--metrics-bind`.
+    let mut metrics_listener = None;
+    if let Some(metrics) = &metrics {
+        let router = metrics.router(chat.service().clone());
+        match args.metrics.metrics_bind {
+            None => app = app.merge(router),
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
+                metrics_listener = Some((listener, router));
+            }
+        }
+        // Every route by its template and status (inside the router: the matched path is
+        // known there only).
+        app = app.route_layer(HttpMetricsLayer::new());
+    }
+    let app = app
         .layer(axum::middleware::from_fn_with_state(
             tokens,
             auth::bearer_guard,
@@ -639,6 +672,19 @@ async fn run(args: Args) -> Result<(), String> {
         None => println!("  host app JWTs: off (no --jwt-secret or --jwt-public-key)"),
     }
     println!("  web UI: http://{addr}/login");
+    match (&metrics_listener, &args.metrics.metrics_token) {
+        (Some((listener, _)), token) => println!(
+            "  metrics: http://{}/metrics{}",
+            listener.local_addr().map_err(|e| e.to_string())?,
+            if token.is_some() {
+                " (bearer token)"
+            } else {
+                ""
+            }
+        ),
+        (None, Some(_)) => println!("  metrics: http://{addr}/metrics (bearer token)"),
+        (None, None) => println!("  metrics: off (--metrics-token or --metrics-bind)"),
+    }
     if args.no_rate_limits {
         println!("  rate limits: off (--no-rate-limits)");
     }
@@ -657,6 +703,17 @@ async fn run(args: Args) -> Result<(), String> {
 
     // After the banner: what it logs must not come before the "listening" line.
     tokio::spawn(purge_sessions(sessions));
+    if let Some((listener, router)) = metrics_listener {
+        let limits = args.http_limits();
+        tokio::spawn(async move {
+            if let Err(e) = support_transport_ws::serve(listener, router)
+                .limits(limits)
+                .await
+            {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
 
     // Every wait bounded (headers, bodies, idle connections) and connections capped; the peer
     // address (`ConnectInfo`) is what per-address limits count by. On SIGTERM or Ctrl-C:

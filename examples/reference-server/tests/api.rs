@@ -422,6 +422,14 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             None,
             [401, 404, 404, 404, 404, 404],
         ),
+        // Not a user's route: without --metrics-token (or --metrics-bind) it is not served to
+        // anyone; with it, only the metrics token opens it (tests/metrics.rs).
+        (
+            "GET",
+            "/metrics".into(),
+            None,
+            [404, 404, 404, 404, 404, 404],
+        ),
     ];
     let callers = [
         None,

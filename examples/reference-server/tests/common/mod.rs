@@ -9,6 +9,10 @@ use std::time::Duration;
 use serde_json::Value;
 use test_prereqs::Prereq;
 
+mod pg_proxy;
+#[allow(unused_imports)] // not every test binary cuts a database off
+pub(crate) use pg_proxy::Proxy;
+
 pub(crate) const USERS: &str = r#"
 [[user]]
 id = 101
@@ -56,6 +60,8 @@ pub(crate) struct Server {
     /// What the server has written after its first line (its log, on stdout) and to stderr
     /// so far, line by line; stderr's lines are passed on to the test's stderr too.
     pub(crate) log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// What the server has written to stderr so far, line by line (also in `log`).
+    pub(crate) stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -117,18 +123,21 @@ pub(crate) fn start_with_env(
         .arg("--app-key-file")
         .arg(dir.join("app.key"))
         .args(extra)
-        .envs(env.iter().copied())
+        // Quiet unless a test asks for more (`env` may set `RUST_LOG`).
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the reference-server binary");
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stderr_lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let stderr = child.stderr.take().unwrap();
-    let kept = log.clone();
+    let (kept, kept_stderr) = (log.clone(), stderr_lines.clone());
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             eprintln!("{line}");
+            kept_stderr.lock().unwrap().push(line.clone());
             kept.lock().unwrap().push(line);
         }
     });
@@ -161,6 +170,7 @@ pub(crate) fn start_with_env(
             .build()
             .unwrap(),
         log,
+        stderr: stderr_lines,
     }
 }
 
