@@ -63,6 +63,7 @@ mod owners;
 pub mod policy;
 pub mod reaction;
 pub mod reads;
+pub mod search;
 pub mod service;
 pub mod session;
 #[cfg(feature = "sql")]
@@ -102,6 +103,7 @@ pub use message::{Attachment, AuthorType, Message, PublicMessage, Visibility};
 pub use policy::Policy;
 pub use reaction::{Emoji, Reaction, ReactionCount};
 pub use reads::{LastMessage, ReadAdvance, ReadPosition, TicketSummary};
+pub use search::{SearchHit, SearchScope, SearchTerms, Snippet};
 pub use service::{Dashboard, Page, PageRequest, SupportService, TicketView, WriteContext};
 pub use session::{Liveness, NewSession, SessionStore, StoredSession, TokenDigest};
 pub use stats::Stats;

@@ -388,6 +388,16 @@ impl SupportStore for MemoryStore {
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         Ok(self.lock().uploads.values().any(|u| u.sha256 == sha256))
     }
+
+    // --- search ---
+    async fn search(&self, q: &crate::search::SearchQuery) -> Result<Vec<crate::SearchHit>> {
+        let s = self.lock();
+        let tickets = s.tickets.values().map(|t| {
+            let messages = s.messages.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+            (t, messages)
+        });
+        Ok(crate::search::reference(q, tickets))
+    }
 }
 
 #[async_trait]

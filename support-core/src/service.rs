@@ -748,5 +748,6 @@ mod attachments;
 mod canned;
 mod reactions;
 mod reads;
+mod search;
 #[cfg(test)]
 mod tests;

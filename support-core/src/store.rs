@@ -13,6 +13,7 @@ use crate::id::{CannedResponseId, MessageId, TicketId, TicketTemplateId, UserId}
 use crate::message::Message;
 use crate::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
+use crate::search::{SearchHit, SearchQuery};
 use crate::stats::Stats;
 use crate::ticket::{Category, Priority, Status, Ticket};
 use crate::time::{self, Timestamp};
@@ -326,6 +327,14 @@ pub struct MessageQuery {
 ///   upload is linked at most once. A replay links nothing. [`SupportStore::delete_upload`]
 ///   deletes only an upload on no message; [`SupportStore::blob_in_use`] tells whether any
 ///   upload row still has that content (the blob is deleted only when none does).
+/// - **Search** ([`SupportStore::search`]) reproduces [`crate::search`]'s semantics: every
+///   term as a word (the last also as a word's start) in one document (a ticket's subject and
+///   description, or one message), only the tickets of [`SearchQuery::scope`] and never an
+///   internal note for an employee's scope, best first with ties in
+///   [`search::compare`](crate::search::compare)'s order, `offset` then `limit`. The index
+///   it reads is written in the same transaction as the ticket or message, so a search right
+///   after a write finds it. Query text reaches the index only as quoted terms: no input
+///   makes it an index syntax error.
 ///
 /// - **Wrappers** (a store that delegates to another, to count, log or trace calls) forward
 ///   every method, the provided ones included ([`SupportStore::ping`]). A provided method left
@@ -345,6 +354,7 @@ pub struct MessageQuery {
 /// use support_core::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
 /// use support_core::{CannedResponseId, TicketTemplateId};
 /// use support_core::{AttachmentId, Timestamp, Upload, UploadDraft};
+/// use support_core::search::{SearchHit, SearchQuery};
 ///
 /// /// A store that delegates to another and counts the writes.
 /// struct Counting<S> {
@@ -416,6 +426,7 @@ pub struct MessageQuery {
 ///         self.inner.delete_upload(id).await
 ///     }
 ///     async fn blob_in_use(&self, sha256: &str) -> Result<bool> { self.inner.blob_in_use(sha256).await }
+///     async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> { self.inner.search(q).await }
 ///     // Provided, and forwarded all the same: the inner store may have its own.
 ///     async fn ping(&self) -> Result<()> { self.inner.ping().await }
 /// }
@@ -561,6 +572,13 @@ pub trait SupportStore: Send + Sync + 'static {
     /// `true` if any upload, on a message or not, has content with this SHA-256.
     async fn blob_in_use(&self, sha256: &str) -> Result<bool>;
 
+    // --- search ---
+
+    /// Up to `query.limit` hits for `query.terms` in `query.scope`, best first, after skipping
+    /// `query.offset` (see the contract and [`crate::search`]). A query without terms answers
+    /// no hit.
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>>;
+
     /// `Ok` when the backend answers: for health checks. The default reads the stats; a store
     /// with a cheaper check overrides it, and a wrapper forwards it (see the contract).
     async fn ping(&self) -> Result<()> {
@@ -673,6 +691,10 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
     }
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         (**self).blob_in_use(sha256).await
+    }
+    // --- search ---
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+        (**self).search(query).await
     }
     async fn ping(&self) -> Result<()> {
         (**self).ping().await

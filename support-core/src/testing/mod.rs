@@ -268,6 +268,13 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     async fn blob_in_use(&self, sha256: &str) -> crate::Result<bool> {
         self.store.blob_in_use(sha256).await
     }
+    // --- search ---
+    async fn search(
+        &self,
+        q: &crate::search::SearchQuery,
+    ) -> crate::Result<Vec<crate::SearchHit>> {
+        self.store.search(q).await
+    }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
     }
@@ -486,6 +493,13 @@ mod tests {
         }
         async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
             self.0.blob_in_use(sha256).await
+        }
+        // --- search ---
+        async fn search(
+            &self,
+            q: &crate::search::SearchQuery,
+        ) -> Result<Vec<crate::SearchHit>> {
+            self.0.search(q).await
         }
         async fn ping(&self) -> Result<()> {
             Err(Error::Unavailable("down".into()))

@@ -27,6 +27,7 @@ mod queues;
 mod reactions;
 mod reads;
 mod reopening;
+mod search;
 mod stats;
 mod tickets;
 mod updates;
@@ -195,6 +196,12 @@ macro_rules! __conformance_cases {
                 downloads_follow_the_message_and_unattached_ones_only_their_uploader,
                 unattached_uploads_are_listed_and_deleted_attached_ones_kept,
                 content_is_kept_while_any_upload_uses_it,
+            ]
+            search: [
+                search_finds_subjects_descriptions_and_messages_but_employees_only_their_public_text,
+                search_ranks_the_better_match_first,
+                search_pages_neither_repeat_nor_skip,
+                hostile_search_text_answers_hits_or_none,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,
