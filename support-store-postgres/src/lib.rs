@@ -95,6 +95,7 @@ mod query;
 mod reactions;
 mod reads;
 mod row;
+mod search;
 mod sessions;
 mod store;
 #[cfg(feature = "testing")]

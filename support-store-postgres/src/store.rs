@@ -621,6 +621,14 @@ impl SupportStore for PgStore {
             .await
     }
 
+    // --- search ---
+    async fn search(
+        &self,
+        q: &support_core::search::SearchQuery,
+    ) -> Result<Vec<support_core::SearchHit>> {
+        self.bounded("search", self.search_text(q)).await
+    }
+
     async fn ping(&self) -> Result<()> {
         self.bounded("ping", async {
             sqlx::query("SELECT 1")

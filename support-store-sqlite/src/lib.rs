@@ -46,6 +46,7 @@ mod query;
 mod reactions;
 mod reads;
 mod row;
+mod search;
 mod sessions;
 mod store;
 mod uploads;

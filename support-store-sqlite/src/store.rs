@@ -489,4 +489,12 @@ impl SupportStore for SqliteStore {
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         self.sha256_in_use(sha256).await
     }
+
+    // --- search ---
+    async fn search(
+        &self,
+        q: &support_core::search::SearchQuery,
+    ) -> Result<Vec<support_core::SearchHit>> {
+        self.search_text(q).await
+    }
 }
