@@ -111,19 +111,21 @@ impl SearchTerms {
         self.terms.is_empty()
     }
 
-    /// Which term a word (already lowercased) matches, if any: a term equal to it, or the last
-    /// term when the word starts with it.
-    fn term_of(&self, folded: &str) -> Option<usize> {
-        let last = self.terms.len().checked_sub(1)?;
-        self.terms
-            .iter()
-            .position(|t| t == folded)
-            .or_else(|| folded.starts_with(self.terms[last].as_str()).then_some(last))
+    /// True if a word (already lowercased) matches term `i`: equals it or, for the last term,
+    /// starts with it. One word may match several terms (`secret` matches `secret secre`).
+    fn matches_term(&self, i: usize, folded: &str) -> bool {
+        let term = self.terms[i].as_str();
+        if i + 1 == self.terms.len() {
+            folded.starts_with(term)
+        } else {
+            folded == term
+        }
     }
 
     /// True if `word` (as it is in the text) matches a term.
     pub fn matches_word(&self, word: &str) -> bool {
-        self.term_of(&word.to_lowercase()).is_some()
+        let folded = word.to_lowercase();
+        (0..self.terms.len()).any(|i| self.matches_term(i, &folded))
     }
 }
 
@@ -160,8 +162,11 @@ pub fn score(terms: &SearchTerms, fields: &[(&str, f64)]) -> Option<f64> {
     for (text, weight) in fields {
         for (_, word) in words(text) {
             length += 1.0;
-            if let Some(i) = terms.term_of(&word.to_lowercase()) {
-                counts[i] += weight;
+            let folded = word.to_lowercase();
+            for (i, count) in counts.iter_mut().enumerate() {
+                if terms.matches_term(i, &folded) {
+                    *count += weight;
+                }
             }
         }
     }

@@ -203,6 +203,14 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.blob_in_use(sha256).await
     }
+    // --- search ---
+    async fn search(
+        &self,
+        q: &support_core::search::SearchQuery,
+    ) -> Result<Vec<support_core::SearchHit>> {
+        self.check()?;
+        self.store.search(q).await
+    }
     async fn ping(&self) -> Result<()> {
         self.check()?;
         self.store.ping().await

@@ -30,6 +30,7 @@ mod accounts;
 mod canned;
 mod reactions;
 mod reads;
+mod search;
 mod uploads;
 
 use std::path::Path;
@@ -551,6 +552,15 @@ impl SupportStore for KvStore {
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
         let sha256 = sha256.to_owned();
         self.run(move |db| uploads::in_use(db, &sha256)).await
+    }
+
+    // --- search ---
+    async fn search(
+        &self,
+        q: &support_core::search::SearchQuery,
+    ) -> Result<Vec<support_core::SearchHit>> {
+        let q = q.clone();
+        self.run(move |db| search::search(db, &q)).await
     }
 }
 

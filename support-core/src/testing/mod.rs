@@ -85,6 +85,7 @@ pub mod durability;
 mod fixture;
 pub mod group_commit;
 pub mod model;
+pub mod search;
 pub mod sessions;
 
 pub use fixture::Fixture;
