@@ -49,6 +49,7 @@ mod extract;
 mod query;
 mod reactions;
 mod reads;
+mod search;
 mod staff;
 mod transcript;
 mod view;

@@ -49,6 +49,7 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
                 .layer(DefaultBodyLimit::disable()),
         )
         .merge(super::canned::staff_routes())
+        .merge(super::search::staff_routes())
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
 
