@@ -11,6 +11,7 @@ import { users } from './js/users.js';
 import { cannedResponses, templates } from './js/library.js';
 import { mountWidget } from './js/widget.js';
 import { mountAlerts } from './js/alerts.js';
+import { employeeSearch, revealLinkedMessage, staffSearch } from './js/search.js';
 
 const me = JSON.parse(document.querySelector('meta[name="support-user"]').content);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -28,6 +29,8 @@ const pages = {
   'admin.users': users,
   'admin.canned-responses': cannedResponses,
   'admin.templates': templates,
+  'admin.search': staffSearch,
+  'employee.search': employeeSearch,
 };
 
 function connectionIndicator() {
@@ -46,8 +49,8 @@ function connectionIndicator() {
 
 function header(alerts) {
   const links = me.staff
-    ? [['/admin/support/dashboard', 'Dashboard'], ['/admin/support', 'All tickets'], ['/employee/portal/support', 'My tickets']]
-    : [['/employee/portal/support', 'My tickets'], ['/employee/portal/support/create', 'New ticket']];
+    ? [['/admin/support/dashboard', 'Dashboard'], ['/admin/support', 'All tickets'], ['/admin/support/search', 'Search'], ['/employee/portal/support', 'My tickets']]
+    : [['/employee/portal/support', 'My tickets'], ['/employee/portal/support/create', 'New ticket'], ['/employee/portal/support/search', 'Search']];
   return h('header', { class: 'topbar' },
     h('a', { class: 'brand', href: me.staff ? '/admin/support/dashboard' : '/employee/portal/support' }, 'Support'),
     h('nav', { 'aria-label': 'Main' },
@@ -79,6 +82,7 @@ function sidebar() {
     h('nav', { 'aria-label': 'Support' },
       link('/admin/support/dashboard', 'Live Support ', count),
       link('/admin/support', 'All tickets'),
+      link('/admin/support/search', 'Search'),
       link('/admin/support/canned-responses', 'Canned responses'),
       me.role === 'admin' ? link('/admin/support/templates', 'Ticket templates') : null,
       me.role === 'admin' ? link('/admin/users', 'Users') : null));
@@ -94,7 +98,9 @@ const draw = pages[page];
 if (draw) {
   // Until the page's first fetch answers: a spinner, not a blank page.
   replace(main, h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…'));
-  draw({ main, me, ticketId }).catch((e) => {
+  draw({ main, me, ticketId }).then(() => {
+    if (page === 'admin.show' || page === 'employee.show') revealLinkedMessage(main);
+  }).catch((e) => {
     if (e instanceof NetworkError) {
       replace(main, h('h1', {}, 'Could not load this page'),
         h('p', { class: 'form-error', role: 'alert' }, 'No connection to the server. ',

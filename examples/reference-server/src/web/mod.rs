@@ -104,6 +104,10 @@ pub(crate) fn router(web: Web) -> Router {
             get(page(Page::EmployeeCreate)),
         )
         .route(
+            &format!("{employee}/search"),
+            get(page(Page::EmployeeSearch)),
+        )
+        .route(
             &format!("{employee}/{{ticket}}"),
             get(page(Page::EmployeeShow)),
         )
@@ -121,6 +125,7 @@ pub(crate) fn router(web: Web) -> Router {
             &format!("{admin}/templates"),
             get(page(Page::AdminTemplates)),
         )
+        .route(&format!("{admin}/search"), get(page(Page::AdminSearch)))
         .route(&format!("{admin}/{{ticket}}"), get(page(Page::AdminShow)))
         .route(
             &format!("{admin}/{{ticket}}/live-chat"),

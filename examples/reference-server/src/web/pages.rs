@@ -23,6 +23,8 @@ pub(super) enum Page {
     AdminUsers,
     AdminCanned,
     AdminTemplates,
+    AdminSearch,
+    EmployeeSearch,
 }
 
 impl Page {
@@ -39,6 +41,8 @@ impl Page {
             Page::AdminUsers => "admin.users",
             Page::AdminCanned => "admin.canned-responses",
             Page::AdminTemplates => "admin.templates",
+            Page::AdminSearch => "admin.search",
+            Page::EmployeeSearch => "employee.search",
         }
     }
 
@@ -54,6 +58,8 @@ impl Page {
             Page::AdminUsers => "Users",
             Page::AdminCanned => "Canned responses",
             Page::AdminTemplates => "Ticket templates",
+            Page::AdminSearch => "Search",
+            Page::EmployeeSearch => "Search my tickets",
         }
     }
 
@@ -67,6 +73,7 @@ impl Page {
                 | Page::AdminUsers
                 | Page::AdminCanned
                 | Page::AdminTemplates
+                | Page::AdminSearch
         )
     }
 
