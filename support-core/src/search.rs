@@ -391,7 +391,12 @@ pub fn reference<'a>(
             }
         }
     }
-    found.sort_by(|a, b| compare((a.0, a.1.id, a.2.map(|m| m.id)), (b.0, b.1.id, b.2.map(|m| m.id))));
+    found.sort_by(|a, b| {
+        compare(
+            (a.0, a.1.id, a.2.map(|m| m.id)),
+            (b.0, b.1.id, b.2.map(|m| m.id)),
+        )
+    });
     found
         .into_iter()
         .skip(query.offset as usize)
@@ -440,7 +445,10 @@ mod tests {
 
     #[test]
     fn queries_are_words_lowercased_without_syntax() {
-        assert_eq!(terms("VPN  \"drops\" AND NEAR(x*").terms(), ["vpn", "drops", "and", "near", "x"]);
+        assert_eq!(
+            terms("VPN  \"drops\" AND NEAR(x*").terms(),
+            ["vpn", "drops", "and", "near", "x"]
+        );
         assert_eq!(terms("Ünïcödé 東京").terms(), ["ünïcödé", "東京"]);
         assert!(terms("\"* - ^ ()").is_empty());
         assert_eq!(terms("a a A").terms(), ["a"]);
@@ -484,12 +492,18 @@ mod tests {
         assert!(s.text.ends_with("twenty"), "{}", s.text);
         let [a, b] = s.highlights[0];
         let units: Vec<u16> = s.text.encode_utf16().collect();
-        assert_eq!(String::from_utf16(&units[a as usize..b as usize]).unwrap(), "printer");
+        assert_eq!(
+            String::from_utf16(&units[a as usize..b as usize]).unwrap(),
+            "printer"
+        );
     }
 
     #[test]
     fn cursors_round_trip_and_refuse_anything_else() {
-        assert_eq!(SearchCursor::decode(&SearchCursor(40).encode()).unwrap(), SearchCursor(40));
+        assert_eq!(
+            SearchCursor::decode(&SearchCursor(40).encode()).unwrap(),
+            SearchCursor(40)
+        );
         for bad in ["", "s", "40", "s-1", "s+1", "s1001", "sx"] {
             assert!(SearchCursor::decode(bad).is_err(), "{bad}");
         }

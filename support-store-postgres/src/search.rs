@@ -20,7 +20,8 @@ use crate::store::PgStore;
 const WEIGHTS: &str = "'{0.1, 0.2, 0.3333, 1.0}'::float4[]";
 
 /// `ts_headline`'s options: the core's markers, about as many words as the other stores.
-const HEADLINE: &str = "'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MinWords=8, MaxWords=16'";
+const HEADLINE: &str =
+    "'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MinWords=8, MaxWords=16'";
 
 /// What stands in for `<` while `ts_headline` reads the text: its parser takes `<…>` for an
 /// HTML tag and leaves it out of the headline, and the text must come back as written. U+0001
@@ -47,7 +48,10 @@ pub(crate) fn tsquery(terms: &SearchTerms) -> String {
 /// A headline as a snippet: `<` restored, `…` where it does not reach the text's ends.
 fn snippet(headline: &str, whole: &str) -> Snippet {
     let restored = headline.replace(LT, "<");
-    let plain: String = restored.chars().filter(|c| *c != MARK_START && *c != MARK_END).collect();
+    let plain: String = restored
+        .chars()
+        .filter(|c| *c != MARK_START && *c != MARK_END)
+        .collect();
     let plain = plain.trim();
     let mut marked = restored.trim().to_owned();
     if !whole.trim_start().starts_with(plain) {
@@ -112,11 +116,19 @@ impl PgStore {
             .filter(|(_, m)| m.is_none())
             .map(|(t, _)| t.get())
             .collect();
-        let message_hits: Vec<i64> = page.iter().filter_map(|(_, m)| m.map(MessageId::get)).collect();
+        let message_hits: Vec<i64> = page
+            .iter()
+            .filter_map(|(_, m)| m.map(MessageId::get))
+            .collect();
 
         let mut snippets: HashMap<(i64, bool), Snippet> = HashMap::new();
         for (doc, table, ids, is_message) in [
-            ("subject || E'\\n' || description", "tickets", own_hits, false),
+            (
+                "subject || E'\\n' || description",
+                "tickets",
+                own_hits,
+                false,
+            ),
             ("content", "messages", message_hits, true),
         ] {
             if ids.is_empty() {

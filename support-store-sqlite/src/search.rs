@@ -89,7 +89,11 @@ impl SqliteStore {
         }
 
         let ticket_ids = id_list(page.iter().map(|(t, _)| t.get()));
-        let own_hits = id_list(page.iter().filter(|(_, m)| m.is_none()).map(|(t, _)| t.get()));
+        let own_hits = id_list(
+            page.iter()
+                .filter(|(_, m)| m.is_none())
+                .map(|(t, _)| t.get()),
+        );
         let message_hits = id_list(page.iter().filter_map(|(_, m)| m.map(MessageId::get)));
         let marks = format!(
             "char({}), char({}), '{ELLIPSIS}', {SNIPPET_TOKENS}",

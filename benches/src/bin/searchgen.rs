@@ -57,18 +57,118 @@ impl Rng {
 }
 
 const COMMON: &[&str] = &[
-    "the", "a", "to", "is", "my", "and", "not", "on", "it", "i", "in", "of", "for", "with", "can",
-    "please", "since", "when", "after", "again", "still", "working", "error", "help", "issue",
-    "problem", "today", "yesterday", "morning", "login", "password", "reset", "vpn", "laptop",
-    "printer", "screen", "monitor", "keyboard", "email", "outlook", "teams", "calendar", "access",
-    "account", "locked", "network", "wifi", "slow", "crash", "update", "install", "software",
-    "license", "payroll", "payslip", "salary", "tax", "benefits", "holiday", "leave", "badge",
-    "office", "desk", "chair", "parking", "meeting", "room", "phone", "mobile", "headset",
-    "camera", "microphone", "certificate", "expired", "drive", "folder", "permission", "shared",
-    "backup", "restore", "file", "upload", "download", "browser", "chrome", "firefox", "page",
-    "blank", "timeout", "connection", "server", "database", "report", "invoice", "expense",
-    "approval", "manager", "contract", "onboarding", "training", "floor", "kitchen", "heating",
-    "broken", "replace", "order", "delivery", "thanks", "urgent", "asap", "tried", "restart",
+    "the",
+    "a",
+    "to",
+    "is",
+    "my",
+    "and",
+    "not",
+    "on",
+    "it",
+    "i",
+    "in",
+    "of",
+    "for",
+    "with",
+    "can",
+    "please",
+    "since",
+    "when",
+    "after",
+    "again",
+    "still",
+    "working",
+    "error",
+    "help",
+    "issue",
+    "problem",
+    "today",
+    "yesterday",
+    "morning",
+    "login",
+    "password",
+    "reset",
+    "vpn",
+    "laptop",
+    "printer",
+    "screen",
+    "monitor",
+    "keyboard",
+    "email",
+    "outlook",
+    "teams",
+    "calendar",
+    "access",
+    "account",
+    "locked",
+    "network",
+    "wifi",
+    "slow",
+    "crash",
+    "update",
+    "install",
+    "software",
+    "license",
+    "payroll",
+    "payslip",
+    "salary",
+    "tax",
+    "benefits",
+    "holiday",
+    "leave",
+    "badge",
+    "office",
+    "desk",
+    "chair",
+    "parking",
+    "meeting",
+    "room",
+    "phone",
+    "mobile",
+    "headset",
+    "camera",
+    "microphone",
+    "certificate",
+    "expired",
+    "drive",
+    "folder",
+    "permission",
+    "shared",
+    "backup",
+    "restore",
+    "file",
+    "upload",
+    "download",
+    "browser",
+    "chrome",
+    "firefox",
+    "page",
+    "blank",
+    "timeout",
+    "connection",
+    "server",
+    "database",
+    "report",
+    "invoice",
+    "expense",
+    "approval",
+    "manager",
+    "contract",
+    "onboarding",
+    "training",
+    "floor",
+    "kitchen",
+    "heating",
+    "broken",
+    "replace",
+    "order",
+    "delivery",
+    "thanks",
+    "urgent",
+    "asap",
+    "tried",
+    "restart",
 ];
 
 const SYLLABLES: &[&str] = &[
@@ -80,7 +180,9 @@ fn vocabulary(rng: &mut Rng) -> Vec<String> {
     let mut words: Vec<String> = COMMON.iter().map(|w| (*w).to_owned()).collect();
     while words.len() < 20_000 {
         let n = 2 + rng.below(3);
-        let w: String = (0..n).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
+        let w: String = (0..n)
+            .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+            .collect();
         if !words.contains(&w) {
             words.push(w);
         }
@@ -90,7 +192,9 @@ fn vocabulary(rng: &mut Rng) -> Vec<String> {
 
 fn sentence(rng: &mut Rng, words: &[String], min: usize, max: usize) -> String {
     let n = min + rng.below(max - min + 1);
-    let mut s: Vec<&str> = (0..n).map(|_| words[rng.zipf(words.len())].as_str()).collect();
+    let mut s: Vec<&str> = (0..n)
+        .map(|_| words[rng.zipf(words.len())].as_str())
+        .collect();
     if let Some(first) = s.first_mut() {
         *first = first.trim();
     }
@@ -122,13 +226,29 @@ fn generate(args: &Args) -> (Data, Vec<String>) {
         ));
     }
     for i in 0..args.tickets * args.messages_per_ticket {
-        data.messages.push((i % args.tickets, rng.below(10) == 0, sentence(&mut rng, &words, 6, 30)));
+        data.messages.push((
+            i % args.tickets,
+            rng.below(10) == 0,
+            sentence(&mut rng, &words, 6, 30),
+        ));
     }
     // Queries as people type them: a common helpdesk word, two of them, a rarer word, a word
     // cut short.
     let mut queries: Vec<String> = Vec::new();
-    for w in ["vpn", "printer", "password reset", "payslip tax", "certificate expired", "outlook",
-        "passw", "monitor flick", "badge", "wifi slow", "restart laptop", "heating floor"] {
+    for w in [
+        "vpn",
+        "printer",
+        "password reset",
+        "payslip tax",
+        "certificate expired",
+        "outlook",
+        "passw",
+        "monitor flick",
+        "badge",
+        "wifi slow",
+        "restart laptop",
+        "heating floor",
+    ] {
         queries.push(w.to_owned());
     }
     for _ in 0..12 {
@@ -148,7 +268,9 @@ async fn load_sqlite(url: &str, data: &Data) -> Result<(), BoxError> {
     use sqlx::{ConnectOptions, Connection};
     use std::str::FromStr;
     let mut conn = SqliteConnectOptions::from_str(url)?.connect().await?;
-    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut conn).await?;
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut conn)
+        .await?;
     let mut tx = conn.begin().await?;
     let now = support_core::time::to_micros(support_core::time::now());
     for (i, (employee, subject, description)) in data.tickets.iter().enumerate() {
@@ -180,7 +302,9 @@ async fn load_sqlite(url: &str, data: &Data) -> Result<(), BoxError> {
         .await?;
     }
     tx.commit().await?;
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut conn).await?;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await?;
     Ok(())
 }
 
@@ -227,7 +351,13 @@ async fn load_postgres(url: &str, data: &Data) -> Result<(), BoxError> {
 /// Today's substring scan: every word as `LIKE '%word%'` (lowercased) in a ticket's subject or
 /// description, or in a message; the first 20 rows, unranked.
 fn like_sql(postgres: bool, n: usize) -> String {
-    let p = |i: usize| if postgres { format!("${i}") } else { format!("?{i}") };
+    let p = |i: usize| {
+        if postgres {
+            format!("${i}")
+        } else {
+            format!("?{i}")
+        }
+    };
     let all = |col: &str| {
         (1..=n)
             .map(|i| format!("lower({col}) LIKE {}", p(i)))
@@ -279,7 +409,12 @@ async fn main() -> Result<(), BoxError> {
         load_sqlite(&args.url, &data).await?;
     }
     let load = started.elapsed();
-    eprintln!("loaded {} tickets and {} messages in {:.1} s", data.tickets.len(), data.messages.len(), load.as_secs_f64());
+    eprintln!(
+        "loaded {} tickets and {} messages in {:.1} s",
+        data.tickets.len(),
+        data.messages.len(),
+        load.as_secs_f64()
+    );
     // Reopen, so that the store's readers see the loaded file from a clean start.
     drop(store);
     let store: Box<dyn SupportStore> = if postgres {
@@ -298,7 +433,10 @@ async fn main() -> Result<(), BoxError> {
     // Warm up: each query once.
     let mut hits = 0;
     for q in &queries {
-        hits += store.search(&search(SearchScope::Everything, q)).await?.len();
+        hits += store
+            .search(&search(SearchScope::Everything, q))
+            .await?
+            .len();
     }
     let mut staff = Timings::new();
     let mut employee = Timings::new();
@@ -325,7 +463,10 @@ async fn main() -> Result<(), BoxError> {
     }
     for i in 0..args.scan_runs {
         let q = &queries[i % queries.len()];
-        let words: Vec<String> = q.split_whitespace().map(|w| format!("%{}%", w.to_lowercase())).collect();
+        let words: Vec<String> = q
+            .split_whitespace()
+            .map(|w| format!("%{}%", w.to_lowercase()))
+            .collect();
         let sql = like_sql(postgres, words.len());
         let t = Instant::now();
         if let Some(pool) = &pool_pg {
@@ -354,8 +495,12 @@ async fn main() -> Result<(), BoxError> {
         load.as_secs_f64(),
         hits
     );
-    println!("| search                              |  p50 ms |  p95 ms | speed-up p50 | speed-up p95 |");
-    println!("|-------------------------------------|--------:|--------:|-------------:|-------------:|");
+    println!(
+        "| search                              |  p50 ms |  p95 ms | speed-up p50 | speed-up p95 |"
+    );
+    println!(
+        "|-------------------------------------|--------:|--------:|-------------:|-------------:|"
+    );
     let row = |name: &str, t: &Timings| {
         println!(
             "| {name:<35} | {:>7.2} | {:>7.2} | {:>11.1}x | {:>11.1}x |",

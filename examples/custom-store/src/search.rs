@@ -16,11 +16,21 @@ pub(crate) fn search(db: &redb::Database, q: &SearchQuery) -> Result<Vec<SearchH
     }
     let tx = db.begin_read().map_err(backend)?;
     let mut tickets: BTreeMap<i64, (Ticket, Vec<Message>)> = BTreeMap::new();
-    for row in tx.open_table(TICKETS).map_err(backend)?.iter().map_err(backend)? {
+    for row in tx
+        .open_table(TICKETS)
+        .map_err(backend)?
+        .iter()
+        .map_err(backend)?
+    {
         let (k, v) = row.map_err(backend)?;
         tickets.insert(k.value(), (from_json(v.value())?, Vec::new()));
     }
-    for row in tx.open_table(MESSAGES).map_err(backend)?.iter().map_err(backend)? {
+    for row in tx
+        .open_table(MESSAGES)
+        .map_err(backend)?
+        .iter()
+        .map_err(backend)?
+    {
         let (k, v) = row.map_err(backend)?;
         if let Some((_, messages)) = tickets.get_mut(&k.value().0) {
             messages.push(from_json(v.value())?);

@@ -19,7 +19,12 @@ fn docs(v: &Value) -> Vec<(i64, Option<i64>)> {
         .as_array()
         .unwrap_or_else(|| panic!("no data: {v}"))
         .iter()
-        .map(|h| (h["ticket"]["id"].as_i64().unwrap(), h["message_id"].as_i64()))
+        .map(|h| {
+            (
+                h["ticket"]["id"].as_i64().unwrap(),
+                h["message_id"].as_i64(),
+            )
+        })
         .collect()
 }
 
@@ -33,8 +38,13 @@ fn encode(q: &str) -> String {
 }
 
 async fn search(s: &Server, side: &str, token: &str, q: &str) -> (u16, Value) {
-    s.call("GET", &format!("{side}/search?q={}", encode(q)), Some(token), None)
-        .await
+    s.call(
+        "GET",
+        &format!("{side}/search?q={}", encode(q)),
+        Some(token),
+        None,
+    )
+    .await
 }
 
 async fn post(s: &Server, path: String, token: &str, body: Value) -> i64 {
@@ -45,7 +55,13 @@ async fn post(s: &Server, path: String, token: &str, body: Value) -> i64 {
 
 async fn scenario(s: &Server) {
     let vpn = s.ticket(ALICE, "Zephyrvpn drops every hour").await;
-    let hello = post(s, format!("{EMP}/{vpn}/chat"), ALICE, json!({"message": "The 😀 marmalade router <b>blinks</b>"})).await;
+    let hello = post(
+        s,
+        format!("{EMP}/{vpn}/chat"),
+        ALICE,
+        json!({"message": "The 😀 marmalade router <b>blinks</b>"}),
+    )
+    .await;
     let note = post(
         s,
         format!("{ADM}/{vpn}/comment"),
@@ -61,7 +77,12 @@ async fn scenario(s: &Server) {
     let mut found = docs(&v);
     found.sort();
     assert_eq!(found, vec![(vpn, None), (bobs, None)]);
-    assert!(v["data"][0]["ticket"]["ticket_number"].as_str().unwrap().starts_with("TKT-"));
+    assert!(
+        v["data"][0]["ticket"]["ticket_number"]
+            .as_str()
+            .unwrap()
+            .starts_with("TKT-")
+    );
     assert_eq!(v["next_cursor"], Value::Null);
     let (_, v) = search(s, ADM, ADA, "xylograph").await;
     assert_eq!(docs(&v), vec![(vpn, Some(note))]);
@@ -73,8 +94,14 @@ async fn scenario(s: &Server) {
     let text = hit["snippet"].as_str().unwrap();
     assert!(text.contains("<b>blinks</b>"), "{hit}");
     let units: Vec<u16> = text.encode_utf16().collect();
-    let [a, b] = [hit["highlights"][0][0].as_u64().unwrap(), hit["highlights"][0][1].as_u64().unwrap()];
-    assert_eq!(String::from_utf16(&units[a as usize..b as usize]).unwrap(), "marmalade");
+    let [a, b] = [
+        hit["highlights"][0][0].as_u64().unwrap(),
+        hit["highlights"][0][1].as_u64().unwrap(),
+    ];
+    assert_eq!(
+        String::from_utf16(&units[a as usize..b as usize]).unwrap(),
+        "marmalade"
+    );
     assert_eq!(hit["highlights"].as_array().unwrap().len(), 1, "{hit}");
 
     // Alice: her own ticket only, never the note; Bob: his own.
@@ -92,13 +119,17 @@ async fn scenario(s: &Server) {
     let (_, v) = search(s, EMP, BOB, "marmalade").await;
     assert!(docs(&v).is_empty(), "{v}");
     // And what Bob cannot find he cannot open either.
-    let (st, _) = s.call("GET", &format!("{EMP}/{vpn}"), Some(BOB), None).await;
+    let (st, _) = s
+        .call("GET", &format!("{EMP}/{vpn}"), Some(BOB), None)
+        .await;
     assert_eq!(st, 404);
 
     // Employees are refused the staff route; nobody is anonymous.
     let (st, _) = search(s, ADM, ALICE, "zephyrvpn").await;
     assert_eq!(st, 403);
-    let (st, _) = s.call("GET", &format!("{ADM}/search?q=x"), None, None).await;
+    let (st, _) = s
+        .call("GET", &format!("{ADM}/search?q=x"), None, None)
+        .await;
     assert_eq!(st, 401);
 
     // Bad input: 422 naming the field, on both routes.
@@ -113,13 +144,25 @@ async fn scenario(s: &Server) {
             ("?q=vpn&limit=0", "limit"),
             ("?q=vpn&limit=ten", "limit"),
         ] {
-            let (st, v) = s.call("GET", &format!("{side}/search{query}"), Some(token), None).await;
+            let (st, v) = s
+                .call("GET", &format!("{side}/search{query}"), Some(token), None)
+                .await;
             assert_eq!(st, 422, "{side} {query}: {v}");
             assert!(v["errors"][field].is_array(), "{side} {query}: {v}");
             assert!(v["message"].is_string(), "{v}");
         }
         // Hostile text is words or nothing, never an error.
-        for q in ["\"", "NEAR(", "*", "-x", "^", "a OR", "'; DROP TABLE tickets; --", "東京", ":*"] {
+        for q in [
+            "\"",
+            "NEAR(",
+            "*",
+            "-x",
+            "^",
+            "a OR",
+            "'; DROP TABLE tickets; --",
+            "東京",
+            ":*",
+        ] {
             let (st, v) = search(s, side, token, q).await;
             assert_eq!(st, 200, "{q}: {v}");
         }
@@ -128,9 +171,22 @@ async fn scenario(s: &Server) {
     // Pages: limit and cursor visit every hit once.
     for i in 0..5 {
         let t = s.ticket(ALICE, &format!("Quokka {i}")).await;
-        post(s, format!("{EMP}/{t}/chat"), ALICE, json!({"message": "quokka again"})).await;
+        post(
+            s,
+            format!("{EMP}/{t}/chat"),
+            ALICE,
+            json!({"message": "quokka again"}),
+        )
+        .await;
     }
-    let (_, all) = s.call("GET", &format!("{ADM}/search?q=quokka&limit=50"), Some(SAM), None).await;
+    let (_, all) = s
+        .call(
+            "GET",
+            &format!("{ADM}/search?q=quokka&limit=50"),
+            Some(SAM),
+            None,
+        )
+        .await;
     let all = docs(&all);
     assert_eq!(all.len(), 10);
     let mut paged = Vec::new();

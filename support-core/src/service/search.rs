@@ -15,7 +15,12 @@ impl SupportService {
     /// Every ticket and message, internal notes included, best first. Staff only. An empty
     /// `q` (after trimming) or one over [`MAX_QUERY_CHARS`](crate::search::MAX_QUERY_CHARS)
     /// characters is a validation error on `q`; one with no word answers no hit.
-    pub async fn search(&self, actor: &Actor, q: &str, page: &PageRequest) -> Result<Page<SearchHit>> {
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        q: &str,
+        page: &PageRequest,
+    ) -> Result<Page<SearchHit>> {
         Policy::check_staff(actor)?;
         self.search_in(SearchScope::Everything, q, page).await
     }
@@ -28,7 +33,8 @@ impl SupportService {
         q: &str,
         page: &PageRequest,
     ) -> Result<Page<SearchHit>> {
-        self.search_in(SearchScope::Employee(actor.id), q, page).await
+        self.search_in(SearchScope::Employee(actor.id), q, page)
+            .await
     }
 
     async fn search_in(
@@ -71,7 +77,9 @@ impl SupportService {
             None
         };
         for hit in &data {
-            self.inner.owners.remember(hit.ticket.id, hit.ticket.employee_id);
+            self.inner
+                .owners
+                .remember(hit.ticket.id, hit.ticket.employee_id);
         }
         Ok(Page { data, next_cursor })
     }

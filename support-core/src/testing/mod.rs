@@ -270,10 +270,7 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
         self.store.blob_in_use(sha256).await
     }
     // --- search ---
-    async fn search(
-        &self,
-        q: &crate::search::SearchQuery,
-    ) -> crate::Result<Vec<crate::SearchHit>> {
+    async fn search(&self, q: &crate::search::SearchQuery) -> crate::Result<Vec<crate::SearchHit>> {
         self.store.search(q).await
     }
     async fn ping(&self) -> crate::Result<()> {
@@ -496,10 +493,7 @@ mod tests {
             self.0.blob_in_use(sha256).await
         }
         // --- search ---
-        async fn search(
-            &self,
-            q: &crate::search::SearchQuery,
-        ) -> Result<Vec<crate::SearchHit>> {
+        async fn search(&self, q: &crate::search::SearchQuery) -> Result<Vec<crate::SearchHit>> {
             self.0.search(q).await
         }
         async fn ping(&self) -> Result<()> {

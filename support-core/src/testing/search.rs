@@ -25,8 +25,18 @@ use crate::*;
 /// The words texts and queries are made of: a few share prefixes, so a prefix query finds
 /// several of them.
 const WORDS: &[&str] = &[
-    "printer", "printers", "print", "vpn", "laptop", "password", "badge", "payroll", "screen",
-    "secret", "Ünïcödé", "東京",
+    "printer",
+    "printers",
+    "print",
+    "vpn",
+    "laptop",
+    "password",
+    "badge",
+    "payroll",
+    "screen",
+    "secret",
+    "Ünïcödé",
+    "東京",
 ];
 
 /// A ticket: its owner (0 Alice, 1 Bob), subject and description words, and its messages:
@@ -34,7 +44,11 @@ const WORDS: &[&str] = &[
 type TicketSpec = (usize, Vec<usize>, Vec<usize>, Vec<(bool, bool, Vec<usize>)>);
 
 fn text(words: &[usize]) -> String {
-    words.iter().map(|i| WORDS[*i]).collect::<Vec<_>>().join(" ")
+    words
+        .iter()
+        .map(|i| WORDS[*i])
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn words(max: usize) -> impl Strategy<Value = Vec<usize>> {
@@ -93,7 +107,13 @@ async fn scenario(store: Arc<dyn SupportStore>, tickets: &[TicketSpec], queries:
     let f = Fixture::new(store);
     let employees = [&f.alice, &f.bob];
     // Every document: (ticket, message, owner, internal, text fields).
-    let mut docs: Vec<(TicketId, Option<MessageId>, UserId, bool, Vec<(String, f64)>)> = Vec::new();
+    let mut docs: Vec<(
+        TicketId,
+        Option<MessageId>,
+        UserId,
+        bool,
+        Vec<(String, f64)>,
+    )> = Vec::new();
     for (owner, subject, description, messages) in tickets {
         let owner = employees[*owner];
         let input = NewTicket::parse(&text(subject), &text(description), "it", "low").unwrap();
@@ -125,9 +145,7 @@ async fn scenario(store: Arc<dyn SupportStore>, tickets: &[TicketSpec], queries:
         let terms = SearchTerms::parse(q).unwrap();
         let expected = |who: Option<UserId>| -> BTreeSet<(TicketId, Option<MessageId>)> {
             docs.iter()
-                .filter(|(_, _, owner, internal, _)| {
-                    who.is_none_or(|e| e == *owner && !internal)
-                })
+                .filter(|(_, _, owner, internal, _)| who.is_none_or(|e| e == *owner && !internal))
                 .filter(|(_, _, _, _, fields)| {
                     let fields: Vec<(&str, f64)> =
                         fields.iter().map(|(t, w)| (t.as_str(), *w)).collect();
@@ -136,15 +154,14 @@ async fn scenario(store: Arc<dyn SupportStore>, tickets: &[TicketSpec], queries:
                 .map(|(t, m, ..)| (*t, *m))
                 .collect()
         };
-        let notes: BTreeSet<MessageId> = docs
-            .iter()
-            .filter(|d| d.3)
-            .filter_map(|d| d.1)
-            .collect();
+        let notes: BTreeSet<MessageId> = docs.iter().filter(|d| d.3).filter_map(|d| d.1).collect();
         for e in employees {
             let found = hits(&f, e, q).await;
             for h in &found {
-                assert_eq!(h.ticket.employee_id, e.id, "{q:?}: another employee's ticket");
+                assert_eq!(
+                    h.ticket.employee_id, e.id,
+                    "{q:?}: another employee's ticket"
+                );
                 assert!(
                     h.message_id.is_none_or(|m| !notes.contains(&m)),
                     "{q:?}: an internal note reached an employee"

@@ -113,5 +113,7 @@ async fn employee_search(
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
     let page = q.page()?;
-    Ok(view::page(s.service.search_mine(&actor, q.text(), &page).await?))
+    Ok(view::page(
+        s.service.search_mine(&actor, q.text(), &page).await?,
+    ))
 }
