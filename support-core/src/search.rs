@@ -170,7 +170,7 @@ pub fn score(terms: &SearchTerms, fields: &[(&str, f64)]) -> Option<f64> {
             }
         }
     }
-    if counts.iter().any(|c| *c == 0.0) {
+    if counts.contains(&0.0) {
         return None;
     }
     let norm = 1.2 * (0.25 + 0.75 * length / 20.0);

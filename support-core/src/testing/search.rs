@@ -39,6 +39,9 @@ const WORDS: &[&str] = &[
     "東京",
 ];
 
+/// A document as the test wrote it: ticket, message, owner, internal, fields with weights.
+type Doc = (TicketId, Option<MessageId>, UserId, bool, Vec<(String, f64)>);
+
 /// A ticket: its owner (0 Alice, 1 Bob), subject and description words, and its messages:
 /// (internal, by staff, words).
 type TicketSpec = (usize, Vec<usize>, Vec<usize>, Vec<(bool, bool, Vec<usize>)>);
@@ -107,13 +110,7 @@ async fn scenario(store: Arc<dyn SupportStore>, tickets: &[TicketSpec], queries:
     let f = Fixture::new(store);
     let employees = [&f.alice, &f.bob];
     // Every document: (ticket, message, owner, internal, text fields).
-    let mut docs: Vec<(
-        TicketId,
-        Option<MessageId>,
-        UserId,
-        bool,
-        Vec<(String, f64)>,
-    )> = Vec::new();
+    let mut docs: Vec<Doc> = Vec::new();
     for (owner, subject, description, messages) in tickets {
         let owner = employees[*owner];
         let input = NewTicket::parse(&text(subject), &text(description), "it", "low").unwrap();
