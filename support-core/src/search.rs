@@ -22,7 +22,8 @@
 //!
 //! Hits come best first: each store ranks with its own relevance function (SQLite's `bm25`,
 //! PostgreSQL's `ts_rank`, the reference [`score`] here), the subject counting more than the
-//! description and a message. Equal ranks go by ticket id descending, the ticket's own hit
+//! description and a message, among the newest [`RANKED_MATCHES`] matches of each kind of
+//! document in scope (older ones are left out of that query). Equal ranks go by ticket id descending, the ticket's own hit
 //! before its messages, messages by id. Pages are positions in that order ([`SearchCursor`]):
 //! while nothing is written, following the cursors visits every hit exactly once.
 //!
@@ -63,6 +64,11 @@ pub const MARK_END: char = '\u{3}';
 
 /// The ellipsis where a snippet is cut.
 pub const ELLIPSIS: &str = "…";
+
+/// Each kind of document (tickets, messages) ranks at most this many of its matches in scope,
+/// the newest ones (highest ids): a word found in half of a million messages then costs about
+/// what a rare word costs, and hits are the best among the recent matches.
+pub const RANKED_MATCHES: usize = 2000;
 
 /// The weight of the subject against the description and a message (1).
 pub const SUBJECT_WEIGHT: f64 = 3.0;
@@ -370,6 +376,7 @@ pub fn reference<'a>(
     tickets: impl IntoIterator<Item = (&'a Ticket, &'a [Message])>,
 ) -> Vec<SearchHit> {
     let terms = &query.terms;
+    let mut own: Vec<(f64, &Ticket, Option<&Message>)> = Vec::new();
     let mut found: Vec<(f64, &Ticket, Option<&Message>)> = Vec::new();
     for (ticket, messages) in tickets {
         if !query.scope.sees_ticket(ticket.employee_id) || !query.filter.matches(ticket) {
@@ -380,7 +387,7 @@ pub fn reference<'a>(
             (ticket.description.as_str(), 1.0),
         ];
         if let Some(s) = score(terms, &fields) {
-            found.push((s, ticket, None));
+            own.push((s, ticket, None));
         }
         for m in messages {
             if m.is_internal && !query.scope.sees_internal() {
@@ -391,6 +398,12 @@ pub fn reference<'a>(
             }
         }
     }
+    // The newest matches of each kind only.
+    own.sort_by(|a, b| b.1.id.cmp(&a.1.id));
+    own.truncate(RANKED_MATCHES);
+    found.sort_by(|a, b| b.2.map(|m| m.id).cmp(&a.2.map(|m| m.id)));
+    found.truncate(RANKED_MATCHES);
+    found.append(&mut own);
     found.sort_by(|a, b| {
         compare(
             (a.0, a.1.id, a.2.map(|m| m.id)),

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 use support_core::search::{
-    ELLIPSIS, MARK_END, MARK_START, SearchHit, SearchQuery, SearchScope, SearchTerms, Snippet,
+    ELLIPSIS, MARK_END, MARK_START, RANKED_MATCHES, SearchHit, SearchQuery, SearchScope,
+    SearchTerms, Snippet,
 };
 use support_core::{MessageId, Result, Ticket, TicketId};
 
@@ -88,10 +89,14 @@ impl PgStore {
                  SELECT t.id AS ticket_id, NULL::bigint AS message_id, \
                         ts_rank({WEIGHTS}, t.search, to_tsquery('simple', $1), 1) AS score \
                  FROM tickets t WHERE t.search @@ to_tsquery('simple', $1){own} \
+                   AND t.id >= (SELECT coalesce(min(id), 0) FROM (SELECT t.id FROM tickets t \
+                       WHERE t.search @@ to_tsquery('simple', $1){own} ORDER BY t.id DESC LIMIT {RANKED_MATCHES}) n) \
                  UNION ALL \
                  SELECT m.ticket_id, m.id, ts_rank({WEIGHTS}, m.search, to_tsquery('simple', $1), 1) \
                  FROM messages m{join_ticket} \
                  WHERE m.search @@ to_tsquery('simple', $1){public} \
+                   AND m.id >= (SELECT coalesce(min(id), 0) FROM (SELECT m.id FROM messages m{join_ticket} \
+                       WHERE m.search @@ to_tsquery('simple', $1){public} ORDER BY m.id DESC LIMIT {RANKED_MATCHES}) n) \
              ) h ORDER BY score DESC, ticket_id DESC, message_id IS NOT NULL, message_id \
              LIMIT $2 OFFSET $3"
         ))

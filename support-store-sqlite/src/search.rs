@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 use support_core::search::{
-    ELLIPSIS, MARK_END, MARK_START, SUBJECT_WEIGHT, SearchHit, SearchQuery, SearchScope,
-    SearchTerms, Snippet,
+    ELLIPSIS, MARK_END, MARK_START, RANKED_MATCHES, SUBJECT_WEIGHT, SearchHit, SearchQuery,
+    SearchScope, SearchTerms, Snippet,
 };
 use support_core::{MessageId, Result, Ticket, TicketId};
 
@@ -57,6 +57,18 @@ impl SqliteStore {
         } else {
             " CROSS JOIN tickets t ON t.id = m.ticket_id"
         };
+        // Only the newest RANKED_MATCHES matches of each kind are ranked: the lowest rowid
+        // among them, read from the index newest first without ranking anything.
+        let newest_tickets = format!(
+            "SELECT coalesce(min(id), 0) FROM (SELECT t.id FROM ticket_text \
+             CROSS JOIN tickets t ON t.id = ticket_text.rowid WHERE ticket_text MATCH ?1{own} \
+             ORDER BY ticket_text.rowid DESC LIMIT {RANKED_MATCHES})"
+        );
+        let newest_messages = format!(
+            "SELECT coalesce(min(id), 0) FROM (SELECT m.id FROM message_text \
+             CROSS JOIN messages m ON m.id = message_text.rowid{join_ticket} \
+             WHERE message_text MATCH ?1{public} ORDER BY message_text.rowid DESC LIMIT {RANKED_MATCHES})"
+        );
         // One snapshot for the ranking, the snippets and the tickets.
         let mut tx = self.reader().begin().await.map_err(from_sqlx)?;
         let ranked = sqlx::query(&format!(
@@ -64,11 +76,11 @@ impl SqliteStore {
                  SELECT t.id AS ticket_id, NULL AS message_id, \
                         -bm25(ticket_text, {SUBJECT_WEIGHT:.1}, 1.0) AS score \
                  FROM ticket_text CROSS JOIN tickets t ON t.id = ticket_text.rowid \
-                 WHERE ticket_text MATCH ?1{own} \
+                 WHERE ticket_text MATCH ?1{own} AND ticket_text.rowid >= ({newest_tickets}) \
                  UNION ALL \
                  SELECT m.ticket_id, m.id, -bm25(message_text) \
                  FROM message_text CROSS JOIN messages m ON m.id = message_text.rowid{join_ticket} \
-                 WHERE message_text MATCH ?1{public} \
+                 WHERE message_text MATCH ?1{public} AND message_text.rowid >= ({newest_messages}) \
              ) ORDER BY score DESC, ticket_id DESC, message_id IS NOT NULL, message_id \
              LIMIT ?2 OFFSET ?3"
         ))

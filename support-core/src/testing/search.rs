@@ -40,7 +40,13 @@ const WORDS: &[&str] = &[
 ];
 
 /// A document as the test wrote it: ticket, message, owner, internal, fields with weights.
-type Doc = (TicketId, Option<MessageId>, UserId, bool, Vec<(String, f64)>);
+type Doc = (
+    TicketId,
+    Option<MessageId>,
+    UserId,
+    bool,
+    Vec<(String, f64)>,
+);
 
 /// A ticket: its owner (0 Alice, 1 Bob), subject and description words, and its messages:
 /// (internal, by staff, words).
