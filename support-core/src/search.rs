@@ -399,9 +399,9 @@ pub fn reference<'a>(
         }
     }
     // The newest matches of each kind only.
-    own.sort_by(|a, b| b.1.id.cmp(&a.1.id));
+    own.sort_by_key(|d| std::cmp::Reverse(d.1.id));
     own.truncate(RANKED_MATCHES);
-    found.sort_by(|a, b| b.2.map(|m| m.id).cmp(&a.2.map(|m| m.id)));
+    found.sort_by_key(|d| std::cmp::Reverse(d.2.map(|m| m.id)));
     found.truncate(RANKED_MATCHES);
     found.append(&mut own);
     found.sort_by(|a, b| {
