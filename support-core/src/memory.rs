@@ -445,6 +445,16 @@ impl SupportStore for MemoryStore {
             .map(ReportFacts::of)
             .collect())
     }
+
+    // --- search ---
+    async fn search(&self, q: &crate::search::SearchQuery) -> Result<Vec<crate::SearchHit>> {
+        let s = self.lock();
+        let tickets = s.tickets.values().map(|t| {
+            let messages = s.messages.get(&t.id).map(Vec::as_slice).unwrap_or_default();
+            (t, messages)
+        });
+        Ok(crate::search::reference(q, tickets))
+    }
 }
 
 #[async_trait]

@@ -768,6 +768,7 @@ mod audit;
 mod canned;
 mod reactions;
 mod reads;
+mod search;
 mod sla;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ use crate::message::Message;
 use crate::reaction::{MessageReactions, ReactionChange, ReactionOutcome};
 use crate::reads::{ReadAdvance, ReadPosition, TicketSummary};
 use crate::report::ReportFacts;
+use crate::search::{SearchHit, SearchQuery};
 use crate::sla::SlaBreach;
 use crate::stats::Stats;
 use crate::ticket::{Category, Priority, Status, Ticket};
@@ -349,6 +350,14 @@ pub struct MessageQuery {
 ///   records of one write in no promised order).
 ///   [`SupportStore::audit_trail`] is the ticket-field part of a
 ///   ticket's records as [`AuditEntry`]s, with the same ids.
+/// - **Search** ([`SupportStore::search`]) reproduces [`crate::search`]'s semantics: every
+///   term as a word (the last also as a word's start) in one document (a ticket's subject and
+///   description, or one message), only the tickets of [`SearchQuery::scope`] and never an
+///   internal note for an employee's scope, best first with ties in
+///   [`search::compare`](crate::search::compare)'s order, `offset` then `limit`. The index
+///   it reads is written in the same transaction as the ticket or message, so a search right
+///   after a write finds it. Query text reaches the index only as quoted terms: no input
+///   makes it an index syntax error.
 ///
 /// - **Wrappers** (a store that delegates to another, to count, log or trace calls) forward
 ///   every method, the provided ones included ([`SupportStore::ping`]). A provided method left
@@ -370,6 +379,7 @@ pub struct MessageQuery {
 /// use support_core::{CannedResponseId, TicketTemplateId};
 /// use support_core::{AttachmentId, Timestamp, Upload, UploadDraft};
 /// use support_core::{SlaBreach, report::ReportFacts};
+/// use support_core::search::{SearchHit, SearchQuery};
 ///
 /// /// A store that delegates to another and counts the writes.
 /// struct Counting<S> {
@@ -454,6 +464,7 @@ pub struct MessageQuery {
 ///     async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>> {
 ///         self.inner.report_facts(from, to).await
 ///     }
+///     async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> { self.inner.search(q).await }
 ///     // Provided, and forwarded all the same: the inner store may have its own.
 ///     async fn ping(&self) -> Result<()> { self.inner.ping().await }
 /// }
@@ -620,6 +631,12 @@ pub trait SupportStore: Send + Sync + 'static {
     /// [`ReportFacts::of`] every ticket opened or resolved in `[from, to)`
     /// ([`ReportFacts::in_range`]), in any order.
     async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>>;
+    // --- search ---
+
+    /// Up to `query.limit` hits for `query.terms` in `query.scope`, best first, after skipping
+    /// `query.offset` (see the contract and [`crate::search`]). A query without terms answers
+    /// no hit.
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>>;
 
     /// `Ok` when the backend answers: for health checks. The default reads the stats; a store
     /// with a cheaper check overrides it, and a wrapper forwards it (see the contract).
@@ -746,6 +763,10 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
     }
     async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>> {
         (**self).report_facts(from, to).await
+    }
+    // --- search ---
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+        (**self).search(query).await
     }
     async fn ping(&self) -> Result<()> {
         (**self).ping().await

@@ -5,3 +5,8 @@
 fn memory_store_matches_the_model() {
     support_core::testing::model::check(|| async { support_core::MemoryStore::new() }, 256);
 }
+
+#[test]
+fn memory_store_searches_within_scope() {
+    support_core::testing::search::check(|| async { support_core::MemoryStore::new() }, 64);
+}

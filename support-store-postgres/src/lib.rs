@@ -96,6 +96,7 @@ mod query;
 mod reactions;
 mod reads;
 mod row;
+mod search;
 mod sessions;
 mod sla;
 mod store;

@@ -648,6 +648,13 @@ impl SupportStore for PgStore {
     ) -> Result<Vec<support_core::report::ReportFacts>> {
         self.bounded("report_facts", self.facts(from, to)).await
     }
+    // --- search ---
+    async fn search(
+        &self,
+        q: &support_core::search::SearchQuery,
+    ) -> Result<Vec<support_core::SearchHit>> {
+        self.bounded("search", self.search_text(q)).await
+    }
 
     async fn ping(&self) -> Result<()> {
         self.bounded("ping", async {

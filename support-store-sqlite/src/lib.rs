@@ -47,6 +47,7 @@ mod query;
 mod reactions;
 mod reads;
 mod row;
+mod search;
 mod sessions;
 mod sla;
 mod store;

@@ -499,4 +499,11 @@ impl SupportStore for SqliteStore {
     ) -> Result<Vec<support_core::report::ReportFacts>> {
         crate::sla::report_facts(self, from, to).await
     }
+    // --- search ---
+    async fn search(
+        &self,
+        q: &support_core::search::SearchQuery,
+    ) -> Result<Vec<support_core::SearchHit>> {
+        self.search_text(q).await
+    }
 }

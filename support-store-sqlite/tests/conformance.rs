@@ -31,6 +31,11 @@ fn memory_store_matches_the_model() {
     );
 }
 
+#[test]
+fn file_store_searches_within_scope() {
+    support_core::testing::search::check(fresh_file, 24);
+}
+
 support_core::session_conformance_suite!(file_sessions: fresh_file());
 support_core::session_conformance_suite!(in_memory_sessions: async { SqliteStore::open("sqlite::memory:").await.unwrap() });
 

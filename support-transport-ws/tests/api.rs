@@ -230,6 +230,14 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.report_facts(from, to).await
     }
+    // --- search ---
+    async fn search(
+        &self,
+        q: &support_core::search::SearchQuery,
+    ) -> Result<Vec<support_core::SearchHit>> {
+        self.check()?;
+        self.store.search(q).await
+    }
     async fn ping(&self) -> Result<()> {
         self.check()?;
         self.store.ping().await

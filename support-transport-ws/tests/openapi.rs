@@ -66,6 +66,8 @@ const ROUTES: &[(&str, &str)] = &[
         "/api/admin/support/{ticket}/messages/{message}/reactions/{emoji}",
     ),
     ("GET", "/api/employee/portal/support/templates"),
+    ("GET", "/api/employee/portal/support/search"),
+    ("GET", "/api/admin/support/search"),
     ("GET", "/api/admin/support/canned-responses"),
     ("POST", "/api/admin/support/canned-responses"),
     ("PATCH", "/api/admin/support/canned-responses/{id}"),

@@ -30,6 +30,7 @@ mod accounts;
 mod canned;
 mod reactions;
 mod reads;
+mod search;
 mod sla;
 mod uploads;
 
@@ -656,6 +657,15 @@ impl SupportStore for KvStore {
         to: support_core::Timestamp,
     ) -> Result<Vec<support_core::report::ReportFacts>> {
         self.run(move |db| sla::facts(db, from, to)).await
+    }
+
+    // --- search ---
+    async fn search(
+        &self,
+        q: &support_core::search::SearchQuery,
+    ) -> Result<Vec<support_core::SearchHit>> {
+        let q = q.clone();
+        self.run(move |db| search::search(db, &q)).await
     }
 }
 

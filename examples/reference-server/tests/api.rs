@@ -409,6 +409,20 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_says() {
             None,
             [401, 403, 403, 403, 204, 403],
         ),
+        // Search: everyone searches their own tickets (a note's words find nothing for an
+        // employee); staff search everything.
+        (
+            "GET",
+            format!("{EMP}/search?q=secret%20note"),
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            format!("{ADM}/search?q=secret%20note"),
+            None,
+            [401, 403, 403, 200, 200, 200],
+        ),
         // A ticket that does not exist looks the same as one the caller may not see.
         (
             "GET",

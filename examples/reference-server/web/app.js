@@ -13,6 +13,7 @@ import { cannedResponses, templates } from './js/library.js';
 import { mountWidget } from './js/widget.js';
 import { mountAlerts } from './js/alerts.js';
 import { reports } from './js/reports.js';
+import { employeeSearch, revealLinkedMessage, staffSearch } from './js/search.js';
 
 const me = JSON.parse(document.querySelector('meta[name="support-user"]').content);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -32,6 +33,8 @@ const pages = {
   'admin.templates': templates,
   'admin.audit': auditLog,
   'admin.reports': reports,
+  'admin.search': staffSearch,
+  'employee.search': employeeSearch,
 };
 
 function connectionIndicator() {
@@ -50,8 +53,8 @@ function connectionIndicator() {
 
 function header(alerts) {
   const links = me.staff
-    ? [['/admin/support/dashboard', 'Dashboard'], ['/admin/support', 'All tickets'], ['/employee/portal/support', 'My tickets']]
-    : [['/employee/portal/support', 'My tickets'], ['/employee/portal/support/create', 'New ticket']];
+    ? [['/admin/support/dashboard', 'Dashboard'], ['/admin/support', 'All tickets'], ['/admin/support/search', 'Search'], ['/employee/portal/support', 'My tickets']]
+    : [['/employee/portal/support', 'My tickets'], ['/employee/portal/support/create', 'New ticket'], ['/employee/portal/support/search', 'Search']];
   return h('header', { class: 'topbar' },
     h('a', { class: 'brand', href: me.staff ? '/admin/support/dashboard' : '/employee/portal/support' }, 'Support'),
     h('nav', { 'aria-label': 'Main' },
@@ -83,6 +86,7 @@ function sidebar() {
     h('nav', { 'aria-label': 'Support' },
       link('/admin/support/dashboard', 'Live Support ', count),
       link('/admin/support', 'All tickets'),
+      link('/admin/support/search', 'Search'),
       link('/admin/support/canned-responses', 'Canned responses'),
       link('/admin/support/reports', 'Reports'),
       me.role === 'admin' ? link('/admin/support/templates', 'Ticket templates') : null,
@@ -100,7 +104,9 @@ const draw = pages[page];
 if (draw) {
   // Until the page's first fetch answers: a spinner, not a blank page.
   replace(main, h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…'));
-  draw({ main, me, ticketId }).catch((e) => {
+  draw({ main, me, ticketId }).then(() => {
+    if (page === 'admin.show' || page === 'employee.show') revealLinkedMessage(main);
+  }).catch((e) => {
     if (e instanceof NetworkError) {
       replace(main, h('h1', {}, 'Could not load this page'),
         h('p', { class: 'form-error', role: 'alert' }, 'No connection to the server. ',

@@ -85,6 +85,7 @@ pub mod durability;
 mod fixture;
 pub mod group_commit;
 pub mod model;
+pub mod search;
 pub mod sessions;
 
 pub use fixture::Fixture;
@@ -288,6 +289,10 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
         to: crate::Timestamp,
     ) -> crate::Result<Vec<crate::report::ReportFacts>> {
         self.store.report_facts(from, to).await
+    }
+    // --- search ---
+    async fn search(&self, q: &crate::search::SearchQuery) -> crate::Result<Vec<crate::SearchHit>> {
+        self.store.search(q).await
     }
     async fn ping(&self) -> crate::Result<()> {
         self.store.ping().await
@@ -528,6 +533,10 @@ mod tests {
             to: Timestamp,
         ) -> Result<Vec<crate::report::ReportFacts>> {
             self.0.report_facts(from, to).await
+        }
+        // --- search ---
+        async fn search(&self, q: &crate::search::SearchQuery) -> Result<Vec<crate::SearchHit>> {
+            self.0.search(q).await
         }
         async fn ping(&self) -> Result<()> {
             Err(Error::Unavailable("down".into()))

@@ -41,6 +41,7 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
                 .layer(DefaultBodyLimit::disable()),
         )
         .merge(super::canned::employee_routes())
+        .merge(super::search::employee_routes())
 }
 
 /// The caller's own tickets

@@ -52,6 +52,7 @@ mod query;
 mod reactions;
 mod reads;
 mod reports;
+mod search;
 mod staff;
 mod transcript;
 mod view;

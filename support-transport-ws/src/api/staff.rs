@@ -52,6 +52,7 @@ pub(crate) fn routes(state: ApiState) -> OpenApiRouter<ApiState> {
         )
         .merge(super::canned::staff_routes())
         .merge(super::reports::routes())
+        .merge(super::search::staff_routes())
         .route_layer(from_extractor_with_state::<Staff, ApiState>(state))
 }
 

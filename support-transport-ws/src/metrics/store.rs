@@ -216,6 +216,12 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
     ) -> Result<Vec<support_core::report::ReportFacts>> {
         measured("report_facts", self.inner.report_facts(from, to)).await
     }
+    async fn search(
+        &self,
+        q: &support_core::search::SearchQuery,
+    ) -> Result<Vec<support_core::SearchHit>> {
+        measured("search", self.inner.search(q)).await
+    }
     // --- metrics --- (new methods of other features go above this line, each measured)
     async fn ping(&self) -> Result<()> {
         measured("ping", self.inner.ping()).await

@@ -109,6 +109,10 @@ pub(crate) fn router(web: Web) -> Router {
             get(page(Page::EmployeeCreate)),
         )
         .route(
+            &format!("{employee}/search"),
+            get(page(Page::EmployeeSearch)),
+        )
+        .route(
             &format!("{employee}/{{ticket}}"),
             get(page(Page::EmployeeShow)),
         )
@@ -128,6 +132,7 @@ pub(crate) fn router(web: Web) -> Router {
         )
         .route(&format!("{admin}/audit"), get(page(Page::AdminAudit)))
         .route(&format!("{admin}/reports"), get(page(Page::AdminReports)))
+        .route(&format!("{admin}/search"), get(page(Page::AdminSearch)))
         .route(&format!("{admin}/{{ticket}}"), get(page(Page::AdminShow)))
         .route(
             &format!("{admin}/{{ticket}}/live-chat"),

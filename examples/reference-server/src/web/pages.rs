@@ -25,6 +25,8 @@ pub(super) enum Page {
     AdminTemplates,
     AdminAudit,
     AdminReports,
+    AdminSearch,
+    EmployeeSearch,
 }
 
 impl Page {
@@ -43,6 +45,8 @@ impl Page {
             Page::AdminTemplates => "admin.templates",
             Page::AdminAudit => "admin.audit",
             Page::AdminReports => "admin.reports",
+            Page::AdminSearch => "admin.search",
+            Page::EmployeeSearch => "employee.search",
         }
     }
 
@@ -60,6 +64,8 @@ impl Page {
             Page::AdminTemplates => "Ticket templates",
             Page::AdminAudit => "Audit log",
             Page::AdminReports => "Reports",
+            Page::AdminSearch => "Search",
+            Page::EmployeeSearch => "Search my tickets",
         }
     }
 
@@ -75,6 +81,7 @@ impl Page {
                 | Page::AdminTemplates
                 | Page::AdminAudit
                 | Page::AdminReports
+                | Page::AdminSearch
         )
     }
 

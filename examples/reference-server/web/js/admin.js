@@ -168,7 +168,11 @@ export async function index({ main }) {
   const prev = h('button', { type: 'button' }, 'Previous page');
   const next = h('button', { type: 'button' }, 'Next page');
   const where = h('span', { class: 'page-number', 'aria-live': 'polite' });
-  replace(main, h('h1', {}, 'All tickets'), form, empty, ticketTable('All tickets', body),
+  // The list's search box matches subjects and descriptions; the same words over messages and
+  // notes too are one link away, on the full-text search page.
+  const searchAll = h('a', {});
+  const searchAllLine = h('p', { class: 'list-search-all', hidden: true }, searchAll);
+  replace(main, h('h1', {}, 'All tickets'), form, searchAllLine, empty, ticketTable('All tickets', body),
     h('nav', { class: 'pager', 'aria-label': 'Pages' }, prev, where, next));
 
   const cursors = [null];
@@ -177,6 +181,10 @@ export async function index({ main }) {
   const load = async () => {
     const q = new URLSearchParams();
     for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
+    const words = (q.get('q') || '').trim();
+    searchAllLine.hidden = !words;
+    searchAll.href = `${BASE}/search?${new URLSearchParams({ q: words })}`;
+    searchAll.textContent = `Search messages and notes for “${words}” too →`;
     if (cursors[at]) q.set('cursor', cursors[at]);
     try {
       const page = await api('GET', `${BASE}?${q}`);

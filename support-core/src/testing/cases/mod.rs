@@ -29,6 +29,7 @@ mod reactions;
 mod reads;
 mod reopening;
 mod reports;
+mod search;
 mod sla;
 mod stats;
 mod tickets;
@@ -213,6 +214,12 @@ macro_rules! __conformance_cases {
                 a_quick_chat_records_its_ticket_and_first_message,
                 the_audit_log_filters_and_pages_newest_first,
                 only_staff_read_a_tickets_history_and_only_admins_the_log,
+            ]
+            search: [
+                search_finds_subjects_descriptions_and_messages_but_employees_only_their_public_text,
+                search_ranks_the_better_match_first,
+                search_pages_neither_repeat_nor_skip,
+                hostile_search_text_answers_hits_or_none,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,

@@ -1,0 +1,208 @@
+//! Full-text search on the generated `search` columns of
+//! `migrations/20261204000000_search.sql`: a `tsquery` built from the terms (each quoted, the
+//! last a prefix), ranked with `ts_rank`, and the page's snippets cut by `ts_headline` with
+//! the core's markers.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use support_core::search::{
+    ELLIPSIS, MARK_END, MARK_START, RANKED_MATCHES, SearchHit, SearchQuery, SearchScope,
+    SearchTerms, Snippet,
+};
+use support_core::{MessageId, Result, Ticket, TicketId};
+
+use crate::error::{bad_data, from_sqlx};
+use crate::row::{self, TICKET_COLUMNS};
+use crate::store::PgStore;
+
+/// `ts_rank`'s weights for D, C, B, A: the subject (A) three times the description and
+/// messages (B), as [`support_core::search::SUBJECT_WEIGHT`].
+const WEIGHTS: &str = "'{0.1, 0.2, 0.3333, 1.0}'::float4[]";
+
+/// `ts_headline`'s options: the core's markers, about as many words as the other stores.
+const HEADLINE: &str =
+    "'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MinWords=8, MaxWords=16'";
+
+/// What stands in for `<` while `ts_headline` reads the text: its parser takes `<…>` for an
+/// HTML tag and leaves it out of the headline, and the text must come back as written. U+0001
+/// is refused by validation in every stored text, so it cannot be there already.
+const LT: char = '\u{1}';
+
+/// The `tsquery` text for the terms: each a quoted lexeme (terms are letters and digits only;
+/// quotes and backslashes are escaped all the same), all required, the last a prefix.
+pub(crate) fn tsquery(terms: &SearchTerms) -> String {
+    let n = terms.terms().len();
+    terms
+        .terms()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let quoted = t.replace('\\', "\\\\").replace('\'', "''");
+            let prefix = if i + 1 == n { ":*" } else { "" };
+            format!("'{quoted}'{prefix}")
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// A headline as a snippet: `<` restored, `…` where it does not reach the text's ends.
+fn snippet(headline: &str, whole: &str) -> Snippet {
+    let restored = headline.replace(LT, "<");
+    let plain: String = restored
+        .chars()
+        .filter(|c| *c != MARK_START && *c != MARK_END)
+        .collect();
+    let plain = plain.trim();
+    let mut marked = restored.trim().to_owned();
+    if !whole.trim_start().starts_with(plain) {
+        marked.insert_str(0, ELLIPSIS);
+    }
+    if !whole.trim_end().ends_with(plain) {
+        marked.push_str(ELLIPSIS);
+    }
+    Snippet::from_marked(&marked)
+}
+
+impl PgStore {
+    pub(crate) async fn search_text(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+        if q.terms.is_empty() || q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let query = tsquery(&q.terms);
+        let (own, public, join_ticket) = match q.scope {
+            SearchScope::Everything => (String::new(), String::new(), ""),
+            SearchScope::Employee(e) => (
+                format!(" AND t.employee_id = {}", e.get()),
+                format!(" AND NOT m.is_internal AND t.employee_id = {}", e.get()),
+                " JOIN tickets t ON t.id = m.ticket_id",
+            ),
+        };
+        // One snapshot for the ranking, the snippets and the tickets.
+        let mut tx = self
+            .pool()
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(from_sqlx)?;
+        let ranked = sqlx::query(&format!(
+            "SELECT ticket_id, message_id FROM ( \
+                 SELECT t.id AS ticket_id, NULL::bigint AS message_id, \
+                        ts_rank({WEIGHTS}, t.search, to_tsquery('simple', $1), 1) AS score \
+                 FROM tickets t WHERE t.search @@ to_tsquery('simple', $1){own} \
+                   AND t.id >= (SELECT coalesce(min(id), 0) FROM (SELECT t.id FROM tickets t \
+                       WHERE t.search @@ to_tsquery('simple', $1){own} ORDER BY t.id DESC LIMIT {RANKED_MATCHES}) n) \
+                 UNION ALL \
+                 SELECT m.ticket_id, m.id, ts_rank({WEIGHTS}, m.search, to_tsquery('simple', $1), 1) \
+                 FROM messages m{join_ticket} \
+                 WHERE m.search @@ to_tsquery('simple', $1){public} \
+                   AND m.id >= (SELECT coalesce(min(id), 0) FROM (SELECT m.id FROM messages m{join_ticket} \
+                       WHERE m.search @@ to_tsquery('simple', $1){public} ORDER BY m.id DESC LIMIT {RANKED_MATCHES}) n) \
+             ) h ORDER BY score DESC, ticket_id DESC, message_id IS NOT NULL, message_id \
+             LIMIT $2 OFFSET $3"
+        ))
+        .bind(&query)
+        .bind(i64::from(q.limit))
+        .bind(i64::from(q.offset))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        let mut page = Vec::with_capacity(ranked.len());
+        for r in &ranked {
+            let ticket: i64 = r.try_get("ticket_id").map_err(from_sqlx)?;
+            let message: Option<i64> = r.try_get("message_id").map_err(from_sqlx)?;
+            page.push((TicketId(ticket), message.map(MessageId)));
+        }
+        if page.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ticket_ids: Vec<i64> = page.iter().map(|(t, _)| t.get()).collect();
+        let own_hits: Vec<i64> = page
+            .iter()
+            .filter(|(_, m)| m.is_none())
+            .map(|(t, _)| t.get())
+            .collect();
+        let message_hits: Vec<i64> = page
+            .iter()
+            .filter_map(|(_, m)| m.map(MessageId::get))
+            .collect();
+
+        let mut snippets: HashMap<(i64, bool), Snippet> = HashMap::new();
+        for (doc, table, ids, is_message) in [
+            (
+                "subject || E'\\n' || description",
+                "tickets",
+                own_hits,
+                false,
+            ),
+            ("content", "messages", message_hits, true),
+        ] {
+            if ids.is_empty() {
+                continue;
+            }
+            let rows = sqlx::query(&format!(
+                "SELECT id, {doc} AS whole, \
+                        ts_headline('simple', replace({doc}, '<', chr(1)), to_tsquery('simple', $1), {HEADLINE}) AS headline \
+                 FROM {table} WHERE id = ANY ($2)"
+            ))
+            .bind(&query)
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+            for r in rows {
+                let id: i64 = r.try_get("id").map_err(from_sqlx)?;
+                let whole: String = r.try_get("whole").map_err(from_sqlx)?;
+                let headline: String = r.try_get("headline").map_err(from_sqlx)?;
+                snippets.insert((id, is_message), snippet(&headline, &whole));
+            }
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT {TICKET_COLUMNS} FROM ticket_rows WHERE id = ANY ($1)"
+        ))
+        .bind(&ticket_ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(from_sqlx)?;
+        let mut tickets: HashMap<TicketId, Ticket> = HashMap::new();
+        for r in &rows {
+            let t = row::ticket(r)?;
+            tickets.insert(t.id, t);
+        }
+        tx.commit().await.map_err(from_sqlx)?;
+
+        page.into_iter()
+            .map(|(t, m)| {
+                let ticket = tickets
+                    .get(&t)
+                    .cloned()
+                    .ok_or_else(|| bad_data("search hit", t))?;
+                let key = m.map_or((t.get(), false), |m| (m.get(), true));
+                Ok(SearchHit {
+                    ticket,
+                    message_id: m,
+                    snippet: snippets.remove(&key).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_become_quoted_lexemes_and_the_last_a_prefix() {
+        let t = SearchTerms::parse("VPN & 'x' NEAR(y").unwrap();
+        assert_eq!(tsquery(&t), "'vpn' & 'x' & 'near' & 'y':*");
+    }
+
+    #[test]
+    fn headlines_get_their_less_than_signs_back_and_ellipses_where_cut() {
+        let whole = "one <b>two</b> three";
+        let s = snippet("\u{1}b>\u{2}two\u{3}\u{1}/b>", whole);
+        assert_eq!(s.text, "…<b>two</b>…");
+        assert_eq!(s.highlights, vec![[4, 7]]);
+        assert_eq!(snippet("one \u{2}two\u{3}", "one two").text, "one two");
+    }
+}
