@@ -540,6 +540,10 @@ export class ChatThread {
             if (data.length < PAGE) break;
           }
           this.seen = Math.max(this.seen, after);
+          // A change of the ticket made before the channel was joined (or while the
+          // connection was down) came as no event: read the ticket as it is now.
+          const { data: view } = await api('GET', this.base);
+          if (view?.ticket) this.setTicket(view.ticket);
         } while (this.catchAgain);
       } catch (e) {
         if (!(e instanceof NetworkError)) throw e;
