@@ -266,6 +266,10 @@ pub enum Action {
         /// The emoji.
         emoji: Emoji,
     },
+    /// The ticket was archived ([`crate::archive`]): closed and untouched for the configured
+    /// time.
+    #[serde(rename = "ticket.archived")]
+    TicketArchived,
     /// A transcript of the ticket was downloaded.
     #[serde(rename = "transcript.exported")]
     TranscriptExported {
@@ -328,12 +332,13 @@ pub enum Action {
 
 impl Action {
     /// Every action's name, as the `action` tag and the log's filter spell it.
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 14] = [
         "ticket",
         "message.posted",
         "attachment.added",
         "reaction.added",
         "reaction.removed",
+        "ticket.archived",
         "transcript.exported",
         "auth.signed_in",
         "auth.sign_in_failed",
@@ -352,6 +357,7 @@ impl Action {
             Action::AttachmentAdded { .. } => "attachment.added",
             Action::ReactionAdded { .. } => "reaction.added",
             Action::ReactionRemoved { .. } => "reaction.removed",
+            Action::TicketArchived => "ticket.archived",
             Action::TranscriptExported { .. } => "transcript.exported",
             Action::SignedIn { .. } => "auth.signed_in",
             Action::SignInFailed { .. } => "auth.sign_in_failed",

@@ -72,6 +72,7 @@ impl TicketDraft {
             updated_at: self.at,
             version: crate::ticket::FIRST_VERSION,
             first_response_at: None,
+            archived_at: None,
             sla: self.clocks(),
         }
     }

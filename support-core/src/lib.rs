@@ -46,6 +46,7 @@
 
 pub mod account;
 pub mod actor;
+pub mod archive;
 pub mod attachment;
 pub mod audit;
 pub mod broadcast;

@@ -447,6 +447,24 @@ impl SupportStore for MemoryStore {
     }
 
     // --- search ---
+    async fn archive_closed(&self, batch: &crate::archive::ArchiveBatch) -> Result<Vec<TicketId>> {
+        let mut s = self.lock();
+        let mut picked: Vec<&Ticket> = s.tickets.values().filter(|t| batch.selects(t)).collect();
+        picked.sort_by_key(|t| crate::archive::ArchiveBatch::order(t));
+        let ids: Vec<TicketId> = picked
+            .into_iter()
+            .take(batch.limit as usize)
+            .map(|t| t.id)
+            .collect();
+        for id in &ids {
+            if let Some(t) = s.tickets.get_mut(id) {
+                t.archived_at = Some(batch.at());
+            }
+            s.log(batch.record_for(*id));
+        }
+        Ok(ids)
+    }
+
     async fn search(&self, q: &crate::search::SearchQuery) -> Result<Vec<crate::SearchHit>> {
         let s = self.lock();
         let tickets = s.tickets.values().map(|t| {

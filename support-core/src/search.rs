@@ -207,17 +207,28 @@ impl SearchScope {
     }
 }
 
-/// Conditions on the tickets a search looks at, beyond the scope. None yet: the place where
-/// later ones go (say, leaving archived tickets out by default), so that adding one changes no
-/// caller. Build it with `SearchFilter::default()`.
+/// Conditions on the tickets a search looks at, beyond the scope. Every field is optional
+/// (`None`: no condition); build it with `SearchFilter::default()` and its `with_` methods, so
+/// that a condition added later changes no caller.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct SearchFilter {}
+pub struct SearchFilter {
+    /// Only archived tickets (`Some(true)`), only live ones (`Some(false)`), or both (`None`):
+    /// see [`crate::archive`]. The service's searches leave archived tickets out unless asked.
+    pub archived: Option<bool>,
+}
 
 impl SearchFilter {
     /// The reference semantics: true if the ticket passes the filter.
-    pub fn matches(&self, _ticket: &Ticket) -> bool {
-        true
+    pub fn matches(&self, ticket: &Ticket) -> bool {
+        self.archived
+            .is_none_or(|a| a == ticket.archived_at.is_some())
+    }
+
+    /// The filter with [`archived`](Self::archived) set.
+    pub fn with_archived(mut self, archived: Option<bool>) -> Self {
+        self.archived = archived;
+        self
     }
 }
 

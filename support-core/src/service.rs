@@ -260,10 +260,17 @@ impl SupportService {
         }
     }
 
-    /// The caller's own tickets, latest activity first.
-    pub async fn my_tickets(&self, actor: &Actor, page: &PageRequest) -> Result<Page<Ticket>> {
+    /// The caller's own tickets, latest activity first: the live ones, or (`archived`) the
+    /// archived ones ([`crate::archive`]).
+    pub async fn my_tickets(
+        &self,
+        actor: &Actor,
+        archived: bool,
+        page: &PageRequest,
+    ) -> Result<Page<Ticket>> {
         let filter = TicketFilter {
             employee_id: Some(actor.id),
+            archived: Some(archived),
             ..TicketFilter::default()
         };
         self.ticket_page(filter, TicketOrder::Activity, page).await
@@ -468,14 +475,16 @@ impl SupportService {
         Ok(Dashboard { tickets, stats })
     }
 
-    /// All tickets matching the filter, newest first. Staff only.
+    /// All tickets matching the filter, newest first. Staff only. A filter that says nothing
+    /// of archived tickets ([`TicketFilter::archived`]) leaves them out.
     pub async fn list_tickets(
         &self,
         actor: &Actor,
-        filter: TicketFilter,
+        mut filter: TicketFilter,
         page: &PageRequest,
     ) -> Result<Page<Ticket>> {
         Policy::check_staff(actor)?;
+        filter.archived = Some(filter.archived.unwrap_or(false));
         self.ticket_page(filter, TicketOrder::Newest, page).await
     }
 
@@ -763,6 +772,7 @@ fn page_limit(requested: Option<u32>, (default, max): (u32, u32)) -> Result<u32>
 
 pub use sla::{LabelledRow, Report};
 
+mod archive;
 mod attachments;
 mod audit;
 mod canned;

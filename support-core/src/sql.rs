@@ -103,11 +103,13 @@ pub enum TicketColumn {
     SlaPausedAt,
     /// `sla_paused_us`: [`Sla::paused_us`](crate::Sla::paused_us).
     SlaPausedUs,
+    /// `archived_at`: [`Ticket::archived_at`](crate::Ticket::archived_at).
+    ArchivedAt,
 }
 
 impl TicketColumn {
     /// Every column, in the order they are selected.
-    pub const ALL: [TicketColumn; 20] = [
+    pub const ALL: [TicketColumn; 21] = [
         TicketColumn::Id,
         TicketColumn::TicketNumber,
         TicketColumn::EmployeeId,
@@ -128,6 +130,7 @@ impl TicketColumn {
         TicketColumn::ResolutionBreached,
         TicketColumn::SlaPausedAt,
         TicketColumn::SlaPausedUs,
+        TicketColumn::ArchivedAt,
     ];
 }
 
@@ -236,6 +239,15 @@ pub fn ticket_list<D: Dialect>(q: &TicketQuery) -> SelectStatement {
         }
         Some(Some(user)) => {
             select.and_where(Expr::col(TicketColumn::AssignedTo).eq(user.get()));
+        }
+    }
+    match f.archived {
+        None => {}
+        Some(true) => {
+            select.and_where(Expr::col(TicketColumn::ArchivedAt).is_not_null());
+        }
+        Some(false) => {
+            select.and_where(Expr::col(TicketColumn::ArchivedAt).is_null());
         }
     }
     if let Some(text) = &f.text {

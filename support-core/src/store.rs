@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 
 use async_trait::async_trait;
 
+use crate::archive::ArchiveBatch;
 use crate::attachment::{Upload, UploadDraft};
 use crate::audit::{AuditEntry, AuditQuery, AuditRecord, Change, NewAuditRecord};
 use crate::canned::{CannedDraft, CannedResponse, TemplateDraft, TicketTemplate};
@@ -124,6 +125,10 @@ pub struct TicketFilter {
     /// Text that must occur in the subject, the description or the ticket number. Matching
     /// ignores ASCII case; other characters match exactly.
     pub text: Option<String>,
+    /// Only archived tickets (`Some(true)`), only live ones (`Some(false)`), or both (`None`).
+    /// The service's lists ask for live ones unless the caller asks for the archive
+    /// ([`crate::archive`]).
+    pub archived: Option<bool>,
 }
 
 impl TicketFilter {
@@ -134,6 +139,7 @@ impl TicketFilter {
             && self.priority.is_none_or(|p| p == t.priority)
             && self.category.is_none_or(|c| c == t.category)
             && self.assigned_to.is_none_or(|a| a == t.assigned_to)
+            && self.archived.is_none_or(|a| a == t.archived_at.is_some())
             && self.text.as_deref().is_none_or(|q| {
                 let q = q.to_ascii_lowercase();
                 [
@@ -358,6 +364,15 @@ pub struct MessageQuery {
 ///   it reads is written in the same transaction as the ticket or message, so a search right
 ///   after a write finds it. Query text reaches the index only as quoted terms: no input
 ///   makes it an index syntax error.
+/// - **Archiving** ([`crate::archive`]). [`SupportStore::archive_closed`] archives, in one
+///   transaction, up to `limit` of the tickets [`ArchiveBatch::selects`] (judged on the rows as
+///   they are inside that transaction, so a ticket reopened before it commits is left alone),
+///   the least recently active first ([`ArchiveBatch::order`]): each gets `archived_at` =
+///   [`ArchiveBatch::at`] and the audit record [`ArchiveBatch::record_for`]; nothing else of
+///   the ticket changes (not `updated_at`, not `version`). It answers their ids in that order.
+///   With concurrent callers on one database, a ticket is archived (and recorded) by exactly
+///   one call. A ticket change that moves a ticket out of `closed` writes the `archived_at`
+///   [`TicketChange::apply`] computed (cleared), as a reopening reply does.
 ///
 /// - **Wrappers** (a store that delegates to another, to count, log or trace calls) forward
 ///   every method, the provided ones included ([`SupportStore::ping`]). A provided method left
@@ -380,6 +395,7 @@ pub struct MessageQuery {
 /// use support_core::{AttachmentId, Timestamp, Upload, UploadDraft};
 /// use support_core::{SlaBreach, report::ReportFacts};
 /// use support_core::search::{SearchHit, SearchQuery};
+/// use support_core::archive::ArchiveBatch;
 ///
 /// /// A store that delegates to another and counts the writes.
 /// struct Counting<S> {
@@ -463,6 +479,9 @@ pub struct MessageQuery {
 ///     }
 ///     async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>> {
 ///         self.inner.report_facts(from, to).await
+///     }
+///     async fn archive_closed(&self, b: &ArchiveBatch) -> Result<Vec<TicketId>> {
+///         self.write(); self.inner.archive_closed(b).await
 ///     }
 ///     async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> { self.inner.search(q).await }
 ///     // Provided, and forwarded all the same: the inner store may have its own.
@@ -631,6 +650,13 @@ pub trait SupportStore: Send + Sync + 'static {
     /// [`ReportFacts::of`] every ticket opened or resolved in `[from, to)`
     /// ([`ReportFacts::in_range`]), in any order.
     async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>>;
+    // --- archive ---
+
+    /// Archives the closed tickets `batch` selects, at most `batch.limit`, in one transaction
+    /// (see the contract and [`crate::archive`]); answers their ids, least recently active
+    /// first.
+    async fn archive_closed(&self, batch: &ArchiveBatch) -> Result<Vec<TicketId>>;
+
     // --- search ---
 
     /// Up to `query.limit` hits for `query.terms` in `query.scope`, best first, after skipping
@@ -763,6 +789,10 @@ impl<S: SupportStore + ?Sized> SupportStore for std::sync::Arc<S> {
     }
     async fn report_facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>> {
         (**self).report_facts(from, to).await
+    }
+    // --- archive ---
+    async fn archive_closed(&self, batch: &ArchiveBatch) -> Result<Vec<TicketId>> {
+        (**self).archive_closed(batch).await
     }
     // --- search ---
     async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {

@@ -209,6 +209,14 @@ pub struct Ticket {
     /// The SLA clocks ([`crate::sla`]).
     #[serde(default)]
     pub sla: Sla,
+    /// When it was archived ([`crate::archive`]): a closed ticket left alone long enough is
+    /// taken out of lists, the dashboard and default search, and stays readable by id. Set
+    /// only by [`SupportStore::archive_closed`](crate::SupportStore::archive_closed); cleared
+    /// when the ticket leaves `closed` (a reopening reply, a staff change).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(default)]
+    pub archived_at: Option<Timestamp>,
 }
 
 /// The version of a new ticket (and of a row stored before tickets had versions).
@@ -265,6 +273,9 @@ impl TicketPatch {
                 _ => after.resolved_at = None,
             }
             after.sla.on_status(before.status, status, at);
+            if status != Status::Closed {
+                after.archived_at = None;
+            }
         }
         if let Some(priority) = self.priority.filter(|p| *p != before.priority) {
             after.priority = priority;
@@ -311,6 +322,7 @@ mod tests {
             updated_at: at,
             version: FIRST_VERSION,
             first_response_at: None,
+            archived_at: None,
             sla: Sla::start(at, Priority::Low, &SlaTargets::default()),
         }
     }

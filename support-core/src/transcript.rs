@@ -407,6 +407,7 @@ mod tests {
                 created_at: at(0),
                 updated_at: at(5),
                 first_response_at: None,
+                archived_at: None,
                 sla: Default::default(),
                 version: 3,
             },

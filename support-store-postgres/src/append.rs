@@ -33,7 +33,7 @@ macro_rules! reopen_columns {
          t.priority, t.status, t.assigned_to, t.resolved_at, t.created_at, t.version, \
          t.first_response_at, t.first_response_due, t.resolution_due, \
          t.first_response_breached, t.resolution_breached, t.sla_paused_at, t.sla_paused_us, \
-         (SELECT updated_at FROM ticket_activity WHERE ticket_id = t.id) AS updated_at"
+         t.archived_at, (SELECT updated_at FROM ticket_activity WHERE ticket_id = t.id) AS updated_at"
     };
 }
 
@@ -47,7 +47,7 @@ macro_rules! reopen_ctes {
         concat!(
             "reopened AS ( \
                  UPDATE tickets t SET status = 'open', resolved_at = NULL, version = t.version + 1, \
-                     sla_paused_at = NULL, \
+                     sla_paused_at = NULL, archived_at = NULL, \
                      sla_paused_us = t.sla_paused_us + COALESCE(w.us, 0), \
                      resolution_due = t.resolution_due + COALESCE(w.us, 0) * interval '1 microsecond' \
                  FROM r JOIN (SELECT w.ticket_id, GREATEST(0, ((extract(epoch FROM w.created_at) \

@@ -81,6 +81,7 @@
 
 mod accounts;
 mod append;
+mod archive;
 mod audit;
 mod broadcaster;
 mod bus;

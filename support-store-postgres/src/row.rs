@@ -18,7 +18,7 @@ use crate::error::{bad_data, from_sqlx};
 pub(crate) const TICKET_COLUMNS: &str = "id, ticket_number, employee_id, subject, description, \
      category, priority, status, assigned_to, resolved_at, created_at, updated_at, version, \
      first_response_at, first_response_due, resolution_due, first_response_breached, \
-     resolution_breached, sla_paused_at, sla_paused_us";
+     resolution_breached, sla_paused_at, sla_paused_us, archived_at";
 
 /// The message columns [`message`] reads.
 pub(crate) const MESSAGE_COLUMNS: &str = "id, ticket_id, author_id, author_name, author_type, \
@@ -128,6 +128,7 @@ pub(crate) fn ticket(row: &PgRow) -> Result<Ticket> {
             optional_timestamp(row, "sla_paused_at")?,
             get(row, "sla_paused_us")?,
         ),
+        archived_at: optional_timestamp(row, "archived_at")?,
     })
 }
 

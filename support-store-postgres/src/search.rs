@@ -78,6 +78,17 @@ impl PgStore {
                 " JOIN tickets t ON t.id = m.ticket_id",
             ),
         };
+        let archived = match q.filter.archived {
+            None => "",
+            Some(true) => " AND t.archived_at IS NOT NULL",
+            Some(false) => " AND t.archived_at IS NULL",
+        };
+        let (own, public) = (format!("{own}{archived}"), format!("{public}{archived}"));
+        let join_ticket = if archived.is_empty() {
+            join_ticket
+        } else {
+            " JOIN tickets t ON t.id = m.ticket_id"
+        };
         // One snapshot for the ranking, the snippets and the tickets.
         let mut tx = self
             .pool()

@@ -299,7 +299,8 @@ impl PgStore {
             "WITH u AS ( \
                  UPDATE tickets SET status = $2, priority = $3, assigned_to = $4, \
                      resolved_at = $5, version = $10, first_response_due = $11, \
-                     resolution_due = $12, sla_paused_at = $13, sla_paused_us = $14 \
+                     resolution_due = $12, sla_paused_at = $13, sla_paused_us = $14, \
+                     archived_at = $16 \
                  WHERE id = $1 RETURNING id \
              ), activity AS ( \
                  UPDATE ticket_activity SET updated_at = $6 WHERE ticket_id = $1 \
@@ -324,6 +325,7 @@ impl PgStore {
         .bind(after.sla.paused_since)
         .bind(after.sla.paused_us)
         .bind(change.author.origin.map(|o| o.to_string()))
+        .bind(after.archived_at)
         .execute(&mut **tx)
         .await
         .map_err(from_sqlx)?;
@@ -648,6 +650,15 @@ impl SupportStore for PgStore {
     ) -> Result<Vec<support_core::report::ReportFacts>> {
         self.bounded("report_facts", self.facts(from, to)).await
     }
+    // --- archive ---
+    async fn archive_closed(
+        &self,
+        batch: &support_core::archive::ArchiveBatch,
+    ) -> Result<Vec<TicketId>> {
+        self.bounded("archive_closed", self.archive_batch(batch))
+            .await
+    }
+
     // --- search ---
     async fn search(
         &self,

@@ -37,6 +37,7 @@
 
 mod accounts;
 mod append;
+mod archive;
 mod audit;
 mod canned;
 mod connect;

@@ -52,6 +52,12 @@ impl SqliteStore {
                 format!(" AND m.is_internal = 0 AND t.employee_id = {}", e.get()),
             ),
         };
+        let archived = match q.filter.archived {
+            None => "",
+            Some(true) => " AND t.archived_at IS NOT NULL",
+            Some(false) => " AND t.archived_at IS NULL",
+        };
+        let (own, public) = (format!("{own}{archived}"), format!("{public}{archived}"));
         let join_ticket = if own.is_empty() {
             ""
         } else {

@@ -199,7 +199,7 @@ pub(crate) async fn write_ticket(conn: &mut SqliteConnection, after: &Ticket) ->
     sqlx::query(
         "UPDATE tickets SET status = ?, priority = ?, assigned_to = ?, resolved_at = ?, updated_at = ?, \
          version = ?, first_response_due = ?, resolution_due = ?, sla_paused_at = ?, \
-         sla_paused_us = ? WHERE id = ?",
+         sla_paused_us = ?, archived_at = ? WHERE id = ?",
     )
     .bind(after.status.as_str())
     .bind(i64::from(after.priority.rank()))
@@ -211,6 +211,7 @@ pub(crate) async fn write_ticket(conn: &mut SqliteConnection, after: &Ticket) ->
     .bind(after.sla.resolution_due.map(to_micros))
     .bind(after.sla.paused_since.map(to_micros))
     .bind(after.sla.paused_us)
+    .bind(after.archived_at.map(to_micros))
     .bind(after.id.get())
     .execute(&mut *conn)
     .await
@@ -499,6 +500,14 @@ impl SupportStore for SqliteStore {
     ) -> Result<Vec<support_core::report::ReportFacts>> {
         crate::sla::report_facts(self, from, to).await
     }
+    // --- archive ---
+    async fn archive_closed(
+        &self,
+        batch: &support_core::archive::ArchiveBatch,
+    ) -> Result<Vec<TicketId>> {
+        self.archive_batch(batch).await
+    }
+
     // --- search ---
     async fn search(
         &self,

@@ -230,6 +230,14 @@ impl SupportStore for Switch {
         self.check()?;
         self.store.report_facts(from, to).await
     }
+    // --- archive ---
+    async fn archive_closed(
+        &self,
+        batch: &support_core::archive::ArchiveBatch,
+    ) -> Result<Vec<support_core::TicketId>> {
+        self.check()?;
+        self.store.archive_closed(batch).await
+    }
     // --- search ---
     async fn search(
         &self,

@@ -470,6 +470,7 @@ async fn bodies_carry_the_fields_their_validators_read() {
             "category",
             "assigned_to",
             "q",
+            "archived",
             "cursor",
             "limit"
         ]

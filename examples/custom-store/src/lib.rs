@@ -659,6 +659,39 @@ impl SupportStore for KvStore {
         self.run(move |db| sla::facts(db, from, to)).await
     }
 
+    // --- archive ---
+    async fn archive_closed(
+        &self,
+        batch: &support_core::archive::ArchiveBatch,
+    ) -> Result<Vec<TicketId>> {
+        let batch = batch.clone();
+        self.run(move |db| {
+            // redb has one writer: the pick and the marks are one write transaction.
+            let tx = db.begin_write().map_err(backend)?;
+            let mut picked = Vec::new();
+            {
+                let table = tx.open_table(TICKETS).map_err(backend)?;
+                for row in table.iter().map_err(backend)? {
+                    let (_, v) = row.map_err(backend)?;
+                    let t: Ticket = from_json(v.value())?;
+                    if batch.selects(&t) {
+                        picked.push(t);
+                    }
+                }
+            }
+            picked.sort_by_key(support_core::archive::ArchiveBatch::order);
+            picked.truncate(batch.limit as usize);
+            for t in &mut picked {
+                t.archived_at = Some(batch.at());
+                put_ticket(&tx, t)?;
+                log(&tx, batch.record_for(t.id))?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(picked.into_iter().map(|t| t.id).collect())
+        })
+        .await
+    }
+
     // --- search ---
     async fn search(
         &self,

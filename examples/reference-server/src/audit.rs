@@ -23,6 +23,9 @@ pub(crate) enum By<'a> {
     CommandLine,
 }
 
+/// The name the command line acts under in the audit log.
+pub(crate) const COMMAND_LINE: &str = "command line";
+
 /// Writes the server's own audit records.
 #[derive(Clone)]
 pub(crate) struct AuditTrail(Arc<dyn SupportStore>);
@@ -43,7 +46,7 @@ impl AuditTrail {
         let record = match by {
             By::User(actor, origin) => NewAuditRecord::now(Some(actor), "", origin, None, action),
             By::Unproven(name, origin) => NewAuditRecord::now(None, name, origin, None, action),
-            By::CommandLine => NewAuditRecord::now(None, "command line", None, None, action),
+            By::CommandLine => NewAuditRecord::now(None, COMMAND_LINE, None, None, action),
         };
         if let Err(e) = self.0.record_audit(&record).await {
             tracing::error!(action = record.action.name(), error = %e, "could not write an audit record");

@@ -1,4 +1,5 @@
-//! `reference-server users …`: accounts in the database, from the command line.
+//! `reference-server users …`: accounts in the database, from the command line; and
+//! `reference-server maintenance …`: the database's upkeep (archiving old closed tickets).
 //!
 //! Every command opens the database of `--database-url` (`DATABASE_URL`), does one thing and
 //! exits: 0 when done, 1 with one line on stderr otherwise (unknown id, duplicate email, bad
@@ -29,6 +30,48 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// The database's upkeep.
+    Maintenance {
+        #[command(subcommand)]
+        command: MaintenanceCommand,
+    },
+}
+
+/// `reference-server maintenance …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum MaintenanceCommand {
+    /// Archives the closed tickets left alone for more than DAYS days: they leave the lists,
+    /// the dashboard and default search, and stay readable by id. Prints how many. Safe to
+    /// run again, and to interrupt: each batch commits on its own.
+    Archive {
+        /// Closed tickets whose latest activity is more than this many days old (0: all).
+        #[arg(long, value_name = "DAYS", value_parser = crate::archive::days)]
+        closed_before: u32,
+    },
+}
+
+/// Runs a `maintenance` command.
+pub(crate) async fn maintain(
+    service: &support_core::SupportService,
+    command: MaintenanceCommand,
+) -> Result<(), String> {
+    match command {
+        MaintenanceCommand::Archive { closed_before } => {
+            let older_than = crate::archive::older_than(closed_before);
+            let done = service
+                .archive_closed(None, crate::audit::COMMAND_LINE, older_than)
+                .await
+                .map_err(|e| format!("archiving: {e}"))?;
+            println!(
+                "archived {} closed ticket{} last active before {}",
+                done.archived,
+                if done.archived == 1 { "" } else { "s" },
+                done.closed_before
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            Ok(())
+        }
+    }
 }
 
 /// `reference-server users …`.

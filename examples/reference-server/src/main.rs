@@ -7,6 +7,7 @@
 
 mod accounts;
 mod admin_users;
+mod archive;
 mod attachments;
 mod audit;
 mod auth;
@@ -197,6 +198,9 @@ struct Args {
     /// SLA targets and their sweep.
     #[command(flatten)]
     sla: sla::SlaFlags,
+    /// Archiving old closed tickets daily.
+    #[command(flatten)]
+    archive: archive::ArchiveFlags,
     /// `GET /metrics`: off unless one of these is given.
     #[command(flatten)]
     metrics: metrics::MetricsFlags,
@@ -417,11 +421,25 @@ impl Database {
 
     /// The same store, for the audit records the server writes itself.
     fn audit(&self) -> audit::AuditTrail {
-        let store: Arc<dyn support_core::SupportStore> = match self {
+        audit::AuditTrail::new(self.store())
+    }
+
+    /// The same store, as the support store.
+    fn store(&self) -> Arc<dyn support_core::SupportStore> {
+        match self {
             Database::Sqlite(store) => store.clone(),
             Database::Postgres(store) => Arc::new(store.clone()),
-        };
-        audit::AuditTrail::new(store)
+        }
+    }
+
+    /// The service on this store for a maintenance command: it publishes no events (no
+    /// websocket listens to this process) and knows no names.
+    fn offline_service(&self) -> SupportService {
+        SupportService::from_parts(
+            self.store(),
+            Arc::new(support_core::NoBroadcast),
+            Arc::new(support_core::StaticDirectory::new([])),
+        )
     }
 
     /// The same store, for the users and their API tokens.
@@ -465,6 +483,7 @@ async fn build(
         .map_err(|e| format!("PostgreSQL listener: {e}"))?;
     args.attachments.start(chat.service(), &uploads);
     args.sla.start(chat.service(), sla_targets);
+    args.archive.start(chat.service());
     Ok(chat)
 }
 
@@ -491,12 +510,18 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-/// Runs a `users` command on the database of `--database-url`.
+/// Runs a `users` or `maintenance` command on the database of `--database-url`.
 async fn run_command(args: &Args, command: cli::Command) -> Result<(), String> {
-    let cli::Command::Users { command } = command;
     let database = Database::open(&args.database_url).await?;
-    let accounts = database.accounts().await?;
-    cli::run(&accounts, command).await
+    match command {
+        cli::Command::Users { command } => {
+            let accounts = database.accounts().await?;
+            cli::run(&accounts, command).await
+        }
+        cli::Command::Maintenance { command } => {
+            cli::maintain(&database.offline_service(), command).await
+        }
+    }
 }
 
 async fn run(args: Args) -> Result<(), String> {

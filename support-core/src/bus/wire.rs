@@ -393,6 +393,7 @@ mod tests {
             created_at: now(),
             updated_at: now(),
             first_response_at: None,
+            archived_at: None,
             sla: Default::default(),
             version: 3,
         }

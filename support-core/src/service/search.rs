@@ -12,28 +12,33 @@ impl SupportService {
     /// Search pages: 20 hits by default, at most 50.
     pub const SEARCH_PAGE: (u32, u32) = (20, 50);
 
-    /// Every ticket and message, internal notes included, best first. Staff only. An empty
-    /// `q` (after trimming) or one over [`MAX_QUERY_CHARS`](crate::search::MAX_QUERY_CHARS)
-    /// characters is a validation error on `q`; one with no word answers no hit.
+    /// Every ticket and message that passes `filter`, internal notes included, best first.
+    /// Staff only. An empty `q` (after trimming) or one over
+    /// [`MAX_QUERY_CHARS`](crate::search::MAX_QUERY_CHARS) characters is a validation error on
+    /// `q`; one with no word answers no hit. A filter that says nothing of archived tickets
+    /// leaves them out ([`crate::archive`]).
     pub async fn search(
         &self,
         actor: &Actor,
         q: &str,
+        filter: &SearchFilter,
         page: &PageRequest,
     ) -> Result<Page<SearchHit>> {
         Policy::check_staff(actor)?;
-        self.search_in(SearchScope::Everything, q, page).await
+        self.search_in(SearchScope::Everything, q, filter, page)
+            .await
     }
 
     /// The caller's own tickets and their public messages, never an internal note, best
-    /// first: what the employee portal searches (for staff too, as for their own list).
+    /// first, filtered as [`search`](Self::search) is: what the employee portal searches (for staff too, as for their own list).
     pub async fn search_mine(
         &self,
         actor: &Actor,
         q: &str,
+        filter: &SearchFilter,
         page: &PageRequest,
     ) -> Result<Page<SearchHit>> {
-        self.search_in(SearchScope::Employee(actor.id), q, page)
+        self.search_in(SearchScope::Employee(actor.id), q, filter, page)
             .await
     }
 
@@ -41,8 +46,12 @@ impl SupportService {
         &self,
         scope: SearchScope,
         q: &str,
+        filter: &SearchFilter,
         page: &PageRequest,
     ) -> Result<Page<SearchHit>> {
+        let filter = filter
+            .clone()
+            .with_archived(Some(filter.archived.unwrap_or(false)));
         let terms = SearchTerms::parse(q)?;
         let limit = page_limit(page.limit, Self::SEARCH_PAGE)?;
         let offset = page
@@ -64,7 +73,7 @@ impl SupportService {
             .search(&SearchQuery {
                 terms,
                 scope,
-                filter: SearchFilter::default(),
+                filter,
                 offset,
                 limit: limit + 1,
             })

@@ -142,7 +142,7 @@ async fn bad_cursors_and_limits_are_rejected() {
         limit: Some(0),
     };
     assert!(matches!(
-        f.service.my_tickets(&f.alice, &zero).await,
+        f.service.my_tickets(&f.alice, false, &zero).await,
         Err(Error::Invalid(_))
     ));
     assert!(matches!(
@@ -156,7 +156,7 @@ async fn bad_cursors_and_limits_are_rejected() {
         limit: Some(u32::MAX),
     };
     assert!(
-        f.service.my_tickets(&f.alice, &huge).await.is_ok(),
+        f.service.my_tickets(&f.alice, false, &huge).await.is_ok(),
         "over-large limits are clamped"
     );
     assert!(

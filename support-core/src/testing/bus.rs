@@ -251,6 +251,7 @@ fn ticket(subject: &str, description: &str) -> Ticket {
         created_at: time::now(),
         updated_at: time::now(),
         first_response_at: None,
+        archived_at: None,
         sla: Default::default(),
         version: 1,
     }

@@ -290,6 +290,13 @@ impl<S: crate::SupportStore, G: Send + Sync + 'static> crate::SupportStore for G
     ) -> crate::Result<Vec<crate::report::ReportFacts>> {
         self.store.report_facts(from, to).await
     }
+    // --- archive ---
+    async fn archive_closed(
+        &self,
+        b: &crate::archive::ArchiveBatch,
+    ) -> crate::Result<Vec<crate::TicketId>> {
+        self.store.archive_closed(b).await
+    }
     // --- search ---
     async fn search(&self, q: &crate::search::SearchQuery) -> crate::Result<Vec<crate::SearchHit>> {
         self.store.search(q).await
@@ -533,6 +540,13 @@ mod tests {
             to: Timestamp,
         ) -> Result<Vec<crate::report::ReportFacts>> {
             self.0.report_facts(from, to).await
+        }
+        // --- archive ---
+        async fn archive_closed(
+            &self,
+            b: &crate::archive::ArchiveBatch,
+        ) -> Result<Vec<crate::TicketId>> {
+            self.0.archive_closed(b).await
         }
         // --- search ---
         async fn search(&self, q: &crate::search::SearchQuery) -> Result<Vec<crate::SearchHit>> {

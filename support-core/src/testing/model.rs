@@ -358,7 +358,7 @@ async fn compare(f: &Fixture, cast: &[Actor], m: &Model, step: usize) {
                 limit: Some(100),
             };
             f.service
-                .my_tickets(who, &page)
+                .my_tickets(who, false, &page)
                 .await
                 .unwrap()
                 .data

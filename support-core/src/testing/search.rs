@@ -99,9 +99,13 @@ async fn hits(f: &Fixture, who: &Actor, q: &str) -> Vec<SearchHit> {
     };
     loop {
         let p = if who.is_staff() {
-            f.service.search(who, q, &page).await
+            f.service
+                .search(who, q, &crate::search::SearchFilter::default(), &page)
+                .await
         } else {
-            f.service.search_mine(who, q, &page).await
+            f.service
+                .search_mine(who, q, &crate::search::SearchFilter::default(), &page)
+                .await
         }
         .unwrap_or_else(|e| panic!("search {q:?}: {e}"));
         out.extend(p.data);

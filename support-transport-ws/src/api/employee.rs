@@ -13,7 +13,7 @@ use super::document::{Conflict, EMPLOYEE_TAG, Forbidden};
 use super::extract::{
     ApiQuery, Caller, JsonBody, MessageWrite, TicketPath, TicketWrite, WriteHeaders,
 };
-use super::query::{MessagesQuery, PageQuery};
+use super::query::{MessagesQuery, OwnListQuery};
 use super::reactions::{self, EmojiPath, MessagePath, ReactionBody};
 use super::reads::{ReadBody, TicketItem};
 use super::transcript::{self, TranscriptQuery};
@@ -46,25 +46,26 @@ pub(crate) fn routes() -> OpenApiRouter<ApiState> {
 
 /// The caller's own tickets
 ///
-/// Latest activity first, a page at a time.
+/// Latest activity first, a page at a time; archived ones only with `archived=true`.
 #[utoipa::path(
     get,
     path = "/",
     tag = EMPLOYEE_TAG,
     operation_id = "employee_list_tickets",
-    params(PageQuery),
+    params(OwnListQuery),
     responses(
         (status = 200, description = "A page of the caller's tickets, with their read state.", body = support_core::Page<TicketItem>),
         Caller,
-        ApiQuery<PageQuery>,
+        ApiQuery<OwnListQuery>,
     ),
 )]
 async fn my_tickets(
     State(s): State<ApiState>,
     Caller(actor): Caller,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<OwnListQuery>,
 ) -> Result<Response, ApiError> {
-    let page = s.service.my_tickets(&actor, &q.page()?).await?;
+    let archived = q.archived()?;
+    let page = s.service.my_tickets(&actor, archived, &q.page()?).await?;
     Ok(view::page(reads::page(&s, &actor, page).await?))
 }
 

@@ -44,6 +44,44 @@ fn parse_limit(raw: Option<&str>) -> Result<Option<u32>> {
     .transpose()
 }
 
+/// `?archived=&cursor=&limit=`: a page of the caller's own tickets, live or archived.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct OwnListQuery {
+    /// `true`: the archived tickets only (closed ones archived after a while); absent or
+    /// `false`: the others.
+    #[param(value_type = Option<bool>)]
+    archived: Option<String>,
+    /// The `next_cursor` of the previous page; absent for the first page.
+    cursor: Option<String>,
+    /// Page size: 25 if absent, at most 100 (larger values are read as 100).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
+    limit: Option<String>,
+}
+
+impl OwnListQuery {
+    pub(crate) fn page(&self) -> Result<PageRequest> {
+        page(self.cursor.as_deref(), self.limit.as_deref())
+    }
+
+    pub(crate) fn archived(&self) -> Result<bool> {
+        archived(self.archived.as_deref())
+    }
+}
+
+/// `archived`: a boolean as Laravel's `boolean` rule reads one (`true`, `false`, `1`, `0`);
+/// absent or empty: `false`.
+pub(crate) fn archived(raw: Option<&str>) -> Result<bool> {
+    match raw.map(str::trim) {
+        None | Some("" | "false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(Error::invalid(
+            "archived",
+            "The archived field must be true or false.",
+        )),
+    }
+}
+
 /// `?after=&before=&limit=`: a page of a ticket's messages.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -84,8 +122,8 @@ impl MessagesQuery {
 }
 
 /// The staff ticket list: filters `status` (comma-separated, empty items skipped),
-/// `priority`, `category`, `assigned_to` (an id, or `none`), `q` (text), and paging `cursor`,
-/// `limit`. An empty filter is no filter.
+/// `priority`, `category`, `assigned_to` (an id, or `none`), `q` (text), `archived`, and
+/// paging `cursor`, `limit`. An empty filter is no filter.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
@@ -100,6 +138,10 @@ pub(crate) struct ListQuery {
     /// Text in the subject or description (at most 255 characters).
     #[param(max_length = 255)]
     q: Option<String>,
+    /// `true`: archived tickets only (closed ones archived after a while); absent or `false`:
+    /// the others.
+    #[param(value_type = Option<bool>)]
+    archived: Option<String>,
     /// The `next_cursor` of the previous page; absent for the first page.
     cursor: Option<String>,
     /// Page size: 25 if absent, at most 100 (larger values are read as 100).
@@ -231,6 +273,10 @@ impl ListQuery {
             .is_some_and(|q| q.chars().count() > 255)
         {
             errors.add("q", "The q field must not be greater than 255 characters.");
+        }
+        match archived(self.archived.as_deref()) {
+            Ok(a) => filter.archived = Some(a),
+            Err(_) => errors.add("archived", "The archived field must be true or false."),
         }
         errors.finish(|| filter)
     }

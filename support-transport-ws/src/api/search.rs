@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use support_core::PageRequest;
+use support_core::search::SearchFilter;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,6 +40,10 @@ pub(crate) struct SearchQuery {
     /// one also as the start of a word; punctuation only separates words.
     #[param(min_length = 1, max_length = 200)]
     q: Option<String>,
+    /// `true`: search the archived tickets only (closed ones archived after a while); absent
+    /// or `false`: the others.
+    #[param(value_type = Option<bool>)]
+    archived: Option<String>,
     /// The `next_cursor` of the previous page; absent for the first page.
     cursor: Option<String>,
     /// Page size: 20 if absent, at most 50 (larger values are read as 50).
@@ -61,6 +66,11 @@ impl SearchQuery {
             cursor: self.cursor.clone(),
             limit,
         })
+    }
+
+    fn filter(&self) -> support_core::Result<SearchFilter> {
+        let archived = super::query::archived(self.archived.as_deref())?;
+        Ok(SearchFilter::default().with_archived(Some(archived)))
     }
 
     fn text(&self) -> &str {
@@ -88,8 +98,10 @@ async fn staff_search(
     Staff(actor): Staff,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
-    let page = q.page()?;
-    Ok(view::page(s.service.search(&actor, q.text(), &page).await?))
+    let (page, filter) = (q.page()?, q.filter()?);
+    Ok(view::page(
+        s.service.search(&actor, q.text(), &filter, &page).await?,
+    ))
 }
 
 /// Search the caller's own tickets
@@ -112,8 +124,10 @@ async fn employee_search(
     Caller(actor): Caller,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Response, ApiError> {
-    let page = q.page()?;
+    let (page, filter) = (q.page()?, q.filter()?);
     Ok(view::page(
-        s.service.search_mine(&actor, q.text(), &page).await?,
+        s.service
+            .search_mine(&actor, q.text(), &filter, &page)
+            .await?,
     ))
 }

@@ -216,6 +216,12 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
     ) -> Result<Vec<support_core::report::ReportFacts>> {
         measured("report_facts", self.inner.report_facts(from, to)).await
     }
+    async fn archive_closed(
+        &self,
+        batch: &support_core::archive::ArchiveBatch,
+    ) -> Result<Vec<support_core::TicketId>> {
+        measured("archive_closed", self.inner.archive_closed(batch)).await
+    }
     async fn search(
         &self,
         q: &support_core::search::SearchQuery,

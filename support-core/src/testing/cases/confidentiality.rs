@@ -71,13 +71,13 @@ pub async fn employee_lists_only_own_tickets(store: Store) {
     let a2 = f.ticket(&f.alice, "a2", Priority::High).await;
     let mine = f
         .service
-        .my_tickets(&f.alice, &PageRequest::default())
+        .my_tickets(&f.alice, false, &PageRequest::default())
         .await
         .unwrap();
     assert_eq!(ids(&mine.data), vec![a2.id, a1.id]);
     let bobs = f
         .service
-        .my_tickets(&f.bob, &PageRequest::default())
+        .my_tickets(&f.bob, false, &PageRequest::default())
         .await
         .unwrap();
     assert_eq!(ids(&bobs.data), vec![b1.id]);

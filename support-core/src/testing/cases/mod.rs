@@ -16,6 +16,7 @@ use super::Fixture;
 use crate::store::{SupportStore, TicketFilter};
 use crate::*;
 
+mod archive;
 mod attachments;
 mod audit;
 mod canned;
@@ -214,6 +215,13 @@ macro_rules! __conformance_cases {
                 a_quick_chat_records_its_ticket_and_first_message,
                 the_audit_log_filters_and_pages_newest_first,
                 only_staff_read_a_tickets_history_and_only_admins_the_log,
+            ]
+            archive: [
+                archiving_takes_only_closed_tickets_idle_before_the_cutoff,
+                concurrent_archiving_runs_archive_each_ticket_once,
+                archived_tickets_leave_lists_and_search_but_stay_readable_by_id,
+                leaving_closed_takes_a_ticket_out_of_the_archive,
+                only_admins_or_the_server_archive,
             ]
             search: [
                 search_finds_subjects_descriptions_and_messages_but_employees_only_their_public_text,

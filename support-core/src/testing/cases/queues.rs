@@ -239,7 +239,7 @@ pub async fn pagination_is_stable_while_tickets_are_inserted(store: Store) {
         limit: Some(4),
     };
     loop {
-        let p = f.service.my_tickets(&f.alice, &page).await.unwrap();
+        let p = f.service.my_tickets(&f.alice, false, &page).await.unwrap();
         seen.extend(ids(&p.data));
         f.ticket(&f.alice, "interloper", Priority::Low).await;
         match p.next_cursor {
@@ -303,7 +303,7 @@ pub async fn own_list_orders_by_latest_activity(store: Store) {
     f.say(&f.sam, first.id, "reply").await;
     let mine = f
         .service
-        .my_tickets(&f.alice, &PageRequest::default())
+        .my_tickets(&f.alice, false, &PageRequest::default())
         .await
         .unwrap();
     assert_eq!(ids(&mine.data), vec![first.id, third.id, second.id]);

@@ -2,7 +2,7 @@
 //! text breaks it.
 
 use super::*;
-use crate::search::SearchHit;
+use crate::search::{SearchFilter, SearchHit};
 
 type Doc = (TicketId, Option<MessageId>);
 
@@ -16,9 +16,13 @@ async fn search_all(f: &Fixture, who: &Actor, q: &str, limit: u32) -> Vec<Search
     };
     loop {
         let p = if who.is_staff() {
-            f.service.search(who, q, &page).await
+            f.service
+                .search(who, q, &SearchFilter::default(), &page)
+                .await
         } else {
-            f.service.search_mine(who, q, &page).await
+            f.service
+                .search_mine(who, q, &SearchFilter::default(), &page)
+                .await
         }
         .unwrap_or_else(|e| panic!("search {q:?} failed: {e}"));
         out.extend(p.data);
@@ -120,7 +124,12 @@ pub async fn search_finds_subjects_descriptions_and_messages_but_employees_only_
     // Staff searching on the portal see only their own tickets: none here.
     assert!(
         f.service
-            .search_mine(&f.sam, "xylograph", &PageRequest::default())
+            .search_mine(
+                &f.sam,
+                "xylograph",
+                &SearchFilter::default(),
+                &PageRequest::default()
+            )
             .await
             .unwrap()
             .data
@@ -290,9 +299,13 @@ pub async fn hostile_search_text_answers_hits_or_none(store: Store) {
     for q in hostile {
         for who in [&f.sam, &f.alice] {
             let r = if who.is_staff() {
-                f.service.search(who, q, &PageRequest::default()).await
+                f.service
+                    .search(who, q, &SearchFilter::default(), &PageRequest::default())
+                    .await
             } else {
-                f.service.search_mine(who, q, &PageRequest::default()).await
+                f.service
+                    .search_mine(who, q, &SearchFilter::default(), &PageRequest::default())
+                    .await
             };
             assert!(r.is_ok(), "{q:?}: {r:?}");
         }
