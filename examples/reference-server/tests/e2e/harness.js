@@ -1,7 +1,7 @@
 // Starts the real reference-server binary on a fresh SQLite file and drives Debian's
 // Chromium with playwright-core, one browser context per person.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,11 @@ export async function startServer({ demo = false, rateLimits = true, args: extra
       const json = await res.json().catch(() => null);
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
       return json;
+    },
+    /** Runs `reference-server ARGS --database-url <this server's database>`; its stdout. */
+    command(...commandArgs) {
+      return execFileSync(SERVER_BIN, [...commandArgs, '--database-url', `sqlite://${join(dir, 'support.db')}`],
+        { env: { ...process.env, RUST_LOG: 'warn' }, encoding: 'utf8' });
     },
     async stop() {
       child.kill('SIGTERM');

@@ -160,6 +160,9 @@ export async function index({ main }) {
     h('div', { class: 'field' }, h('label', { for: 'f-priority' }, 'Priority'), select('priority', { id: 'f-priority', empty: 'Any' })),
     h('div', { class: 'field' }, h('label', { for: 'f-category' }, 'Category'), select('category', { id: 'f-category', empty: 'Any' })),
     h('div', { class: 'field' }, h('label', { for: 'f-assigned_to' }, 'Assigned to'), assigned),
+    h('div', { class: 'field' }, h('label', { for: 'f-archived' }, 'Show'),
+      h('select', { id: 'f-archived', name: 'archived' },
+        h('option', { value: '' }, 'Current tickets'), h('option', { value: 'true' }, 'Archive'))),
     h('button', { type: 'submit' }, 'Filter'),
     h('p', { class: 'form-error', role: 'alert' }));
   for (const [k, v] of params) if (form.elements[k]) form.elements[k].value = v;
@@ -183,7 +186,9 @@ export async function index({ main }) {
     for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
     const words = (q.get('q') || '').trim();
     searchAllLine.hidden = !words;
-    searchAll.href = `${BASE}/search?${new URLSearchParams({ q: words })}`;
+    const searchAllQuery = new URLSearchParams({ q: words });
+    if (q.get('archived')) searchAllQuery.set('archived', 'true');
+    searchAll.href = `${BASE}/search?${searchAllQuery}`;
     searchAll.textContent = `Search messages and notes for “${words}” too →`;
     if (cursors[at]) q.set('cursor', cursors[at]);
     try {
@@ -307,7 +312,8 @@ function details(t, people) {
     row('Assigned to', nameOf(people, t.assigned_to)),
     row('Opened', time(t.created_at)),
     row('Updated', time(t.updated_at)),
-    t.resolved_at ? row('Resolved', time(t.resolved_at)) : null);
+    t.resolved_at ? row('Resolved', time(t.resolved_at)) : null,
+    t.archived_at ? row('Archived', time(t.archived_at)) : null);
 }
 
 /** Admin/Support/Show: details, status/priority/assignment, the thread with internal notes. */

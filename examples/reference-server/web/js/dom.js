@@ -56,7 +56,8 @@ export function ticketHead(t) {
     h('p', { class: 'number' }, t.ticket_number),
     h('h1', {}, t.subject),
     h('p', { class: 'badges' }, badge('status', t.status), ' ', badge('priority', t.priority), ' ',
-      h('span', { class: 'category' }, LABELS.category[t.category] || t.category)));
+      h('span', { class: 'category' }, LABELS.category[t.category] || t.category),
+      t.archived_at ? [' ', h('span', { class: 'archived-badge', title: 'Closed long ago: out of the lists. A reply reopens it.' }, 'Archived')] : null));
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });

@@ -26,15 +26,24 @@ function ticketRow(t) {
   return row;
 }
 
-/** Employee/Portal/Support/Index: own tickets, latest activity first, status kept live. */
+/**
+ * Employee/Portal/Support/Index: own tickets, latest activity first, status kept live; with
+ * `?archived=true`, the archived ones (closed long ago, out of the everyday list).
+ */
 export async function index({ main }) {
+  const archived = new URLSearchParams(location.search).get('archived') === 'true';
   const body = h('tbody');
   const more = h('button', { type: 'button', hidden: true }, 'Show more');
-  const empty = h('p', { class: 'empty', hidden: true }, 'You have no support tickets yet.');
+  const empty = h('p', { class: 'empty', hidden: true },
+    archived ? 'You have no archived tickets.' : 'You have no support tickets yet.');
+  const other = archived
+    ? h('a', { class: 'list-switch', href: BASE }, '← Current tickets')
+    : h('a', { class: 'list-switch', href: `${BASE}?archived=true` }, 'Archived tickets');
   replace(main,
     h('div', { class: 'page-head' },
-      h('h1', {}, 'My support tickets'),
+      h('h1', {}, archived ? 'Archived tickets' : 'My support tickets'),
       h('a', { class: 'button', href: `${BASE}/create` }, 'New ticket')),
+    h('p', { class: 'list-switch-line' }, other),
     empty,
     h('table', { class: 'tickets' },
       h('caption', { class: 'visually-hidden' }, 'Your tickets'),
@@ -64,11 +73,13 @@ export async function index({ main }) {
     table.hidden = false;
   };
   // A ticket started from the chat widget on this page.
-  window.addEventListener('support:ticket-created', (e) => show(e.detail, { first: true }));
+  if (!archived) window.addEventListener('support:ticket-created', (e) => show(e.detail, { first: true }));
   let cursor = null;
   const load = async () => {
-    const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
-    const page = await api('GET', `${BASE}${q}`);
+    const q = new URLSearchParams();
+    if (archived) q.set('archived', 'true');
+    if (cursor) q.set('cursor', cursor);
+    const page = await api('GET', `${BASE}${q.size ? `?${q}` : ''}`);
     for (const t of page.data) show(t);
     cursor = page.next_cursor;
     more.hidden = !cursor;

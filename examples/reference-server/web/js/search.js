@@ -41,9 +41,12 @@ function hitItem(base, hit) {
 async function searchPage({ main, title, endpoint, base, hint }) {
   const params = new URLSearchParams(location.search);
   const input = h('input', { id: 'search-q', name: 'q', type: 'search', maxlength: 200, autocomplete: 'off', value: params.get('q') || '' });
+  // Archived tickets (closed long ago) are searched on their own, when asked.
+  const archived = h('input', { id: 'search-archived', name: 'archived', type: 'checkbox', checked: params.get('archived') === 'true' });
   const form = h('form', { class: 'filters search-form', role: 'search' },
     h('div', { class: 'field grow' }, h('label', { for: 'search-q' }, 'Search'), input,
       h('p', { class: 'field-error', 'data-error-for': 'q' })),
+    h('div', { class: 'field check' }, archived, h('label', { for: 'search-archived' }, 'In the archive')),
     h('button', { type: 'submit' }, 'Search'),
     h('p', { class: 'form-error', role: 'alert' }));
   const summary = h('p', { class: 'search-summary', role: 'status', 'aria-live': 'polite' }, hint);
@@ -55,6 +58,7 @@ async function searchPage({ main, title, endpoint, base, hint }) {
   let shown = 0;
   const load = async (q, append) => {
     const query = new URLSearchParams({ q });
+    if (archived.checked) query.set('archived', 'true');
     if (append && cursor) query.set('cursor', cursor);
     try {
       const page = await api('GET', `${endpoint}?${query}`);
@@ -63,7 +67,8 @@ async function searchPage({ main, title, endpoint, base, hint }) {
       shown += page.data.length;
       cursor = page.next_cursor;
       more.hidden = !cursor;
-      summary.textContent = shown === 0 ? `Nothing matches “${q}”.` : `${shown}${cursor ? '+' : ''} result${shown === 1 ? '' : 's'} for “${q}”, best first.`;
+      const place = archived.checked ? ' in the archive' : '';
+      summary.textContent = shown === 0 ? `Nothing${place} matches “${q}”.` : `${shown}${cursor ? '+' : ''} result${shown === 1 ? '' : 's'} for “${q}”${place}, best first.`;
       showErrors(form, null);
     } catch (e) {
       showErrors(form, e);
@@ -72,7 +77,9 @@ async function searchPage({ main, title, endpoint, base, hint }) {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const q = input.value.trim();
-    history.replaceState(null, '', `${location.pathname}${q ? `?${new URLSearchParams({ q })}` : ''}`);
+    const address = new URLSearchParams(q ? { q } : {});
+    if (archived.checked) address.set('archived', 'true');
+    history.replaceState(null, '', `${location.pathname}${address.size ? `?${address}` : ''}`);
     cursor = null;
     load(q, false);
   });
