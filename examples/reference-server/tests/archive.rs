@@ -285,3 +285,111 @@ async fn on_postgres_old_closed_tickets_are_archived_and_stay_readable() {
     );
     daily(&s, live).await;
 }
+
+/// `kill -9` on `maintenance archive` mid-run, again and again: every ticket is archived with
+/// its one record or neither, and a run to the end archives the rest, each exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_sqlite_a_killed_archiving_run_leaves_every_ticket_whole() {
+    use futures::StreamExt;
+    const TICKETS: usize = 1500;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("support.db").display());
+    let s = start_with_args(dir.path(), 0, &db, &["--no-rate-limits"]);
+    let made: Vec<i64> = futures::stream::iter(0..TICKETS)
+        .map(|i| {
+            let s = &s;
+            async move {
+                let t = s.ticket(ALICE, &format!("closed {i}")).await;
+                close(s, t).await;
+                t
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert_eq!(made.len(), TICKETS);
+
+    // (archived tickets, ticket.archived records), read over the API.
+    let state = || async {
+        let mut archived = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("{ADM}?archived=true&limit=100");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = get(&s, &path, SAM).await;
+            archived += page["data"].as_array().unwrap().len();
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        let mut records = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("{ADM}/audit?action=ticket.archived&limit=500");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = get(&s, &path, ADA).await;
+            records.extend(
+                page["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["ticket_id"].as_i64().unwrap()),
+            );
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        (archived, records)
+    };
+
+    let mut partial = false;
+    for delay in (0..20).map(|i| Duration::from_millis(40 + 15 * i)) {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reference-server"))
+            .args(["maintenance", "archive", "--closed-before", "0"])
+            .args(["--database-url", &db])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(delay).await;
+        let killed = std::process::Command::new("kill")
+            .args(["-9", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let _ = child.wait();
+        let (archived, records) = state().await;
+        let mut unique = records.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), records.len(), "a ticket recorded twice");
+        assert_eq!(
+            archived,
+            records.len(),
+            "after a kill at {delay:?}: {archived} archived, {} recorded",
+            records.len()
+        );
+        if killed.success() && 0 < archived && archived < TICKETS {
+            partial = true;
+        }
+        if archived == TICKETS {
+            break;
+        }
+    }
+    let said = command_ok(&db, &["maintenance", "archive", "--closed-before", "0"], "");
+    assert!(said.starts_with("archived "), "{said}");
+    let (archived, records) = state().await;
+    assert_eq!(archived, TICKETS, "every ticket archived in the end");
+    let mut unique = records.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), TICKETS, "each recorded once");
+    assert_eq!(records.len(), TICKETS);
+    eprintln!("a kill landed mid-run at least once: {partial}");
+}
