@@ -16,12 +16,14 @@
 //!
 //! A ticket's subject and description are one document (a hit with no `message_id`); each
 //! message is its own (a hit with its id). [`SearchScope::Employee`] sees only that employee's
-//! tickets and never an internal note; [`SearchScope::Everything`] is for staff.
+//! tickets and never an internal note; [`SearchScope::Everything`] is for staff. A message's
+//! hit says whether that message is an internal note ([`SearchHit::is_internal`], the
+//! message's own flag), so a staff client can mark it; an employee's hits never are.
 //!
 //! # Ranking and pages
 //!
-//! Hits come best first: each store ranks with its own relevance function (SQLite's `bm25`,
-//! PostgreSQL's `ts_rank`, the reference [`score`] here), the subject counting more than the
+//! Hits come best first: each store ranks with a relevance function (PostgreSQL's `ts_rank`;
+//! SQLite, memory and redb the reference [`score`] here), the subject counting more than the
 //! description and a message, among the newest [`RANKED_MATCHES`] matches of each kind of
 //! document in scope (older ones are left out of that query). Equal ranks go by ticket id descending, the ticket's own hit
 //! before its messages, messages by id. Pages are positions in that order ([`SearchCursor`]):
@@ -181,6 +183,12 @@ pub fn score(terms: &SearchTerms, fields: &[(&str, f64)]) -> Option<f64> {
     }
     let norm = 1.2 * (0.25 + 0.75 * length / 20.0);
     Some(counts.iter().map(|c| c * 2.2 / (c + norm)).sum())
+}
+
+/// The reference relevance of a ticket's own document: its subject weighing
+/// [`SUBJECT_WEIGHT`], its description 1.
+pub fn ticket_score(terms: &SearchTerms, subject: &str, description: &str) -> Option<f64> {
+    score(terms, &[(subject, SUBJECT_WEIGHT), (description, 1.0)])
 }
 
 /// Whose documents a search may match.
@@ -351,6 +359,20 @@ impl Snippet {
         }
         Snippet::from_marked(marked.trim())
     }
+
+    /// The reference snippet of a ticket's own hit: around the match in the field that matches
+    /// best (the subject on a tie), or in both as one text when the terms are spread over them.
+    pub fn of_ticket(subject: &str, description: &str, terms: &SearchTerms) -> Self {
+        let subject_score = score(terms, &[(subject, 1.0)]).unwrap_or(0.0);
+        let description_score = score(terms, &[(description, 1.0)]).unwrap_or(0.0);
+        if subject_score >= description_score && subject_score > 0.0 {
+            Snippet::around(subject, terms)
+        } else if description_score > 0.0 {
+            Snippet::around(description, terms)
+        } else {
+            Snippet::around(&format!("{subject}\n{description}"), terms)
+        }
+    }
 }
 
 /// One hit: a ticket's own text (`message_id` null) or one of its messages.
@@ -362,6 +384,10 @@ pub struct SearchHit {
     /// The message that matched; `None` when the subject or description did.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub message_id: Option<MessageId>,
+    /// True when the message that matched is an internal note (as the message's own
+    /// `is_internal`); false for a ticket's own hit, and always false in an employee's search,
+    /// which never finds a note.
+    pub is_internal: bool,
     /// Where it matched.
     #[serde(flatten)]
     pub snippet: Snippet,
@@ -393,11 +419,7 @@ pub fn reference<'a>(
         if !query.scope.sees_ticket(ticket.employee_id) || !query.filter.matches(ticket) {
             continue;
         }
-        let fields = [
-            (ticket.subject.as_str(), SUBJECT_WEIGHT),
-            (ticket.description.as_str(), 1.0),
-        ];
-        if let Some(s) = score(terms, &fields) {
+        if let Some(s) = ticket_score(terms, &ticket.subject, &ticket.description) {
             own.push((s, ticket, None));
         }
         for m in messages {
@@ -428,31 +450,12 @@ pub fn reference<'a>(
         .map(|(_, ticket, message)| {
             let snippet = match message {
                 Some(m) => Snippet::around(&m.content, terms),
-                None => {
-                    let subject = score(terms, &[(ticket.subject.as_str(), 1.0)]).unwrap_or(0.0);
-                    let description =
-                        score(terms, &[(ticket.description.as_str(), 1.0)]).unwrap_or(0.0);
-                    let field = if subject >= description && subject > 0.0 {
-                        &ticket.subject
-                    } else if description > 0.0 {
-                        &ticket.description
-                    } else {
-                        // The terms are spread over both fields: the whole ticket is one document.
-                        return SearchHit {
-                            ticket: ticket.clone(),
-                            message_id: None,
-                            snippet: Snippet::around(
-                                &format!("{}\n{}", ticket.subject, ticket.description),
-                                terms,
-                            ),
-                        };
-                    };
-                    Snippet::around(field, terms)
-                }
+                None => Snippet::of_ticket(&ticket.subject, &ticket.description, terms),
             };
             SearchHit {
                 ticket: ticket.clone(),
                 message_id: message.map(|m| m.id),
+                is_internal: message.is_some_and(|m| m.is_internal),
                 snippet,
             }
         })

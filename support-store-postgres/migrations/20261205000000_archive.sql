@@ -15,3 +15,6 @@ CREATE OR REPLACE VIEW ticket_rows AS
 -- An archiving batch reads the closed tickets not yet archived (their activity times are in
 -- ticket_activity): once the archive has caught up, only the recently closed ones.
 CREATE INDEX tickets_to_archive ON tickets (id) WHERE status = 'closed' AND archived_at IS NULL;
+
+-- Search leaves archived tickets' messages out (or keeps only them) by this set of ids.
+CREATE INDEX tickets_archived ON tickets (id) WHERE archived_at IS NOT NULL;

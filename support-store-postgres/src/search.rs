@@ -70,44 +70,61 @@ impl PgStore {
             return Ok(Vec::new());
         }
         let query = tsquery(&q.terms);
-        let (own, public, join_ticket) = match q.scope {
-            SearchScope::Everything => (String::new(), String::new(), ""),
-            SearchScope::Employee(e) => (
-                format!(" AND t.employee_id = {}", e.get()),
-                format!(" AND NOT m.is_internal AND t.employee_id = {}", e.get()),
-                " JOIN tickets t ON t.id = m.ticket_id",
+        // The scope as a condition on the ticket id: the employee's tickets come from the
+        // index of their list (ticket_activity_by_employee), so the planner can start from
+        // them (a few hundred messages) instead of joining every match to its ticket.
+        let (own, public) = match q.scope {
+            SearchScope::Everything => (String::new(), String::new()),
+            SearchScope::Employee(e) => {
+                let mine = format!(
+                    "IN (SELECT ticket_id FROM ticket_activity WHERE employee_id = {})",
+                    e.get()
+                );
+                (
+                    format!(" AND t.id {mine}"),
+                    format!(" AND NOT m.is_internal AND m.ticket_id {mine}"),
+                )
+            }
+        };
+        // The archive: on a ticket its own column; on a message the set of archived tickets
+        // (the partial index tickets_archived), hashed once, not a join per match.
+        let (own_archived, public_archived) = match q.filter.archived {
+            None => ("", ""),
+            Some(true) => (
+                " AND t.archived_at IS NOT NULL",
+                " AND m.ticket_id IN (SELECT id FROM tickets WHERE archived_at IS NOT NULL)",
+            ),
+            Some(false) => (
+                " AND t.archived_at IS NULL",
+                " AND m.ticket_id NOT IN (SELECT id FROM tickets WHERE archived_at IS NOT NULL)",
             ),
         };
-        let archived = match q.filter.archived {
-            None => "",
-            Some(true) => " AND t.archived_at IS NOT NULL",
-            Some(false) => " AND t.archived_at IS NULL",
-        };
-        let (own, public) = (format!("{own}{archived}"), format!("{public}{archived}"));
-        let join_ticket = if archived.is_empty() {
-            join_ticket
-        } else {
-            " JOIN tickets t ON t.id = m.ticket_id"
-        };
+        let (own, public) = (
+            format!("{own}{own_archived}"),
+            format!("{public}{public_archived}"),
+        );
         // One snapshot for the ranking, the snippets and the tickets.
         let mut tx = self
             .pool()
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .map_err(from_sqlx)?;
+        // Only the newest RANKED_MATCHES matches of each kind are ranked: each inner query
+        // picks them (newest first, through the primary key when the words are common, the GIN
+        // index when they are rare: the planner's choice), and only those are ranked.
         let ranked = sqlx::query(&format!(
-            "SELECT ticket_id, message_id FROM ( \
-                 SELECT t.id AS ticket_id, NULL::bigint AS message_id, \
-                        ts_rank({WEIGHTS}, t.search, to_tsquery('simple', $1), 1) AS score \
-                 FROM tickets t WHERE t.search @@ to_tsquery('simple', $1){own} \
-                   AND t.id >= (SELECT coalesce(min(id), 0) FROM (SELECT t.id FROM tickets t \
-                       WHERE t.search @@ to_tsquery('simple', $1){own} ORDER BY t.id DESC LIMIT {RANKED_MATCHES}) n) \
+            "SELECT ticket_id, message_id, is_internal FROM ( \
+                 SELECT c.id AS ticket_id, NULL::bigint AS message_id, false AS is_internal, \
+                        ts_rank({WEIGHTS}, c.search, to_tsquery('simple', $1), 1) AS score \
+                 FROM (SELECT t.id, t.search FROM tickets t \
+                       WHERE t.search @@ to_tsquery('simple', $1){own} \
+                       ORDER BY t.id DESC LIMIT {RANKED_MATCHES}) c \
                  UNION ALL \
-                 SELECT m.ticket_id, m.id, ts_rank({WEIGHTS}, m.search, to_tsquery('simple', $1), 1) \
-                 FROM messages m{join_ticket} \
-                 WHERE m.search @@ to_tsquery('simple', $1){public} \
-                   AND m.id >= (SELECT coalesce(min(id), 0) FROM (SELECT m.id FROM messages m{join_ticket} \
-                       WHERE m.search @@ to_tsquery('simple', $1){public} ORDER BY m.id DESC LIMIT {RANKED_MATCHES}) n) \
+                 SELECT c.ticket_id, c.id, c.is_internal, \
+                        ts_rank({WEIGHTS}, c.search, to_tsquery('simple', $1), 1) \
+                 FROM (SELECT m.id, m.ticket_id, m.is_internal, m.search FROM messages m \
+                       WHERE m.search @@ to_tsquery('simple', $1){public} \
+                       ORDER BY m.id DESC LIMIT {RANKED_MATCHES}) c \
              ) h ORDER BY score DESC, ticket_id DESC, message_id IS NOT NULL, message_id \
              LIMIT $2 OFFSET $3"
         ))
@@ -121,20 +138,21 @@ impl PgStore {
         for r in &ranked {
             let ticket: i64 = r.try_get("ticket_id").map_err(from_sqlx)?;
             let message: Option<i64> = r.try_get("message_id").map_err(from_sqlx)?;
-            page.push((TicketId(ticket), message.map(MessageId)));
+            let internal: bool = r.try_get("is_internal").map_err(from_sqlx)?;
+            page.push((TicketId(ticket), message.map(MessageId), internal));
         }
         if page.is_empty() {
             return Ok(Vec::new());
         }
-        let ticket_ids: Vec<i64> = page.iter().map(|(t, _)| t.get()).collect();
+        let ticket_ids: Vec<i64> = page.iter().map(|(t, _, _)| t.get()).collect();
         let own_hits: Vec<i64> = page
             .iter()
-            .filter(|(_, m)| m.is_none())
-            .map(|(t, _)| t.get())
+            .filter(|(_, m, _)| m.is_none())
+            .map(|(t, _, _)| t.get())
             .collect();
         let message_hits: Vec<i64> = page
             .iter()
-            .filter_map(|(_, m)| m.map(MessageId::get))
+            .filter_map(|(_, m, _)| m.map(MessageId::get))
             .collect();
 
         let mut snippets: HashMap<(i64, bool), Snippet> = HashMap::new();
@@ -182,7 +200,7 @@ impl PgStore {
         tx.commit().await.map_err(from_sqlx)?;
 
         page.into_iter()
-            .map(|(t, m)| {
+            .map(|(t, m, internal)| {
                 let ticket = tickets
                     .get(&t)
                     .cloned()
@@ -191,6 +209,7 @@ impl PgStore {
                 Ok(SearchHit {
                     ticket,
                     message_id: m,
+                    is_internal: internal,
                     snippet: snippets.remove(&key).unwrap_or_default(),
                 })
             })

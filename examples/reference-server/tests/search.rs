@@ -84,13 +84,23 @@ async fn scenario(s: &Server) {
             .starts_with("TKT-")
     );
     assert_eq!(v["next_cursor"], Value::Null);
+    assert!(
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["is_internal"] == false),
+        "a ticket's own hit is no note: {v}"
+    );
     let (_, v) = search(s, ADM, ADA, "xylograph").await;
     assert_eq!(docs(&v), vec![(vpn, Some(note))]);
+    assert_eq!(v["data"][0]["is_internal"], true, "{v}");
 
     // The snippet is text as written; the highlight is a UTF-16 range of it.
     let (_, v) = search(s, EMP, ALICE, "marmal").await;
     assert_eq!(docs(&v), vec![(vpn, Some(hello))]);
     let hit = &v["data"][0];
+    assert_eq!(hit["is_internal"], false, "{hit}");
     let text = hit["snippet"].as_str().unwrap();
     assert!(text.contains("<b>blinks</b>"), "{hit}");
     let units: Vec<u16> = text.encode_utf16().collect();

@@ -1,5 +1,5 @@
 // Full-text search through the pages: staff search from the sidebar and find a subject, a
-// public message and an internal note, with the matched words drawn as <mark> elements and
+// public message and an internal note (badged as one), with the matched words drawn as <mark> elements and
 // markup in the text shown as typed; a message hit opens the ticket at that message. The
 // staff list's search box offers the same words over messages. An employee's portal search
 // finds their own ticket's message and never the note or another employee's ticket.
@@ -52,6 +52,8 @@ test('staff and employees search what they may see, matches marked as text', asy
   const noteHit = page.locator(`li.search-hit[data-message="${secret.id}"]`);
   await noteHit.waitFor();
   assert.equal(await noteHit.locator('mark').textContent(), 'quarantine');
+  // A note's hit says so; a public message's does not.
+  assert.equal(await noteHit.locator('.internal-label').textContent(), 'Internal note');
 
   // Markup in a message stays text; the only marks are the matches.
   await page.getByRole('searchbox', { name: 'Search' }).fill('lease');
@@ -62,6 +64,7 @@ test('staff and employees search what they may see, matches marked as text', asy
   assert.match(await snippet.textContent(), /<mark>this<\/mark> log line/);
   assert.deepEqual(await snippet.locator('mark').allTextContents(), ['lease']);
   assert.equal(await snippet.locator('b').count(), 0);
+  assert.equal(await replyHit.locator('.internal-label').count(), 0);
   await page.getByRole('searchbox', { name: 'Search' }).fill('vp');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await page.getByText(/results? for “vp”/).waitFor();
@@ -104,6 +107,7 @@ test('staff and employees search what they may see, matches marked as text', asy
   const mine = await alice.page.locator('li.search-hit').evaluateAll((els) => els.map((e) => Number(e.dataset.ticket)));
   assert.ok(mine.length > 0 && mine.every((t) => t === vpn.id), `${mine}`);
   assert.ok(!(await alice.page.content()).includes('Firewall rule'));
+  assert.equal(await alice.page.locator('li.search-hit .internal-label').count(), 0);
   await screenshot(alice.page, 'search-employee-1280');
   await alice.page.locator(`li.search-hit[data-message="${reply.id}"] a.number`).click();
   await alice.page.locator(`li.message.found[data-id="${reply.id}"]`).waitFor();

@@ -28,12 +28,14 @@ function hitLink(base, hit) {
 
 function hitItem(base, hit) {
   const t = hit.ticket;
-  const where = hit.message_id ? 'In a message' : 'In the ticket';
-  return h('li', { class: 'search-hit', dataset: { ticket: t.id, message: hit.message_id ?? '' } },
+  const where = hit.message_id ? (hit.is_internal ? 'In an internal note' : 'In a message') : 'In the ticket';
+  // Only staff searches find notes; the label is the one the thread shows on a note.
+  const note = hit.is_internal ? [' ', h('span', { class: 'internal-label' }, 'Internal note')] : [];
+  return h('li', { class: `search-hit${hit.is_internal ? ' internal' : ''}`, dataset: { ticket: t.id, message: hit.message_id ?? '' } },
     h('p', { class: 'hit-head' },
       h('a', { class: 'number', href: hitLink(base, hit) }, t.ticket_number), ' ',
       h('a', { class: 'subject', href: `${base}/${t.id}` }, t.subject), ' ',
-      badge('status', t.status)),
+      badge('status', t.status), ...note),
     h('p', { class: 'snippet' }, h('span', { class: 'where' }, where, ': '), highlighted(hit.snippet, hit.highlights)));
 }
 

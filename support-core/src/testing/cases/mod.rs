@@ -228,6 +228,7 @@ macro_rules! __conformance_cases {
                 search_ranks_the_better_match_first,
                 search_pages_neither_repeat_nor_skip,
                 hostile_search_text_answers_hits_or_none,
+                search_hits_say_which_messages_are_internal_notes,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,

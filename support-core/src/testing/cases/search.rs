@@ -335,3 +335,44 @@ pub async fn hostile_search_text_answers_hits_or_none(store: Store) {
     );
     assert_eq!(highlighted(&hits[0]), vec!["private"]);
 }
+
+pub async fn search_hits_say_which_messages_are_internal_notes(store: Store) {
+    let f = Fixture::new(store);
+    let t = open(&f, &f.alice, "Quasar backup fails", "The quasar job stops").await;
+    let said = f.say(&f.alice, t.id, "quasar again tonight").await;
+    let note = f.note(&f.sam, t.id, "quasar disk is full").await;
+    let reply = f.say(&f.sam, t.id, "We are on the quasar job").await;
+
+    let flags = |hits: &[SearchHit]| {
+        let mut out: Vec<(Doc, bool)> = hits
+            .iter()
+            .map(|h| ((h.ticket.id, h.message_id), h.is_internal))
+            .collect();
+        out.sort();
+        out
+    };
+    // Staff: the note's hit says it is one; the ticket's own hit and public messages do not.
+    assert_eq!(
+        flags(&search_all(&f, &f.sam, "quasar", 20).await),
+        vec![
+            ((t.id, None), false),
+            ((t.id, Some(said.id)), false),
+            ((t.id, Some(note.id)), true),
+            ((t.id, Some(reply.id)), false),
+        ]
+    );
+    // Whatever the page size, each hit keeps its flag.
+    assert_eq!(
+        flags(&search_all(&f, &f.sam, "quasar disk", 1).await),
+        vec![((t.id, Some(note.id)), true)]
+    );
+    // The employee never finds the note, so never a hit marked as one.
+    assert_eq!(
+        flags(&search_all(&f, &f.alice, "quasar", 20).await),
+        vec![
+            ((t.id, None), false),
+            ((t.id, Some(said.id)), false),
+            ((t.id, Some(reply.id)), false),
+        ]
+    );
+}
