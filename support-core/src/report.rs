@@ -24,13 +24,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, TimeDelta};
+use chrono::{NaiveDate, TimeDelta};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::id::{TicketId, UserId};
 use crate::ticket::{Category, Choice, Priority, Ticket, choice};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, start_of};
 
 /// What a report needs of one ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,15 +111,12 @@ impl ReportRange {
     /// date that is not one, `from` after `to`, or more than [`ReportRange::MAX_DAYS`] days.
     pub fn parse(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<Self> {
         let date = |field: &'static str, s: &str| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .filter(|d| (1970..=9999).contains(&d.year()) && s.len() == 10)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        field,
-                        format!("The {field} field must be a valid date in the format Y-m-d."),
-                    )
-                })
+            crate::time::parse_date(s).ok_or_else(|| {
+                Error::invalid(
+                    field,
+                    format!("The {field} field must be a valid date in the format Y-m-d."),
+                )
+            })
         };
         // Both dates are checked, so a request with two bad ones hears of both.
         let to = to.map(|s| date("to", s)).transpose();
@@ -163,8 +160,7 @@ impl ReportRange {
 
     /// The instants `[start of from, start of the day after to)`, in UTC.
     pub fn bounds(&self) -> (Timestamp, Timestamp) {
-        let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-        (start(self.from), start(self.to + TimeDelta::days(1)))
+        (start_of(self.from), start_of(self.to + TimeDelta::days(1)))
     }
 
     /// Every day of the range, in order.

@@ -11,7 +11,8 @@
 //! [`message_page`] reads a [`MessageQuery`] from the `(ticket_id, id)` index, and
 //! [`TICKET_COUNTS`] with [`stats_from_counts`] reads the stats from the `ticket_counts` table
 //! the stores' triggers keep exact. [`audit_log`] reads a page of the audit log
-//! ([`AuditQuery`]) newest first.
+//! ([`AuditQuery`]) newest first. [`AuditRow`], [`BreachRow`] and [`FactsRow`] are rows on
+//! their way to the domain, decoded alike by both.
 //!
 //! Why a feature of `support-core` rather than a crate of its own: sea-query builds SQL without
 //! any I/O, so this is domain logic (the same rules as [`TicketFilter::matches`], kept beside
@@ -26,9 +27,11 @@ use sea_query::{Alias, Cond, Expr, Iden, Order, Query, SelectStatement, SimpleEx
 
 use crate::audit::{Action, AuditQuery, AuditRecord};
 use crate::error::{Error, Result};
+use crate::report::ReportFacts;
+use crate::sla::{SlaBreach, SlaClock};
 use crate::stats::Stats;
 use crate::store::{MessagePosition, MessageQuery, TicketKey, TicketOrder, TicketQuery};
-use crate::ticket::{Choice, Priority, Status};
+use crate::ticket::{Category, Choice, Priority, Status};
 use crate::time::Timestamp;
 use crate::validate;
 
@@ -381,9 +384,7 @@ pub const TICKET_COUNTS: &str =
 /// that does not fit the domain (an unknown status or rank, a negative count) is
 /// [`Error::Backend`]: the table was written by something else, or damaged.
 pub fn stats_from_counts(rows: impl IntoIterator<Item = (String, i64, i64)>) -> Result<Stats> {
-    let bad = |what: &str, value: &dyn std::fmt::Display| {
-        Error::backend(format!("stored {what} is invalid: {value}"))
-    };
+    let bad = bad_stored;
     let mut stats = Stats::default();
     for (status, rank, n) in rows {
         let status = Status::from_name(&status).ok_or_else(|| bad("status", &status))?;
@@ -392,6 +393,89 @@ pub fn stats_from_counts(rows: impl IntoIterator<Item = (String, i64, i64)>) -> 
         stats.add_count(status, priority, n);
     }
     Ok(stats)
+}
+
+/// What a stored value that does not fit the domain is: [`Error::Backend`], naming it.
+fn bad_stored(what: &str, value: &dyn std::fmt::Display) -> Error {
+    Error::backend(format!("stored {what} is invalid: {value}"))
+}
+
+/// A `tickets` row an SLA sweep marked (`RETURNING id, ticket_number, priority, … AS due_at`),
+/// on its way to an [`SlaBreach`]: the decoding both SQL stores share.
+#[derive(Debug, Clone)]
+pub struct BreachRow {
+    /// `id`
+    pub id: i64,
+    /// `ticket_number` (never null for a stored ticket).
+    pub ticket_number: Option<String>,
+    /// `priority`: its rank ([`Priority::from_rank`]).
+    pub priority: i64,
+    /// The marked clock's due time.
+    pub due_at: Timestamp,
+}
+
+impl BreachRow {
+    /// The breach of `clock`; a null number or an unknown rank is [`Error::Backend`].
+    pub fn breach(self, clock: SlaClock) -> Result<SlaBreach> {
+        Ok(SlaBreach {
+            ticket_id: crate::TicketId(self.id),
+            ticket_number: crate::TicketNumber::from_stored(
+                self.ticket_number
+                    .ok_or_else(|| bad_stored("ticket_number", &"NULL"))?,
+            ),
+            clock,
+            due_at: self.due_at,
+            priority: Priority::from_rank(self.priority)
+                .ok_or_else(|| bad_stored("priority", &self.priority))?,
+        })
+    }
+}
+
+/// The columns of `tickets` a report reads, in the order [`FactsRow`] holds them.
+pub const REPORT_FACTS_COLUMNS: &str = "id, category, priority, assigned_to, created_at, \
+     first_response_at, resolved_at, first_response_breached, resolution_breached";
+
+/// A `tickets` row of [`REPORT_FACTS_COLUMNS`], on its way to [`ReportFacts`]: the decoding
+/// both SQL stores share.
+#[derive(Debug, Clone)]
+pub struct FactsRow {
+    /// `id`
+    pub id: i64,
+    /// `category`: its name.
+    pub category: String,
+    /// `priority`: its rank.
+    pub priority: i64,
+    /// `assigned_to`
+    pub assigned_to: Option<i64>,
+    /// `created_at`
+    pub created_at: Timestamp,
+    /// `first_response_at`
+    pub first_response_at: Option<Timestamp>,
+    /// `resolved_at`
+    pub resolved_at: Option<Timestamp>,
+    /// `first_response_breached`
+    pub first_response_breached: bool,
+    /// `resolution_breached`
+    pub resolution_breached: bool,
+}
+
+impl FactsRow {
+    /// The facts; an unknown category or rank is [`Error::Backend`].
+    pub fn facts(self) -> Result<ReportFacts> {
+        Ok(ReportFacts {
+            id: crate::TicketId(self.id),
+            category: Category::from_name(&self.category)
+                .ok_or_else(|| bad_stored("category", &format!("{:?}", self.category)))?,
+            priority: Priority::from_rank(self.priority)
+                .ok_or_else(|| bad_stored("priority", &self.priority))?,
+            assigned_to: self.assigned_to.map(crate::UserId),
+            created_at: self.created_at,
+            first_response_at: self.first_response_at,
+            resolved_at: self.resolved_at,
+            sla_breaches: u8::from(self.first_response_breached)
+                + u8::from(self.resolution_breached),
+        })
+    }
 }
 
 /// The columns of an `audit_entries` row, as [`audit_log`] selects them.

@@ -2,13 +2,12 @@
 
 use sqlx::postgres::PgRow;
 use support_core::report::ReportFacts;
+use support_core::sql;
 use support_core::time::Timestamp;
-use support_core::{
-    Category, Priority, Result, SlaBreach, SlaClock, TicketId, TicketNumber, UserId,
-};
+use support_core::{Result, SlaBreach, SlaClock};
 
-use crate::error::{bad_data, from_sqlx};
-use crate::row::{choice, get, optional_timestamp, timestamp};
+use crate::error::from_sqlx;
+use crate::row::{get, optional_timestamp, timestamp};
 use crate::store::PgStore;
 
 /// Marks the first-response clocks breached at `$1` ([`SlaBreach::due`]), at most `$2`, due
@@ -41,14 +40,13 @@ const MARK_RESOLUTION: &str = "WITH due AS ( \
      RETURNING t.id, t.ticket_number, t.priority, t.resolution_due AS due_at";
 
 fn breach(row: &PgRow, clock: SlaClock) -> Result<SlaBreach> {
-    let rank: i16 = get(row, "priority")?;
-    Ok(SlaBreach {
-        ticket_id: TicketId(get(row, "id")?),
-        ticket_number: TicketNumber::from_stored(get(row, "ticket_number")?),
-        clock,
+    sql::BreachRow {
+        id: get(row, "id")?,
+        ticket_number: get(row, "ticket_number")?,
+        priority: get::<i16>(row, "priority")?.into(),
         due_at: timestamp(row, "due_at")?,
-        priority: Priority::from_rank(rank.into()).ok_or_else(|| bad_data("priority", rank))?,
-    })
+    }
+    .breach(clock)
 }
 
 impl PgStore {
@@ -79,12 +77,12 @@ impl PgStore {
     }
 
     pub(crate) async fn facts(&self, from: Timestamp, to: Timestamp) -> Result<Vec<ReportFacts>> {
-        let rows = sqlx::query(
-            "SELECT id, category, priority, assigned_to, created_at, first_response_at, \
-             resolved_at, first_response_breached, resolution_breached FROM tickets \
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM tickets \
              WHERE (created_at >= $1 AND created_at < $2) \
                 OR (resolved_at >= $1 AND resolved_at < $2)",
-        )
+            sql::REPORT_FACTS_COLUMNS
+        ))
         .bind(from)
         .bind(to)
         .fetch_all(self.pool())
@@ -92,20 +90,18 @@ impl PgStore {
         .map_err(from_sqlx)?;
         rows.iter()
             .map(|row| {
-                let rank: i16 = get(row, "priority")?;
-                let fr: bool = get(row, "first_response_breached")?;
-                let res: bool = get(row, "resolution_breached")?;
-                Ok(ReportFacts {
-                    id: TicketId(get(row, "id")?),
-                    category: choice::<Category>(row, "category")?,
-                    priority: Priority::from_rank(rank.into())
-                        .ok_or_else(|| bad_data("priority", rank))?,
-                    assigned_to: get::<Option<i64>>(row, "assigned_to")?.map(UserId),
+                sql::FactsRow {
+                    id: get(row, "id")?,
+                    category: get(row, "category")?,
+                    priority: get::<i16>(row, "priority")?.into(),
+                    assigned_to: get(row, "assigned_to")?,
                     created_at: timestamp(row, "created_at")?,
                     first_response_at: optional_timestamp(row, "first_response_at")?,
                     resolved_at: optional_timestamp(row, "resolved_at")?,
-                    sla_breaches: u8::from(fr) + u8::from(res),
-                })
+                    first_response_breached: get(row, "first_response_breached")?,
+                    resolution_breached: get(row, "resolution_breached")?,
+                }
+                .facts()
             })
             .collect()
     }

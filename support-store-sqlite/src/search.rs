@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 use support_core::search::{
-    RANKED_MATCHES, SearchFilter, SearchHit, SearchQuery, SearchScope, SearchTerms, Snippet, compare, score,
-    ticket_score,
+    RANKED_MATCHES, SearchFilter, SearchHit, SearchQuery, SearchScope, SearchTerms, Snippet,
+    compare, score, ticket_score,
 };
 use support_core::{MessageId, Result, Ticket, TicketId};
 

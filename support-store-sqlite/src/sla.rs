@@ -2,13 +2,12 @@
 
 use sqlx::sqlite::SqliteRow;
 use support_core::report::ReportFacts;
+use support_core::sql;
 use support_core::time::{Timestamp, to_micros};
-use support_core::{
-    Category, Priority, Result, SlaBreach, SlaClock, TicketId, TicketNumber, UserId,
-};
+use support_core::{Result, SlaBreach, SlaClock};
 
-use crate::error::{bad_data, from_sqlx};
-use crate::row::{choice, get, optional_timestamp, timestamp};
+use crate::error::from_sqlx;
+use crate::row::{get, optional_timestamp, timestamp};
 use crate::store::SqliteStore;
 
 /// The clocks not yet marked whose due time passed before they stopped
@@ -27,17 +26,13 @@ const MARK_RESOLUTION: &str = "UPDATE tickets SET resolution_breached = 1 WHERE 
      RETURNING id, ticket_number, priority, resolution_due AS due_at";
 
 fn breach(row: &SqliteRow, clock: SlaClock) -> Result<SlaBreach> {
-    let rank: i64 = get(row, "priority")?;
-    let number: Option<String> = get(row, "ticket_number")?;
-    Ok(SlaBreach {
-        ticket_id: TicketId(get(row, "id")?),
-        ticket_number: TicketNumber::from_stored(
-            number.ok_or_else(|| bad_data("ticket_number", "NULL"))?,
-        ),
-        clock,
+    sql::BreachRow {
+        id: get(row, "id")?,
+        ticket_number: get(row, "ticket_number")?,
+        priority: get(row, "priority")?,
         due_at: timestamp(row, "due_at")?,
-        priority: Priority::from_rank(rank).ok_or_else(|| bad_data("priority", rank))?,
-    })
+    }
+    .breach(clock)
 }
 
 pub(crate) async fn mark_breaches(
@@ -77,11 +72,11 @@ pub(crate) async fn report_facts(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<ReportFacts>> {
-    let rows = sqlx::query(
-        "SELECT id, category, priority, assigned_to, created_at, first_response_at, resolved_at, \
-         first_response_breached, resolution_breached FROM tickets \
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM tickets \
          WHERE (created_at >= ?1 AND created_at < ?2) OR (resolved_at >= ?1 AND resolved_at < ?2)",
-    )
+        sql::REPORT_FACTS_COLUMNS
+    ))
     .bind(to_micros(from))
     .bind(to_micros(to))
     .fetch_all(store.reader())
@@ -89,19 +84,18 @@ pub(crate) async fn report_facts(
     .map_err(from_sqlx)?;
     rows.iter()
         .map(|row| {
-            let rank: i64 = get(row, "priority")?;
-            let fr: bool = get(row, "first_response_breached")?;
-            let res: bool = get(row, "resolution_breached")?;
-            Ok(ReportFacts {
-                id: TicketId(get(row, "id")?),
-                category: choice::<Category>(row, "category")?,
-                priority: Priority::from_rank(rank).ok_or_else(|| bad_data("priority", rank))?,
-                assigned_to: get::<Option<i64>>(row, "assigned_to")?.map(UserId),
+            sql::FactsRow {
+                id: get(row, "id")?,
+                category: get(row, "category")?,
+                priority: get(row, "priority")?,
+                assigned_to: get(row, "assigned_to")?,
                 created_at: timestamp(row, "created_at")?,
                 first_response_at: optional_timestamp(row, "first_response_at")?,
                 resolved_at: optional_timestamp(row, "resolved_at")?,
-                sla_breaches: u8::from(fr) + u8::from(res),
-            })
+                first_response_breached: get(row, "first_response_breached")?,
+                resolution_breached: get(row, "resolution_breached")?,
+            }
+            .facts()
         })
         .collect()
 }

@@ -349,25 +349,7 @@ async fn scenario(s: &Server) {
     literal_segments_beside_ticket_ids(s).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn on_sqlite_canned_responses_and_templates_follow_the_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = start_unthrottled(dir.path());
-    scenario(&s).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-#[cfg_attr(
-    no_postgres,
-    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
-)]
-async fn on_postgres_canned_responses_and_templates_follow_the_policy() {
-    common::postgres_probe_still_holds();
-    let db = Database::create();
-    let dir = tempfile::tempdir().unwrap();
-    let s = start_with_args(dir.path(), 0, &db.url(), &["--no-rate-limits"]);
-    scenario(&s).await;
-}
+on_both_stores!(canned_responses_and_templates_follow_the_policy, scenario);
 
 /// Demo mode seeds shared canned responses and templates, once: a second start on the same
 /// database adds none.

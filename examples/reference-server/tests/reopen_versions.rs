@@ -161,22 +161,4 @@ async fn scenario(s: &Server) {
     assert_eq!(v["data"]["ticket"]["status"], "resolved");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn on_sqlite_replies_reopen_and_stale_changes_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = start_unthrottled(dir.path());
-    scenario(&s).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-#[cfg_attr(
-    no_postgres,
-    ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
-)]
-async fn on_postgres_replies_reopen_and_stale_changes_are_refused() {
-    common::postgres_probe_still_holds();
-    let db = Database::create();
-    let dir = tempfile::tempdir().unwrap();
-    let s = start_with_args(dir.path(), 0, &db.url(), &["--no-rate-limits"]);
-    scenario(&s).await;
-}
+on_both_stores!(replies_reopen_and_stale_changes_are_refused, scenario);

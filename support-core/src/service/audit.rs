@@ -30,8 +30,13 @@ impl SupportService {
         self.inner.store.record_audit(&record).await
     }
 
-    /// A ticket's whole history, oldest first: every record of the log on it, internal notes
-    /// posted included (staff only; 404 for a ticket that does not exist).
+    /// The most records one read of several pages answers
+    /// ([`Self::audit_records`], [`Self::ticket_history`]).
+    pub const MAX_AUDIT_READ: u32 = 10_000;
+
+    /// A ticket's history, oldest first: every record of the log on it, internal notes
+    /// posted included, up to its last [`Self::MAX_AUDIT_READ`] (staff only; 404 for a
+    /// ticket that does not exist).
     pub async fn ticket_history(
         &self,
         actor: &Actor,
@@ -39,13 +44,36 @@ impl SupportService {
     ) -> Result<Vec<AuditRecord>> {
         Policy::check_staff(actor)?;
         self.visible_owner(actor, ticket).await?;
-        let mut all = Vec::new();
-        let mut query = AuditQuery {
+        let query = AuditQuery {
             ticket_id: Some(ticket),
-            limit: Self::MAX_AUDIT_PAGE,
             ..AuditQuery::default()
         };
-        loop {
+        let mut all = self.read_audit(query, Self::MAX_AUDIT_READ).await?;
+        all.reverse();
+        Ok(all)
+    }
+
+    /// Up to `max` records of `query` (at most [`Self::MAX_AUDIT_READ`]), newest first,
+    /// from `query.before_id` on, whatever `query.limit` (admins only): the log read page
+    /// after page, for an export.
+    pub async fn audit_records(
+        &self,
+        actor: &Actor,
+        query: &AuditQuery,
+        max: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        Policy::check_admin(actor)?;
+        self.read_audit(query.clone(), max).await
+    }
+
+    /// The one loop over the log's pages: pages of [`Self::MAX_AUDIT_PAGE`] by `before_id`
+    /// until a short one, or `max` records (at most [`Self::MAX_AUDIT_READ`]).
+    async fn read_audit(&self, mut query: AuditQuery, max: u32) -> Result<Vec<AuditRecord>> {
+        let max = max.min(Self::MAX_AUDIT_READ) as usize;
+        let mut all = Vec::new();
+        while all.len() < max {
+            query.limit =
+                Self::MAX_AUDIT_PAGE.min(u32::try_from(max - all.len()).unwrap_or(u32::MAX));
             let page = self.inner.store.audit_log(&query).await?;
             let full = page.len() == query.limit as usize;
             query.before_id = page.last().map(|r| r.id);
@@ -54,7 +82,6 @@ impl SupportService {
                 break;
             }
         }
-        all.reverse();
         Ok(all)
     }
 

@@ -9,10 +9,10 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Json, Response};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use support_core::audit::{Action, AuditQuery, AuditRecord};
-use support_core::{FieldErrors, SupportService, TicketId, Timestamp, UserId};
+use support_core::time::{DayEnd, parse_instant};
+use support_core::{FieldErrors, SupportService, TicketId, UserId};
 use utoipa::{IntoParams, ToSchema};
 
 use super::document::STAFF_TAG;
@@ -44,19 +44,6 @@ pub(crate) struct AuditLogQuery {
     /// `json` (the default) or `csv`.
     #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
-}
-
-/// The most rows one CSV download holds.
-const MAX_CSV_ROWS: usize = 10_000;
-
-/// A time bound: RFC 3339, or a date whose start (`end_of_day` false) or end it means.
-fn instant(raw: &str, end_of_day: bool) -> Option<Timestamp> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()?;
-    let day = if end_of_day { day.succ_opt()? } else { day };
-    Some(day.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
 impl AuditLogQuery {
@@ -94,7 +81,7 @@ impl AuditLogQuery {
             }
         }
         if let Some(from) = given(&self.from) {
-            q.from = instant(&from, false);
+            q.from = parse_instant(&from, DayEnd::Start);
             if q.from.is_none() {
                 errors.add(
                     "from",
@@ -103,7 +90,7 @@ impl AuditLogQuery {
             }
         }
         if let Some(to) = given(&self.to) {
-            q.to = instant(&to, true);
+            q.to = parse_instant(&to, DayEnd::End);
             if q.to.is_none() {
                 errors.add(
                     "to",
@@ -154,7 +141,7 @@ pub(crate) struct AuditPage {
 ///
 /// Every record of the audit log on the ticket, oldest first: its creation and field changes,
 /// each message and internal note posted, files attached, reactions, transcript exports; with
-/// who, from where and when.
+/// who, from where and when. A ticket of more than 10,000 records answers its last 10,000.
 #[utoipa::path(
     get,
     path = "/{ticket}/history",
@@ -200,7 +187,7 @@ pub(crate) async fn audit_log(
     Staff(actor): Staff,
     ApiQuery(raw): ApiQuery<AuditLogQuery>,
 ) -> Result<Response, ApiError> {
-    let (mut query, csv) = raw.query()?;
+    let (query, csv) = raw.query()?;
     if !csv {
         let data = s.service.audit_log(&actor, &query).await?;
         let next_cursor = (data.len() == query.limit as usize)
@@ -208,18 +195,10 @@ pub(crate) async fn audit_log(
             .flatten();
         return Ok(Json(AuditPage { data, next_cursor }).into_response());
     }
-    query.limit = SupportService::MAX_AUDIT_PAGE;
-    let mut rows = Vec::new();
-    loop {
-        let page = s.service.audit_log(&actor, &query).await?;
-        let full = page.len() == query.limit as usize;
-        query.before_id = page.last().map(|r| r.id);
-        rows.extend(page);
-        if !full || rows.len() >= MAX_CSV_ROWS {
-            break;
-        }
-    }
-    rows.truncate(MAX_CSV_ROWS);
+    let rows = s
+        .service
+        .audit_records(&actor, &query, SupportService::MAX_AUDIT_READ)
+        .await?;
     let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     csv_download::download(
         "audit-log.csv",

@@ -2,13 +2,17 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use ::metrics::{Counter, Histogram, SharedString};
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::response::Response;
 use tower::{Layer, Service};
+
+use super::handles::Handles;
 
 pub(crate) const REQUESTS: &str = "support_http_requests_total";
 pub(crate) const DURATION: &str = "support_http_request_duration_seconds";
@@ -32,13 +36,19 @@ pub(crate) const DURATION: &str = "support_http_request_duration_seconds";
 ///     .route("/api/things/{id}", get(|| async { "a thing" }))
 ///     .route_layer(HttpMetricsLayer::new());
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HttpMetricsLayer;
+///
+/// Each route's handles are registered with the recorder at its first request (one per
+/// method and status seen), and kept by the layer: create the layer after installing the
+/// recorder, or at least before the first request.
+#[derive(Debug, Clone, Default)]
+pub struct HttpMetricsLayer {
+    routes: Arc<Routes>,
+}
 
 impl HttpMetricsLayer {
     /// The layer.
     pub fn new() -> Self {
-        HttpMetricsLayer
+        HttpMetricsLayer::default()
     }
 }
 
@@ -46,7 +56,10 @@ impl<S> Layer<S> for HttpMetricsLayer {
     type Service = HttpMetrics<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        HttpMetrics { inner }
+        HttpMetrics {
+            inner,
+            routes: self.routes.clone(),
+        }
     }
 }
 
@@ -54,6 +67,37 @@ impl<S> Layer<S> for HttpMetricsLayer {
 #[derive(Debug, Clone)]
 pub struct HttpMetrics<S> {
     inner: S,
+    routes: Arc<Routes>,
+}
+
+/// The handles of every route template seen, then by method and status.
+type Routes = Handles<Arc<str>, Arc<Route>>;
+
+/// One route template's handles: the duration by method, the count by method and status.
+#[derive(Debug, Default)]
+struct Route {
+    answered: Handles<(&'static str, u16), (Histogram, Counter)>,
+}
+
+/// The handles of a request to `route` by `method` answered with `status`.
+fn handles(
+    routes: &Routes,
+    method: &'static str,
+    route: &str,
+    status: u16,
+) -> (Histogram, Counter) {
+    let template = routes.get(route, || (Arc::from(route), Arc::default()));
+    template.answered.get(&(method, status), || {
+        let route = SharedString::from(route.to_owned());
+        let duration =
+            ::metrics::histogram!(DURATION, "method" => method, "route" => route.clone());
+        let status_label = SharedString::from(status.to_string());
+        let requests = ::metrics::counter!(
+            REQUESTS,
+            "method" => method, "route" => route, "status" => status_label
+        );
+        ((method, status), (duration, requests))
+    })
 }
 
 impl<S> Service<Request> for HttpMetrics<S>
@@ -71,21 +115,19 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map(|p| p.as_str().to_owned());
+        // The template's text is shared (an `Arc`), not copied.
+        let route = request.extensions().get::<MatchedPath>().cloned();
         let method = method_label(request.method());
+        let routes = self.routes.clone();
         let answer = self.inner.call(request);
         Box::pin(async move {
             let response = answer.await?;
             if let Some(route) = route {
-                let status = response.status().as_u16().to_string();
                 let elapsed = started.elapsed().as_secs_f64();
-                ::metrics::histogram!(DURATION, "method" => method, "route" => route.clone())
-                    .record(elapsed);
-                ::metrics::counter!(REQUESTS, "method" => method, "route" => route, "status" => status)
-                    .increment(1);
+                let (duration, requests) =
+                    handles(&routes, method, route.as_str(), response.status().as_u16());
+                duration.record(elapsed);
+                requests.increment(1);
             }
             Ok(response)
         })

@@ -40,6 +40,7 @@
 //! | `support_bus_listener_reconnects_total` | counter | | times the PostgreSQL NOTIFY listener lost its connection and listened again (from `support-store-postgres`) |
 //! | `support_bus_listener_resyncs_total` | counter | | times it told this node's subscribers to catch up (each reconnect, each unreadable notification) |
 
+mod handles;
 mod http;
 mod store;
 pub(crate) mod ws;

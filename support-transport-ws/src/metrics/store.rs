@@ -1,6 +1,7 @@
 //! [`MeteredStore`]: a store that times every call and counts its errors.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -16,6 +17,8 @@ use support_core::{
     TicketId, TicketTemplateId, Timestamp, Upload, UploadDraft, UserId,
 };
 
+use super::handles::Handles;
+
 pub(crate) const DURATION: &str = "support_store_operation_duration_seconds";
 pub(crate) const ERRORS: &str = "support_store_errors_total";
 
@@ -24,7 +27,9 @@ pub(crate) const ERRORS: &str = "support_store_errors_total";
 /// failures (`support_store_errors_total`, by `operation` and error `kind`).
 ///
 /// [`SupportChat`](crate::SupportChat) wraps the store it is given in one, so every store is
-/// measured alike (at no cost beyond two clock reads a call when no recorder is installed).
+/// measured alike (at no cost beyond two clock reads and a look-up of the operation's handle
+/// a call when no recorder is installed). Each operation's handles are registered with the
+/// recorder at its first call.
 /// Measuring here rather than in the service: the store is where the time goes and where
 /// backends fail, one wrapper covers every operation of every store (the embedder's own
 /// too) without touching the service, and its operation labels are the trait's method names,
@@ -32,12 +37,17 @@ pub(crate) const ERRORS: &str = "support_store_errors_total";
 #[derive(Debug, Clone)]
 pub struct MeteredStore<S> {
     inner: S,
+    /// The duration histogram of each operation, registered at its first call.
+    durations: Arc<Handles<&'static str, ::metrics::Histogram>>,
 }
 
 impl<S: SupportStore> MeteredStore<S> {
     /// Measures `inner`.
     pub fn new(inner: S) -> Self {
-        MeteredStore { inner }
+        MeteredStore {
+            inner,
+            durations: Arc::default(),
+        }
     }
 
     /// The store it measures.
@@ -60,16 +70,28 @@ fn kind(e: &Error) -> &'static str {
     }
 }
 
-/// Runs one call, timing it and counting its error.
-async fn measured<T>(operation: &'static str, call: impl Future<Output = Result<T>>) -> Result<T> {
-    let started = Instant::now();
-    let result = call.await;
-    ::metrics::histogram!(DURATION, "operation" => operation)
-        .record(started.elapsed().as_secs_f64());
-    if let Err(e) = &result {
-        ::metrics::counter!(ERRORS, "operation" => operation, "kind" => kind(e)).increment(1);
+impl<S> MeteredStore<S> {
+    /// Runs one call, timing it and counting its error.
+    async fn measured<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let started = Instant::now();
+        let result = call.await;
+        let elapsed = started.elapsed().as_secs_f64();
+        self.durations
+            .get(operation, || {
+                let histogram = ::metrics::histogram!(DURATION, "operation" => operation);
+                (operation, histogram)
+            })
+            .record(elapsed);
+        if let Err(e) = &result {
+            // Rare: registered when it happens.
+            ::metrics::counter!(ERRORS, "operation" => operation, "kind" => kind(e)).increment(1);
+        }
+        result
     }
-    result
 }
 
 #[async_trait]
@@ -78,35 +100,40 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
         &self,
         draft: &TicketDraft,
     ) -> Result<Created<(Ticket, Option<Message>)>> {
-        measured("create_ticket", self.inner.create_ticket(draft)).await
+        self.measured("create_ticket", self.inner.create_ticket(draft))
+            .await
     }
     async fn ticket(&self, id: TicketId) -> Result<Option<Ticket>> {
-        measured("ticket", self.inner.ticket(id)).await
+        self.measured("ticket", self.inner.ticket(id)).await
     }
     async fn tickets(&self, query: &TicketQuery) -> Result<Vec<Ticket>> {
-        measured("tickets", self.inner.tickets(query)).await
+        self.measured("tickets", self.inner.tickets(query)).await
     }
     async fn update_ticket(
         &self,
         id: TicketId,
         change: &TicketChange,
     ) -> Result<Option<TicketUpdate>> {
-        measured("update_ticket", self.inner.update_ticket(id, change)).await
+        self.measured("update_ticket", self.inner.update_ticket(id, change))
+            .await
     }
     async fn append_message(&self, draft: &MessageDraft) -> Result<Created<Appended>> {
-        measured("append_message", self.inner.append_message(draft)).await
+        self.measured("append_message", self.inner.append_message(draft))
+            .await
     }
     async fn messages(&self, query: &MessageQuery) -> Result<Vec<Message>> {
-        measured("messages", self.inner.messages(query)).await
+        self.measured("messages", self.inner.messages(query)).await
     }
     async fn stats(&self) -> Result<Stats> {
-        measured("stats", self.inner.stats()).await
+        self.measured("stats", self.inner.stats()).await
     }
     async fn audit_trail(&self, ticket_id: TicketId) -> Result<Vec<AuditEntry>> {
-        measured("audit_trail", self.inner.audit_trail(ticket_id)).await
+        self.measured("audit_trail", self.inner.audit_trail(ticket_id))
+            .await
     }
     async fn mark_read(&self, position: &ReadPosition) -> Result<Option<ReadAdvance>> {
-        measured("mark_read", self.inner.mark_read(position)).await
+        self.measured("mark_read", self.inner.mark_read(position))
+            .await
     }
     async fn ticket_summaries(
         &self,
@@ -117,13 +144,14 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
         let call = self
             .inner
             .ticket_summaries(tickets, reader, include_internal);
-        measured("ticket_summaries", call).await
+        self.measured("ticket_summaries", call).await
     }
     async fn read_positions(&self, ticket_id: TicketId) -> Result<Vec<ReadPosition>> {
-        measured("read_positions", self.inner.read_positions(ticket_id)).await
+        self.measured("read_positions", self.inner.read_positions(ticket_id))
+            .await
     }
     async fn react(&self, change: &ReactionChange) -> Result<Option<ReactionOutcome>> {
-        measured("react", self.inner.react(change)).await
+        self.measured("react", self.inner.react(change)).await
     }
     async fn reactions(
         &self,
@@ -132,10 +160,11 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
         viewer: UserId,
     ) -> Result<Vec<MessageReactions>> {
         let call = self.inner.reactions(ticket_id, messages, viewer);
-        measured("reactions", call).await
+        self.measured("reactions", call).await
     }
     async fn canned_responses(&self, viewer: UserId) -> Result<Vec<CannedResponse>> {
-        measured("canned_responses", self.inner.canned_responses(viewer)).await
+        self.measured("canned_responses", self.inner.canned_responses(viewer))
+            .await
     }
     async fn save_canned_response(
         &self,
@@ -143,17 +172,18 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
         draft: &CannedDraft,
     ) -> Result<Option<CannedResponse>> {
         let call = self.inner.save_canned_response(id, draft);
-        measured("save_canned_response", call).await
+        self.measured("save_canned_response", call).await
     }
     async fn delete_canned_response(&self, id: CannedResponseId) -> Result<bool> {
-        measured(
+        self.measured(
             "delete_canned_response",
             self.inner.delete_canned_response(id),
         )
         .await
     }
     async fn ticket_templates(&self) -> Result<Vec<TicketTemplate>> {
-        measured("ticket_templates", self.inner.ticket_templates()).await
+        self.measured("ticket_templates", self.inner.ticket_templates())
+            .await
     }
     async fn save_ticket_template(
         &self,
@@ -161,49 +191,53 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
         draft: &TemplateDraft,
     ) -> Result<Option<TicketTemplate>> {
         let call = self.inner.save_ticket_template(id, draft);
-        measured("save_ticket_template", call).await
+        self.measured("save_ticket_template", call).await
     }
     async fn delete_ticket_template(&self, id: TicketTemplateId) -> Result<bool> {
-        measured(
+        self.measured(
             "delete_ticket_template",
             self.inner.delete_ticket_template(id),
         )
         .await
     }
     async fn create_upload(&self, draft: &UploadDraft) -> Result<Upload> {
-        measured("create_upload", self.inner.create_upload(draft)).await
+        self.measured("create_upload", self.inner.create_upload(draft))
+            .await
     }
     async fn upload(&self, id: AttachmentId) -> Result<Option<Upload>> {
-        measured("upload", self.inner.upload(id)).await
+        self.measured("upload", self.inner.upload(id)).await
     }
     async fn unattached_uploads(&self, before: Timestamp, limit: u32) -> Result<Vec<Upload>> {
         let call = self.inner.unattached_uploads(before, limit);
-        measured("unattached_uploads", call).await
+        self.measured("unattached_uploads", call).await
     }
     async fn delete_upload(&self, id: AttachmentId) -> Result<bool> {
-        measured("delete_upload", self.inner.delete_upload(id)).await
+        self.measured("delete_upload", self.inner.delete_upload(id))
+            .await
     }
     async fn blob_in_use(&self, sha256: &str) -> Result<bool> {
-        measured("blob_in_use", self.inner.blob_in_use(sha256)).await
+        self.measured("blob_in_use", self.inner.blob_in_use(sha256))
+            .await
     }
     async fn record_audit(
         &self,
         r: &support_core::NewAuditRecord,
     ) -> Result<support_core::AuditRecord> {
-        measured("record_audit", self.inner.record_audit(r)).await
+        self.measured("record_audit", self.inner.record_audit(r))
+            .await
     }
     async fn audit_log(
         &self,
         q: &support_core::AuditQuery,
     ) -> Result<Vec<support_core::AuditRecord>> {
-        measured("audit_log", self.inner.audit_log(q)).await
+        self.measured("audit_log", self.inner.audit_log(q)).await
     }
     async fn mark_sla_breaches(
         &self,
         now: support_core::Timestamp,
         limit: u32,
     ) -> Result<Vec<support_core::sla::SlaBreach>> {
-        measured(
+        self.measured(
             "mark_sla_breaches",
             self.inner.mark_sla_breaches(now, limit),
         )
@@ -214,22 +248,24 @@ impl<S: SupportStore> SupportStore for MeteredStore<S> {
         from: support_core::Timestamp,
         to: support_core::Timestamp,
     ) -> Result<Vec<support_core::report::ReportFacts>> {
-        measured("report_facts", self.inner.report_facts(from, to)).await
+        self.measured("report_facts", self.inner.report_facts(from, to))
+            .await
     }
     async fn archive_closed(
         &self,
         batch: &support_core::archive::ArchiveBatch,
     ) -> Result<Vec<support_core::TicketId>> {
-        measured("archive_closed", self.inner.archive_closed(batch)).await
+        self.measured("archive_closed", self.inner.archive_closed(batch))
+            .await
     }
     async fn search(
         &self,
         q: &support_core::search::SearchQuery,
     ) -> Result<Vec<support_core::SearchHit>> {
-        measured("search", self.inner.search(q)).await
+        self.measured("search", self.inner.search(q)).await
     }
     // --- metrics --- (new methods of other features go above this line, each measured)
     async fn ping(&self) -> Result<()> {
-        measured("ping", self.inner.ping()).await
+        self.measured("ping", self.inner.ping()).await
     }
 }

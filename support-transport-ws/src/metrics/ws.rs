@@ -8,6 +8,7 @@ use std::time::Instant;
 use ::metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
 use support_core::Channel;
 
+use super::handles::Handles;
 use crate::names::{ChannelKind, channel_kind};
 
 pub(crate) const CONNECTIONS: &str = "support_ws_connections";
@@ -120,6 +121,8 @@ pub(crate) struct WsMetrics {
     pub(crate) delivery_latency: Histogram,
     http_api_events: Counter,
     client_events: Counter,
+    /// `source="service"`, by event name: registered at each name's first event.
+    service_events: Handles<&'static str, Counter>,
 }
 
 impl std::fmt::Debug for WsMetrics {
@@ -138,6 +141,7 @@ impl WsMetrics {
             delivery_latency: histogram!(DELIVERY_LATENCY),
             http_api_events: counter!(EVENTS_PUBLISHED, "source" => "http_api", "event" => "other"),
             client_events: counter!(EVENTS_PUBLISHED, "source" => "client", "event" => "other"),
+            service_events: Handles::default(),
         }
     }
 
@@ -147,9 +151,14 @@ impl WsMetrics {
 
     pub(crate) fn published(&self, source: Source) {
         match source {
-            Source::Service(event) => {
-                counter!(EVENTS_PUBLISHED, "source" => "service", "event" => event).increment(1);
-            }
+            Source::Service(event) => self
+                .service_events
+                .get(event, || {
+                    let counter =
+                        counter!(EVENTS_PUBLISHED, "source" => "service", "event" => event);
+                    (event, counter)
+                })
+                .increment(1),
             Source::HttpApi => self.http_api_events.increment(1),
             Source::Client => self.client_events.increment(1),
         }

@@ -316,6 +316,41 @@ pub(crate) fn postgres_probe_still_holds() {
     Prereq::Postgres.assert_still_as_built(cfg!(no_postgres), env!("TEST_PREREQS_STAMP"));
 }
 
+/// One scenario on both stores: `on_both_stores!(name, scenario)` makes the module `name`
+/// with two tests, `on_sqlite` and `on_postgres`, each starting the server with its rate
+/// limits off on a fresh database of its own and awaiting `scenario(&server)` (an
+/// `async fn(&Server)` of the calling file). The PostgreSQL one follows the prerequisite rules:
+/// ignored when the build found no PostgreSQL, failing if it found one that is gone.
+#[allow(unused_macros)] // not every test binary has a scenario for both stores
+macro_rules! on_both_stores {
+    ($name:ident, $scenario:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn on_sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let s = crate::common::start_unthrottled(dir.path());
+                super::$scenario(&s).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            #[cfg_attr(
+                no_postgres,
+                ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+            )]
+            async fn on_postgres() {
+                crate::common::postgres_probe_still_holds();
+                let db = crate::common::Database::create();
+                let dir = tempfile::tempdir().unwrap();
+                let s =
+                    crate::common::start_with_args(dir.path(), 0, &db.url(), &["--no-rate-limits"]);
+                super::$scenario(&s).await;
+            }
+        }
+    };
+}
+#[allow(unused_imports)] // not every test binary has a scenario for both stores
+pub(crate) use on_both_stores;
+
 fn fastrand_suffix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
