@@ -685,6 +685,25 @@ impl SupportService {
         Ok(Page { data, next_cursor })
     }
 
+    /// Runs `job` on this service now and then once every `every`, until the task is aborted.
+    /// A run that overruns delays the next tick rather than bunching them. The one loop behind
+    /// the SLA sweep and the daily archiving.
+    fn spawn_every<F, Fut>(&self, every: std::time::Duration, job: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Fn(SupportService) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let service = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                job(service.clone()).await;
+            }
+        })
+    }
+
     async fn publish(&self, event: Event, except: Option<SocketId>) {
         let broadcast = Arc::new(Broadcast { event, except });
         let dispatch = Dispatch::Event(broadcast.clone());

@@ -54,9 +54,7 @@ impl SupportService {
             closed_before,
         })
     }
-}
 
-impl SupportService {
     /// Runs [`archive_closed`](Self::archive_closed) now and then once `every` (a day, for the
     /// reference server's `--archive-after`), as `name`, until the task is aborted. A failed
     /// run is logged and tried again at the next tick; nothing is lost by it (see
@@ -67,15 +65,9 @@ impl SupportService {
         every: Duration,
         name: &'static str,
     ) -> tokio::task::JoinHandle<()> {
-        let service = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(e) = service.archive_closed(None, name, older_than).await {
-                    tracing::warn!(error = %e, "could not archive closed tickets");
-                }
+        self.spawn_every(every, move |service| async move {
+            if let Err(e) = service.archive_closed(None, name, older_than).await {
+                tracing::warn!(error = %e, "could not archive closed tickets");
             }
         })
     }

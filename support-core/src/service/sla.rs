@@ -101,17 +101,11 @@ impl SupportService {
     /// Runs [`SupportService::sweep_sla`] now and then every `every`, until the task is
     /// aborted. A failed sweep is logged and retried at the next period.
     pub fn spawn_sla_sweep(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let service = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                match service.sweep_sla().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(breaches = n, "SLA clocks breached"),
-                    Err(e) => tracing::warn!(error = %e, "could not sweep SLA clocks"),
-                }
+        self.spawn_every(every, |service| async move {
+            match service.sweep_sla().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(breaches = n, "SLA clocks breached"),
+                Err(e) => tracing::warn!(error = %e, "could not sweep SLA clocks"),
             }
         })
     }
