@@ -56,7 +56,8 @@ test('keyboard only: sign in, create a ticket and send a message without the mou
   await page.keyboard.press('Enter');
   await page.waitForURL('**/employee/portal/support');
   await page.goto('/employee/portal/support/create');
-  // The form opens with the subject focused; Tab walks the labelled fields in order.
+  // The form opens with the subject focused (once it is drawn); Tab walks the labelled fields in order.
+  await page.waitForFunction(() => document.activeElement?.name === 'subject');
   await page.keyboard.type('Headset broken');
   await page.keyboard.press('Tab');
   await page.keyboard.type('The left side is silent');
