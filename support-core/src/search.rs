@@ -69,8 +69,10 @@ pub const ELLIPSIS: &str = "…";
 
 /// Each kind of document (tickets, messages) ranks at most this many of its matches in scope,
 /// the newest ones (highest ids): a word found in half of a million messages then costs about
-/// what a rare word costs, and hits are the best among the recent matches.
-pub const RANKED_MATCHES: usize = 2000;
+/// what a rare word costs, and hits are the best among the recent matches. At 20 hits a page
+/// that is 25 pages of each kind; a search that needs older matches than that takes another
+/// word (or the employee's, category's or archive's narrower scope).
+pub const RANKED_MATCHES: usize = 500;
 
 /// The weight of the subject against the description and a message (1).
 pub const SUBJECT_WEIGHT: f64 = 3.0;

@@ -64,6 +64,61 @@ fn snippet(headline: &str, whole: &str) -> Snippet {
     Snippet::from_marked(&marked)
 }
 
+/// How many of the newest messages (by id) a staff search looks at first, and then: when the
+/// newest [`RANKED_MATCHES`] matches are all among them, the rest of the table is not read (see
+/// [`newest`]). A word in one message of a hundred fills the first window, one in a thousand
+/// the second.
+const MESSAGE_WINDOWS: &[i64] = &[50_000, 400_000];
+
+/// The same for tickets (a ticket's subject and description).
+const TICKET_WINDOWS: &[i64] = &[20_000];
+
+/// The query of the newest [`RANKED_MATCHES`] rows of `table` (`name alias`) that match
+/// `matching`, newest first, with `columns`.
+///
+/// With `windows` (growing), the rows among the newest `windows[0]` ids are read first: if at
+/// least [`RANKED_MATCHES`] of them match, they are the answer (every row outside is older);
+/// otherwise the next window is read, and after the last the whole table. A common word or
+/// prefix (tens of thousands of matches) then costs a look at the recent rows instead of a
+/// visit to every match in the table, and a rare one a few more looks at the index. Without
+/// windows (an employee's search, already narrowed to their tickets) the table is read at once.
+fn newest(columns: &str, table: &str, matching: &str, windows: &[i64]) -> String {
+    let (name, alias) = table.split_once(' ').unwrap_or((table, table));
+    let select = |extra: &str| {
+        format!(
+            "SELECT {columns} FROM {table} WHERE {matching}{extra} \
+             ORDER BY {alias}.id DESC LIMIT {RANKED_MATCHES}"
+        )
+    };
+    if windows.is_empty() {
+        return select("");
+    }
+    // Each window is read once (materialized), and only when every window before it fell
+    // short: a condition without columns is evaluated before the scan under it, and the scan
+    // skipped when it is false. `short(n)`: each of the first n windows fell short (an unread
+    // window is empty, so each one's condition names every window before it).
+    let short = |n: usize| {
+        (0..n)
+            .map(|i| format!(" AND (SELECT count(*) FROM w{i}) < {RANKED_MATCHES}"))
+            .collect::<String>()
+    };
+    let mut ctes = Vec::new();
+    let mut answers = Vec::new();
+    for (i, window) in windows.iter().enumerate() {
+        let recent = format!(
+            " AND {alias}.id > (SELECT coalesce(max(id), 0) FROM {name}) - {window}{}",
+            short(i)
+        );
+        ctes.push(format!("w{i} AS MATERIALIZED ({})", select(&recent)));
+        answers.push(format!(
+            "SELECT * FROM w{i} WHERE (SELECT count(*) FROM w{i}) = {RANKED_MATCHES}{}",
+            short(i)
+        ));
+    }
+    answers.push(format!("({})", select(&short(windows.len()))));
+    format!("WITH {} {}", ctes.join(", "), answers.join(" UNION ALL "))
+}
+
 impl PgStore {
     pub(crate) async fn search_text(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
         if q.terms.is_empty() || q.limit == 0 {
@@ -109,22 +164,29 @@ impl PgStore {
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .map_err(from_sqlx)?;
-        // Only the newest RANKED_MATCHES matches of each kind are ranked: each inner query
-        // picks them (newest first, through the primary key when the words are common, the GIN
-        // index when they are rare: the planner's choice), and only those are ranked.
+        // Only the newest RANKED_MATCHES matches of each kind are ranked (see `newest`).
+        let staff = matches!(q.scope, SearchScope::Everything);
+        let tickets = newest(
+            "t.id, t.search",
+            "tickets t",
+            &format!("t.search @@ to_tsquery('simple', $1){own}"),
+            if staff { TICKET_WINDOWS } else { &[] },
+        );
+        let messages = newest(
+            "m.id, m.ticket_id, m.is_internal, m.search",
+            "messages m",
+            &format!("m.search @@ to_tsquery('simple', $1){public}"),
+            if staff { MESSAGE_WINDOWS } else { &[] },
+        );
         let ranked = sqlx::query(&format!(
             "SELECT ticket_id, message_id, is_internal FROM ( \
                  SELECT c.id AS ticket_id, NULL::bigint AS message_id, false AS is_internal, \
                         ts_rank({WEIGHTS}, c.search, to_tsquery('simple', $1), 1) AS score \
-                 FROM (SELECT t.id, t.search FROM tickets t \
-                       WHERE t.search @@ to_tsquery('simple', $1){own} \
-                       ORDER BY t.id DESC LIMIT {RANKED_MATCHES}) c \
+                 FROM ({tickets}) c \
                  UNION ALL \
                  SELECT c.ticket_id, c.id, c.is_internal, \
                         ts_rank({WEIGHTS}, c.search, to_tsquery('simple', $1), 1) \
-                 FROM (SELECT m.id, m.ticket_id, m.is_internal, m.search FROM messages m \
-                       WHERE m.search @@ to_tsquery('simple', $1){public} \
-                       ORDER BY m.id DESC LIMIT {RANKED_MATCHES}) c \
+                 FROM ({messages}) c \
              ) h ORDER BY score DESC, ticket_id DESC, message_id IS NOT NULL, message_id \
              LIMIT $2 OFFSET $3"
         ))
@@ -220,6 +282,61 @@ impl PgStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "needs PostgreSQL at 127.0.0.1:5432 or SUPPORT_TEST_PG_URL"
+    )]
+    async fn windows_find_the_newest_matches_the_whole_table_finds() {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::PgConnection::connect(&test_prereqs::postgres_url())
+            .await
+            .unwrap();
+        // 20,000 rows: `every` in each, `half` in every second, `fifth` in every fifth,
+        // `rare` in every hundredth, `old` in every third of the oldest 10,000 only.
+        conn.execute(
+            "CREATE TEMP TABLE docs (id bigint PRIMARY KEY, search tsvector NOT NULL); \
+             INSERT INTO docs SELECT i, to_tsvector('simple', concat_ws(' ', 'every', \
+                 CASE WHEN i % 2 = 0 THEN 'half' END, CASE WHEN i % 5 = 0 THEN 'fifth' END, \
+                 CASE WHEN i % 100 = 0 THEN 'rare' END, \
+                 CASE WHEN i <= 10000 AND i % 3 = 0 THEN 'old' END)) \
+             FROM generate_series(1, 20000) AS i",
+        )
+        .await
+        .unwrap();
+        let matching = "d.search @@ to_tsquery('simple', $1)";
+        // `half` fills the first window, `fifth` the second, `rare` and `old` neither.
+        for (word, step, count) in [
+            ("every", 1, RANKED_MATCHES),
+            ("half", 2, RANKED_MATCHES),
+            ("fifth", 5, RANKED_MATCHES),
+            ("rare", 100, 200),
+            ("old", 3, RANKED_MATCHES),
+            ("none", 1, 0),
+        ] {
+            let mut found = Vec::new();
+            for windows in [&[][..], &[1000, 4000], &[4000]] {
+                let mut ids: Vec<i64> =
+                    sqlx::query_scalar(&newest("d.id", "docs d", matching, windows))
+                        .bind(word)
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap();
+                ids.sort_unstable_by(|a, b| b.cmp(a));
+                found.push(ids);
+            }
+            let top = if word == "old" { 9999 } else { 20000 };
+            let expected: Vec<i64> = (1..=top)
+                .rev()
+                .filter(|i| i % step == 0)
+                .take(count)
+                .collect();
+            for ids in &found {
+                assert_eq!(ids, &expected, "{word}");
+            }
+        }
+    }
 
     #[test]
     fn terms_become_quoted_lexemes_and_the_last_a_prefix() {

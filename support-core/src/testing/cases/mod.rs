@@ -229,6 +229,7 @@ macro_rules! __conformance_cases {
                 search_pages_neither_repeat_nor_skip,
                 hostile_search_text_answers_hits_or_none,
                 search_hits_say_which_messages_are_internal_notes,
+                search_ranks_only_the_newest_matches_of_each_kind,
             ]
             events: [
                 events_follow_the_commit_and_carry_stored_ids,

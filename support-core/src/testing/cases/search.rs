@@ -376,3 +376,31 @@ pub async fn search_hits_say_which_messages_are_internal_notes(store: Store) {
         ]
     );
 }
+
+pub async fn search_ranks_only_the_newest_matches_of_each_kind(store: Store) {
+    use crate::search::RANKED_MATCHES;
+    let f = Fixture::new(store);
+    let t = open(&f, &f.alice, "Zephyr sync", "The zephyr client stopped").await;
+    // The best match of all comes first; RANKED_MATCHES weaker ones are newer.
+    let best = f.say(&f.alice, t.id, "zephyr zephyr zephyr, oldest").await;
+    let mut newer = Vec::with_capacity(RANKED_MATCHES);
+    for i in 0..RANKED_MATCHES {
+        let text = format!("the zephyr client again, try {i}, with a long tail of other words");
+        newer.push(f.say(&f.alice, t.id, &text).await.id);
+    }
+    newer.sort();
+    for who in [&f.sam, &f.alice] {
+        let hits = search_all(&f, who, "zephyr", 100).await;
+        let mut messages: Vec<MessageId> = hits.iter().filter_map(|h| h.message_id).collect();
+        messages.sort();
+        assert_eq!(
+            messages, newer,
+            "only the newest matching messages are ranked, so the oldest and best is not among them"
+        );
+        // The ticket's own text is the other kind: its hit is there.
+        assert_eq!(hits.iter().filter(|h| h.message_id.is_none()).count(), 1);
+        // Its own word still finds the old message.
+        let old = docs(&search_all(&f, who, "zephyr oldest", 20).await);
+        assert_eq!(old, vec![(t.id, Some(best.id))]);
+    }
+}
