@@ -71,7 +71,7 @@ pub const ELLIPSIS: &str = "…";
 /// the newest ones (highest ids): a word found in half of a million messages then costs about
 /// what a rare word costs, and hits are the best among the recent matches. At 20 hits a page
 /// that is 25 pages of each kind; a search that needs older matches than that takes another
-/// word (or the employee's, category's or archive's narrower scope).
+/// word (or, for closed tickets gone to the archive, [`SearchFilter::archived`]).
 pub const RANKED_MATCHES: usize = 500;
 
 /// The weight of the subject against the description and a message (1).
